@@ -1,0 +1,106 @@
+// Matrix products (shaders/matmul.wgsl) and their backward pass.
+import type { Gpu } from '../../gpu/gpu.ts';
+import { check, checkDType, describe, numel, view, type Tensor } from '../../gpu/tensor.ts';
+import { colsum } from './colsum.ts';
+
+export interface MatmulOptions {
+  /** A is stored [K, M] (op(A) = Aᵀ). */
+  transA?: boolean;
+  /** B is stored [N, K] (op(B) = Bᵀ), the layout of a Linear weight [out, in]. */
+  transB?: boolean;
+  /** [N], added to every row of C. */
+  bias?: Tensor;
+  /** With a bias: C = GELU(U), where U (shape of C) receives op(A)·op(B) + bias. */
+  geluInput?: Tensor;
+}
+
+interface Dims {
+  batch: number;
+  M: number;
+  N: number;
+  K: number;
+  strideA: number;
+  strideB: number;
+}
+
+/** The last two dims of a rank-2 or rank-3 tensor, and its batch (1 for rank 2). */
+function mat(t: Tensor, op: string, name: string): [batch: number, rows: number, cols: number] {
+  check(t.shape.length === 2 || t.shape.length === 3, op, () => `${name} must be rank 2 or 3, got ${describe(t)}`);
+  checkDType(t, ['f32'], op, name);
+  const [rows, cols] = t.shape.slice(-2);
+  return [t.shape.length === 3 ? t.shape[0] : 1, rows, cols];
+}
+
+function dims(a: Tensor, b: Tensor, c: Tensor, o: MatmulOptions, op: string): Dims {
+  const [ba, ra, ca] = mat(a, op, 'A');
+  const [bb, rb, cb] = mat(b, op, 'B');
+  const [bc, M, N] = mat(c, op, 'C');
+  const [Ma, K] = o.transA ? [ca, ra] : [ra, ca];
+  const [Kb, Nb] = o.transB ? [cb, rb] : [rb, cb];
+  check(K === Kb, op, () => `inner dimensions differ: op(A) is [${Ma}x${K}], op(B) is [${Kb}x${Nb}]`);
+  check(Ma === M && Nb === N, op, () => `C must be [${Ma}x${Nb}], got ${describe(c)}`);
+  check(ba === bc, op, () => `A and C batch sizes differ (${ba} vs ${bc})`);
+  check(bb === 1 || bb === ba, op, () => `B batch ${bb} must be 1 or ${ba}`);
+  if (o.bias) check(numel(o.bias.shape) === N, op, () => `bias must have ${N} elements, got ${describe(o.bias!)}`);
+  if (o.geluInput) {
+    check(!!o.bias, op, () => 'the GELU epilogue needs a bias');
+    check(numel(o.geluInput.shape) === numel(c.shape), op, () => `GELU input must be shaped like C, got ${describe(o.geluInput!)}`);
+  }
+  return { batch: ba, M, N, K, strideA: M * K, strideB: bb === 1 ? 0 : K * N };
+}
+
+/** C = op(A)·op(B) (+ bias) (then GELU). A: [M,K] or [batch,M,K]; B: [K,N] or [batch,K,N] (or shared); C: [(batch,) M, N]. */
+export function matmul(gpu: Gpu, a: Tensor, b: Tensor, c: Tensor, o: MatmulOptions = {}): void {
+  const op = `matmul ${describe(a)}${o.transA ? 'ᵀ' : ''}·${describe(b)}${o.transB ? 'ᵀ' : ''}`;
+  const d = dims(a, b, c, o, op);
+  const wg = gpu.tileSide;
+  const tile = 4 * wg;
+  const epilogue = o.geluInput ? 2 : o.bias ? 1 : 0;
+  gpu.dispatch({
+    op,
+    kernel: {
+      shader: 'matmul',
+      entry: 'matmul',
+      constants: { WG: wg, TRANS_A: o.transA ? 1 : 0, TRANS_B: o.transB ? 1 : 0, EPILOGUE: epilogue },
+    },
+    params: [d.M, d.N, d.K, d.strideA, d.strideB, d.M * d.N],
+    tensors: [a, b, o.bias ?? gpu.dummy(0), c, o.geluInput ?? gpu.dummy(1)],
+    workgroups: [Math.ceil(d.N / tile), Math.ceil(d.M / tile), d.batch],
+  });
+}
+
+export interface MatmulGrads {
+  /** Gradient of A, stored like A. */
+  da?: Tensor;
+  /** Gradient of B, stored like B (summed over the batch when B is shared). */
+  db?: Tensor;
+  /** Gradient of the bias [N]. */
+  dbias?: Tensor;
+}
+
+/**
+ * Backward of C = op(A)·op(B) + bias, given dC (shaped like C). Each gradient is
+ * another product: d op(A) = dC·op(B)ᵀ and d op(B) = op(A)ᵀ·dC.
+ */
+export function matmulBackward(gpu: Gpu, a: Tensor, b: Tensor, dc: Tensor, g: MatmulGrads, o: MatmulOptions = {}): void {
+  const transA = !!o.transA;
+  const transB = !!o.transB;
+  if (g.da) {
+    // !transA: dA = dC·op(B)ᵀ;   transA: dA = (dC·op(B)ᵀ)ᵀ = op(B)·dCᵀ
+    if (!transA) matmul(gpu, dc, b, g.da, { transB: !transB });
+    else matmul(gpu, b, dc, g.da, { transA: transB, transB: true });
+  }
+  if (g.db) {
+    let [aa, dcc] = [a, dc];
+    if (b.shape.length === 2 && a.shape.length === 3) {
+      // A shared B sums its gradient over the batch: fold the batch into the rows.
+      check(!transA, 'matmulBackward', () => 'a B shared across a batch needs A stored [batch, M, K]');
+      aa = view(a, [a.shape[0] * a.shape[1], a.shape[2]]);
+      dcc = view(dc, [dc.shape[0] * dc.shape[1], dc.shape[2]]);
+    }
+    // !transB: dB = op(A)ᵀ·dC;   transB: dB = (op(A)ᵀ·dC)ᵀ = dCᵀ·op(A)
+    if (!transB) matmul(gpu, aa, dcc, g.db, { transA: !transA });
+    else matmul(gpu, dcc, aa, g.db, { transA: true, transB: transA });
+  }
+  if (g.dbias) colsum(gpu, dc, g.dbias);
+}

@@ -1,0 +1,40 @@
+// Headless Chromium with WebGPU, for the browser tests and benchmarks. On a
+// machine without a GPU driver, WebGPU runs on SwiftShader (Vulkan on the CPU).
+// Playwright gives every launch a fresh, empty profile.
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type BrowserServer } from 'playwright-core';
+
+const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'];
+
+export const INSTALL_CHROMIUM =
+  'Chromium is needed for the browser tests and benchmarks. On Debian/Ubuntu: sudo apt-get install chromium ' +
+  '(or set CHROMIUM_PATH to a Chrome or Chromium binary).';
+
+export function chromiumPath(): string {
+  const path = process.env.CHROMIUM_PATH ?? CANDIDATES.find((p) => existsSync(p));
+  if (!path || !existsSync(path)) throw new Error(INSTALL_CHROMIUM);
+  return path;
+}
+
+/** Flags for headless WebGPU; `software` forces SwiftShader even where a GPU exists. */
+export function chromiumArgs(software = process.env.STOCHCA_ADAPTER !== 'hardware'): string[] {
+  return [
+    '--enable-unsafe-webgpu',
+    '--enable-features=Vulkan',
+    ...(software ? ['--use-webgpu-adapter=swiftshader'] : ['--use-angle=vulkan']),
+    '--no-sandbox',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+  ];
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: chromiumPath(), args: chromiumArgs(), headless: true });
+}
+
+/** A browser other processes can connect to (one per test run). */
+export function launchChromiumServer(): Promise<BrowserServer> {
+  return chromium.launchServer({ executablePath: chromiumPath(), args: chromiumArgs(), headless: true });
+}

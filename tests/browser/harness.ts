@@ -1,0 +1,40 @@
+// The engine in a page, for tests driven from Node: window.stochca holds the
+// device, every op of src/nn/ops, and helpers to move arrays in and out.
+import { requestBrowserGpu } from '../../src/gpu/device-browser.ts';
+import type { Gpu } from '../../src/gpu/gpu.ts';
+import type { DType, Tensor } from '../../src/gpu/tensor.ts';
+
+const modules = import.meta.glob('../../src/nn/ops/*.ts', { eager: true }) as Record<string, Record<string, unknown>>;
+const ops: Record<string, unknown> = Object.assign({}, ...Object.values(modules));
+
+export interface Harness {
+  gpu: Gpu;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  ops: Record<string, (...args: any[]) => any>;
+  up(data: ArrayLike<number>, shape: readonly number[], dtype?: DType): Tensor;
+  empty(shape: readonly number[], dtype?: DType): Tensor;
+  down(t: Tensor): Promise<number[]>;
+}
+
+declare global {
+  interface Window {
+    stochca?: Harness;
+    stochcaError?: string;
+  }
+}
+
+try {
+  const gpu = await requestBrowserGpu();
+  window.stochca = {
+    gpu,
+    ops: ops as Harness['ops'],
+    up: (data, shape, dtype = 'f32') => {
+      const host = dtype === 'f32' ? Float32Array.from(data) : dtype === 'u32' ? Uint32Array.from(data) : Int32Array.from(data);
+      return gpu.upload(host, shape);
+    },
+    empty: (shape, dtype = 'f32') => gpu.tensor(shape, dtype),
+    down: async (t) => Array.from(await gpu.read(t)),
+  };
+} catch (e) {
+  window.stochcaError = String(e);
+}

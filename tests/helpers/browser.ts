@@ -1,0 +1,27 @@
+// A page of the shared headless Chromium with the engine loaded (window.stochca).
+import { inject } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+let browser: Promise<Browser> | undefined;
+
+export async function openPage(path: string): Promise<Page> {
+  browser ??= chromium.connect(inject('browserWs'));
+  const context = await (await browser).newContext();
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+  await page.goto(`${inject('baseUrl')}${path}`);
+  return page;
+}
+
+let harness: Promise<Page> | undefined;
+
+/** The engine test harness page (one per test file), once its device is ready. */
+export function harnessPage(): Promise<Page> {
+  return (harness ??= (async () => {
+    const page = await openPage('/tests/browser/harness.html');
+    await page.waitForFunction(() => window.stochca || window.stochcaError, null, { timeout: 60_000 });
+    const error = await page.evaluate(() => window.stochcaError);
+    if (error) throw new Error(`the engine did not start in Chromium: ${error}`);
+    return page;
+  })());
+}

@@ -1,0 +1,40 @@
+// Float64 reference: C[b] = op(A[b])·op(B[b]) + bias, optionally through GELU.
+import { gelu } from './gelu.ts';
+
+export interface MatmulRefDims {
+  batch: number;
+  M: number;
+  N: number;
+  K: number;
+  transA?: boolean;
+  transB?: boolean;
+  /** B is shared across the batch. */
+  sharedB?: boolean;
+}
+
+export function matmulRef(
+  a: Float64Array,
+  b: Float64Array,
+  d: MatmulRefDims,
+  bias?: Float64Array,
+  withGelu = false,
+): Float64Array {
+  const { batch, M, N, K } = d;
+  const c = new Float64Array(batch * M * N);
+  for (let bt = 0; bt < batch; bt++) {
+    const ao = bt * M * K;
+    const bo = d.sharedB ? 0 : bt * K * N;
+    for (let m = 0; m < M; m++) {
+      for (let n = 0; n < N; n++) {
+        let s = bias ? bias[n] : 0;
+        for (let k = 0; k < K; k++) {
+          const av = d.transA ? a[ao + k * M + m] : a[ao + m * K + k];
+          const bv = d.transB ? b[bo + n * K + k] : b[bo + k * N + n];
+          s += av * bv;
+        }
+        c[bt * M * N + m * N + n] = withGelu ? gelu(s) : s;
+      }
+    }
+  }
+  return c;
+}
