@@ -208,6 +208,7 @@ export class Gpu {
   // ---- dispatch -----------------------------------------------------------
 
   dispatch(d: Dispatch): void {
+    this.encoderNow(); // opens the error scopes that catch pipeline and bind group errors too
     const pipeline = this.pipeline(d.kernel);
     const entries: GPUBindGroupEntry[] = [];
     const keyParts: (string | number)[] = [this.pipelineKey(d.kernel)];

@@ -14,6 +14,8 @@ export interface Harness {
   up(data: ArrayLike<number>, shape: readonly number[], dtype?: DType): Tensor;
   empty(shape: readonly number[], dtype?: DType): Tensor;
   down(t: Tensor): Promise<number[]>;
+  /** A second, independent device (for tests that destroy theirs). */
+  newGpu(): Promise<Gpu>;
 }
 
 declare global {
@@ -34,6 +36,7 @@ try {
     },
     empty: (shape, dtype = 'f32') => gpu.tensor(shape, dtype),
     down: async (t) => Array.from(await gpu.read(t)),
+    newGpu: requestBrowserGpu,
   };
 } catch (e) {
   window.stochcaError = String(e);

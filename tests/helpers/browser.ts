@@ -4,9 +4,11 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 
 let browser: Promise<Browser> | undefined;
 
-export async function openPage(path: string): Promise<Page> {
+/** Opens `path` of the dev server in a fresh context; `init` runs before the page's own scripts. */
+export async function openPage(path: string, options: { init?: () => void } = {}): Promise<Page> {
   browser ??= chromium.connect(inject('browserWs'));
   const context = await (await browser).newContext();
+  if (options.init) await context.addInitScript(options.init);
   const page = await context.newPage();
   page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
   await page.goto(`${inject('baseUrl')}${path}`);

@@ -1,0 +1,54 @@
+// Elementwise ops (shaders/elementwise.wgsl): standalone exact GELU and its backward,
+// residual add and gradient accumulation. Every operand has the same shape, any size.
+//
+// The backward of out = a + b is the identity to both inputs: da = db = dout. Where a
+// gradient already holds a value (a residual stream's), add dout into it with addInto.
+import type { Gpu } from '../../gpu/gpu.ts';
+import { grid1d } from '../../gpu/grid.ts';
+import { check, checkDType, checkShape, describe, numel, byteSize, type Tensor } from '../../gpu/tensor.ts';
+
+const WG = 64; // elementwise.wgsl WG
+
+/** Checks f32 operands of one shape, and that the written one shares no bytes with the others (WebGPU forbids it). */
+function checkOperands(op: string, written: [string, Tensor], read: [string, Tensor][]): void {
+  const [wName, w] = written;
+  checkDType(w, ['f32'], op, wName);
+  for (const [name, t] of read) {
+    checkDType(t, ['f32'], op, name);
+    checkShape(t, w.shape, op, name);
+    const overlap = t.buffer === w.buffer && t.offset < w.offset + byteSize(w) && w.offset < t.offset + byteSize(t);
+    check(!overlap, op, () => `${wName} ${describe(w)} overlaps ${name} ${describe(t)} in memory`);
+  }
+}
+
+function run(gpu: Gpu, op: string, entry: string, tensors: Tensor[], n: number): void {
+  gpu.dispatch({ op, kernel: { shader: 'elementwise', entry }, params: [n], tensors, workgroups: grid1d(n, WG) });
+}
+
+/** y = GELU(x) (exact, erf form). x, y: [...] (same shape). */
+export function gelu(gpu: Gpu, x: Tensor, y: Tensor): void {
+  const op = `gelu ${describe(x)}`;
+  checkOperands(op, ['y', y], [['x', x]]);
+  run(gpu, op, 'gelu_forward', [x, y], numel(x.shape));
+}
+
+/** dx = dy · GELU'(x). x, dy, dx: [...] (same shape). */
+export function geluBackward(gpu: Gpu, x: Tensor, dy: Tensor, dx: Tensor): void {
+  const op = `geluBackward ${describe(x)}`;
+  checkOperands(op, ['dx', dx], [['x', x], ['dy', dy]]);
+  run(gpu, op, 'gelu_backward', [x, dy, dx], numel(x.shape));
+}
+
+/** out = a + b. a, b, out: [...] (same shape; out must not overlap a or b: use addInto). */
+export function add(gpu: Gpu, a: Tensor, b: Tensor, out: Tensor): void {
+  const op = `add ${describe(a)}`;
+  checkOperands(op, ['out', out], [['a', a], ['b', b]]);
+  run(gpu, op, 'add', [a, b, out], numel(a.shape));
+}
+
+/** acc += b. acc, b: [...] (same shape). */
+export function addInto(gpu: Gpu, acc: Tensor, b: Tensor): void {
+  const op = `addInto ${describe(acc)}`;
+  checkOperands(op, ['acc', acc], [['b', b]]);
+  run(gpu, op, 'add_into', [acc, b], numel(acc.shape));
+}

@@ -1,0 +1,64 @@
+// Patch embedding (shaders/patch-embed.wgsl): Conv2d(C, D, kernel = stride = p) with bias,
+// as im2col followed by a matmul with the flattened conv weight.
+import type { Gpu } from '../../gpu/gpu.ts';
+import { grid1d } from '../../gpu/grid.ts';
+import { check, checkDType, checkRank, checkShape, describe, view, type Tensor } from '../../gpu/tensor.ts';
+import { matmul, matmulBackward } from './matmul.ts';
+
+/**
+ * tokens = conv(x, weight, stride = patch) + bias, one token per patch in row-major (h, w) order.
+ *   x:       [B, C, H, W]      images (H, W multiples of patch)
+ *   weight:  [D, C, p, p]      torchvision conv_proj.weight
+ *   bias:    [D]
+ *   patches: [B·P, C·p·p]      receives the im2col rows, kept for the backward pass (P = H/p · W/p)
+ *   out:     [B, P, D]
+ */
+export function patchEmbed(gpu: Gpu, x: Tensor, weight: Tensor, bias: Tensor, patches: Tensor, out: Tensor, patch: number): void {
+  const op = `patchEmbed ${describe(x)} ${describe(weight)} p=${patch}`;
+  checkRank(x, 4, op, 'x');
+  checkRank(weight, 4, op, 'weight');
+  for (const [name, t] of Object.entries({ x, weight, bias, patches, out })) checkDType(t, ['f32'], op, name);
+  const [B, C, H, W] = x.shape;
+  const D = weight.shape[0];
+  check(Number.isInteger(patch) && patch > 0 && H % patch === 0 && W % patch === 0, op, () =>
+    `image size ${H}x${W} must be a multiple of the patch size ${patch}`);
+  checkShape(weight, [D, C, patch, patch], op, 'weight');
+  checkShape(bias, [D], op, 'bias');
+  const P = (H / patch) * (W / patch);
+  const cols = C * patch * patch;
+  checkShape(patches, [B * P, cols], op, 'patches');
+  checkShape(out, [B, P, D], op, 'out');
+  const count = B * P * cols;
+  gpu.dispatch({
+    op,
+    kernel: { shader: 'patch-embed', entry: 'im2col' },
+    params: [count, C, H, W, patch, W / patch],
+    tensors: [x, patches],
+    workgroups: grid1d(count, 256),
+  });
+  matmul(gpu, patches, view(weight, [D, cols]), view(out, [B * P, D]), { transB: true, bias });
+}
+
+/**
+ * Weight and bias gradients of patchEmbed from the saved patches (the images need none).
+ *   patches: [B·P, C·p·p]   as written by patchEmbed
+ *   dout:    [B, P, D]
+ *   dweight: [D, C, p, p]
+ *   dbias:   [D]
+ */
+export function patchEmbedBackward(gpu: Gpu, patches: Tensor, dout: Tensor, dweight: Tensor, dbias: Tensor): void {
+  const op = `patchEmbedBackward ${describe(patches)} ${describe(dout)}`;
+  checkRank(patches, 2, op, 'patches');
+  checkRank(dout, 3, op, 'dout');
+  checkRank(dweight, 4, op, 'dweight');
+  const [B, P, D] = dout.shape;
+  const [C, patch] = dweight.shape.slice(1);
+  checkShape(dweight, [D, C, patch, patch], op, 'dweight');
+  checkShape(patches, [B * P, C * patch * patch], op, 'patches');
+  checkShape(dbias, [D], op, 'dbias');
+  for (const [name, t] of Object.entries({ patches, dout, dweight, dbias })) checkDType(t, ['f32'], op, name);
+  const w2 = view(dweight, [D, C * patch * patch]);
+  // matmulBackward reads B (the weight) only for the input gradient, which is not asked
+  // for here, so the gradient's own view stands in for its shape.
+  matmulBackward(gpu, patches, w2, view(dout, [B * P, D]), { db: w2, dbias }, { transB: true });
+}
