@@ -12,8 +12,8 @@ struct Params {
   C: u32,
   H: u32,
   W: u32,
-  patch: u32,
-  gridW: u32,   // W / p, patches per grid row
+  side: u32,   // p, the patch side (`patch` is a WGSL reserved word)
+  gridW: u32,  // W / p, patches per grid row
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -26,17 +26,17 @@ const WGSIZE = 256u;
 fn im2col(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let idx = gid.x + gid.y * nwg.x * WGSIZE;
   if (idx >= p.count) { return; }
-  let pp = p.patch * p.patch;
+  let pp = p.side * p.side;
   let cols = p.C * pp;
   let row = idx / cols;
   let col = idx % cols;
-  let P = (p.H / p.patch) * p.gridW;
+  let P = (p.H / p.side) * p.gridW;
   let b = row / P;
   let i = row % P;
   let c = col / pp;
-  let kh = (col % pp) / p.patch;
-  let kw = col % p.patch;
-  let y = (i / p.gridW) * p.patch + kh;
-  let x = (i % p.gridW) * p.patch + kw;
+  let kh = (col % pp) / p.side;
+  let kw = col % p.side;
+  let y = (i / p.gridW) * p.side + kh;
+  let x = (i % p.gridW) * p.side + kw;
   patches[idx] = X[((b * p.C + c) * p.H + y) * p.W + x];
 }

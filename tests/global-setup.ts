@@ -12,7 +12,8 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject) {
-  const vite = await createServer({ server: { port: 0, host: '127.0.0.1' }, logLevel: 'error' });
+  // No file watching: an edit during a run must not reload the pages under test.
+  const vite = await createServer({ server: { port: 0, host: '127.0.0.1', hmr: false, watch: null }, logLevel: 'error' });
   await vite.listen();
   const address = vite.httpServer?.address();
   if (!address || typeof address === 'string') throw new Error('the Vite dev server did not start');

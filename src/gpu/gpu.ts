@@ -60,7 +60,8 @@ export class Gpu {
 
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
-  private batchOps: string[] = [];
+  /** Each dispatch of the open batch: its op and its pipeline's label, to name the culprit of an error. */
+  private batchOps: { op: string; pipeline: string }[] = [];
   private readonly uniformBytes: Uint8Array<ArrayBuffer>;
   private readonly uniformBuffer: GPUBuffer;
   private readonly slotSize: number;
@@ -243,7 +244,7 @@ export class Gpu {
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y, z);
-    this.batchOps.push(d.op);
+    this.batchOps.push({ op: d.op, pipeline: this.pipelineKey(d.kernel) });
     if (this.timer) this.endPass();
   }
 
@@ -262,7 +263,8 @@ export class Gpu {
       const e = oom ?? validation ?? internal;
       if (!e) return;
       const kind = oom ? 'out-of-memory' : validation ? 'validation' : 'internal';
-      const culprit = ops.find((op) => e.message.includes(op)) ?? ops.at(-1) ?? 'a copy';
+      const named = ops.find((o) => e.message.includes(o.op)) ?? ops.find((o) => e.message.includes(o.pipeline));
+      const culprit = (named ?? ops.at(-1))?.op ?? 'a copy';
       throw new GpuError(kind, `${culprit}: ${e.message}`);
     }));
     this.encoder = null;
