@@ -5,7 +5,7 @@
 // gradient already holds a value (a residual stream's), add dout into it with addInto.
 import type { Gpu } from '../../gpu/gpu.ts';
 import { grid1d } from '../../gpu/grid.ts';
-import { check, checkDType, checkShape, describe, numel, byteSize, type Tensor } from '../../gpu/tensor.ts';
+import { byteSize, check, checkDType, checkShape, describe, numel, type Tensor } from '../../gpu/tensor.ts';
 
 const WG = 64; // elementwise.wgsl WG
 
