@@ -1,0 +1,67 @@
+// Softmax cross-entropy with integer labels (shaders/cross-entropy.wgsl): the mean loss,
+// its gradient and the number of correct predictions, without a host round trip.
+import { grid1d } from '../../gpu/grid.ts';
+import type { Gpu } from '../../gpu/gpu.ts';
+import { scratch } from '../../gpu/scratch.ts';
+import { check, checkDType, checkRank, checkShape, describe, numel, type Tensor } from '../../gpu/tensor.ts';
+
+/**
+ * logits: [B, C] f32; labels: [B] u32 or i32 with values in [0, C);
+ * loss: [1] f32 ← mean over the batch; correct: [1] u32 ← #rows whose argmax (lowest index
+ * on ties) is the label; dlogits: [B, C] f32 ← (softmax − onehot) / B, skipped when absent
+ * (evaluation).
+ * A GPU cannot throw, so the caller checks labels on the host before uploading them
+ * (checkLabelRange); the kernel gives an out-of-range row loss 0, gradient 0 and not correct.
+ */
+export function crossEntropy(
+  gpu: Gpu,
+  logits: Tensor,
+  labels: Tensor,
+  loss: Tensor,
+  correct: Tensor,
+  dlogits?: Tensor,
+): void {
+  const op = `crossEntropy ${describe(logits)} ${describe(labels)}`;
+  checkRank(logits, 2, op, 'logits');
+  checkDType(logits, ['f32'], op, 'logits');
+  const [B, C] = logits.shape;
+  check(B >= 1 && C >= 1, op, () => `logits must not be empty, got ${describe(logits)}`);
+  checkShape(labels, [B], op, 'labels');
+  checkDType(labels, ['u32', 'i32'], op, 'labels');
+  check(numel(loss.shape) === 1, op, () => `loss must have 1 element, got ${describe(loss)}`);
+  checkDType(loss, ['f32'], op, 'loss');
+  check(numel(correct.shape) === 1, op, () => `correct must have 1 element, got ${describe(correct)}`);
+  checkDType(correct, ['u32'], op, 'correct');
+  if (dlogits) {
+    checkShape(dlogits, [B, C], op, 'dlogits');
+    checkDType(dlogits, ['f32'], op, 'dlogits');
+  }
+  // A CPU adapter runs a workgroup's barriers far faster with fewer invocations.
+  const wg = gpu.software ? 64 : 256;
+  const rowLoss = scratch(gpu, 'cross-entropy-loss', [B]);
+  const rowCorrect = scratch(gpu, 'cross-entropy-correct', [B], 'u32');
+  gpu.dispatch({
+    op,
+    kernel: { shader: 'cross-entropy', entry: 'ce_rows', constants: { WG: wg, WITH_GRAD: dlogits ? 1 : 0 } },
+    params: [B, C],
+    tensors: [logits, labels, rowLoss, rowCorrect, dlogits ?? gpu.dummy(0)],
+    workgroups: grid1d(B, 1),
+  });
+  gpu.dispatch({
+    op,
+    kernel: { shader: 'cross-entropy', entry: 'ce_total', constants: { WG: wg } },
+    params: [B, C],
+    tensors: [rowLoss, rowCorrect, loss, correct],
+    workgroups: [1],
+  });
+}
+
+/** Throws a RangeError naming the first label that is not an integer in [0, classes). */
+export function checkLabelRange(labels: ArrayLike<number>, classes: number): void {
+  for (let i = 0; i < labels.length; i++) {
+    const y = labels[i];
+    if (!(Number.isInteger(y) && y >= 0 && y < classes)) {
+      throw new RangeError(`label ${y} of row ${i} is outside the ${classes} classes [0, ${classes})`);
+    }
+  }
+}
