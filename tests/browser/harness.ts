@@ -1,16 +1,23 @@
 // The engine in a page, for tests driven from Node: window.stochca holds the
-// device, every op of src/nn/ops, and helpers to move arrays in and out.
+// device, every op of src/nn/ops, the model code of src/nn, and helpers to move
+// arrays in and out.
 import { requestBrowserGpu } from '../../src/gpu/device-browser.ts';
 import type { Gpu } from '../../src/gpu/gpu.ts';
 import type { DType, Tensor } from '../../src/gpu/tensor.ts';
 
-const modules = import.meta.glob('../../src/nn/ops/*.ts', { eager: true }) as Record<string, Record<string, unknown>>;
-const ops: Record<string, unknown> = Object.assign({}, ...Object.values(modules));
+type Module = Record<string, unknown>;
+const opModules = import.meta.glob('../../src/nn/ops/*.ts', { eager: true }) as Record<string, Module>;
+const nnModules = import.meta.glob('../../src/nn/*.ts', { eager: true }) as Record<string, Module>;
+const ops: Module = Object.assign({}, ...Object.values(opModules));
+const nn: Module = Object.assign({}, ...Object.values(nnModules));
 
 export interface Harness {
   gpu: Gpu;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   ops: Record<string, (...args: any[]) => any>;
+  /** Every export of src/nn/*.ts (model, planner, StochCA step). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  nn: Record<string, any>;
   up(data: ArrayLike<number>, shape: readonly number[], dtype?: DType): Tensor;
   empty(shape: readonly number[], dtype?: DType): Tensor;
   down(t: Tensor): Promise<number[]>;
@@ -30,6 +37,7 @@ try {
   window.stochca = {
     gpu,
     ops: ops as Harness['ops'],
+    nn,
     up: (data, shape, dtype = 'f32') => {
       const host = dtype === 'f32' ? Float32Array.from(data) : dtype === 'u32' ? Uint32Array.from(data) : Int32Array.from(data);
       return gpu.upload(host, shape);

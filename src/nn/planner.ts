@@ -1,0 +1,101 @@
+// The one place that lays out everything a ViT step needs: parameters, their
+// gradients, AdamW's two moments, the student's saved activations, the backward
+// pass's working gradients and the frozen teacher's buffers. It reports the bytes
+// before anything is allocated, so a configuration can be refused up front.
+import { vitDims, type VitConfig } from './vit-config.ts';
+import { vitParamSpecs } from './vit-params.ts';
+
+export type Shape = readonly number[];
+
+/** Parameters are packed into one flat buffer; each starts on a 256-byte boundary so it can be bound alone. */
+export const PARAM_ALIGN = 64; // elements
+
+export interface ParamSlot {
+  name: string;
+  shape: Shape;
+  /** Element offset in the flat parameter (and gradient, moment) buffers. */
+  offset: number;
+}
+
+/** One transformer block's saved activations, per image batch. */
+export type BlockShapes = Record<'a' | 'mean1' | 'rstd1' | 'qkv' | 'o' | 'lse' | 'h1' | 'a2' | 'mean2' | 'rstd2' | 'u' | 'g' | 'out', Shape>;
+
+export interface StepOptions {
+  batch: number;
+  /** Plan the backward pass, gradients and optimizer state. */
+  training: boolean;
+  /** Plan the frozen teacher (StochCA with p > 0). */
+  teacher: boolean;
+}
+
+export interface VitPlan {
+  config: VitConfig;
+  options: StepOptions;
+  params: ParamSlot[];
+  /** Elements of the flat parameter buffer, padding included. */
+  paramElems: number;
+  /** Shapes of one transformer block's saved activations (student and teacher alike). */
+  block: BlockShapes;
+  bytes: { params: number; grads: number; optimizer: number; activations: number; backward: number; teacher: number; total: number };
+}
+
+const size = (s: Shape): number => s.reduce((a, b) => a * b, 1);
+const bytesOf = (shapes: Shape[]): number => 4 * shapes.reduce((a, s) => a + size(s), 0);
+
+export function blockShapes(c: VitConfig, B: number): BlockShapes {
+  const { N, D, H, M } = vitDims(c);
+  const rows = B * N;
+  return {
+    a: [B, N, D], mean1: [rows], rstd1: [rows], qkv: [B, N, 3 * D], o: [B, N, D], lse: [B, H, N], h1: [B, N, D],
+    a2: [B, N, D], mean2: [rows], rstd2: [rows], u: [B, N, M], g: [B, N, M], out: [B, N, D],
+  };
+}
+
+/** Shapes outside the blocks: embedding, head, loss (student forward). */
+export function stemShapes(c: VitConfig, B: number) {
+  const { P, N, D, C, K } = vitDims(c);
+  return {
+    images: [B, 3, c.imageSize, c.imageSize], labels: [B], patches: [B * P, K], tokens: [B, P, D], h0: [B, N, D],
+    branch: [B, N, D], cls: [B, D], clsNorm: [B, D], headMean: [B], headRstd: [B], logits: [B, C], loss: [1], correct: [1],
+  } satisfies Record<string, Shape>;
+}
+
+/** Working gradients of the backward pass (reused by every block). */
+export function backwardShapes(c: VitConfig, B: number) {
+  const { P, N, D, M, C } = vitDims(c);
+  return {
+    dlogits: [B, C], dclsNorm: [B, D], dcls: [B, D], dh: [B, N, D], dx: [B, N, D], dbranch: [B, N, D],
+    dqkv: [B, N, 3 * D], dg: [B, N, M], du: [B, N, M], dtokens: [B, P, D], gradNorm: [1],
+  } satisfies Record<string, Shape>;
+}
+
+export function planVit(config: VitConfig, options: StepOptions): VitPlan {
+  const B = options.batch;
+  let offset = 0;
+  const params = vitParamSpecs(config).map((p) => {
+    const slot = { name: p.name, shape: p.shape, offset };
+    offset += Math.ceil(size(p.shape) / PARAM_ALIGN) * PARAM_ALIGN;
+    return slot;
+  });
+  const block = blockShapes(config, B);
+  const blockBytes = bytesOf(Object.values(block));
+  const stem = bytesOf(Object.values(stemShapes(config, B)));
+  const paramBytes = 4 * offset;
+  // The teacher: its own frozen weights, the qkv of every block that may cross-attend, and one
+  // block's working set (its hidden state is updated in place block after block).
+  const { P, D } = vitDims(config);
+  const teacher = options.teacher
+    ? paramBytes + config.depth * bytesOf([block.qkv]) + blockBytes + bytesOf([[B, P, D]])
+    : 0;
+  const bytes = {
+    params: paramBytes,
+    grads: options.training ? paramBytes : 0,
+    optimizer: options.training ? 2 * paramBytes : 0,
+    activations: stem + (options.training ? config.depth : 1) * blockBytes,
+    backward: options.training ? bytesOf(Object.values(backwardShapes(config, B))) : 0,
+    teacher,
+    total: 0,
+  };
+  bytes.total = bytes.params + bytes.grads + bytes.optimizer + bytes.activations + bytes.backward + bytes.teacher;
+  return { config, options, params, paramElems: offset, block, bytes };
+}

@@ -1,0 +1,91 @@
+// One StochCA training step, as the reference code does it (STOCHCA.md): one
+// Bernoulli(p) draw per block, the frozen teacher run only as deep as the deepest
+// cross-attending block keeping those blocks' qkv, the student attending to the
+// teacher's K/V there, loss, backward (nothing flows into the teacher), AdamW.
+// p = 0 is plain fine-tuning and runs no teacher at all.
+import type { Gpu } from '../gpu/gpu.ts';
+import { blockParams } from './block-params.ts';
+import { adamw, gradNorm } from './ops/adamw.ts';
+import type { Rng } from './rng.ts';
+import { blockBackward, embedBackward, headBackward } from './vit-backward.ts';
+import type { BlockActs, VitBuffers } from './vit-buffers.ts';
+import { blockForward, embedForward, headForward, lossForward } from './vit-forward.ts';
+
+/** mask[i] = block i cross-attends this step. */
+export function drawMask(rng: Rng, depth: number, p: number): boolean[] {
+  return Array.from({ length: depth }, () => rng() < p);
+}
+
+/** The teacher's forward up to the deepest cross-attending block, keeping those blocks' qkv. */
+export function teacherForward(gpu: Gpu, net: VitBuffers, mask: readonly boolean[]): void {
+  const deepest = mask.lastIndexOf(true);
+  if (deepest < 0) return;
+  const t = net.teacher;
+  if (!t) throw new Error('this network was planned without a teacher (StochCA with p > 0 needs one)');
+  const c = net.plan.config;
+  const s = net.stem;
+  embedForward(gpu, c, t.weights.at, s.images, s.patches, t.tokens, t.work.out);
+  for (let i = 0; i <= deepest; i++) {
+    const acts: BlockActs = { ...t.work, qkv: t.qkv[i] };
+    blockForward(gpu, c, blockParams(t.weights.at, i), t.work.out, acts, s.branch);
+  }
+}
+
+/**
+ * The student's forward pass and loss (stem.loss, stem.correct). With a mask, block i
+ * attends to the teacher's K/V where mask[i]; without one (evaluation), self-attention
+ * everywhere. dlogits are written when training.
+ */
+export function studentForward(gpu: Gpu, net: VitBuffers, mask?: readonly boolean[]): void {
+  const c = net.plan.config;
+  const s = net.stem;
+  const training = net.plan.options.training;
+  if (mask?.includes(true)) teacherForward(gpu, net, mask);
+  embedForward(gpu, c, net.weights.at, s.images, s.patches, s.tokens, s.h0);
+  let x = s.h0;
+  for (let i = 0; i < c.depth; i++) {
+    const acts = net.blocks[training ? i : 0];
+    blockForward(gpu, c, blockParams(net.weights.at, i), x, acts, s.branch, mask?.[i] ? net.teacher!.qkv[i] : undefined);
+    x = acts.out;
+  }
+  headForward(gpu, c, net.weights.at, x, s);
+  lossForward(gpu, s, training ? net.bwd?.dlogits : undefined);
+}
+
+/** Gradients of the mean loss with respect to every student parameter (net.grads), given the mask. */
+export function computeGradients(gpu: Gpu, net: VitBuffers, mask: readonly boolean[]): void {
+  const { grads, bwd } = net;
+  if (!grads || !bwd) throw new Error('this network was planned for inference only');
+  const c = net.plan.config;
+  studentForward(gpu, net, mask);
+  headBackward(gpu, net.weights.at, grads.at, net.stem, bwd);
+  for (let i = c.depth - 1; i >= 0; i--) {
+    const x = i === 0 ? net.stem.h0 : net.blocks[i - 1].out;
+    const kv = mask[i] ? net.teacher!.qkv[i] : undefined;
+    blockBackward(gpu, blockParams(net.weights.at, i), blockParams(grads.at, i), x, net.blocks[i], bwd, c.heads, kv);
+  }
+  embedBackward(gpu, grads.at, net.stem, bwd);
+}
+
+export interface OptimizerSettings {
+  lr: number;
+  weightDecay: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** Global-norm gradient clipping; none when undefined. */
+  maxNorm?: number;
+  /** 1-based step count for the bias corrections. */
+  step: number;
+}
+
+/** AdamW over all student parameters (one flat range). */
+export function optimizerStep(gpu: Gpu, net: VitBuffers, o: OptimizerSettings): void {
+  const { grads, m, v, bwd } = net;
+  if (!grads || !m || !v || !bwd) throw new Error('this network was planned for inference only');
+  if (o.maxNorm !== undefined) gradNorm(gpu, grads.flat, bwd.gradNorm);
+  adamw(gpu, { params: net.weights.flat, grads: grads.flat, m, v }, {
+    lr: o.lr, weightDecay: o.weightDecay, beta1: o.beta1, beta2: o.beta2, eps: o.eps, step: o.step,
+    maxNorm: o.maxNorm, norm: o.maxNorm !== undefined ? bwd.gradNorm : undefined,
+  });
+}

@@ -1,0 +1,54 @@
+// ViT backward pass, the mirror of vit-forward.ts. `dh` [B, N, D] is the running
+// gradient of the residual stream, updated in place from the head down to the embedding.
+// Parameter gradients are written (not accumulated): each parameter is used once per step.
+import type { Gpu } from '../gpu/gpu.ts';
+import type { Tensor } from '../gpu/tensor.ts';
+import { attentionBackward } from './ops/attention.ts';
+import { addInto, geluBackward } from './ops/elementwise.ts';
+import { layernormBackward } from './ops/layernorm.ts';
+import { matmulBackward } from './ops/matmul.ts';
+import { patchEmbedBackward } from './ops/patch-embed.ts';
+import { embedTokensBackward, gatherClassTokenBackward } from './ops/tokens.ts';
+import type { BlockParams } from './block-params.ts';
+import type { BackwardActs, BlockActs, StemActs } from './vit-buffers.ts';
+import { rows } from './vit-forward.ts';
+
+const T = { transB: true } as const;
+
+/** From dlogits [B, C] to dh [B, N, D] (zero except the class token), with the head's gradients. */
+export function headBackward(gpu: Gpu, at: Record<string, Tensor>, g: Record<string, Tensor>, s: StemActs, d: BackwardActs): void {
+  matmulBackward(gpu, s.clsNorm, at['head.weight'], d.dlogits, { da: d.dclsNorm, db: g['head.weight'], dbias: g['head.bias'] }, T);
+  layernormBackward(gpu, d.dclsNorm, s.cls, at['norm.weight'], s.headMean, s.headRstd, d.dcls, g['norm.weight'], g['norm.bias']);
+  gatherClassTokenBackward(gpu, d.dcls, d.dh);
+}
+
+/**
+ * Backward of blockForward: on entry d.dh = ∂L/∂out, on exit ∂L/∂x. `kv` is the teacher's
+ * projection in a cross-attending block: no gradient flows into it, and the block's own k, v
+ * (unused) get zero gradient.
+ */
+export function blockBackward(gpu: Gpu, p: BlockParams, g: BlockParams, x: Tensor, acts: BlockActs, d: BackwardActs, heads: number, kv?: Tensor): void {
+  // MLP branch: out = h1 + fc2(gelu(u)), u = fc1(ln2(h1))
+  matmulBackward(gpu, rows(acts.g), p.fc2W, rows(d.dh), { da: rows(d.dg), db: g.fc2W, dbias: g.fc2B }, T);
+  geluBackward(gpu, acts.u, d.dg, d.du);
+  matmulBackward(gpu, rows(acts.a2), p.fc1W, rows(d.du), { da: rows(d.dbranch), db: g.fc1W, dbias: g.fc1B }, T);
+  layernormBackward(gpu, d.dbranch, acts.h1, p.ln2w, acts.mean2, acts.rstd2, d.dx, g.ln2w, g.ln2b);
+  addInto(gpu, d.dh, d.dx); // dh = ∂L/∂h1
+  // Attention branch: h1 = x + proj(attn(qkv, kv)), qkv = Wqkv·ln1(x)
+  matmulBackward(gpu, rows(acts.o), p.projW, rows(d.dh), { da: rows(d.dbranch), db: g.projW, dbias: g.projB }, T);
+  if (kv) {
+    gpu.zero(d.dqkv);
+    attentionBackward(gpu, acts.qkv, kv, acts.o, acts.lse, d.dbranch, d.dqkv, undefined, heads);
+  } else {
+    attentionBackward(gpu, acts.qkv, acts.qkv, acts.o, acts.lse, d.dbranch, d.dqkv, d.dqkv, heads);
+  }
+  matmulBackward(gpu, rows(acts.a), p.qkvW, rows(d.dqkv), { da: rows(d.dbranch), db: g.qkvW, dbias: g.qkvB }, T);
+  layernormBackward(gpu, d.dbranch, x, p.ln1w, acts.mean1, acts.rstd1, d.dx, g.ln1w, g.ln1b);
+  addInto(gpu, d.dh, d.dx); // dh = ∂L/∂x
+}
+
+/** From dh = ∂L/∂h0 to the gradients of the patch embedding, class token and position embedding. */
+export function embedBackward(gpu: Gpu, g: Record<string, Tensor>, s: StemActs, d: BackwardActs): void {
+  embedTokensBackward(gpu, d.dh, d.dtokens, g['cls'], g['pos']);
+  patchEmbedBackward(gpu, s.patches, d.dtokens, g['patch.weight'], g['patch.bias']);
+}

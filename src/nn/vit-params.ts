@@ -1,0 +1,42 @@
+// The trainable tensors of a ViT, in one fixed order. Names follow one internal
+// convention; src/checkpoint maps them to torchvision, timm and HF names.
+import { vitDims, type VitConfig } from './vit-config.ts';
+
+export interface ParamSpec {
+  name: string;
+  shape: number[];
+}
+
+export function blockParamSpecs(c: VitConfig, i: number): ParamSpec[] {
+  const { D, M } = vitDims(c);
+  const b = `blocks.${i}`;
+  return [
+    { name: `${b}.ln1.weight`, shape: [D] },
+    { name: `${b}.ln1.bias`, shape: [D] },
+    { name: `${b}.qkv.weight`, shape: [3 * D, D] },
+    { name: `${b}.qkv.bias`, shape: [3 * D] },
+    { name: `${b}.proj.weight`, shape: [D, D] },
+    { name: `${b}.proj.bias`, shape: [D] },
+    { name: `${b}.ln2.weight`, shape: [D] },
+    { name: `${b}.ln2.bias`, shape: [D] },
+    { name: `${b}.fc1.weight`, shape: [M, D] },
+    { name: `${b}.fc1.bias`, shape: [M] },
+    { name: `${b}.fc2.weight`, shape: [D, M] },
+    { name: `${b}.fc2.bias`, shape: [D] },
+  ];
+}
+
+export function vitParamSpecs(c: VitConfig): ParamSpec[] {
+  const { D, N, C } = vitDims(c);
+  return [
+    { name: 'patch.weight', shape: [D, 3, c.patchSize, c.patchSize] },
+    { name: 'patch.bias', shape: [D] },
+    { name: 'cls', shape: [D] },
+    { name: 'pos', shape: [N, D] },
+    ...Array.from({ length: c.depth }, (_, i) => blockParamSpecs(c, i)).flat(),
+    { name: 'norm.weight', shape: [D] },
+    { name: 'norm.bias', shape: [D] },
+    { name: 'head.weight', shape: [C, D] },
+    { name: 'head.bias', shape: [C] },
+  ];
+}

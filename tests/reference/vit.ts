@@ -1,0 +1,76 @@
+// Float64 reference ViT with StochCA's cross-attention, composed from the per-op
+// references: the loss of a batch for given student and teacher weights and mask.
+import { attentionRef } from './attention.ts';
+import { crossEntropyRef } from './cross-entropy.ts';
+import { gelu } from './gelu.ts';
+import { layernormRef } from './layernorm.ts';
+import { matmulRef } from './matmul.ts';
+import { patchEmbedRef } from './patch-embed.ts';
+import { embedTokensRef } from './tokens.ts';
+
+export interface VitRefConfig {
+  imageSize: number;
+  patchSize: number;
+  dim: number;
+  depth: number;
+  heads: number;
+  mlpDim: number;
+  numClasses: number;
+  layerNormEps: number;
+}
+
+export type Weights = Record<string, Float64Array>;
+
+/** y [R, out] = x [R, in] · Wᵀ + b, W: [out, in]. */
+function linear(x: Float64Array, w: Float64Array, b: Float64Array, R: number, inDim: number, outDim: number): Float64Array {
+  return matmulRef(x, w, { batch: 1, M: R, N: outDim, K: inDim, transB: true }, b);
+}
+
+const addRef = (a: Float64Array, b: Float64Array) => a.map((v, i) => v + b[i]);
+
+interface Dims { B: number; N: number; D: number; H: number; M: number }
+
+/** One block; returns its output and its qkv [B, N, 3D]. */
+function blockRef(w: Weights, i: number, x: Float64Array, d: Dims, eps: number, kv?: Float64Array) {
+  const p = (n: string) => w[`blocks.${i}.${n}`];
+  const R = d.B * d.N;
+  const a = layernormRef(x, p('ln1.weight'), p('ln1.bias'), d.D, eps).y;
+  const qkv = linear(a, p('qkv.weight'), p('qkv.bias'), R, d.D, 3 * d.D);
+  const o = attentionRef(qkv, kv ?? qkv, { B: d.B, N: d.N, H: d.H, hd: d.D / d.H }).o;
+  const h1 = addRef(x, linear(o, p('proj.weight'), p('proj.bias'), R, d.D, d.D));
+  const a2 = layernormRef(h1, p('ln2.weight'), p('ln2.bias'), d.D, eps).y;
+  const g = linear(a2, p('fc1.weight'), p('fc1.bias'), R, d.D, d.M).map(gelu);
+  return { out: addRef(h1, linear(g, p('fc2.weight'), p('fc2.bias'), R, d.M, d.D)), qkv };
+}
+
+function embedRef(w: Weights, images: Float64Array, c: VitRefConfig, B: number): Float64Array {
+  const P = (c.imageSize / c.patchSize) ** 2;
+  const tokens = patchEmbedRef(images, w['patch.weight'], w['patch.bias'], {
+    B, C: 3, H: c.imageSize, W: c.imageSize, D: c.dim, patch: c.patchSize,
+  });
+  return embedTokensRef(tokens, w['cls'], w['pos'], B, P, c.dim);
+}
+
+/** Mean cross-entropy of the student on the batch; block i attends to the teacher's K/V where mask[i]. */
+export function vitLossRef(
+  c: VitRefConfig, student: Weights, teacher: Weights, images: Float64Array, labels: ArrayLike<number>, mask: readonly boolean[],
+): number {
+  const B = labels.length;
+  const d: Dims = { B, N: (c.imageSize / c.patchSize) ** 2 + 1, D: c.dim, H: c.heads, M: c.mlpDim };
+  const teacherKv: (Float64Array | undefined)[] = [];
+  if (mask.includes(true)) {
+    let t = embedRef(teacher, images, c, B);
+    for (let i = 0; i <= mask.lastIndexOf(true); i++) {
+      const r = blockRef(teacher, i, t, d, c.layerNormEps);
+      teacherKv[i] = mask[i] ? r.qkv : undefined;
+      t = r.out;
+    }
+  }
+  let h = embedRef(student, images, c, B);
+  for (let i = 0; i < c.depth; i++) h = blockRef(student, i, h, d, c.layerNormEps, teacherKv[i]).out;
+  const cls = new Float64Array(B * c.dim);
+  for (let b = 0; b < B; b++) cls.set(h.subarray(b * d.N * c.dim, b * d.N * c.dim + c.dim), b * c.dim);
+  const normed = layernormRef(cls, student['norm.weight'], student['norm.bias'], c.dim, c.layerNormEps).y;
+  const logits = linear(normed, student['head.weight'], student['head.bias'], B, c.dim, c.numClasses);
+  return crossEntropyRef(logits, labels, B, c.numClasses).loss;
+}
