@@ -99,3 +99,39 @@ export function planVit(config: VitConfig, options: StepOptions): VitPlan {
   bytes.total = bytes.params + bytes.grads + bytes.optimizer + bytes.activations + bytes.backward + bytes.teacher;
   return { config, options, params, paramElems: offset, block, bytes };
 }
+
+export interface DeviceLimits {
+  maxBufferSize: number;
+  maxStorageBufferBindingSize: number;
+}
+
+/** The largest single buffer of a plan: the flat parameters or the biggest activation. */
+export function largestBuffer(plan: VitPlan): number {
+  const { config: c, options: o } = plan;
+  const shapes = [...Object.values(blockShapes(c, o.batch)), ...Object.values(stemShapes(c, o.batch))];
+  if (o.training) shapes.push(...Object.values(backwardShapes(c, o.batch)));
+  return Math.max(4 * plan.paramElems, ...shapes.map((s) => 4 * size(s)));
+}
+
+const MiB = (b: number): string => `${(b / 2 ** 20).toFixed(1)} MiB`;
+
+/**
+ * Refuses a plan whose buffers exceed the device's limits, saying what it needs and
+ * the largest batch that would fit. `memoryBudget` (bytes) caps the total when known.
+ */
+export function checkPlanFits(plan: VitPlan, limits: DeviceLimits, memoryBudget = Infinity): void {
+  const cap = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
+  const largest = largestBuffer(plan);
+  if (largest <= cap && plan.bytes.total <= memoryBudget) return;
+  let batch = plan.options.batch;
+  const fits = (b: number): boolean => {
+    const p = planVit(plan.config, { ...plan.options, batch: b });
+    return largestBuffer(p) <= cap && p.bytes.total <= memoryBudget;
+  };
+  while (batch > 1 && !fits(batch)) batch = Math.floor(batch / 2);
+  const why = largest > cap
+    ? `its largest buffer needs ${MiB(largest)} and this GPU allows ${MiB(cap)}`
+    : `it needs ${MiB(plan.bytes.total)} and the budget is ${MiB(memoryBudget)}`;
+  const advice = fits(batch) ? `use a batch of ${batch} or less` : 'use a smaller model or image size';
+  throw new RangeError(`This run does not fit: ${why} (batch ${plan.options.batch}); ${advice}.`);
+}
