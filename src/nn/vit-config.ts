@@ -39,13 +39,24 @@ export function vitDims(c: VitConfig): VitDims {
   };
 }
 
-/** Throws a readable error for a configuration the engine cannot build. */
-export function checkVitConfig(c: VitConfig): void {
-  const ints: (keyof VitConfig)[] = ['imageSize', 'patchSize', 'dim', 'depth', 'heads', 'mlpDim', 'numClasses'];
-  for (const k of ints) {
-    if (!Number.isInteger(c[k]) || c[k] < 1) throw new RangeError(`ViT config: ${k} must be a positive integer, got ${c[k]}`);
+/** Everything wrong with a configuration, in words (empty when the engine can build it). */
+export function vitConfigProblems(c: VitConfig): string[] {
+  const problems: string[] = [];
+  for (const key of ['imageSize', 'patchSize', 'dim', 'depth', 'heads', 'mlpDim', 'numClasses'] as const) {
+    if (!Number.isSafeInteger(c[key]) || c[key] < 1) problems.push(`${key} must be a positive integer, got ${c[key]}`);
   }
-  if (c.imageSize % c.patchSize) throw new RangeError(`ViT config: image size ${c.imageSize} is not a multiple of patch ${c.patchSize}`);
-  if (c.dim % c.heads) throw new RangeError(`ViT config: dim ${c.dim} is not divisible by ${c.heads} heads`);
-  if (!(c.layerNormEps > 0)) throw new RangeError(`ViT config: layerNormEps must be positive, got ${c.layerNormEps}`);
+  if (!(c.layerNormEps > 0 && Number.isFinite(c.layerNormEps))) {
+    problems.push(`layerNormEps must be a positive number, got ${c.layerNormEps}`);
+  }
+  if (problems.length === 0) {
+    if (c.dim % c.heads !== 0) problems.push(`dim ${c.dim} is not divisible by heads ${c.heads}`);
+    if (c.imageSize % c.patchSize !== 0) problems.push(`imageSize ${c.imageSize} is not divisible by patchSize ${c.patchSize}`);
+  }
+  return problems;
+}
+
+/** Throws a RangeError listing every problem of a configuration the engine cannot build. */
+export function checkVitConfig(c: VitConfig): void {
+  const problems = vitConfigProblems(c);
+  if (problems.length > 0) throw new RangeError(`invalid ViT config: ${problems.join('; ')}`);
 }

@@ -1,0 +1,83 @@
+// The shape of a ViT (torchvision's VisionTransformer, see STOCHCA.md "The backbone"),
+// its checks, and the reading of an HF transformers config.json.
+import { vitConfigProblems, type VitConfig } from '../nn/vit-config.ts';
+import { CheckpointError } from './safetensors.ts';
+
+/** The engine's VitConfig plus the input channels, which a checkpoint's patch embedding has. */
+export interface ViTConfig extends VitConfig {
+  /** 3, RGB. */
+  channels: number;
+}
+
+export function describeConfig(c: ViTConfig): string {
+  return (
+    `ViT image ${c.imageSize} patch ${c.patchSize} dim ${c.dim} depth ${c.depth} heads ${c.heads} ` +
+    `mlp ${c.mlpDim} classes ${c.numClasses}`
+  );
+}
+
+/** Returns `c` when it describes a ViT this project can build; otherwise throws, listing every problem. */
+export function checkConfig(c: ViTConfig): ViTConfig {
+  const problems = vitConfigProblems(c);
+  // The input pipeline normalises RGB images with per-channel mean and std.
+  if (c.channels !== 3) problems.push(`channels must be 3 (RGB), got ${c.channels}`);
+  if (problems.length > 0) throw new CheckpointError(`invalid ViT config: ${problems.join('; ')}`);
+  return c;
+}
+
+/**
+ * The ViTConfig of an HF transformers ViT config.json (already JSON.parse'd), and its class
+ * names when it has id2label. Absent fields take ViTConfig's defaults, as transformers does;
+ * without id2label or num_labels a model has 2 labels, transformers' default.
+ */
+export function configFromHfJson(json: unknown): { config: ViTConfig; labels?: string[] } {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new CheckpointError('config.json: expected a JSON object');
+  }
+  const j = json as Record<string, unknown>;
+  const bad = (key: string, want: string): never => {
+    throw new CheckpointError(`config.json: ${key} must be ${want}, got ${JSON.stringify(j[key])}`);
+  };
+  if (j.model_type !== undefined && j.model_type !== 'vit') bad('model_type', '"vit"');
+  // transformers' "gelu" is the exact erf GELU the engine computes; the approximations are not.
+  if (j.hidden_act !== undefined && j.hidden_act !== 'gelu') bad('hidden_act', '"gelu"');
+  if (j.qkv_bias === false) bad('qkv_bias', 'true (the engine has q, k, v biases)');
+  const int = (key: string, fallback: number): number => {
+    const v = j[key] ?? fallback;
+    if (!Number.isSafeInteger(v)) bad(key, 'an integer');
+    return v as number;
+  };
+  // image_size and patch_size may be [h, w] pairs; the engine handles squares.
+  const side = (key: string, fallback: number): number => {
+    const v = j[key] ?? fallback;
+    if (Array.isArray(v) && v.length === 2 && v[0] === v[1]) return v[0] as number;
+    if (!Number.isSafeInteger(v)) bad(key, 'an integer or a square [n, n]');
+    return v as number;
+  };
+  const eps = j.layer_norm_eps ?? 1e-12;
+  if (typeof eps !== 'number') bad('layer_norm_eps', 'a number');
+
+  let labels: string[] | undefined;
+  if (j.id2label !== undefined) {
+    const id2label = j.id2label;
+    if (typeof id2label !== 'object' || id2label === null) return bad('id2label', 'an object');
+    const entries = Object.entries(id2label);
+    labels = entries.map((_, i) => {
+      const label = (id2label as Record<string, unknown>)[String(i)];
+      if (typeof label !== 'string') bad('id2label', `labels for the ids 0..${entries.length - 1}`);
+      return label as string;
+    });
+  }
+  const config = checkConfig({
+    imageSize: side('image_size', 224),
+    patchSize: side('patch_size', 16),
+    channels: int('num_channels', 3),
+    dim: int('hidden_size', 768),
+    depth: int('num_hidden_layers', 12),
+    heads: int('num_attention_heads', 12),
+    mlpDim: int('intermediate_size', 3072),
+    numClasses: labels?.length ?? int('num_labels', 2),
+    layerNormEps: eps as number,
+  });
+  return labels ? { config, labels } : { config };
+}

@@ -1,0 +1,110 @@
+// The ONNX export, run by onnxruntime-web in Node, against the engine's own forward pass in
+// Chromium on the same weights and images; plus deterministic bytes and refused weights.
+import * as ort from 'onnxruntime-web';
+import { describe, expect, it } from 'vitest';
+import { exportOnnx } from '../../src/checkpoint/onnx-export.ts';
+import { CheckpointError } from '../../src/checkpoint/safetensors.ts';
+import type { VitConfig } from '../../src/nn/vit-config.ts';
+import { vitParamSpecs } from '../../src/nn/vit-params.ts';
+import { harnessPage } from '../helpers/browser.ts';
+import { expectClose, relError } from '../helpers/compare.ts';
+import { normal } from '../helpers/random.ts';
+
+// One thread: the wasm backend then runs in this process instead of spawning worker threads.
+// Node resolves onnxruntime-web to its Node build, which loads its .wasm from beside itself in
+// node_modules, so no wasmPaths is needed.
+ort.env.wasm.numThreads = 1;
+
+type Weights = Record<string, Float32Array>;
+
+const small: VitConfig = { imageSize: 8, patchSize: 4, dim: 16, depth: 2, heads: 2, mlpDim: 32, numClasses: 3, layerNormEps: 1e-6 };
+const wider: VitConfig = { imageSize: 32, patchSize: 8, dim: 64, depth: 3, heads: 4, mlpDim: 128, numClasses: 10, layerNormEps: 1e-6 };
+
+function randomWeights(c: VitConfig, seed: number): Weights {
+  const w: Weights = {};
+  vitParamSpecs(c).forEach((s, k) => {
+    const n = s.shape.reduce((a, b) => a * b, 1);
+    // LayerNorm weights near 1 like a trained model; everything else small and random.
+    const values = s.name.match(/(ln\d|norm)\.weight$/) ? normal(n, seed + k, 0.2).map((v) => 1 + v) : normal(n, seed + k, 0.3);
+    w[s.name] = Float32Array.from(values);
+  });
+  return w;
+}
+
+/** The engine's logits [B, C] in Chromium (evaluation: self-attention everywhere, no teacher). */
+async function engineLogits(c: VitConfig, B: number, weights: Weights, images: Float32Array): Promise<number[]> {
+  const page = await harnessPage();
+  const plain = Object.fromEntries(Object.entries(weights).map(([k, v]) => [k, [...v]]));
+  return page.evaluate(async ({ c, B, weights, images }) => {
+    const { gpu, nn } = window.stochca!;
+    const net = nn.allocateVit(gpu, nn.planVit(c, { batch: B, training: false, teacher: false }));
+    for (const [name, data] of Object.entries(weights)) gpu.write(net.weights.at[name], Float32Array.from(data));
+    gpu.write(net.stem.images, Float32Array.from(images));
+    gpu.write(net.stem.labels, new Uint32Array(B)); // the forward also computes a loss
+    nn.studentForward(gpu, net);
+    return Array.from(await gpu.read(net.stem.logits)) as number[];
+  }, { c, B, weights: plain, images: [...images] });
+}
+
+async function onnxLogits(model: Uint8Array, c: VitConfig, B: number, images: Float32Array): Promise<{ data: Float32Array; dims: readonly number[] }> {
+  const session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'] });
+  try {
+    const out = await session.run({ pixels: new ort.Tensor('float32', images, [B, 3, c.imageSize, c.imageSize]) });
+    return { data: out.logits.data as Float32Array, dims: out.logits.dims };
+  } finally {
+    await session.release();
+  }
+}
+
+describe('ONNX export against the engine', () => {
+  const cases = [
+    { name: '8px, patch 4, dim 16, depth 2, 2 heads', c: small, B: 2 },
+    { name: '32px, patch 8, dim 64, depth 3, 4 heads', c: wider, B: 3 },
+  ];
+  for (const { name, c, B } of cases) {
+    it(`${name}, batch ${B}`, async () => {
+      const weights = randomWeights(c, 100);
+      const images = Float32Array.from(normal(B * 3 * c.imageSize ** 2, 7));
+      const model = exportOnnx(c, weights);
+      const [want, got] = await Promise.all([engineLogits(c, B, weights, images), onnxLogits(model, c, B, images)]);
+      expect(got.dims).toEqual([B, c.numClasses]);
+      console.log(`${name}: max relative error ${relError(got.data, want).err.toExponential(2)}`);
+      expectClose(got.data, want, 1e-4, `${name} logits`);
+    });
+  }
+
+  it('the batch dimension is symbolic: one image alone gives its row of a batch', async () => {
+    const weights = randomWeights(small, 300);
+    const images = Float32Array.from(normal(3 * 3 * small.imageSize ** 2, 8));
+    const model = exportOnnx(small, weights);
+    const batch = await onnxLogits(model, small, 3, images);
+    const alone = await onnxLogits(model, small, 1, images.slice(2 * 3 * small.imageSize ** 2));
+    expectClose(alone.data, batch.data.slice(2 * small.numClasses), 1e-6, 'last image');
+  });
+});
+
+describe('ONNX export file', () => {
+  it('is deterministic: the same weights give the same bytes', () => {
+    const weights = randomWeights(wider, 200);
+    const copy = Object.fromEntries(Object.entries(weights).map(([k, v]) => [k, v.slice()]));
+    const a = exportOnnx(wider, weights);
+    const b = exportOnnx(wider, copy, {});
+    expect(b.length).toBe(a.length);
+    expect(Buffer.from(b).equals(Buffer.from(a))).toBe(true);
+    expect(Buffer.from(exportOnnx(wider, weights, { producer: 'other' })).equals(Buffer.from(a))).toBe(false);
+  });
+
+  it('refuses weights that do not fit the config, naming the tensor', () => {
+    const good = randomWeights(small, 400);
+    const refuse = (w: Weights, message: string) => {
+      expect(() => exportOnnx(small, w)).toThrowError(CheckpointError);
+      expect(() => exportOnnx(small, w)).toThrowError(message);
+    };
+    refuse({ ...good, 'blocks.1.fc1.weight': new Float32Array(31 * 16) }, 'blocks.1.fc1.weight has 496 values, expected [32, 16] = 512');
+    refuse({ ...good, pos: new Float32Array(4 * 16) }, 'pos has 64 values, expected [5, 16] = 80');
+    const { 'head.bias': _, ...headless } = good;
+    refuse(headless, 'missing tensor head.bias [3]');
+    const deeper = randomWeights({ ...small, depth: 3 }, 400);
+    refuse(deeper, 'blocks.2.ln1.weight is not a parameter of this ViT (depth 2)');
+  });
+});
