@@ -1,15 +1,8 @@
-// Seeded random test data (mulberry32), so a failing case reproduces.
+// Seeded random test data, so a failing case reproduces.
+import { seededRng } from '../../src/nn/rng.ts';
 
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The engine's own seeded generator (mulberry32). */
+export const rng = seededRng;
 
 /** n uniform values in [lo, hi). */
 export function uniform(n: number, seed: number, lo = -1, hi = 1): Float64Array {

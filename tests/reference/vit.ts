@@ -7,17 +7,9 @@ import { layernormRef } from './layernorm.ts';
 import { matmulRef } from './matmul.ts';
 import { patchEmbedRef } from './patch-embed.ts';
 import { embedTokensRef } from './tokens.ts';
+import type { VitConfig } from '../../src/nn/vit-config.ts';
 
-export interface VitRefConfig {
-  imageSize: number;
-  patchSize: number;
-  dim: number;
-  depth: number;
-  heads: number;
-  mlpDim: number;
-  numClasses: number;
-  layerNormEps: number;
-}
+export type VitRefConfig = VitConfig;
 
 export type Weights = Record<string, Float64Array>;
 

@@ -9,9 +9,6 @@ import { check, checkDType, checkRank, checkShape, describe, numel, type Tensor 
 /** Most workgroups of the first norm pass: enough to fill a GPU, few enough for one final workgroup. */
 const NORM_GROUPS = 1024;
 
-/** A CPU adapter runs a workgroup's barriers far faster with fewer invocations. */
-const workgroupSize = (gpu: Gpu): number => (gpu.software ? 64 : 256);
-
 /** grads: [n] f32; norm: [1] f32 ← ‖grads‖₂ (float32 sums of squares in two passes). */
 export function gradNorm(gpu: Gpu, grads: Tensor, norm: Tensor): void {
   const op = `gradNorm ${describe(grads)}`;
@@ -20,7 +17,7 @@ export function gradNorm(gpu: Gpu, grads: Tensor, norm: Tensor): void {
   check(numel(norm.shape) === 1, op, () => `norm must have 1 element, got ${describe(norm)}`);
   checkDType(norm, ['f32'], op, 'norm');
   const n = grads.shape[0];
-  const wg = workgroupSize(gpu);
+  const wg = gpu.reduceWorkgroup;
   const groups = Math.max(1, Math.min(NORM_GROUPS, Math.ceil(n / wg)));
   const partials = scratch(gpu, 'grad-norm', [groups]);
   gpu.dispatch({
@@ -88,7 +85,7 @@ export function adamw(gpu: Gpu, b: AdamwBuffers, o: AdamwOptions): void {
   }
   checkHyperparameters(o, op);
   if (count === 0) return;
-  const wg = workgroupSize(gpu);
+  const wg = gpu.reduceWorkgroup;
   gpu.dispatch({
     op,
     kernel: { shader: 'adamw', entry: 'adamw', constants: { WG: wg, CLIP: o.norm ? 1 : 0 } },

@@ -37,7 +37,7 @@ export function crossEntropy(
     checkDType(dlogits, ['f32'], op, 'dlogits');
   }
   // A CPU adapter runs a workgroup's barriers far faster with fewer invocations.
-  const wg = gpu.software ? 64 : 256;
+  const wg = gpu.reduceWorkgroup;
   const rowLoss = scratch(gpu, 'cross-entropy-loss', [B]);
   const rowCorrect = scratch(gpu, 'cross-entropy-correct', [B], 'u32');
   gpu.dispatch({
