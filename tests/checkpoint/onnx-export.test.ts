@@ -5,8 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { exportOnnx } from '../../src/checkpoint/onnx-export.ts';
 import { CheckpointError } from '../../src/checkpoint/safetensors.ts';
 import type { VitConfig } from '../../src/nn/vit-config.ts';
-import { vitParamSpecs } from '../../src/nn/vit-params.ts';
-import { harnessPage } from '../helpers/browser.ts';
+import { engineLogits, randomVitWeights } from '../helpers/model.ts';
 import { expectClose, relError } from '../helpers/compare.ts';
 import { normal } from '../helpers/random.ts';
 
@@ -20,31 +19,8 @@ type Weights = Record<string, Float32Array>;
 const small: VitConfig = { imageSize: 8, patchSize: 4, dim: 16, depth: 2, heads: 2, mlpDim: 32, numClasses: 3, layerNormEps: 1e-6 };
 const wider: VitConfig = { imageSize: 32, patchSize: 8, dim: 64, depth: 3, heads: 4, mlpDim: 128, numClasses: 10, layerNormEps: 1e-6 };
 
-function randomWeights(c: VitConfig, seed: number): Weights {
-  const w: Weights = {};
-  vitParamSpecs(c).forEach((s, k) => {
-    const n = s.shape.reduce((a, b) => a * b, 1);
-    // LayerNorm weights near 1 like a trained model; everything else small and random.
-    const values = s.name.match(/(ln\d|norm)\.weight$/) ? normal(n, seed + k, 0.2).map((v) => 1 + v) : normal(n, seed + k, 0.3);
-    w[s.name] = Float32Array.from(values);
-  });
-  return w;
-}
-
-/** The engine's logits [B, C] in Chromium (evaluation: self-attention everywhere, no teacher). */
-async function engineLogits(c: VitConfig, B: number, weights: Weights, images: Float32Array): Promise<number[]> {
-  const page = await harnessPage();
-  const plain = Object.fromEntries(Object.entries(weights).map(([k, v]) => [k, [...v]]));
-  return page.evaluate(async ({ c, B, weights, images }) => {
-    const { gpu, nn } = window.stochca!;
-    const net = nn.allocateVit(gpu, nn.planVit(c, { batch: B, training: false, teacher: false }));
-    for (const [name, data] of Object.entries(weights)) gpu.write(net.weights.at[name], Float32Array.from(data));
-    gpu.write(net.stem.images, Float32Array.from(images));
-    gpu.write(net.stem.labels, new Uint32Array(B)); // the forward also computes a loss
-    nn.studentForward(gpu, net);
-    return Array.from(await gpu.read(net.stem.logits)) as number[];
-  }, { c, B, weights: plain, images: [...images] });
-}
+const randomWeights = (c: VitConfig, seed: number): Weights =>
+  Object.fromEntries(Object.entries(randomVitWeights(c, seed)).map(([k, v]) => [k, Float32Array.from(v)]));
 
 async function onnxLogits(model: Uint8Array, c: VitConfig, B: number, images: Float32Array): Promise<{ data: Float32Array; dims: readonly number[] }> {
   const session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'] });

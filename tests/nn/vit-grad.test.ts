@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { expectClose, relError } from '../helpers/compare.ts';
 import { harnessPage } from '../helpers/browser.ts';
+import { plainWeights, randomVitWeights } from '../helpers/model.ts';
 import { normal, rng, sampleIndices } from '../helpers/random.ts';
 import { vitLossRef, type VitRefConfig, type Weights } from '../reference/vit.ts';
 
@@ -11,25 +12,13 @@ const config: VitRefConfig = {
 };
 const B = 2;
 
-function randomWeights(specs: { name: string; shape: number[] }[], seed: number): Weights {
-  const w: Weights = {};
-  specs.forEach((s, k) => {
-    const n = s.shape.reduce((a, b) => a * b, 1);
-    // LayerNorm weights near 1 like a trained model; everything else small and random.
-    w[s.name] = s.name.match(/(ln\d|norm)\.weight$/) ? normal(n, seed + k, 0.2).map((v) => 1 + v) : normal(n, seed + k, 0.3);
-  });
-  return w;
-}
-
 async function stepGradients(mask: boolean[]) {
   const page = await harnessPage();
-  const specs: { name: string; shape: number[] }[] = await page.evaluate((c) => window.stochca!.nn.vitParamSpecs(c), config);
-  const student = randomWeights(specs, 100);
-  const teacher = randomWeights(specs, 500);
+  const student = randomVitWeights(config, 100);
+  const teacher = randomVitWeights(config, 500);
   const images = normal(B * 3 * config.imageSize ** 2, 7);
   const r = rng(3);
   const labels = Array.from({ length: B }, () => Math.floor(r() * config.numClasses));
-  const plain = (w: Weights) => Object.fromEntries(Object.entries(w).map(([k, v]) => [k, [...v]]));
   const out = await page.evaluate(async ({ c, B, student, teacher, images, labels, mask }) => {
     const { gpu, nn } = window.stochca!;
     const plan = nn.planVit(c, { batch: B, training: true, teacher: true });
@@ -42,7 +31,7 @@ async function stepGradients(mask: boolean[]) {
     const grads: Record<string, number[]> = {};
     for (const name of Object.keys(student)) grads[name] = Array.from(await gpu.read(net.grads.at[name]));
     return { loss: (await gpu.read(net.stem.loss))[0], grads, bytes: plan.bytes };
-  }, { c: config, B, student: plain(student), teacher: plain(teacher), images: [...images], labels, mask });
+  }, { c: config, B, student: plainWeights(student), teacher: plainWeights(teacher), images: [...images], labels, mask });
   return { ...out, student, teacher, images, labels };
 }
 

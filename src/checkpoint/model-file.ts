@@ -1,0 +1,108 @@
+// A ViT checkpoint file in, a model ready for the engine out, and back: the naming is
+// detected, the configuration inferred (or taken from an HF config.json or options), the
+// position embedding resized for another image size, a head for another number of classes
+// made anew. Saving keeps the naming the file was loaded with and adds the metadata
+// (config, class names, normalisation) that lets the file reload with no options.
+import { linearInit } from '../nn/init.ts';
+import { seededRng } from '../nn/rng.ts';
+import { checkVitConfig } from '../nn/vit-config.ts';
+import { configMetadata, detectNaming, fromCanonical, inferConfig, toCanonical, validateCheckpoint, type Naming } from './names.ts';
+import { resizePosEmbedding } from './resize.ts';
+import { CheckpointError, parseSafetensors, writeSafetensors, type HostTensor } from './safetensors.ts';
+import { checkConfig, configFromHfJson, type ViTConfig } from './vit-config.ts';
+
+export type Rgb = [number, number, number];
+
+export interface ModelFile {
+  config: ViTConfig;
+  naming: Naming;
+  /** Canonical names (src/nn/vit-params.ts) → tensors. */
+  weights: Map<string, HostTensor>;
+  classNames?: string[];
+  normalization?: { mean: Rgb; std: Rgb };
+  /** What was changed on load, in words (resized position embedding, new head). */
+  changes: string[];
+}
+
+export interface LoadOptions {
+  heads?: number;
+  layerNormEps?: number;
+  /** An HF transformers config.json (parsed) that came with the file. */
+  hfConfig?: unknown;
+  /** Fine-tune at another input size: the position embedding is resized. */
+  imageSize?: number;
+  /** A new task: the classifier head is replaced by a fresh one. */
+  numClasses?: number;
+  /** Seed of the new head's initialisation. */
+  seed?: number;
+}
+
+const META_CONFIG = 'stochca_config';
+const META_CLASSES = 'stochca_class_names';
+const META_NORM = 'stochca_normalization';
+
+function parseJson(metadata: Record<string, string>, key: string): unknown {
+  if (metadata[key] === undefined) return undefined;
+  try {
+    return JSON.parse(metadata[key]);
+  } catch {
+    throw new CheckpointError(`metadata ${key} is not valid JSON`);
+  }
+}
+
+export function loadModelFile(bytes: Uint8Array | ArrayBuffer, options: LoadOptions = {}): ModelFile {
+  const { tensors, metadata } = parseSafetensors(bytes);
+  const naming = detectNaming(tensors.keys());
+  const hf = options.hfConfig === undefined ? undefined : configFromHfJson(options.hfConfig);
+  const saved = parseJson(metadata, META_CONFIG) as Partial<ViTConfig> | undefined;
+  const stored = inferConfig(tensors, naming, {
+    heads: options.heads ?? hf?.config.heads ?? saved?.heads,
+    layerNormEps: options.layerNormEps ?? hf?.config.layerNormEps ?? saved?.layerNormEps,
+    numClasses: hasHead(tensors, naming) ? undefined : options.numClasses,
+    metadata,
+  });
+  validateCheckpoint(tensors, naming, stored);
+  const weights = toCanonical(tensors, naming);
+  const changes: string[] = [];
+  const config: ViTConfig = { ...stored };
+
+  if (options.imageSize !== undefined && options.imageSize !== stored.imageSize) {
+    config.imageSize = options.imageSize;
+    checkConfig(config);
+    const grid = config.imageSize / config.patchSize;
+    weights.set('pos', resizePosEmbedding(weights.get('pos')!, grid));
+    changes.push(`position embedding resized from ${stored.imageSize} px to ${config.imageSize} px`);
+  }
+  const wantClasses = options.numClasses ?? stored.numClasses;
+  if (!weights.has('head.weight') || wantClasses !== stored.numClasses) {
+    config.numClasses = wantClasses;
+    checkVitConfig(config);
+    const head = linearInit(config.dim, wantClasses, seededRng(options.seed ?? 0));
+    weights.set('head.weight', { shape: [wantClasses, config.dim], data: head.weight });
+    weights.set('head.bias', { shape: [wantClasses], data: head.bias });
+    changes.push(`new ${wantClasses}-class head`);
+  }
+  const classNames = (parseJson(metadata, META_CLASSES) as string[] | undefined) ?? hf?.labels;
+  const normalization = parseJson(metadata, META_NORM) as ModelFile['normalization'];
+  return {
+    config,
+    naming,
+    weights,
+    classNames: classNames?.length === config.numClasses ? classNames : undefined,
+    normalization,
+    changes,
+  };
+}
+
+function hasHead(tensors: ReadonlyMap<string, unknown>, naming: Naming): boolean {
+  const head = { torchvision: 'heads.head.weight', timm: 'head.weight', hf: 'classifier.weight' }[naming];
+  return tensors.has(head);
+}
+
+/** The safetensors bytes of a model, named as it was loaded, with metadata to reload it with no options. */
+export function saveModelFile(m: Pick<ModelFile, 'config' | 'naming' | 'weights' | 'classNames' | 'normalization'>): Uint8Array {
+  const metadata: Record<string, string> = { ...configMetadata(m.config), [META_CONFIG]: JSON.stringify(m.config) };
+  if (m.classNames) metadata[META_CLASSES] = JSON.stringify(m.classNames);
+  if (m.normalization) metadata[META_NORM] = JSON.stringify(m.normalization);
+  return writeSafetensors(fromCanonical(m.weights, m.naming), { metadata });
+}

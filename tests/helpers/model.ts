@@ -1,0 +1,37 @@
+// Tiny ViTs for tests: random weights shaped like a trained model's, and the engine's
+// logits for them in Chromium.
+import type { VitConfig } from '../../src/nn/vit-config.ts';
+import { vitParamSpecs } from '../../src/nn/vit-params.ts';
+import { harnessPage } from './browser.ts';
+import { normal } from './random.ts';
+
+export type Weights64 = Record<string, Float64Array>;
+
+/** LayerNorm weights near 1, everything else ~N(0, 0.3²); one seed per tensor from `seed`. */
+export function randomVitWeights(c: VitConfig, seed: number): Weights64 {
+  const w: Weights64 = {};
+  vitParamSpecs(c).forEach((s, k) => {
+    const n = s.shape.reduce((a, b) => a * b, 1);
+    w[s.name] = s.name.match(/(ln\d|norm)\.weight$/) ? normal(n, seed + k, 0.2).map((v) => 1 + v) : normal(n, seed + k, 0.3);
+  });
+  return w;
+}
+
+/** Plain arrays, for page.evaluate. */
+export function plainWeights(w: Record<string, ArrayLike<number>>): Record<string, number[]> {
+  return Object.fromEntries(Object.entries(w).map(([k, v]) => [k, Array.from(v)]));
+}
+
+/** The engine's logits [B, C] in Chromium (evaluation: self-attention everywhere, no teacher). */
+export async function engineLogits(c: VitConfig, B: number, weights: Record<string, ArrayLike<number>>, images: ArrayLike<number>): Promise<number[]> {
+  const page = await harnessPage();
+  return page.evaluate(async ({ c, B, weights, images }) => {
+    const { gpu, nn } = window.stochca!;
+    const net = nn.allocateVit(gpu, nn.planVit(c, { batch: B, training: false, teacher: false }));
+    for (const [name, data] of Object.entries(weights)) gpu.write(net.weights.at[name], Float32Array.from(data));
+    gpu.write(net.stem.images, Float32Array.from(images));
+    gpu.write(net.stem.labels, new Uint32Array(B)); // the forward also computes a loss
+    nn.studentForward(gpu, net);
+    return Array.from(await gpu.read(net.stem.logits)) as number[];
+  }, { c, B, weights: plainWeights(weights), images: Array.from(images) });
+}
