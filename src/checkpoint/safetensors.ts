@@ -173,7 +173,8 @@ export function parseSafetensors(input: Uint8Array | ArrayBuffer): {
   tensors: Map<string, StoredTensor>;
   metadata: Record<string, string>;
 } {
-  const bytes = input instanceof Uint8Array ? input : new Uint8Array(input);
+  // A plain Uint8Array view: slice() on a Node Buffer would share memory instead of copying.
+  const bytes = input instanceof Uint8Array ? new Uint8Array(input.buffer, input.byteOffset, input.byteLength) : new Uint8Array(input);
   const { entries, metadata, dataStart } = readHeader(bytes);
   const tensors = new Map<string, StoredTensor>();
   for (const e of entries) {

@@ -1,7 +1,7 @@
 // The engine's device in Node, through the `webgpu` package (Dawn, the WebGPU
 // implementation inside Chrome). Without a hardware adapter it falls back to
 // SwiftShader's Vulkan driver, which Debian's chromium package ships.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { NoWebGPUError } from './errors.ts';
@@ -33,11 +33,12 @@ export async function requestNodeGpu(choice: NodeAdapterChoice = envChoice()): P
     throw new NoWebGPUError("The 'webgpu' package (Dawn for Node) is missing: run `npm ci` in the project folder.");
   }
   Object.assign(globalThis, webgpu.globals); // GPUBufferUsage, GPUMapMode, ...
-  if (choice !== 'swiftshader') {
+  if (choice !== 'swiftshader' && mayHaveHardwareDriver()) {
     const adapter = await webgpu.create([]).requestAdapter({ powerPreference: 'high-performance' });
-    if (adapter) return Gpu.fromAdapter(adapter, nodeShaders);
-    if (choice === 'hardware') throw new NoWebGPUError('No hardware WebGPU adapter was found by Dawn.');
+    const software = adapter && /swiftshader/i.test(`${adapter.info.architecture} ${adapter.info.description}`);
+    if (adapter && !(software && choice === 'hardware')) return Gpu.fromAdapter(adapter, nodeShaders);
   }
+  if (choice === 'hardware') throw new NoWebGPUError('No hardware WebGPU adapter was found by Dawn.');
   if (process.platform === 'linux' && !hasVulkanLoader()) {
     throw new NoWebGPUError(
       'No GPU adapter, and the Vulkan loader (libvulkan.so.1) is missing. On Debian/Ubuntu: ' +
@@ -55,6 +56,14 @@ export async function requestNodeGpu(choice: NodeAdapterChoice = envChoice()): P
   const adapter = await webgpu.create(['backend=vulkan']).requestAdapter();
   if (!adapter) throw new NoWebGPUError(`Dawn found no adapter with the Vulkan driver ${icd}.`);
   return Gpu.fromAdapter(adapter, nodeShaders);
+}
+
+/** Vulkan drivers register a .json file here; without one (Linux) there is no GPU to probe. */
+const ICD_DIRS = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d'];
+
+function mayHaveHardwareDriver(): boolean {
+  if (process.platform !== 'linux' || process.env.VK_ICD_FILENAMES || process.env.VK_DRIVER_FILES) return true;
+  return ICD_DIRS.some((d) => existsSync(d) && readdirSync(d).some((f) => f.endsWith('.json')));
 }
 
 function envChoice(): NodeAdapterChoice {

@@ -43,14 +43,14 @@ function embedRef(w: Weights, images: Float64Array, c: VitRefConfig, B: number):
   return embedTokensRef(tokens, w['cls'], w['pos'], B, P, c.dim);
 }
 
-/** Mean cross-entropy of the student on the batch; block i attends to the teacher's K/V where mask[i]. */
-export function vitLossRef(
-  c: VitRefConfig, student: Weights, teacher: Weights, images: Float64Array, labels: ArrayLike<number>, mask: readonly boolean[],
-): number {
-  const B = labels.length;
+/** Logits [B, C] of the student; block i attends to the teacher's K/V where mask[i] (none: self-attention). */
+export function vitLogitsRef(
+  c: VitRefConfig, student: Weights, teacher: Weights | undefined, images: Float64Array, B: number, mask: readonly boolean[] = [],
+): Float64Array {
   const d: Dims = { B, N: (c.imageSize / c.patchSize) ** 2 + 1, D: c.dim, H: c.heads, M: c.mlpDim };
   const teacherKv: (Float64Array | undefined)[] = [];
   if (mask.includes(true)) {
+    if (!teacher) throw new Error('cross-attention needs a teacher');
     let t = embedRef(teacher, images, c, B);
     for (let i = 0; i <= mask.lastIndexOf(true); i++) {
       const r = blockRef(teacher, i, t, d, c.layerNormEps);
@@ -63,6 +63,13 @@ export function vitLossRef(
   const cls = new Float64Array(B * c.dim);
   for (let b = 0; b < B; b++) cls.set(h.subarray(b * d.N * c.dim, b * d.N * c.dim + c.dim), b * c.dim);
   const normed = layernormRef(cls, student['norm.weight'], student['norm.bias'], c.dim, c.layerNormEps).y;
-  const logits = linear(normed, student['head.weight'], student['head.bias'], B, c.dim, c.numClasses);
-  return crossEntropyRef(logits, labels, B, c.numClasses).loss;
+  return linear(normed, student['head.weight'], student['head.bias'], B, c.dim, c.numClasses);
+}
+
+/** Mean cross-entropy of the student on the batch, with StochCA's mask. */
+export function vitLossRef(
+  c: VitRefConfig, student: Weights, teacher: Weights, images: Float64Array, labels: ArrayLike<number>, mask: readonly boolean[],
+): number {
+  const B = labels.length;
+  return crossEntropyRef(vitLogitsRef(c, student, teacher, images, B, mask), labels, B, c.numClasses).loss;
 }

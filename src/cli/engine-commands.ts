@@ -1,0 +1,78 @@
+// The engine side of `stochca infer` and `stochca grad`: bytes in, bytes out, so the same
+// code runs on a Node GPU or inside a headless Chromium page (see engine-host.ts).
+import { loadModelFile, type LoadOptions } from '../checkpoint/model-file.ts';
+import { fromCanonical } from '../checkpoint/names.ts';
+import { writeSafetensors } from '../checkpoint/safetensors.ts';
+import type { Gpu } from '../gpu/gpu.ts';
+import { predictLogits, stepGradients } from '../train/model-runner.ts';
+import { readNpy, writeNpy } from './npy.ts';
+
+export interface ModelArgs {
+  model: Uint8Array;
+  /** An HF config.json's text. */
+  config?: string;
+  heads?: number;
+}
+
+export interface InferArgs extends ModelArgs {
+  input: Uint8Array;
+}
+
+export interface GradArgs extends ModelArgs {
+  teacher?: Uint8Array;
+  input: Uint8Array;
+  labels: Uint8Array;
+  /** One character per block, 1 = cross-attention. */
+  mask: string;
+}
+
+export interface GradResult {
+  loss: number;
+  correct: number;
+  /** safetensors with the student's tensor names and shapes; the loss in its metadata. */
+  file: Uint8Array;
+}
+
+function loadOptions(a: ModelArgs): LoadOptions {
+  let hfConfig: unknown;
+  if (a.config !== undefined) {
+    try {
+      hfConfig = JSON.parse(a.config);
+    } catch {
+      throw new Error('--config is not valid JSON');
+    }
+  }
+  return { heads: a.heads, hfConfig };
+}
+
+function floatImages(bytes: Uint8Array): { data: Float32Array; shape: number[] } {
+  const x = readNpy(bytes, '--input');
+  if (x.dtype !== 'f4') throw new Error(`--input must be float32, got ${x.dtype === 'f8' ? 'float64' : x.dtype === 'i4' ? 'int32' : 'int64'}`);
+  return { data: x.data, shape: x.shape };
+}
+
+/** x [N, 3, H, W] float32 → logits [N, C] float32 as .npy bytes. */
+export async function inferCommand(gpu: Gpu, a: InferArgs): Promise<Uint8Array> {
+  const model = loadModelFile(a.model, loadOptions(a));
+  const x = floatImages(a.input);
+  const logits = await predictLogits(gpu, model, x.data, x.shape);
+  return writeNpy(logits, [x.shape[0], model.config.numClasses]);
+}
+
+export async function gradCommand(gpu: Gpu, a: GradArgs): Promise<GradResult> {
+  const options = loadOptions(a);
+  const student = loadModelFile(a.model, options);
+  const teacher = a.teacher ? loadModelFile(a.teacher, options) : undefined;
+  if (!/^[01]+$/.test(a.mask)) throw new Error(`--ca-mask must be a string of 0 and 1, got '${a.mask}'`);
+  const mask = [...a.mask].map((ch) => ch === '1');
+  const x = floatImages(a.input);
+  const y = readNpy(a.labels, '--labels');
+  if (y.dtype !== 'i4' && y.dtype !== 'i8') throw new Error(`--labels must be int32 or int64, got ${y.dtype === 'f4' ? 'float32' : 'float64'}`);
+  if (y.shape.length !== 1) throw new Error(`--labels must be one-dimensional [N], got [${y.shape.join(', ')}]`);
+  const labels = Uint32Array.from(y.dtype === 'i4' ? y.data : Array.from(y.data, Number), (v) => (v < 0 ? 0xffffffff : v));
+  const r = await stepGradients(gpu, student, teacher, x.data, x.shape, labels, mask);
+  const file = writeSafetensors(fromCanonical(r.grads, student.naming), {
+    metadata: { loss: String(r.loss), correct: String(r.correct), ca_mask: a.mask },
+  });
+  return { loss: r.loss, correct: r.correct, file };
+}

@@ -1,0 +1,78 @@
+// Where the command line runs the engine. With a hardware GPU, Dawn in this Node process.
+// Without one, SwiftShader inside headless Chromium: Dawn for Node on SwiftShader crashes
+// when it polls for completion while a kernel runs (see README), Chromium's does not.
+// STOCHCA_HOST=node|chromium forces a choice.
+import { fileURLToPath } from 'node:url';
+import { NoWebGPUError } from '../gpu/errors.ts';
+import { requestNodeGpu } from '../gpu/device-node.ts';
+import { gradCommand, inferCommand, type GradArgs, type GradResult, type InferArgs } from './engine-commands.ts';
+
+export interface EngineHost {
+  /** The adapter, in words. */
+  readonly adapter: string;
+  infer(a: InferArgs): Promise<Uint8Array>;
+  grad(a: GradArgs): Promise<GradResult>;
+  close(): Promise<void>;
+}
+
+export async function openEngineHost(): Promise<EngineHost> {
+  const choice = process.env.STOCHCA_HOST;
+  if (choice !== 'chromium') {
+    try {
+      const gpu = await requestNodeGpu(choice === 'node' ? 'auto' : 'hardware');
+      return {
+        adapter: `${gpu.adapter.vendor} ${gpu.adapter.description || gpu.adapter.architecture}`.trim(),
+        infer: (a) => inferCommand(gpu, a),
+        grad: (a) => gradCommand(gpu, a),
+        close: async () => gpu.destroy(),
+      };
+    } catch (e) {
+      if (!(e instanceof NoWebGPUError) || choice === 'node') throw e;
+    }
+  }
+  return openChromiumHost();
+}
+
+async function openChromiumHost(): Promise<EngineHost> {
+  const [{ createServer }, { launchChromium }] = await Promise.all([import('vite'), import('../node/chromium.ts')]);
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const vite = await createServer({
+    root,
+    server: { port: 0, host: '127.0.0.1', hmr: false, watch: null },
+    logLevel: 'silent',
+    clearScreen: false,
+  });
+  const closers: (() => Promise<unknown>)[] = [() => vite.close()];
+  const close = async () => {
+    for (const c of closers.reverse()) await c().catch(() => undefined);
+  };
+  try {
+    await vite.listen();
+    const address = vite.httpServer?.address();
+    if (!address || typeof address === 'string') throw new Error('the engine host page server did not start');
+    const browser = await launchChromium();
+    closers.push(() => browser.close());
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${address.port}/cli/host.html`);
+    await page.waitForFunction(() => window.stochcaHost || window.stochcaHostError, null, { timeout: 120_000 });
+    const error = await page.evaluate(() => window.stochcaHostError);
+    if (error) throw new NoWebGPUError(`WebGPU did not start in Chromium: ${error}`);
+    const adapter = await page.evaluate(() => window.stochcaHost!.adapter);
+    return {
+      adapter,
+      // Errors thrown in the page arrive as "page.evaluate: Error: <message>"; keep the message.
+      infer: (a) => page.evaluate((a) => window.stochcaHost!.infer(a), a).catch(unwrap),
+      grad: (a) => page.evaluate((a) => window.stochcaHost!.grad(a), a).catch(unwrap),
+      close,
+    };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+function unwrap(e: unknown): never {
+  const message = e instanceof Error ? e.message : String(e);
+  const m = /^page\.evaluate: (?:\w*Error: )?([^\n]*)/.exec(message);
+  throw new Error(m ? m[1] : message);
+}

@@ -1,0 +1,96 @@
+// Runs a loaded model on the engine: logits for a batch of images, and the loss and
+// gradients of one StochCA step with a given mask (no update). Used by the command line
+// and by the page alike.
+import type { ModelFile } from '../checkpoint/model-file.ts';
+import type { HostTensor } from '../checkpoint/safetensors.ts';
+import type { Gpu } from '../gpu/gpu.ts';
+import { checkLabelRange } from '../nn/ops/cross-entropy.ts';
+import { checkPlanFits, planVit, type StepOptions } from '../nn/planner.ts';
+import { computeGradients, studentForward } from '../nn/stochca-step.ts';
+import { allocateVit, type ParamSet, type VitBuffers } from '../nn/vit-buffers.ts';
+import type { VitConfig } from '../nn/vit-config.ts';
+
+/** Plans (refusing what does not fit the device), allocates and loads a model's weights. */
+export function netFor(gpu: Gpu, model: Pick<ModelFile, 'config' | 'weights'>, options: StepOptions): VitBuffers {
+  const plan = planVit(model.config, options);
+  checkPlanFits(plan, gpu.adapter.limits as { maxBufferSize: number; maxStorageBufferBindingSize: number });
+  const net = allocateVit(gpu, plan);
+  writeWeights(gpu, net.weights, model.weights);
+  return net;
+}
+
+function writeWeights(gpu: Gpu, set: ParamSet, weights: ReadonlyMap<string, HostTensor>, skip: (name: string) => boolean = () => false): void {
+  for (const [name, view] of Object.entries(set.at)) {
+    if (skip(name)) continue;
+    const t = weights.get(name);
+    if (!t) throw new Error(`the model has no tensor ${name}`);
+    gpu.write(view, t.data);
+  }
+}
+
+/** images: [n, 3, S, S] at the model's own size and normalisation. */
+function checkImages(c: VitConfig, shape: readonly number[], what: string): number {
+  const want = [3, c.imageSize, c.imageSize];
+  if (shape.length !== 4 || want.some((d, i) => shape[i + 1] !== d)) {
+    throw new RangeError(`${what} is [${shape.join(', ')}]; the model expects [N, 3, ${c.imageSize}, ${c.imageSize}]`);
+  }
+  return shape[0];
+}
+
+/** Logits [n, C] of the student alone (self-attention everywhere), `batch` images at a time. */
+export async function predictLogits(gpu: Gpu, model: Pick<ModelFile, 'config' | 'weights'>, images: Float32Array, shape: readonly number[], batch = 32): Promise<Float32Array> {
+  const c = model.config;
+  const n = checkImages(c, shape, 'the input');
+  const B = Math.max(1, Math.min(batch, n));
+  const net = netFor(gpu, model, { batch: B, training: false, teacher: false });
+  const per = 3 * c.imageSize * c.imageSize;
+  const logits = new Float32Array(n * c.numClasses);
+  for (let start = 0; start < n; start += B) {
+    const count = Math.min(B, n - start);
+    const chunk = new Float32Array(B * per); // a short last batch is padded with zeros
+    chunk.set(images.subarray(start * per, (start + count) * per));
+    gpu.write(net.stem.images, chunk);
+    gpu.write(net.stem.labels, new Uint32Array(B));
+    studentForward(gpu, net);
+    logits.set((await gpu.read(net.stem.logits)).subarray(0, count * c.numClasses), start * c.numClasses);
+  }
+  return logits;
+}
+
+export interface StepGradients {
+  loss: number;
+  correct: number;
+  /** Canonical names → gradients shaped like the parameters. */
+  grads: Map<string, HostTensor>;
+}
+
+/**
+ * Loss and gradients of one StochCA step on one batch, mask[i] = block i cross-attends to
+ * the teacher (same architecture; its head is never used). No parameter is updated.
+ */
+export async function stepGradients(
+  gpu: Gpu, student: Pick<ModelFile, 'config' | 'weights'>, teacher: Pick<ModelFile, 'config' | 'weights'> | undefined,
+  images: Float32Array, shape: readonly number[], labels: Uint32Array, mask: readonly boolean[],
+): Promise<StepGradients> {
+  const c = student.config;
+  const B = checkImages(c, shape, 'the input');
+  if (labels.length !== B) throw new RangeError(`${labels.length} labels for ${B} images`);
+  checkLabelRange(labels, c.numClasses);
+  if (mask.length !== c.depth) throw new RangeError(`the mask has ${mask.length} blocks, the model ${c.depth}`);
+  const crosses = mask.includes(true);
+  if (crosses && !teacher) throw new RangeError('a mask with cross-attending blocks needs a teacher');
+  if (teacher) {
+    const same = (['imageSize', 'patchSize', 'dim', 'depth', 'heads', 'mlpDim'] as const).every((k) => teacher.config[k] === c[k]);
+    if (!same) throw new RangeError('the teacher and the student must have the same architecture (all but the head)');
+  }
+  const net = netFor(gpu, student, { batch: B, training: true, teacher: crosses });
+  if (crosses) writeWeights(gpu, net.teacher!.weights, teacher!.weights, (name) => name.startsWith('head.'));
+  gpu.write(net.stem.images, images);
+  gpu.write(net.stem.labels, labels);
+  computeGradients(gpu, net, mask);
+  const grads = new Map<string, HostTensor>();
+  for (const p of net.plan.params) grads.set(p.name, { shape: [...p.shape], data: (await gpu.read(net.grads!.at[p.name])) as Float32Array });
+  const loss = (await gpu.read(net.stem.loss))[0];
+  const correct = (await gpu.read(net.stem.correct))[0];
+  return { loss, correct, grads };
+}
