@@ -76,8 +76,6 @@ export class Gpu {
   readonly adapter: AdapterSummary;
   /** SwiftShader (a CPU implementation of Vulkan) rather than a GPU. */
   readonly software: boolean;
-  /** Side of the square workgroups of blocked kernels (matmul): 16 on GPUs, 8 on CPUs. */
-  readonly tileSide: 8 | 16;
   /** Invocations of 1-D reduction workgroups: 256 on GPUs, 64 on CPUs, where wider groups only add barrier cost. */
   readonly reduceWorkgroup: 64 | 256;
   /** 16-byte stand-ins for optional bindings a kernel variant does not touch. */
@@ -97,7 +95,6 @@ export class Gpu {
       limits: Object.fromEntries(WANTED_LIMITS.map((k) => [k, device.limits[k]])),
     };
     this.software = /swiftshader/i.test(`${adapterInfo.architecture} ${adapterInfo.description} ${adapterInfo.device}`);
-    this.tileSide = this.software ? 8 : 16;
     this.reduceWorkgroup = this.software ? 64 : 256;
     this.slotSize = Math.max(256, device.limits.minUniformBufferOffsetAlignment);
     this.uniformBytes = new Uint8Array(UNIFORM_SLOTS * this.slotSize);

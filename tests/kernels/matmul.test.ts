@@ -15,6 +15,8 @@ const forward: Case[] = [
   { batch: 2, M: 65, N: 130, K: 64, transA: true, transB: true },
   { batch: 2, M: 785, N: 48, K: 19, sharedB: true, transB: true, bias: true, gelu: true },
   { batch: 1, M: 100, N: 257, K: 129, bias: true, gelu: true },
+  // Whole 64x64 tiles only (no edge), several per dimension.
+  { batch: 2, M: 128, N: 192, K: 48, transA: true, bias: true },
 ];
 
 const backward: Case[] = [
