@@ -23,6 +23,8 @@ export interface Harness {
   down(t: Tensor): Promise<number[]>;
   /** A second, independent device (for tests that destroy theirs). */
   newGpu(): Promise<Gpu>;
+  /** onnxruntime-web in this page (loaded on first use). */
+  runOnnx(model: Uint8Array, pixels: Float32Array, dims: number[]): Promise<{ data: number[]; dims: number[] }>;
 }
 
 declare global {
@@ -45,6 +47,7 @@ try {
     empty: (shape, dtype = 'f32') => gpu.tensor(shape, dtype),
     down: async (t) => Array.from(await gpu.read(t)),
     newGpu: requestBrowserGpu,
+    runOnnx: async (model, pixels, dims) => (await import('./ort-probe.ts')).runOnnx(model, pixels, dims),
   };
 } catch (e) {
   window.stochcaError = String(e);

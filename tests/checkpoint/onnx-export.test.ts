@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { exportOnnx } from '../../src/checkpoint/onnx-export.ts';
 import { CheckpointError } from '../../src/checkpoint/safetensors.ts';
 import type { VitConfig } from '../../src/nn/vit-config.ts';
+import { harnessPage } from '../helpers/browser.ts';
 import { engineLogits, randomVitWeights } from '../helpers/model.ts';
 import { expectClose, relError } from '../helpers/compare.ts';
 import { normal } from '../helpers/random.ts';
@@ -48,6 +49,17 @@ describe('ONNX export against the engine', () => {
       expectClose(got.data, want, 1e-4, `${name} logits`);
     });
   }
+
+  it('runs in the browser too (onnxruntime-web in Chromium), with the same logits', async () => {
+    const weights = randomWeights(small, 200);
+    const images = Float32Array.from(normal(2 * 3 * small.imageSize ** 2, 9));
+    const model = exportOnnx(small, weights);
+    const page = await harnessPage();
+    const inPage = await page.evaluate(({ model, images, dims }) => window.stochca!.runOnnx(model, images, dims),
+      { model, images, dims: [2, 3, small.imageSize, small.imageSize] });
+    expect(inPage.dims).toEqual([2, small.numClasses]);
+    expectClose(inPage.data, await engineLogits(small, 2, weights, images), 1e-4, 'logits in the browser');
+  });
 
   it('the batch dimension is symbolic: one image alone gives its row of a batch', async () => {
     const weights = randomWeights(small, 300);
