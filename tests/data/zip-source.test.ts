@@ -1,0 +1,129 @@
+// Zips as dataset sources: real zips written by zip.js with real PNGs, read back lazily from a
+// file-backed Blob; damaged and non-zip files give readable errors.
+import { writeFile } from 'node:fs/promises';
+import { openAsBlob } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { DatasetError, selectImages } from '../../src/data/entries.ts';
+import { openDataPath } from '../../src/data/folder-source.ts';
+import { imageFolder } from '../../src/data/layout.ts';
+import { zipTree } from '../../src/data/zip-source.ts';
+import { classFolders, makeZip, png, removeTempDirs, tempDir } from './fixtures.ts';
+
+afterAll(removeTempDirs);
+
+async function saveZip(blob: Blob, name = 'data.zip'): Promise<string> {
+  const path = join(await tempDir(), name);
+  await writeFile(path, new Uint8Array(await blob.arrayBuffer()));
+  return path;
+}
+
+describe('zipTree', () => {
+  it('reads a zip of class folders with a common top folder and the usual clutter', async () => {
+    const red = await png(250);
+    const blue = await png(5);
+    const inner = await makeZip({ 'x.png': red });
+    const zip = await makeZip({
+      'mydata/': '',
+      'mydata/cats/': '',
+      'mydata/cats/a.png': red,
+      'mydata/cats/.DS_Store': 'x',
+      'mydata/dogs/b.png': blue,
+      'mydata/dogs/c.png': blue,
+      'mydata/dogs/more.zip': new Uint8Array(await inner.arrayBuffer()),
+      'mydata/empty/': '',
+      'mydata/notes.txt': 'hello',
+      '__MACOSX/mydata/cats/._a.png': 'x',
+    });
+    const path = await saveZip(zip);
+    const folder = imageFolder(selectImages(await openDataPath(path)));
+    expect(folder.classes).toEqual(['cats', 'dogs']);
+    expect(folder.train.map((s) => s.entry.path)).toEqual(['cats/a.png', 'dogs/b.png', 'dogs/c.png']);
+    expect(Object.fromEntries(folder.leftOut.map((l) => [l.path, l.reason]))).toEqual({
+      'mydata/cats/.DS_Store': 'hidden file',
+      'mydata/dogs/more.zip': 'nested zip',
+      'mydata/notes.txt': 'not an image (.txt)',
+      '__MACOSX/mydata/cats/._a.png': 'macOS metadata (__MACOSX)',
+    });
+    expect(folder.problems).toEqual(["class folder 'empty' holds no images: left out"]);
+    const bytes = await folder.train[0].entry.read();
+    expect(bytes).toEqual(red);
+    const { data, info } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height, data[0]]).toEqual([4, 4, 250]);
+  });
+
+  it('honours train/ and val/ inside a zip', async () => {
+    const image = await png();
+    const zip = await makeZip({ ...classFolders({ a: 3, b: 2 }, image, 'train/'), ...classFolders({ a: 1, b: 1 }, image, 'val/') });
+    const folder = imageFolder(selectImages(await zipTree(zip)));
+    expect(folder.splitFolders).toBe(true);
+    expect([folder.train.length, folder.val.length]).toEqual([5, 2]);
+  });
+
+  it.each([
+    ['flagged as UTF-8', {}],
+    ['in UTF-8 without the flag, as macOS writes them', { useUnicodeFileNames: false }],
+  ])('keeps names in any script (%s)', async (_, options) => {
+    const image = await png();
+    const zip = await makeZip({ '猫/图片.png': image, 'ñandú/ß.png': image, 'قطة/صورة.png': image }, options);
+    const folder = imageFolder(selectImages(await zipTree(zip)));
+    expect(folder.classes).toEqual(['ñandú', 'قطة', '猫']);
+    expect(folder.train.map((s) => s.entry.path)).toEqual(['ñandú/ß.png', 'قطة/صورة.png', '猫/图片.png']);
+    expect(await folder.train[2].entry.read()).toEqual(image);
+  });
+
+  it('leaves out encrypted entries', async () => {
+    const image = await png();
+    const zip = await makeZip({ 'a/1.png': image }, { password: 'secret' });
+    expect((await zipTree(zip)).leftOut).toEqual([{ path: 'a/1.png', reason: 'encrypted (password-protected)' }]);
+  });
+
+  it('reads one entry without reading the others', async () => {
+    const big = new Uint8Array(8 << 20).fill(7);
+    const small = await png();
+    const path = await saveZip(await makeZip({ 'cats/big.png': big, 'dogs/small.png': small, 'dogs/z.png': small }, { level: 0 }));
+    const blob = await openAsBlob(path);
+    const slice = vi.spyOn(blob, 'slice');
+    const bytesRead = () => slice.mock.calls.reduce((n, [start = 0, end = blob.size]) => n + (end - start), 0);
+
+    const tree = await zipTree(blob, 'data.zip');
+    expect(bytesRead()).toBeGreaterThan(0);
+    expect(bytesRead()).toBeLessThan(70_000); // the end of the file: the central directory
+    slice.mockClear();
+    const entry = tree.files.find((f) => f.path === 'dogs/small.png')!;
+    expect(await entry.read()).toEqual(small);
+    expect(bytesRead()).toBeGreaterThanOrEqual(small.length);
+    expect(bytesRead()).toBeLessThan(small.length + 200);
+    expect(tree.files.find((f) => f.path === 'cats/big.png')!.size).toBe(big.length);
+  });
+
+  it('names a file that is not a zip, an empty file and a truncated zip', async () => {
+    const junk = new Blob([new Uint8Array(1000).fill(42)]);
+    await expect(zipTree(junk, 'photos.zip')).rejects.toThrow(
+      new DatasetError("'photos.zip' is not a zip file, or it is truncated (End of central directory not found)"),
+    );
+    await expect(zipTree(new Blob([]), 'empty.zip')).rejects.toThrow(/^'empty\.zip' is not a zip file/);
+    const whole = new Uint8Array(await (await makeZip({ 'a/1.png': await png() })).arrayBuffer());
+    const cut = new Blob([whole.slice(0, whole.length - 40)]);
+    await expect(zipTree(cut, 'cut.zip')).rejects.toThrow(/^'cut\.zip' is not a zip file, or it is truncated/);
+    const path = await saveZip(junk, 'junk.zip');
+    await expect(openDataPath(path)).rejects.toThrow(/^'junk\.zip' is not a zip file/);
+  });
+
+  it('names the entry whose data is damaged', async () => {
+    const zip = new Uint8Array(await (await makeZip({ 'a/1.png': new Uint8Array(5000) })).arrayBuffer());
+    // The first entry's data follows its 30-byte local header, its name and its extra field.
+    const view = new DataView(zip.buffer);
+    const start = 30 + view.getUint16(26, true) + view.getUint16(28, true);
+    zip.fill(0xff, start, start + 8);
+    const tree = await zipTree(new Blob([zip]), 'bad.zip');
+    expect(tree.files.map((f) => f.path)).toEqual(['a/1.png']);
+    await expect(tree.files[0].read()).rejects.toThrow(/^cannot read 'a\/1\.png' from 'bad\.zip' \(.+\)$/);
+  });
+
+  it('takes the name of a File', async () => {
+    const file = new File([new Uint8Array(10)], 'dropped.zip');
+    await expect(zipTree(file)).rejects.toThrow(/^'dropped\.zip' is not a zip file/);
+  });
+});
