@@ -1,0 +1,185 @@
+// Dataset sources in the page: a drop (folders walked through the entry API, or one zip) and a file
+// picker (a folder through `webkitdirectory`, or one zip). Like the Node folder source, nothing is
+// read here but the listing; each file's bytes are read when its entry is asked.
+import { DatasetError, folderSkipReason, type DataEntry, type FileTree } from './entries.ts';
+import { zipTree } from './zip-source.ts';
+
+/** What the walker uses of a FileSystemEntry: the page's own entries have these members, and so can
+ *  plain objects in a test. */
+export interface DropEntry {
+  name: string;
+  isFile: boolean;
+  isDirectory: boolean;
+}
+
+export interface DropFileEntry extends DropEntry {
+  file(success: (file: File) => void, error?: (err: DOMException) => void): void;
+}
+
+export interface DropDirectoryEntry extends DropEntry {
+  createReader(): {
+    /** Hands over at most 100 entries per call in Chrome, then an empty batch at the end. */
+    readEntries(success: (entries: DropEntry[]) => void, error?: (err: DOMException) => void): void;
+  };
+}
+
+export interface WalkOptions {
+  /** Called with the number of files listed so far, as the walk goes. */
+  onProgress?: (files: number) => void;
+}
+
+const why = (e: unknown) => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+
+const isZip = (name: string) => name.toLowerCase().endsWith('.zip');
+
+function fileEntry(path: string, file: File): DataEntry {
+  return {
+    path,
+    size: file.size,
+    read: async () => {
+      try {
+        return new Uint8Array(await file.arrayBuffer());
+      } catch (e) {
+        // The file was moved or deleted after it was dropped.
+        throw new DatasetError(`cannot read '${path}' (${why(e)})`);
+      }
+    },
+  };
+}
+
+const fileOf = (entry: DropFileEntry) => new Promise<File>((resolve, reject) => entry.file(resolve, reject));
+
+function readBatch(reader: ReturnType<DropDirectoryEntry['createReader']>): Promise<DropEntry[]> {
+  return new Promise((resolve, reject) => reader.readEntries(resolve, reject));
+}
+
+/** Lists files as it walks; `add` places an entry at a path, `visit` lists a folder's children. */
+function walker(options: WalkOptions) {
+  const tree: FileTree = { files: [], folders: [], leftOut: [] };
+
+  const addFile = async (entry: DropFileEntry, path: string): Promise<void> => {
+    try {
+      tree.files.push(fileEntry(path, await fileOf(entry)));
+      options.onProgress?.(tree.files.length);
+    } catch (e) {
+      tree.leftOut.push({ path, reason: `cannot read the file (${why(e)})` });
+    }
+  };
+
+  const visit = async (entry: DropDirectoryEntry, prefix: string): Promise<void> => {
+    const reader = entry.createReader();
+    const pending: Promise<void>[] = [];
+    try {
+      for (let batch = await readBatch(reader); batch.length > 0; batch = await readBatch(reader)) {
+        pending.push(...batch.map((child) => add(child, prefix + child.name)));
+      }
+    } catch (e) {
+      if (!prefix) throw new DatasetError(`cannot read the folder '${entry.name}' (${why(e)})`);
+      tree.leftOut.push({ path: prefix, reason: `cannot read the folder (${why(e)})` });
+    }
+    await Promise.all(pending);
+  };
+
+  const add = async (entry: DropEntry, path: string): Promise<void> => {
+    if (entry.isFile) return addFile(entry as DropFileEntry, path);
+    if (!entry.isDirectory) {
+      tree.leftOut.push({ path, reason: 'not a regular file' });
+      return;
+    }
+    const skip = folderSkipReason(path.split('/'));
+    if (skip) {
+      tree.leftOut.push({ path: path + '/', reason: skip });
+      return;
+    }
+    tree.folders.push(path);
+    return visit(entry as DropDirectoryEntry, path + '/');
+  };
+
+  return { tree, add, visit };
+}
+
+/** Every file and folder below the given entries, each entry's name the first segment of its paths.
+ *  Hidden folders and __MACOSX are not walked (a .git folder can hold thousands of files); they are
+ *  listed as left out. */
+export async function walkEntries(entries: DropEntry[], options: WalkOptions = {}): Promise<FileTree> {
+  const { tree, add } = walker(options);
+  await Promise.all(entries.map((entry) => add(entry, entry.name)));
+  return tree;
+}
+
+/** Everything below one folder, paths relative to it: the folder is the dataset's root, as a picked
+ *  folder or the command line's --data is, so its own name may be anything. */
+export async function walkFolder(root: DropDirectoryEntry, options: WalkOptions = {}): Promise<FileTree> {
+  const { tree, visit } = walker(options);
+  await visit(root, '');
+  return tree;
+}
+
+/** A File that reached the page without an entry, shaped like one. */
+function entryOfFile(file: File): DropFileEntry {
+  return { name: file.name, isFile: true, isDirectory: false, file: (success) => success(file) };
+}
+
+/** The entries of a drop. Chrome empties a DataTransfer once its drop event returns, so this runs
+ *  before anything awaits. */
+export function droppedEntries(data: DataTransfer): DropEntry[] {
+  const entries: DropEntry[] = [];
+  for (const item of Array.from(data.items)) {
+    if (item.kind !== 'file') continue;
+    const entry = item.webkitGetAsEntry?.();
+    const file = entry ? null : item.getAsFile();
+    if (entry) entries.push(entry);
+    else if (file) entries.push(entryOfFile(file));
+  }
+  return entries;
+}
+
+/** The tree of what was dropped: one zip is opened as the dataset; one folder is the dataset's
+ *  root, as when it is picked; several items are combined under their names. Call it from the drop
+ *  event handler itself (see `droppedEntries`). */
+export function treeFromDrop(data: DataTransfer, options: WalkOptions = {}): Promise<FileTree> {
+  return treeFromEntries(droppedEntries(data), options);
+}
+
+/** `treeFromDrop` on entries already taken from a drop. */
+export async function treeFromEntries(entries: DropEntry[], options: WalkOptions = {}): Promise<FileTree> {
+  if (entries.length === 0) throw new DatasetError('nothing that could be read was dropped (drop a folder or a zip file)');
+  const [only] = entries;
+  if (entries.length === 1 && only.isFile && isZip(only.name)) {
+    let file: File;
+    try {
+      file = await fileOf(only as DropFileEntry);
+    } catch (e) {
+      throw new DatasetError(`cannot read '${only.name}' (${why(e)})`);
+    }
+    return zipTree(file, only.name);
+  }
+  return entries.length === 1 && only.isDirectory ? walkFolder(only as DropDirectoryEntry, options) : walkEntries(entries, options);
+}
+
+/** The files of a picker: a folder from `<input type=file webkitdirectory>` (paths below the picked
+ *  folder, from `webkitRelativePath`), one zip, or loose files under their names. A picker lists no
+ *  folders, so empty ones are unknown; files inside hidden folders and __MACOSX give one line per
+ *  such folder, as a walk does. */
+export async function treeFromFileList(list: FileList | File[]): Promise<FileTree> {
+  const files = Array.from(list);
+  if (files.length === 0) throw new DatasetError('no files were picked (an empty folder?)');
+  if (files.length === 1 && !files[0].webkitRelativePath && isZip(files[0].name)) return zipTree(files[0]);
+  const tree: FileTree = { files: [], folders: [], leftOut: [] };
+  const skipped = new Set<string>();
+  for (const file of files) {
+    // The first segment of a relative path is the picked folder itself.
+    const segments = file.webkitRelativePath ? file.webkitRelativePath.split('/').slice(1) : [file.name];
+    const path = segments.join('/');
+    const depth = segments.findIndex((_, i) => i < segments.length - 1 && folderSkipReason(segments.slice(0, i + 1)));
+    if (depth < 0) {
+      tree.files.push(fileEntry(path, file));
+      continue;
+    }
+    const folder = segments.slice(0, depth + 1);
+    const key = folder.join('/') + '/';
+    if (!skipped.has(key)) tree.leftOut.push({ path: key, reason: folderSkipReason(folder)! });
+    skipped.add(key);
+  }
+  return tree;
+}
