@@ -1,18 +1,18 @@
 // The kernel benchmark page: our matmul and attention against TensorFlow.js's
-// WebGPU backend doing the same work on the same inputs. Both engines share one
-// GPUDevice (TF.js's WebGPUBackend accepts a device), so they run on the same
-// adapter with the same limits and the ratio between them is meaningful.
+// WebGPU backend doing the same work on the same inputs, on one shared GPUDevice
+// (tfjs-device.ts).
 // TF.js's declarations reference an older copy of @webgpu/types (nested in
 // tfjs-core); naming ours first keeps the engine typed against the current one.
 /// <reference types="@webgpu/types" />
 import * as tf from '@tensorflow/tfjs-core';
-import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { requestBrowserGpu } from '../gpu/device-browser.ts';
 import type { Gpu } from '../gpu/gpu.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import { attention } from '../nn/ops/attention.ts';
 import { matmul } from '../nn/ops/matmul.ts';
 import type { BenchPage, KernelResult } from './page.ts';
+import { shareDevice, tfjsDone } from './tfjs-device.ts';
 import { timeReps } from './timing.ts';
 
 /** One case, its inputs uploaded to both engines. */
@@ -138,17 +138,6 @@ const CASES: Case[] = [
   selfAttention(785),
 ];
 
-/** TF.js's backend on our device, registered under the name its kernels are registered for. */
-async function shareDevice(gpu: Gpu): Promise<WebGPUBackend> {
-  tf.removeBackend('webgpu');
-  const info = { vendor: gpu.adapter.vendor, architecture: gpu.adapter.architecture } as GPUAdapterInfo;
-  tf.registerBackend('webgpu', () => new WebGPUBackend(gpu.device, info));
-  // Small inputs would otherwise be computed on the CPU.
-  tf.env().set('WEBGPU_CPU_FORWARD', false);
-  if (!(await tf.setBackend('webgpu'))) throw new Error('TensorFlow.js could not start its webgpu backend');
-  return tf.backend() as WebGPUBackend;
-}
-
 async function measure(gpu: Gpu, backend: WebGPUBackend, c: Case): Promise<KernelResult> {
   const built = c.build(gpu);
   try {
@@ -159,13 +148,7 @@ async function measure(gpu: Gpu, backend: WebGPUBackend, c: Case): Promise<Kerne
       gpuMs = [...ns.values()].reduce((a, b) => a + b, 0) / 1e6;
     };
     const ours = await timeReps(built.engine, () => gpu.sync(), gpu.hasTimestamps ? timedOnce : undefined);
-    // TF.js's own sync is a read back; its submit sequence without the copy waits for the kernels alone.
-    const theirs = await timeReps(built.tfjs, async () => {
-      backend.ensureCommandEncoderReady();
-      backend.endComputePassEncoder();
-      backend.submitQueue();
-      await backend.queue.onSubmittedWorkDone();
-    });
+    const theirs = await timeReps(built.tfjs, () => tfjsDone(backend));
     const gflops = (ms: number) => c.flops / ms / 1e6;
     return {
       name: c.name,
@@ -189,7 +172,7 @@ async function measure(gpu: Gpu, backend: WebGPUBackend, c: Case): Promise<Kerne
 try {
   const gpu = await requestBrowserGpu();
   const backend = await shareDevice(gpu);
-  const page: BenchPage = {
+  const page: BenchPage<KernelResult> = {
     adapter: {
       vendor: gpu.adapter.vendor,
       architecture: gpu.adapter.architecture,

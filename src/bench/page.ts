@@ -1,5 +1,6 @@
 // What a benchmark page offers the command line (src/cli/bench.ts) on window:
 // the adapter, the list of cases, and a function that measures one case.
+// Each suite has its own result type; all share CaseInfo.
 
 export interface AdapterFields {
   vendor: string;
@@ -12,6 +13,8 @@ export interface AdapterFields {
 export interface CaseInfo {
   name: string;
   shape: string;
+  /** Anything that makes the figures suspect (the CLI prints each on stderr). */
+  warnings?: string[];
 }
 
 export interface KernelResult extends CaseInfo {
@@ -32,10 +35,48 @@ export interface KernelResult extends CaseInfo {
   ratio: number;
 }
 
-export interface BenchPage {
+/** One training step of a ViT (src/bench/train.ts), ours against TF.js's. */
+export interface TrainResult extends CaseInfo {
+  model: string;
+  /** 'finetune' (p = 0) or 'stochca'. */
+  method: string;
+  p: number;
+  batch: number;
+  /** Steps timed per engine, each with its own mask (the same sequence for both engines). */
+  steps: number;
+  /** Cross-attending blocks, summed over the timed steps. */
+  cross_blocks: number;
+  /** Teacher blocks run (up to the deepest cross-attending one), summed over the timed steps. */
+  teacher_blocks: number;
+  /** Matmul and attention FLOPs of one step, the mean over the timed steps. */
+  flops: number;
+  ms: number;
+  images_per_s: number;
+  gflops: number;
+  tfjs_ms: number;
+  tfjs_images_per_s: number;
+  tfjs_gflops: number;
+  /** images_per_s / tfjs_images_per_s: above 1, our engine is faster. */
+  ratio: number;
+  /** ms per step divided by the same model's p = 0 case (1 for p = 0; null when that case has not run). */
+  cost_vs_finetune: number | null;
+  tfjs_cost_vs_finetune: number | null;
+  /** plan.bytes.total of our engine's plan. */
+  planned_bytes: number;
+  /** Loss of the first step from the same weights, batch and mask, both engines. */
+  loss: number;
+  tfjs_loss: number;
+  /** Loss of the last timed step, after the same updates in both engines. */
+  final_loss: number;
+  tfjs_final_loss: number;
+  /** TF.js tensors alive after the timed steps minus before them (0: nothing leaked). */
+  tfjs_tensor_growth: number;
+}
+
+export interface BenchPage<R extends CaseInfo = CaseInfo> {
   adapter: AdapterFields;
   cases: CaseInfo[];
-  run(name: string): Promise<KernelResult>;
+  run(name: string): Promise<R>;
 }
 
 declare global {

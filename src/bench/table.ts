@@ -2,7 +2,7 @@
 import type { AdapterFields, CaseInfo, KernelResult } from './page.ts';
 
 /** Three significant digits, without exponents. */
-function num(x: number | null): string {
+export function num(x: number | null): string {
   if (x === null) return '-';
   if (x >= 100) return x.toFixed(0);
   if (x >= 10) return x.toFixed(1);

@@ -1,23 +1,65 @@
-// npm run bench -- <suite> [--json]: serves the suite's page with Vite, runs it
-// in headless Chromium (WebGPU), and prints one row per case as it finishes.
+// npm run bench -- <suite> [--json] [--model a,b]: serves the suite's page with Vite,
+// runs it in headless Chromium (WebGPU), and prints one row per case as it finishes.
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
 import { chromiumPath, INSTALL_CHROMIUM, launchChromium } from '../node/chromium.ts';
 import { kernelTable } from '../bench/table.ts';
-import type { BenchPage } from '../bench/page.ts';
+import { trainTable } from '../bench/train-table.ts';
+import type { AdapterFields, BenchPage, CaseInfo } from '../bench/page.ts';
+import { DEFAULT_TRAIN_MODELS, TRAIN_MODELS } from '../bench/train-models.ts';
 
-const SUITES: Record<string, string> = {
-  kernels: '/bench/kernels.html',
+interface Suite {
+  page: string;
+  table(adapter: AdapterFields, cases: CaseInfo[]): { header: string[]; row(r: CaseInfo): string };
+  /** The names --model accepts; suites without it take no --model. */
+  models?: string[];
+}
+
+const SUITES: Record<string, Suite> = {
+  kernels: { page: '/bench/kernels.html', table: kernelTable },
+  train: { page: '/bench/train.html', table: trainTable, models: Object.keys(TRAIN_MODELS) },
 };
 
-const USAGE = `usage: npm run bench -- <suite> [--json]
+const USAGE = `usage: npm run bench -- <suite> [--json] [--model <name>[,<name>...]]
 suites: ${Object.keys(SUITES).join(', ')}
-  --json  one JSON object per case and line on stdout`;
+  --json   one JSON object per case and line on stdout
+  --model  train only: the ViTs to time (default ${DEFAULT_TRAIN_MODELS.join(',')}, cut down for
+           CPU adapters); vit-ti16-224 and vit-s16-224 are ViT-Ti/16 and ViT-S/16 at 224 px
+           (models: ${Object.keys(TRAIN_MODELS).join(', ')})`;
+
+interface Args {
+  suite: Suite;
+  name: string;
+  json: boolean;
+  models?: string[];
+}
+
+/** The command line, or undefined when it asks for anything unknown. */
+function parseArgs(args: string[]): Args | undefined {
+  const positional: string[] = [];
+  let json = false;
+  let models: string[] | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--json') json = true;
+    else if (a === '--model' || a.startsWith('--model=')) {
+      const value = a === '--model' ? args[++i] : a.slice('--model='.length);
+      if (!value) return undefined;
+      models = [...(models ?? []), ...value.split(',')];
+    } else if (a.startsWith('--')) return undefined;
+    else positional.push(a);
+  }
+  const [name] = positional;
+  if (positional.length !== 1 || !(name in SUITES)) return undefined;
+  const suite = SUITES[name];
+  if (models && !(suite.models && models.every((m) => suite.models!.includes(m)))) return undefined;
+  return { suite, name, json, models };
+}
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-async function run(pagePath: string, json: boolean): Promise<void> {
+async function run({ suite, json, models }: Args): Promise<void> {
   let vite: ViteDevServer | undefined;
   let browser: Browser | undefined;
   try {
@@ -26,7 +68,9 @@ async function run(pagePath: string, json: boolean): Promise<void> {
     vite = await createServer({
       root: ROOT,
       server: { port: 0, host: '127.0.0.1', hmr: false, watch: null },
-      optimizeDeps: { include: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-webgpu'] },
+      optimizeDeps: {
+        include: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-core/dist/register_all_gradients', '@tensorflow/tfjs-backend-webgpu'],
+      },
       logLevel: 'error',
     });
     await vite.listen();
@@ -35,7 +79,8 @@ async function run(pagePath: string, json: boolean): Promise<void> {
     browser = await launchChromium();
     const page = await browser.newPage();
     page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
-    await page.goto(`http://127.0.0.1:${address.port}${pagePath}`);
+    const query = models ? `?models=${models.join(',')}` : '';
+    await page.goto(`http://127.0.0.1:${address.port}${suite.page}${query}`);
     await page.waitForFunction(() => window.stochcaBench || window.stochcaBenchError, null, { timeout: 120_000 });
     const error = await page.evaluate(() => window.stochcaBenchError);
     if (error) throw new Error(`the benchmark page did not start: ${error}`);
@@ -43,12 +88,13 @@ async function run(pagePath: string, json: boolean): Promise<void> {
       const { adapter, cases } = window.stochcaBench as BenchPage;
       return { adapter, cases };
     });
-    const table = kernelTable(adapter, cases);
+    const table = suite.table(adapter, cases);
     if (!json) for (const line of table.header) console.log(line);
     for (const { name } of cases) {
       const r = await page.evaluate((n) => (window.stochcaBench as BenchPage).run(n), name);
       const { vendor, architecture, description } = adapter;
       console.log(json ? JSON.stringify({ ...r, vendor, architecture, description }) : table.row(r));
+      for (const w of r.warnings ?? []) console.error(`warning: ${w}`);
     }
   } finally {
     await browser?.close();
@@ -57,10 +103,8 @@ async function run(pagePath: string, json: boolean): Promise<void> {
 }
 
 async function main(): Promise<number> {
-  const args = process.argv.slice(2);
-  const suite = args.find((a) => !a.startsWith('--'));
-  const unknown = args.filter((a) => a.startsWith('--') && a !== '--json');
-  if (!suite || !(suite in SUITES) || unknown.length > 0) {
+  const args = parseArgs(process.argv.slice(2));
+  if (!args) {
     console.error(USAGE);
     return 1;
   }
@@ -71,10 +115,10 @@ async function main(): Promise<number> {
     return 1;
   }
   try {
-    await run(SUITES[suite], args.includes('--json'));
+    await run(args);
     return 0;
   } catch (e) {
-    console.error(`bench ${suite}: ${e instanceof Error ? e.message : String(e)}`);
+    console.error(`bench ${args.name}: ${e instanceof Error ? e.message : String(e)}`);
     return 1;
   }
 }

@@ -1,0 +1,34 @@
+// The ViTs the training benchmark runs (npm run bench -- train [--model a,b]). The
+// defaults are cut down to run in a few minutes on SwiftShader (WebGPU on the CPU);
+// their names say how: real ViT-Ti/S widths and heads, fewer blocks, small images.
+// The 224-px presets are the real ViT-Ti/16 and ViT-S/16 shapes, for GPUs.
+import type { VitConfig } from '../nn/vit-config.ts';
+
+export interface TrainModel {
+  config: VitConfig;
+  batch: number;
+  /** Untimed steps after the first (checked) one. */
+  warmup: number;
+  /** Timed steps per engine and case. */
+  steps: number;
+}
+
+const vit = (dim: number, heads: number, depth: number, imageSize: number, patchSize: number, numClasses: number): VitConfig => ({
+  imageSize, patchSize, dim, depth, heads, mlpDim: 4 * dim, numClasses, layerNormEps: 1e-6,
+});
+
+export const TRAIN_MODELS: Record<string, TrainModel> = {
+  'vit-ti-d2-16px': { config: vit(192, 3, 2, 16, 4, 10), batch: 4, warmup: 0, steps: 5 },
+  'vit-s-d2-16px': { config: vit(384, 6, 2, 16, 4, 10), batch: 1, warmup: 0, steps: 3 },
+  'vit-ti16-224': { config: vit(192, 3, 12, 224, 16, 200), batch: 32, warmup: 2, steps: 10 },
+  'vit-s16-224': { config: vit(384, 6, 12, 224, 16, 200), batch: 32, warmup: 2, steps: 10 },
+};
+
+export const DEFAULT_TRAIN_MODELS = ['vit-ti-d2-16px', 'vit-s-d2-16px'];
+
+/** The three methods of every model: plain fine-tuning and StochCA at the paper's p and a high one. */
+export const TRAIN_METHODS = [
+  { method: 'finetune', p: 0 },
+  { method: 'stochca', p: 0.1 },
+  { method: 'stochca', p: 0.5 },
+] as const;
