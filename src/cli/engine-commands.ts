@@ -1,10 +1,13 @@
-// The engine side of `stochca infer` and `stochca grad`: bytes in, bytes out, so the same
+// The engine side of `stochca infer`, `grad` and `train`: bytes in, bytes out, so the same
 // code runs on a Node GPU or inside a headless Chromium page (see engine-host.ts).
-import { loadModelFile, type LoadOptions } from '../checkpoint/model-file.ts';
+import { loadModelFile, saveModelFile, type LoadOptions, type Rgb } from '../checkpoint/model-file.ts';
 import { fromCanonical } from '../checkpoint/names.ts';
 import { writeSafetensors } from '../checkpoint/safetensors.ts';
 import type { Gpu } from '../gpu/gpu.ts';
+import type { ViTConfig } from '../checkpoint/vit-config.ts';
+import { IMAGENET_MEAN, IMAGENET_STD } from '../nn/ops/normalize.ts';
 import { predictLogits, stepGradients } from '../train/model-runner.ts';
+import { TrainingSession, type StepRecord, type TrainSettings } from '../train/session.ts';
 import { readNpy, writeNpy } from './npy.ts';
 
 export interface ModelArgs {
@@ -75,4 +78,54 @@ export async function gradCommand(gpu: Gpu, a: GradArgs): Promise<GradResult> {
     metadata: { loss: String(r.loss), correct: String(r.correct), ca_mask: a.mask },
   });
   return { loss: r.loss, correct: r.correct, file };
+}
+
+export interface TrainStartArgs extends ModelArgs {
+  classNames: string[];
+  /** Model input size; the checkpoint's own when undefined. */
+  imageSize?: number;
+  settings: Omit<TrainSettings, 'mean' | 'std'>;
+}
+
+export interface TrainInfo {
+  config: ViTConfig;
+  changes: string[];
+  plannedBytes: number;
+  mean: Rgb;
+  std: Rgb;
+}
+
+/** The engine side of `stochca train`: one training session at a time. */
+export class TrainCommands {
+  private session?: TrainingSession;
+
+  constructor(private readonly gpu: Gpu) {}
+
+  start(a: TrainStartArgs): TrainInfo {
+    const model = loadModelFile(a.model, { ...loadOptions(a), numClasses: a.classNames.length, imageSize: a.imageSize, seed: a.settings.seed });
+    model.classNames = a.classNames;
+    const { mean, std } = model.normalization ?? { mean: [...IMAGENET_MEAN] as Rgb, std: [...IMAGENET_STD] as Rgb };
+    model.normalization = { mean, std };
+    this.session = new TrainingSession(this.gpu, model, { ...a.settings, mean, std });
+    return { config: model.config, changes: model.changes, plannedBytes: this.session.plannedBytes, mean, std };
+  }
+
+  step(pixels: Uint32Array, labels: Uint32Array, step: number): Promise<StepRecord> {
+    return this.current().step(pixels, labels, step);
+  }
+
+  logits(pixels: Uint32Array, count: number): Promise<Float32Array> {
+    return this.current().logits(pixels, count);
+  }
+
+  /** The fine-tuned checkpoint, named as the file it started from. */
+  async save(): Promise<Uint8Array> {
+    const s = this.current();
+    return saveModelFile({ ...s.model, weights: await s.weights() });
+  }
+
+  private current(): TrainingSession {
+    if (!this.session) throw new Error('no training run has been started');
+    return this.session;
+  }
 }

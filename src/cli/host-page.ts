@@ -1,12 +1,13 @@
 // The page half of the Chromium engine host: window.stochcaHost runs the command line's
 // engine commands on the page's WebGPU device.
 import { requestBrowserGpu } from '../gpu/device-browser.ts';
-import { gradCommand, inferCommand, type GradArgs, type GradResult, type InferArgs } from './engine-commands.ts';
+import { gradCommand, inferCommand, TrainCommands, type GradArgs, type GradResult, type InferArgs } from './engine-commands.ts';
 
 export interface PageHost {
   adapter: string;
   infer(a: InferArgs): Promise<Uint8Array>;
   grad(a: GradArgs): Promise<GradResult>;
+  train: TrainCommands;
 }
 
 declare global {
@@ -22,6 +23,7 @@ try {
     adapter: `${gpu.adapter.vendor} ${gpu.adapter.architecture} (Chromium)`.trim(),
     infer: (a) => inferCommand(gpu, a),
     grad: (a) => gradCommand(gpu, a),
+    train: new TrainCommands(gpu),
   };
 } catch (e) {
   window.stochcaHostError = e instanceof Error ? e.message : String(e);

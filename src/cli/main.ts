@@ -3,6 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { openEngineHost } from './engine-host.ts';
+import { trainCommand } from './train-command.ts';
 
 const USAGE = `usage:
   stochca infer --model M.safetensors --input x.npy --out logits.npy [--heads N] [--config config.json]
@@ -10,7 +11,12 @@ const USAGE = `usage:
                 --ca-mask 0101 --out grads.safetensors [--heads N] [--config config.json]
 
   x.npy: float32 [N, 3, H, W], already normalised; y.npy: int32 or int64 [N].
-  --ca-mask: one character per block, 1 = cross-attention to the teacher (grad needs --teacher then).`;
+  stochca train --model M.safetensors --data DIR|ZIP [--method stochca|finetune] [--p 0.1] [--steps 100]
+                [--batch 16] [--lr 1e-4] [--wd 0.05] [--warmup N] [--image-size S] [--fraction 1]
+                [--val-fraction 0.1] [--eval-every N] [--seed 0] [--out DIR] [--heads N] [--config config.json]
+
+  --ca-mask: one character per block, 1 = cross-attention to the teacher (grad needs --teacher then).
+  train writes curves.json, curves.csv, config.json and model.safetensors into --out (default stochca-run).`;
 
 class UsageError extends Error {}
 
@@ -23,7 +29,16 @@ const COMMON = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+const TRAIN = {
+  model: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, heads: { type: 'string' },
+  config: { type: 'string' }, method: { type: 'string' }, p: { type: 'string' }, steps: { type: 'string' },
+  batch: { type: 'string' }, lr: { type: 'string' }, wd: { type: 'string' }, warmup: { type: 'string' },
+  'image-size': { type: 'string' }, fraction: { type: 'string' }, 'val-fraction': { type: 'string' },
+  'eval-every': { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+} as const;
+
 const COMMANDS = {
+  train: TRAIN,
   infer: COMMON,
   grad: { ...COMMON, teacher: { type: 'string' }, labels: { type: 'string' }, 'ca-mask': { type: 'string' } },
 } as const;
@@ -38,6 +53,55 @@ function readFile(path: string, flag: string): Uint8Array {
     return new Uint8Array(readFileSync(path));
   } catch (e) {
     throw new Error(`cannot read --${flag} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+}
+
+/** A numeric flag: integer and/or range checked, with its default. */
+function num(values: Record<string, unknown>, flag: string, fallback: number, o: { int?: boolean; min?: number; max?: number } = {}): number {
+  const v = values[flag] as string | undefined;
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  const bad = !Number.isFinite(n) || (o.int && !Number.isInteger(n)) || (o.min !== undefined && n < o.min) || (o.max !== undefined && n > o.max);
+  if (bad) {
+    const range = [o.min !== undefined ? `≥ ${o.min}` : '', o.max !== undefined ? `≤ ${o.max}` : ''].filter(Boolean).join(' and ');
+    throw new UsageError(`--${flag} must be ${o.int ? 'a whole number' : 'a number'}${range ? ` ${range}` : ''}, got '${v}'`);
+  }
+  return n;
+}
+
+async function train(values: Record<string, unknown>): Promise<void> {
+  const str = (k: string) => values[k] as string | undefined;
+  const method = str('method') ?? 'stochca';
+  if (method !== 'stochca' && method !== 'finetune') throw new UsageError(`--method must be stochca or finetune, got '${method}'`);
+  const steps = num(values, 'steps', 100, { int: true, min: 1 });
+  const options = {
+    data: need(str('data'), 'data'),
+    out: str('out') ?? 'stochca-run',
+    method: method as 'stochca' | 'finetune',
+    p: num(values, 'p', 0.1, { min: 0, max: 1 }),
+    steps,
+    batch: num(values, 'batch', 16, { int: true, min: 1 }),
+    lr: num(values, 'lr', 1e-4, { min: 0 }),
+    weightDecay: num(values, 'wd', 0.05, { min: 0 }),
+    warmup: num(values, 'warmup', Math.min(100, Math.round(steps / 10)), { int: true, min: 0 }),
+    imageSize: str('image-size') === undefined ? undefined : num(values, 'image-size', 0, { int: true, min: 1 }),
+    fraction: num(values, 'fraction', 1, { min: 0, max: 1 }),
+    valFraction: num(values, 'val-fraction', 0.1, { min: 0, max: 0.9 }),
+    evalEvery: num(values, 'eval-every', Math.max(1, Math.round(steps / 10)), { int: true, min: 1 }),
+    seed: num(values, 'seed', 0, { int: true, min: 0 }),
+    heads: heads(str('heads')),
+    model: readFile(need(str('model'), 'model'), 'model'),
+    config: str('config') === undefined ? undefined : new TextDecoder().decode(readFile(str('config')!, 'config')),
+  };
+  const host = await openEngineHost();
+  try {
+    const r = await trainCommand(host, options);
+    console.log(JSON.stringify({
+      out: options.out, steps: r.final.step, final_loss: r.final.loss,
+      best_val_accuracy: r.best?.accuracy, best_val_step: r.best?.step, adapter: host.adapter,
+    }));
+  } finally {
+    await host.close();
   }
 }
 
@@ -66,6 +130,7 @@ async function run(argv: string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
+  if (command === 'train') return train(values);
   const str = (k: string) => values[k] as string | undefined;
   const out = need(str('out'), 'out');
   const headCount = heads(str('heads'));

@@ -1,0 +1,128 @@
+// `stochca train`: the loop in Node (data, schedule of evaluations, records, files), the
+// engine in the host. Writes curves.json, curves.csv, config.json and model.safetensors.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Batcher, type Batch } from '../data/batcher.ts';
+import { cacheSizeFor } from '../data/augment.ts';
+import { nodeDecoder } from '../data/decode-node.ts';
+import { selectImages } from '../data/entries.ts';
+import { openDataPath } from '../data/folder-source.ts';
+import { imageFolder, type Sample } from '../data/layout.ts';
+import { splitDataset } from '../data/split.ts';
+import type { StepRecord } from '../train/session.ts';
+import type { EngineHost } from './engine-host.ts';
+import type { ModelArgs } from './engine-commands.ts';
+
+export interface TrainOptions extends ModelArgs {
+  data: string;
+  out: string;
+  method: 'stochca' | 'finetune';
+  p: number;
+  steps: number;
+  batch: number;
+  lr: number;
+  weightDecay: number;
+  warmup: number;
+  imageSize?: number;
+  fraction: number;
+  valFraction: number;
+  evalEvery: number;
+  seed: number;
+}
+
+interface EvalRecord {
+  step: number;
+  split: 'val' | 'test';
+  loss: number;
+  accuracy: number;
+  count: number;
+}
+
+/** Top-1 accuracy and mean cross-entropy of a host's logits over a whole split. */
+async function evaluate(host: EngineHost, batcher: Batcher, classes: number): Promise<{ loss: number; accuracy: number; count: number }> {
+  let loss = 0;
+  let correct = 0;
+  let count = 0;
+  for await (const b of batcher as AsyncIterable<Batch>) {
+    const logits = await host.train.logits(b.pixels, b.count);
+    for (let i = 0; i < b.count; i++) {
+      const row = logits.subarray(i * classes, (i + 1) * classes);
+      let arg = 0;
+      for (let c = 1; c < classes; c++) if (row[c] > row[arg]) arg = c;
+      const max = row[arg];
+      const lse = max + Math.log(row.reduce((s, v) => s + Math.exp(v - max), 0));
+      loss += lse - row[b.labels[i]];
+      correct += arg === b.labels[i] ? 1 : 0;
+    }
+    count += b.count;
+  }
+  return { loss: loss / Math.max(1, count), accuracy: correct / Math.max(1, count), count };
+}
+
+function progressLine(r: StepRecord, steps: number, started: number, batch: number): string {
+  const seconds = (performance.now() - started) / 1000;
+  const rate = (r.step * batch) / seconds;
+  const left = ((steps - r.step) * batch) / rate;
+  const width = 24;
+  const done = Math.round((width * r.step) / steps);
+  return `[${'#'.repeat(done)}${'.'.repeat(width - done)}] step ${r.step}/${steps} loss ${r.loss.toFixed(4)} ` +
+    `acc ${(100 * r.accuracy).toFixed(1)}% ${rate.toFixed(1)} img/s ${Math.ceil(left)} s left`;
+}
+
+export async function trainCommand(host: EngineHost, o: TrainOptions): Promise<{ best?: EvalRecord; final: StepRecord }> {
+  const files = selectImages(await openDataPath(o.data));
+  const folder = imageFolder(files);
+  const split = splitDataset(folder, { seed: o.seed, valFraction: o.valFraction, trainFraction: o.fraction });
+  const p = o.method === 'finetune' ? 0 : o.p;
+  const info = await host.train.start({
+    model: o.model, config: o.config, heads: o.heads, classNames: folder.classes, imageSize: o.imageSize,
+    settings: { p, steps: o.steps, batch: o.batch, lr: o.lr, weightDecay: o.weightDecay, warmup: o.warmup, seed: o.seed },
+  });
+  const S = info.config.imageSize;
+  const decode = nodeDecoder(cacheSizeFor(S));
+  const batcher = (samples: Sample[], augment: 'eval' | object) =>
+    new Batcher({ samples, decode, imageSize: S, batchSize: o.batch, seed: o.seed, augment, cacheBytes: 256 * 2 ** 20 });
+  const train = batcher(split.train, {});
+  const val = split.val.length ? batcher(split.val, 'eval') : undefined;
+  const test = split.test.length ? batcher(split.test, 'eval') : undefined;
+  mkdirSync(o.out, { recursive: true });
+  const steps: StepRecord[] = [];
+  const evals: EvalRecord[] = [];
+  const started = performance.now();
+  const tty = process.stderr.isTTY;
+  console.error(`training ${folder.classes.length} classes: ${split.train.length} train, ${split.val.length} val, ${split.test.length} test images; ` +
+    `${o.method}${p > 0 ? ` p=${p}` : ''}; ${(info.plannedBytes / 2 ** 20).toFixed(1)} MiB planned${info.changes.length ? `; ${info.changes.join(', ')}` : ''}`);
+  let step = 0;
+  for await (const b of train as AsyncIterable<Batch>) {
+    const r = await host.train.step(b.pixels, b.labels, ++step);
+    steps.push(r);
+    if (tty) process.stderr.write(`\r${progressLine(r, o.steps, started, o.batch)}`);
+    else if (step % Math.max(1, Math.floor(o.steps / 10)) === 0 || step === o.steps) console.error(progressLine(r, o.steps, started, o.batch));
+    if (val && (step % o.evalEvery === 0 || step === o.steps)) {
+      const e = await evaluate(host, val, folder.classes.length);
+      evals.push({ step, split: 'val', ...e });
+      if (tty) process.stderr.write('\n');
+      console.error(`step ${step}: validation accuracy ${(100 * e.accuracy).toFixed(2)}% (${e.count} images), loss ${e.loss.toFixed(4)}`);
+    }
+    if (step === o.steps) break;
+  }
+  if (test) {
+    const e = await evaluate(host, test, folder.classes.length);
+    evals.push({ step, split: 'test', ...e });
+    console.error(`test accuracy ${(100 * e.accuracy).toFixed(2)}% (${e.count} images)`);
+  }
+  const best = evals.filter((e) => e.split === 'val').reduce<EvalRecord | undefined>((a, e) => (!a || e.accuracy > a.accuracy ? e : a), undefined);
+  writeFileSync(join(o.out, 'model.safetensors'), await host.train.save());
+  writeFileSync(join(o.out, 'curves.json'), JSON.stringify({ train: steps, eval: evals }, null, 1));
+  const csv = ['step,split,loss,accuracy,lr,crossed',
+    ...steps.map((r) => `${r.step},train,${r.loss},${r.accuracy},${r.lr},${r.crossed}`),
+    ...evals.map((e) => `${e.step},${e.split},${e.loss},${e.accuracy},,`)];
+  writeFileSync(join(o.out, 'curves.csv'), `${csv.join('\n')}\n`);
+  const { model: _m, config: _c, ...options } = o;
+  writeFileSync(join(o.out, 'config.json'), JSON.stringify({
+    options, p, model: info.config, classes: folder.classes, normalization: { mean: info.mean, std: info.std },
+    counts: { train: split.train.length, val: split.val.length, test: split.test.length },
+    leftOut: [...folder.leftOut, ...train.skipped], problems: folder.problems,
+  }, null, 1));
+  return { best, final: steps[steps.length - 1] };
+}

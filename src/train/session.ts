@@ -1,0 +1,101 @@
+// A training run on the engine: one StochCA (or, with p = 0, fine-tuning) step per batch of
+// uint8 pixels, evaluation logits, and the fine-tuned weights. The loop, the data and the
+// records live with the caller (the command line or the page's worker).
+import type { ModelFile } from '../checkpoint/model-file.ts';
+import type { HostTensor } from '../checkpoint/safetensors.ts';
+import type { Gpu } from '../gpu/gpu.ts';
+import type { Tensor } from '../gpu/tensor.ts';
+import { normalizeImages, type Rgb } from '../nn/ops/normalize.ts';
+import { seededRng, type Rng } from '../nn/rng.ts';
+import { learningRate } from '../nn/schedule.ts';
+import { computeGradients, drawMask, optimizerStep, studentForward } from '../nn/stochca-step.ts';
+import type { VitBuffers } from '../nn/vit-buffers.ts';
+import { netFor } from './model-runner.ts';
+
+export interface TrainSettings {
+  /** Probability that a block cross-attends to the teacher in a step; 0 is plain fine-tuning. */
+  p: number;
+  steps: number;
+  batch: number;
+  lr: number;
+  weightDecay: number;
+  warmup: number;
+  seed: number;
+  /** Global-norm gradient clipping; none when undefined. */
+  maxNorm?: number;
+  mean: Rgb;
+  std: Rgb;
+}
+
+export interface StepRecord {
+  step: number;
+  loss: number;
+  /** Share of the batch classified right. */
+  accuracy: number;
+  lr: number;
+  /** Blocks that cross-attended in this step. */
+  crossed: number;
+}
+
+export class TrainingSession {
+  private readonly net: VitBuffers;
+  private readonly pixels: Tensor; // [B, S, S] RGBA packed in u32
+  private readonly rng: Rng;
+  readonly plannedBytes: number;
+
+  constructor(private readonly gpu: Gpu, readonly model: ModelFile, readonly settings: TrainSettings) {
+    const s = settings;
+    if (!(s.p >= 0 && s.p <= 1)) throw new RangeError(`p must be between 0 and 1, got ${s.p}`);
+    this.net = netFor(gpu, model, { batch: s.batch, training: true, teacher: s.p > 0 });
+    this.plannedBytes = this.net.plan.bytes.total;
+    if (this.net.teacher) {
+      // The teacher is the pretrained model itself, frozen: W0 = the student's starting weights.
+      this.gpu.copy(this.net.weights.flat.buffer, 0, this.net.teacher.weights.flat.buffer, 0, 4 * this.net.plan.paramElems);
+    }
+    const S = model.config.imageSize;
+    this.pixels = gpu.tensor([s.batch, S, S], 'u32', 'pixels');
+    this.rng = seededRng(s.seed ^ 0x5eed);
+  }
+
+  private load(pixels: Uint32Array, labels: Uint32Array | undefined): void {
+    const { batch } = this.settings;
+    const S = this.model.config.imageSize;
+    const padded = new Uint32Array(batch * S * S); // a short batch is padded with black images
+    padded.set(pixels.subarray(0, Math.min(pixels.length, padded.length)));
+    this.gpu.write(this.pixels, padded);
+    normalizeImages(this.gpu, this.pixels, this.net.stem.images, this.settings.mean, this.settings.std);
+    const y = new Uint32Array(batch);
+    if (labels) y.set(labels.subarray(0, batch));
+    this.gpu.write(this.net.stem.labels, y);
+  }
+
+  /** One optimisation step (1-based `step`) on a full batch. */
+  async step(pixels: Uint32Array, labels: Uint32Array, step: number): Promise<StepRecord> {
+    const s = this.settings;
+    this.load(pixels, labels);
+    const mask = drawMask(this.rng, this.model.config.depth, s.p);
+    const lr = learningRate(step, s.steps, s.lr, s.warmup);
+    computeGradients(this.gpu, this.net, mask);
+    optimizerStep(this.gpu, this.net, { lr, weightDecay: s.weightDecay, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxNorm: s.maxNorm, step });
+    const loss = (await this.gpu.read(this.net.stem.loss))[0];
+    const correct = (await this.gpu.read(this.net.stem.correct))[0];
+    return { step, loss, accuracy: correct / s.batch, lr, crossed: mask.filter(Boolean).length };
+  }
+
+  /** Logits [count, C] of the student alone for up to one batch of images. */
+  async logits(pixels: Uint32Array, count: number): Promise<Float32Array> {
+    this.load(pixels, undefined);
+    studentForward(this.gpu, this.net);
+    const all = (await this.gpu.read(this.net.stem.logits)) as Float32Array;
+    return all.slice(0, count * this.model.config.numClasses);
+  }
+
+  /** The student's current weights under canonical names. */
+  async weights(): Promise<Map<string, HostTensor>> {
+    const out = new Map<string, HostTensor>();
+    for (const p of this.net.plan.params) {
+      out.set(p.name, { shape: [...p.shape], data: (await this.gpu.read(this.net.weights.at[p.name])) as Float32Array });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,91 @@
+// `stochca train` end to end: a real image folder (PNG files made here) and the built-in
+// MNIST pack, a tiny ViT checkpoint file, the loss falls, and the output folder holds
+// curves, config and a checkpoint that loads back.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { loadModelFile } from '../../src/checkpoint/model-file.ts';
+import { fromCanonical } from '../../src/checkpoint/names.ts';
+import { writeSafetensors, type HostTensor } from '../../src/checkpoint/safetensors.ts';
+import type { VitConfig } from '../../src/nn/vit-config.ts';
+import { vitParamSpecs } from '../../src/nn/vit-params.ts';
+import { makeFolder, png, type Files } from '../data/fixtures.ts';
+import { randomVitWeights } from '../helpers/model.ts';
+
+const run = promisify(execFile);
+const dir = mkdtempSync(join(tmpdir(), 'stochca-train-'));
+const config: VitConfig = { imageSize: 28, patchSize: 7, dim: 32, depth: 2, heads: 2, mlpDim: 64, numClasses: 10, layerNormEps: 1e-6 };
+
+function checkpoint(): string {
+  const w = randomVitWeights(config, 3);
+  const m = new Map<string, HostTensor>(vitParamSpecs(config).map((s) => [s.name, { shape: s.shape, data: Float32Array.from(w[s.name]) }]));
+  const path = join(dir, 'pretrained.safetensors');
+  writeFileSync(path, writeSafetensors(fromCanonical(m, 'timm')));
+  return path;
+}
+
+async function stochca(...args: string[]) {
+  try {
+    const { stdout, stderr } = await run('node', ['bin/stochca.mjs', ...args], { timeout: 240_000 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+describe('stochca train', () => {
+  it('learns an easy two-class folder with StochCA and writes curves, config and a loadable checkpoint', async () => {
+    // Two classes of different colours, 24 images each, plus files the scan must leave out.
+    const files: Files = { '.DS_Store': 'x', 'light/readme.txt': 'not an image' };
+    for (let i = 0; i < 24; i++) {
+      files[`dark/${i}.png`] = await png(20 + i, 20);
+      files[`light/${i}.png`] = await png(200 + i, 20);
+    }
+    const data = await makeFolder(files);
+    const out = join(dir, 'run-shapes');
+    const r = await stochca('train', '--model', checkpoint(), '--data', data, '--steps', '24', '--batch', '8', '--lr', '3e-3',
+      '--warmup', '2', '--eval-every', '12', '--p', '0.5', '--seed', '1', '--heads', '2', '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    expect(summary.steps).toBe(24);
+    const curves = JSON.parse(readFileSync(join(out, 'curves.json'), 'utf8'));
+    const losses: number[] = curves.train.map((s: { loss: number }) => s.loss);
+    expect(losses).toHaveLength(24);
+    expect(mean(losses.slice(-6)), losses.map((l) => l.toFixed(3)).join(' ')).toBeLessThan(0.6 * mean(losses.slice(0, 6)));
+    expect(curves.train.some((s: { crossed: number }) => s.crossed > 0)).toBe(true);
+    expect(curves.eval.map((e: { step: number }) => e.step)).toEqual([12, 24]);
+    expect(readFileSync(join(out, 'curves.csv'), 'utf8').split('\n')[0]).toBe('step,split,loss,accuracy,lr,crossed');
+    const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect(cfg.classes).toEqual(['dark', 'light']);
+    expect(cfg.leftOut.map((l: { path: string }) => l.path).sort()).toEqual(['.DS_Store', 'light/readme.txt']);
+    const model = loadModelFile(readFileSync(join(out, 'model.safetensors')));
+    expect(model.naming).toBe('timm');
+    expect(model.config.numClasses).toBe(2);
+    expect(model.classNames).toEqual(['dark', 'light']);
+  });
+
+  it('fine-tunes on the built-in MNIST pack (zip with train/test) and evaluates on its test split', async () => {
+    const out = join(dir, 'run-mnist');
+    const r = await stochca('train', '--model', checkpoint(), '--data', 'public/packs/mnist.zip', '--method', 'finetune',
+      '--steps', '40', '--batch', '32', '--lr', '5e-3', '--wd', '0', '--warmup', '4', '--eval-every', '40', '--val-fraction', '0.05', '--heads', '2', '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    const curves = JSON.parse(readFileSync(join(out, 'curves.json'), 'utf8'));
+    const losses: number[] = curves.train.map((s: { loss: number }) => s.loss);
+    expect(mean(losses.slice(-8)), losses.map((l) => l.toFixed(3)).join(' ')).toBeLessThan(mean(losses.slice(0, 8)));
+    expect(curves.eval.find((e: { split: string }) => e.split === 'test').count).toBe(1000);
+    expect(curves.train.every((s: { crossed: number }) => s.crossed === 0)).toBe(true);
+  });
+
+  it('refuses a dataset with one class in one line', async () => {
+    const data = await makeFolder({ 'cats/a.png': await png(1, 8), 'cats/b.png': await png(2, 8) });
+    const r = await stochca('train', '--model', checkpoint(), '--data', data, '--out', join(dir, 'x'));
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe("stochca: needs at least 2 classes, found 1: 'cats'");
+  });
+});
