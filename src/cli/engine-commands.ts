@@ -7,7 +7,7 @@ import type { Gpu } from '../gpu/gpu.ts';
 import type { ViTConfig } from '../checkpoint/vit-config.ts';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../nn/ops/normalize.ts';
 import { predictLogits, stepGradients } from '../train/model-runner.ts';
-import { TrainingSession, type StepRecord, type TrainSettings } from '../train/session.ts';
+import { EvalSession, TrainingSession, type StepRecord, type TrainSettings } from '../train/session.ts';
 import { readNpy, writeNpy } from './npy.ts';
 
 export interface ModelArgs {
@@ -95,37 +95,49 @@ export interface TrainInfo {
   std: Rgb;
 }
 
-/** The engine side of `stochca train`: one training session at a time. */
-export class TrainCommands {
-  private session?: TrainingSession;
-
-  constructor(private readonly gpu: Gpu) {}
-
-  start(a: TrainStartArgs): TrainInfo {
-    const model = loadModelFile(a.model, { ...loadOptions(a), numClasses: a.classNames.length, imageSize: a.imageSize, seed: a.settings.seed });
-    model.classNames = a.classNames;
-    const { mean, std } = model.normalization ?? { mean: [...IMAGENET_MEAN] as Rgb, std: [...IMAGENET_STD] as Rgb };
-    model.normalization = { mean, std };
-    this.session = new TrainingSession(this.gpu, model, { ...a.settings, mean, std });
-    return { config: model.config, changes: model.changes, plannedBytes: this.session.plannedBytes, mean, std };
-  }
-
-  step(pixels: Uint32Array, labels: Uint32Array, step: number): Promise<StepRecord> {
-    return this.current().step(pixels, labels, step);
-  }
-
-  logits(pixels: Uint32Array, count: number): Promise<Float32Array> {
-    return this.current().logits(pixels, count);
-  }
-
-  /** The fine-tuned checkpoint, named as the file it started from. */
-  async save(): Promise<Uint8Array> {
-    const s = this.current();
-    return saveModelFile({ ...s.model, weights: await s.weights() });
-  }
-
-  private current(): TrainingSession {
-    if (!this.session) throw new Error('no training run has been started');
-    return this.session;
-  }
+export interface EvalInfo {
+  config: ViTConfig;
+  classNames?: string[];
 }
+
+const imagenet = (): { mean: Rgb; std: Rgb } => ({ mean: [...IMAGENET_MEAN] as Rgb, std: [...IMAGENET_STD] as Rgb });
+
+/**
+ * Everything a host offers the command line, on one device: plain functions of bytes and
+ * typed arrays, so the Chromium host can call them through page.evaluate. One training
+ * and one evaluation session at a time.
+ */
+export function hostApi(gpu: Gpu) {
+  let training: TrainingSession | undefined;
+  let evaluation: EvalSession | undefined;
+  const need = <T>(s: T | undefined, what: string): T => {
+    if (!s) throw new Error(`no ${what} has been started`);
+    return s;
+  };
+  return {
+    infer: (a: InferArgs) => inferCommand(gpu, a),
+    grad: (a: GradArgs) => gradCommand(gpu, a),
+    async trainStart(a: TrainStartArgs): Promise<TrainInfo> {
+      const model = loadModelFile(a.model, { ...loadOptions(a), numClasses: a.classNames.length, imageSize: a.imageSize, seed: a.settings.seed });
+      model.classNames = a.classNames;
+      model.normalization ??= imagenet();
+      training = new TrainingSession(gpu, model, { ...a.settings, ...model.normalization });
+      return { config: model.config, changes: model.changes, plannedBytes: training.plannedBytes, ...model.normalization };
+    },
+    trainStep: (pixels: Uint32Array, labels: Uint32Array, step: number): Promise<StepRecord> => need(training, 'training run').step(pixels, labels, step),
+    trainLogits: (pixels: Uint32Array, count: number) => need(training, 'training run').logits(pixels, count),
+    /** The fine-tuned checkpoint, named as the file it started from. */
+    async trainSave(): Promise<Uint8Array> {
+      const s = need(training, 'training run');
+      return saveModelFile({ ...s.model, weights: await s.weights() });
+    },
+    async evalStart(a: ModelArgs & { batch: number }): Promise<EvalInfo> {
+      const model = loadModelFile(a.model, loadOptions(a));
+      evaluation = new EvalSession(gpu, model, a.batch, model.normalization ?? imagenet());
+      return { config: model.config, classNames: model.classNames };
+    },
+    evalLogits: (pixels: Uint32Array, count: number) => need(evaluation, 'evaluation').logits(pixels, count),
+  };
+}
+
+export type HostApi = ReturnType<typeof hostApi>;

@@ -5,22 +5,13 @@
 import { fileURLToPath } from 'node:url';
 import { NoWebGPUError } from '../gpu/errors.ts';
 import { requestNodeGpu } from '../gpu/device-node.ts';
-import type { StepRecord } from '../train/session.ts';
-import {
-  gradCommand, inferCommand, TrainCommands, type GradArgs, type GradResult, type InferArgs, type TrainInfo, type TrainStartArgs,
-} from './engine-commands.ts';
+import { hostApi, type HostApi } from './engine-commands.ts';
 
 export interface EngineHost {
   /** The adapter, in words. */
   readonly adapter: string;
-  infer(a: InferArgs): Promise<Uint8Array>;
-  grad(a: GradArgs): Promise<GradResult>;
-  train: {
-    start(a: TrainStartArgs): Promise<TrainInfo>;
-    step(pixels: Uint32Array, labels: Uint32Array, step: number): Promise<StepRecord>;
-    logits(pixels: Uint32Array, count: number): Promise<Float32Array>;
-    save(): Promise<Uint8Array>;
-  };
+  /** Runs one of the engine commands (engine-commands.ts `hostApi`) where the engine lives. */
+  call<K extends keyof HostApi>(name: K, ...args: Parameters<HostApi[K]>): Promise<Awaited<ReturnType<HostApi[K]>>>;
   close(): Promise<void>;
 }
 
@@ -29,17 +20,11 @@ export async function openEngineHost(): Promise<EngineHost> {
   if (choice !== 'chromium') {
     try {
       const gpu = await requestNodeGpu(choice === 'node' ? 'auto' : 'hardware');
-      const train = new TrainCommands(gpu);
+      const api = hostApi(gpu);
       return {
         adapter: `${gpu.adapter.vendor} ${gpu.adapter.description || gpu.adapter.architecture}`.trim(),
-        infer: (a) => inferCommand(gpu, a),
-        grad: (a) => gradCommand(gpu, a),
-        train: {
-          start: async (a) => train.start(a),
-          step: (pixels, labels, step) => train.step(pixels, labels, step),
-          logits: (pixels, count) => train.logits(pixels, count),
-          save: () => train.save(),
-        },
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        call: async (name, ...args) => (api[name] as (...a: any[]) => any)(...args),
         close: async () => gpu.destroy(),
       };
     } catch (e) {
@@ -77,16 +62,11 @@ async function openChromiumHost(): Promise<EngineHost> {
     return {
       adapter,
       // Errors thrown in the page arrive as "page.evaluate: Error: <message>"; keep the message.
-      infer: (a) => page.evaluate((a) => window.stochcaHost!.infer(a), a).catch(unwrap),
-      grad: (a) => page.evaluate((a) => window.stochcaHost!.grad(a), a).catch(unwrap),
-      train: {
-        start: (a) => page.evaluate((a) => window.stochcaHost!.train.start(a), a).catch(unwrap),
-        step: (pixels, labels, step) =>
-          page.evaluate(([p, l, s]) => window.stochcaHost!.train.step(p, l, s), [pixels, labels, step] as const).catch(unwrap),
-        logits: (pixels, count) =>
-          page.evaluate(([p, c]) => window.stochcaHost!.train.logits(p, c), [pixels, count] as const).catch(unwrap),
-        save: () => page.evaluate(() => window.stochcaHost!.train.save()).catch(unwrap),
-      },
+      call: (name, ...args) =>
+        page
+          // eslint-disable-next-line @typescript-eslint/no-explicit-any
+          .evaluate(([n, a]) => (window.stochcaHost!.api[n as keyof HostApi] as (...x: any[]) => any)(...(a as unknown[])), [name, args] as const)
+          .catch(unwrap),
       close,
     };
   } catch (e) {

@@ -3,6 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { openEngineHost } from './engine-host.ts';
+import { evalCommand, formatReport } from './eval-command.ts';
 import { trainCommand } from './train-command.ts';
 
 const USAGE = `usage:
@@ -16,7 +17,11 @@ const USAGE = `usage:
                 [--val-fraction 0.1] [--eval-every N] [--seed 0] [--out DIR] [--heads N] [--config config.json]
 
   --ca-mask: one character per block, 1 = cross-attention to the teacher (grad needs --teacher then).
-  train writes curves.json, curves.csv, config.json and model.safetensors into --out (default stochca-run).`;
+  stochca eval  --model M.safetensors --data DIR|ZIP [--batch 32] [--json] [--heads N] [--config config.json]
+
+  train writes curves.json, curves.csv, config.json and model.safetensors into --out (default stochca-run).
+  eval uses the checkpoint's own input size and normalisation and prints accuracy, per-class accuracy and
+  the confusion matrix (one JSON object with --json).`;
 
 class UsageError extends Error {}
 
@@ -37,8 +42,14 @@ const TRAIN = {
   'eval-every': { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' },
 } as const;
 
+const EVAL = {
+  model: { type: 'string' }, data: { type: 'string' }, batch: { type: 'string' }, json: { type: 'boolean' },
+  heads: { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+} as const;
+
 const COMMANDS = {
   train: TRAIN,
+  eval: EVAL,
   infer: COMMON,
   grad: { ...COMMON, teacher: { type: 'string' }, labels: { type: 'string' }, 'ca-mask': { type: 'string' } },
 } as const;
@@ -105,6 +116,24 @@ async function train(values: Record<string, unknown>): Promise<void> {
   }
 }
 
+async function evaluate(values: Record<string, unknown>): Promise<void> {
+  const str = (k: string) => values[k] as string | undefined;
+  const options = {
+    data: need(str('data'), 'data'),
+    batch: num(values, 'batch', 32, { int: true, min: 1 }),
+    heads: heads(str('heads')),
+    model: readFile(need(str('model'), 'model'), 'model'),
+    config: str('config') === undefined ? undefined : new TextDecoder().decode(readFile(str('config')!, 'config')),
+  };
+  const host = await openEngineHost();
+  try {
+    const report = await evalCommand(host, options);
+    console.log(values.json ? JSON.stringify(report) : formatReport(report));
+  } finally {
+    await host.close();
+  }
+}
+
 function heads(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -131,6 +160,7 @@ async function run(argv: string[]): Promise<void> {
     return;
   }
   if (command === 'train') return train(values);
+  if (command === 'eval') return evaluate(values);
   const str = (k: string) => values[k] as string | undefined;
   const out = need(str('out'), 'out');
   const headCount = heads(str('heads'));
@@ -151,11 +181,11 @@ async function run(argv: string[]): Promise<void> {
   const host = await openEngineHost();
   try {
     if (grad) {
-      const r = await host.grad(grad);
+      const r = await host.call('grad', grad);
       writeFileSync(out, r.file);
       console.log(JSON.stringify({ loss: r.loss, correct: r.correct, out, adapter: host.adapter }));
     } else {
-      writeFileSync(out, await host.infer(base));
+      writeFileSync(out, await host.call('infer', base));
       console.log(JSON.stringify({ out, adapter: host.adapter }));
     }
   } finally {

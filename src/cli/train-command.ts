@@ -39,12 +39,12 @@ interface EvalRecord {
 }
 
 /** Top-1 accuracy and mean cross-entropy of a host's logits over a whole split. */
-async function evaluate(host: EngineHost, batcher: Batcher, classes: number): Promise<{ loss: number; accuracy: number; count: number }> {
+export async function evaluate(host: EngineHost, session: 'trainLogits' | 'evalLogits', batcher: Batcher, classes: number): Promise<{ loss: number; accuracy: number; count: number }> {
   let loss = 0;
   let correct = 0;
   let count = 0;
   for await (const b of batcher as AsyncIterable<Batch>) {
-    const logits = await host.train.logits(b.pixels, b.count);
+    const logits = await host.call(session, b.pixels, b.count);
     for (let i = 0; i < b.count; i++) {
       const row = logits.subarray(i * classes, (i + 1) * classes);
       let arg = 0;
@@ -74,7 +74,7 @@ export async function trainCommand(host: EngineHost, o: TrainOptions): Promise<{
   const folder = imageFolder(files);
   const split = splitDataset(folder, { seed: o.seed, valFraction: o.valFraction, trainFraction: o.fraction });
   const p = o.method === 'finetune' ? 0 : o.p;
-  const info = await host.train.start({
+  const info = await host.call('trainStart', {
     model: o.model, config: o.config, heads: o.heads, classNames: folder.classes, imageSize: o.imageSize,
     settings: { p, steps: o.steps, batch: o.batch, lr: o.lr, weightDecay: o.weightDecay, warmup: o.warmup, seed: o.seed },
   });
@@ -94,12 +94,12 @@ export async function trainCommand(host: EngineHost, o: TrainOptions): Promise<{
     `${o.method}${p > 0 ? ` p=${p}` : ''}; ${(info.plannedBytes / 2 ** 20).toFixed(1)} MiB planned${info.changes.length ? `; ${info.changes.join(', ')}` : ''}`);
   let step = 0;
   for await (const b of train as AsyncIterable<Batch>) {
-    const r = await host.train.step(b.pixels, b.labels, ++step);
+    const r = await host.call('trainStep', b.pixels, b.labels, ++step);
     steps.push(r);
     if (tty) process.stderr.write(`\r${progressLine(r, o.steps, started, o.batch)}`);
     else if (step % Math.max(1, Math.floor(o.steps / 10)) === 0 || step === o.steps) console.error(progressLine(r, o.steps, started, o.batch));
     if (val && (step % o.evalEvery === 0 || step === o.steps)) {
-      const e = await evaluate(host, val, folder.classes.length);
+      const e = await evaluate(host, 'trainLogits', val, folder.classes.length);
       evals.push({ step, split: 'val', ...e });
       if (tty) process.stderr.write('\n');
       console.error(`step ${step}: validation accuracy ${(100 * e.accuracy).toFixed(2)}% (${e.count} images), loss ${e.loss.toFixed(4)}`);
@@ -107,12 +107,12 @@ export async function trainCommand(host: EngineHost, o: TrainOptions): Promise<{
     if (step === o.steps) break;
   }
   if (test) {
-    const e = await evaluate(host, test, folder.classes.length);
+    const e = await evaluate(host, 'trainLogits', test, folder.classes.length);
     evals.push({ step, split: 'test', ...e });
     console.error(`test accuracy ${(100 * e.accuracy).toFixed(2)}% (${e.count} images)`);
   }
   const best = evals.filter((e) => e.split === 'val').reduce<EvalRecord | undefined>((a, e) => (!a || e.accuracy > a.accuracy ? e : a), undefined);
-  writeFileSync(join(o.out, 'model.safetensors'), await host.train.save());
+  writeFileSync(join(o.out, 'model.safetensors'), await host.call('trainSave'));
   writeFileSync(join(o.out, 'curves.json'), JSON.stringify({ train: steps, eval: evals }, null, 1));
   const csv = ['step,split,loss,accuracy,lr,crossed',
     ...steps.map((r) => `${r.step},train,${r.loss},${r.accuracy},${r.lr},${r.crossed}`),

@@ -37,6 +37,43 @@ export interface StepRecord {
   crossed: number;
 }
 
+type Normalization = { mean: Rgb; std: Rgb };
+
+/** Uploads up to one batch of RGBA pixels [n, S, S] (a short batch padded with black) and normalises it. */
+function uploadBatch(gpu: Gpu, net: VitBuffers, target: Tensor, pixels: Uint32Array, labels: Uint32Array | undefined, n: Normalization): void {
+  const batch = net.plan.options.batch;
+  const padded = new Uint32Array(target.shape.reduce((a, b) => a * b, 1));
+  padded.set(pixels.subarray(0, Math.min(pixels.length, padded.length)));
+  gpu.write(target, padded);
+  normalizeImages(gpu, target, net.stem.images, n.mean, n.std);
+  const y = new Uint32Array(batch);
+  if (labels) y.set(labels.subarray(0, batch));
+  gpu.write(net.stem.labels, y);
+}
+
+/** The student's logits [count, C] (self-attention everywhere) for up to one batch of pixels. */
+async function batchLogits(gpu: Gpu, net: VitBuffers, target: Tensor, pixels: Uint32Array, count: number, n: Normalization): Promise<Float32Array> {
+  uploadBatch(gpu, net, target, pixels, undefined, n);
+  studentForward(gpu, net);
+  const all = (await gpu.read(net.stem.logits)) as Float32Array;
+  return all.slice(0, count * net.plan.config.numClasses);
+}
+
+/** Evaluation of a model on uint8 images, batch by batch. */
+export class EvalSession {
+  private readonly net: VitBuffers;
+  private readonly pixels: Tensor; // [B, S, S] RGBA packed in u32
+
+  constructor(private readonly gpu: Gpu, readonly model: ModelFile, batch: number, private readonly norm: Normalization) {
+    this.net = netFor(gpu, model, { batch, training: false, teacher: false });
+    this.pixels = gpu.tensor([batch, model.config.imageSize, model.config.imageSize], 'u32', 'pixels');
+  }
+
+  logits(pixels: Uint32Array, count: number): Promise<Float32Array> {
+    return batchLogits(this.gpu, this.net, this.pixels, pixels, count, this.norm);
+  }
+}
+
 export class TrainingSession {
   private readonly net: VitBuffers;
   private readonly pixels: Tensor; // [B, S, S] RGBA packed in u32
@@ -52,27 +89,14 @@ export class TrainingSession {
       // The teacher is the pretrained model itself, frozen: W0 = the student's starting weights.
       this.gpu.copy(this.net.weights.flat.buffer, 0, this.net.teacher.weights.flat.buffer, 0, 4 * this.net.plan.paramElems);
     }
-    const S = model.config.imageSize;
-    this.pixels = gpu.tensor([s.batch, S, S], 'u32', 'pixels');
+    this.pixels = gpu.tensor([s.batch, model.config.imageSize, model.config.imageSize], 'u32', 'pixels');
     this.rng = seededRng(s.seed ^ 0x5eed);
-  }
-
-  private load(pixels: Uint32Array, labels: Uint32Array | undefined): void {
-    const { batch } = this.settings;
-    const S = this.model.config.imageSize;
-    const padded = new Uint32Array(batch * S * S); // a short batch is padded with black images
-    padded.set(pixels.subarray(0, Math.min(pixels.length, padded.length)));
-    this.gpu.write(this.pixels, padded);
-    normalizeImages(this.gpu, this.pixels, this.net.stem.images, this.settings.mean, this.settings.std);
-    const y = new Uint32Array(batch);
-    if (labels) y.set(labels.subarray(0, batch));
-    this.gpu.write(this.net.stem.labels, y);
   }
 
   /** One optimisation step (1-based `step`) on a full batch. */
   async step(pixels: Uint32Array, labels: Uint32Array, step: number): Promise<StepRecord> {
     const s = this.settings;
-    this.load(pixels, labels);
+    uploadBatch(this.gpu, this.net, this.pixels, pixels, labels, s);
     const mask = drawMask(this.rng, this.model.config.depth, s.p);
     const lr = learningRate(step, s.steps, s.lr, s.warmup);
     computeGradients(this.gpu, this.net, mask);
@@ -83,11 +107,8 @@ export class TrainingSession {
   }
 
   /** Logits [count, C] of the student alone for up to one batch of images. */
-  async logits(pixels: Uint32Array, count: number): Promise<Float32Array> {
-    this.load(pixels, undefined);
-    studentForward(this.gpu, this.net);
-    const all = (await this.gpu.read(this.net.stem.logits)) as Float32Array;
-    return all.slice(0, count * this.model.config.numClasses);
+  logits(pixels: Uint32Array, count: number): Promise<Float32Array> {
+    return batchLogits(this.gpu, this.net, this.pixels, pixels, count, this.settings);
   }
 
   /** The student's current weights under canonical names. */

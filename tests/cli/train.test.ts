@@ -1,4 +1,4 @@
-// `stochca train` end to end: a real image folder (PNG files made here) and the built-in
+// `stochca train` and `stochca eval` end to end: a real image folder (PNG files made here) and the built-in
 // MNIST pack, a tiny ViT checkpoint file, the loss falls, and the output folder holds
 // curves, config and a checkpoint that loads back.
 import { execFile } from 'node:child_process';
@@ -68,6 +68,23 @@ describe('stochca train', () => {
     expect(model.naming).toBe('timm');
     expect(model.config.numClasses).toBe(2);
     expect(model.classNames).toEqual(['dark', 'light']);
+
+    // stochca eval on the whole folder with the saved checkpoint, which reloads with no options.
+    const e = await stochca('eval', '--model', join(out, 'model.safetensors'), '--data', data, '--json');
+    expect(e.code, e.stderr).toBe(0);
+    const report = JSON.parse(e.stdout);
+    expect(report.count).toBe(48);
+    expect(report.classes).toEqual(['dark', 'light']);
+    expect(report.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(48);
+    expect(report.perClass.map((c: { count: number }) => c.count)).toEqual([24, 24]);
+    expect(report.accuracy).toBe((report.confusion[0][0] + report.confusion[1][1]) / 48);
+    expect(report.accuracy).toBeGreaterThan(0.9);
+    const text = await stochca('eval', '--model', join(out, 'model.safetensors'), '--data', data);
+    expect(text.stdout).toMatch(/^top-1 accuracy \d+\.\d\d% on 48 images/);
+    const other = await makeFolder({ 'cats/a.png': await png(1, 8), 'dogs/b.png': await png(2, 8) });
+    const bad = await stochca('eval', '--model', join(out, 'model.safetensors'), '--data', other);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim()).toBe("stochca: the data has classes the model does not know: 'cats', 'dogs'");
   });
 
   it('fine-tunes on the built-in MNIST pack (zip with train/test) and evaluates on its test split', async () => {

@@ -1,0 +1,74 @@
+// `stochca eval`: a checkpoint on a whole image folder or zip, at the checkpoint's own input
+// size and normalisation: top-1 accuracy, per-class accuracy and the confusion matrix.
+import { Batcher, type Batch } from '../data/batcher.ts';
+import { cacheSizeFor } from '../data/augment.ts';
+import { nodeDecoder } from '../data/decode-node.ts';
+import { DatasetError, selectImages } from '../data/entries.ts';
+import { openDataPath } from '../data/folder-source.ts';
+import { imageFolder } from '../data/layout.ts';
+import type { EngineHost } from './engine-host.ts';
+import type { ModelArgs } from './engine-commands.ts';
+
+export interface EvalReport {
+  accuracy: number;
+  count: number;
+  /** The model's classes, in its output order. */
+  classes: string[];
+  perClass: { name: string; accuracy: number | null; count: number }[];
+  /** confusion[true][predicted], over the model's classes. */
+  confusion: number[][];
+  skipped: { path: string; reason: string }[];
+}
+
+export async function evalCommand(host: EngineHost, o: ModelArgs & { data: string; batch: number }): Promise<EvalReport> {
+  const info = await host.call('evalStart', { model: o.model, config: o.config, heads: o.heads, batch: o.batch });
+  const folder = imageFolder(selectImages(await openDataPath(o.data)));
+  const C = info.config.numClasses;
+  const classes = info.classNames ?? folder.classes;
+  // Data classes map to the model's outputs by name when the checkpoint names them, else by order.
+  const toModel = folder.classes.map((name) => classes.indexOf(name));
+  const unknown = folder.classes.filter((_, i) => toModel[i] < 0);
+  if (unknown.length || (!info.classNames && folder.classes.length !== C)) {
+    throw new DatasetError(info.classNames
+      ? `the data has classes the model does not know: ${unknown.map((n) => `'${n}'`).join(', ')}`
+      : `the data has ${folder.classes.length} classes and the model ${C} outputs (and no class names to match them by)`);
+  }
+  const samples = [...folder.train, ...folder.val, ...folder.test].map((s) => ({ ...s, label: toModel[s.label] }));
+  const S = info.config.imageSize;
+  const batcher = new Batcher({
+    samples, decode: nodeDecoder(cacheSizeFor(S)), imageSize: S, batchSize: o.batch, seed: 0, augment: 'eval', cacheBytes: 0,
+  });
+  const confusion = Array.from({ length: C }, () => new Array<number>(C).fill(0));
+  let count = 0;
+  for await (const b of batcher as AsyncIterable<Batch>) {
+    const logits = await host.call('evalLogits', b.pixels, b.count);
+    for (let i = 0; i < b.count; i++) {
+      let arg = 0;
+      for (let c = 1; c < C; c++) if (logits[i * C + c] > logits[i * C + arg]) arg = c;
+      confusion[b.labels[i]][arg]++;
+    }
+    count += b.count;
+  }
+  const correct = confusion.reduce((a, row, i) => a + row[i], 0);
+  return {
+    accuracy: correct / Math.max(1, count),
+    count,
+    classes: classes.slice(0, C),
+    perClass: confusion.map((row, i) => {
+      const n = row.reduce((a, b) => a + b, 0);
+      return { name: classes[i] ?? String(i), accuracy: n ? row[i] / n : null, count: n };
+    }),
+    confusion,
+    skipped: [...folder.leftOut, ...batcher.skipped],
+  };
+}
+
+/** The report as a person reads it. */
+export function formatReport(r: EvalReport): string {
+  const lines = [`top-1 accuracy ${(100 * r.accuracy).toFixed(2)}% on ${r.count} images`, '', 'per class:'];
+  for (const c of r.perClass) lines.push(`  ${c.name.padEnd(16)} ${c.accuracy === null ? '   -  ' : `${(100 * c.accuracy).toFixed(1).padStart(5)}%`}  (${c.count})`);
+  lines.push('', 'confusion (rows: true class, columns: predicted):');
+  for (const row of r.confusion) lines.push(`  ${row.map((v) => String(v).padStart(5)).join('')}`);
+  if (r.skipped.length) lines.push('', `left out: ${r.skipped.length} files, e.g. '${r.skipped[0].path}': ${r.skipped[0].reason}`);
+  return lines.join('\n');
+}
