@@ -23,7 +23,6 @@ export async function openEngineHost(): Promise<EngineHost> {
       const api = hostApi(gpu);
       return {
         adapter: `${gpu.adapter.vendor} ${gpu.adapter.description || gpu.adapter.architecture}`.trim(),
-        // eslint-disable-next-line @typescript-eslint/no-explicit-any
         call: async (name, ...args) => (api[name] as (...a: any[]) => any)(...args),
         close: async () => gpu.destroy(),
       };
@@ -64,7 +63,6 @@ async function openChromiumHost(): Promise<EngineHost> {
       // Errors thrown in the page arrive as "page.evaluate: Error: <message>"; keep the message.
       call: (name, ...args) =>
         page
-          // eslint-disable-next-line @typescript-eslint/no-explicit-any
           .evaluate(([n, a]) => (window.stochcaHost!.api[n as keyof HostApi] as (...x: any[]) => any)(...(a as unknown[])), [name, args] as const)
           .catch(unwrap),
       close,

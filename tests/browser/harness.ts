@@ -13,10 +13,8 @@ const nn: Module = Object.assign({}, ...Object.values(nnModules));
 
 export interface Harness {
   gpu: Gpu;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   ops: Record<string, (...args: any[]) => any>;
   /** Every export of src/nn/*.ts (model, planner, StochCA step). */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   nn: Record<string, any>;
   up(data: ArrayLike<number>, shape: readonly number[], dtype?: DType): Tensor;
   empty(shape: readonly number[], dtype?: DType): Tensor;
