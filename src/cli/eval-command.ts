@@ -5,6 +5,7 @@ import { cacheSizeFor } from '../data/augment.ts';
 import { nodeDecoder } from '../data/decode-node.ts';
 import { DatasetError, selectImages } from '../data/entries.ts';
 import { openDataPath } from '../data/folder-source.ts';
+import { isDataUrl, urlTree } from '../data/url-source.ts';
 import { imageFolder } from '../data/layout.ts';
 import type { EngineHost } from './engine-host.ts';
 import type { ModelArgs } from './engine-commands.ts';
@@ -22,7 +23,7 @@ export interface EvalReport {
 
 export async function evalCommand(host: EngineHost, o: ModelArgs & { data: string; batch: number }): Promise<EvalReport> {
   const info = await host.call('evalStart', { model: o.model, config: o.config, heads: o.heads, batch: o.batch });
-  const folder = imageFolder(selectImages(await openDataPath(o.data)));
+  const folder = imageFolder(selectImages(await (isDataUrl(o.data) ? urlTree(o.data) : openDataPath(o.data))));
   const C = info.config.numClasses;
   const classes = info.classNames ?? folder.classes;
   // Data classes map to the model's outputs by name when the checkpoint names them, else by order.

@@ -19,6 +19,7 @@ const USAGE = `usage:
   --ca-mask: one character per block, 1 = cross-attention to the teacher (grad needs --teacher then).
   stochca eval  --model M.safetensors --data DIR|ZIP [--batch 32] [--json] [--heads N] [--config config.json]
 
+  --data may also be an http(s) URL of a zip, downloaded when the command runs.
   train writes curves.json, curves.csv, config.json and model.safetensors into --out (default stochca-run).
   eval uses the checkpoint's own input size and normalisation and prints accuracy, per-class accuracy and
   the confusion matrix (one JSON object with --json).`;

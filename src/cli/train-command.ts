@@ -7,6 +7,7 @@ import { cacheSizeFor } from '../data/augment.ts';
 import { nodeDecoder } from '../data/decode-node.ts';
 import { selectImages } from '../data/entries.ts';
 import { openDataPath } from '../data/folder-source.ts';
+import { isDataUrl, urlTree } from '../data/url-source.ts';
 import { imageFolder, type Sample } from '../data/layout.ts';
 import { splitDataset } from '../data/split.ts';
 import type { StepRecord } from '../train/session.ts';
@@ -70,7 +71,7 @@ function progressLine(r: StepRecord, steps: number, started: number, batch: numb
 }
 
 export async function trainCommand(host: EngineHost, o: TrainOptions): Promise<{ best?: EvalRecord; final: StepRecord }> {
-  const files = selectImages(await openDataPath(o.data));
+  const files = selectImages(await (isDataUrl(o.data) ? urlTree(o.data) : openDataPath(o.data)));
   const folder = imageFolder(files);
   const split = splitDataset(folder, { seed: o.seed, valFraction: o.valFraction, trainFraction: o.fraction });
   const p = o.method === 'finetune' ? 0 : o.p;
