@@ -8,17 +8,33 @@ import { kernelTable } from '../bench/table.ts';
 import { trainTable } from '../bench/train-table.ts';
 import type { AdapterFields, BenchPage, CaseInfo } from '../bench/page.ts';
 import { DEFAULT_TRAIN_MODELS, TRAIN_MODELS } from '../bench/train-models.ts';
+import { DATA_SIZE, dataTable, measureDataPasses } from '../bench/data-pipeline.ts';
+import { cacheSizeFor } from '../data/augment.ts';
+import { nodeDecoder } from '../data/decode-node.ts';
+import { openDataPath } from '../data/folder-source.ts';
 
 interface Suite {
   page: string;
   table(adapter: AdapterFields, cases: CaseInfo[]): { header: string[]; row(r: CaseInfo): string };
   /** The names --model accepts; suites without it take no --model. */
   models?: string[];
+  /** Cases measured in this Node process before the page's, and how. */
+  node?: { cases: CaseInfo[]; run(): Promise<CaseInfo[]> };
 }
+
+const MNIST_PACK = fileURLToPath(new URL('../../public/packs/mnist.zip', import.meta.url));
 
 const SUITES: Record<string, Suite> = {
   kernels: { page: '/bench/kernels.html', table: kernelTable },
   train: { page: '/bench/train.html', table: trainTable, models: Object.keys(TRAIN_MODELS) },
+  data: {
+    page: '/bench/data.html',
+    table: (_adapter, cases) => dataTable(cases) as ReturnType<Suite['table']>,
+    node: {
+      cases: ['node first pass', 'node cached'].map((name) => ({ name, shape: '' })),
+      run: async () => measureDataPasses('node', await openDataPath(MNIST_PACK), nodeDecoder(cacheSizeFor(DATA_SIZE))),
+    },
+  },
 };
 
 const USAGE = `usage: npm run bench -- <suite> [--json] [--model <name>[,<name>...]]
@@ -88,8 +104,9 @@ async function run({ suite, json, models }: Args): Promise<void> {
       const { adapter, cases } = window.stochcaBench as BenchPage;
       return { adapter, cases };
     });
-    const table = suite.table(adapter, cases);
+    const table = suite.table(adapter, [...(suite.node?.cases ?? []), ...cases]);
     if (!json) for (const line of table.header) console.log(line);
+    for (const r of (await suite.node?.run()) ?? []) console.log(json ? JSON.stringify(r) : table.row(r));
     for (const { name } of cases) {
       const r = await page.evaluate((n) => (window.stochcaBench as BenchPage).run(n), name);
       const { vendor, architecture, description } = adapter;
