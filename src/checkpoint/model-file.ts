@@ -4,14 +4,13 @@
 // made anew. Saving keeps the naming the file was loaded with and adds the metadata
 // (config, class names, normalisation) that lets the file reload with no options.
 import { linearInit } from '../nn/init.ts';
+import type { Rgb } from '../nn/ops/normalize.ts';
 import { seededRng } from '../nn/rng.ts';
 import { checkVitConfig } from '../nn/vit-config.ts';
 import { configMetadata, detectNaming, fromCanonical, inferConfig, toCanonical, validateCheckpoint, type Naming } from './names.ts';
 import { resizePosEmbedding } from './resize.ts';
 import { CheckpointError, parseSafetensors, writeSafetensors, type HostTensor } from './safetensors.ts';
 import { checkConfig, configFromHfJson, type ViTConfig } from './vit-config.ts';
-
-export type Rgb = [number, number, number];
 
 export interface ModelFile {
   config: ViTConfig;

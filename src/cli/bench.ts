@@ -2,8 +2,8 @@
 // runs it in headless Chromium (WebGPU), and prints one row per case as it finishes.
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
-import { createServer, type ViteDevServer } from 'vite';
 import { chromiumPath, INSTALL_CHROMIUM, launchChromium } from '../node/chromium.ts';
+import { startDevServer, type DevServer } from '../node/dev-server.ts';
 import { kernelTable } from '../bench/table.ts';
 import { trainTable } from '../bench/train-table.ts';
 import type { AdapterFields, BenchPage, CaseInfo } from '../bench/page.ts';
@@ -73,30 +73,19 @@ function parseArgs(args: string[]): Args | undefined {
   return { suite, name, json, models };
 }
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
 async function run({ suite, json, models }: Args): Promise<void> {
-  let vite: ViteDevServer | undefined;
+  let server: DevServer | undefined;
   let browser: Browser | undefined;
   try {
-    // No file watching, and TF.js pre-bundled before the page asks for it: a file saved
-    // elsewhere in the tree, or a dependency found late, would otherwise reload the page mid-run.
-    vite = await createServer({
-      root: ROOT,
-      server: { port: 0, host: '127.0.0.1', hmr: false, watch: null },
-      optimizeDeps: {
-        include: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-core/dist/register_all_gradients', '@tensorflow/tfjs-backend-webgpu'],
-      },
-      logLevel: 'error',
+    // TF.js pre-bundled before the page asks for it, so a late discovery cannot reload the page.
+    server = await startDevServer({
+      prebundle: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-core/dist/register_all_gradients', '@tensorflow/tfjs-backend-webgpu'],
     });
-    await vite.listen();
-    const address = vite.httpServer?.address();
-    if (!address || typeof address === 'string') throw new Error('the Vite dev server did not start');
     browser = await launchChromium();
     const page = await browser.newPage();
     page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
     const query = models ? `?models=${models.join(',')}` : '';
-    await page.goto(`http://127.0.0.1:${address.port}${suite.page}${query}`);
+    await page.goto(`${server.url}${suite.page}${query}`);
     await page.waitForFunction(() => window.stochcaBench || window.stochcaBenchError, null, { timeout: 120_000 });
     const error = await page.evaluate(() => window.stochcaBenchError);
     if (error) throw new Error(`the benchmark page did not start: ${error}`);
@@ -115,7 +104,7 @@ async function run({ suite, json, models }: Args): Promise<void> {
     }
   } finally {
     await browser?.close();
-    await vite?.close();
+    await server?.close();
   }
 }
 

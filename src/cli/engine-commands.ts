@@ -1,11 +1,11 @@
 // The engine side of `stochca infer`, `grad` and `train`: bytes in, bytes out, so the same
 // code runs on a Node GPU or inside a headless Chromium page (see engine-host.ts).
-import { loadModelFile, saveModelFile, type LoadOptions, type Rgb } from '../checkpoint/model-file.ts';
+import { loadModelFile, saveModelFile, type LoadOptions } from '../checkpoint/model-file.ts';
 import { fromCanonical } from '../checkpoint/names.ts';
 import { writeSafetensors } from '../checkpoint/safetensors.ts';
 import type { Gpu } from '../gpu/gpu.ts';
 import type { ViTConfig } from '../checkpoint/vit-config.ts';
-import { IMAGENET_MEAN, IMAGENET_STD } from '../nn/ops/normalize.ts';
+import { IMAGENET_MEAN, IMAGENET_STD, type Rgb } from '../nn/ops/normalize.ts';
 import { predictLogits, stepGradients } from '../train/model-runner.ts';
 import { EvalSession, TrainingSession, type StepRecord, type TrainSettings } from '../train/session.ts';
 import { readNpy, writeNpy } from './npy.ts';
@@ -100,7 +100,7 @@ export interface EvalInfo {
   classNames?: string[];
 }
 
-const imagenet = (): { mean: Rgb; std: Rgb } => ({ mean: [...IMAGENET_MEAN] as Rgb, std: [...IMAGENET_STD] as Rgb });
+const imagenet = (): { mean: Rgb; std: Rgb } => ({ mean: IMAGENET_MEAN, std: IMAGENET_STD });
 
 /**
  * Everything a host offers the command line, on one device: plain functions of bytes and

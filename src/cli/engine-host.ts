@@ -2,7 +2,6 @@
 // Without one, SwiftShader inside headless Chromium: Dawn for Node on SwiftShader crashes
 // when it polls for completion while a kernel runs (see README), Chromium's does not.
 // STOCHCA_HOST=node|chromium forces a choice.
-import { fileURLToPath } from 'node:url';
 import { NoWebGPUError } from '../gpu/errors.ts';
 import { requestNodeGpu } from '../gpu/device-node.ts';
 import { hostApi, type HostApi } from './engine-commands.ts';
@@ -34,26 +33,17 @@ export async function openEngineHost(): Promise<EngineHost> {
 }
 
 async function openChromiumHost(): Promise<EngineHost> {
-  const [{ createServer }, { launchChromium }] = await Promise.all([import('vite'), import('../node/chromium.ts')]);
-  const root = fileURLToPath(new URL('../..', import.meta.url));
-  const vite = await createServer({
-    root,
-    server: { port: 0, host: '127.0.0.1', hmr: false, watch: null },
-    logLevel: 'silent',
-    clearScreen: false,
-  });
-  const closers: (() => Promise<unknown>)[] = [() => vite.close()];
+  const [{ startDevServer }, { launchChromium }] = await Promise.all([import('../node/dev-server.ts'), import('../node/chromium.ts')]);
+  const server = await startDevServer({ logLevel: 'silent' });
+  const closers: (() => Promise<unknown>)[] = [() => server.close()];
   const close = async () => {
     for (const c of closers.reverse()) await c().catch(() => undefined);
   };
   try {
-    await vite.listen();
-    const address = vite.httpServer?.address();
-    if (!address || typeof address === 'string') throw new Error('the engine host page server did not start');
     const browser = await launchChromium();
     closers.push(() => browser.close());
     const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${address.port}/cli/host.html`);
+    await page.goto(`${server.url}/cli/host.html`);
     await page.waitForFunction(() => window.stochcaHost || window.stochcaHostError, null, { timeout: 120_000 });
     const error = await page.evaluate(() => window.stochcaHostError);
     if (error) throw new NoWebGPUError(`WebGPU did not start in Chromium: ${error}`);

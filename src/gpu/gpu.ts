@@ -154,7 +154,7 @@ export class Gpu {
     return buffer;
   }
 
-  /** The i-th distinct 16-byte placeholder for a binding the kernel variant leaves unused. */
+  /** The i-th distinct 16-byte stand-in for a binding the kernel variant leaves unused. */
   dummy(i: number): Tensor {
     while (this.dummies.length <= i) this.dummies.push(this.tensor([4], 'f32', `unused${this.dummies.length}`));
     return this.dummies[i];
@@ -179,13 +179,27 @@ export class Gpu {
 
   /** Reads `t` back to the host after all work encoded so far. */
   async read(t: Tensor): Promise<HostArray> {
-    const size = byteSize(t);
-    const staging = this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    this.copy(t.buffer, t.offset, staging, 0, size);
+    return (await this.readAll([t]))[0];
+  }
+
+  /** Reads several tensors back with one copy, one submit and one mapping. */
+  async readAll(ts: readonly Tensor[]): Promise<HostArray[]> {
+    const offsets: number[] = [];
+    let size = 0;
+    for (const t of ts) {
+      offsets.push(size);
+      size += byteSize(t);
+    }
+    const staging = this.device.createBuffer({ size: Math.max(4, size), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    ts.forEach((t, i) => this.copy(t.buffer, t.offset, staging, offsets[i], byteSize(t)));
     await this.flush();
     await staging.mapAsync(GPUMapMode.READ);
-    const out = hostArray(t.dtype, numel(t.shape));
-    new Uint8Array(out.buffer).set(new Uint8Array(staging.getMappedRange()));
+    const mapped = new Uint8Array(staging.getMappedRange());
+    const out = ts.map((t, i) => {
+      const host = hostArray(t.dtype, numel(t.shape));
+      new Uint8Array(host.buffer).set(mapped.subarray(offsets[i], offsets[i] + byteSize(t)));
+      return host;
+    });
     staging.unmap();
     staging.destroy();
     return out;

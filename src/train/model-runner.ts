@@ -5,10 +5,16 @@ import type { ModelFile } from '../checkpoint/model-file.ts';
 import type { HostTensor } from '../checkpoint/safetensors.ts';
 import type { Gpu } from '../gpu/gpu.ts';
 import { checkLabelRange } from '../nn/ops/cross-entropy.ts';
-import { checkPlanFits, planVit, type StepOptions } from '../nn/planner.ts';
+import { checkPlanFits, planVit, type StepOptions, type VitPlan } from '../nn/planner.ts';
+import { numel } from '../gpu/tensor.ts';
 import { computeGradients, studentForward } from '../nn/stochca-step.ts';
 import { allocateVit, type ParamSet, type VitBuffers } from '../nn/vit-buffers.ts';
 import type { VitConfig } from '../nn/vit-config.ts';
+
+/** Named tensors (copies) of a flat parameter-shaped buffer read back from the device. */
+export function splitParams(plan: VitPlan, flat: Float32Array): Map<string, HostTensor> {
+  return new Map(plan.params.map((p) => [p.name, { shape: [...p.shape], data: flat.slice(p.offset, p.offset + numel(p.shape)) }]));
+}
 
 /** Plans (refusing what does not fit the device), allocates and loads a model's weights. */
 export function netFor(gpu: Gpu, model: Pick<ModelFile, 'config' | 'weights'>, options: StepOptions): VitBuffers {
@@ -88,9 +94,6 @@ export async function stepGradients(
   gpu.write(net.stem.images, images);
   gpu.write(net.stem.labels, labels);
   computeGradients(gpu, net, mask);
-  const grads = new Map<string, HostTensor>();
-  for (const p of net.plan.params) grads.set(p.name, { shape: [...p.shape], data: (await gpu.read(net.grads!.at[p.name])) as Float32Array });
-  const loss = (await gpu.read(net.stem.loss))[0];
-  const correct = (await gpu.read(net.stem.correct))[0];
-  return { loss, correct, grads };
+  const [flat, loss, correct] = await gpu.readAll([net.grads!.flat, net.stem.loss, net.stem.correct]);
+  return { loss: loss[0], correct: correct[0], grads: splitParams(net.plan, flat as Float32Array) };
 }

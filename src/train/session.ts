@@ -10,7 +10,7 @@ import { seededRng, type Rng } from '../nn/rng.ts';
 import { learningRate } from '../nn/schedule.ts';
 import { computeGradients, drawMask, optimizerStep, studentForward } from '../nn/stochca-step.ts';
 import type { VitBuffers } from '../nn/vit-buffers.ts';
-import { netFor } from './model-runner.ts';
+import { netFor, splitParams } from './model-runner.ts';
 
 export interface TrainSettings {
   /** Probability that a block cross-attends to the teacher in a step; 0 is plain fine-tuning. */
@@ -42,9 +42,13 @@ type Normalization = { mean: Rgb; std: Rgb };
 /** Uploads up to one batch of RGBA pixels [n, S, S] (a short batch padded with black) and normalises it. */
 function uploadBatch(gpu: Gpu, net: VitBuffers, target: Tensor, pixels: Uint32Array, labels: Uint32Array | undefined, n: Normalization): void {
   const batch = net.plan.options.batch;
-  const padded = new Uint32Array(target.shape.reduce((a, b) => a * b, 1));
-  padded.set(pixels.subarray(0, Math.min(pixels.length, padded.length)));
-  gpu.write(target, padded);
+  const size = target.shape.reduce((a, b) => a * b, 1);
+  let full = pixels.subarray(0, size);
+  if (full.length < size) {
+    full = new Uint32Array(size);
+    full.set(pixels);
+  }
+  gpu.write(target, full);
   normalizeImages(gpu, target, net.stem.images, n.mean, n.std);
   const y = new Uint32Array(batch);
   if (labels) y.set(labels.subarray(0, batch));
@@ -101,9 +105,8 @@ export class TrainingSession {
     const lr = learningRate(step, s.steps, s.lr, s.warmup);
     computeGradients(this.gpu, this.net, mask);
     optimizerStep(this.gpu, this.net, { lr, weightDecay: s.weightDecay, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxNorm: s.maxNorm, step });
-    const loss = (await this.gpu.read(this.net.stem.loss))[0];
-    const correct = (await this.gpu.read(this.net.stem.correct))[0];
-    return { step, loss, accuracy: correct / s.batch, lr, crossed: mask.filter(Boolean).length };
+    const [loss, correct] = await this.gpu.readAll([this.net.stem.loss, this.net.stem.correct]);
+    return { step, loss: loss[0], accuracy: correct[0] / s.batch, lr, crossed: mask.filter(Boolean).length };
   }
 
   /** Logits [count, C] of the student alone for up to one batch of images. */
@@ -113,10 +116,6 @@ export class TrainingSession {
 
   /** The student's current weights under canonical names. */
   async weights(): Promise<Map<string, HostTensor>> {
-    const out = new Map<string, HostTensor>();
-    for (const p of this.net.plan.params) {
-      out.set(p.name, { shape: [...p.shape], data: (await this.gpu.read(this.net.weights.at[p.name])) as Float32Array });
-    }
-    return out;
+    return splitParams(this.net.plan, (await this.gpu.read(this.net.weights.flat)) as Float32Array);
   }
 }

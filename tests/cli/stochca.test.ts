@@ -1,11 +1,10 @@
 // The `stochca` command line end to end: real files in, real files out, checked against
 // the float64 reference; and one-line errors with non-zero exit codes.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { stochca } from '../helpers/cli.ts';
 import { fromCanonical, toCanonical } from '../../src/checkpoint/names.ts';
 import { parseSafetensors, writeSafetensors, type HostTensor } from '../../src/checkpoint/safetensors.ts';
 import { readNpy, writeNpy } from '../../src/cli/npy.ts';
@@ -16,20 +15,9 @@ import { randomVitWeights, type Weights64 } from '../helpers/model.ts';
 import { normal } from '../helpers/random.ts';
 import { vitLogitsRef, vitLossRef } from '../reference/vit.ts';
 
-const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'stochca-cli-'));
 const config: VitConfig = { imageSize: 8, patchSize: 4, dim: 16, depth: 2, heads: 2, mlpDim: 32, numClasses: 3, layerNormEps: 1e-6 };
 const B = 3;
-
-async function stochca(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run('node', ['bin/stochca.mjs', ...args], { timeout: 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 /** A torchvision-named safetensors file of `w` (as a torchvision user would have it). */
 function modelFile(name: string, w: Weights64): string {

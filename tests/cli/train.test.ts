@@ -1,12 +1,11 @@
 // `stochca train` and `stochca eval` end to end: a real image folder (PNG files made here) and the built-in
 // MNIST pack, a tiny ViT checkpoint file, the loss falls, and the output folder holds
 // curves, config and a checkpoint that loads back.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { stochca } from '../helpers/cli.ts';
 import { loadModelFile } from '../../src/checkpoint/model-file.ts';
 import { fromCanonical } from '../../src/checkpoint/names.ts';
 import { writeSafetensors, type HostTensor } from '../../src/checkpoint/safetensors.ts';
@@ -15,7 +14,6 @@ import { vitParamSpecs } from '../../src/nn/vit-params.ts';
 import { makeFolder, png, type Files } from '../data/fixtures.ts';
 import { randomVitWeights } from '../helpers/model.ts';
 
-const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'stochca-train-'));
 const config: VitConfig = { imageSize: 28, patchSize: 7, dim: 32, depth: 2, heads: 2, mlpDim: 64, numClasses: 10, layerNormEps: 1e-6 };
 
@@ -25,16 +23,6 @@ function checkpoint(): string {
   const path = join(dir, 'pretrained.safetensors');
   writeFileSync(path, writeSafetensors(fromCanonical(m, 'timm')));
   return path;
-}
-
-async function stochca(...args: string[]) {
-  try {
-    const { stdout, stderr } = await run('node', ['bin/stochca.mjs', ...args], { timeout: 240_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;

@@ -25,7 +25,7 @@ export function embedTokens(gpu: Gpu, x: Tensor, cls: Tensor, pos: Tensor, h: Te
     op,
     kernel: { shader: 'tokens', entry: 'embed_tokens' },
     params: [B, P + 1, D],
-    // A buffer binding cannot be empty: with no patches a placeholder stands in for x.
+    // A buffer binding cannot be empty: with no patches gpu.dummy stands in for x.
     tensors: [P > 0 ? x : gpu.dummy(0), cls, pos, h],
     workgroups: grid1d(B * (P + 1) * D, WGSIZE),
   });

@@ -1,0 +1,32 @@
+// The project's pages (engine host, benchmarks, test pages) served by Vite on a free
+// loopback port. No file watching: an edit made during a run must not reload a page mid-run.
+import { fileURLToPath } from 'node:url';
+import { createServer } from 'vite';
+
+export interface DevServer {
+  /** http://127.0.0.1:PORT */
+  url: string;
+  close(): Promise<void>;
+}
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** `prebundle`: dependencies to bundle at start, so a late discovery cannot reload the page. */
+export async function startDevServer(options: { prebundle?: string[]; logLevel?: 'error' | 'silent' } = {}): Promise<DevServer> {
+  const vite = await createServer({
+    root: ROOT,
+    server: { port: 0, host: '127.0.0.1', hmr: false, watch: null },
+    optimizeDeps: options.prebundle ? { include: options.prebundle } : undefined,
+    logLevel: options.logLevel ?? 'error',
+    clearScreen: false,
+  });
+  try {
+    await vite.listen();
+    const address = vite.httpServer?.address();
+    if (!address || typeof address === 'string') throw new Error('the Vite dev server did not start');
+    return { url: `http://127.0.0.1:${address.port}`, close: () => vite.close() };
+  } catch (e) {
+    await vite.close();
+    throw e;
+  }
+}
