@@ -16,6 +16,10 @@
 // DOS timestamp (1980-01-01 00:00) and no extended-timestamp fields.
 //
 // Run with: npm run packs   (or npx tsx scripts/build-packs.ts)
+//
+// `npm run packs -- --full DIR` writes instead DIR/mnist-full.zip and DIR/fashion-mnist-full.zip
+// with every image of both original splits (60,000 + 10,000), in the same layout: the data the
+// built-in model is pretrained on (see the README). They are not served by the page.
 import { mkdir, writeFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { configure, Uint8ArrayReader, Uint8ArrayWriter, ZipWriter } from '@zip.js/zip.js';
@@ -58,7 +62,7 @@ const PACKS: PackSpec[] = [
   },
 ];
 
-/** Indices of the first `perClass` images of each class, in file order. */
+/** Indices of the first `perClass` images of each class (all of them for Infinity), in file order. */
 function firstPerClass(labels: Uint8Array, classes: number, perClass: number, what: string): number[][] {
   const picked: number[][] = Array.from({ length: classes }, () => []);
   labels.forEach((label, i) => {
@@ -66,7 +70,7 @@ function firstPerClass(labels: Uint8Array, classes: number, perClass: number, wh
     if (picked[label].length < perClass) picked[label].push(i);
   });
   picked.forEach((p, c) => {
-    if (p.length < perClass) throw new Error(`${what}: class ${c} has ${p.length} images, the pack needs ${perClass}`);
+    if (p.length < perClass && perClass !== Infinity) throw new Error(`${what}: class ${c} has ${p.length} images, the pack needs ${perClass}`);
   });
   return picked;
 }
@@ -81,7 +85,7 @@ async function encodePng(pixels: Uint8Array): Promise<Uint8Array> {
   return adaptive.length < plain.length ? adaptive : plain;
 }
 
-async function buildPack(spec: PackSpec): Promise<Uint8Array> {
+async function buildPack(spec: PackSpec, perClass: Record<IdxSplit, number>): Promise<Uint8Array> {
   const zip = new ZipWriter(new Uint8ArrayWriter(), {
     level: 0,
     rawLastModDate: DOS_EPOCH,
@@ -93,7 +97,7 @@ async function buildPack(spec: PackSpec): Promise<Uint8Array> {
     if (images.rows !== IMAGE_SIZE || images.cols !== IMAGE_SIZE) {
       throw new Error(`${spec.id} ${split}: images are ${images.rows}×${images.cols}, expected ${IMAGE_SIZE}×${IMAGE_SIZE}`);
     }
-    const picked = firstPerClass(labels, spec.classes.length, spec.perClass[split], `${spec.id} ${split}`);
+    const picked = firstPerClass(labels, spec.classes.length, perClass[split], `${spec.id} ${split}`);
     for (const [c, indices] of picked.entries()) {
       const pngs = await Promise.all(indices.map((i) => encodePng(idxImage(images, i))));
       // One entry at a time keeps the order fixed.
@@ -113,10 +117,22 @@ async function main(): Promise<void> {
       process.exit(1);
     }
   }
+  const full = process.argv.indexOf('--full');
+  if (full >= 0) {
+    const dir = process.argv[full + 1];
+    if (!dir) throw new Error('--full needs a folder: npm run packs -- --full DIR');
+    await mkdir(dir, { recursive: true });
+    for (const spec of PACKS) {
+      const bytes = await buildPack(spec, { train: Infinity, test: Infinity });
+      await writeFile(`${dir}/${spec.id}-full.zip`, bytes);
+      console.log(`${dir}/${spec.id}-full.zip: ${(bytes.length / 2 ** 20).toFixed(1)} MiB`);
+    }
+    return;
+  }
   await mkdir(OUT_DIR, { recursive: true });
   const index = [];
   for (const spec of PACKS) {
-    const bytes = await buildPack(spec);
+    const bytes = await buildPack(spec, spec.perClass);
     const file = `${spec.id}.zip`;
     await writeFile(new URL(file, OUT_DIR), bytes);
     const { id, name, classes, perClass, description, source, license } = spec;

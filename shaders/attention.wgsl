@@ -66,34 +66,22 @@ fn row_stat(b: u32, h: u32, n: u32) -> u32 {
   return (b * p.H + h) * p.N + n;
 }
 
-// Stages keys and values r0..r0+TK of head h (zeros past N); consecutive threads read consecutive vec4s.
+// Stages keys and values r0..min(r0+TK, N) of head h; consecutive threads read consecutive vec4s.
+// The kernels read only the rows staged (rn = min(TK, N − r0)).
 fn stage_kv(b: u32, h: u32, r0: u32, t: u32) {
-  for (var i = t; i < TK * HD4; i += WG) {
-    let r = r0 + i / HD4;
-    var k = vec4f();
-    var v = vec4f();
-    if (r < p.N) {
-      let at = qkv_row(b, r) + (p.H + h) * HD4 + i % HD4;
-      k = KV[at];
-      v = KV[at + p.H * HD4];
-    }
-    tileA[i] = k;
-    tileB[i] = v;
+  for (var i = t; i < min(TK, p.N - r0) * HD4; i += WG) {
+    let at = qkv_row(b, r0 + i / HD4) + (p.H + h) * HD4 + i % HD4;
+    tileA[i] = KV[at];
+    tileB[i] = KV[at + p.H * HD4];
   }
 }
 
-// Stages queries and their output gradients r0..r0+TK of head h (zeros past N).
+// Stages queries and their output gradients r0..min(r0+TK, N) of head h.
 fn stage_qdo(b: u32, h: u32, r0: u32, t: u32) {
-  for (var i = t; i < TK * HD4; i += WG) {
+  for (var i = t; i < min(TK, p.N - r0) * HD4; i += WG) {
     let r = r0 + i / HD4;
-    var q = vec4f();
-    var g = vec4f();
-    if (r < p.N) {
-      q = Q[qkv_row(b, r) + h * HD4 + i % HD4];
-      g = dO[out_row(b, r) + h * HD4 + i % HD4];
-    }
-    tileA[i] = q;
-    tileB[i] = g;
+    tileA[i] = Q[qkv_row(b, r) + h * HD4 + i % HD4];
+    tileB[i] = dO[out_row(b, r) + h * HD4 + i % HD4];
   }
 }
 

@@ -1,6 +1,6 @@
 // LayerNorm over the last dim D of x [R, D]:
 //   y = x̂·γ + β,  x̂ = (x − mean)·rstd,  rstd = 1/sqrt(var + eps)  (biased variance).
-// Forward and the input gradient run one workgroup of WG threads per row, striding over D
+// Forward and the input gradient run one workgroup of WG threads per row (a power of two), striding over D
 // and meeting in a workgroup reduction; rows fold into (x, y) workgroups (src/gpu/grid.ts).
 // Dispatch: grid1d(R, 1).
 //   layernorm_forward:        y, and mean/rstd [R] saved for the backward.
@@ -16,7 +16,8 @@ struct Params {
   rowsPerChunk: u32, // layernorm_backward_params
 }
 
-const WG = 64u;
+// Threads per row: 64 on GPUs; 4 on SwiftShader, whose barriers cost more than the strided loop saves.
+override WG: u32 = 64u;
 
 // One line per binding; each entry point uses the names listed beside it.
 @group(0) @binding(0) var<uniform> p: Params;

@@ -2,8 +2,10 @@
 // and a non-zero exit code (2: usage, 1: anything else).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import type { AugmentOptions } from '../data/augment.ts';
 import { openEngineHost } from './engine-host.ts';
 import { evalCommand, formatReport } from './eval-command.ts';
+import { initCommand } from './init-command.ts';
 import { trainCommand } from './train-command.ts';
 
 const USAGE = `usage:
@@ -15,6 +17,9 @@ const USAGE = `usage:
   stochca train --model M.safetensors --data DIR|ZIP [--method stochca|finetune] [--p 0.1] [--steps 100]
                 [--batch 16] [--lr 1e-4] [--wd 0.05] [--warmup N] [--image-size S] [--fraction 1]
                 [--val-fraction 0.1] [--eval-every N] [--seed 0] [--out DIR] [--heads N] [--config config.json]
+                [--crop random-resized|random|none] [--no-flip] [--clip NORM]
+  stochca init  --out M.safetensors [--image-size 28] [--patch 4] [--dim 64] [--depth 4] [--heads 4]
+                [--mlp 128] [--classes 10] [--seed 0]
 
   --ca-mask: one character per block, 1 = cross-attention to the teacher (grad needs --teacher then).
   stochca eval  --model M.safetensors --data DIR|ZIP [--batch 32] [--json] [--heads N] [--config config.json]
@@ -22,7 +27,8 @@ const USAGE = `usage:
   --data may also be an http(s) URL of a zip, downloaded when the command runs.
   train writes curves.json, curves.csv, config.json and model.safetensors into --out (default stochca-run).
   eval uses the checkpoint's own input size and normalisation and prints accuracy, per-class accuracy and
-  the confusion matrix (one JSON object with --json).`;
+  the confusion matrix (one JSON object with --json).
+  init writes a ViT initialised from scratch (timm's scheme), to pretrain with train.`;
 
 class UsageError extends Error {}
 
@@ -40,7 +46,14 @@ const TRAIN = {
   config: { type: 'string' }, method: { type: 'string' }, p: { type: 'string' }, steps: { type: 'string' },
   batch: { type: 'string' }, lr: { type: 'string' }, wd: { type: 'string' }, warmup: { type: 'string' },
   'image-size': { type: 'string' }, fraction: { type: 'string' }, 'val-fraction': { type: 'string' },
-  'eval-every': { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  'eval-every': { type: 'string' }, seed: { type: 'string' }, crop: { type: 'string' }, 'no-flip': { type: 'boolean' },
+  clip: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+} as const;
+
+const INIT = {
+  out: { type: 'string' }, 'image-size': { type: 'string' }, patch: { type: 'string' }, dim: { type: 'string' },
+  depth: { type: 'string' }, heads: { type: 'string' }, mlp: { type: 'string' }, classes: { type: 'string' },
+  seed: { type: 'string' }, help: { type: 'boolean', short: 'h' },
 } as const;
 
 const EVAL = {
@@ -49,6 +62,7 @@ const EVAL = {
 } as const;
 
 const COMMANDS = {
+  init: INIT,
   train: TRAIN,
   eval: EVAL,
   infer: COMMON,
@@ -81,11 +95,15 @@ function num(values: Record<string, unknown>, flag: string, fallback: number, o:
   return n;
 }
 
+const CROPS = ['random-resized', 'random', 'none'];
+
 async function train(values: Record<string, unknown>): Promise<void> {
   const str = (k: string) => values[k] as string | undefined;
   const method = str('method') ?? 'stochca';
   if (method !== 'stochca' && method !== 'finetune') throw new UsageError(`--method must be stochca or finetune, got '${method}'`);
   const steps = num(values, 'steps', 100, { int: true, min: 1 });
+  const crop = str('crop') ?? 'random-resized';
+  if (!CROPS.includes(crop)) throw new UsageError(`--crop must be ${CROPS.join(', ')}, got '${crop}'`);
   const options = {
     data: need(str('data'), 'data'),
     out: str('out') ?? 'stochca-run',
@@ -101,6 +119,8 @@ async function train(values: Record<string, unknown>): Promise<void> {
     valFraction: num(values, 'val-fraction', 0.1, { min: 0, max: 0.9 }),
     evalEvery: num(values, 'eval-every', Math.max(1, Math.round(steps / 10)), { int: true, min: 1 }),
     seed: num(values, 'seed', 0, { int: true, min: 0 }),
+    augment: { crop: crop as AugmentOptions['crop'], flip: !values['no-flip'] },
+    maxNorm: str('clip') === undefined ? undefined : num(values, 'clip', 0, { min: 0 }),
     heads: heads(str('heads')),
     model: readFile(need(str('model'), 'model'), 'model'),
     config: str('config') === undefined ? undefined : new TextDecoder().decode(readFile(str('config')!, 'config')),
@@ -110,7 +130,8 @@ async function train(values: Record<string, unknown>): Promise<void> {
     const r = await trainCommand(host, options);
     console.log(JSON.stringify({
       out: options.out, steps: r.final.step, final_loss: r.final.loss,
-      best_val_accuracy: r.best?.accuracy, best_val_step: r.best?.step, adapter: host.adapter,
+      best_val_accuracy: r.best?.accuracy, best_val_step: r.best?.step, test_accuracy_at_best_val: r.testAtBest?.accuracy,
+      final_test_accuracy: r.finalTest?.accuracy, adapter: host.adapter,
     }));
   } finally {
     await host.close();
@@ -133,6 +154,17 @@ async function evaluate(values: Record<string, unknown>): Promise<void> {
   } finally {
     await host.close();
   }
+}
+
+function init(values: Record<string, unknown>): void {
+  const out = need(values.out as string | undefined, 'out');
+  const whole = (flag: string, fallback: number) => num(values, flag, fallback, { int: true, min: 1 });
+  const r = initCommand({
+    imageSize: whole('image-size', 28), patchSize: whole('patch', 4), dim: whole('dim', 64), depth: whole('depth', 4),
+    heads: whole('heads', 4), mlpDim: whole('mlp', 128), numClasses: whole('classes', 10), layerNormEps: 1e-6, channels: 3,
+  }, num(values, 'seed', 0, { int: true, min: 0 }));
+  writeFileSync(out, r.file);
+  console.log(JSON.stringify({ out, parameters: r.parameters, config: r.config }));
 }
 
 function heads(v: string | undefined): number | undefined {
@@ -160,6 +192,7 @@ async function run(argv: string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
+  if (command === 'init') return init(values);
   if (command === 'train') return train(values);
   if (command === 'eval') return evaluate(values);
   const str = (k: string) => values[k] as string | undefined;

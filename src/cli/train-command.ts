@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Batcher, type Batch } from '../data/batcher.ts';
-import { cacheSizeFor } from '../data/augment.ts';
+import { cacheSizeFor, type AugmentOptions } from '../data/augment.ts';
 import { nodeDecoder } from '../data/decode-node.ts';
 import { selectImages } from '../data/entries.ts';
 import { openDataPath } from '../data/folder-source.ts';
@@ -29,6 +29,9 @@ export interface TrainOptions extends ModelArgs {
   valFraction: number;
   evalEvery: number;
   seed: number;
+  augment: Pick<AugmentOptions, 'crop' | 'flip'>;
+  /** Global gradient-norm clipping; none when undefined. */
+  maxNorm?: number;
 }
 
 interface EvalRecord {
@@ -70,20 +73,29 @@ function progressLine(r: StepRecord, steps: number, started: number, batch: numb
     `acc ${(100 * r.accuracy).toFixed(1)}% ${rate.toFixed(1)} img/s ${Math.ceil(left)} s left`;
 }
 
-export async function trainCommand(host: EngineHost, o: TrainOptions): Promise<{ best?: EvalRecord; final: StepRecord }> {
+export interface TrainResult {
+  /** The best validation evaluation, and the test evaluation at its step when there is a test split. */
+  best?: EvalRecord;
+  testAtBest?: EvalRecord;
+  /** The test evaluation of the final weights. */
+  finalTest?: EvalRecord;
+  final: StepRecord;
+}
+
+export async function trainCommand(host: EngineHost, o: TrainOptions): Promise<TrainResult> {
   const files = selectImages(await (isDataUrl(o.data) ? urlTree(o.data) : openDataPath(o.data)));
   const folder = imageFolder(files);
   const split = splitDataset(folder, { seed: o.seed, valFraction: o.valFraction, trainFraction: o.fraction });
   const p = o.method === 'finetune' ? 0 : o.p;
   const info = await host.call('trainStart', {
     model: o.model, config: o.config, heads: o.heads, classNames: folder.classes, imageSize: o.imageSize,
-    settings: { p, steps: o.steps, batch: o.batch, lr: o.lr, weightDecay: o.weightDecay, warmup: o.warmup, seed: o.seed },
+    settings: { p, steps: o.steps, batch: o.batch, lr: o.lr, weightDecay: o.weightDecay, warmup: o.warmup, seed: o.seed, maxNorm: o.maxNorm },
   });
   const S = info.config.imageSize;
   const decode = nodeDecoder(cacheSizeFor(S));
   const batcher = (samples: Sample[], augment: 'eval' | object) =>
     new Batcher({ samples, decode, imageSize: S, batchSize: o.batch, seed: o.seed, augment, cacheBytes: 256 * 2 ** 20 });
-  const train = batcher(split.train, {});
+  const train = batcher(split.train, o.augment);
   const val = split.val.length ? batcher(split.val, 'eval') : undefined;
   const test = split.test.length ? batcher(split.test, 'eval') : undefined;
   mkdirSync(o.out, { recursive: true });
@@ -94,6 +106,12 @@ export async function trainCommand(host: EngineHost, o: TrainOptions): Promise<{
   console.error(`training ${folder.classes.length} classes: ${split.train.length} train, ${split.val.length} val, ${split.test.length} test images; ` +
     `${o.method}${p > 0 ? ` p=${p}` : ''}; ${(info.plannedBytes / 2 ** 20).toFixed(1)} MiB planned${info.changes.length ? `; ${info.changes.join(', ')}` : ''}`);
   let step = 0;
+  let best: EvalRecord | undefined;
+  const testAt = async (at: number) => {
+    const e = await evaluate(host, 'trainLogits', test!, folder.classes.length);
+    evals.push({ step: at, split: 'test', ...e });
+    console.error(`step ${at}: test accuracy ${(100 * e.accuracy).toFixed(2)}% (${e.count} images)`);
+  };
   for await (const b of train as AsyncIterable<Batch>) {
     const r = await host.call('trainStep', b.pixels, b.labels, ++step);
     steps.push(r);
@@ -101,18 +119,18 @@ export async function trainCommand(host: EngineHost, o: TrainOptions): Promise<{
     else if (step % Math.max(1, Math.floor(o.steps / 10)) === 0 || step === o.steps) console.error(progressLine(r, o.steps, started, o.batch));
     if (val && (step % o.evalEvery === 0 || step === o.steps)) {
       const e = await evaluate(host, 'trainLogits', val, folder.classes.length);
+      const improved = !best || e.accuracy > best.accuracy;
       evals.push({ step, split: 'val', ...e });
+      if (improved) best = evals[evals.length - 1];
       if (tty) process.stderr.write('\n');
       console.error(`step ${step}: validation accuracy ${(100 * e.accuracy).toFixed(2)}% (${e.count} images), loss ${e.loss.toFixed(4)}`);
+      // The test split is scored at every new best validation accuracy: model selection by validation.
+      if (test && improved) await testAt(step);
     }
     if (step === o.steps) break;
   }
-  if (test) {
-    const e = await evaluate(host, 'trainLogits', test, folder.classes.length);
-    evals.push({ step, split: 'test', ...e });
-    console.error(`test accuracy ${(100 * e.accuracy).toFixed(2)}% (${e.count} images)`);
-  }
-  const best = evals.filter((e) => e.split === 'val').reduce<EvalRecord | undefined>((a, e) => (!a || e.accuracy > a.accuracy ? e : a), undefined);
+  if (test && evals[evals.length - 1]?.split !== 'test') await testAt(step);
+  const testAtBest = best && evals.find((e) => e.split === 'test' && e.step === best!.step);
   writeFileSync(join(o.out, 'model.safetensors'), await host.call('trainSave'));
   writeFileSync(join(o.out, 'curves.json'), JSON.stringify({ train: steps, eval: evals }, null, 1));
   const csv = ['step,split,loss,accuracy,lr,crossed',
@@ -125,5 +143,6 @@ export async function trainCommand(host: EngineHost, o: TrainOptions): Promise<{
     counts: { train: split.train.length, val: split.val.length, test: split.test.length },
     leftOut: [...folder.leftOut, ...train.skipped], problems: folder.problems,
   }, null, 1));
-  return { best, final: steps[steps.length - 1] };
+  const tests = evals.filter((e) => e.split === 'test');
+  return { best, testAtBest, finalTest: tests[tests.length - 1], final: steps[steps.length - 1] };
 }

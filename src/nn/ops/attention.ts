@@ -7,8 +7,8 @@ import { f32 } from '../../gpu/params.ts';
 import { scratch } from '../../gpu/scratch.ts';
 import { check, checkDType, checkRank, checkShape, describe, type Tensor } from '../../gpu/tensor.ts';
 
-/** Rows (queries, or keys in the dK/dV kernel) per workgroup. */
-const ROWS = 64;
+/** Rows (queries, or keys in the dK/dV kernel) per workgroup: fewer on SwiftShader, where barriers are dear. */
+const rowsPerWorkgroup = (gpu: Gpu) => (gpu.software ? 8 : 64);
 /** Largest head size: the kernels keep a few head-sized rows per invocation in private memory. */
 const MAX_HEAD_SIZE = 128;
 
@@ -24,8 +24,8 @@ function tileRows(hd: number): number {
   return Math.min(64, Math.floor(2048 / hd));
 }
 
-function kernel(entry: string, hd: number): KernelRef {
-  return { shader: 'attention', entry, constants: { HD: hd, WG: ROWS, TK: tileRows(hd) } };
+function kernel(gpu: Gpu, entry: string, hd: number): KernelRef {
+  return { shader: 'attention', entry, constants: { HD: hd, WG: rowsPerWorkgroup(gpu), TK: tileRows(hd) } };
 }
 
 /** Checks the inputs shared by the forward and backward and returns their sizes. */
@@ -54,8 +54,8 @@ function checkWritable(w: Tensor, reads: readonly Tensor[], op: string, name: st
   }
 }
 
-function workgroups(d: AttentionDims): [number, number, number] {
-  return [Math.ceil(d.N / ROWS), d.H, d.B];
+function workgroups(gpu: Gpu, d: AttentionDims): [number, number, number] {
+  return [Math.ceil(d.N / rowsPerWorkgroup(gpu)), d.H, d.B];
 }
 
 /**
@@ -69,10 +69,10 @@ export function attention(gpu: Gpu, q: Tensor, kv: Tensor, out: Tensor, lse: Ten
   checkWritable(lse, [q, kv], op, 'lse');
   gpu.dispatch({
     op,
-    kernel: kernel('attention_forward', d.hd),
+    kernel: kernel(gpu, 'attention_forward', d.hd),
     params: [d.N, d.H, f32(1 / Math.sqrt(d.hd))],
     tensors: [q, kv, out, lse],
-    workgroups: workgroups(d),
+    workgroups: workgroups(gpu, d),
   });
 }
 
@@ -113,17 +113,17 @@ export function attentionBackward(
   const delta = scratch(gpu, 'attention-delta', [d.B, d.H, d.N]);
   gpu.dispatch({
     op: `attentionBackwardQ ${what}`,
-    kernel: kernel('attention_backward_dq', d.hd),
+    kernel: kernel(gpu, 'attention_backward_dq', d.hd),
     params,
     tensors: [q, kv, dout, lse, dq, delta, out],
-    workgroups: workgroups(d),
+    workgroups: workgroups(gpu, d),
   });
   if (!dkv) return;
   gpu.dispatch({
     op: `attentionBackwardKV ${what}`,
-    kernel: kernel('attention_backward_dkv', d.hd),
+    kernel: kernel(gpu, 'attention_backward_dkv', d.hd),
     params,
     tensors: [q, kv, dout, lse, dkv, delta],
-    workgroups: workgroups(d),
+    workgroups: workgroups(gpu, d),
   });
 }

@@ -6,9 +6,12 @@ import { scratch } from '../../gpu/scratch.ts';
 import { check, checkDType, checkShape, describe, numel, type Tensor } from '../../gpu/tensor.ts';
 import { colsum } from './colsum.ts';
 
-const WG = 64; // layernorm.wgsl WG
+const PARAM_WG = 64; // threads per workgroup of layernorm_backward_params (columns)
 const ROWS_PER_CHUNK = 64;
 const MAX_CHUNKS = 4096; // keeps the partial sums small and the dispatch under 65535 workgroups
+
+/** Threads that share one row (layernorm.wgsl WG). */
+const rowThreads = (gpu: Gpu) => (gpu.software ? 4 : 64);
 
 type Named = [name: string, t: Tensor][];
 
@@ -39,7 +42,7 @@ export function layernorm(
   check(eps >= 0 && Number.isFinite(eps), op, () => `eps must be a finite number ≥ 0, got ${eps}`);
   gpu.dispatch({
     op,
-    kernel: { shader: 'layernorm', entry: 'layernorm_forward' },
+    kernel: { shader: 'layernorm', entry: 'layernorm_forward', constants: { WG: rowThreads(gpu) } },
     params: [R, D, f32(eps)],
     tensors: [x, mean, rstd, y, gamma, beta],
     workgroups: grid1d(R, 1),
@@ -59,7 +62,7 @@ export function layernormBackward(
     [['gamma', gamma], ['dgamma', dgamma], ['dbeta', dbeta]], [['mean', mean], ['rstd', rstd]]);
   gpu.dispatch({
     op,
-    kernel: { shader: 'layernorm', entry: 'layernorm_backward_input' },
+    kernel: { shader: 'layernorm', entry: 'layernorm_backward_input', constants: { WG: rowThreads(gpu) } },
     params: [R, D],
     tensors: [x, mean, rstd, dy, gamma, dx],
     workgroups: grid1d(R, 1),
@@ -71,10 +74,10 @@ export function layernormBackward(
     : [scratch(gpu, 'layernorm-dgamma', [chunks, D]), scratch(gpu, 'layernorm-dbeta', [chunks, D])];
   gpu.dispatch({
     op,
-    kernel: { shader: 'layernorm', entry: 'layernorm_backward_params' },
+    kernel: { shader: 'layernorm', entry: 'layernorm_backward_params', constants: { WG: PARAM_WG } },
     params: [R, D, 0, rowsPerChunk],
     tensors: [x, mean, rstd, dy, pg, pb],
-    workgroups: [Math.ceil(D / WG), chunks],
+    workgroups: [Math.ceil(D / PARAM_WG), chunks],
   });
   if (chunks > 1) {
     colsum(gpu, pg, dgamma);

@@ -1,0 +1,31 @@
+// A ViT initialised from scratch as timm's VisionTransformer does it: every linear and the
+// patch projection ~ truncated normal(0, 0.02) with zero bias, LayerNorm weight 1 and bias 0,
+// class token and position embedding ~ truncated normal(0, 0.02), head zero-biased.
+import type { HostTensor } from '../checkpoint/safetensors.ts';
+import type { Rng } from './rng.ts';
+import { vitParamSpecs } from './vit-params.ts';
+import type { VitConfig } from './vit-config.ts';
+
+/** Normal(0, std) cut at ±2 std (redrawn), from a uniform generator by Box–Muller. */
+function truncNormal(rng: Rng, std: number): () => number {
+  return () => {
+    for (;;) {
+      const z = Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+      if (Math.abs(z) <= 2) return z * std;
+    }
+  };
+}
+
+/** Canonical name → tensor for every parameter of a fresh ViT. */
+export function initVitWeights(config: VitConfig, rng: Rng): Map<string, HostTensor> {
+  const normal = truncNormal(rng, 0.02);
+  const weights = new Map<string, HostTensor>();
+  for (const { name, shape } of vitParamSpecs(config)) {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const leaf = name.split('.').pop();
+    const isNorm = /(^|\.)(ln1|ln2|norm)\./.test(name);
+    const fill = isNorm ? (leaf === 'weight' ? () => 1 : () => 0) : leaf === 'bias' ? () => 0 : normal;
+    weights.set(name, { shape, data: Float32Array.from({ length: size }, fill) });
+  }
+  return weights;
+}
