@@ -1,12 +1,36 @@
-// The playground shell: finds the GPU, then shows what the engine will run on.
+// The playground: finds the GPU, restores the runs kept in this browser and the experiment in the
+// link (or the built-in model and dataset), then shows the panels.
 import { useEffect, useState } from 'react';
 import { requestBrowserGpu } from '../gpu/device-browser.ts';
 import { NoWebGPUError } from '../gpu/errors.ts';
 import type { AdapterSummary } from '../gpu/gpu.ts';
 import { AdapterPanel } from './AdapterPanel.tsx';
+import { CurveCharts } from './charts/CurveCharts.tsx';
 import { NoWebGPU } from './NoWebGPU.tsx';
+import { Notices } from './Notices.tsx';
+import { DataPanel } from './panels/DataPanel.tsx';
+import { ModelPanel } from './panels/ModelPanel.tsx';
+import { RunPanel } from './panels/RunPanel.tsx';
+import { ConfusionMatrix } from './runs/ConfusionMatrix.tsx';
+import { loadPersisted } from './runs/persist.ts';
+import { RunsPanel } from './runs/RunsPanel.tsx';
+import { openFromHash, syncHash } from './share/link-sync.ts';
+import { SharePanel } from './share/SharePanel.tsx';
+import { useStore } from './store.ts';
 
 type GpuState = { kind: 'probing' } | { kind: 'ready'; adapter: AdapterSummary } | { kind: 'missing'; message: string };
+
+let started = false;
+
+/** Once per page: runs from IndexedDB, then the link's experiment, then the hash follows the fields. */
+async function startPage(): Promise<void> {
+  if (started) return;
+  started = true;
+  const kept = await loadPersisted();
+  useStore.setState({ runs: [...useStore.getState().runs, ...kept] });
+  openFromHash(location.hash);
+  syncHash();
+}
 
 export function App() {
   const [gpu, setGpu] = useState<GpuState>({ kind: 'probing' });
@@ -17,6 +41,7 @@ export function App() {
       (g) => {
         if (!cancelled) setGpu({ kind: 'ready', adapter: g.adapter });
         g.destroy(); // the training worker creates its own device
+        void startPage();
       },
       (e: unknown) => {
         const message = e instanceof NoWebGPUError ? e.message : `WebGPU failed to start: ${String(e)}`;
@@ -36,8 +61,22 @@ export function App() {
         cross-attention to a frozen copy of the pretrained model. Nothing leaves this machine.
       </p>
       {gpu.kind === 'probing' && <p role="status">Looking for a WebGPU adapter…</p>}
-      {gpu.kind === 'ready' && <AdapterPanel adapter={gpu.adapter} />}
       {gpu.kind === 'missing' && <NoWebGPU message={gpu.message} />}
+      {gpu.kind === 'ready' && (
+        <>
+          <Notices />
+          <div className="setup">
+            <ModelPanel />
+            <DataPanel />
+          </div>
+          <RunPanel />
+          <RunsPanel />
+          <CurveCharts />
+          <ConfusionMatrix />
+          <SharePanel />
+          <AdapterPanel adapter={gpu.adapter} />
+        </>
+      )}
     </main>
   );
 }

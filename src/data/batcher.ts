@@ -52,6 +52,9 @@ export interface BatcherOptions {
   augment: Partial<AugmentOptions> | 'eval';
   /** Memory budget for decoded cache images kept between uses, in bytes; 0 decodes every image every time. */
   cacheBytes: number;
+  /** Training: images of the stream passed over, undecoded, before the first batch (a resumed run
+   *  starts where it stopped); 0 by default. */
+  skip?: number;
   /** Batches prepared ahead of the consumer; 2 by default. */
   prefetch?: number;
   /** Decodes in flight at once; 4 by default. */
@@ -238,6 +241,7 @@ export class Batcher implements AsyncIterable<Batch> {
     const S = this.imageSize;
     const B = this.batchSize;
     const items = this.stream();
+    for (let i = 0; i < (this.options.skip ?? 0) && this.augment !== 'eval'; i++) items.next();
     const window: { item: Item; image: Promise<Uint8Array | undefined> }[] = [];
     let batch: Batch | undefined;
     let yielded = 0;

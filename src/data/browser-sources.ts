@@ -32,10 +32,12 @@ const why = (e: unknown) => (e instanceof Error ? `${e.name}: ${e.message}` : St
 
 const isZip = (name: string) => name.toLowerCase().endsWith('.zip');
 
-function fileEntry(path: string, file: File): DataEntry {
+/** A file of a tree, keeping the Blob so that the tree can be handed to a worker (dataset-source.ts). */
+export function blobEntry(path: string, file: Blob): DataEntry {
   return {
     path,
     size: file.size,
+    blob: file,
     read: async () => {
       try {
         return new Uint8Array(await file.arrayBuffer());
@@ -59,7 +61,7 @@ function walker(options: WalkOptions) {
 
   const addFile = async (entry: DropFileEntry, path: string): Promise<void> => {
     try {
-      tree.files.push(fileEntry(path, await fileOf(entry)));
+      tree.files.push(blobEntry(path, await fileOf(entry)));
       options.onProgress?.(tree.files.length);
     } catch (e) {
       tree.leftOut.push({ path, reason: `cannot read the file (${why(e)})` });
@@ -173,7 +175,7 @@ export async function treeFromFileList(list: FileList | File[]): Promise<FileTre
     const path = segments.join('/');
     const depth = segments.findIndex((_, i) => i < segments.length - 1 && folderSkipReason(segments.slice(0, i + 1)));
     if (depth < 0) {
-      tree.files.push(fileEntry(path, file));
+      tree.files.push(blobEntry(path, file));
       continue;
     }
     const folder = segments.slice(0, depth + 1);

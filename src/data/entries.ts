@@ -9,6 +9,8 @@ export interface DataEntry {
   /** Bytes, as the source reports them (the uncompressed size for a zip entry). */
   size: number;
   read(): Promise<Uint8Array>;
+  /** The file itself, where the source has one (a dropped or picked file). */
+  blob?: Blob;
 }
 
 /** A file that is not part of the dataset, and why, in words for the person who dropped it. */

@@ -10,6 +10,12 @@ export function isDataUrl(s: string): boolean {
 
 /** Downloads the zip (reporting bytes received) and lists its entries. */
 export async function urlTree(url: string, onProgress?: (received: number, total: number | undefined) => void): Promise<FileTree> {
+  const { blob, name } = await fetchZip(url, onProgress);
+  return zipTree(blob, name);
+}
+
+/** Downloads the file at `url`, reporting bytes received; its name is the URL's last path segment. */
+export async function fetchZip(url: string, onProgress?: (received: number, total: number | undefined) => void): Promise<{ blob: Blob; name: string }> {
   if (!isDataUrl(url)) throw new DatasetError(`'${url}' is not an http(s) URL`);
   let response: Response;
   try {
@@ -30,5 +36,5 @@ export async function urlTree(url: string, onProgress?: (received: number, total
     onProgress?.(received, total);
   }
   const name = decodeURIComponent(new URL(url).pathname.split('/').pop() || 'download.zip');
-  return zipTree(new Blob(parts as BlobPart[]), name);
+  return { blob: new Blob(parts as BlobPart[]), name };
 }

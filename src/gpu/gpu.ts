@@ -71,6 +71,11 @@ export class Gpu {
   private readonly pending: Promise<void>[] = [];
   private deferred: Error | null = null;
   private lostError: DeviceLostError | null = null;
+
+  /** True once the device is lost: a new Gpu is needed. */
+  get lost(): boolean {
+    return this.lostError !== null;
+  }
   private timer: Timer | null = null;
 
   readonly adapter: AdapterSummary;

@@ -37,6 +37,12 @@ export interface StepRecord {
   crossed: number;
 }
 
+export interface TrainState {
+  weights: Float32Array;
+  m: Float32Array;
+  v: Float32Array;
+}
+
 type Normalization = { mean: Rgb; std: Rgb };
 
 /** Uploads up to one batch of RGBA pixels [n, S, S] (a short batch padded with black) and normalises it. */
@@ -112,6 +118,24 @@ export class TrainingSession {
   /** Logits [count, C] of the student alone for up to one batch of images. */
   logits(pixels: Uint32Array, count: number): Promise<Float32Array> {
     return batchLogits(this.gpu, this.net, this.pixels, pixels, count, this.settings);
+  }
+
+  /** Everything a resumed run needs besides the settings: flat weights and AdamW moments [paramElems]. */
+  async state(): Promise<TrainState> {
+    const net = this.net;
+    const [weights, m, v] = await this.gpu.readAll([net.weights.flat, net.m!, net.v!]);
+    return { weights: weights as Float32Array, m: m as Float32Array, v: v as Float32Array };
+  }
+
+  /** Puts back a state() of a run of the same model and settings; the teacher keeps the start weights. */
+  restore(state: TrainState): void {
+    const n = this.net.plan.paramElems;
+    for (const [name, t] of Object.entries(state)) {
+      if (t.length !== n) throw new RangeError(`the saved ${name} has ${t.length} values, the model ${n}`);
+    }
+    this.gpu.write(this.net.weights.flat, state.weights);
+    this.gpu.write(this.net.m!, state.m);
+    this.gpu.write(this.net.v!, state.v);
   }
 
   /** The student's current weights under canonical names. */

@@ -1,0 +1,125 @@
+// Live curves of every visible run: training loss and accuracy per step (smoothed, the raw line
+// faint behind), validation loss and accuracy per evaluation, and the learning rate. The x-axis is
+// the step, the epoch or the wall time; the loss may be drawn on a log scale.
+import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { RunRecord } from '../runs/run-record.ts';
+import { PALETTE } from '../runs/run-record.ts';
+import { useStore, type ChartView } from '../store.ts';
+import { downsample as thin } from '../share-link.ts';
+import { smooth } from './smoothing.ts';
+
+const MAX_POINTS = 400;
+
+type Row = { x: number } & Record<string, number>;
+
+/** x of a step: the step itself, epochs (images seen / training images) or seconds. */
+function xOf(run: RunRecord, view: ChartView, step: number, seconds?: number): number {
+  if (view.x === 'step') return step;
+  if (view.x === 'time') return seconds ?? run.train.find((p) => p.step === step)?.seconds ?? 0;
+  return (step * run.settings.batch) / Math.max(1, run.info?.counts.train ?? 1);
+}
+
+interface Series {
+  key: string;
+  colour: string;
+  faint?: boolean;
+  dashed?: boolean;
+  points: { x: number; y: number }[];
+}
+
+function series(runs: RunRecord[], view: ChartView, metric: 'loss' | 'accuracy' | 'lr'): Series[] {
+  const out: Series[] = [];
+  for (const run of runs) {
+    const colour = PALETTE[run.colour % PALETTE.length];
+    const train = thin(run.train, MAX_POINTS * 4);
+    const xs = train.map((p) => xOf(run, view, p.step, p.seconds));
+    const raw = train.map((p) => (metric === 'accuracy' ? 100 * p.accuracy : p[metric]));
+    if (metric === 'lr') {
+      out.push({ key: `${run.id}:lr`, colour, points: thin(xs.map((x, i) => ({ x, y: raw[i] })), MAX_POINTS) });
+      continue;
+    }
+    const sm = smooth(raw, view.smoothing);
+    if (view.smoothing > 0) out.push({ key: `${run.id}:raw`, colour, faint: true, points: thin(xs.map((x, i) => ({ x, y: raw[i] })), MAX_POINTS) });
+    out.push({ key: `${run.id}:train`, colour, points: thin(xs.map((x, i) => ({ x, y: sm[i] })), MAX_POINTS) });
+    out.push({
+      key: `${run.id}:val`, colour, dashed: true,
+      points: run.val.map((p) => ({ x: xOf(run, view, p.step), y: metric === 'accuracy' ? 100 * p.accuracy : p.loss })),
+    });
+  }
+  return out;
+}
+
+function Chart({ title, data, log, unit, testId }: { title: string; data: Series[]; log?: boolean; unit?: string; testId: string }) {
+  const positive = (s: Series) => (log ? s.points.filter((p) => p.y > 0) : s.points);
+  return (
+    <figure className="chart" data-testid={testId}>
+      <figcaption>{title}</figcaption>
+      <ResponsiveContainer width="100%" height={220}>
+        <LineChart margin={{ top: 5, right: 10, bottom: 5, left: 0 }}>
+          <CartesianGrid stroke="#eee" />
+          <XAxis dataKey="x" type="number" domain={['dataMin', 'dataMax']} allowDuplicatedCategory={false} tickFormatter={(v: number) => String(+v.toPrecision(3))} />
+          <YAxis type="number" scale={log ? 'log' : 'auto'} domain={log ? ['auto', 'auto'] : ['auto', 'auto']} unit={unit} tickFormatter={(v: number) => String(+v.toPrecision(3))} width={55} allowDataOverflow={false} />
+          <Tooltip formatter={(v) => (typeof v === 'number' ? v.toPrecision(4) : String(v))} labelFormatter={(v) => `x = ${v}`} />
+          {data.map((s) => (
+            <Line
+              key={s.key}
+              data={positive(s) as Row[]}
+              dataKey="y"
+              name={s.key.endsWith(':val') ? 'validation' : s.key.endsWith(':raw') ? 'raw' : 'training'}
+              stroke={s.colour}
+              strokeOpacity={s.faint ? 0.25 : 1}
+              strokeDasharray={s.dashed ? '5 3' : undefined}
+              dot={s.dashed ? { r: 3 } : false}
+              isAnimationActive={false}
+              className={s.key.endsWith(':val') ? 'val-line' : undefined}
+            />
+          ))}
+        </LineChart>
+      </ResponsiveContainer>
+    </figure>
+  );
+}
+
+export function CurveCharts() {
+  const runs = useStore((s) => s.runs);
+  const view = useStore((s) => s.view);
+  const setView = useStore((s) => s.setView);
+  const visible = runs.filter((r) => !view.hidden.includes(r.id) && r.train.length > 0);
+  return (
+    <section aria-label="Curves" className="panel" data-testid="charts">
+      <h2>Curves</h2>
+      <div className="row">
+        <label>
+          x-axis{' '}
+          <select value={view.x} onChange={(e) => setView({ x: e.target.value as ChartView['x'] })} data-testid="x-axis">
+            <option value="step">step</option>
+            <option value="epoch">epoch</option>
+            <option value="time">wall time (s)</option>
+          </select>
+        </label>
+        <label>
+          smoothing <input type="range" min={0} max={0.99} step={0.01} value={view.smoothing} onChange={(e) => setView({ smoothing: Number(e.target.value) })} /> {view.smoothing.toFixed(2)}
+        </label>
+        <label>
+          <input type="checkbox" checked={view.logLoss} onChange={(e) => setView({ logLoss: e.target.checked })} /> log-scale loss
+        </label>
+      </div>
+      <ul className="legend" data-testid="legend">
+        {runs.map((r) => (
+          <li key={r.id}>
+            <label style={{ color: PALETTE[r.colour % PALETTE.length] }}>
+              <input type="checkbox" checked={!view.hidden.includes(r.id)} onChange={(e) => setView({ hidden: e.target.checked ? view.hidden.filter((h) => h !== r.id) : [...view.hidden, r.id] })} />{' '}
+              {r.label}
+            </label>
+          </li>
+        ))}
+      </ul>
+      <p className="hint">solid: training (smoothed, raw line faint) · dashed with dots: validation</p>
+      <div className="charts">
+        <Chart title="Loss" data={series(visible, view, 'loss')} log={view.logLoss} testId="chart-loss" />
+        <Chart title="Accuracy (%)" data={series(visible, view, 'accuracy')} unit="%" testId="chart-accuracy" />
+        <Chart title="Learning rate" data={series(visible, view, 'lr')} testId="chart-lr" />
+      </div>
+    </section>
+  );
+}

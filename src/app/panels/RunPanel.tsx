@@ -1,0 +1,66 @@
+// The run settings: one input per experiment property, checked as it is typed, with the message
+// beside the field; then Train, Compare and the controls of the run in progress.
+import { PROPERTY_LIST, type AnyProperty, type ExperimentKey } from '../experiment.ts';
+import { cannotRun, compare, train } from '../runs/actions.ts';
+import { pause, resume, stop } from '../runs/trainer.ts';
+import { useStore } from '../store.ts';
+
+const HINTS: Partial<Record<ExperimentKey, string>> = {
+  p: 'probability that a block cross-attends to the frozen pretrained model',
+  imageSize: '0 = the checkpoint’s own',
+  fraction: 'share of each class’s training images kept',
+  valFraction: 'drawn from the training images when there is no val/ folder',
+};
+
+function Field({ prop }: { prop: AnyProperty }) {
+  const key = prop.key;
+  const value = useStore((s) => s.drafts[key] ?? prop.format(s.experiment[key] as never));
+  const error = useStore((s) => s.errors[key]);
+  const setField = useStore((s) => s.setField);
+  const id = `field-${key}`;
+  let input;
+  if (prop.type === 'choice') {
+    input = (
+      <select id={id} value={value} onChange={(e) => setField(key, e.target.value)}>
+        {prop.choices!.map((c) => (
+          <option key={c} value={c}>{c}</option>
+        ))}
+      </select>
+    );
+  } else if (prop.type === 'boolean') {
+    input = <input id={id} type="checkbox" checked={value === 'true'} onChange={(e) => setField(key, String(e.target.checked))} />;
+  } else {
+    input = <input id={id} inputMode="decimal" value={value} aria-invalid={!!error} onChange={(e) => setField(key, e.target.value)} />;
+  }
+  return (
+    <div className="field">
+      <label htmlFor={id}>{prop.label}</label>
+      {input}
+      {error ? <span className="error" role="alert" data-testid={`error-${key}`}>{error}</span> : HINTS[key] && <small>{HINTS[key]}</small>}
+    </div>
+  );
+}
+
+export function RunPanel() {
+  const running = useStore((s) => s.runs.find((r) => r.status === 'running' || r.status === 'paused'));
+  const blocked = useStore(() => cannotRun());
+  const fields = PROPERTY_LIST.filter((p) => p.type !== 'model' && p.type !== 'data');
+  return (
+    <section aria-label="Run" className="panel" data-testid="run-panel">
+      <h2>Run</h2>
+      <div className="fields">
+        {fields.map((p) => (
+          <Field key={p.key} prop={p} />
+        ))}
+      </div>
+      <div className="row">
+        <button type="button" className="primary" disabled={!!blocked} onClick={train} data-testid="train">Train</button>
+        <button type="button" disabled={!!blocked} onClick={compare} data-testid="compare">Compare StochCA vs fine-tuning</button>
+        {running?.status === 'running' && <button type="button" onClick={pause} data-testid="pause">Pause</button>}
+        {running?.status === 'paused' && <button type="button" onClick={resume} data-testid="resume">Resume</button>}
+        {running && <button type="button" onClick={stop} data-testid="stop">Stop</button>}
+        {blocked && <small>{blocked}</small>}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,97 @@
+// The runs: the one in progress with its progress bar, and a table comparing all of them (best
+// validation accuracy and its step, final accuracy, time), with their status and errors.
+import { useStore } from '../store.ts';
+import { resumeFromCheckpoint } from './trainer.ts';
+import { advice, PALETTE, summarize, type RunRecord } from './run-record.ts';
+import { deleteCheckpoint } from '../../worker/checkpoint-store.ts';
+import { savePersisted } from './persist.ts';
+
+const pct = (v?: number) => (v === undefined ? '–' : `${(100 * v).toFixed(1)} %`);
+
+function Progress({ run }: { run: RunRecord }) {
+  const last = run.train.at(-1);
+  const step = last?.step ?? 0;
+  const left = last && last.imagesPerSec > 0 ? ((run.settings.steps - step) * run.settings.batch) / last.imagesPerSec : undefined;
+  return (
+    <div className="progress" data-testid="progress">
+      <progress max={run.settings.steps} value={step} />
+      <span>
+        {run.label}: step <span data-testid="progress-step">{step}</span> / {run.settings.steps}
+        {last && <> · {last.imagesPerSec.toFixed(1)} images/s{left !== undefined && <> · {Math.ceil(left)} s left</>}</>}
+        {run.status === 'paused' && ' · paused'}
+      </span>
+      {run.decode && run.decode.decoded < run.decode.total && (
+        <span className="hint" data-testid="decode-progress">
+          {' '}· first decode: {run.decode.decoded} / {run.decode.total} images, {run.decode.ratePerSec.toFixed(0)}/s, {Math.ceil(run.decode.secondsLeft)} s left
+        </span>
+      )}
+    </div>
+  );
+}
+
+export function RunsPanel() {
+  const runs = useStore((s) => s.runs);
+  const selected = useStore((s) => s.selected);
+  const select = useStore((s) => s.select);
+  const active = runs.find((r) => r.status === 'running' || r.status === 'paused');
+  if (runs.length === 0) return null;
+  const remove = (id: string) => {
+    useStore.getState().removeRun(id);
+    void deleteCheckpoint(id);
+    void savePersisted();
+  };
+  return (
+    <section aria-label="Runs" className="panel" data-testid="runs">
+      <h2>Runs</h2>
+      {active && <Progress run={active} />}
+      <table className="runs">
+        <thead>
+          <tr>
+            <th>Run</th>
+            <th>Status</th>
+            <th>Best validation</th>
+            <th>at step</th>
+            <th>Final validation</th>
+            <th>Time</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {runs.map((r) => {
+            const s = summarize(r);
+            const resumable = r.checkpointStep !== undefined && r.checkpointStep < r.settings.steps && !active && ['stopped', 'failed', 'interrupted'].includes(r.status);
+            return (
+              <tr key={r.id} className={r.id === selected ? 'selected' : undefined} onClick={() => select(r.id)} data-testid="run-row">
+                <td>
+                  <span className="swatch" style={{ background: PALETTE[r.colour % PALETTE.length] }} /> {r.label}
+                </td>
+                <td data-testid="run-status">
+                  {r.status}
+                  {r.error && (
+                    <div className="error" role="alert">
+                      {r.error.message}. {advice(r.error.kind)}
+                    </div>
+                  )}
+                </td>
+                <td data-testid="run-best">{pct(s.bestValAccuracy)}</td>
+                <td>{s.bestStep ?? '–'}</td>
+                <td>{pct(s.finalAccuracy)}</td>
+                <td>{s.seconds.toFixed(0)} s</td>
+                <td>
+                  {resumable && (
+                    <button type="button" onClick={(e) => (e.stopPropagation(), resumeFromCheckpoint(r))} data-testid="resume-checkpoint">
+                      Resume from step {r.checkpointStep}
+                    </button>
+                  )}
+                  {r.id !== active?.id && (
+                    <button type="button" onClick={(e) => (e.stopPropagation(), remove(r.id))} aria-label={`Delete ${r.label}`}>✕</button>
+                  )}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </section>
+  );
+}

@@ -1,0 +1,67 @@
+// A run as the page keeps it: its settings, its curves and how it ended. Persisted in IndexedDB
+// (persist.ts); the fine-tuned model and optimizer state live in OPFS (worker/checkpoint-store.ts).
+import type { DataRef, ModelRef } from '../experiment.ts';
+import type { ErrorKind, EvalPoint, Mistake, RunInfo, RunSettings, TrainPoint } from '../../worker/protocol.ts';
+
+/** 'shared': curves that came with a link, shown but not kept or resumable. */
+export type RunStatus = 'queued' | 'running' | 'paused' | 'finished' | 'stopped' | 'failed' | 'interrupted' | 'shared';
+
+export interface RunRecord {
+  id: string;
+  label: string;
+  /** Index into the palette, fixed when the run is created, so a run keeps its colour. */
+  colour: number;
+  model: ModelRef;
+  data: DataRef;
+  settings: RunSettings;
+  status: RunStatus;
+  createdAt: number;
+  info?: RunInfo;
+  train: TrainPoint[];
+  val: EvalPoint[];
+  /** The step the OPFS checkpoint holds. */
+  checkpointStep?: number;
+  decode?: { decoded: number; total: number; ratePerSec: number; secondsLeft: number };
+  confusion?: number[][];
+  mistakes?: Mistake[];
+  error?: { kind: ErrorKind; message: string };
+}
+
+export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];
+
+export const runLabel = (s: RunSettings) => (s.method === 'finetune' ? 'fine-tuning' : `StochCA p=${s.p}`) + ` · seed ${s.seed}`;
+
+export interface RunSummary {
+  bestValAccuracy?: number;
+  bestStep?: number;
+  finalAccuracy?: number;
+  seconds: number;
+}
+
+export function summarize(r: Pick<RunRecord, 'train' | 'val'>): RunSummary {
+  const best = r.val.reduce<EvalPoint | undefined>((a, e) => (!a || e.accuracy > a.accuracy ? e : a), undefined);
+  return {
+    bestValAccuracy: best?.accuracy,
+    bestStep: best?.step,
+    finalAccuracy: r.val.at(-1)?.accuracy,
+    seconds: r.train.at(-1)?.seconds ?? 0,
+  };
+}
+
+/** What a person should change after a failure, by kind. */
+export function advice(kind: ErrorKind): string {
+  switch (kind) {
+    case 'device-lost':
+      return 'The GPU was reset or taken away. The curves and the last checkpoint are kept: press Resume to continue from it.';
+    case 'out-of-memory':
+      return 'Lower the batch size or the image size, or close other GPU-heavy tabs, then start again.';
+    case 'nan':
+      return 'The training diverged: lower the learning rate (or raise the warm-up) and start again.';
+    case 'data':
+      return 'Check the dataset: one folder per class, images inside (PNG, JPEG, WebP, BMP, GIF).';
+    case 'model':
+      return 'Use a ViT checkpoint in safetensors format (torchvision, timm or Hugging Face names), with its config.json if it has one.';
+    default:
+      return 'If it happens again, reload the page; the runs and their checkpoints are kept.';
+  }
+}

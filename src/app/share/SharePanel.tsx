@@ -1,0 +1,78 @@
+// Export and share: the selected run's model (safetensors, ONNX), every run's curves (CSV, JSON),
+// the experiment (JSON), and a link that carries the experiment and, optionally, the results.
+import { useState } from 'react';
+import { experimentErrors } from '../experiment.ts';
+import { downsample, experimentToHash, MAX_CURVE_POINTS, type SharedResults } from '../share-link.ts';
+import { curvesCsv, curvesJson, download, experimentJson, exportModel } from '../runs/exports.ts';
+import { summarize, type RunRecord } from '../runs/run-record.ts';
+import { useStore } from '../store.ts';
+
+function resultsOf(runs: RunRecord[]): SharedResults | undefined {
+  const done = runs.filter((r) => r.status !== 'shared' && r.train.length > 0);
+  if (done.length === 0) return undefined;
+  return {
+    runs: done.map((r) => {
+      const s = summarize(r);
+      return {
+        label: r.label, method: r.settings.method, p: r.settings.p, seed: r.settings.seed,
+        summary: { bestValAccuracy: s.bestValAccuracy ?? 0, bestStep: s.bestStep ?? 0, finalAccuracy: s.finalAccuracy ?? 0, seconds: s.seconds },
+        curves: {
+          train: downsample(r.train.map((p) => [p.step, p.loss, p.accuracy] as [number, number, number]), MAX_CURVE_POINTS),
+          val: downsample(r.val.map((p) => [p.step, p.loss, p.accuracy] as [number, number, number]), MAX_CURVE_POINTS),
+        },
+      };
+    }),
+  };
+}
+
+export function SharePanel() {
+  const runs = useStore((s) => s.runs);
+  const experiment = useStore((s) => s.experiment);
+  const selected = useStore((s) => s.runs.find((r) => r.id === s.selected && r.status !== 'shared'));
+  const notify = useStore((s) => s.notify);
+  const [link, setLink] = useState('');
+  const valid = Object.keys(experimentErrors(experiment)).length === 0;
+  const own = runs.filter((r) => r.status !== 'shared');
+
+  const share = (withResults: boolean) => {
+    try {
+      const url = `${location.origin}${location.pathname}${experimentToHash(experiment, withResults ? resultsOf(runs) : undefined)}`;
+      setLink(url);
+      void navigator.clipboard?.writeText(url).catch(() => undefined);
+    } catch (e) {
+      notify(`Cannot make a link: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+  const model = (format: 'safetensors' | 'onnx') => selected && exportModel(selected, format).catch((e: unknown) => notify(`Export failed: ${e instanceof Error ? e.message : String(e)}`));
+
+  return (
+    <section aria-label="Export and share" className="panel" data-testid="share">
+      <h2>Export and share</h2>
+      <div className="row">
+        <button type="button" disabled={!selected?.checkpointStep} onClick={() => void model('safetensors')} data-testid="export-safetensors">
+          Model (.safetensors)
+        </button>
+        <button type="button" disabled={!selected?.checkpointStep} onClick={() => void model('onnx')} data-testid="export-onnx">
+          Model (ONNX)
+        </button>
+        <button type="button" disabled={own.length === 0} onClick={() => download('curves.csv', curvesCsv(own), 'text/csv')} data-testid="export-csv">
+          Curves (CSV)
+        </button>
+        <button type="button" disabled={own.length === 0} onClick={() => download('curves.json', curvesJson(own), 'application/json')} data-testid="export-json">
+          Curves (JSON)
+        </button>
+        <button type="button" onClick={() => download('experiment.json', experimentJson(experiment), 'application/json')} data-testid="export-experiment">
+          Experiment (JSON)
+        </button>
+      </div>
+      {selected && <p className="hint">The model buttons export {selected.label} at its last checkpoint (step {selected.checkpointStep ?? '–'}).</p>}
+      <div className="row">
+        <button type="button" disabled={!valid} onClick={() => share(false)} data-testid="share-link">Link to this experiment</button>
+        <button type="button" disabled={!valid || own.every((r) => r.train.length === 0)} onClick={() => share(true)} data-testid="share-results">
+          Link with results
+        </button>
+      </div>
+      {link && <input className="link" readOnly value={link} onFocus={(e) => e.target.select()} data-testid="link" aria-label="Share link" />}
+    </section>
+  );
+}

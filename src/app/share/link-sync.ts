@@ -1,0 +1,73 @@
+// The URL hash and the page: a link opened restores its experiment (every value checked, notices
+// for what was not used), loads a built-in model and dataset it names, asks for local files and
+// URLs instead of fetching them, and shows the results it carries. Afterwards the hash follows the
+// fields as they change.
+import type { DataRef, Experiment, ModelRef } from '../experiment.ts';
+import { experimentErrors } from '../experiment.ts';
+import { experimentFromHash, experimentToHash, type SharedResults } from '../share-link.ts';
+import { PALETTE, type RunRecord } from '../runs/run-record.ts';
+import { loadPack } from '../sources/data-source.ts';
+import { loadBuiltinModel } from '../sources/model-source.ts';
+import { useStore } from '../store.ts';
+
+const describeModel = (r: ModelRef) =>
+  r.kind === 'file' ? `the model file '${r.name}' (${r.size.toLocaleString('en')} bytes, SHA-256 ${r.sha256.slice(0, 12)}…)` : r.kind === 'url' ? r.url : r.id;
+const describeData = (r: DataRef) =>
+  r.kind === 'local' ? `the dataset '${r.name}' (${r.size.toLocaleString('en')} bytes, SHA-256 ${r.sha256.slice(0, 12)}…)` : r.kind === 'url' ? r.url : r.id;
+
+/** Runs shown from a link's results: curves and summary only, nothing to resume or export. */
+function sharedRuns(results: SharedResults, e: Experiment): RunRecord[] {
+  const { model: _m, data: _d, ...settings } = e;
+  return results.runs.map((s, i) => ({
+    id: `shared-${i}`, label: `${s.label} (shared)`, colour: (i + 5) % PALETTE.length, model: e.model, data: e.data,
+    settings: { ...settings, method: s.method, p: s.p, seed: s.seed }, status: 'shared', createdAt: 0,
+    train: s.curves.train.map(([step, loss, accuracy]) => ({
+      step, loss, accuracy, lr: NaN, crossed: 0, epoch: 0, imagesPerSec: 0, seconds: (s.summary.seconds * step) / Math.max(1, s.curves.train.at(-1)?.[0] ?? 1),
+    })),
+    val: s.curves.val.map(([step, loss, accuracy]) => ({ step, loss, accuracy, count: 0 })),
+  }));
+}
+
+/** Restores the experiment in the hash (or the defaults) and loads what it names that may be loaded. */
+export function openFromHash(hash: string): void {
+  const store = useStore.getState();
+  const opened = experimentFromHash(hash);
+  const e = opened.experiment;
+  store.setExperiment(e);
+  for (const n of opened.notices) store.notify(`Link: ${n}`);
+  if (opened.results) useStore.setState({ runs: [...sharedRuns(opened.results, e), ...useStore.getState().runs] });
+
+  if (e.model.kind === 'builtin') void loadBuiltinModel(e.model.id);
+  else store.setModel({ status: 'none', ref: e.model, name: '', message: undefined });
+  if (e.data.kind === 'pack') void loadPack(e.data.id);
+  else store.setData({ status: 'none', ref: e.data, name: '' });
+  if (e.model.kind !== 'builtin') store.notify(`This experiment uses ${describeModel(e.model)}: ${e.model.kind === 'url' ? 'press Fetch in the model panel to download it' : 'drop the same file in the model panel'}.`);
+  if (e.data.kind !== 'pack') store.notify(`This experiment uses ${describeData(e.data)}: ${e.data.kind === 'url' ? 'press Fetch in the dataset panel to download it' : 'drop the same files in the dataset panel'}.`);
+}
+
+/** Keeps experiment.model/data equal to what is loaded, warns when a loaded file is not the one a
+ *  link named, and mirrors the experiment into the hash. */
+export function syncHash(): () => void {
+  let expected: { model: ModelRef; data: DataRef } = { model: useStore.getState().experiment.model, data: useStore.getState().experiment.data };
+  return useStore.subscribe((s, prev) => {
+    if (s.model.status === 'ready' && prev.model.status !== 'ready') {
+      const want = expected.model;
+      if (want.kind === 'file' && s.model.ref.kind === 'file' && want.sha256 !== s.model.ref.sha256) {
+        s.notify(`'${s.model.ref.name}' is not the file the link was made with (its SHA-256 differs): results may differ.`);
+      }
+      expected = { ...expected, model: s.model.ref };
+      useStore.setState({ experiment: { ...useStore.getState().experiment, model: s.model.ref } });
+    }
+    if (s.data.status === 'ready' && prev.data.status !== 'ready') {
+      const want = expected.data;
+      if (want.kind === 'local' && s.data.ref.kind === 'local' && want.sha256 !== s.data.ref.sha256) {
+        s.notify(`'${s.data.ref.name}' is not the dataset the link was made with (its SHA-256 differs): results may differ.`);
+      }
+      expected = { ...expected, data: s.data.ref };
+      useStore.setState({ experiment: { ...useStore.getState().experiment, data: s.data.ref } });
+    }
+    if (s.experiment !== prev.experiment && Object.keys(experimentErrors(s.experiment)).length === 0) {
+      history.replaceState(null, '', experimentToHash(s.experiment));
+    }
+  });
+}

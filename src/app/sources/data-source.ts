@@ -1,0 +1,145 @@
+// The dataset of the experiment: a built-in pack, a dropped or picked folder or zip, or a zip
+// fetched from a URL when the person asks. Scanning lists the classes, counts the images, decodes
+// one thumbnail per class and keeps what was left out and why; the worker later opens the same
+// source with the same code (src/data/dataset-source.ts).
+import { droppedEntries, treeFromEntries, treeFromFileList, type DropEntry, type DropFileEntry } from '../../data/browser-sources.ts';
+import { sourceOfTree, treeOfSource } from '../../data/dataset-source.ts';
+import { BrowserDecoder } from '../../data/decode-browser.ts';
+import { selectImages } from '../../data/entries.ts';
+import { imageFolder } from '../../data/layout.ts';
+import { classCounts } from '../../data/split.ts';
+import { fetchZip } from '../../data/url-source.ts';
+import type { DatasetSource } from '../../worker/protocol.ts';
+import type { DataRef } from '../experiment.ts';
+import { useStore } from '../store.ts';
+import { filesHash, sha256 } from './content-hash.ts';
+
+export interface PackInfo {
+  id: string;
+  name: string;
+  file: string;
+  bytes: number;
+  classes: string[];
+  counts: { train: number; test: number };
+  description: string;
+  source: string;
+  license: string;
+}
+
+/** Datasets up to this size are hashed by content for share links; larger ones by their listing. */
+const HASH_CONTENT_BYTES = 256 * 2 ** 20;
+const THUMB = 48;
+
+const why = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+let packs: Promise<PackInfo[]> | undefined;
+
+export function packIndex(): Promise<PackInfo[]> {
+  packs ??= fetch(`${import.meta.env.BASE_URL}packs/index.json`).then((r) => {
+    if (!r.ok) throw new Error(`cannot load the list of built-in datasets (HTTP ${r.status})`);
+    return r.json() as Promise<PackInfo[]>;
+  });
+  return packs;
+}
+
+/** A decoded [S, S] RGBA image as a PNG data URL. */
+export function rgbaToDataUrl(pixels: Uint8Array, size: number): string {
+  const canvas = document.createElement('canvas');
+  canvas.width = canvas.height = size;
+  canvas.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(pixels), size, size), 0, 0);
+  return canvas.toDataURL('image/png');
+}
+
+async function scan(ref: DataRef, name: string, source: DatasetSource): Promise<void> {
+  const files = selectImages(await treeOfSource(source));
+  const folder = imageFolder(files);
+  const decoder = new BrowserDecoder({ workers: 1 });
+  try {
+    const firsts = folder.classes.map((_, c) => folder.train.find((s) => s.label === c) ?? folder.val.find((s) => s.label === c));
+    const thumbnail = async (s: (typeof firsts)[number]) => (s ? rgbaToDataUrl(await decoder.decode(s.entry, THUMB), THUMB) : '');
+    const thumbnails = await Promise.all(firsts.map((s) => thumbnail(s).catch(() => '')));
+    useStore.getState().setData({
+      status: 'ready', ref, name, source, classes: folder.classes,
+      perClass: classCounts(folder.train.length ? folder.train : folder.val, folder.classes.length),
+      counts: { train: folder.train.length, val: folder.val.length, test: folder.test.length },
+      leftOut: folder.leftOut, problems: folder.problems, thumbnails, progress: undefined, message: undefined,
+    });
+  } finally {
+    decoder.close();
+  }
+}
+
+async function guarded(ref: DataRef, name: string, load: () => Promise<void>): Promise<void> {
+  const store = useStore.getState();
+  store.setData({ status: 'loading', ref, name, progress: 'reading the file list…', message: undefined });
+  try {
+    await load();
+  } catch (e) {
+    store.setData({ status: 'error', source: undefined, classes: [], progress: undefined, message: `${name}: ${why(e)}` });
+  }
+}
+
+export function loadPack(id: string): Promise<void> {
+  const ref: DataRef = { kind: 'pack', id };
+  return guarded(ref, id, async () => {
+    const pack = (await packIndex()).find((p) => p.id === id);
+    if (!pack) throw new Error(`there is no built-in dataset '${id}'`);
+    const response = await fetch(`${import.meta.env.BASE_URL}packs/${pack.file}`);
+    if (!response.ok) throw new Error(`cannot load ${pack.file} (HTTP ${response.status})`);
+    await scan(ref, pack.name, { kind: 'zip', name: pack.file, blob: await response.blob() });
+  });
+}
+
+async function localRef(name: string, source: DatasetSource): Promise<DataRef> {
+  const files = source.kind === 'zip' ? [{ path: name, file: source.blob }] : source.files;
+  const size = files.reduce((n, f) => n + f.file.size, 0);
+  const hash = size <= HASH_CONTENT_BYTES
+    ? source.kind === 'zip' ? await sha256(await source.blob.arrayBuffer()) : await filesHash(files)
+    : await sha256(new TextEncoder().encode(files.map((f) => `${f.path}\t${f.file.size}`).sort().join('\n')));
+  return { kind: 'local', name, size, count: source.kind === 'zip' ? 1 : files.length, sha256: hash };
+}
+
+async function loadLocal(name: string, makeSource: () => Promise<DatasetSource>): Promise<void> {
+  const pendingRef: DataRef = { kind: 'local', name, size: 0, count: 0, sha256: '' };
+  await guarded(pendingRef, name, async () => {
+    const source = await makeSource();
+    useStore.getState().setData({ progress: 'checking the files…' });
+    await scan(await localRef(name, source), name, source);
+  });
+}
+
+const isZip = (name: string) => name.toLowerCase().endsWith('.zip');
+
+/** A drop's entries, taken synchronously in the drop handler (Chrome empties the DataTransfer after). */
+export function loadDropped(data: DataTransfer): Promise<void> {
+  const entries: DropEntry[] = droppedEntries(data);
+  const name = entries.length === 1 ? entries[0].name : `${entries.length} items`;
+  return loadLocal(name, async () => {
+    const [only] = entries;
+    if (entries.length === 1 && only?.isFile && isZip(only.name)) {
+      const file = await new Promise<File>((resolve, reject) => (only as DropFileEntry).file(resolve, reject));
+      return { kind: 'zip', name: file.name, blob: file };
+    }
+    return sourceOfTree(name, await treeFromEntries(entries));
+  });
+}
+
+/** The files of a folder or zip picker. */
+export function loadPicked(list: File[]): Promise<void> {
+  const top = list[0]?.webkitRelativePath.split('/')[0];
+  const name = top || list[0]?.name || 'picked files';
+  return loadLocal(name, async () => {
+    if (list.length === 1 && !list[0].webkitRelativePath && isZip(list[0].name)) return { kind: 'zip', name, blob: list[0] };
+    return sourceOfTree(name, await treeFromFileList(list));
+  });
+}
+
+/** Fetched only when the person presses the button. */
+export function loadDataUrl(url: string): Promise<void> {
+  const ref: DataRef = { kind: 'url', url };
+  return guarded(ref, url, async () => {
+    const { blob, name } = await fetchZip(url, (received, total) =>
+      useStore.getState().setData({ progress: `downloading: ${(received / 2 ** 20).toFixed(1)}${total ? ` of ${(total / 2 ** 20).toFixed(1)}` : ''} MiB` }));
+    await scan(ref, name, { kind: 'zip', name, blob });
+  });
+}

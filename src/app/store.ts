@@ -1,0 +1,127 @@
+// The page's state (zustand): the experiment being edited, the model and dataset it names, and
+// the runs with their curves. Components read slices of it; the trainer and the panels write it.
+import { create } from 'zustand';
+import type { ViTConfig } from '../checkpoint/vit-config.ts';
+import type { LeftOut } from '../data/entries.ts';
+import type { DatasetSource, EvalPoint, TrainPoint } from '../worker/protocol.ts';
+import { defaultExperiment, validateField, type DataRef, type Experiment, type ExperimentKey, type ModelRef } from './experiment.ts';
+import type { RunRecord } from './runs/run-record.ts';
+
+export interface ModelState {
+  status: 'none' | 'loading' | 'ready' | 'error';
+  ref: ModelRef;
+  name: string;
+  bytes?: ArrayBuffer;
+  config?: ViTConfig;
+  parameters?: number;
+  classNames?: string[];
+  message?: string;
+}
+
+export interface DataState {
+  status: 'none' | 'loading' | 'ready' | 'error';
+  ref: DataRef;
+  name: string;
+  source?: DatasetSource;
+  classes: string[];
+  /** Images per class in the train/ (or only) folder, then val/ and test/. */
+  perClass: number[];
+  counts: { train: number; val: number; test: number };
+  leftOut: LeftOut[];
+  problems: string[];
+  /** One decoded image per class (PNG data URLs). */
+  thumbnails: string[];
+  /** Scan or download progress, in words. */
+  progress?: string;
+  message?: string;
+}
+
+export type XAxis = 'step' | 'epoch' | 'time';
+
+export interface ChartView {
+  x: XAxis;
+  logLoss: boolean;
+  /** Weight of the exponential moving average, 0 (none) to 0.99. */
+  smoothing: number;
+  hidden: string[];
+}
+
+interface State {
+  experiment: Experiment;
+  /** Text of each field as typed, and its message when it does not hold. */
+  drafts: Partial<Record<ExperimentKey, string>>;
+  errors: Partial<Record<ExperimentKey, string>>;
+  notices: string[];
+  model: ModelState;
+  data: DataState;
+  runs: RunRecord[];
+  /** Ids of runs waiting for the worker, in order. */
+  queue: string[];
+  selected?: string;
+  view: ChartView;
+
+  setField(key: ExperimentKey, raw: string): void;
+  setExperiment(e: Experiment): void;
+  notify(message: string): void;
+  dismiss(i: number): void;
+  setModel(m: Partial<ModelState>): void;
+  setData(d: Partial<DataState>): void;
+  addRuns(runs: RunRecord[], queue: boolean): void;
+  patchRun(id: string, patch: Partial<RunRecord>): void;
+  appendPoints(id: string, train: TrainPoint[], val: EvalPoint[]): void;
+  removeRun(id: string): void;
+  setRuns(runs: RunRecord[]): void;
+  dequeue(): string | undefined;
+  select(id?: string): void;
+  setView(v: Partial<ChartView>): void;
+}
+
+const emptyData = (ref: DataRef, name: string): DataState => ({
+  status: 'none', ref, name, classes: [], perClass: [], counts: { train: 0, val: 0, test: 0 }, leftOut: [], problems: [], thumbnails: [],
+});
+
+const initial = defaultExperiment();
+
+export const useStore = create<State>()((set, get) => ({
+  experiment: initial,
+  drafts: {},
+  errors: {},
+  notices: [],
+  model: { status: 'none', ref: initial.model, name: '' },
+  data: emptyData(initial.data, ''),
+  runs: [],
+  queue: [],
+  view: { x: 'step', logLoss: false, smoothing: 0.6, hidden: [] },
+
+  setField(key, raw) {
+    const { experiment, drafts, errors } = get();
+    const r = validateField(key, raw, experiment);
+    const nextErrors = { ...errors };
+    if ('error' in r) {
+      nextErrors[key] = r.error;
+      set({ drafts: { ...drafts, [key]: raw }, errors: nextErrors });
+      return;
+    }
+    delete nextErrors[key];
+    const { [key]: _, ...rest } = drafts;
+    set({ experiment: { ...experiment, [key]: r.value }, drafts: rest, errors: nextErrors });
+  },
+  setExperiment: (experiment) => set({ experiment, drafts: {}, errors: {} }),
+  notify: (message) => set({ notices: [...get().notices, message] }),
+  dismiss: (i) => set({ notices: get().notices.filter((_, k) => k !== i) }),
+  setModel: (m) => set({ model: { ...get().model, ...m } }),
+  setData: (d) => set({ data: d.ref && d.ref !== get().data.ref ? { ...emptyData(d.ref, d.name ?? ''), ...d } : { ...get().data, ...d } }),
+  addRuns: (runs, queue) => set({ runs: [...get().runs, ...runs], queue: queue ? [...get().queue, ...runs.map((r) => r.id)] : get().queue, selected: runs[0]?.id ?? get().selected }),
+  patchRun: (id, patch) => set({ runs: get().runs.map((r) => (r.id === id ? { ...r, ...patch } : r)) }),
+  appendPoints: (id, train, val) =>
+    set({ runs: get().runs.map((r) => (r.id === id ? { ...r, train: [...r.train, ...train], val: [...r.val, ...val] } : r)) }),
+  removeRun: (id) => set({ runs: get().runs.filter((r) => r.id !== id), queue: get().queue.filter((q) => q !== id) }),
+  setRuns: (runs) => set({ runs }),
+  dequeue() {
+    const [next, ...rest] = get().queue;
+    set({ queue: rest });
+    return next;
+  },
+  select: (selected) => set({ selected }),
+  setView: (v) => set({ view: { ...get().view, ...v } }),
+}));
