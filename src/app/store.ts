@@ -68,7 +68,8 @@ interface State {
   setData(d: Partial<DataState>): void;
   addRuns(runs: RunRecord[], queue: boolean): void;
   patchRun(id: string, patch: Partial<RunRecord>): void;
-  appendPoints(id: string, train: TrainPoint[], val: EvalPoint[]): void;
+  /** New curve points of a run, and other changes to it, in one update. */
+  appendPoints(id: string, train: TrainPoint[], val: EvalPoint[], patch?: Partial<RunRecord>): void;
   removeRun(id: string): void;
   setRuns(runs: RunRecord[]): void;
   dequeue(): string | undefined;
@@ -113,8 +114,8 @@ export const useStore = create<State>()((set, get) => ({
   setData: (d) => set({ data: d.ref && d.ref !== get().data.ref ? { ...emptyData(d.ref, d.name ?? ''), ...d } : { ...get().data, ...d } }),
   addRuns: (runs, queue) => set({ runs: [...get().runs, ...runs], queue: queue ? [...get().queue, ...runs.map((r) => r.id)] : get().queue, selected: runs[0]?.id ?? get().selected }),
   patchRun: (id, patch) => set({ runs: get().runs.map((r) => (r.id === id ? { ...r, ...patch } : r)) }),
-  appendPoints: (id, train, val) =>
-    set({ runs: get().runs.map((r) => (r.id === id ? { ...r, train: [...r.train, ...train], val: [...r.val, ...val] } : r)) }),
+  appendPoints: (id, train, val, patch = {}) =>
+    set({ runs: get().runs.map((r) => (r.id === id ? { ...r, ...patch, train: [...r.train, ...train], val: [...r.val, ...val] } : r)) }),
   removeRun: (id) => set({ runs: get().runs.filter((r) => r.id !== id), queue: get().queue.filter((q) => q !== id) }),
   setRuns: (runs) => set({ runs }),
   dequeue() {

@@ -21,7 +21,10 @@ export interface EvalReport {
   skipped: { path: string; reason: string }[];
 }
 
-export async function evalCommand(host: EngineHost, o: ModelArgs & { data: string; batch: number }): Promise<EvalReport> {
+/** Which images of a folder with train/, val/ and test/ folders are evaluated; 'all' for a plain folder. */
+export type EvalSplit = 'all' | 'train' | 'val' | 'test';
+
+export async function evalCommand(host: EngineHost, o: ModelArgs & { data: string; batch: number; split: EvalSplit }): Promise<EvalReport> {
   const info = await host.call('evalStart', { model: o.model, config: o.config, heads: o.heads, batch: o.batch });
   const folder = imageFolder(selectImages(await (isDataUrl(o.data) ? urlTree(o.data) : openDataPath(o.data))));
   const C = info.config.numClasses;
@@ -34,7 +37,10 @@ export async function evalCommand(host: EngineHost, o: ModelArgs & { data: strin
       ? `the data has classes the model does not know: ${unknown.map((n) => `'${n}'`).join(', ')}`
       : `the data has ${folder.classes.length} classes and the model ${C} outputs (and no class names to match them by)`);
   }
-  const samples = [...folder.train, ...folder.val, ...folder.test].map((s) => ({ ...s, label: toModel[s.label] }));
+  if (o.split !== 'all' && !folder.splitFolders) throw new DatasetError(`--split ${o.split} needs train/, val/ or test/ folders in the data`);
+  const chosen = o.split === 'all' ? [...folder.train, ...folder.val, ...folder.test] : folder[o.split];
+  if (chosen.length === 0) throw new DatasetError(`the data has no ${o.split} images`);
+  const samples = chosen.map((s) => ({ ...s, label: toModel[s.label] }));
   const S = info.config.imageSize;
   const batcher = new Batcher({
     samples, decode: nodeDecoder(cacheSizeFor(S)), imageSize: S, batchSize: o.batch, seed: 0, augment: 'eval', cacheBytes: 0,

@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { AugmentOptions } from '../data/augment.ts';
 import { openEngineHost } from './engine-host.ts';
-import { evalCommand, formatReport } from './eval-command.ts';
+import { evalCommand, formatReport, type EvalSplit } from './eval-command.ts';
 import { initCommand } from './init-command.ts';
 import { trainCommand } from './train-command.ts';
 
@@ -17,15 +17,17 @@ const USAGE = `usage:
   stochca train --model M.safetensors --data DIR|ZIP [--method stochca|finetune] [--p 0.1] [--steps 100]
                 [--batch 16] [--lr 1e-4] [--wd 0.05] [--warmup N] [--image-size S] [--fraction 1]
                 [--val-fraction 0.1] [--eval-every N] [--seed 0] [--out DIR] [--heads N] [--config config.json]
-                [--crop random-resized|random|none] [--no-flip] [--clip NORM]
+                [--crop random-resized|random|none] [--no-flip] [--clip NORM] [--save-best]
   stochca init  --out M.safetensors [--image-size 28] [--patch 4] [--dim 64] [--depth 4] [--heads 4]
                 [--mlp 128] [--classes 10] [--seed 0]
 
   --ca-mask: one character per block, 1 = cross-attention to the teacher (grad needs --teacher then).
-  stochca eval  --model M.safetensors --data DIR|ZIP [--batch 32] [--json] [--heads N] [--config config.json]
+  stochca eval  --model M.safetensors --data DIR|ZIP [--split all|train|val|test] [--batch 32] [--json]
+                [--heads N] [--config config.json]
 
   --data may also be an http(s) URL of a zip, downloaded when the command runs.
-  train writes curves.json, curves.csv, config.json and model.safetensors into --out (default stochca-run).
+  train writes curves.json, curves.csv, config.json and model.safetensors into --out (default stochca-run);
+  --save-best also best.safetensors, the weights at the best validation accuracy.
   eval uses the checkpoint's own input size and normalisation and prints accuracy, per-class accuracy and
   the confusion matrix (one JSON object with --json).
   init writes a ViT initialised from scratch (timm's scheme), to pretrain with train.`;
@@ -47,7 +49,7 @@ const TRAIN = {
   batch: { type: 'string' }, lr: { type: 'string' }, wd: { type: 'string' }, warmup: { type: 'string' },
   'image-size': { type: 'string' }, fraction: { type: 'string' }, 'val-fraction': { type: 'string' },
   'eval-every': { type: 'string' }, seed: { type: 'string' }, crop: { type: 'string' }, 'no-flip': { type: 'boolean' },
-  clip: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  clip: { type: 'string' }, 'save-best': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
 } as const;
 
 const INIT = {
@@ -57,7 +59,7 @@ const INIT = {
 } as const;
 
 const EVAL = {
-  model: { type: 'string' }, data: { type: 'string' }, batch: { type: 'string' }, json: { type: 'boolean' },
+  model: { type: 'string' }, data: { type: 'string' }, batch: { type: 'string' }, json: { type: 'boolean' }, split: { type: 'string' },
   heads: { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -96,6 +98,7 @@ function num(values: Record<string, unknown>, flag: string, fallback: number, o:
 }
 
 const CROPS = ['random-resized', 'random', 'none'];
+const SPLITS = ['all', 'train', 'val', 'test'];
 
 async function train(values: Record<string, unknown>): Promise<void> {
   const str = (k: string) => values[k] as string | undefined;
@@ -121,6 +124,7 @@ async function train(values: Record<string, unknown>): Promise<void> {
     seed: num(values, 'seed', 0, { int: true, min: 0 }),
     augment: { crop: crop as AugmentOptions['crop'], flip: !values['no-flip'] },
     maxNorm: str('clip') === undefined ? undefined : num(values, 'clip', 0, { min: 0 }),
+    saveBest: values['save-best'] === true,
     heads: heads(str('heads')),
     model: readFile(need(str('model'), 'model'), 'model'),
     config: str('config') === undefined ? undefined : new TextDecoder().decode(readFile(str('config')!, 'config')),
@@ -140,8 +144,11 @@ async function train(values: Record<string, unknown>): Promise<void> {
 
 async function evaluate(values: Record<string, unknown>): Promise<void> {
   const str = (k: string) => values[k] as string | undefined;
+  const split = str('split') ?? 'all';
+  if (!SPLITS.includes(split)) throw new UsageError(`--split must be ${SPLITS.join(', ')}, got '${split}'`);
   const options = {
     data: need(str('data'), 'data'),
+    split: split as EvalSplit,
     batch: num(values, 'batch', 32, { int: true, min: 1 }),
     heads: heads(str('heads')),
     model: readFile(need(str('model'), 'model'), 'model'),

@@ -1,7 +1,11 @@
 // The project's pages (engine host, benchmarks, test pages) served by Vite on a free
 // loopback port. No file watching: an edit made during a run must not reload a page mid-run.
+// The playground itself can also be served as a production build, as `npm start` serves it.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createServer } from 'vite';
+import { build, createServer, preview } from 'vite';
 
 export interface DevServer {
   /** http://127.0.0.1:PORT */
@@ -27,6 +31,22 @@ export async function startDevServer(options: { prebundle?: string[]; logLevel?:
     return { url: `http://127.0.0.1:${address.port}`, close: () => vite.close() };
   } catch (e) {
     await vite.close();
+    throw e;
+  }
+}
+
+/** A production build of the playground in a temporary folder, served by `vite preview`. */
+export async function startPreviewServer(): Promise<DevServer> {
+  const outDir = mkdtempSync(join(tmpdir(), 'stochca-build-'));
+  const remove = () => rmSync(outDir, { recursive: true, force: true });
+  try {
+    await build({ root: ROOT, logLevel: 'error', build: { outDir, emptyOutDir: true } });
+    const server = await preview({ root: ROOT, logLevel: 'error', build: { outDir }, preview: { port: 0, host: '127.0.0.1' } });
+    const address = server.httpServer.address();
+    if (!address || typeof address === 'string') throw new Error('the Vite preview server did not start');
+    return { url: `http://127.0.0.1:${address.port}`, close: async () => (await server.close(), remove()) };
+  } catch (e) {
+    remove();
     throw e;
   }
 }

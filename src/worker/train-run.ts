@@ -70,7 +70,7 @@ export async function runTraining(gpu: Gpu, msg: Start, control: RunControl, pos
   model.classNames = folder.classes;
   model.normalization ??= { mean: IMAGENET_MEAN, std: IMAGENET_STD };
   const p = s.method === 'finetune' ? 0 : s.p;
-  const session = new TrainingSession(gpu, model, { ...s, p, ...model.normalization, maxNorm: 1 });
+  const session = new TrainingSession(gpu, model, { ...s, p, ...model.normalization });
   let first = 1;
   if (msg.resumeFromStep) {
     const saved = await loadCheckpointState(runId);

@@ -1,5 +1,7 @@
-// The dataset sources and the decoding pool in a page, for tests driven from Node: window.stochcaData
-// holds the functions; a drop on #drop or a pick in #folder / #file reads a dataset into `last`.
+// The dataset sources, the decoding pool and the batcher in a page, for tests driven from Node:
+// window.stochcaData holds the functions; a drop on #drop or a pick in #folder / #file reads a
+// dataset into `last`.
+import { Batcher } from '../../src/data/batcher.ts';
 import * as sources from '../../src/data/browser-sources.ts';
 import { BrowserDecoder, ImageDecodeError } from '../../src/data/decode-browser.ts';
 import { selectImages, type FileTree, type LeftOut } from '../../src/data/entries.ts';
@@ -17,6 +19,7 @@ export interface SourceSummary {
 
 export interface DataHarness {
   sources: typeof sources;
+  Batcher: typeof Batcher;
   BrowserDecoder: typeof BrowserDecoder;
   ImageDecodeError: typeof ImageDecodeError;
   /** One pool for the page. */
@@ -38,6 +41,7 @@ declare global {
 
 const harness: DataHarness = {
   sources,
+  Batcher,
   BrowserDecoder,
   ImageDecodeError,
   decoder: new BrowserDecoder(),

@@ -1,14 +1,17 @@
 // Zips as dataset sources: real zips written by zip.js with real PNGs, read back lazily from a
-// file-backed Blob; damaged and non-zip files give readable errors.
+// file-backed Blob; damaged and non-zip files give readable errors; zip bombs are refused without
+// being inflated.
+import { BlobReader, BlobWriter, Uint8ArrayReader, ZipReader, ZipWriter, type FileEntry } from '@zip.js/zip.js';
 import { writeFile } from 'node:fs/promises';
 import { openAsBlob } from 'node:fs';
 import { join } from 'node:path';
+import { constants, crc32, deflateRawSync } from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { DatasetError, selectImages } from '../../src/data/entries.ts';
 import { openDataPath } from '../../src/data/folder-source.ts';
 import { imageFolder } from '../../src/data/layout.ts';
-import { zipTree } from '../../src/data/zip-source.ts';
+import { MAX_ENTRY_BYTES, readEntry, zipTree } from '../../src/data/zip-source.ts';
 import { classFolders, makeZip, png, removeTempDirs, tempDir } from './fixtures.ts';
 
 afterAll(removeTempDirs);
@@ -125,5 +128,74 @@ describe('zipTree', () => {
   it('takes the name of a File', async () => {
     const file = new File([new Uint8Array(10)], 'dropped.zip');
     await expect(zipTree(file)).rejects.toThrow(/^'dropped\.zip' is not a zip file/);
+  });
+});
+
+const MiB = 2 ** 20;
+
+/** A zip written by zip.js whose entry `path` inflates to `mib` MiB of zeros, with its header
+ *  declaring `declared` bytes (the true size by default), after a small PNG 'ok/a.png'. The
+ *  DEFLATE data is one zlib block of 1 MiB of zeros (about 1 kB) repeated, so a GiB costs a
+ *  megabyte and no time. */
+async function zerosZip(path: string, mib: number, declared = mib * MiB): Promise<Blob> {
+  const zeros = new Uint8Array(MiB);
+  // Each block ends byte-aligned (sync flush) and is not the last; 03 00 is an empty final block.
+  const block = deflateRawSync(zeros, { finishFlush: constants.Z_SYNC_FLUSH });
+  const data = new Uint8Array(Buffer.concat([...Array<Buffer>(mib).fill(block), Buffer.from([0x03, 0x00])]));
+  let crc = 0;
+  for (let i = 0; i < mib; i++) crc = crc32(zeros, crc);
+  const writer = new ZipWriter(new BlobWriter('application/zip'), { useWebWorkers: false });
+  await writer.add('ok/a.png', new Uint8ArrayReader(await png()));
+  await writer.add(path, new Uint8ArrayReader(data), { passThrough: true, compressionMethod: 8, uncompressedSize: declared, crc32: crc });
+  return writer.close();
+}
+
+describe('zip bombs', () => {
+  it('reads an entry of exactly the limit, so the zeros zips are what they say', async () => {
+    const tree = await zipTree(await zerosZip('a/zeros.png', 4), 'zeros.zip', { maxEntryBytes: 4 * MiB });
+    const bytes = await tree.files.find((f) => f.path === 'a/zeros.png')!.read();
+    expect([bytes.length, bytes.every((b) => b === 0)]).toEqual([4 * MiB, true]);
+  });
+
+  it('leaves out an entry declaring more than MAX_ENTRY_BYTES when listing, reading only the central directory', async () => {
+    const mib = MAX_ENTRY_BYTES / MiB + 88;
+    const zip = await zerosZip('a/bomb.png', mib);
+    expect(zip.size).toBeLessThan(MiB);
+    const slice = vi.spyOn(zip, 'slice');
+    const t0 = performance.now();
+    const tree = await zipTree(zip, 'bomb.zip');
+    const ms = performance.now() - t0;
+    expect(tree.leftOut).toEqual([{ path: 'a/bomb.png', reason: '600 MiB uncompressed, over the limit of 512 MiB for one image' }]);
+    expect(tree.files.map((f) => f.path)).toEqual(['ok/a.png']);
+    // The end of the file, where the central directory is, and not the rest of the entry's data.
+    expect(slice.mock.calls.reduce((n, [start = 0, end = zip.size]) => n + (end - start), 0)).toBeLessThan(70_000);
+    expect(ms).toBeLessThan(500);
+  });
+
+  it('stops reading as soon as an entry decodes to more than the limit', async () => {
+    // 2 GiB of zeros, honestly declared, read with a limit of 1 MiB.
+    const zip = await zerosZip('a/bomb.png', 2048);
+    const [, entry] = await new ZipReader(new BlobReader(zip), { useWebWorkers: false }).getEntries();
+    const t0 = performance.now();
+    const error = await readEntry(entry as FileEntry, 'bomb.zip', MiB).catch((e: unknown) => e);
+    const ms = performance.now() - t0;
+    expect(error).toBeInstanceOf(DatasetError);
+    expect((error as Error).message).toBe("'a/bomb.png' in 'bomb.zip' decodes to more than 1 MiB, the limit for one image");
+    // Reading all 2 GiB takes about 40 s here.
+    expect(ms).toBeLessThan(500);
+  });
+
+  it.each([
+    ['less than it holds (1 GiB of zeros declared as 1,000 bytes)', 1024, 1000],
+    ['more than it holds', 1, 2 * MiB],
+  ])('refuses an entry whose header declares %s, naming it', async (_, mib, declared) => {
+    const tree = await zipTree(await zerosZip('a/liar.png', mib, declared), 'liar.zip');
+    const entry = tree.files.find((f) => f.path === 'a/liar.png')!;
+    expect(entry.size).toBe(declared);
+    const t0 = performance.now();
+    const error = await entry.read().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DatasetError);
+    expect((error as Error).message).toBe(`'a/liar.png' in 'liar.zip' does not decode to the ${declared} bytes its header declares (a damaged or crafted zip)`);
+    expect(performance.now() - t0).toBeLessThan(500);
   });
 });

@@ -1,13 +1,15 @@
 // Dataset sources and decoding in headless Chromium: a generated folder tree picked with a folder
 // picker, its zip dropped through CDP drag events, the folder walk of a drop on a synthetic entry tree
 // (a folder dropped through CDP arrives empty in headless Chromium), and the decoding workers on
-// every format, on bad files and on 2,000 images with the page's memory measured.
+// every format, on bad files and on 50,000 images streamed through the batcher with the page's
+// memory measured.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BatcherStats } from '../../src/data/batcher.ts';
 import { makeFolder, makeZip, removeTempDirs, tempDir, type Files } from '../data/fixtures.ts';
 import { openPage } from '../helpers/browser.ts';
 
@@ -471,28 +473,87 @@ interface HeapUsage {
 /** JS objects, the browser's objects they hold (Blobs, ImageData) and array buffers. */
 const heapBytes = (u: HeapUsage) => u.usedSize + (u.embedderHeapUsedSize ?? 0) + (u.backingStorageSize ?? 0);
 
+/** The state of a stream run in the page, read from Node while it runs. */
+interface StreamRun {
+  images: number;
+  /** Images whose centre pixel is not their class's colour. */
+  wrong: number;
+  ms: number;
+  finished: boolean;
+  error?: string;
+  stats?: BatcherStats;
+  skipped: number;
+}
+
 describe('memory', () => {
-  it('stays bounded while 2,000 images stream through the decoding workers', async () => {
-    // 40 distinct 320 × 240 images, PNG and JPEG, each decoded 50 times at the cache size of 224.
-    const sources = await Promise.all(
-      Array.from({ length: 40 }, async (_, k) => {
-        const image = raw(320, 240, (x, y) => [(x + 7 * k) % 256, (y * 2 + k) % 256, ((x ^ y) + 13 * k) % 256]);
-        return b64(new Uint8Array(await (k % 2 ? image.jpeg() : image.png()).toBuffer()));
-      }),
-    );
-    const COUNT = 2000;
-    const ROUNDS = 4;
-    const C = 256;
-    await page.evaluate((sources) => {
-      const { file } = window.stochcaData;
-      (window as unknown as { memoryFiles: File[] }).memoryFiles = sources.map((s, k) => file(s, `image-${k}.${k % 2 ? 'jpg' : 'png'}`));
-    }, sources);
+  it('stays bounded while 50,000 small images stream through the decoding workers and the batcher', async () => {
+    // One 12 × 12 BMP per class, one colour each; every sample reads a copy with its index written
+    // into its corner pixel, so the 50,000 files differ and each is read and decoded on its own.
+    const CLASSES = 10;
+    const COUNT = 50_000;
+    const S = 16;
+    const C = 18; // round(S · 8/7), the batcher's default
+    const CACHE_BYTES = 256 * 1024; // 202 cache images of 18 × 18, of the 50,000
+    const colours = Array.from({ length: CLASSES }, (_, c): [number, number, number] => [(c * 25) % 256, 250 - c * 20, (c * 97) % 256]);
+    const templates = await Promise.all(colours.map(async (rgb) => b64(await bmp(raw(12, 12, () => rgb)))));
+
+    /** Lists `count` samples and makes their batcher; `go` starts the stream. */
+    const prepare = (count: number) =>
+      page.evaluate(
+        ({ templates, colours, count, S, C, CACHE_BYTES }) => {
+          const { Batcher, decoder } = window.stochcaData;
+          const bytes = templates.map((t) => Uint8Array.from(atob(t), (c) => c.charCodeAt(0)));
+          const PIXELS = 54; // the first pixel of the bottom row (B, G, R)
+          const samples = Array.from({ length: count }, (_, i) => {
+            const label = i % bytes.length;
+            const read = async () => {
+              const file = bytes[label].slice();
+              file.set([i & 255, (i >> 8) & 255, (i >> 16) & 255], PIXELS);
+              return file;
+            };
+            return { entry: { path: `${label}/${i}.bmp`, size: bytes[label].length, read }, label };
+          });
+          const batcher = new Batcher({
+            samples,
+            decode: (entry) => decoder.decode(entry, C),
+            imageSize: S,
+            cacheSize: C,
+            batchSize: 64,
+            seed: 1,
+            augment: {},
+            cacheBytes: CACHE_BYTES,
+            decodes: 8,
+          });
+          const state: StreamRun = { images: 0, wrong: 0, ms: 0, finished: false, skipped: 0 };
+          const go = () => {
+            const t0 = performance.now();
+            void (async () => {
+              // The training stream, one epoch of it: random crops and flips of every image.
+              for await (const batch of batcher) {
+                for (let k = 0; k < batch.count; k++) {
+                  const centre = batch.pixels[k * S * S + (S / 2) * S + S / 2];
+                  const want = colours[batch.labels[k]];
+                  if ([centre & 255, (centre >> 8) & 255, (centre >> 16) & 255].some((v, j) => Math.abs(v - want[j]) > 2)) state.wrong++;
+                }
+                state.images += batch.count;
+                if (state.images >= count) break;
+              }
+            })()
+              .catch((e: unknown) => (state.error = String(e)))
+              .finally(() => {
+                Object.assign(state, { ms: performance.now() - t0, stats: batcher.stats, skipped: batcher.skipped.length, finished: true });
+              });
+          };
+          Object.assign(window, { streamRun: state, streamGo: go });
+        },
+        { templates, colours, count, S, C, CACHE_BYTES },
+      );
+    const go = () => page.evaluate(() => (window as unknown as { streamGo: () => void }).streamGo());
+    const state = () => page.evaluate(() => (window as unknown as { streamRun: StreamRun }).streamRun);
 
     const cdp = await page.context().newCDPSession(page);
     const browserCdp = await page.context().browser()!.newBrowserCDPSession();
-    const workers = await workerSessions(cdp);
     await cdp.send('Performance.enable');
-
     // The renderer process of this page, where its workers run too: the one whose CPU time is the
     // page's own ProcessTime metric.
     const { metrics } = await cdp.send('Performance.getMetrics');
@@ -500,9 +561,16 @@ describe('memory', () => {
     const renderers = (await browserCdp.send('SystemInfo.getProcessInfo')).processInfo.filter((p) => p.type === 'renderer');
     const pid = renderers.reduce((a, b) => (Math.abs(b.cpuTime - cpu) < Math.abs(a.cpuTime - cpu) ? b : a)).id;
 
+    // A warm-up run, so that the workers, their canvases and the compiled code exist before the start.
+    await prepare(1000);
+    await go();
+    await expect.poll(async () => (await state()).finished, { timeout: 60_000, interval: 200 }).toBe(true);
+    const workers = await workerSessions(cdp);
+
     /** Heaps of the page and of the workers after a full collection in each, and the renderer's
      *  resident memory where /proc tells it. */
     const measure = async () => {
+      const live = heapBytes(await cdp.send('Runtime.getHeapUsage'));
       await cdp.send('HeapProfiler.collectGarbage');
       const page = heapBytes(await cdp.send('Runtime.getHeapUsage'));
       let inWorkers = 0;
@@ -512,61 +580,47 @@ describe('memory', () => {
       }
       const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
       const rss = /VmRSS:\s+(\d+) kB/.exec(status);
-      return { page, workers: inWorkers, rss: rss ? Number(rss[1]) * 1024 : undefined };
+      return { live, page, workers: inWorkers, rss: rss ? Number(rss[1]) * 1024 : NaN, images: (await state()).images };
     };
 
-    const decodeRound = (count: number) =>
-      page.evaluate(
-        async ({ count, C }) => {
-          const files = (window as unknown as { memoryFiles: File[] }).memoryFiles;
-          const { decoder } = window.stochcaData;
-          const used = () => (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0;
-          let next = 0;
-          let sum = 0;
-          let peak = 0;
-          const t0 = performance.now();
-          // A bounded number of requests in flight, as a batcher's prefetch queue keeps.
-          const lane = async () => {
-            while (next < count) {
-              const i = next++;
-              const pixels = await decoder.decode(files[i % files.length], C);
-              if (pixels.length !== C * C * 4) throw new Error(`image ${i}: ${pixels.length} bytes`);
-              sum += pixels[(i * 4099) % pixels.length];
-              if (i % 50 === 0) peak = Math.max(peak, used());
-            }
-          };
-          await Promise.all(Array.from({ length: 16 }, lane));
-          return { ms: performance.now() - t0, sum, peak };
-        },
-        { count, C },
-      );
-
-    // A warm-up round, so that the decoders and canvases exist before the first measurement.
-    await decodeRound(40);
-    const before = await measure();
-    const rounds: (Awaited<ReturnType<typeof decodeRound>> & Awaited<ReturnType<typeof measure>>)[] = [];
-    for (let r = 0; r < ROUNDS; r++) rounds.push({ ...(await decodeRound(COUNT / ROUNDS)), ...(await measure()) });
+    // The start includes the 50,000 samples listed, as a dataset's listing is held while it trains.
+    await prepare(COUNT);
+    const start = await measure();
+    await go();
+    const samples: Awaited<ReturnType<typeof measure>>[] = [];
+    while (!(await state()).finished) {
+      await new Promise((r) => setTimeout(r, 4000));
+      samples.push(await measure());
+    }
+    const end = await measure();
+    const result = await state();
     await Promise.all([cdp.detach(), browserCdp.detach()]);
 
-    const ms = rounds.reduce((a, r) => a + r.ms, 0);
-    const MB = (n: number | undefined) => (n === undefined ? 'n/a' : `${(n / 2 ** 20).toFixed(1)} MB`);
-    const series = (key: 'page' | 'workers' | 'rss') =>
-      `${MB(before[key])} before, ${rounds.map((r, i) => `${MB(r[key])} after ${((i + 1) * COUNT) / ROUNDS}`).join(', ')}`;
+    const MiB = (n: number) => (n / 2 ** 20).toFixed(1);
+    const peak = (key: 'page' | 'workers' | 'rss') => Math.max(...[...samples, end].map((m) => m[key]));
+    const figures = (key: 'page' | 'workers' | 'rss') =>
+      `start ${MiB(start[key])}, peak ${MiB(peak(key))}, end ${MiB(end[key])} MiB (growth ${MiB(peak(key) - start[key])} MiB)`;
     console.log(
       [
-        `decoded ${COUNT} images of 320 × 240 to ${C} × ${C} in ${(ms / 1000).toFixed(1)} s (${Math.round((COUNT * 1000) / ms)} images/s, ` +
-          `${workers.sessions.length} workers); ${MB(COUNT * C * C * 4)} of pixels passed through`,
-        `page heap after GC (JS + browser objects + array buffers): ${series('page')}`,
-        `decoding workers' heaps after GC, together: ${series('workers')}`,
-        `renderer process ${pid} resident memory after those GCs: ${series('rss')}`,
-        `largest used JS heap of the page during the run (no forced GC): ${MB(Math.max(...rounds.map((r) => r.peak)))}`,
+        `streamed ${result.images} images (12 × 12 BMP, ${CLASSES} classes) through ${workers.sessions.length} decoding workers and the batcher ` +
+          `(S = ${S}, cache ${CACHE_BYTES / 1024} KiB) in ${(result.ms / 1000).toFixed(1)} s, ${Math.round((result.images * 1000) / result.ms)} images/s; ` +
+          `memory sampled ${samples.length} times; the batcher held at most ${result.stats!.cachedImages} cache images ` +
+          `(${MiB(result.stats!.cachedBytes)} MiB), ${result.stats!.maxQueued} batches queued and ${result.stats!.maxInFlight} decodes in flight`,
+        `page heap after GC (JS + browser objects + array buffers): ${figures('page')}; before GC at most ${MiB(Math.max(...samples.map((m) => m.live)))} MiB`,
+        `decoding workers' heaps after GC, together: ${figures('workers')}`,
+        `renderer process ${pid} resident memory: ${figures('rss')}`,
       ].join('\n'),
     );
-    expect(rounds.every((r) => r.sum > 0)).toBe(true);
-    const last = rounds[ROUNDS - 1];
-    expect(last.page - before.page).toBeLessThan(16 * 2 ** 20);
-    expect(last.workers - before.workers).toBeLessThan(16 * 2 ** 20);
-    // Far less than the 500 MB of pixels, or the 614 MB of 2,000 decoded 320 × 240 bitmaps.
-    if (before.rss !== undefined) expect(Math.max(...rounds.map((r) => r.rss!)) - before.rss).toBeLessThan(64 * 2 ** 20);
+    expect(result.error).toBeUndefined();
+    expect(result.images).toBeGreaterThanOrEqual(COUNT);
+    expect([result.wrong, result.skipped]).toEqual([0, 0]);
+    expect(result.stats!.cachedBytes).toBeLessThanOrEqual(CACHE_BYTES);
+    // 6 MiB over 50,000 images: a leak of 126 bytes per image (a quarter of one 486-byte file, a
+    // tenth of one 18 × 18 cache image) would pass it; keeping every image would take
+    // 50,000 × (18² + 16²) × 4 bytes = 111 MiB of pixels alone.
+    expect(peak('page') - start.page).toBeLessThan(6 * 2 ** 20);
+    expect(peak('workers') - start.workers).toBeLessThan(6 * 2 ** 20);
+    // The process also holds what the collector has not yet reclaimed, and its allocators' caches.
+    if (!Number.isNaN(start.rss)) expect(peak('rss') - start.rss).toBeLessThan(64 * 2 ** 20);
   });
 });

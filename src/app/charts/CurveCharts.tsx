@@ -1,6 +1,7 @@
 // Live curves of every visible run: training loss and accuracy per step (smoothed, the raw line
 // faint behind), validation loss and accuracy per evaluation, and the learning rate. The x-axis is
 // the step, the epoch or the wall time; the loss may be drawn on a log scale.
+import { memo, useDeferredValue } from 'react';
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { RunRecord } from '../runs/run-record.ts';
 import { PALETTE } from '../runs/run-record.ts';
@@ -8,7 +9,7 @@ import { useStore, type ChartView } from '../store.ts';
 import { downsample as thin } from '../share-link.ts';
 import { smooth } from './smoothing.ts';
 
-const MAX_POINTS = 400;
+const MAX_POINTS = 200;
 
 type Row = { x: number } & Record<string, number>;
 
@@ -49,7 +50,7 @@ function series(runs: RunRecord[], view: ChartView, metric: 'loss' | 'accuracy' 
   return out;
 }
 
-function Chart({ title, data, log, unit, testId }: { title: string; data: Series[]; log?: boolean; unit?: string; testId: string }) {
+const Chart = memo(function Chart({ title, data, log, unit, testId }: { title: string; data: Series[]; log?: boolean; unit?: string; testId: string }) {
   const positive = (s: Series) => (log ? s.points.filter((p) => p.y > 0) : s.points);
   return (
     <figure className="chart" data-testid={testId}>
@@ -78,13 +79,27 @@ function Chart({ title, data, log, unit, testId }: { title: string; data: Series
       </ResponsiveContainer>
     </figure>
   );
-}
+});
+
+/** The three charts, rendered from deferred state: React renders them in slices between frames,
+ *  so new points never hold the main thread for long. */
+const Charts = memo(function Charts({ runs, view }: { runs: RunRecord[]; view: ChartView }) {
+  const visible = runs.filter((r) => !view.hidden.includes(r.id) && r.train.length > 0);
+  return (
+    <div className="charts">
+      <Chart title="Loss" data={series(visible, view, 'loss')} log={view.logLoss} testId="chart-loss" />
+      <Chart title="Accuracy (%)" data={series(visible, view, 'accuracy')} unit="%" testId="chart-accuracy" />
+      <Chart title="Learning rate" data={series(visible, view, 'lr')} testId="chart-lr" />
+    </div>
+  );
+});
 
 export function CurveCharts() {
   const runs = useStore((s) => s.runs);
   const view = useStore((s) => s.view);
   const setView = useStore((s) => s.setView);
-  const visible = runs.filter((r) => !view.hidden.includes(r.id) && r.train.length > 0);
+  const deferredRuns = useDeferredValue(runs);
+  const deferredView = useDeferredValue(view);
   return (
     <section aria-label="Curves" className="panel" data-testid="charts">
       <h2>Curves</h2>
@@ -115,11 +130,7 @@ export function CurveCharts() {
         ))}
       </ul>
       <p className="hint">solid: training (smoothed, raw line faint) · dashed with dots: validation</p>
-      <div className="charts">
-        <Chart title="Loss" data={series(visible, view, 'loss')} log={view.logLoss} testId="chart-loss" />
-        <Chart title="Accuracy (%)" data={series(visible, view, 'accuracy')} unit="%" testId="chart-accuracy" />
-        <Chart title="Learning rate" data={series(visible, view, 'lr')} testId="chart-lr" />
-      </div>
+      <Charts runs={deferredRuns} view={deferredView} />
     </section>
   );
 }

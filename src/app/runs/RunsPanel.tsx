@@ -49,6 +49,7 @@ export function RunsPanel() {
           <tr>
             <th>Run</th>
             <th>Status</th>
+            <th>Images (train / val)</th>
             <th>Best validation</th>
             <th>at step</th>
             <th>Final validation</th>
@@ -73,6 +74,7 @@ export function RunsPanel() {
                     </div>
                   )}
                 </td>
+                <td data-testid="run-images">{r.info ? `${r.info.counts.train} / ${r.info.counts.val}` : '–'}</td>
                 <td data-testid="run-best">{pct(s.bestValAccuracy)}</td>
                 <td>{s.bestStep ?? '–'}</td>
                 <td>{pct(s.finalAccuracy)}</td>

@@ -6,11 +6,11 @@ import { useStore } from '../store.ts';
 import { savePersisted } from './persist.ts';
 import type { RunRecord } from './run-record.ts';
 
-const FLUSH_MS = 250;
+const FLUSH_MS = 500;
 
 let worker: Worker | undefined;
 let active: string | undefined;
-let pending = new Map<string, { train: TrainPoint[]; val: EvalPoint[] }>();
+let pending = new Map<string, { train: TrainPoint[]; val: EvalPoint[]; patch: Partial<RunRecord> }>();
 let flushTimer: ReturnType<typeof setTimeout> | undefined;
 
 function theWorker(): Worker {
@@ -31,7 +31,7 @@ const send = (m: ToWorker) => theWorker().postMessage(m);
 
 function bucket(id: string) {
   let b = pending.get(id);
-  if (!b) pending.set(id, (b = { train: [], val: [] }));
+  if (!b) pending.set(id, (b = { train: [], val: [], patch: {} }));
   flushTimer ??= setTimeout(flush, FLUSH_MS);
   return b;
 }
@@ -39,7 +39,7 @@ function bucket(id: string) {
 function flush(): void {
   flushTimer = undefined;
   const store = useStore.getState();
-  for (const [id, b] of pending) store.appendPoints(id, b.train, b.val);
+  for (const [id, b] of pending) store.appendPoints(id, b.train, b.val, b.patch);
   pending = new Map();
 }
 
@@ -58,7 +58,7 @@ function onMessage(m: FromWorker): void {
       store.patchRun(m.runId, { info: m.info });
       break;
     case 'decode':
-      store.patchRun(m.runId, { decode: { decoded: m.decoded, total: m.total, ratePerSec: m.ratePerSec, secondsLeft: m.secondsLeft } });
+      bucket(m.runId).patch.decode = { decoded: m.decoded, total: m.total, ratePerSec: m.ratePerSec, secondsLeft: m.secondsLeft };
       break;
     case 'step':
       bucket(m.runId).train.push(m.point);

@@ -1,0 +1,176 @@
+// The playground as a person uses it (the production build `npm start` serves), in headless
+// Chromium: drop a folder, train, compare StochCA with fine-tuning, reload, export, share.
+// Screenshots of each state go to test-results/screenshots.
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-web';
+import type { Page } from 'playwright-core';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadModelFile } from '../../src/checkpoint/model-file.ts';
+import { openPage } from '../helpers/browser.ts';
+
+const SHOTS = 'test-results/screenshots';
+const CLASSES = ['circle', 'square', 'stripes'];
+const PER_CLASS = 12;
+
+/** shapes/<class>/<i>.png: 28×28 grayscale drawings that a small ViT can tell apart. */
+async function shapesFolder(): Promise<string> {
+  const root = join(mkdtempSync(join(tmpdir(), 'stochca-play-')), 'shapes');
+  for (const [c, name] of CLASSES.entries()) {
+    mkdirSync(join(root, name), { recursive: true });
+    for (let i = 0; i < PER_CLASS; i++) {
+      const px = new Uint8Array(28 * 28);
+      for (let y = 0; y < 28; y++) {
+        for (let x = 0; x < 28; x++) {
+          const dx = x - 14 + (i % 3);
+          const dy = y - 14 + (i % 4);
+          const on = c === 0 ? dx * dx + dy * dy < 64 + 4 * i : c === 1 ? Math.abs(dx) < 7 && Math.abs(dy) < 7 : (x + i) % 6 < 3;
+          px[y * 28 + x] = on ? 255 : 0;
+        }
+      }
+      writeFileSync(join(root, name, `${i}.png`), await sharp(px, { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer());
+    }
+  }
+  return root;
+}
+
+/** Long tasks of the main thread, recorded from before the page's scripts run. */
+function watchLongTasks() {
+  (window as unknown as { longTasks: number[] }).longTasks = [];
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) (window as unknown as { longTasks: number[] }).longTasks.push(e.duration);
+  }).observe({ type: 'longtask', buffered: true });
+}
+
+async function setFields(page: Page, values: Record<string, string>) {
+  for (const [key, v] of Object.entries(values)) await page.locator(`#field-${key}`).fill(v);
+}
+
+async function waitForRuns(page: Page, finished: number) {
+  await page.waitForFunction(
+    (n) => [...document.querySelectorAll('[data-testid=run-status]')].filter((e) => /^(finished|failed|stopped)/.test(e.textContent ?? '')).length >= n,
+    finished,
+    { timeout: 400_000, polling: 500 },
+  );
+}
+
+/** The file a click downloads, saved locally (the browser runs in another process). */
+async function downloaded(page: Page, testId: string): Promise<Buffer> {
+  const [d] = await Promise.all([page.waitForEvent('download'), page.getByTestId(testId).click()]);
+  const path = join(mkdtempSync(join(tmpdir(), 'stochca-dl-')), d.suggestedFilename());
+  await d.saveAs(path);
+  return readFileSync(path);
+}
+
+const statuses = async (page: Page) => (await page.getByTestId('run-status').allTextContents()).map((s) => s.split(/\s/)[0]);
+
+let page: Page;
+let folder: string;
+const TRAIN = { steps: '9', evalEvery: '3', warmup: '1', batch: '8', seed: '7' };
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  folder = await shapesFolder();
+  page = await openPage('/', { init: watchLongTasks, app: true });
+});
+
+afterAll(async () => {
+  await page?.context().close();
+});
+
+describe('the playground', () => {
+  it('opens with the built-in model and dataset ready', async () => {
+    await expect(page.getByTestId('model-name').textContent({ timeout: 60_000 })).resolves.toMatch(/built in/);
+    await expect(page.getByTestId('data-name').textContent({ timeout: 60_000 })).resolves.toBe('MNIST digits');
+    await expect(page.getByTestId('compare').isEnabled()).resolves.toBe(true);
+    await page.screenshot({ path: `${SHOTS}/start.png`, fullPage: true });
+  });
+
+  it('trains on a dropped folder, with validation points on the chart and a responsive main thread', async () => {
+    await page.setInputFiles('[data-testid=data-drop-folder]', folder);
+    await expect(page.getByTestId('data-name').textContent({ timeout: 60_000 })).resolves.toBe('shapes');
+    await expect(page.getByTestId('data-classes').textContent()).resolves.toBe('3');
+    await expect(page.getByTestId('data-train-count').textContent()).resolves.toBe(String(3 * PER_CLASS));
+    await setFields(page, TRAIN);
+    await page.evaluate(() => ((window as unknown as { longTasks: number[] }).longTasks = []));
+    await page.getByTestId('train').click();
+    await page.getByTestId('progress').waitFor({ timeout: 60_000 });
+    await page.screenshot({ path: `${SHOTS}/training.png`, fullPage: true });
+    await waitForRuns(page, 1);
+    expect(await statuses(page)).toEqual(['finished']);
+    // Evaluations at steps 3, 6 and 9: only validation lines have dots.
+    await expect(page.locator('[data-testid=chart-accuracy] .recharts-dot').count()).resolves.toBe(3);
+    const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
+    console.log(`main-thread long tasks while training: ${longTasks.length}, longest ${Math.max(0, ...longTasks).toFixed(0)} ms`);
+    expect(Math.max(0, ...longTasks)).toBeLessThan(100);
+    await page.getByTestId('confusion').waitFor();
+    await page.screenshot({ path: `${SHOTS}/trained.png`, fullPage: true });
+  });
+
+  it('compares StochCA with fine-tuning on the same split, overlaid', async () => {
+    await page.getByTestId('compare').click();
+    await waitForRuns(page, 3);
+    expect(await statuses(page)).toEqual(['finished', 'finished', 'finished']);
+    const labels = await page.getByTestId('legend').locator('label').allTextContents();
+    expect(labels.slice(1).map((l) => l.trim())).toEqual(['StochCA p=0.1 · seed 7', 'fine-tuning · seed 7']);
+    const images = await page.getByTestId('run-images').allTextContents();
+    expect(new Set(images).size).toBe(1);
+    // One validation line per run on the accuracy chart.
+    await expect(page.locator('[data-testid=chart-accuracy] .val-line').count()).resolves.toBe(3);
+    await page.screenshot({ path: `${SHOTS}/compare.png`, fullPage: true });
+  });
+
+  it('keeps the runs over a reload, and exports models that load back', async () => {
+    await page.reload();
+    await page.getByTestId('runs').waitFor({ timeout: 60_000 });
+    expect(await statuses(page)).toEqual(['finished', 'finished', 'finished']);
+    await page.getByTestId('run-row').nth(1).click();
+
+    const model = loadModelFile(await downloaded(page, 'export-safetensors'));
+    expect(model.classNames).toEqual(CLASSES);
+    expect(model.config).toMatchObject({ imageSize: 28, numClasses: 3 });
+
+    const session = await ort.InferenceSession.create(await downloaded(page, 'export-onnx'));
+    const out = await session.run({ pixels: new ort.Tensor('float32', new Float32Array(2 * 3 * 28 * 28), [2, 3, 28, 28]) });
+    expect(out.logits.dims).toEqual([2, 3]);
+
+    const rows = (await downloaded(page, 'export-csv')).toString('utf8').trim().split('\n');
+    expect(rows[0]).toBe('run,method,p,seed,split,step,seconds,loss,accuracy,lr');
+    expect(rows.filter((r) => r.includes(',val,')).length).toBe(9);
+  });
+
+  it('shares the experiment and its curves in a link that a fresh page restores', async () => {
+    await page.getByTestId('share-results').click();
+    const link = await page.getByTestId('link').inputValue();
+    expect(link).toMatch(/#v=1&.*steps=9.*&r=/);
+    const fresh = await openPage(link.slice(link.indexOf('/', 8)), { app: true });
+    try {
+      await fresh.getByTestId('runs').waitFor({ timeout: 60_000 });
+      for (const [key, v] of Object.entries(TRAIN)) await expect(fresh.locator(`#field-${key}`).inputValue()).resolves.toBe(v);
+      const rows = await fresh.getByTestId('run-row').allTextContents();
+      expect(rows.filter((r) => r.includes('(shared)'))).toHaveLength(3);
+      await expect(fresh.getByTestId('notices').textContent()).resolves.toMatch(/drop the same files/);
+      await fresh.screenshot({ path: `${SHOTS}/shared-link.png`, fullPage: true });
+    } finally {
+      await fresh.context().close();
+    }
+  });
+
+  it('restores defaults from a malformed link and says what it ignored', async () => {
+    const bad = await openPage('/#v=1&steps=abc&lr=-5&__proto__=x&r=%%%', { app: true });
+    try {
+      await bad.getByTestId('notices').waitFor({ timeout: 60_000 });
+      const notices = await bad.getByTestId('notices').textContent();
+      expect(notices).toMatch(/steps/);
+      expect(notices).toMatch(/learning rate|lr/);
+      await expect(bad.locator('#field-steps').inputValue()).resolves.toBe('150');
+      await expect(bad.locator('#field-lr').inputValue()).resolves.toBe('0.001');
+      await expect(bad.getByTestId('run-row').count()).resolves.toBe(0);
+      await bad.screenshot({ path: `${SHOTS}/malformed-link.png`, fullPage: true });
+    } finally {
+      await bad.context().close();
+    }
+  });
+});
