@@ -1,27 +1,12 @@
 // Messages between the page and the training worker. Everything here is structured-cloneable:
 // Blobs and Files travel by reference, typed arrays by copy (or transfer).
+import type { Experiment } from '../app/experiment.ts';
 import type { ViTConfig } from '../checkpoint/vit-config.ts';
 import type { LeftOut } from '../data/entries.ts';
 import type { StepRecord } from '../train/session.ts';
 
-/** The settings of one run (the experiment's run fields). */
-export interface RunSettings {
-  method: 'stochca' | 'finetune';
-  p: number;
-  lr: number;
-  batch: number;
-  steps: number;
-  warmup: number;
-  weightDecay: number;
-  /** Model input size; 0 keeps the checkpoint's own. */
-  imageSize: number;
-  fraction: number;
-  valFraction: number;
-  evalEvery: number;
-  crop: 'random-resized' | 'random' | 'none';
-  flip: boolean;
-  seed: number;
-}
+/** The settings of one run: the experiment without its model and dataset. */
+export type RunSettings = Omit<Experiment, 'model' | 'data'>;
 
 /** A dataset as the worker can open it: a zip, or loose files with their paths below the root. */
 export type DatasetSource =
