@@ -21,6 +21,7 @@
 // with every image of both original splits (60,000 + 10,000), in the same layout: the data the
 // built-in model is pretrained on (see the README). They are not served by the page.
 import { mkdir, writeFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { configure, Uint8ArrayReader, Uint8ArrayWriter, ZipWriter } from '@zip.js/zip.js';
 import { hasIdxSet, idxImage, idxSetMissing, loadIdxSplit, type IdxSetId, type IdxSplit } from '../src/data/idx.ts';
@@ -40,7 +41,7 @@ interface PackSpec {
   license: string;
 }
 
-const PACKS: PackSpec[] = [
+export const PACKS: PackSpec[] = [
   {
     id: 'mnist',
     name: 'MNIST digits',
@@ -75,23 +76,31 @@ function firstPerClass(labels: Uint8Array, classes: number, perClass: number, wh
   return picked;
 }
 
-/** The smaller of the unfiltered and the adaptively filtered PNG (digits favour the first, photos the second). */
-async function encodePng(pixels: Uint8Array): Promise<Uint8Array> {
+/** The smaller of the unfiltered and the adaptively filtered PNG (digits favour the first, photos the second).
+ *  pixels: [height, width] uint8. */
+export async function encodePng(pixels: Uint8Array, width = IMAGE_SIZE, height = width): Promise<Uint8Array> {
   const [plain, adaptive] = await Promise.all([false, true].map((adaptiveFiltering) =>
-    sharp(pixels, { raw: { width: IMAGE_SIZE, height: IMAGE_SIZE, channels: 1 } })
+    sharp(pixels, { raw: { width, height, channels: 1 } })
       .toColourspace('b-w')
       .png({ compressionLevel: 9, adaptiveFiltering, palette: false })
       .toBuffer()));
   return adaptive.length < plain.length ? adaptive : plain;
 }
 
-async function buildPack(spec: PackSpec, perClass: Record<IdxSplit, number>): Promise<Uint8Array> {
-  const zip = new ZipWriter(new Uint8ArrayWriter(), {
+/** A zip whose bytes depend only on the entries added and their order (see the header). */
+export function reproducibleZip(): ZipWriter<Uint8Array> {
+  configure({ useWebWorkers: false });
+  return new ZipWriter(new Uint8ArrayWriter(), {
     level: 0,
     rawLastModDate: DOS_EPOCH,
     extendedTimestamp: false,
     dataDescriptor: false,
   });
+}
+
+/** A pack's zip with the first perClass[split] images of each class of each split (Infinity: all). */
+export async function buildPack(spec: PackSpec, perClass: Record<IdxSplit, number>): Promise<Uint8Array> {
+  const zip = reproducibleZip();
   for (const split of ['train', 'test'] as const) {
     const { images, labels } = await loadIdxSplit(spec.id, split);
     if (images.rows !== IMAGE_SIZE || images.cols !== IMAGE_SIZE) {
@@ -110,7 +119,6 @@ async function buildPack(spec: PackSpec, perClass: Record<IdxSplit, number>): Pr
 }
 
 async function main(): Promise<void> {
-  configure({ useWebWorkers: false });
   for (const { id } of PACKS) {
     if (!(await hasIdxSet(id))) {
       console.error(idxSetMissing(id));
@@ -144,4 +152,5 @@ async function main(): Promise<void> {
   console.log('index.json: written');
 }
 
-await main();
+// Only when run as a script: the other scripts import the helpers above.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

@@ -30,8 +30,11 @@ export interface LoadOptions {
   hfConfig?: unknown;
   /** Fine-tune at another input size: the position embedding is resized. */
   imageSize?: number;
-  /** A new task: the classifier head is replaced by a fresh one. */
+  /** A new task: the classifier head is replaced by a fresh one when the number of classes differs. */
   numClasses?: number;
+  /** The new task's class names: the head is replaced too when the checkpoint names other classes
+   *  (MNIST digits after Fashion-MNIST articles: same count, another task). */
+  classNames?: string[];
   /** Seed of the new head's initialisation. */
   seed?: number;
 }
@@ -73,7 +76,9 @@ export function loadModelFile(bytes: Uint8Array | ArrayBuffer, options: LoadOpti
     changes.push(`position embedding resized from ${stored.imageSize} px to ${config.imageSize} px`);
   }
   const wantClasses = options.numClasses ?? stored.numClasses;
-  if (!weights.has('head.weight') || wantClasses !== stored.numClasses) {
+  const storedNames = parseJson(metadata, META_CLASSES) as string[] | undefined;
+  const otherTask = options.classNames !== undefined && storedNames !== undefined && options.classNames.join('\n') !== storedNames.join('\n');
+  if (!weights.has('head.weight') || wantClasses !== stored.numClasses || otherTask) {
     config.numClasses = wantClasses;
     checkVitConfig(config);
     const head = linearInit(config.dim, wantClasses, seededRng(options.seed ?? 0));
@@ -81,7 +86,7 @@ export function loadModelFile(bytes: Uint8Array | ArrayBuffer, options: LoadOpti
     weights.set('head.bias', { shape: [wantClasses], data: head.bias });
     changes.push(`new ${wantClasses}-class head`);
   }
-  const classNames = (parseJson(metadata, META_CLASSES) as string[] | undefined) ?? hf?.labels;
+  const classNames = otherTask ? options.classNames : (storedNames ?? hf?.labels);
   const normalization = parseJson(metadata, META_NORM) as ModelFile['normalization'];
   return {
     config,

@@ -118,7 +118,9 @@ export function hostApi(gpu: Gpu) {
     infer: (a: InferArgs) => inferCommand(gpu, a),
     grad: (a: GradArgs) => gradCommand(gpu, a),
     async trainStart(a: TrainStartArgs): Promise<TrainInfo> {
-      const model = loadModelFile(a.model, { ...loadOptions(a), numClasses: a.classNames.length, imageSize: a.imageSize, seed: a.settings.seed });
+      const model = loadModelFile(a.model, {
+        ...loadOptions(a), numClasses: a.classNames.length, classNames: a.classNames, imageSize: a.imageSize, seed: a.settings.seed,
+      });
       model.classNames = a.classNames;
       model.normalization ??= imagenet();
       training = new TrainingSession(gpu, model, { ...a.settings, ...model.normalization });

@@ -1,5 +1,6 @@
 // `stochca train`: the loop in Node (data, schedule of evaluations, records, files), the
-// engine in the host. Writes curves.json, curves.csv, config.json and model.safetensors.
+// engine in the host. Writes curves.json, curves.csv, config.json and model.safetensors, and with
+// saveBest best.safetensors: the weights at the best validation accuracy (model selection).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Batcher, type Batch } from '../data/batcher.ts';
@@ -32,6 +33,8 @@ export interface TrainOptions extends ModelArgs {
   augment: Pick<AugmentOptions, 'crop' | 'flip'>;
   /** Global gradient-norm clipping; none when undefined. */
   maxNorm?: number;
+  /** Also write best.safetensors each time the validation accuracy improves. */
+  saveBest?: boolean;
 }
 
 interface EvalRecord {
@@ -86,6 +89,9 @@ export async function trainCommand(host: EngineHost, o: TrainOptions): Promise<T
   const files = selectImages(await (isDataUrl(o.data) ? urlTree(o.data) : openDataPath(o.data)));
   const folder = imageFolder(files);
   const split = splitDataset(folder, { seed: o.seed, valFraction: o.valFraction, trainFraction: o.fraction });
+  if (o.saveBest && split.val.length === 0) {
+    throw new Error('--save-best needs validation images: a val/ folder or --val-fraction above 0');
+  }
   const p = o.method === 'finetune' ? 0 : o.p;
   const info = await host.call('trainStart', {
     model: o.model, config: o.config, heads: o.heads, classNames: folder.classes, imageSize: o.imageSize,
@@ -122,6 +128,7 @@ export async function trainCommand(host: EngineHost, o: TrainOptions): Promise<T
       const improved = !best || e.accuracy > best.accuracy;
       evals.push({ step, split: 'val', ...e });
       if (improved) best = evals[evals.length - 1];
+      if (improved && o.saveBest) writeFileSync(join(o.out, 'best.safetensors'), await host.call('trainSave'));
       if (tty) process.stderr.write('\n');
       console.error(`step ${step}: validation accuracy ${(100 * e.accuracy).toFixed(2)}% (${e.count} images), loss ${e.loss.toFixed(4)}`);
       // The test split is scored at every new best validation accuracy: model selection by validation.

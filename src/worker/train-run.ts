@@ -66,7 +66,9 @@ export async function runTraining(gpu: Gpu, msg: Start, control: RunControl, pos
   const files = selectImages(await treeOfSource(msg.data));
   const folder = imageFolder(files);
   const split = splitDataset(folder, { seed: s.seed, valFraction: s.valFraction, trainFraction: s.fraction });
-  const model = loadModelFile(msg.model, { numClasses: folder.classes.length, imageSize: s.imageSize || undefined, seed: s.seed });
+  const model = loadModelFile(msg.model, {
+    numClasses: folder.classes.length, classNames: folder.classes, imageSize: s.imageSize || undefined, seed: s.seed,
+  });
   model.classNames = folder.classes;
   model.normalization ??= { mean: IMAGENET_MEAN, std: IMAGENET_STD };
   const p = s.method === 'finetune' ? 0 : s.p;

@@ -62,6 +62,17 @@ describe('model files', () => {
     expect(m.changes).toEqual(['new 7-class head']);
   });
 
+  it('replaces the head for other classes of the same number, and keeps it for the same classes', () => {
+    const { bytes } = foreignFile('timm', 31);
+    const named = saveModelFile({ ...loadModelFile(bytes, { heads: 2 }), classNames: ['a', 'b', 'c', 'd', 'e'] });
+    const same = loadModelFile(named, { numClasses: 5, classNames: ['a', 'b', 'c', 'd', 'e'] });
+    expect(same.changes).toEqual([]);
+    const other = loadModelFile(named, { numClasses: 5, classNames: ['0', '1', '2', '3', '4'], seed: 2 });
+    expect(other.changes).toEqual(['new 5-class head']);
+    expect(other.classNames).toEqual(['0', '1', '2', '3', '4']);
+    expect(other.weights.get('head.weight')!.data).not.toEqual(same.weights.get('head.weight')!.data);
+  });
+
   it('refuses a headless file without a number of classes, and accepts it with one', () => {
     const canonical = foreignFile('hf', 40).canonical;
     canonical.delete('head.weight');

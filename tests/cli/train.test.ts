@@ -1,7 +1,7 @@
 // `stochca train` and `stochca eval` end to end: a real image folder (PNG files made here) and the built-in
 // MNIST pack, a tiny ViT checkpoint file, the loss falls, and the output folder holds
-// curves, config and a checkpoint that loads back.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+// curves, config and a checkpoint that loads back (and with --save-best the one of the best validation).
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -28,7 +28,7 @@ function checkpoint(): string {
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 describe('stochca train', () => {
-  it('learns an easy two-class folder with StochCA and writes curves, config and a loadable checkpoint', async () => {
+  it('learns an easy two-class folder with StochCA and writes curves, config and loadable final and best checkpoints', async () => {
     // Two classes of different colours, 24 images each, plus files the scan must leave out.
     const files: Files = { '.DS_Store': 'x', 'light/readme.txt': 'not an image' };
     for (let i = 0; i < 24; i++) {
@@ -38,7 +38,7 @@ describe('stochca train', () => {
     const data = await makeFolder(files);
     const out = join(dir, 'run-shapes');
     const r = await stochca('train', '--model', checkpoint(), '--data', data, '--steps', '24', '--batch', '8', '--lr', '3e-3',
-      '--warmup', '2', '--eval-every', '12', '--p', '0.5', '--seed', '1', '--heads', '2', '--out', out);
+      '--warmup', '2', '--eval-every', '12', '--p', '0.5', '--seed', '1', '--heads', '2', '--save-best', '--out', out);
     expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
     expect(summary.steps).toBe(24);
@@ -56,6 +56,14 @@ describe('stochca train', () => {
     expect(model.naming).toBe('timm');
     expect(model.config.numClasses).toBe(2);
     expect(model.classNames).toEqual(['dark', 'light']);
+    // best.safetensors holds the weights of the best validation step: the final ones only when that is the last step
+    // (a later evaluation replaces the best only when strictly better, and 12 more steps change every weight).
+    const best = readFileSync(join(out, 'best.safetensors'));
+    expect(loadModelFile(best).classNames).toEqual(['dark', 'light']);
+    const vals = curves.eval.filter((e: { split: string }) => e.split === 'val');
+    const bestStep = vals[0].accuracy >= vals[1].accuracy ? 12 : 24;
+    expect(summary.best_val_step).toBe(bestStep);
+    expect(best.equals(readFileSync(join(out, 'model.safetensors')))).toBe(bestStep === 24);
 
     // stochca eval on the whole folder with the saved checkpoint, which reloads with no options.
     const e = await stochca('eval', '--model', join(out, 'model.safetensors'), '--data', data, '--json');
@@ -85,12 +93,17 @@ describe('stochca train', () => {
     expect(mean(losses.slice(-8)), losses.map((l) => l.toFixed(3)).join(' ')).toBeLessThan(mean(losses.slice(0, 8)));
     expect(curves.eval.find((e: { split: string }) => e.split === 'test').count).toBe(1000);
     expect(curves.train.every((s: { crossed: number }) => s.crossed === 0)).toBe(true);
+    expect(existsSync(join(out, 'best.safetensors'))).toBe(false);
   });
 
-  it('refuses a dataset with one class in one line', async () => {
+  it('refuses a dataset with one class, and --save-best without validation images, in one line', async () => {
     const data = await makeFolder({ 'cats/a.png': await png(1, 8), 'cats/b.png': await png(2, 8) });
     const r = await stochca('train', '--model', checkpoint(), '--data', data, '--out', join(dir, 'x'));
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toBe("stochca: needs at least 2 classes, found 1: 'cats'");
+    const two = await makeFolder({ 'cats/a.png': await png(1, 8), 'dogs/b.png': await png(2, 8) });
+    const noVal = await stochca('train', '--model', checkpoint(), '--data', two, '--val-fraction', '0', '--save-best', '--out', join(dir, 'y'));
+    expect(noVal.code).toBe(1);
+    expect(noVal.stderr.trim()).toBe('stochca: --save-best needs validation images: a val/ folder or --val-fraction above 0');
   });
 });

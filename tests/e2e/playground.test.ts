@@ -109,8 +109,19 @@ describe('the playground', () => {
     await page.screenshot({ path: `${SHOTS}/trained.png`, fullPage: true });
   });
 
-  it('compares StochCA with fine-tuning on the same split, overlaid', async () => {
+  it('compares StochCA with fine-tuning on the same split, overlaid, pausing in between', async () => {
     await page.getByTestId('compare').click();
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=progress-step]')?.textContent) >= 2, null, { timeout: 120_000 });
+    await page.getByTestId('pause').click();
+    // The worker pauses after the step in flight; its record reaches the page within half a second.
+    await page.getByTestId('resume').waitFor({ timeout: 60_000 });
+    await page.waitForTimeout(1000);
+    const paused = await page.getByTestId('progress-step').textContent();
+    await page.waitForTimeout(2000);
+    expect(await page.getByTestId('progress-step').textContent()).toBe(paused);
+    expect(await statuses(page)).toContain('paused');
+    await page.screenshot({ path: `${SHOTS}/paused.png`, fullPage: true });
+    await page.getByTestId('resume').click();
     await waitForRuns(page, 3);
     expect(await statuses(page)).toEqual(['finished', 'finished', 'finished']);
     const labels = await page.getByTestId('legend').locator('label').allTextContents();
@@ -141,6 +152,20 @@ describe('the playground', () => {
     expect(rows.filter((r) => r.includes(',val,')).length).toBe(9);
   });
 
+  it('stops a run and resumes it from its last checkpoint', async () => {
+    await page.getByTestId('train').click();
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=progress-step]')?.textContent) >= 4, null, { timeout: 120_000 });
+    await page.getByTestId('stop').click();
+    await waitForRuns(page, 4);
+    expect((await statuses(page))[3]).toBe('stopped');
+    await page.getByTestId('resume-checkpoint').click();
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=run-status]')][3]?.textContent?.startsWith('finished'), null, { timeout: 300_000, polling: 500 });
+    // Three evaluations in all: the ones before the stop are kept, the rest come after the resume.
+    const csv = (await downloaded(page, 'export-csv')).toString('utf8').trim().split('\n');
+    const last = csv.filter((r) => r.includes(',val,')).slice(-3).map((r) => Number(r.split(',')[5]));
+    expect(last).toEqual([3, 6, 9]);
+  });
+
   it('shares the experiment and its curves in a link that a fresh page restores', async () => {
     await page.getByTestId('share-results').click();
     const link = await page.getByTestId('link').inputValue();
@@ -150,7 +175,7 @@ describe('the playground', () => {
       await fresh.getByTestId('runs').waitFor({ timeout: 60_000 });
       for (const [key, v] of Object.entries(TRAIN)) await expect(fresh.locator(`#field-${key}`).inputValue()).resolves.toBe(v);
       const rows = await fresh.getByTestId('run-row').allTextContents();
-      expect(rows.filter((r) => r.includes('(shared)'))).toHaveLength(3);
+      expect(rows.filter((r) => r.includes('(shared)'))).toHaveLength(4);
       await expect(fresh.getByTestId('notices').textContent()).resolves.toMatch(/drop the same files/);
       await fresh.screenshot({ path: `${SHOTS}/shared-link.png`, fullPage: true });
     } finally {

@@ -1,0 +1,350 @@
+// The experiment grid: StochCA against fine-tuning of the built-in model on MNIST with few training
+// images. For each fraction of the training images per class (--fractions), method (--methods:
+// finetune or stochca:P) and seed (--seeds), one `stochca train` run, all with the same steps and
+// hyperparameters, then `stochca eval` of the run's best-validation checkpoint on two digit sets
+// from other sources (scripts/build-digit-sets.ts). Reported, mean ± std over the seeds: MNIST test
+// accuracy at the best validation step, and the UCI and OpenCV accuracy of that checkpoint.
+//
+// Data, built once into OUT/data/: mnist-grid.zip holds all 60,000 MNIST training images and the first
+// 200 test images of each class (2,000; the whole test set is slow to score many times on a CPU).
+// Validation images are drawn from the training images with each run's seed (--val-fraction) before
+// the fraction is taken, so every fraction and method of one seed validates on the same images.
+//
+// OUT/runs/<id>/ holds a run's files (train's, best.safetensors, *.log) and result.json, written last:
+// runs whose result.json exists are skipped, so an interrupted grid resumes where it stopped.
+// OUT/results.json holds every run, OUT/results.md the tables (also printed).
+//
+// Run with: npx tsx scripts/experiment-grid.ts [options]   (--help lists them)
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { hasIdxSet, idxSetMissing } from '../src/data/idx.ts';
+import { buildPack, PACKS } from './build-packs.ts';
+import { buildDigitSets, DigitSetError } from './build-digit-sets.ts';
+
+const CLI = fileURLToPath(new URL('../bin/stochca.mjs', import.meta.url));
+const TEST_PER_CLASS = 200;
+
+const USAGE = `usage: npx tsx scripts/experiment-grid.ts [options]
+  --model M.safetensors   the pretrained model (default public/models/vit-fmnist.safetensors)
+  --out DIR               results and runs (default experiments/grid; experiments/grid-quick with --quick)
+  --steps N               training steps of every run (default 150)
+  --batch N               batch size (default 32)
+  --lr X                  peak learning rate (default 1e-3)
+  --eval-every N          validation every N steps (default 25)
+  --val-fraction X        validation images drawn per class from the training images (default 0.02)
+  --crop C                training crop: random-resized, random or none (default random; never flipped)
+  --seeds 0,1,2           seeds
+  --fractions 0.01,0.05,0.15           training images kept per class
+  --methods finetune,stochca:0.1,...   finetune or stochca:P (default finetune and stochca at 0.1, 0.3, 0.5)
+  --root DIR              where python3-sklearn and opencv-doc are extracted (repeatable; default /)
+  --quick                 smoke test: 1 fraction, 1 seed, finetune and stochca:0.5, 10 steps`;
+
+class GridError extends Error {}
+
+interface Method {
+  name: string;
+  args: string[];
+}
+
+interface Settings {
+  model: string;
+  modelSha256: string;
+  steps: number;
+  batch: number;
+  lr: number;
+  evalEvery: number;
+  valFraction: number;
+  crop: string;
+}
+
+interface Grid {
+  settings: Settings;
+  out: string;
+  fractions: number[];
+  methods: Method[];
+  seeds: number[];
+  roots: string[];
+}
+
+interface EvalResult {
+  accuracy: number;
+  count: number;
+  perClass: { name: string; accuracy: number | null; count: number }[];
+}
+
+interface RunResult {
+  id: string;
+  fraction: number;
+  method: string;
+  seed: number;
+  settings: Settings;
+  command: string[];
+  /** The train command's final JSON line. */
+  train: { test_accuracy_at_best_val?: number; best_val_accuracy?: number; best_val_step?: number; adapter: string; [k: string]: unknown };
+  counts: { train: number; val: number; test: number };
+  uci: EvalResult;
+  opencv: EvalResult;
+  seconds: { train: number; uci: number; opencv: number };
+}
+
+function parseMethod(text: string): Method {
+  if (text === 'finetune') return { name: text, args: ['--method', 'finetune'] };
+  const m = /^stochca:(.+)$/.exec(text);
+  const p = m ? Number(m[1]) : NaN;
+  if (!(p >= 0 && p <= 1)) throw new GridError(`--methods: '${text}' is not finetune or stochca:P with P in [0, 1]`);
+  return { name: `stochca:${p}`, args: ['--method', 'stochca', '--p', String(p)] };
+}
+
+function number(flag: string, text: string, o: { int?: boolean; min?: number; max?: number; above?: number } = {}): number {
+  const n = Number(text);
+  const ok = text.trim() !== '' && Number.isFinite(n) && (!o.int || Number.isInteger(n)) &&
+    (o.min === undefined || n >= o.min) && (o.max === undefined || n <= o.max) && (o.above === undefined || n > o.above);
+  if (!ok) throw new GridError(`--${flag}: '${text}' is not ${o.int ? 'a whole number' : 'a number'} in range`);
+  return n;
+}
+
+const list = (flag: string, text: string, o: Parameters<typeof number>[2]) => text.split(',').map((t) => number(flag, t, o));
+
+function sha256(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+function parseGrid(argv: string[]): Grid {
+  const { values: v } = parseArgs({
+    args: argv,
+    options: {
+      model: { type: 'string' }, out: { type: 'string' }, steps: { type: 'string' }, batch: { type: 'string' },
+      lr: { type: 'string' }, 'eval-every': { type: 'string' }, 'val-fraction': { type: 'string' }, crop: { type: 'string' },
+      seeds: { type: 'string' }, fractions: { type: 'string' }, methods: { type: 'string' },
+      root: { type: 'string', multiple: true }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (v.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const quick = v.quick === true;
+  const model = v.model ?? 'public/models/vit-fmnist.safetensors';
+  if (!existsSync(model)) throw new GridError(`the model ${model} does not exist: pass --model PATH`);
+  const crop = v.crop ?? 'random';
+  if (!['random-resized', 'random', 'none'].includes(crop)) throw new GridError(`--crop: '${crop}' is not random-resized, random or none`);
+  const methods = (v.methods ?? (quick ? 'finetune,stochca:0.5' : 'finetune,stochca:0.1,stochca:0.3,stochca:0.5')).split(',').map(parseMethod);
+  return {
+    settings: {
+      model,
+      modelSha256: sha256(model),
+      steps: number('steps', v.steps ?? (quick ? '10' : '150'), { int: true, min: 1 }),
+      batch: number('batch', v.batch ?? '32', { int: true, min: 1 }),
+      lr: number('lr', v.lr ?? '1e-3', { above: 0 }),
+      evalEvery: number('eval-every', v['eval-every'] ?? (quick ? '5' : '25'), { int: true, min: 1 }),
+      valFraction: number('val-fraction', v['val-fraction'] ?? '0.02', { above: 0, max: 0.9 }),
+      crop,
+    },
+    out: v.out ?? (quick ? 'experiments/grid-quick' : 'experiments/grid'),
+    fractions: list('fractions', v.fractions ?? (quick ? '0.01' : '0.01,0.05,0.15'), { above: 0, max: 1 }),
+    methods,
+    seeds: list('seeds', v.seeds ?? (quick ? '0' : '0,1,2'), { int: true, min: 0 }),
+    roots: v.root ?? ['/'],
+  };
+}
+
+/** OUT/data: the MNIST zip of the grid and the two digit sets, each built when missing. */
+async function prepareData(dir: string, roots: string[]): Promise<{ mnist: string; uci: string; opencv: string }> {
+  await mkdir(dir, { recursive: true });
+  const paths = { mnist: join(dir, 'mnist-grid.zip'), uci: join(dir, 'uci-digits.zip'), opencv: join(dir, 'opencv-digits.zip') };
+  // The digit sets first: a missing package is reported before the minutes the MNIST zip takes.
+  if (!existsSync(paths.uci) || !existsSync(paths.opencv)) await buildDigitSets(dir, roots);
+  if (!existsSync(paths.mnist)) {
+    if (!(await hasIdxSet('mnist'))) throw new GridError(idxSetMissing('mnist'));
+    const started = performance.now();
+    const bytes = await buildPack(PACKS.find((p) => p.id === 'mnist')!, { train: Infinity, test: TEST_PER_CLASS });
+    // Renamed into place once whole, so an interrupted build is not taken for a finished one.
+    await writeFile(`${paths.mnist}.part`, bytes);
+    await rename(`${paths.mnist}.part`, paths.mnist);
+    console.log(`${paths.mnist}: ${(bytes.length / 2 ** 20).toFixed(1)} MiB in ${seconds(started)} s`);
+  }
+  return paths;
+}
+
+const seconds = (since: number) => Math.round((performance.now() - since) / 1000);
+
+/** Runs `node bin/stochca.mjs ...args` with its stderr into `log`; returns its last stdout line, parsed. */
+async function stochca(args: string[], log: string): Promise<unknown> {
+  const file = createWriteStream(log);
+  file.write(`$ node bin/stochca.mjs ${args.join(' ')}\n`);
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+  child.stderr.pipe(file);
+  const code = await new Promise<number>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (c) => resolve(c ?? 1));
+  });
+  await new Promise((resolve) => file.end(resolve));
+  if (code !== 0) {
+    const last = readFileSync(log, 'utf8').trim().split('\n').at(-1);
+    throw new GridError(`stochca ${args[0]} exited with ${code}: ${last} (log: ${log})`);
+  }
+  return JSON.parse(stdout.trim().split('\n').at(-1)!);
+}
+
+const runId = (fraction: number, method: Method, seed: number) => `f${fraction}_${method.name.replace(':', '')}_s${seed}`;
+
+async function runOne(grid: Grid, data: { mnist: string; uci: string; opencv: string }, fraction: number, method: Method, seed: number): Promise<RunResult> {
+  const s = grid.settings;
+  const id = runId(fraction, method, seed);
+  const dir = join(grid.out, 'runs', id);
+  await mkdir(dir, { recursive: true });
+  const command = ['train', '--model', s.model, '--data', data.mnist, ...method.args, '--fraction', String(fraction), '--seed', String(seed),
+    '--steps', String(s.steps), '--batch', String(s.batch), '--lr', String(s.lr), '--eval-every', String(s.evalEvery),
+    '--val-fraction', String(s.valFraction), '--crop', s.crop, '--no-flip', '--save-best', '--out', dir];
+  let started = performance.now();
+  const train = await stochca(command, join(dir, 'train.log')) as RunResult['train'];
+  const times = { train: seconds(started), uci: 0, opencv: 0 };
+  const evals: Partial<Record<'uci' | 'opencv', EvalResult>> = {};
+  for (const set of ['uci', 'opencv'] as const) {
+    started = performance.now();
+    const r = await stochca(['eval', '--model', join(dir, 'best.safetensors'), '--data', data[set], '--json'], join(dir, `eval-${set}.log`)) as EvalResult;
+    evals[set] = { accuracy: r.accuracy, count: r.count, perClass: r.perClass };
+    times[set] = seconds(started);
+  }
+  const { counts } = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+  const result: RunResult = { id, fraction, method: method.name, seed, settings: s, command, train, counts, uci: evals.uci!, opencv: evals.opencv!, seconds: times };
+  await writeFile(join(dir, 'result.json'), `${JSON.stringify(result, null, 1)}\n`);
+  return result;
+}
+
+/** A finished run of this grid's settings, or undefined; a finished run of other settings is an error. */
+function finished(grid: Grid, id: string): RunResult | undefined {
+  const path = join(grid.out, 'runs', id, 'result.json');
+  if (!existsSync(path)) return undefined;
+  const r = JSON.parse(readFileSync(path, 'utf8')) as RunResult;
+  const differ = (Object.keys(grid.settings) as (keyof Settings)[]).filter((k) => r.settings[k] !== grid.settings[k]);
+  if (differ.length) {
+    throw new GridError(`${path} was made with other settings (${differ.map((k) => `${k} ${r.settings[k]} now ${grid.settings[k]}`).join(', ')}): ` +
+      'use another --out, or delete it');
+  }
+  return r;
+}
+
+const pct = (x: number) => (100 * x).toFixed(1);
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/** 'mean ± std' in %, std over seeds with n − 1; '–' for no runs. */
+function cell(xs: number[], seeds: number): string {
+  if (xs.length === 0) return '–';
+  const m = mean(xs);
+  const std = xs.length > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1)) : undefined;
+  return `${pct(m)} ± ${std === undefined ? '–' : pct(std)}${xs.length !== seeds ? ` (n = ${xs.length})` : ''}`;
+}
+
+const methodLabel = (name: string) => (name === 'finetune' ? 'fine-tuning' : `StochCA p = ${name.split(':')[1]}`);
+
+function fractionLabel(runs: RunResult[], fraction: number): string {
+  const train = runs.find((r) => r.fraction === fraction)?.counts.train;
+  return `${+(100 * fraction).toFixed(4)} %${train === undefined ? '' : ` (${train} images)`}`;
+}
+
+function table(header: string[], rows: string[][]): string[] {
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
+}
+
+function report(grid: Grid, runs: RunResult[], argv: string[], wall: number): string {
+  const s = grid.settings;
+  const n = grid.seeds.length;
+  const of = (f: number, m: Method) => runs.filter((r) => r.fraction === f && r.method === m.name);
+  const header = ['training fraction (images)', ...grid.methods.map((m) => methodLabel(m.name))];
+  const test = table(header, grid.fractions.map((f) =>
+    [fractionLabel(runs, f), ...grid.methods.map((m) => cell(of(f, m).map((r) => r.train.test_accuracy_at_best_val ?? NaN), n))]));
+  const other = table(header, grid.fractions.flatMap((f) => (['uci', 'opencv'] as const).map((set) =>
+    [`${fractionLabel(runs, f)}, ${set === 'uci' ? 'UCI' : 'OpenCV'}`, ...grid.methods.map((m) => cell(of(f, m).map((r) => r[set].accuracy), n))])));
+  const first = runs[0];
+  const runSeconds = runs.map((r) => r.seconds.train + r.seconds.uci + r.seconds.opencv);
+  const example = first ? `node bin/stochca.mjs ${first.command.join(' ')}` : '';
+  return [
+    '# StochCA against fine-tuning on MNIST with few training images',
+    '',
+    `## MNIST test accuracy at the best validation step (%)`,
+    '',
+    `Test images: the first ${TEST_PER_CLASS} of each class of the MNIST test set (${10 * TEST_PER_CLASS}). ` +
+      `Validation: ${first ? first.counts.val : '?'} images (${s.valFraction} of each class) drawn from the 60,000 training images with the run's seed, ` +
+      'the rest then sampled at the fraction. ' +
+      `Mean ± std over seeds ${grid.seeds.join(', ')} (n = ${n}; std with n − 1).`,
+    '',
+    ...test,
+    '',
+    '## Accuracy of the best-validation checkpoint on other digit sets (%)',
+    '',
+    `UCI: the ${first?.uci.count ?? 1797} 8×8 digits of scikit-learn's load_digits; OpenCV: the ${first?.opencv.count ?? 5000} 20×20 digits of ` +
+      'digits.png (scripts/build-digit-sets.ts), resized to the model input. Mean ± std over the seeds.',
+    '',
+    ...other,
+    '',
+    '## Settings',
+    '',
+    `- model: ${s.model} (sha256 ${s.modelSha256.slice(0, 16)}…)`,
+    `- every run: ${s.steps} steps, batch ${s.batch}, peak learning rate ${s.lr}, validation every ${s.evalEvery} steps; ` +
+      `the CLI's defaults otherwise (AdamW weight decay 0.05, warmup ${Math.min(100, Math.round(s.steps / 10))} steps then cosine); ` +
+      `crop ${s.crop}, no flip; best.safetensors saved at each best validation accuracy`,
+    `- a run (the first): \`${example}\`, then \`node bin/stochca.mjs eval --model ${first ? join(grid.out, 'runs', first.id) : 'RUN'}/best.safetensors --data DIGITS.zip --json\``,
+    `- the grid: \`npx tsx scripts/experiment-grid.ts ${argv.join(' ')}\``,
+    `- adapter: ${first?.train.adapter ?? '?'}`,
+    `- time: ${runs.length} runs, ${Math.round(runSeconds.reduce((a, b) => a + b, 0))} s in all ` +
+      `(${runs.length ? Math.round(mean(runSeconds)) : 0} s a run: train ${Math.round(mean(runs.map((r) => r.seconds.train)))} s, ` +
+      `UCI ${Math.round(mean(runs.map((r) => r.seconds.uci)))} s, OpenCV ${Math.round(mean(runs.map((r) => r.seconds.opencv)))} s); ` +
+      `this invocation ${wall} s, data included`,
+    '',
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  let grid: Grid;
+  try {
+    grid = parseGrid(argv);
+  } catch (e) {
+    console.error(`${(e as Error).message.split('\n')[0]}\n${USAGE.split('\n')[0]} (--help for the options)`);
+    process.exit(2);
+  }
+  const started = performance.now();
+  const data = await prepareData(join(grid.out, 'data'), grid.roots);
+  // Seed by seed, so that a grid stopped early still fills every cell of the tables.
+  const plan = grid.seeds.flatMap((seed) => grid.fractions.flatMap((f) => grid.methods.map((m) => ({ f, m, seed }))));
+  const runs: RunResult[] = [];
+  const spent: number[] = [];
+  for (const [k, { f, m, seed }] of plan.entries()) {
+    const tag = `[${k + 1}/${plan.length}] ${runId(f, m, seed)}`;
+    const done = finished(grid, runId(f, m, seed));
+    if (done) {
+      console.log(`${tag}: done before, skipped`);
+      runs.push(done);
+      continue;
+    }
+    const t = performance.now();
+    const r = await runOne(grid, data, f, m, seed);
+    spent.push(seconds(t));
+    runs.push(r);
+    const left = Math.round((mean(spent) * (plan.length - k - 1)) / 60);
+    console.log(`${tag}: ${spent.at(-1)} s (train ${r.seconds.train} s, UCI ${r.seconds.uci} s, OpenCV ${r.seconds.opencv} s): ` +
+      `test ${pct(r.train.test_accuracy_at_best_val ?? NaN)} % at step ${r.train.best_val_step} ` +
+      `(validation ${pct(r.train.best_val_accuracy ?? NaN)} %), UCI ${pct(r.uci.accuracy)} %, OpenCV ${pct(r.opencv.accuracy)} %; about ${left} min left`);
+  }
+  const wall = seconds(started);
+  const md = report(grid, runs, argv, wall);
+  await writeFile(join(grid.out, 'results.json'), `${JSON.stringify({ settings: grid.settings, fractions: grid.fractions,
+    methods: grid.methods.map((m) => m.name), seeds: grid.seeds, testPerClass: TEST_PER_CLASS, wallSeconds: wall, runs }, null, 1)}\n`);
+  await writeFile(join(grid.out, 'results.md'), md);
+  console.log(`\n${md}`);
+  console.log(`written: ${relative('.', join(grid.out, 'results.json'))}, ${relative('.', join(grid.out, 'results.md'))}`);
+}
+
+main().catch((e: unknown) => {
+  if (!(e instanceof GridError || e instanceof DigitSetError)) throw e;
+  console.error(e.message);
+  process.exit(1);
+});
