@@ -153,6 +153,9 @@ describe('the playground', () => {
   });
 
   it('stops a run and resumes it from its last checkpoint', async () => {
+    // A reload forgets dropped files (the link names them); drop the folder again.
+    await page.setInputFiles('[data-testid=data-drop-folder]', folder);
+    await expect(page.getByTestId('data-name').textContent({ timeout: 60_000 })).resolves.toBe('shapes');
     await page.getByTestId('train').click();
     await page.waitForFunction(() => Number(document.querySelector('[data-testid=progress-step]')?.textContent) >= 4, null, { timeout: 120_000 });
     await page.getByTestId('stop').click();

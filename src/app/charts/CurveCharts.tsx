@@ -1,8 +1,8 @@
 // Live curves of every visible run: training loss and accuracy per step (smoothed, the raw line
 // faint behind), validation loss and accuracy per evaluation, and the learning rate. The x-axis is
 // the step, the epoch or the wall time; the loss may be drawn on a log scale.
-import { memo, useDeferredValue } from 'react';
-import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { memo, useDeferredValue, useEffect, useState } from 'react';
+import { CartesianGrid, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
 import type { RunRecord } from '../runs/run-record.ts';
 import { PALETTE } from '../runs/run-record.ts';
 import { useStore, type ChartView } from '../store.ts';
@@ -50,13 +50,33 @@ function series(runs: RunRecord[], view: ChartView, metric: 'loss' | 'accuracy' 
   return out;
 }
 
-const Chart = memo(function Chart({ title, data, log, unit, testId }: { title: string; data: Series[]; log?: boolean; unit?: string; testId: string }) {
+/** `value`, passed on `delayMs` later: charts given different delays redraw in different frames
+ *  (recharts redraws in an animation frame; three charts in one frame make one long task). */
+function useStaggered<T>(value: T, delayMs: number): T {
+  const [shown, setShown] = useState(value);
+  useEffect(() => {
+    const timer = setTimeout(() => setShown(value), delayMs);
+    return () => clearTimeout(timer);
+  }, [value, delayMs]);
+  return shown;
+}
+
+interface ChartProps {
+  title: string;
+  series: Series[];
+  log?: boolean;
+  unit?: string;
+  testId: string;
+  delayMs: number;
+}
+
+const Chart = memo(function Chart({ title, series: fresh, log, unit, testId, delayMs }: ChartProps) {
+  const data = useStaggered(fresh, delayMs);
   const positive = (s: Series) => (log ? s.points.filter((p) => p.y > 0) : s.points);
   return (
     <figure className="chart" data-testid={testId}>
       <figcaption>{title}</figcaption>
-      <ResponsiveContainer width="100%" height={220}>
-        <LineChart margin={{ top: 5, right: 10, bottom: 5, left: 0 }}>
+      <LineChart width={360} height={220} margin={{ top: 5, right: 10, bottom: 5, left: 0 }}>
           <CartesianGrid stroke="#eee" />
           <XAxis dataKey="x" type="number" domain={['dataMin', 'dataMax']} allowDuplicatedCategory={false} tickFormatter={(v: number) => String(+v.toPrecision(3))} />
           <YAxis type="number" scale={log ? 'log' : 'auto'} domain={log ? ['auto', 'auto'] : ['auto', 'auto']} unit={unit} tickFormatter={(v: number) => String(+v.toPrecision(3))} width={55} allowDataOverflow={false} />
@@ -75,8 +95,7 @@ const Chart = memo(function Chart({ title, data, log, unit, testId }: { title: s
               className={s.key.endsWith(':val') ? 'val-line' : undefined}
             />
           ))}
-        </LineChart>
-      </ResponsiveContainer>
+      </LineChart>
     </figure>
   );
 });
@@ -87,9 +106,9 @@ const Charts = memo(function Charts({ runs, view }: { runs: RunRecord[]; view: C
   const visible = runs.filter((r) => !view.hidden.includes(r.id) && r.train.length > 0);
   return (
     <div className="charts">
-      <Chart title="Loss" data={series(visible, view, 'loss')} log={view.logLoss} testId="chart-loss" />
-      <Chart title="Accuracy (%)" data={series(visible, view, 'accuracy')} unit="%" testId="chart-accuracy" />
-      <Chart title="Learning rate" data={series(visible, view, 'lr')} testId="chart-lr" />
+      <Chart title="Loss" series={series(visible, view, 'loss')} log={view.logLoss} testId="chart-loss" delayMs={0} />
+      <Chart title="Accuracy (%)" series={series(visible, view, 'accuracy')} unit="%" testId="chart-accuracy" delayMs={120} />
+      <Chart title="Learning rate" series={series(visible, view, 'lr')} testId="chart-lr" delayMs={240} />
     </div>
   );
 });
