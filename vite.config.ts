@@ -5,5 +5,6 @@ export default defineConfig({
   plugins: [react()],
   worker: { format: 'es' },
   server: { port: 5173 },
-  build: { target: 'es2022' },
+  // The page is one bundle of the engine, React and recharts (about 0.9 MB, 0.3 MB gzipped).
+  build: { target: 'es2022', chunkSizeWarningLimit: 1200 },
 });

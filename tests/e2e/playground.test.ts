@@ -9,6 +9,7 @@ import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModelFile } from '../../src/checkpoint/model-file.ts';
+import { makeFolder, makeZip, removeTempDirs, tempDir, type Files } from '../data/fixtures.ts';
 import { openPage } from '../helpers/browser.ts';
 
 const SHOTS = 'test-results/screenshots';
@@ -16,10 +17,9 @@ const CLASSES = ['circle', 'square', 'stripes'];
 const PER_CLASS = 12;
 
 /** shapes/<class>/<i>.png: 28×28 grayscale drawings that a small ViT can tell apart. */
-async function shapesFolder(): Promise<string> {
-  const root = join(mkdtempSync(join(tmpdir(), 'stochca-play-')), 'shapes');
+async function shapes(): Promise<Files> {
+  const files: Files = {};
   for (const [c, name] of CLASSES.entries()) {
-    mkdirSync(join(root, name), { recursive: true });
     for (let i = 0; i < PER_CLASS; i++) {
       const px = new Uint8Array(28 * 28);
       for (let y = 0; y < 28; y++) {
@@ -30,10 +30,10 @@ async function shapesFolder(): Promise<string> {
           px[y * 28 + x] = on ? 255 : 0;
         }
       }
-      writeFileSync(join(root, name, `${i}.png`), await sharp(px, { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer());
+      files[`shapes/${name}/${i}.png`] = new Uint8Array(await sharp(px, { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer());
     }
   }
-  return root;
+  return files;
 }
 
 /** Long tasks of the main thread, recorded from before the page's scripts run. */
@@ -67,17 +67,20 @@ async function downloaded(page: Page, testId: string): Promise<Buffer> {
 const statuses = async (page: Page) => (await page.getByTestId('run-status').allTextContents()).map((s) => s.split(/\s/)[0]);
 
 let page: Page;
+let files: Files;
 let folder: string;
 const TRAIN = { steps: '9', evalEvery: '3', warmup: '1', batch: '8', seed: '7' };
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  folder = await shapesFolder();
+  files = await shapes();
+  folder = join(await makeFolder(files), 'shapes');
   page = await openPage('/', { init: watchLongTasks, app: true });
 });
 
 afterAll(async () => {
   await page?.context().close();
+  await removeTempDirs();
 });
 
 describe('the playground', () => {
@@ -88,7 +91,20 @@ describe('the playground', () => {
     await page.screenshot({ path: `${SHOTS}/start.png`, fullPage: true });
   });
 
-  it('trains on a dropped folder, with validation points on the chart and a responsive main thread', async () => {
+  it('reads a zip dropped onto the page (CDP drag events with a real file)', async () => {
+    const zipPath = join(await tempDir(), 'shapes.zip');
+    writeFileSync(zipPath, new Uint8Array(await (await makeZip(files)).arrayBuffer()));
+    const box = (await page.getByTestId('data-drop').boundingBox())!;
+    const cdp = await page.context().newCDPSession(page);
+    const at = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+    const data = { items: [], files: [zipPath], dragOperationsMask: 1 };
+    for (const type of ['dragEnter', 'dragOver', 'drop'] as const) await cdp.send('Input.dispatchDragEvent', { type, ...at, data });
+    await expect(page.getByTestId('data-name').textContent({ timeout: 60_000 })).resolves.toBe('shapes.zip');
+    await expect(page.getByTestId('data-classes').textContent()).resolves.toBe('3');
+    await expect(page.getByTestId('data-train-count').textContent()).resolves.toBe(String(3 * PER_CLASS));
+  });
+
+  it('trains on a picked folder, with validation points on the chart and a responsive main thread', async () => {
     await page.setInputFiles('[data-testid=data-drop-folder]', folder);
     await expect(page.getByTestId('data-name').textContent({ timeout: 60_000 })).resolves.toBe('shapes');
     await expect(page.getByTestId('data-classes').textContent()).resolves.toBe('3');
