@@ -116,8 +116,8 @@ describe('the playground', () => {
     await page.screenshot({ path: `${SHOTS}/training.png`, fullPage: true });
     await waitForRuns(page, 1);
     expect(await statuses(page)).toEqual(['finished']);
-    // Evaluations at steps 3, 6 and 9: only validation lines have dots.
-    await expect(page.locator('[data-testid=chart-accuracy] .recharts-dot').count()).resolves.toBe(3);
+    // Evaluations at steps 3, 6 and 9: only validation lines have dots (the charts redraw a moment later).
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=chart-accuracy] .recharts-dot').length === 3, null, { timeout: 10_000 });
     const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
     console.log(`main-thread long tasks while training: ${longTasks.length}, longest ${Math.max(0, ...longTasks).toFixed(0)} ms`);
     // The target is 100 ms. Here SwiftShader trains on both of the machine's 2 cores beside the page, so a
@@ -149,7 +149,7 @@ describe('the playground', () => {
     const images = await page.getByTestId('run-images').allTextContents();
     expect(new Set(images).size).toBe(1);
     // One validation line per run on the accuracy chart.
-    await expect(page.locator('[data-testid=chart-accuracy] .val-line').count()).resolves.toBe(3);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=chart-accuracy] .val-line').length === 3, null, { timeout: 10_000 });
     await page.screenshot({ path: `${SHOTS}/compare.png`, fullPage: true });
   });
 
