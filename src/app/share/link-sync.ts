@@ -45,25 +45,26 @@ export function openFromHash(hash: string): void {
   if (e.data.kind !== 'pack') store.notify(`This experiment uses ${describeData(e.data)}: ${e.data.kind === 'url' ? 'press Fetch in the dataset panel to download it' : 'drop the same files in the dataset panel'}.`);
 }
 
-/** Keeps experiment.model/data equal to what is loaded, warns when a loaded file is not the one a
- *  link named, and mirrors the experiment into the hash. */
+/** Keeps experiment.model/data equal to what is loaded, warns when the first file loaded after a
+ *  link is not the one the link named, and mirrors the experiment into the hash. */
 export function syncHash(): () => void {
-  let expected: { model: ModelRef; data: DataRef } = { model: useStore.getState().experiment.model, data: useStore.getState().experiment.data };
+  const opened = useStore.getState().experiment;
+  // What the link asked for, until the first model (dataset) is loaded.
+  let wantModel: ModelRef | undefined = opened.model.kind === 'file' ? opened.model : undefined;
+  let wantData: DataRef | undefined = opened.data.kind === 'local' ? opened.data : undefined;
   return useStore.subscribe((s, prev) => {
     if (s.model.status === 'ready' && prev.model.status !== 'ready') {
-      const want = expected.model;
-      if (want.kind === 'file' && s.model.ref.kind === 'file' && want.sha256 !== s.model.ref.sha256) {
+      if (wantModel?.kind === 'file' && s.model.ref.kind === 'file' && wantModel.sha256 !== s.model.ref.sha256) {
         s.notify(`'${s.model.ref.name}' is not the file the link was made with (its SHA-256 differs): results may differ.`);
       }
-      expected = { ...expected, model: s.model.ref };
+      wantModel = undefined;
       useStore.setState({ experiment: { ...useStore.getState().experiment, model: s.model.ref } });
     }
     if (s.data.status === 'ready' && prev.data.status !== 'ready') {
-      const want = expected.data;
-      if (want.kind === 'local' && s.data.ref.kind === 'local' && want.sha256 !== s.data.ref.sha256) {
+      if (wantData?.kind === 'local' && s.data.ref.kind === 'local' && wantData.sha256 !== s.data.ref.sha256) {
         s.notify(`'${s.data.ref.name}' is not the dataset the link was made with (its SHA-256 differs): results may differ.`);
       }
-      expected = { ...expected, data: s.data.ref };
+      wantData = undefined;
       useStore.setState({ experiment: { ...useStore.getState().experiment, data: s.data.ref } });
     }
     if (s.experiment !== prev.experiment && Object.keys(experimentErrors(s.experiment)).length === 0) {
