@@ -7,6 +7,7 @@ import { DatasetError, selectImages } from '../data/entries.ts';
 import { openDataPath } from '../data/folder-source.ts';
 import { isDataUrl, urlTree } from '../data/url-source.ts';
 import { imageFolder } from '../data/layout.ts';
+import { scoreRow } from '../train/scoring.ts';
 import type { EngineHost } from './engine-host.ts';
 import type { ModelArgs } from './engine-commands.ts';
 
@@ -49,11 +50,7 @@ export async function evalCommand(host: EngineHost, o: ModelArgs & { data: strin
   let count = 0;
   for await (const b of batcher as AsyncIterable<Batch>) {
     const logits = await host.call('evalLogits', b.pixels, b.count);
-    for (let i = 0; i < b.count; i++) {
-      let arg = 0;
-      for (let c = 1; c < C; c++) if (logits[i * C + c] > logits[i * C + arg]) arg = c;
-      confusion[b.labels[i]][arg]++;
-    }
+    for (let i = 0; i < b.count; i++) confusion[b.labels[i]][scoreRow(logits, i, C, b.labels[i]).predicted]++;
     count += b.count;
   }
   const correct = confusion.reduce((a, row, i) => a + row[i], 0);

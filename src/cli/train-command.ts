@@ -11,28 +11,22 @@ import { openDataPath } from '../data/folder-source.ts';
 import { isDataUrl, urlTree } from '../data/url-source.ts';
 import { imageFolder, type Sample } from '../data/layout.ts';
 import { splitDataset } from '../data/split.ts';
-import type { StepRecord } from '../train/session.ts';
+import { scoreRow } from '../train/scoring.ts';
+import type { StepRecord, TrainSettings } from '../train/session.ts';
 import type { EngineHost } from './engine-host.ts';
 import type { ModelArgs } from './engine-commands.ts';
 
-export interface TrainOptions extends ModelArgs {
+/** The session's settings (p, steps, batch, lr, weight decay, warm-up, seed, clipping) and the run's own. */
+export interface TrainOptions extends ModelArgs, Omit<TrainSettings, 'mean' | 'std'> {
   data: string;
   out: string;
+  /** 'finetune' trains with p = 0 whatever p says. */
   method: 'stochca' | 'finetune';
-  p: number;
-  steps: number;
-  batch: number;
-  lr: number;
-  weightDecay: number;
-  warmup: number;
   imageSize?: number;
   fraction: number;
   valFraction: number;
   evalEvery: number;
-  seed: number;
   augment: Pick<AugmentOptions, 'crop' | 'flip'>;
-  /** Global gradient-norm clipping; none when undefined. */
-  maxNorm?: number;
   /** Also write best.safetensors each time the validation accuracy improves. */
   saveBest?: boolean;
 }
@@ -53,13 +47,9 @@ export async function evaluate(host: EngineHost, session: 'trainLogits' | 'evalL
   for await (const b of batcher as AsyncIterable<Batch>) {
     const logits = await host.call(session, b.pixels, b.count);
     for (let i = 0; i < b.count; i++) {
-      const row = logits.subarray(i * classes, (i + 1) * classes);
-      let arg = 0;
-      for (let c = 1; c < classes; c++) if (row[c] > row[arg]) arg = c;
-      const max = row[arg];
-      const lse = max + Math.log(row.reduce((s, v) => s + Math.exp(v - max), 0));
-      loss += lse - row[b.labels[i]];
-      correct += arg === b.labels[i] ? 1 : 0;
+      const r = scoreRow(logits, i, classes, b.labels[i]);
+      loss += r.loss;
+      correct += r.predicted === b.labels[i] ? 1 : 0;
     }
     count += b.count;
   }

@@ -140,6 +140,11 @@ export class TrainingSession {
 
   /** The student's current weights under canonical names. */
   async weights(): Promise<Map<string, HostTensor>> {
-    return splitParams(this.net.plan, (await this.gpu.read(this.net.weights.flat)) as Float32Array);
+    return this.named((await this.gpu.read(this.net.weights.flat)) as Float32Array);
+  }
+
+  /** Flat weights (a state()'s, say) under canonical names, without reading the device again. */
+  named(flat: Float32Array): Map<string, HostTensor> {
+    return splitParams(this.net.plan, flat);
   }
 }

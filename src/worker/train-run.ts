@@ -14,6 +14,7 @@ import type { Gpu } from '../gpu/gpu.ts';
 import { DeviceLostError, GpuError } from '../gpu/errors.ts';
 import { CheckpointError } from '../checkpoint/safetensors.ts';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../nn/ops/normalize.ts';
+import { scoreRow } from '../train/scoring.ts';
 import { TrainingSession } from '../train/session.ts';
 import { loadCheckpointState, saveCheckpoint } from './checkpoint-store.ts';
 import { MAX_MISTAKES, type ErrorKind, type EvalPoint, type FromWorker, type Mistake, type RunInfo, type ToWorker } from './protocol.ts';
@@ -108,15 +109,12 @@ export async function runTraining(gpu: Gpu, msg: Start, control: RunControl, pos
     for await (const b of val! as AsyncIterable<Batch>) {
       const logits = await session.logits(b.pixels, b.count);
       for (let i = 0; i < b.count; i++) {
-        const row = logits.subarray(i * classes, (i + 1) * classes);
-        let arg = 0;
-        for (let c = 1; c < classes; c++) if (row[c] > row[arg]) arg = c;
-        const lse = row[arg] + Math.log(row.reduce((acc, v) => acc + Math.exp(v - row[arg]), 0));
-        loss += lse - row[b.labels[i]];
-        confusion[b.labels[i]][arg]++;
-        if (withMistakes && arg !== b.labels[i] && mistakes.length < MAX_MISTAKES) {
+        const { predicted, loss: l } = scoreRow(logits, i, classes, b.labels[i]);
+        loss += l;
+        confusion[b.labels[i]][predicted]++;
+        if (withMistakes && predicted !== b.labels[i] && mistakes.length < MAX_MISTAKES) {
           const pixels = new Uint8Array(b.pixels.buffer.slice(i * S * S * 4, (i + 1) * S * S * 4));
-          mistakes.push({ label: b.labels[i], predicted: arg, path: split.val[b.indices[i]].entry.path, pixels });
+          mistakes.push({ label: b.labels[i], predicted, path: split.val[b.indices[i]].entry.path, pixels });
         }
       }
       count += b.count;
@@ -129,6 +127,8 @@ export async function runTraining(gpu: Gpu, msg: Start, control: RunControl, pos
   const before = msg.secondsBefore ?? 0;
   let step = first - 1;
   let reason: 'finished' | 'stopped' | 'failed' = 'finished';
+  // The last step's evaluation also gives the confusion matrix, so the run does not score it twice.
+  let final: Awaited<ReturnType<typeof evaluate>> | undefined;
   try {
     if (step < s.steps) {
       for await (const b of train as AsyncIterable<Batch>) {
@@ -145,18 +145,20 @@ export async function runTraining(gpu: Gpu, msg: Start, control: RunControl, pos
           reason = 'failed';
           break;
         }
-        if (val && (step % s.evalEvery === 0 || step === s.steps)) {
-          const e = await evaluate(false);
+        const last = step >= s.steps;
+        if (step % s.evalEvery !== 0 && !last) continue;
+        if (val) {
+          const e = await evaluate(last);
+          if (last) final = e;
           post({ type: 'eval', runId, point: { step, loss: e.loss, accuracy: e.accuracy, count: e.count } });
         }
-        if (step % s.evalEvery === 0 || step === s.steps) {
-          await saveCheckpoint(runId, saveModelFile({ ...model, weights: await session.weights() }), await session.state(), step);
-          post({ type: 'checkpoint', runId, step });
-        }
-        if (step >= s.steps) break;
+        const state = await session.state();
+        await saveCheckpoint(runId, saveModelFile({ ...model, weights: session.named(state.weights) }), state, step);
+        post({ type: 'checkpoint', runId, step });
+        if (last) break;
       }
     }
-    const final = val && reason !== 'failed' ? await evaluate(true) : undefined;
+    if (val && reason !== 'failed') final ??= await evaluate(true);
     post({ type: 'done', runId, reason, confusion: final?.confusion, mistakes: final?.mistakes });
   } catch (e) {
     post({ type: 'error', runId, ...classify(e) });

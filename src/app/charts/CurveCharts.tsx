@@ -79,7 +79,7 @@ const Chart = memo(function Chart({ title, series: fresh, log, unit, testId, del
       <LineChart width={360} height={220} margin={{ top: 5, right: 10, bottom: 5, left: 0 }}>
           <CartesianGrid stroke="#eee" />
           <XAxis dataKey="x" type="number" domain={['dataMin', 'dataMax']} allowDuplicatedCategory={false} tickFormatter={(v: number) => String(+v.toPrecision(3))} />
-          <YAxis type="number" scale={log ? 'log' : 'auto'} domain={log ? ['auto', 'auto'] : ['auto', 'auto']} unit={unit} tickFormatter={(v: number) => String(+v.toPrecision(3))} width={55} allowDataOverflow={false} />
+          <YAxis type="number" scale={log ? 'log' : 'auto'} domain={['auto', 'auto']} unit={unit} tickFormatter={(v: number) => String(+v.toPrecision(3))} width={55} />
           <Tooltip formatter={(v) => (typeof v === 'number' ? v.toPrecision(4) : String(v))} labelFormatter={(v) => `x = ${v}`} />
           {data.map((s) => (
             <Line

@@ -12,10 +12,10 @@ export const BUILTIN_MODELS: Record<string, { file: string; name: string }> = {
 
 const why = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-function accept(ref: ModelRef, name: string, bytes: Uint8Array, configJson?: string): void {
-  const hfConfig = configJson === undefined ? undefined : JSON.parse(configJson);
+/** `hfConfig`: a parsed config.json, folded into the file's metadata so the worker needs only bytes. */
+function accept(ref: ModelRef, name: string, bytes: Uint8Array, hfConfig?: unknown): void {
   const model = loadModelFile(bytes, { hfConfig });
-  const own = configJson === undefined ? bytes : saveModelFile(model);
+  const own = hfConfig === undefined ? bytes : saveModelFile(model);
   const parameters = [...model.weights.values()].reduce((n, t) => n + t.data.length, 0);
   useStore.getState().setModel({
     status: 'ready', ref, name, bytes: own.slice().buffer as ArrayBuffer, config: model.config, parameters, classNames: model.classNames, message: undefined,
@@ -60,14 +60,15 @@ export function loadModelFiles(files: File[]): Promise<void> {
   return guarded({ kind: 'file', name: weights.name, size: weights.size, sha256: '' }, weights.name, async () => {
     const bytes = new Uint8Array(await weights.arrayBuffer());
     const ref: ModelRef = { kind: 'file', name: weights.name, size: weights.size, sha256: await sha256(bytes) };
-    let configText: string | undefined;
-    if (config) configText = await config.text();
-    try {
-      if (configText !== undefined) JSON.parse(configText);
-    } catch {
-      throw new Error(`${config!.name} is not valid JSON`);
+    let hfConfig: unknown;
+    if (config) {
+      try {
+        hfConfig = JSON.parse(await config.text());
+      } catch {
+        throw new Error(`${config.name} is not valid JSON`);
+      }
     }
-    accept(ref, weights.name, bytes, configText);
+    accept(ref, weights.name, bytes, hfConfig);
   });
 }
 
