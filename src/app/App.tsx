@@ -66,7 +66,7 @@ export function App() {
         <>
           <Notices />
           <div className="setup">
-            <ModelPanel />
+            <ModelPanel limits={gpu.adapter.limits} />
             <DataPanel />
           </div>
           <RunPanel />

@@ -34,7 +34,7 @@ export interface AdapterSummary {
   device: string;
   description: string;
   features: string[];
-  limits: Record<string, number>;
+  limits: Record<(typeof WANTED_LIMITS)[number], number>;
 }
 
 /** Limits the engine raises to the adapter's maximum when it creates the device. */
@@ -97,7 +97,7 @@ export class Gpu {
       device: adapterInfo.device,
       description: adapterInfo.description,
       features: [...device.features].sort(),
-      limits: Object.fromEntries(WANTED_LIMITS.map((k) => [k, device.limits[k]])),
+      limits: Object.fromEntries(WANTED_LIMITS.map((k) => [k, device.limits[k]])) as AdapterSummary['limits'],
     };
     this.software = /swiftshader/i.test(`${adapterInfo.architecture} ${adapterInfo.description} ${adapterInfo.device}`);
     this.reduceWorkgroup = this.software ? 64 : 256;
@@ -198,7 +198,7 @@ export class Gpu {
     const staging = this.device.createBuffer({ size: Math.max(4, size), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     ts.forEach((t, i) => this.copy(t.buffer, t.offset, staging, offsets[i], byteSize(t)));
     await this.flush();
-    await staging.mapAsync(GPUMapMode.READ);
+    await this.unlessLost(staging.mapAsync(GPUMapMode.READ));
     const mapped = new Uint8Array(staging.getMappedRange());
     const out = ts.map((t, i) => {
       const host = hostArray(t.dtype, numel(t.shape));
@@ -295,14 +295,14 @@ export class Gpu {
   async flush(): Promise<void> {
     this.submit();
     const pending = this.pending.splice(0);
-    await Promise.all(pending);
+    await this.unlessLost(Promise.all(pending));
     this.ensureAlive();
   }
 
   /** flush() and wait until the GPU has finished everything submitted. */
   async sync(): Promise<void> {
     await this.flush();
-    await this.device.queue.onSubmittedWorkDone();
+    await this.unlessLost(this.device.queue.onSubmittedWorkDone());
     this.ensureAlive();
   }
 
@@ -329,6 +329,19 @@ export class Gpu {
   }
 
   // ---- internals ----------------------------------------------------------
+
+  /** `work`, whose failure is reported as the device's loss when the device is lost: a failed
+   *  mapping or error scope often comes before `device.lost` settles, so that is awaited briefly. */
+  private async unlessLost<T>(work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (e) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([this.device.lost, new Promise((resolve) => (timer = setTimeout(resolve, 1000)))]);
+      clearTimeout(timer);
+      throw this.lostError ?? e;
+    }
+  }
 
   private ensureAlive(): void {
     if (this.lostError) throw this.lostError;

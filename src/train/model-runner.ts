@@ -19,7 +19,7 @@ export function splitParams(plan: VitPlan, flat: Float32Array): Map<string, Host
 /** Plans (refusing what does not fit the device), allocates and loads a model's weights. */
 export function netFor(gpu: Gpu, model: Pick<ModelFile, 'config' | 'weights'>, options: StepOptions): VitBuffers {
   const plan = planVit(model.config, options);
-  checkPlanFits(plan, gpu.adapter.limits as { maxBufferSize: number; maxStorageBufferBindingSize: number });
+  checkPlanFits(plan, gpu.adapter.limits);
   const net = allocateVit(gpu, plan);
   writeWeights(gpu, net.weights, model.weights);
   return net;

@@ -4,11 +4,10 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 
 let browser: Promise<Browser> | undefined;
 
-/** Opens `path` of the dev server (or, with `app`, of the production build) in a fresh context;
- *  `init` runs before the page's own scripts. */
-export async function openPage(path: string, options: { init?: () => void; app?: boolean } = {}): Promise<Page> {
-  browser ??= chromium.connect(inject('browserWs'));
-  const context = await (await browser).newContext();
+/** Opens `path` of the dev server (or, with `app`, of the production build) in a fresh context of
+ *  the shared browser (or of `options.browser`); `init` runs before the page's own scripts. */
+export async function openPage(path: string, options: { init?: () => void; app?: boolean; browser?: Browser } = {}): Promise<Page> {
+  const context = await (options.browser ?? (await (browser ??= chromium.connect(inject('browserWs'))))).newContext();
   if (options.init) await context.addInitScript(options.init);
   const page = await context.newPage();
   page.on('pageerror', (e) => console.error(`page error: ${e.message}`));

@@ -1,28 +1,37 @@
 // The model: built-in, dropped/picked .safetensors (+ config.json), or a URL fetched on request.
 import { useState } from 'react';
 import { describeConfig } from '../../checkpoint/vit-config.ts';
-import { planVit } from '../../nn/planner.ts';
+import { checkPlanFits, planVit, type DeviceLimits } from '../../nn/planner.ts';
 import { BUILTIN_MODELS, loadBuiltinModel, loadModelFiles, loadModelUrl } from '../sources/model-source.ts';
 import { useStore } from '../store.ts';
 import { DropZone } from './DropZone.tsx';
 
 const MiB = 2 ** 20;
 
-export function ModelPanel() {
+/** `limits`: the adapter's, so a run too large for it is refused here, before Train. */
+export function ModelPanel({ limits }: { limits: DeviceLimits }) {
   const model = useStore((s) => s.model);
   const experiment = useStore((s) => s.experiment);
   const classes = useStore((s) => s.data.classes.length);
   const [url, setUrl] = useState('');
 
   let memory: string | undefined;
+  let fits = true;
   if (model.config) {
     try {
       const config = { ...model.config, numClasses: classes || model.config.numClasses, imageSize: experiment.imageSize || model.config.imageSize };
+      const { imageSize: size, patchSize: patch } = config;
+      if (size % patch !== 0) {
+        const below = size - (size % patch);
+        throw new RangeError(`The image size ${size} is not a multiple of this model's patch size ${patch}: use ${below || patch} or ${below + patch}.`);
+      }
       const teacher = experiment.method === 'stochca' && experiment.p > 0;
       const plan = planVit(config, { batch: experiment.batch, training: true, teacher });
+      checkPlanFits(plan, limits);
       memory = `${(plan.bytes.total / MiB).toFixed(1)} MiB of GPU memory for this run (batch ${experiment.batch}${teacher ? ', with the frozen teacher' : ''})`;
     } catch (e) {
-      memory = `cannot plan this run: ${e instanceof Error ? e.message : String(e)}`;
+      fits = false;
+      memory = e instanceof Error ? e.message : String(e);
     }
   }
 
@@ -57,7 +66,7 @@ export function ModelPanel() {
           <dt>Parameters</dt>
           <dd>{model.parameters?.toLocaleString('en')}</dd>
           <dt>Memory</dt>
-          <dd data-testid="model-memory">{memory}</dd>
+          <dd data-testid="model-memory" className={fits ? undefined : 'error'}>{memory}</dd>
         </dl>
       )}
     </section>

@@ -70,7 +70,7 @@ export function RunsPanel() {
                   {r.status}
                   {r.error && (
                     <div className="error" role="alert">
-                      {r.error.message}. {advice(r.error.kind)}
+                      {r.error.message.replace(/\.$/, '')}. {advice(r.error.kind)}
                     </div>
                   )}
                 </td>

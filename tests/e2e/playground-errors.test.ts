@@ -1,0 +1,109 @@
+// What goes wrong in a run, provoked for real in the playground page: a model that diverges (the loss
+// is NaN at the first step), a run too large for the device, and the GPU process crashing mid-run.
+// Each stops the run with its curves kept and a message that says what happened and what to do; after
+// the crash the run resumes from its last checkpoint on a new device.
+// This file has its own Chromium: crashing the shared one's GPU process would fail other files' tests.
+import { writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadModelFile, saveModelFile } from '../../src/checkpoint/model-file.ts';
+import { launchChromium } from '../../src/node/chromium.ts';
+import { removeTempDirs, tempDir } from '../data/fixtures.ts';
+import { openPage } from '../helpers/browser.ts';
+
+const SHOTS = 'test-results/screenshots';
+
+let browser: Browser;
+let page: Page;
+
+async function setFields(values: Record<string, string>) {
+  for (const [key, v] of Object.entries(values)) await page.locator(`#field-${key}`).fill(v);
+}
+
+const statuses = async () => (await page.getByTestId('run-status').allInnerTexts()).map((s) => s.split(/\s/)[0]);
+
+/** Waits for run `i` (in the table's order) to end; returns its status cell's text. */
+async function ended(i: number): Promise<string> {
+  await page.waitForFunction(
+    (n) => /^(finished|failed|stopped)/.test(document.querySelectorAll('[data-testid=run-status]')[n]?.textContent ?? ''),
+    i,
+    { timeout: 300_000, polling: 250 },
+  );
+  return page.getByTestId('run-status').nth(i).innerText();
+}
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  page = await openPage('/', { app: true, browser });
+  await expect(page.getByTestId('model-name').textContent({ timeout: 60_000 })).resolves.toMatch(/built in/);
+  await expect(page.getByTestId('data-name').textContent({ timeout: 60_000 })).resolves.toBe('MNIST digits');
+  // Short runs on the built-in MNIST pack, validated on 2 % of it (60 images).
+  await setFields({ batch: '8', warmup: '1', valFraction: '0.02', seed: '3' });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await removeTempDirs();
+});
+
+describe('the playground when a run goes wrong', () => {
+  it('stops a run whose loss is not a number, and says to lower the learning rate', async () => {
+    // The built-in model with every weight at 3e38: the first forward pass overflows.
+    const model = loadModelFile(await readFile('public/models/vit-fmnist.safetensors'));
+    for (const t of model.weights.values()) t.data.fill(3e38);
+    const path = join(await tempDir(), 'diverging.safetensors');
+    writeFileSync(path, saveModelFile(model));
+    await page.setInputFiles('[data-testid=model-drop-file]', path);
+    await expect(page.getByTestId('model-name').textContent({ timeout: 60_000 })).resolves.toBe('diverging.safetensors');
+    await setFields({ steps: '5', evalEvery: '5' });
+    await page.getByTestId('train').click();
+    const status = await ended(0);
+    expect(status).toMatch(/^failed/);
+    expect(status).toMatch(/the training loss became (NaN|Infinity|-Infinity) at step 1/);
+    expect(status).toMatch(/lower the learning rate/);
+    await page.screenshot({ path: `${SHOTS}/nan-loss.png`, fullPage: true });
+  });
+
+  it('refuses a run too large for the device before it allocates, and says what to lower', async () => {
+    await page.getByRole('button', { name: /built in/ }).click();
+    await expect(page.getByTestId('model-name').textContent({ timeout: 60_000 })).resolves.toMatch(/built in/);
+    await setFields({ imageSize: '1024' });
+    await expect(page.getByTestId('model-memory').textContent()).resolves.toMatch(/not a multiple of this model's patch size 7: use 1022 or 1029/);
+    await setFields({ batch: '512', imageSize: '1022' });
+    // The model panel says so as soon as the fields are set…
+    await expect(page.getByTestId('model-memory').textContent()).resolves.toMatch(/^This run does not fit: its largest buffer needs/);
+    // …and a run started anyway fails with the same reason and what to change.
+    await page.getByTestId('train').click();
+    const status = await ended(1);
+    expect(status).toMatch(/^failed/);
+    expect(status).toMatch(/does not fit/);
+    expect(status).toMatch(/Lower the batch size or the image size/);
+    await setFields({ batch: '8', imageSize: '0' });
+    await expect(page.getByTestId('model-memory').textContent()).resolves.toMatch(/MiB of GPU memory for this run/);
+  });
+
+  it('keeps the curves and checkpoint when the GPU process crashes, and resumes on a new device', async () => {
+    await setFields({ steps: '400', evalEvery: '2' });
+    await page.getByTestId('train').click();
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=progress-step]')?.textContent) >= 3, null, { timeout: 120_000 });
+    const cdp = await browser.newBrowserCDPSession();
+    await cdp.send('Browser.crashGpuProcess');
+    const status = await ended(2);
+    expect(status).toMatch(/^failed/);
+    expect(status).toMatch(/The GPU was reset or taken away/);
+    // What the run did before the crash is kept: its validation points and its checkpoint.
+    const dots = await page.locator('[data-testid=chart-accuracy] .recharts-dot').count();
+    expect(dots).toBeGreaterThanOrEqual(1);
+    const resume = page.getByTestId('resume-checkpoint');
+    const from = Number((await resume.textContent())?.match(/step (\d+)/)?.[1]);
+    expect(from).toBeGreaterThanOrEqual(2);
+    await page.screenshot({ path: `${SHOTS}/device-lost.png`, fullPage: true });
+    await resume.click();
+    await page.waitForFunction((f) => Number(document.querySelector('[data-testid=progress-step]')?.textContent) >= f + 2, from, { timeout: 120_000 });
+    await page.getByTestId('stop').click();
+    await expect(ended(2)).resolves.toMatch(/^stopped/);
+    expect(await statuses()).toEqual(['failed', 'failed', 'stopped']);
+  }, 300_000);
+});
