@@ -5,12 +5,13 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModelFile } from '../../src/checkpoint/model-file.ts';
+import { launchChromium } from '../../src/node/chromium.ts';
 import { makeFolder, makeZip, removeTempDirs, tempDir, type Files } from '../data/fixtures.ts';
-import { openPage } from '../helpers/browser.ts';
+import { lowerGpuProcessPriority, openPage } from '../helpers/browser.ts';
 
 const SHOTS = 'test-results/screenshots';
 const CLASSES = ['circle', 'square', 'stripes'];
@@ -66,6 +67,7 @@ async function downloaded(page: Page, testId: string): Promise<Buffer> {
 
 const statuses = async (page: Page) => (await page.getByTestId('run-status').allTextContents()).map((s) => s.split(/\s/)[0]);
 
+let browser: Browser;
 let page: Page;
 let files: Files;
 let folder: string;
@@ -75,11 +77,13 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   files = await shapes();
   folder = join(await makeFolder(files), 'shapes');
-  page = await openPage('/', { init: watchLongTasks, app: true });
+  // Its own browser, whose GPU process the long-task measurement lowers in priority.
+  browser = await launchChromium();
+  page = await openPage('/', { init: watchLongTasks, app: true, browser });
 });
 
 afterAll(async () => {
-  await page?.context().close();
+  await browser?.close();
   await removeTempDirs();
 });
 
@@ -110,6 +114,7 @@ describe('the playground', () => {
     await expect(page.getByTestId('data-classes').textContent()).resolves.toBe('3');
     await expect(page.getByTestId('data-train-count').textContent()).resolves.toBe(String(3 * PER_CLASS));
     await setFields(page, TRAIN);
+    if (process.platform === 'linux') expect(await lowerGpuProcessPriority(browser)).toBeGreaterThan(0);
     await page.evaluate(() => ((window as unknown as { longTasks: number[] }).longTasks = []));
     await page.getByTestId('train').click();
     await page.getByTestId('progress').waitFor({ timeout: 60_000 });
@@ -120,11 +125,8 @@ describe('the playground', () => {
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=chart-accuracy] .recharts-dot').length === 3, null, { timeout: 10_000 });
     const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
     console.log(`main-thread long tasks while training: ${longTasks.length}, longest ${Math.max(0, ...longTasks).toFixed(0)} ms`);
-    // The target is 100 ms. Here SwiftShader trains on both of the machine's 2 cores beside the page, so a
-    // chart redraw that takes tens of ms on a free core stretches past 100 ms of wall time; the bound
-    // below still fails on any synchronous redraw of all charts or any blocking decode (both took
-    // 400-700 ms when they were there).
-    expect(Math.max(0, ...longTasks)).toBeLessThan(300);
+    // SwiftShader's threads run below the page (lowerGpuProcessPriority), as a real GPU would not use the CPU.
+    expect(Math.max(0, ...longTasks)).toBeLessThan(100);
     await page.getByTestId('confusion').waitFor();
     await page.screenshot({ path: `${SHOTS}/trained.png`, fullPage: true });
   });
@@ -193,7 +195,7 @@ describe('the playground', () => {
     await page.getByTestId('share-results').click();
     const link = await page.getByTestId('link').inputValue();
     expect(link).toMatch(/#v=1&.*steps=9.*&r=/);
-    const fresh = await openPage(link.slice(link.indexOf('/', 8)), { app: true });
+    const fresh = await openPage(link.slice(link.indexOf('/', 8)), { app: true, browser });
     try {
       await fresh.getByTestId('runs').waitFor({ timeout: 60_000 });
       for (const [key, v] of Object.entries(TRAIN)) await expect(fresh.locator(`#field-${key}`).inputValue()).resolves.toBe(v);
@@ -207,7 +209,7 @@ describe('the playground', () => {
   });
 
   it('restores defaults from a malformed link and says what it ignored', async () => {
-    const bad = await openPage('/#v=1&steps=abc&lr=-5&__proto__=x&r=%%%', { app: true });
+    const bad = await openPage('/#v=1&steps=abc&lr=-5&__proto__=x&r=%%%', { app: true, browser });
     try {
       await bad.getByTestId('notices').waitFor({ timeout: 60_000 });
       const notices = await bad.getByTestId('notices').textContent();
