@@ -3,7 +3,7 @@
 // Each stops the run with its curves kept and a message that says what happened and what to do; after
 // the crash the run resumes from its last checkpoint on a new device.
 // This file has its own Chromium: crashing the shared one's GPU process would fail other files' tests.
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -12,17 +12,12 @@ import { loadModelFile, saveModelFile } from '../../src/checkpoint/model-file.ts
 import { launchChromium } from '../../src/node/chromium.ts';
 import { removeTempDirs, tempDir } from '../data/fixtures.ts';
 import { openPage } from '../helpers/browser.ts';
+import { setFields, statuses } from '../helpers/playground.ts';
 
 const SHOTS = 'test-results/screenshots';
 
 let browser: Browser;
 let page: Page;
-
-async function setFields(values: Record<string, string>) {
-  for (const [key, v] of Object.entries(values)) await page.locator(`#field-${key}`).fill(v);
-}
-
-const statuses = async () => (await page.getByTestId('run-status').allInnerTexts()).map((s) => s.split(/\s/)[0]);
 
 /** Waits for run `i` (in the table's order) to end; returns its status cell's text. */
 async function ended(i: number): Promise<string> {
@@ -35,12 +30,13 @@ async function ended(i: number): Promise<string> {
 }
 
 beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
   browser = await launchChromium();
   page = await openPage('/', { app: true, browser });
   await expect(page.getByTestId('model-name').textContent({ timeout: 60_000 })).resolves.toMatch(/built in/);
   await expect(page.getByTestId('data-name').textContent({ timeout: 60_000 })).resolves.toBe('MNIST digits');
   // Short runs on the built-in MNIST pack, validated on 2 % of it (60 images).
-  await setFields({ batch: '8', warmup: '1', valFraction: '0.02', seed: '3' });
+  await setFields(page, { batch: '8', warmup: '1', valFraction: '0.02', seed: '3' });
 });
 
 afterAll(async () => {
@@ -57,7 +53,7 @@ describe('the playground when a run goes wrong', () => {
     writeFileSync(path, saveModelFile(model));
     await page.setInputFiles('[data-testid=model-drop-file]', path);
     await expect(page.getByTestId('model-name').textContent({ timeout: 60_000 })).resolves.toBe('diverging.safetensors');
-    await setFields({ steps: '5', evalEvery: '5' });
+    await setFields(page, { steps: '5', evalEvery: '5' });
     await page.getByTestId('train').click();
     const status = await ended(0);
     expect(status).toMatch(/^failed/);
@@ -69,9 +65,9 @@ describe('the playground when a run goes wrong', () => {
   it('refuses a run too large for the device before it allocates, and says what to lower', async () => {
     await page.getByRole('button', { name: /built in/ }).click();
     await expect(page.getByTestId('model-name').textContent({ timeout: 60_000 })).resolves.toMatch(/built in/);
-    await setFields({ imageSize: '1024' });
+    await setFields(page, { imageSize: '1024' });
     await expect(page.getByTestId('model-memory').textContent()).resolves.toMatch(/not a multiple of this model's patch size 7: use 1022 or 1029/);
-    await setFields({ batch: '512', imageSize: '1022' });
+    await setFields(page, { batch: '512', imageSize: '1022' });
     // The model panel says so as soon as the fields are set…
     await expect(page.getByTestId('model-memory').textContent()).resolves.toMatch(/^This run does not fit: its largest buffer needs/);
     // …and a run started anyway fails with the same reason and what to change.
@@ -80,12 +76,12 @@ describe('the playground when a run goes wrong', () => {
     expect(status).toMatch(/^failed/);
     expect(status).toMatch(/does not fit/);
     expect(status).toMatch(/Lower the batch size or the image size/);
-    await setFields({ batch: '8', imageSize: '0' });
+    await setFields(page, { batch: '8', imageSize: '0' });
     await expect(page.getByTestId('model-memory').textContent()).resolves.toMatch(/MiB of GPU memory for this run/);
   });
 
   it('keeps the curves and checkpoint when the GPU process crashes, and resumes on a new device', async () => {
-    await setFields({ steps: '400', evalEvery: '2' });
+    await setFields(page, { steps: '400', evalEvery: '2' });
     await page.getByTestId('train').click();
     await page.waitForFunction(() => Number(document.querySelector('[data-testid=progress-step]')?.textContent) >= 3, null, { timeout: 120_000 });
     const cdp = await browser.newBrowserCDPSession();
@@ -104,6 +100,6 @@ describe('the playground when a run goes wrong', () => {
     await page.waitForFunction((f) => Number(document.querySelector('[data-testid=progress-step]')?.textContent) >= f + 2, from, { timeout: 120_000 });
     await page.getByTestId('stop').click();
     await expect(ended(2)).resolves.toMatch(/^stopped/);
-    expect(await statuses()).toEqual(['failed', 'failed', 'stopped']);
+    expect(await statuses(page)).toEqual(['failed', 'failed', 'stopped']);
   }, 300_000);
 });

@@ -12,6 +12,7 @@ import { loadModelFile } from '../../src/checkpoint/model-file.ts';
 import { launchChromium } from '../../src/node/chromium.ts';
 import { makeFolder, makeZip, removeTempDirs, tempDir, type Files } from '../data/fixtures.ts';
 import { lowerGpuProcessPriority, openPage } from '../helpers/browser.ts';
+import { setFields, statuses } from '../helpers/playground.ts';
 
 const SHOTS = 'test-results/screenshots';
 const CLASSES = ['circle', 'square', 'stripes'];
@@ -45,10 +46,6 @@ function watchLongTasks() {
   }).observe({ type: 'longtask', buffered: true });
 }
 
-async function setFields(page: Page, values: Record<string, string>) {
-  for (const [key, v] of Object.entries(values)) await page.locator(`#field-${key}`).fill(v);
-}
-
 async function waitForRuns(page: Page, finished: number) {
   await page.waitForFunction(
     (n) => [...document.querySelectorAll('[data-testid=run-status]')].filter((e) => /^(finished|failed|stopped)/.test(e.textContent ?? '')).length >= n,
@@ -64,8 +61,6 @@ async function downloaded(page: Page, testId: string): Promise<Buffer> {
   await d.saveAs(path);
   return readFileSync(path);
 }
-
-const statuses = async (page: Page) => (await page.getByTestId('run-status').allTextContents()).map((s) => s.split(/\s/)[0]);
 
 let browser: Browser;
 let page: Page;

@@ -11,6 +11,9 @@ import { smooth } from './smoothing.ts';
 
 const MAX_POINTS = 200;
 
+/** An axis number in 3 significant digits; small ones as 7.5e-4, which fits the axis where 0.00075 does not. */
+const tick = (v: number): string => (v !== 0 && Math.abs(v) < 0.01 ? v.toExponential(1) : String(+v.toPrecision(3)));
+
 type Row = { x: number } & Record<string, number>;
 
 /** x of a step: the step itself, epochs (images seen / training images) or seconds. */
@@ -70,27 +73,42 @@ interface ChartProps {
   delayMs: number;
 }
 
+/** One row per x of any series, each series' y under its key (shared link results may repeat a run
+ *  id, so keys are per run and kind, never per point): recharts then takes new points as one change of
+ *  the chart's data instead of one per line, and re-renders once. */
+function rows(series: Series[], log: boolean): Row[] {
+  const byX = new Map<number, Row>();
+  for (const s of series) {
+    for (const p of s.points) {
+      if (log && !(p.y > 0)) continue;
+      let row = byX.get(p.x);
+      if (!row) byX.set(p.x, (row = { x: p.x } as Row));
+      row[s.key] = p.y;
+    }
+  }
+  return [...byX.values()].sort((a, b) => a.x - b.x);
+}
+
 const Chart = memo(function Chart({ title, series: fresh, log, unit, testId, delayMs }: ChartProps) {
   const data = useStaggered(fresh, delayMs);
-  const positive = (s: Series) => (log ? s.points.filter((p) => p.y > 0) : s.points);
   return (
     <figure className="chart" data-testid={testId}>
       <figcaption>{title}</figcaption>
-      <LineChart width={360} height={220} margin={{ top: 5, right: 10, bottom: 5, left: 0 }}>
+      <LineChart width={360} height={220} margin={{ top: 5, right: 10, bottom: 5, left: 0 }} data={rows(data, log === true)}>
           <CartesianGrid stroke="#eee" />
-          <XAxis dataKey="x" type="number" domain={['dataMin', 'dataMax']} allowDuplicatedCategory={false} tickFormatter={(v: number) => String(+v.toPrecision(3))} />
-          <YAxis type="number" scale={log ? 'log' : 'auto'} domain={['auto', 'auto']} unit={unit} tickFormatter={(v: number) => String(+v.toPrecision(3))} width={55} />
+          <XAxis dataKey="x" type="number" domain={['dataMin', 'dataMax']} tickFormatter={tick} />
+          <YAxis type="number" scale={log ? 'log' : 'auto'} domain={['auto', 'auto']} unit={unit} tickFormatter={tick} width={55} />
           <Tooltip formatter={(v) => (typeof v === 'number' ? v.toPrecision(4) : String(v))} labelFormatter={(v) => `x = ${v}`} />
           {data.map((s) => (
             <Line
               key={s.key}
-              data={positive(s) as Row[]}
-              dataKey="y"
+              dataKey={s.key}
               name={s.key.endsWith(':val') ? 'validation' : s.key.endsWith(':raw') ? 'raw' : 'training'}
               stroke={s.colour}
               strokeOpacity={s.faint ? 0.25 : 1}
               strokeDasharray={s.dashed ? '5 3' : undefined}
               dot={s.dashed ? { r: 3 } : false}
+              connectNulls
               isAnimationActive={false}
               className={s.key.endsWith(':val') ? 'val-line' : undefined}
             />
