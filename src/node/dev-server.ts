@@ -1,11 +1,13 @@
 // The project's pages (engine host, benchmarks, test pages) served by Vite on a free
 // loopback port. No file watching: an edit made during a run must not reload a page mid-run.
 // The playground itself can also be served as a production build, as `npm start` serves it.
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, createServer, preview } from 'vite';
+import { promisify } from 'node:util';
+import { createServer, preview } from 'vite';
 
 export interface DevServer {
   /** http://127.0.0.1:PORT */
@@ -35,12 +37,17 @@ export async function startDevServer(options: { prebundle?: string[]; logLevel?:
   }
 }
 
-/** A production build of the playground in a temporary folder, served by `vite preview`. */
+/** A production build of the playground in a temporary folder, served by `vite preview`. The build
+ *  runs in its own process with NODE_ENV=production, as `npm start` builds: Vite takes NODE_ENV from
+ *  the environment, and under a test runner (NODE_ENV=test) it would bundle React's development build. */
 export async function startPreviewServer(): Promise<DevServer> {
   const outDir = mkdtempSync(join(tmpdir(), 'stochca-build-'));
   const remove = () => rmSync(outDir, { recursive: true, force: true });
   try {
-    await build({ root: ROOT, logLevel: 'error', build: { outDir, emptyOutDir: true } });
+    const vite = join(ROOT, 'node_modules/vite/bin/vite.js');
+    await promisify(execFile)(process.execPath, [vite, 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'error'], {
+      cwd: ROOT, env: { ...process.env, NODE_ENV: 'production' },
+    });
     const server = await preview({ root: ROOT, logLevel: 'error', build: { outDir }, preview: { port: 0, host: '127.0.0.1' } });
     const address = server.httpServer.address();
     if (!address || typeof address === 'string') throw new Error('the Vite preview server did not start');
