@@ -103,11 +103,8 @@ export async function trainCommand(host: EngineHost, o: TrainOptions): Promise<T
     `${o.method}${p > 0 ? ` p=${p}` : ''}; ${(info.plannedBytes / 2 ** 20).toFixed(1)} MiB planned${info.changes.length ? `; ${info.changes.join(', ')}` : ''}`);
   let step = 0;
   let best: EvalRecord | undefined;
-  const testAt = async (at: number) => {
-    const e = await evaluate(host, 'trainLogits', test!, folder.classes.length);
-    evals.push({ step: at, split: 'test', ...e });
-    console.error(`step ${at}: test accuracy ${(100 * e.accuracy).toFixed(2)}% (${e.count} images)`);
-  };
+  // The weights at the best validation accuracy, kept when they are saved or the test split needs them.
+  let bestWeights: Uint8Array | undefined;
   for await (const b of train as AsyncIterable<Batch>) {
     const r = await host.call('trainStep', b.pixels, b.labels, ++step);
     steps.push(r);
@@ -118,16 +115,28 @@ export async function trainCommand(host: EngineHost, o: TrainOptions): Promise<T
       const improved = !best || e.accuracy > best.accuracy;
       evals.push({ step, split: 'val', ...e });
       if (improved) best = evals[evals.length - 1];
-      if (improved && o.saveBest) writeFileSync(join(o.out, 'best.safetensors'), await host.call('trainSave'));
+      if (improved && (o.saveBest || test)) bestWeights = await host.call('trainSave');
+      if (improved && o.saveBest) writeFileSync(join(o.out, 'best.safetensors'), bestWeights!);
       if (tty) process.stderr.write('\n');
       console.error(`step ${step}: validation accuracy ${(100 * e.accuracy).toFixed(2)}% (${e.count} images), loss ${e.loss.toFixed(4)}`);
-      // The test split is scored at every new best validation accuracy: model selection by validation.
-      if (test && improved) await testAt(step);
     }
     if (step === o.steps) break;
   }
-  if (test && evals[evals.length - 1]?.split !== 'test') await testAt(step);
-  const testAtBest = best && evals.find((e) => e.split === 'test' && e.step === best!.step);
+  // The test split is scored once per set of weights, after training: model selection by validation
+  // never sees it. The best-validation weights go through an evaluation session of their own.
+  const testRecord = async (session: 'trainLogits' | 'evalLogits', at: number, what: string): Promise<EvalRecord> => {
+    const e: EvalRecord = { step: at, split: 'test', ...(await evaluate(host, session, test!, folder.classes.length)) };
+    evals.push(e);
+    console.error(`step ${at}: test accuracy ${(100 * e.accuracy).toFixed(2)}% (${e.count} images, ${what})`);
+    return e;
+  };
+  let testAtBest: EvalRecord | undefined;
+  if (test && best && best.step !== step) {
+    await host.call('evalStart', { model: bestWeights!, batch: o.batch });
+    testAtBest = await testRecord('evalLogits', best.step, 'the best validation weights');
+  }
+  const finalTest = test ? await testRecord('trainLogits', step, 'the final weights') : undefined;
+  if (best?.step === step) testAtBest = finalTest;
   writeFileSync(join(o.out, 'model.safetensors'), await host.call('trainSave'));
   writeFileSync(join(o.out, 'curves.json'), JSON.stringify({ train: steps, eval: evals }, null, 1));
   const csv = ['step,split,loss,accuracy,lr,crossed',
@@ -140,6 +149,5 @@ export async function trainCommand(host: EngineHost, o: TrainOptions): Promise<T
     counts: { train: split.train.length, val: split.val.length, test: split.test.length },
     leftOut: [...folder.leftOut, ...train.skipped], problems: folder.problems,
   }, null, 1));
-  const tests = evals.filter((e) => e.split === 'test');
-  return { best, testAtBest, finalTest: tests[tests.length - 1], final: steps[steps.length - 1] };
+  return { best, testAtBest, finalTest, final: steps[steps.length - 1] };
 }

@@ -83,17 +83,44 @@ describe('stochca train', () => {
     expect(bad.stderr.trim()).toBe("stochca: the data has classes the model does not know: 'cats', 'dogs'");
   });
 
-  it('fine-tunes on the built-in MNIST pack (zip with train/test) and evaluates on its test split', async () => {
+  it('fine-tunes on the built-in MNIST pack (zip with train/test) and scores its test split once per set of weights', async () => {
     const out = join(dir, 'run-mnist');
     const r = await stochca('train', '--model', checkpoint(), '--data', 'public/packs/mnist.zip', '--method', 'finetune',
-      '--steps', '40', '--batch', '32', '--lr', '5e-3', '--wd', '0', '--warmup', '4', '--eval-every', '40', '--val-fraction', '0.05', '--heads', '2', '--out', out);
+      '--steps', '40', '--batch', '32', '--lr', '5e-3', '--wd', '0', '--warmup', '4', '--eval-every', '20', '--val-fraction', '0.05', '--heads', '2', '--out', out);
     expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
     const curves = JSON.parse(readFileSync(join(out, 'curves.json'), 'utf8'));
     const losses: number[] = curves.train.map((s: { loss: number }) => s.loss);
     expect(mean(losses.slice(-8)), losses.map((l) => l.toFixed(3)).join(' ')).toBeLessThan(mean(losses.slice(0, 8)));
-    expect(curves.eval.find((e: { split: string }) => e.split === 'test').count).toBe(1000);
     expect(curves.train.every((s: { crossed: number }) => s.crossed === 0)).toBe(true);
     expect(existsSync(join(out, 'best.safetensors'))).toBe(false);
+    // Test images are scored after training only: the final weights, and the best-validation ones when
+    // they are not the final ones. Each figure is what `stochca eval` gives on the same weights.
+    const tests = curves.eval.filter((e: { split: string }) => e.split === 'test');
+    const bestIsFinal = summary.best_val_step === 40;
+    expect(tests.map((e: { step: number }) => e.step)).toEqual(bestIsFinal ? [40] : [summary.best_val_step, 40]);
+    expect(tests.every((e: { count: number }) => e.count === 1000)).toBe(true);
+    expect(summary.test_accuracy_at_best_val).toBe(tests[0].accuracy);
+    const e = await stochca('eval', '--model', join(out, 'model.safetensors'), '--data', 'public/packs/mnist.zip', '--split', 'test', '--json');
+    expect(e.code, e.stderr).toBe(0);
+    expect(JSON.parse(e.stdout).accuracy).toBe(summary.final_test_accuracy);
+  });
+
+  it('scores the test split on the best-validation weights too when they are not the final ones', async () => {
+    // Learning rate 0: every validation ties, so the best stays the first (step 1) and the run ends at step 3.
+    const out = join(dir, 'run-mnist-best');
+    const r = await stochca('train', '--model', checkpoint(), '--data', 'public/packs/mnist.zip', '--method', 'finetune',
+      '--steps', '3', '--batch', '32', '--lr', '0', '--warmup', '0', '--eval-every', '1', '--val-fraction', '0.05', '--heads', '2',
+      '--save-best', '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    expect(summary.best_val_step).toBe(1);
+    const curves = JSON.parse(readFileSync(join(out, 'curves.json'), 'utf8'));
+    expect(curves.eval.filter((e: { split: string }) => e.split === 'test').map((e: { step: number }) => e.step)).toEqual([1, 3]);
+    const e = await stochca('eval', '--model', join(out, 'best.safetensors'), '--data', 'public/packs/mnist.zip', '--split', 'test', '--json');
+    expect(e.code, e.stderr).toBe(0);
+    expect(JSON.parse(e.stdout).accuracy).toBe(summary.test_accuracy_at_best_val);
+    expect(summary.final_test_accuracy).toBe(summary.test_accuracy_at_best_val);
   });
 
   it('refuses a dataset with one class, and --save-best without validation images, in one line', async () => {
