@@ -10,9 +10,9 @@ import { stochca } from '../helpers/cli.ts';
 const MODEL = 'public/models/vit-fmnist.safetensors';
 /** Fashion-MNIST's classes in ImageFolder order (sorted folder names), the model's output order. */
 const FASHION = ['Ankle boot', 'Bag', 'Coat', 'Dress', 'Pullover', 'Sandal', 'Shirt', 'Sneaker', 'T-shirt_top', 'Trouser'];
-/** 81.0 % was measured on these 1,000 images when the file was made (see the README); the floor leaves
+/** 86.8 % was measured on these 1,000 images when the file was made (see the README); the floor leaves
  *  room for float rounding across adapters, not for a different model. */
-const ACCURACY_FLOOR = 0.78;
+const ACCURACY_FLOOR = 0.84;
 
 describe('the built-in model', () => {
   it('carries its config, class names and normalisation, and is small', () => {
