@@ -137,7 +137,9 @@ export async function trainCommand(host: EngineHost, o: TrainOptions): Promise<T
   }
   const finalTest = test ? await testRecord('trainLogits', step, 'the final weights') : undefined;
   if (best?.step === step) testAtBest = finalTest;
-  writeFileSync(join(o.out, 'model.safetensors'), await host.call('trainSave'));
+  // The best-validation weights are the final ones when validation peaked at the last step: no second readback.
+  const finalWeights = best?.step === step && bestWeights ? bestWeights : await host.call('trainSave');
+  writeFileSync(join(o.out, 'model.safetensors'), finalWeights);
   writeFileSync(join(o.out, 'curves.json'), JSON.stringify({ train: steps, eval: evals }, null, 1));
   const csv = ['step,split,loss,accuracy,lr,crossed',
     ...steps.map((r) => `${r.step},train,${r.loss},${r.accuracy},${r.lr},${r.crossed}`),
