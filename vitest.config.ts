@@ -1,13 +1,25 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/** Run under both kernel layouts (src/gpu/layout.ts), whichever this machine's adapter would choose. */
+const LAYOUT_TESTS = ['tests/kernels/**/*.test.ts', 'tests/nn/**/*.test.ts'];
+
+const shared = {
+  // Dawn is a native addon: one process per test file.
+  pool: 'forks',
+  testTimeout: 120_000,
+  hookTimeout: 120_000,
+} as const;
 
 export default defineConfig({
   test: {
-    include: ['tests/**/*.test.ts'],
+    // Root only: it runs once for every project, and projects read what it provides.
     globalSetup: ['tests/global-setup.ts'],
     reporters: ['default', './tests/summary-reporter.ts'],
-    // Dawn is a native addon: one process per test file.
-    pool: 'forks',
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
+    projects: [
+      { test: { ...shared, name: 'default', include: ['tests/**/*.test.ts'], exclude: [...configDefaults.exclude, ...LAYOUT_TESTS] } },
+      ...(['cpu', 'gpu'] as const).map((layout) => ({
+        test: { ...shared, name: `layout-${layout}`, include: LAYOUT_TESTS, env: { STOCHCA_LAYOUT: layout } },
+      })),
+    ],
   },
 });

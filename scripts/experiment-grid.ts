@@ -202,7 +202,7 @@ async function runOne(grid: Grid, data: { mnist: string; uci: string; opencv: st
   await mkdir(dir, { recursive: true });
   const command = ['train', '--model', s.model, '--data', data.mnist, ...method.args, '--fraction', String(fraction), '--seed', String(seed),
     '--steps', String(s.steps), '--batch', String(s.batch), '--lr', String(s.lr), '--eval-every', String(s.evalEvery),
-    '--val-fraction', String(s.valFraction), '--crop', s.crop, '--no-flip', '--save-best', '--out', dir];
+    '--val-fraction', String(s.valFraction), '--crop', s.crop, '--no-flip', '--out', dir];
   let started = performance.now();
   const train = await stochca(command, join(dir, 'train.log')) as RunResult['train'];
   const times = { train: seconds(started), uci: 0, opencv: 0 };
@@ -290,7 +290,7 @@ function report(grid: Grid, runs: RunResult[], argv: string[], wall: number): st
     `- model: ${s.model} (sha256 ${s.modelSha256.slice(0, 16)}…)`,
     `- every run: ${s.steps} steps, batch ${s.batch}, peak learning rate ${s.lr}, validation every ${s.evalEvery} steps; ` +
       `the CLI's defaults otherwise (AdamW weight decay 0.05, warmup ${Math.min(100, Math.round(s.steps / 10))} steps then cosine); ` +
-      `crop ${s.crop}, no flip; best.safetensors saved at each best validation accuracy`,
+      `crop ${s.crop}, no flip; best.safetensors is the model at the best validation accuracy`,
     `- a run (the first): \`${example}\`, then \`node bin/stochca.mjs eval --model ${first ? join(grid.out, 'runs', first.id) : 'RUN'}/best.safetensors --data DIGITS.zip --json\``,
     `- the grid: \`npx tsx scripts/experiment-grid.ts ${argv.join(' ')}\``,
     `- adapter: ${first?.train.adapter ?? '?'}`,

@@ -13,9 +13,9 @@
 // fetched or run (a url reference is returned for the page to ask about).
 import { deflateSync, Inflate } from 'fflate';
 import {
-  defaultExperiment, experimentErrors, PROPERTIES, PROPERTY_LIST, relationError,
-  type Checked, type Experiment, type ExperimentKey, type Property,
-} from './experiment.ts';
+  completeExperiment, defaultExperiment, experimentErrors, PROPERTIES, PROPERTY_LIST, relationError,
+  type AnyProperty, type Checked, type Experiment, type ExperimentKey, type Property,
+} from '../train/settings.ts';
 
 const LINK_VERSION = '1';
 /** Points kept per curve in a link. */
@@ -70,9 +70,10 @@ export function experimentToHash(e: Experiment, results?: SharedResults): string
 }
 
 /** The experiment of a hash ('#…' or without '#'); whatever is missing takes its default, whatever is
- *  invalid takes its default with a notice. */
+ *  invalid takes its default with a notice (a derived default follows the link's own values: its
+ *  steps give the warm-up and evaluation interval it does not set). */
 export function experimentFromHash(hash: string): OpenedLink {
-  const experiment = defaultExperiment();
+  let experiment = defaultExperiment();
   const notices: string[] = [];
   const text = hash.startsWith('#') ? hash.slice(1) : hash;
   if (text === '') return { experiment, notices };
@@ -108,14 +109,23 @@ export function experimentFromHash(hash: string): OpenedLink {
     return { experiment, notices };
   }
 
+  const given: Partial<Record<ExperimentKey, unknown>> = {};
+  const broken: { prop: AnyProperty; raw: string; error: string }[] = [];
   for (const prop of PROPERTY_LIST) {
     const raw = params.get(prop.hash);
-    if (raw !== undefined) readField(prop, raw, experiment, notices);
+    if (raw === undefined) continue;
+    const r = prop.parse(raw);
+    if ('value' in r) given[prop.key] = r.value;
+    else broken.push({ prop, raw, error: r.error });
+  }
+  experiment = completeExperiment(given as Partial<Experiment>);
+  for (const { prop, raw, error } of broken) {
+    notices.push(`The link's ${prop.hash}=${quote(raw)} was not used: ${error}. Using the default, ${prop.format(experiment[prop.key] as never)}.`);
   }
   for (const prop of PROPERTY_LIST) {
     const error = relationError(prop, experiment[prop.key], experiment);
     if (error === undefined || !prop.atMost) continue;
-    const fallback = Math.min(prop.default as number, experiment[prop.atMost]);
+    const fallback = Math.min((prop.derive?.(experiment) ?? prop.default) as number, experiment[prop.atMost]);
     notices.push(params.has(prop.hash)
       ? `The link's ${prop.hash}=${experiment[prop.key]} was not used: ${error}. Using ${fallback}.`
       : `The default ${prop.label}, ${experiment[prop.key]}, does not fit this link: ${error}. Using ${fallback}.`);
@@ -138,12 +148,6 @@ function formatField<K extends ExperimentKey>(prop: Property<K>, e: Experiment):
 
 function setField<K extends ExperimentKey>(e: Experiment, key: K, value: Experiment[K]): void {
   e[key] = value;
-}
-
-function readField<K extends ExperimentKey>(prop: Property<K>, raw: string, e: Experiment, notices: string[]): void {
-  const r = prop.parse(raw);
-  if ('value' in r) setField(e, prop.key, r.value);
-  else notices.push(`The link's ${prop.hash}=${quote(raw)} was not used: ${r.error}. Using the default, ${prop.format(prop.default)}.`);
 }
 
 function encodeValue(s: string): string {

@@ -3,8 +3,9 @@
 import { create } from 'zustand';
 import type { ViTConfig } from '../checkpoint/vit-config.ts';
 import type { LeftOut } from '../data/entries.ts';
-import type { DatasetSource, EvalPoint, TrainPoint } from '../worker/protocol.ts';
-import { defaultExperiment, validateField, type DataRef, type Experiment, type ExperimentKey, type ModelRef } from './experiment.ts';
+import type { DatasetSource } from '../data/dataset-source.ts';
+import type { EvalPoint, TrainPoint } from '../train/records.ts';
+import { defaultExperiment, validateField, type DataRef, type Experiment, type ExperimentKey, type ModelRef } from '../train/settings.ts';
 import type { RunRecord } from './runs/run-record.ts';
 
 export interface ModelState {

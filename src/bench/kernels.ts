@@ -6,7 +6,7 @@
 /// <reference types="@webgpu/types" />
 import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { requestBrowserGpu } from '../gpu/device-browser.ts';
+import { requestBrowserGpu, urlLayout } from '../gpu/device-browser.ts';
 import type { Gpu } from '../gpu/gpu.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import { attention } from '../nn/ops/attention.ts';
@@ -170,7 +170,7 @@ async function measure(gpu: Gpu, backend: WebGPUBackend, c: Case): Promise<Kerne
 }
 
 try {
-  const gpu = await requestBrowserGpu();
+  const gpu = await requestBrowserGpu({ layout: urlLayout() });
   const backend = await shareDevice(gpu);
   const page: BenchPage<KernelResult> = {
     adapter: {
@@ -178,6 +178,7 @@ try {
       architecture: gpu.adapter.architecture,
       description: gpu.adapter.description,
       timestamps: gpu.hasTimestamps,
+      layout: gpu.layout.name,
     },
     cases: CASES.map(({ name, shape }) => ({ name, shape })),
     run: (name) => {

@@ -1,6 +1,7 @@
 // What a benchmark page offers the command line (src/cli/bench.ts) on window:
 // the adapter, the list of cases, and a function that measures one case.
 // Each suite has its own result type; all share CaseInfo.
+import type { LayoutName } from '../gpu/layout.ts';
 
 export interface AdapterFields {
   vendor: string;
@@ -8,6 +9,8 @@ export interface AdapterFields {
   description: string;
   /** The engine's device has timestamp-query, so gpu_ms is measured. */
   timestamps: boolean;
+  /** The engine's kernel layout (src/gpu/layout.ts); absent where no engine runs. */
+  layout?: LayoutName;
 }
 
 export interface CaseInfo {

@@ -31,7 +31,7 @@ export function kernelTable(adapter: AdapterFields, cases: CaseInfo[]) {
   const title = [adapter.vendor, adapter.architecture, adapter.description].map((s) => s || '(none)').join(' / ');
   return {
     header: [
-      `adapter (vendor / architecture / description): ${title} (GPU timestamps: ${adapter.timestamps ? 'yes' : 'no'})`,
+      `adapter (vendor / architecture / description): ${title} (GPU timestamps: ${adapter.timestamps ? 'yes' : 'no'}; kernel layout: ${adapter.layout})`,
       'ms: wall-clock per repetition; ratio = tfjs ms / ms (above 1: the engine is faster than TensorFlow.js webgpu)',
       '',
       line('case', 'shape', COLUMNS.map((c) => c.title)),

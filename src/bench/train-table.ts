@@ -29,7 +29,7 @@ export function trainTable(adapter: AdapterFields, cases: CaseInfo[]) {
   const title = [adapter.vendor, adapter.architecture, adapter.description].map((s) => s || '(none)').join(' / ');
   return {
     header: [
-      `adapter (vendor / architecture / description): ${title}`,
+      `adapter (vendor / architecture / description): ${title} (kernel layout: ${adapter.layout})`,
       'one step = teacher forward up to the deepest cross-attending block + student forward + backward + AdamW;',
       'img/s: batch / wall-clock per step, each step run to completion, the engines alternating step by step (same masks);',
       'cross: cross-attending blocks summed over the timed steps;',

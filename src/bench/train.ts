@@ -9,7 +9,7 @@
 /// <reference types="@webgpu/types" />
 import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { requestBrowserGpu } from '../gpu/device-browser.ts';
+import { requestBrowserGpu, urlLayout } from '../gpu/device-browser.ts';
 import type { Gpu } from '../gpu/gpu.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import { checkPlanFits, planVit, type VitPlan } from '../nn/planner.ts';
@@ -227,7 +227,7 @@ try {
   const unknown = models.filter((m) => !(m in TRAIN_MODELS));
   if (unknown.length > 0) throw new Error(`no training benchmark model named ${unknown.join(', ')}`);
   const cases = trainCases(models);
-  const gpu = await requestBrowserGpu();
+  const gpu = await requestBrowserGpu({ layout: urlLayout() });
   const backend = await shareDevice(gpu);
   let open: ModelRun | undefined;
   const page: BenchPage<TrainResult> = {
@@ -236,6 +236,7 @@ try {
       architecture: gpu.adapter.architecture,
       description: gpu.adapter.description,
       timestamps: gpu.hasTimestamps,
+      layout: gpu.layout.name,
     },
     cases: cases.map(({ name, shape }) => ({ name, shape })),
     run: async (name) => {

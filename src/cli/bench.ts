@@ -2,6 +2,7 @@
 // runs it in headless Chromium (WebGPU), and prints one row per case as it finishes.
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
+import { envLayout } from '../gpu/device-node.ts';
 import { chromiumPath, INSTALL_CHROMIUM, launchChromium } from '../node/chromium.ts';
 import { startDevServer, type DevServer } from '../node/dev-server.ts';
 import { kernelTable } from '../bench/table.ts';
@@ -42,7 +43,8 @@ suites: ${Object.keys(SUITES).join(', ')}
   --json   one JSON object per case and line on stdout
   --model  train only: the ViTs to time (default ${DEFAULT_TRAIN_MODELS.join(',')}, cut down for
            CPU adapters); vit-ti16-224 and vit-s16-224 are ViT-Ti/16 and ViT-S/16 at 224 px
-           (models: ${Object.keys(TRAIN_MODELS).join(', ')})`;
+           (models: ${Object.keys(TRAIN_MODELS).join(', ')})
+STOCHCA_LAYOUT=gpu|cpu forces the kernel layout (default: the adapter's choice, see README)`;
 
 interface Args {
   suite: Suite;
@@ -74,6 +76,11 @@ function parseArgs(args: string[]): Args | undefined {
 }
 
 async function run({ suite, json, models }: Args): Promise<void> {
+  // The page's query: --model, and STOCHCA_LAYOUT (a page cannot read the environment).
+  const query = new URLSearchParams();
+  if (models) query.set('models', models.join(','));
+  const forced = envLayout();
+  if (forced) query.set('layout', forced);
   let server: DevServer | undefined;
   let browser: Browser | undefined;
   try {
@@ -84,8 +91,7 @@ async function run({ suite, json, models }: Args): Promise<void> {
     browser = await launchChromium();
     const page = await browser.newPage();
     page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
-    const query = models ? `?models=${models.join(',')}` : '';
-    await page.goto(`${server.url}${suite.page}${query}`);
+    await page.goto(`${server.url}${suite.page}${query.size ? `?${query}` : ''}`);
     await page.waitForFunction(() => window.stochcaBench || window.stochcaBenchError, null, { timeout: 120_000 });
     const error = await page.evaluate(() => window.stochcaBenchError);
     if (error) throw new Error(`the benchmark page did not start: ${error}`);
@@ -98,8 +104,8 @@ async function run({ suite, json, models }: Args): Promise<void> {
     for (const r of (await suite.node?.run()) ?? []) console.log(json ? JSON.stringify(r) : table.row(r));
     for (const { name } of cases) {
       const r = await page.evaluate((n) => (window.stochcaBench as BenchPage).run(n), name);
-      const { vendor, architecture, description } = adapter;
-      console.log(json ? JSON.stringify({ ...r, vendor, architecture, description }) : table.row(r));
+      const { vendor, architecture, description, layout } = adapter;
+      console.log(json ? JSON.stringify({ ...r, vendor, architecture, description, layout }) : table.row(r));
       for (const w of r.warnings ?? []) console.error(`warning: ${w}`);
     }
   } finally {

@@ -1,21 +1,12 @@
-// The engine side of `stochca infer`, `grad` and `train`: bytes in, bytes out, so the same
-// code runs on a Node GPU or inside a headless Chromium page (see engine-host.ts).
-import { loadModelFile, saveModelFile, type LoadOptions } from '../checkpoint/model-file.ts';
+// The engine side of the command line: bytes in, bytes out, so the same code runs on a Node GPU or
+// inside a headless Chromium page (see engine-host.ts).
+import { loadModelFile } from '../checkpoint/model-file.ts';
 import { fromCanonical } from '../checkpoint/names.ts';
 import { writeSafetensors } from '../checkpoint/safetensors.ts';
 import type { Gpu } from '../gpu/gpu.ts';
-import type { ViTConfig } from '../checkpoint/vit-config.ts';
-import { IMAGENET_MEAN, IMAGENET_STD, type Rgb } from '../nn/ops/normalize.ts';
+import { engineApi, loadOptions, type ModelArgs } from '../train/engine-api.ts';
 import { predictLogits, stepGradients } from '../train/model-runner.ts';
-import { EvalSession, TrainingSession, type StepRecord, type TrainSettings } from '../train/session.ts';
 import { readNpy, writeNpy } from './npy.ts';
-
-export interface ModelArgs {
-  model: Uint8Array;
-  /** An HF config.json's text. */
-  config?: string;
-  heads?: number;
-}
 
 export interface InferArgs extends ModelArgs {
   input: Uint8Array;
@@ -34,18 +25,6 @@ export interface GradResult {
   correct: number;
   /** safetensors with the student's tensor names and shapes; the loss in its metadata. */
   file: Uint8Array;
-}
-
-function loadOptions(a: ModelArgs): LoadOptions {
-  let hfConfig: unknown;
-  if (a.config !== undefined) {
-    try {
-      hfConfig = JSON.parse(a.config);
-    } catch {
-      throw new Error('--config is not valid JSON');
-    }
-  }
-  return { heads: a.heads, hfConfig };
 }
 
 function floatImages(bytes: Uint8Array): { data: Float32Array; shape: number[] } {
@@ -80,65 +59,18 @@ export async function gradCommand(gpu: Gpu, a: GradArgs): Promise<GradResult> {
   return { loss: r.loss, correct: r.correct, file };
 }
 
-export interface TrainStartArgs extends ModelArgs {
-  classNames: string[];
-  /** Model input size; the checkpoint's own when undefined. */
-  imageSize?: number;
-  settings: Omit<TrainSettings, 'mean' | 'std'>;
-}
-
-export interface TrainInfo {
-  config: ViTConfig;
-  changes: string[];
-  plannedBytes: number;
-  mean: Rgb;
-  std: Rgb;
-}
-
-export interface EvalInfo {
-  config: ViTConfig;
-  classNames?: string[];
-}
-
-const imagenet = (): { mean: Rgb; std: Rgb } => ({ mean: IMAGENET_MEAN, std: IMAGENET_STD });
-
 /**
- * Everything a host offers the command line, on one device: plain functions of bytes and
- * typed arrays, so the Chromium host can call them through page.evaluate. One training
- * and one evaluation session at a time.
+ * Everything a host offers the command line, on one device: the run engine (src/train/engine-api.ts)
+ * and `infer` and `grad`, plain functions of bytes and typed arrays, so the Chromium host can call
+ * them through page.evaluate.
  */
 export function hostApi(gpu: Gpu) {
-  let training: TrainingSession | undefined;
-  let evaluation: EvalSession | undefined;
-  const need = <T>(s: T | undefined, what: string): T => {
-    if (!s) throw new Error(`no ${what} has been started`);
-    return s;
-  };
   return {
+    ...engineApi(gpu),
     infer: (a: InferArgs) => inferCommand(gpu, a),
     grad: (a: GradArgs) => gradCommand(gpu, a),
-    async trainStart(a: TrainStartArgs): Promise<TrainInfo> {
-      const model = loadModelFile(a.model, {
-        ...loadOptions(a), numClasses: a.classNames.length, classNames: a.classNames, imageSize: a.imageSize, seed: a.settings.seed,
-      });
-      model.classNames = a.classNames;
-      model.normalization ??= imagenet();
-      training = new TrainingSession(gpu, model, { ...a.settings, ...model.normalization });
-      return { config: model.config, changes: model.changes, plannedBytes: training.plannedBytes, ...model.normalization };
-    },
-    trainStep: (pixels: Uint32Array, labels: Uint32Array, step: number): Promise<StepRecord> => need(training, 'training run').step(pixels, labels, step),
-    trainLogits: (pixels: Uint32Array, count: number) => need(training, 'training run').logits(pixels, count),
-    /** The fine-tuned checkpoint, named as the file it started from. */
-    async trainSave(): Promise<Uint8Array> {
-      const s = need(training, 'training run');
-      return saveModelFile({ ...s.model, weights: await s.weights() });
-    },
-    async evalStart(a: ModelArgs & { batch: number }): Promise<EvalInfo> {
-      const model = loadModelFile(a.model, loadOptions(a));
-      evaluation = new EvalSession(gpu, model, a.batch, model.normalization ?? imagenet());
-      return { config: model.config, classNames: model.classNames };
-    },
-    evalLogits: (pixels: Uint32Array, count: number) => need(evaluation, 'evaluation').logits(pixels, count),
+    /** The adapter and the kernel layout the engine runs with (`stochca info`). */
+    info: () => ({ adapter: gpu.adapter, layout: gpu.layout.name }),
   };
 }
 

@@ -3,10 +3,12 @@
 // when it polls for completion while a kernel runs (see README), Chromium's does not.
 // STOCHCA_HOST=node|chromium forces a choice.
 import { NoWebGPUError } from '../gpu/errors.ts';
-import { requestNodeGpu } from '../gpu/device-node.ts';
+import { envLayout, requestNodeGpu } from '../gpu/device-node.ts';
 import { hostApi, type HostApi } from './engine-commands.ts';
 
 export interface EngineHost {
+  /** Where the engine runs: Dawn in this process, or a headless Chromium page. */
+  readonly kind: 'node' | 'chromium';
   /** The adapter, in words. */
   readonly adapter: string;
   /** Runs one of the engine commands (engine-commands.ts `hostApi`) where the engine lives. */
@@ -21,6 +23,7 @@ export async function openEngineHost(): Promise<EngineHost> {
       const gpu = await requestNodeGpu(choice === 'node' ? 'auto' : 'hardware');
       const api = hostApi(gpu);
       return {
+        kind: 'node',
         adapter: `${gpu.adapter.vendor} ${gpu.adapter.description || gpu.adapter.architecture}`.trim(),
         call: async (name, ...args) => (api[name] as (...a: any[]) => any)(...args),
         close: async () => gpu.destroy(),
@@ -43,12 +46,14 @@ async function openChromiumHost(): Promise<EngineHost> {
     const browser = await launchChromium();
     closers.push(() => browser.close());
     const page = await browser.newPage();
-    await page.goto(`${server.url}/cli/host.html`);
+    const layout = envLayout(); // a page cannot read the environment: STOCHCA_LAYOUT goes in the URL
+    await page.goto(`${server.url}/cli/host.html${layout ? `?layout=${layout}` : ''}`);
     await page.waitForFunction(() => window.stochcaHost || window.stochcaHostError, null, { timeout: 120_000 });
     const error = await page.evaluate(() => window.stochcaHostError);
     if (error) throw new NoWebGPUError(`WebGPU did not start in Chromium: ${error}`);
     const adapter = await page.evaluate(() => window.stochcaHost!.adapter);
     return {
+      kind: 'chromium',
       adapter,
       // Errors thrown in the page arrive as "page.evaluate: Error: <message>"; keep the message.
       call: (name, ...args) =>

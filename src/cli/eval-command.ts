@@ -1,15 +1,15 @@
 // `stochca eval`: a checkpoint on a whole image folder or zip, at the checkpoint's own input
 // size and normalisation: top-1 accuracy, per-class accuracy and the confusion matrix.
-import { Batcher, type Batch } from '../data/batcher.ts';
+import { Batcher } from '../data/batcher.ts';
 import { cacheSizeFor } from '../data/augment.ts';
 import { nodeDecoder } from '../data/decode-node.ts';
 import { DatasetError, selectImages } from '../data/entries.ts';
 import { openDataPath } from '../data/folder-source.ts';
 import { isDataUrl, urlTree } from '../data/url-source.ts';
 import { imageFolder } from '../data/layout.ts';
-import { scoreRow } from '../train/scoring.ts';
+import { evaluateSplit } from '../train/evaluate.ts';
 import type { EngineHost } from './engine-host.ts';
-import type { ModelArgs } from './engine-commands.ts';
+import type { ModelArgs } from '../train/engine-api.ts';
 
 export interface EvalReport {
   accuracy: number;
@@ -46,16 +46,9 @@ export async function evalCommand(host: EngineHost, o: ModelArgs & { data: strin
   const batcher = new Batcher({
     samples, decode: nodeDecoder(cacheSizeFor(S)), imageSize: S, batchSize: o.batch, seed: 0, augment: 'eval', cacheBytes: 0,
   });
-  const confusion = Array.from({ length: C }, () => new Array<number>(C).fill(0));
-  let count = 0;
-  for await (const b of batcher as AsyncIterable<Batch>) {
-    const logits = await host.call('evalLogits', b.pixels, b.count);
-    for (let i = 0; i < b.count; i++) confusion[b.labels[i]][scoreRow(logits, i, C, b.labels[i]).predicted]++;
-    count += b.count;
-  }
-  const correct = confusion.reduce((a, row, i) => a + row[i], 0);
+  const { accuracy, count, confusion } = await evaluateSplit(host, 'evalLogits', batcher, C);
   return {
-    accuracy: correct / Math.max(1, count),
+    accuracy,
     count,
     classes: classes.slice(0, C),
     perClass: confusion.map((row, i) => {

@@ -1,6 +1,6 @@
 // The page half of the Chromium engine host: window.stochcaHost runs the command line's
-// engine commands on the page's WebGPU device.
-import { requestBrowserGpu } from '../gpu/device-browser.ts';
+// engine commands on the page's WebGPU device (`?layout=` forces its kernel layout).
+import { requestBrowserGpu, urlLayout } from '../gpu/device-browser.ts';
 import { hostApi, type HostApi } from './engine-commands.ts';
 
 declare global {
@@ -11,7 +11,7 @@ declare global {
 }
 
 try {
-  const gpu = await requestBrowserGpu();
+  const gpu = await requestBrowserGpu({ layout: urlLayout() });
   window.stochcaHost = { adapter: `${gpu.adapter.vendor} ${gpu.adapter.architecture} (Chromium)`.trim(), api: hostApi(gpu) };
 } catch (e) {
   window.stochcaHostError = e instanceof Error ? e.message : String(e);

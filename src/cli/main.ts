@@ -2,37 +2,42 @@
 // and a non-zero exit code (2: usage, 1: anything else).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { AugmentOptions } from '../data/augment.ts';
 import { openEngineHost } from './engine-host.ts';
 import { evalCommand, formatReport, type EvalSplit } from './eval-command.ts';
+import { info } from './info-command.ts';
 import { initCommand } from './init-command.ts';
 import { trainCommand } from './train-command.ts';
+import { heads, settingsUsage, TRAIN_FLAGS, trainOptions, UsageError } from './train-args.ts';
 
-const USAGE = `usage:
+const USAGE = () => `usage:
   stochca infer --model M.safetensors --input x.npy --out logits.npy [--heads N] [--config config.json]
   stochca grad  --model S.safetensors --teacher T.safetensors --input x.npy --labels y.npy
                 --ca-mask 0101 --out grads.safetensors [--heads N] [--config config.json]
 
   x.npy: float32 [N, 3, H, W], already normalised; y.npy: int32 or int64 [N].
-  stochca train --model M.safetensors --data DIR|ZIP [--method stochca|finetune] [--p 0.1] [--steps 100]
-                [--batch 16] [--lr 1e-4] [--wd 0.05] [--warmup N] [--image-size S] [--fraction 1]
-                [--val-fraction 0.1] [--eval-every N] [--seed 0] [--out DIR] [--heads N] [--config config.json]
-                [--crop random-resized|random|none] [--no-flip] [--clip NORM] [--save-best]
+  stochca train --model M.safetensors|builtin:ID --data DIR|ZIP|URL|pack:ID [--experiment experiment.json]
+                ${settingsUsage()}
+                [--out DIR] [--heads N] [--config config.json] [--stop-after N]
+  stochca train --resume DIR [--stop-after N]
   stochca init  --out M.safetensors [--image-size 28] [--patch 4] [--dim 64] [--depth 4] [--heads 4]
                 [--mlp 128] [--classes 10] [--seed 0]
+  stochca info  [--json]   the adapter, its limits and features, the engine's host and kernel layout
 
   --ca-mask: one character per block, 1 = cross-attention to the teacher (grad needs --teacher then).
   stochca eval  --model M.safetensors --data DIR|ZIP [--split all|train|val|test] [--batch 32] [--json]
                 [--heads N] [--config config.json]
 
   --data may also be an http(s) URL of a zip, downloaded when the command runs.
-  train writes curves.json, curves.csv, config.json and model.safetensors into --out (default stochca-run);
-  --save-best also best.safetensors, the weights at the best validation accuracy.
+  train writes config.json, curves.json, curves.csv, model.safetensors and state.safetensors (the last
+  checkpoint) and best.safetensors (the best validation accuracy) into --out (default stochca-run).
+  Its settings, defaults and rules are the page's: --experiment reads the page's experiment.json, flags
+  override it; without --model/--data the experiment's built-in model and pack are used. --warmup and
+  --eval-every default to a tenth and a sixth of --steps. Ctrl-C or --stop-after ends the run with a
+  checkpoint; --resume DIR continues it exactly (same masks, same images).
   eval uses the checkpoint's own input size and normalisation and prints accuracy, per-class accuracy and
   the confusion matrix (one JSON object with --json).
   init writes a ViT initialised from scratch (timm's scheme), to pretrain with train.`;
 
-class UsageError extends Error {}
 
 const COMMON = {
   model: { type: 'string' },
@@ -41,15 +46,6 @@ const COMMON = {
   heads: { type: 'string' },
   config: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
-} as const;
-
-const TRAIN = {
-  model: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, heads: { type: 'string' },
-  config: { type: 'string' }, method: { type: 'string' }, p: { type: 'string' }, steps: { type: 'string' },
-  batch: { type: 'string' }, lr: { type: 'string' }, wd: { type: 'string' }, warmup: { type: 'string' },
-  'image-size': { type: 'string' }, fraction: { type: 'string' }, 'val-fraction': { type: 'string' },
-  'eval-every': { type: 'string' }, seed: { type: 'string' }, crop: { type: 'string' }, 'no-flip': { type: 'boolean' },
-  clip: { type: 'string' }, 'save-best': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
 } as const;
 
 const INIT = {
@@ -65,10 +61,11 @@ const EVAL = {
 
 const COMMANDS = {
   init: INIT,
-  train: TRAIN,
+  train: TRAIN_FLAGS,
   eval: EVAL,
   infer: COMMON,
   grad: { ...COMMON, teacher: { type: 'string' }, labels: { type: 'string' }, 'ca-mask': { type: 'string' } },
+  info: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
 } as const;
 
 function need(v: string | undefined, flag: string): string {
@@ -97,45 +94,17 @@ function num(values: Record<string, unknown>, flag: string, fallback: number, o:
   return n;
 }
 
-const CROPS = ['random-resized', 'random', 'none'];
 const SPLITS = ['all', 'train', 'val', 'test'];
 
-async function train(values: Record<string, unknown>): Promise<void> {
-  const str = (k: string) => values[k] as string | undefined;
-  const method = str('method') ?? 'stochca';
-  if (method !== 'stochca' && method !== 'finetune') throw new UsageError(`--method must be stochca or finetune, got '${method}'`);
-  const steps = num(values, 'steps', 100, { int: true, min: 1 });
-  const crop = str('crop') ?? 'random-resized';
-  if (!CROPS.includes(crop)) throw new UsageError(`--crop must be ${CROPS.join(', ')}, got '${crop}'`);
-  const options = {
-    data: need(str('data'), 'data'),
-    out: str('out') ?? 'stochca-run',
-    method: method as 'stochca' | 'finetune',
-    p: num(values, 'p', 0.1, { min: 0, max: 1 }),
-    steps,
-    batch: num(values, 'batch', 16, { int: true, min: 1 }),
-    lr: num(values, 'lr', 1e-4, { min: 0 }),
-    weightDecay: num(values, 'wd', 0.05, { min: 0 }),
-    warmup: num(values, 'warmup', Math.min(100, Math.round(steps / 10)), { int: true, min: 0 }),
-    imageSize: str('image-size') === undefined ? undefined : num(values, 'image-size', 0, { int: true, min: 1 }),
-    fraction: num(values, 'fraction', 1, { min: 0, max: 1 }),
-    valFraction: num(values, 'val-fraction', 0.1, { min: 0, max: 0.9 }),
-    evalEvery: num(values, 'eval-every', Math.max(1, Math.round(steps / 10)), { int: true, min: 1 }),
-    seed: num(values, 'seed', 0, { int: true, min: 0 }),
-    augment: { crop: crop as AugmentOptions['crop'], flip: !values['no-flip'] },
-    maxNorm: str('clip') === undefined ? undefined : num(values, 'clip', 0, { min: 0 }),
-    saveBest: values['save-best'] === true,
-    heads: heads(str('heads')),
-    model: readFile(need(str('model'), 'model'), 'model'),
-    config: str('config') === undefined ? undefined : new TextDecoder().decode(readFile(str('config')!, 'config')),
-  };
+async function train(values: Record<string, string | boolean | undefined>): Promise<void> {
+  const options = trainOptions(values);
   const host = await openEngineHost();
   try {
     const r = await trainCommand(host, options);
     console.log(JSON.stringify({
-      out: options.out, steps: r.final.step, final_loss: r.final.loss,
-      best_val_accuracy: r.best?.accuracy, best_val_step: r.best?.step, test_accuracy_at_best_val: r.testAtBest?.accuracy,
-      final_test_accuracy: r.finalTest?.accuracy, adapter: host.adapter,
+      out: options.out, steps: r.step, reason: r.reason, final_loss: r.last?.loss,
+      best_val_accuracy: r.best?.accuracy, best_val_step: r.best?.step, test_accuracy_at_best_val: r.test.atBest?.accuracy,
+      final_test_accuracy: r.test.final?.accuracy, adapter: host.adapter,
     }));
   } finally {
     await host.close();
@@ -174,17 +143,10 @@ function init(values: Record<string, unknown>): void {
   console.log(JSON.stringify({ out, parameters: r.parameters, config: r.config }));
 }
 
-function heads(v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--heads must be a positive integer, got '${v}'`);
-  return n;
-}
-
 async function run(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    console.log(USAGE);
+    console.log(USAGE());
     return;
   }
   if (!(command in COMMANDS)) throw new UsageError(`unknown command '${command}'`);
@@ -196,12 +158,13 @@ async function run(argv: string[]): Promise<void> {
     throw new UsageError((e as Error).message.split('\n')[0]);
   }
   if (values.help) {
-    console.log(USAGE);
+    console.log(USAGE());
     return;
   }
   if (command === 'init') return init(values);
   if (command === 'train') return train(values);
   if (command === 'eval') return evaluate(values);
+  if (command === 'info') return info(values.json === true);
   const str = (k: string) => values[k] as string | undefined;
   const out = need(str('out'), 'out');
   const headCount = heads(str('heads'));

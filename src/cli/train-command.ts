@@ -1,155 +1,194 @@
-// `stochca train`: the loop in Node (data, schedule of evaluations, records, files), the
-// engine in the host. Writes curves.json, curves.csv, config.json and model.safetensors, and with
-// saveBest best.safetensors: the weights at the best validation accuracy (model selection).
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { Batcher, type Batch } from '../data/batcher.ts';
-import { cacheSizeFor, type AugmentOptions } from '../data/augment.ts';
+// `stochca train`: the run driver (src/train/run.ts) with the engine in its host, images decoded by
+// sharp, checkpoints in the --out folder and progress on the terminal. The folder holds, from the
+// first checkpoint on: config.json (the settings, where the model and data came from, classes,
+// counts, what was left out and why), curves.json and curves.csv, model.safetensors and
+// state.safetensors (the last checkpoint), best.safetensors (the best validation accuracy), so
+// `stochca train --resume DIR` continues the run exactly where it stopped.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { nodeDecoder } from '../data/decode-node.ts';
-import { selectImages } from '../data/entries.ts';
 import { openDataPath } from '../data/folder-source.ts';
 import { isDataUrl, urlTree } from '../data/url-source.ts';
-import { imageFolder, type Sample } from '../data/layout.ts';
-import { splitDataset } from '../data/split.ts';
-import { scoreRow } from '../train/scoring.ts';
-import type { StepRecord, TrainSettings } from '../train/session.ts';
-import type { EngineHost } from './engine-host.ts';
-import type { ModelArgs } from './engine-commands.ts';
+import { CHECKPOINT_FILES, readStateFile, writeStateFile } from '../train/checkpoint-files.ts';
+import type { Engine, ModelArgs } from '../train/engine-api.ts';
+import type { EvalPoint, RunInfo, TrainPoint } from '../train/records.ts';
+import { runExperiment, type RunFiles, type RunResult } from '../train/run.ts';
+import { RunControl } from '../train/run-control.ts';
+import { experimentFromJson, type RunSettings } from '../train/settings.ts';
 
-/** The session's settings (p, steps, batch, lr, weight decay, warm-up, seed, clipping) and the run's own. */
-export interface TrainOptions extends ModelArgs, Omit<TrainSettings, 'mean' | 'std'> {
+/** Where the run's model came from, as config.json records it for a resume. */
+export interface ModelSource {
+  path: string;
+  /** Checked when known: the run's own on --resume, a link's or experiment's `file:` model. */
+  sha256?: string;
+  /** An HF config.json's path and text. */
+  configPath?: string;
+  heads?: number;
+}
+
+export interface TrainOptions {
+  settings: RunSettings;
+  model: ModelSource;
+  /** A folder, a zip or an http(s) URL of a zip. */
   data: string;
   out: string;
-  /** 'finetune' trains with p = 0 whatever p says. */
-  method: 'stochca' | 'finetune';
-  imageSize?: number;
-  fraction: number;
-  valFraction: number;
-  evalEvery: number;
-  augment: Pick<AugmentOptions, 'crop' | 'flip'>;
-  /** Also write best.safetensors each time the validation accuracy improves. */
-  saveBest?: boolean;
+  /** Continue the run whose files are in `out`. */
+  resume?: boolean;
+  /** End after this step, with a checkpoint to resume from. */
+  stopAfter?: number;
 }
 
-interface EvalRecord {
-  step: number;
+interface EvalRecord extends EvalPoint {
   split: 'val' | 'test';
-  loss: number;
-  accuracy: number;
-  count: number;
+  /** For the test split: which weights were scored. */
+  weights?: 'best' | 'final';
 }
 
-/** Top-1 accuracy and mean cross-entropy of a host's logits over a whole split. */
-export async function evaluate(host: EngineHost, session: 'trainLogits' | 'evalLogits', batcher: Batcher, classes: number): Promise<{ loss: number; accuracy: number; count: number }> {
-  let loss = 0;
-  let correct = 0;
-  let count = 0;
-  for await (const b of batcher as AsyncIterable<Batch>) {
-    const logits = await host.call(session, b.pixels, b.count);
-    for (let i = 0; i < b.count; i++) {
-      const r = scoreRow(logits, i, classes, b.labels[i]);
-      loss += r.loss;
-      correct += r.predicted === b.labels[i] ? 1 : 0;
-    }
-    count += b.count;
-  }
-  return { loss: loss / Math.max(1, count), accuracy: correct / Math.max(1, count), count };
+interface Curves {
+  train: TrainPoint[];
+  eval: EvalRecord[];
 }
 
-function progressLine(r: StepRecord, steps: number, started: number, batch: number): string {
-  const seconds = (performance.now() - started) / 1000;
-  const rate = (r.step * batch) / seconds;
-  const left = ((steps - r.step) * batch) / rate;
+export const sha256File = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/** Writes through a temporary name, so an interrupted write never leaves half a file under the real one. */
+function writeAtomic(path: string, bytes: Uint8Array | string): void {
+  writeFileSync(`${path}.partial`, bytes);
+  renameSync(`${path}.partial`, path);
+}
+
+function folderRunFiles(dir: string): RunFiles {
+  return {
+    async saveCheckpoint(step, model, state) {
+      writeAtomic(join(dir, CHECKPOINT_FILES.state), writeStateFile(state, step));
+      writeAtomic(join(dir, CHECKPOINT_FILES.model), model);
+    },
+    saveBest: async (_step, model) => writeAtomic(join(dir, CHECKPOINT_FILES.best), model),
+    loadBest: async () => (existsSync(join(dir, CHECKPOINT_FILES.best)) ? new Uint8Array(readFileSync(join(dir, CHECKPOINT_FILES.best))) : undefined),
+  };
+}
+
+function progressLine(r: TrainPoint, steps: number): string {
+  const left = ((steps - r.step) * (r.imagesPerSec > 0 ? 1 / r.imagesPerSec : 0));
   const width = 24;
   const done = Math.round((width * r.step) / steps);
   return `[${'#'.repeat(done)}${'.'.repeat(width - done)}] step ${r.step}/${steps} loss ${r.loss.toFixed(4)} ` +
-    `acc ${(100 * r.accuracy).toFixed(1)}% ${rate.toFixed(1)} img/s ${Math.ceil(left)} s left`;
+    `acc ${(100 * r.accuracy).toFixed(1)}% ${r.imagesPerSec.toFixed(1)} img/s ${Math.ceil(left)} s left`;
 }
 
-export interface TrainResult {
-  /** The best validation evaluation, and the test evaluation at its step when there is a test split. */
-  best?: EvalRecord;
-  testAtBest?: EvalRecord;
-  /** The test evaluation of the final weights. */
-  finalTest?: EvalRecord;
-  final: StepRecord;
+function writeCurves(dir: string, c: Curves): void {
+  writeAtomic(join(dir, 'curves.json'), JSON.stringify(c, null, 1));
+  const csv = ['step,split,loss,accuracy,lr,mask',
+    ...c.train.map((r) => `${r.step},train,${r.loss},${r.accuracy},${r.lr},${r.mask}`),
+    ...c.eval.map((e) => `${e.step},${e.split},${e.loss},${e.accuracy},,`)];
+  writeAtomic(join(dir, 'curves.csv'), `${csv.join('\n')}\n`);
 }
 
-export async function trainCommand(host: EngineHost, o: TrainOptions): Promise<TrainResult> {
-  const files = selectImages(await (isDataUrl(o.data) ? urlTree(o.data) : openDataPath(o.data)));
-  const folder = imageFolder(files);
-  const split = splitDataset(folder, { seed: o.seed, valFraction: o.valFraction, trainFraction: o.fraction });
-  if (o.saveBest && split.val.length === 0) {
-    throw new Error('--save-best needs validation images: a val/ folder or --val-fraction above 0');
-  }
-  const p = o.method === 'finetune' ? 0 : o.p;
-  const info = await host.call('trainStart', {
-    model: o.model, config: o.config, heads: o.heads, classNames: folder.classes, imageSize: o.imageSize,
-    settings: { p, steps: o.steps, batch: o.batch, lr: o.lr, weightDecay: o.weightDecay, warmup: o.warmup, seed: o.seed, maxNorm: o.maxNorm },
-  });
-  const S = info.config.imageSize;
-  const decode = nodeDecoder(cacheSizeFor(S));
-  const batcher = (samples: Sample[], augment: 'eval' | object) =>
-    new Batcher({ samples, decode, imageSize: S, batchSize: o.batch, seed: o.seed, augment, cacheBytes: 256 * 2 ** 20 });
-  const train = batcher(split.train, o.augment);
-  const val = split.val.length ? batcher(split.val, 'eval') : undefined;
-  const test = split.test.length ? batcher(split.test, 'eval') : undefined;
-  mkdirSync(o.out, { recursive: true });
-  const steps: StepRecord[] = [];
-  const evals: EvalRecord[] = [];
-  const started = performance.now();
-  const tty = process.stderr.isTTY;
-  console.error(`training ${folder.classes.length} classes: ${split.train.length} train, ${split.val.length} val, ${split.test.length} test images; ` +
-    `${o.method}${p > 0 ? ` p=${p}` : ''}; ${(info.plannedBytes / 2 ** 20).toFixed(1)} MiB planned${info.changes.length ? `; ${info.changes.join(', ')}` : ''}`);
-  let step = 0;
-  let best: EvalRecord | undefined;
-  // The weights at the best validation accuracy, kept when they are saved or the test split needs them.
-  let bestWeights: Uint8Array | undefined;
-  for await (const b of train as AsyncIterable<Batch>) {
-    const r = await host.call('trainStep', b.pixels, b.labels, ++step);
-    steps.push(r);
-    if (tty) process.stderr.write(`\r${progressLine(r, o.steps, started, o.batch)}`);
-    else if (step % Math.max(1, Math.floor(o.steps / 10)) === 0 || step === o.steps) console.error(progressLine(r, o.steps, started, o.batch));
-    if (val && (step % o.evalEvery === 0 || step === o.steps)) {
-      const e = await evaluate(host, 'trainLogits', val, folder.classes.length);
-      const improved = !best || e.accuracy > best.accuracy;
-      evals.push({ step, split: 'val', ...e });
-      if (improved) best = evals[evals.length - 1];
-      if (improved && (o.saveBest || test)) bestWeights = await host.call('trainSave');
-      if (improved && o.saveBest) writeFileSync(join(o.out, 'best.safetensors'), bestWeights!);
-      if (tty) process.stderr.write('\n');
-      console.error(`step ${step}: validation accuracy ${(100 * e.accuracy).toFixed(2)}% (${e.count} images), loss ${e.loss.toFixed(4)}`);
+/** The model file and its arguments for the engine, checked against the SHA-256 a run recorded. */
+export function readModel(m: ModelSource, flag = '--model'): { args: ModelArgs; sha256: string } {
+  const read = (path: string, what: string) => {
+    try {
+      return new Uint8Array(readFileSync(path));
+    } catch (e) {
+      throw new Error(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
     }
-    if (step === o.steps) break;
-  }
-  // The test split is scored once per set of weights, after training: model selection by validation
-  // never sees it. The best-validation weights go through an evaluation session of their own.
-  const testRecord = async (session: 'trainLogits' | 'evalLogits', at: number, what: string): Promise<EvalRecord> => {
-    const e: EvalRecord = { step: at, split: 'test', ...(await evaluate(host, session, test!, folder.classes.length)) };
-    evals.push(e);
-    console.error(`step ${at}: test accuracy ${(100 * e.accuracy).toFixed(2)}% (${e.count} images, ${what})`);
-    return e;
   };
-  let testAtBest: EvalRecord | undefined;
-  if (test && best && best.step !== step) {
-    await host.call('evalStart', { model: bestWeights!, batch: o.batch });
-    testAtBest = await testRecord('evalLogits', best.step, 'the best validation weights');
+  const bytes = read(m.path, flag);
+  const sha256 = sha256File(bytes);
+  if (m.sha256 && m.sha256 !== sha256) {
+    throw new Error(`${m.path} is not the model the run names (its SHA-256 is ${sha256.slice(0, 12)}…, the run's ${m.sha256.slice(0, 12)}…)`);
   }
-  const finalTest = test ? await testRecord('trainLogits', step, 'the final weights') : undefined;
-  if (best?.step === step) testAtBest = finalTest;
-  // The best-validation weights are the final ones when validation peaked at the last step: no second readback.
-  const finalWeights = best?.step === step && bestWeights ? bestWeights : await host.call('trainSave');
-  writeFileSync(join(o.out, 'model.safetensors'), finalWeights);
-  writeFileSync(join(o.out, 'curves.json'), JSON.stringify({ train: steps, eval: evals }, null, 1));
-  const csv = ['step,split,loss,accuracy,lr,crossed',
-    ...steps.map((r) => `${r.step},train,${r.loss},${r.accuracy},${r.lr},${r.crossed}`),
-    ...evals.map((e) => `${e.step},${e.split},${e.loss},${e.accuracy},,`)];
-  writeFileSync(join(o.out, 'curves.csv'), `${csv.join('\n')}\n`);
-  const { model: _m, config: _c, ...options } = o;
-  writeFileSync(join(o.out, 'config.json'), JSON.stringify({
-    options, p, model: info.config, classes: folder.classes, normalization: { mean: info.mean, std: info.std },
-    counts: { train: split.train.length, val: split.val.length, test: split.test.length },
-    leftOut: [...folder.leftOut, ...train.skipped], problems: folder.problems,
+  const config = m.configPath === undefined ? undefined : new TextDecoder().decode(read(m.configPath, '--config'));
+  return { args: { model: bytes, config, heads: m.heads }, sha256 };
+}
+
+/** The settings, model and data of the run in `dir`, from its config.json. */
+export function resumeOptions(dir: string): Omit<TrainOptions, 'stopAfter'> {
+  const path = join(dir, 'config.json');
+  let cfg: { settings?: unknown; model?: ModelSource; data?: string };
+  try {
+    cfg = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`--resume ${dir}: cannot read its config.json (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const settings = experimentFromJson(cfg.settings);
+  if ('error' in settings) throw new Error(`--resume ${dir}: config.json's settings do not check out: ${settings.error}`);
+  if (typeof cfg.model?.path !== 'string' || typeof cfg.model.sha256 !== 'string' || typeof cfg.data !== 'string') {
+    throw new Error(`--resume ${dir}: config.json does not say which model and data the run used`);
+  }
+  const { model: _m, data: _d, ...run } = settings.value;
+  return { settings: run, model: cfg.model, data: cfg.data, out: dir, resume: true };
+}
+
+export async function trainCommand(engine: Engine, o: TrainOptions): Promise<RunResult> {
+  const model = readModel(o.model);
+  const tree = await (isDataUrl(o.data) ? urlTree(o.data) : openDataPath(o.data));
+  mkdirSync(o.out, { recursive: true });
+  const curves: Curves = { train: [], eval: [] };
+  let resume;
+  if (o.resume) {
+    const { state, step } = readStateFile(new Uint8Array(readFileSync(join(o.out, CHECKPOINT_FILES.state))));
+    const before: Curves = JSON.parse(readFileSync(join(o.out, 'curves.json'), 'utf8'));
+    curves.train = before.train.filter((p) => p.step <= step);
+    curves.eval = before.eval.filter((e) => e.split === 'val' && e.step <= step);
+    const best = curves.eval.reduce<EvalRecord | undefined>((a, e) => (!a || e.accuracy > a.accuracy ? e : a), undefined);
+    resume = { step, state, best, seconds: curves.train.at(-1)?.seconds ?? 0 };
+  }
+  const control = new RunControl();
+  // Ctrl-C ends the run after the step in progress, with a checkpoint; a second one exits at once.
+  const onInterrupt = () => {
+    if (control.stopped) process.exit(130);
+    console.error('\nstopping after this step (Ctrl-C again to quit at once)');
+    control.stop();
+  };
+  process.on('SIGINT', onInterrupt);
+  const tty = process.stderr.isTTY;
+  let info: RunInfo | undefined;
+  const writeConfig = () => writeAtomic(join(o.out, 'config.json'), JSON.stringify({
+    settings: o.settings, model: { ...o.model, path: resolve(o.model.path), sha256: model.sha256 },
+    data: isDataUrl(o.data) ? o.data : resolve(o.data),
+    ...(info && {
+      config: info.config, classes: info.classes, normalization: info.normalization, counts: info.counts,
+      changes: info.changes, leftOut: info.leftOut, problems: info.problems,
+    }),
   }, null, 1));
-  return { best, testAtBest, finalTest, final: steps[steps.length - 1] };
+  try {
+    const r = await runExperiment({
+      engine, model: model.args, tree, settings: o.settings, control, resume, stopAfter: o.stopAfter,
+      decoder: (cacheSize) => nodeDecoder(cacheSize),
+      files: {
+        ...folderRunFiles(o.out),
+        async saveCheckpoint(step, m, state) {
+          await folderRunFiles(o.out).saveCheckpoint(step, m, state);
+          writeCurves(o.out, curves);
+        },
+      },
+      report: {
+        info: (i) => {
+          info = i;
+          writeConfig();
+        },
+        step: (p) => {
+          curves.train.push(p);
+          if (tty) process.stderr.write(`\r${progressLine(p, o.settings.steps)}`);
+          else if (p.step % Math.max(1, Math.floor(o.settings.steps / 10)) === 0 || p.step === o.settings.steps) console.error(progressLine(p, o.settings.steps));
+        },
+        eval: (p) => {
+          curves.eval.push({ ...p, split: 'val' });
+          if (tty) process.stderr.write('\n');
+        },
+        log: (line) => console.error(line),
+      },
+    });
+    if (r.test.atBest && r.test.atBest !== r.test.final) curves.eval.push({ ...r.test.atBest, split: 'test', weights: 'best' });
+    if (r.test.final) curves.eval.push({ ...r.test.final, split: 'test', weights: 'final' });
+    writeCurves(o.out, curves);
+    if (info) info.leftOut = [...info.leftOut, ...r.skipped];
+    writeConfig();
+    if (r.reason === 'stopped') console.error(`stopped after step ${r.step}; continue with: stochca train --resume ${o.out}`);
+    return r;
+  } finally {
+    process.off('SIGINT', onInterrupt);
+  }
 }

@@ -10,7 +10,7 @@
 //               is completed from the next epoch's order, so no image is dropped
 //   evaluation: each pass yields every image once, in order, with a short last batch
 // The decode function is injected: sharp in Node (decode-node.ts), Workers in the browser.
-import { seededRng } from '../nn/rng.ts';
+import { mix, seededRng } from '../nn/rng.ts';
 import { cacheSizeFor, DEFAULT_AUGMENT, evalView, resample, trainView, type AugmentOptions, type View } from './augment.ts';
 import { DatasetError, type DataEntry, type LeftOut } from './entries.ts';
 import type { Sample } from './layout.ts';
@@ -82,16 +82,6 @@ interface Item {
   index: number;
   epoch: number;
   position: number;
-}
-
-/** An FNV-1a-style hash of 32-bit words, so each (seed, epoch, position, purpose) has a generator of its own. */
-function mix(...values: number[]): number {
-  let h = 0x811c9dc5;
-  for (const v of values) {
-    h = Math.imul(h ^ (v >>> 0), 0x01000193);
-    h ^= h >>> 15;
-  }
-  return h >>> 0;
 }
 
 const ORDER = 1;

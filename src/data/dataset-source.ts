@@ -3,8 +3,12 @@
 // worker trains on.
 import { blobEntry } from './browser-sources.ts';
 import { DatasetError, type FileTree } from './entries.ts';
-import type { DatasetSource } from '../worker/protocol.ts';
 import { zipTree } from './zip-source.ts';
+
+/** A dataset as a worker can open it: a zip, or loose files with their paths below the root. */
+export type DatasetSource =
+  | { kind: 'zip'; name: string; blob: Blob }
+  | { kind: 'files'; name: string; files: { path: string; file: Blob }[]; folders: string[] };
 
 /** The source of a tree from a drop or a picker: its Blobs (a zip's own file when it is one). */
 export function sourceOfTree(name: string, tree: FileTree, zip?: Blob): DatasetSource {

@@ -1,8 +1,11 @@
 // A decoding worker (one of the pool in decode-browser.ts): image file bytes in, a C×C RGBA square
 // out. The browser decodes (PNG, JPEG, WebP, BMP, GIF's first frame; grayscale comes out as R=G=B,
 // and a photo's EXIF orientation is applied); the square is the centre of the image scaled so its
-// shorter side is C, the cached form that augmentation crops and flips later. The header is read
+// shorter side is C, the cached form that augmentation crops and flips later. An image that is
+// enlarged (MNIST's 28 px to a cache of 32, say) is enlarged by resizeCover, as in Node, so the page
+// and the command line train on the same pixels; a shrunk one by the canvas. The header is read
 // first, so that an image too large to hold is refused before its pixels are allocated.
+import { resizeCover } from './augment.ts';
 
 export interface DecodeRequest {
   id: number;
@@ -109,19 +112,30 @@ function checkPixels(width: number, height: number, maxPixels: number): void {
 let canvas: OffscreenCanvas | undefined;
 let context: OffscreenCanvasRenderingContext2D;
 
-/** The centre square of the bitmap, scaled to size × size, as RGBA bytes. */
-function centreSquare(bitmap: ImageBitmap, size: number): Uint8Array {
-  if (canvas?.width !== size) {
-    canvas = new OffscreenCanvas(size, size);
-    // Read back after every image: a canvas kept in memory rather than on a GPU.
+/** A 2D context of at least width × height, read back after every image (so kept in memory, not on a GPU). */
+function canvasOf(width: number, height: number): OffscreenCanvasRenderingContext2D {
+  if (!canvas || canvas.width < width || canvas.height < height) {
+    canvas = new OffscreenCanvas(Math.max(width, canvas?.width ?? 0), Math.max(height, canvas?.height ?? 0));
     context = canvas.getContext('2d', { willReadFrequently: true })!;
     context.imageSmoothingEnabled = true;
     context.imageSmoothingQuality = 'high';
   }
-  const side = Math.min(bitmap.width, bitmap.height);
-  context.clearRect(0, 0, size, size);
-  context.drawImage(bitmap, (bitmap.width - side) / 2, (bitmap.height - side) / 2, side, side, 0, 0, size, size);
-  return new Uint8Array(context.getImageData(0, 0, size, size).data.buffer);
+  context.clearRect(0, 0, width, height);
+  return context;
+}
+
+/** The centre square of the bitmap, scaled to size × size, as RGBA bytes. */
+function centreSquare(bitmap: ImageBitmap, size: number): Uint8Array {
+  const { width, height } = bitmap;
+  if (Math.min(width, height) <= size) {
+    const c = canvasOf(width, height);
+    c.drawImage(bitmap, 0, 0);
+    return resizeCover(new Uint8Array(c.getImageData(0, 0, width, height).data.buffer), width, height, size);
+  }
+  const side = Math.min(width, height);
+  const c = canvasOf(size, size);
+  c.drawImage(bitmap, (width - side) / 2, (height - side) / 2, side, side, 0, 0, size, size);
+  return new Uint8Array(c.getImageData(0, 0, size, size).data.buffer);
 }
 
 async function decode({ blob, size, maxPixels }: DecodeRequest): Promise<Uint8Array> {

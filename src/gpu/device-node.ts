@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { NoWebGPUError } from './errors.ts';
 import { Gpu } from './gpu.ts';
+import { parseLayoutName, type LayoutName } from './layout.ts';
 import { nodeShaders } from './shader-source-node.ts';
 
 const SWIFTSHADER_ICDS = [
@@ -23,8 +24,8 @@ const VULKAN_LOADERS = [
 
 export type NodeAdapterChoice = 'auto' | 'hardware' | 'swiftshader';
 
-/** `STOCHCA_ADAPTER=swiftshader|hardware` overrides the automatic choice. */
-export async function requestNodeGpu(choice: NodeAdapterChoice = envChoice()): Promise<Gpu> {
+/** `STOCHCA_ADAPTER=swiftshader|hardware` overrides the automatic choice; `STOCHCA_LAYOUT=gpu|cpu` forces the kernel layout. */
+export async function requestNodeGpu(choice: NodeAdapterChoice = envChoice(), layout = envLayout()): Promise<Gpu> {
   process.env.XDG_RUNTIME_DIR ??= tmpdir(); // silences the Vulkan loader's warning
   let webgpu: typeof import('webgpu');
   try {
@@ -36,7 +37,7 @@ export async function requestNodeGpu(choice: NodeAdapterChoice = envChoice()): P
   if (choice !== 'swiftshader' && mayHaveHardwareDriver()) {
     const adapter = await webgpu.create([]).requestAdapter({ powerPreference: 'high-performance' });
     const software = adapter && /swiftshader/i.test(`${adapter.info.architecture} ${adapter.info.description}`);
-    if (adapter && !(software && choice === 'hardware')) return Gpu.fromAdapter(adapter, nodeShaders);
+    if (adapter && !(software && choice === 'hardware')) return Gpu.fromAdapter(adapter, nodeShaders, { layout });
   }
   if (choice === 'hardware') throw new NoWebGPUError('No hardware WebGPU adapter was found by Dawn.');
   if (process.platform === 'linux' && !hasVulkanLoader()) {
@@ -55,7 +56,7 @@ export async function requestNodeGpu(choice: NodeAdapterChoice = envChoice()): P
   process.env.VK_ICD_FILENAMES = icd;
   const adapter = await webgpu.create(['backend=vulkan']).requestAdapter();
   if (!adapter) throw new NoWebGPUError(`Dawn found no adapter with the Vulkan driver ${icd}.`);
-  return Gpu.fromAdapter(adapter, nodeShaders);
+  return Gpu.fromAdapter(adapter, nodeShaders, { layout });
 }
 
 /** Vulkan drivers register a .json file here; without one (Linux) there is no GPU to probe. */
@@ -64,6 +65,11 @@ const ICD_DIRS = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d', '/usr/local/sh
 function mayHaveHardwareDriver(): boolean {
   if (process.platform !== 'linux' || process.env.VK_ICD_FILENAMES || process.env.VK_DRIVER_FILES) return true;
   return ICD_DIRS.some((d) => existsSync(d) && readdirSync(d).some((f) => f.endsWith('.json')));
+}
+
+/** The kernel layout STOCHCA_LAYOUT=gpu|cpu forces, if any (pages get it as `?layout=`). */
+export function envLayout(): LayoutName | undefined {
+  return parseLayoutName(process.env.STOCHCA_LAYOUT, 'STOCHCA_LAYOUT');
 }
 
 function envChoice(): NodeAdapterChoice {

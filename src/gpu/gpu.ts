@@ -6,6 +6,7 @@
 // tensor in the order given.
 
 import { DeviceLostError, GpuError } from './errors.ts';
+import { chooseLayout, type KernelLayout, type LayoutName } from './layout.ts';
 import { packParams, type Param } from './params.ts';
 import { resolveIncludes, type ShaderSource } from './shader-source.ts';
 import { byteSize, hostArray, shapeStr, numel, type DType, type HostArray, type Tensor } from './tensor.ts';
@@ -33,6 +34,8 @@ export interface AdapterSummary {
   architecture: string;
   device: string;
   description: string;
+  /** A fallback adapter: WebGPU on the CPU or some other slow path. */
+  fallback: boolean;
   features: string[];
   limits: Record<(typeof WANTED_LIMITS)[number], number>;
 }
@@ -79,16 +82,15 @@ export class Gpu {
   private timer: Timer | null = null;
 
   readonly adapter: AdapterSummary;
-  /** SwiftShader (a CPU implementation of Vulkan) rather than a GPU. */
-  readonly software: boolean;
-  /** Invocations of 1-D reduction workgroups: 256 on GPUs, 64 on CPUs, where wider groups only add barrier cost. */
-  readonly reduceWorkgroup: 64 | 256;
   /** 16-byte stand-ins for optional bindings a kernel variant does not touch. */
   private dummies: Tensor[] = [];
 
   private constructor(
     readonly device: GPUDevice,
     adapterInfo: GPUAdapterInfo,
+    fallback: boolean,
+    /** The kernels' workgroup shapes on this device, chosen once (layout.ts). */
+    readonly layout: KernelLayout,
     private readonly source: ShaderSource,
   ) {
     this.adapter = {
@@ -96,11 +98,10 @@ export class Gpu {
       architecture: adapterInfo.architecture,
       device: adapterInfo.device,
       description: adapterInfo.description,
+      fallback,
       features: [...device.features].sort(),
       limits: Object.fromEntries(WANTED_LIMITS.map((k) => [k, device.limits[k]])) as AdapterSummary['limits'],
     };
-    this.software = /swiftshader/i.test(`${adapterInfo.architecture} ${adapterInfo.description} ${adapterInfo.device}`);
-    this.reduceWorkgroup = this.software ? 64 : 256;
     this.slotSize = Math.max(256, device.limits.minUniformBufferOffsetAlignment);
     this.uniformBytes = new Uint8Array(UNIFORM_SLOTS * this.slotSize);
     this.uniformBuffer = device.createBuffer({
@@ -117,14 +118,16 @@ export class Gpu {
     });
   }
 
-  /** Creates the device with the limits and optional features the engine uses. */
-  static async fromAdapter(adapter: GPUAdapter, source: ShaderSource): Promise<Gpu> {
+  /** Creates the device with the limits and optional features the engine uses; `layout` forces the kernel layout. */
+  static async fromAdapter(adapter: GPUAdapter, source: ShaderSource, options: { layout?: LayoutName } = {}): Promise<Gpu> {
     const requiredLimits: Record<string, number> = {};
     for (const k of WANTED_LIMITS) requiredLimits[k] = adapter.limits[k];
     const optional: GPUFeatureName[] = ['timestamp-query', 'shader-f16', 'subgroups'];
     const requiredFeatures = optional.filter((f) => adapter.features.has(f));
     const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'stochca' });
-    return new Gpu(device, adapter.info, source);
+    // Older implementations have the flag on the adapter rather than in its info.
+    const fallback = adapter.info.isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false;
+    return new Gpu(device, adapter.info, fallback, chooseLayout(adapter.info, fallback, options.layout), source);
   }
 
   get hasTimestamps(): boolean {

@@ -31,9 +31,12 @@ export interface StepOptions {
 export interface VitPlan {
   config: VitConfig;
   options: StepOptions;
+  /** Weight-decayed parameters first, then the rest (see `decayed`): one range each for AdamW. */
   params: ParamSlot[];
   /** Elements of the flat parameter buffer, padding included. */
   paramElems: number;
+  /** Elements [0, decayElems) hold the parameters `decayed` names; the exempt ones follow. */
+  decayElems: number;
   /** Shapes of one transformer block's saved activations (student and teacher alike). */
   block: BlockShapes;
   bytes: { params: number; grads: number; optimizer: number; activations: number; backward: number; teacher: number; total: number };
@@ -69,12 +72,20 @@ export function backwardShapes(c: VitConfig, B: number) {
   } satisfies Record<string, Shape>;
 }
 
+/** Whether a parameter takes weight decay under timm's convention: matrices and kernels do; biases,
+ *  LayerNorm parameters, the class token and the position embedding do not. */
+export const decayed = (name: string, shape: Shape): boolean => shape.length > 1 && name !== 'pos' && name !== 'cls';
+
 export function planVit(config: VitConfig, options: StepOptions): VitPlan {
   const B = options.batch;
   let offset = 0;
-  const params = vitParamSpecs(config).map((p) => {
+  const specs = vitParamSpecs(config);
+  const ordered = [...specs.filter((p) => decayed(p.name, p.shape)), ...specs.filter((p) => !decayed(p.name, p.shape))];
+  let decayElems = 0;
+  const params = ordered.map((p) => {
     const slot = { name: p.name, shape: p.shape, offset };
     offset += Math.ceil(size(p.shape) / PARAM_ALIGN) * PARAM_ALIGN;
+    if (decayed(p.name, p.shape)) decayElems = offset;
     return slot;
   });
   const block = blockShapes(config, B);
@@ -97,7 +108,7 @@ export function planVit(config: VitConfig, options: StepOptions): VitPlan {
     total: 0,
   };
   bytes.total = bytes.params + bytes.grads + bytes.optimizer + bytes.activations + bytes.backward + bytes.teacher;
-  return { config, options, params, paramElems: offset, block, bytes };
+  return { config, options, params, paramElems: offset, decayElems, block, bytes };
 }
 
 export interface DeviceLimits {

@@ -1,4 +1,4 @@
-// One StochCA training step, as the reference code does it (STOCHCA.md): one
+// One StochCA training step, as the method's reference code does it (docs/method.md): one
 // Bernoulli(p) draw per block, the frozen teacher run only as deep as the deepest
 // cross-attending block keeping those blocks' qkv, the student attending to the
 // teacher's K/V there, loss, backward (nothing flows into the teacher), AdamW.
@@ -6,13 +6,18 @@
 import type { Gpu } from '../gpu/gpu.ts';
 import { blockParams } from './block-params.ts';
 import { adamw, gradNorm } from './ops/adamw.ts';
-import type { Rng } from './rng.ts';
+import { mix, seededRng } from './rng.ts';
 import { blockBackward, embedBackward, headBackward } from './vit-backward.ts';
 import type { BlockActs, VitBuffers } from './vit-buffers.ts';
 import { blockForward, embedForward, headForward, lossForward } from './vit-forward.ts';
 
-/** mask[i] = block i cross-attends this step. */
-export function drawMask(rng: Rng, depth: number, p: number): boolean[] {
+/** Keeps the masks' generator apart from the data's, which hashes the same seed. */
+const MASK_STREAM = 0x6d61736b;
+
+/** mask[i] = block i cross-attends at (1-based) `step`: a function of (seed, step) alone, so a
+ *  resumed run draws the masks the uninterrupted run would have. */
+export function drawMask(seed: number, step: number, depth: number, p: number): boolean[] {
+  const rng = seededRng(mix(seed, step, MASK_STREAM));
   return Array.from({ length: depth }, () => rng() < p);
 }
 
@@ -75,17 +80,24 @@ export interface OptimizerSettings {
   eps: number;
   /** Global-norm gradient clipping; none when undefined. */
   maxNorm?: number;
+  /** No weight decay on biases, LayerNorm parameters, class token and position embedding (planner's `decayed`). */
+  wdExempt?: boolean;
   /** 1-based step count for the bias corrections. */
   step: number;
 }
 
-/** AdamW over all student parameters (one flat range). */
+/** AdamW over all student parameters: one flat range, or with `wdExempt` the planner's two groups. */
 export function optimizerStep(gpu: Gpu, net: VitBuffers, o: OptimizerSettings): void {
   const { grads, m, v, bwd } = net;
   if (!grads || !m || !v || !bwd) throw new Error('this network was planned for inference only');
   if (o.maxNorm !== undefined) gradNorm(gpu, grads.flat, bwd.gradNorm);
-  adamw(gpu, { params: net.weights.flat, grads: grads.flat, m, v }, {
-    lr: o.lr, weightDecay: o.weightDecay, beta1: o.beta1, beta2: o.beta2, eps: o.eps, step: o.step,
+  const buffers = { params: net.weights.flat, grads: grads.flat, m, v };
+  const shared = {
+    lr: o.lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, step: o.step,
     maxNorm: o.maxNorm, norm: o.maxNorm !== undefined ? bwd.gradNorm : undefined,
-  });
+  };
+  if (!o.wdExempt) return adamw(gpu, buffers, { ...shared, weightDecay: o.weightDecay });
+  const split = net.plan.decayElems;
+  adamw(gpu, buffers, { ...shared, weightDecay: o.weightDecay, offset: 0, count: split });
+  adamw(gpu, buffers, { ...shared, weightDecay: 0, offset: split });
 }

@@ -6,36 +6,18 @@ import type { HostTensor } from '../checkpoint/safetensors.ts';
 import type { Gpu } from '../gpu/gpu.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import { normalizeImages, type Rgb } from '../nn/ops/normalize.ts';
-import { seededRng, type Rng } from '../nn/rng.ts';
 import { learningRate } from '../nn/schedule.ts';
 import { computeGradients, drawMask, optimizerStep, studentForward } from '../nn/stochca-step.ts';
 import type { VitBuffers } from '../nn/vit-buffers.ts';
 import { netFor, splitParams } from './model-runner.ts';
+import type { StepRecord } from './records.ts';
+import type { RunSettings } from './settings.ts';
 
-export interface TrainSettings {
+/** What a training session needs of a run's settings (src/train/settings.ts), with p already 0 for fine-tuning. */
+export type TrainSettings = Pick<RunSettings, 'steps' | 'batch' | 'lr' | 'weightDecay' | 'wdExempt' | 'warmup' | 'seed' | 'clip'> & {
   /** Probability that a block cross-attends to the teacher in a step; 0 is plain fine-tuning. */
   p: number;
-  steps: number;
-  batch: number;
-  lr: number;
-  weightDecay: number;
-  warmup: number;
-  seed: number;
-  /** Global-norm gradient clipping; none when undefined. */
-  maxNorm?: number;
-  mean: Rgb;
-  std: Rgb;
-}
-
-export interface StepRecord {
-  step: number;
-  loss: number;
-  /** Share of the batch classified right. */
-  accuracy: number;
-  lr: number;
-  /** Blocks that cross-attended in this step. */
-  crossed: number;
-}
+};
 
 export interface TrainState {
   weights: Float32Array;
@@ -87,10 +69,9 @@ export class EvalSession {
 export class TrainingSession {
   private readonly net: VitBuffers;
   private readonly pixels: Tensor; // [B, S, S] RGBA packed in u32
-  private readonly rng: Rng;
   readonly plannedBytes: number;
 
-  constructor(private readonly gpu: Gpu, readonly model: ModelFile, readonly settings: TrainSettings) {
+  constructor(private readonly gpu: Gpu, readonly model: ModelFile, readonly settings: TrainSettings, private readonly norm: Normalization) {
     const s = settings;
     if (!(s.p >= 0 && s.p <= 1)) throw new RangeError(`p must be between 0 and 1, got ${s.p}`);
     this.net = netFor(gpu, model, { batch: s.batch, training: true, teacher: s.p > 0 });
@@ -100,24 +81,25 @@ export class TrainingSession {
       this.gpu.copy(this.net.weights.flat.buffer, 0, this.net.teacher.weights.flat.buffer, 0, 4 * this.net.plan.paramElems);
     }
     this.pixels = gpu.tensor([s.batch, model.config.imageSize, model.config.imageSize], 'u32', 'pixels');
-    this.rng = seededRng(s.seed ^ 0x5eed);
   }
 
   /** One optimisation step (1-based `step`) on a full batch. */
   async step(pixels: Uint32Array, labels: Uint32Array, step: number): Promise<StepRecord> {
     const s = this.settings;
-    uploadBatch(this.gpu, this.net, this.pixels, pixels, labels, s);
-    const mask = drawMask(this.rng, this.model.config.depth, s.p);
+    uploadBatch(this.gpu, this.net, this.pixels, pixels, labels, this.norm);
+    const mask = drawMask(s.seed, step, this.model.config.depth, s.p);
     const lr = learningRate(step, s.steps, s.lr, s.warmup);
     computeGradients(this.gpu, this.net, mask);
-    optimizerStep(this.gpu, this.net, { lr, weightDecay: s.weightDecay, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxNorm: s.maxNorm, step });
+    optimizerStep(this.gpu, this.net, {
+      lr, weightDecay: s.weightDecay, wdExempt: s.wdExempt, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxNorm: s.clip > 0 ? s.clip : undefined, step,
+    });
     const [loss, correct] = await this.gpu.readAll([this.net.stem.loss, this.net.stem.correct]);
-    return { step, loss: loss[0], accuracy: correct[0] / s.batch, lr, crossed: mask.filter(Boolean).length };
+    return { step, loss: loss[0], accuracy: correct[0] / s.batch, lr, mask: mask.map((m) => (m ? '1' : '0')).join('') };
   }
 
   /** Logits [count, C] of the student alone for up to one batch of images. */
   logits(pixels: Uint32Array, count: number): Promise<Float32Array> {
-    return batchLogits(this.gpu, this.net, this.pixels, pixels, count, this.settings);
+    return batchLogits(this.gpu, this.net, this.pixels, pixels, count, this.norm);
   }
 
   /** Everything a resumed run needs besides the settings: flat weights and AdamW moments [paramElems]. */

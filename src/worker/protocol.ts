@@ -1,17 +1,9 @@
 // Messages between the page and the training worker. Everything here is structured-cloneable:
 // Blobs and Files travel by reference, typed arrays by copy (or transfer).
-import type { Experiment } from '../app/experiment.ts';
-import type { ViTConfig } from '../checkpoint/vit-config.ts';
+import type { DatasetSource } from '../data/dataset-source.ts';
 import type { LeftOut } from '../data/entries.ts';
-import type { StepRecord } from '../train/session.ts';
-
-/** The settings of one run: the experiment without its model and dataset. */
-export type RunSettings = Omit<Experiment, 'model' | 'data'>;
-
-/** A dataset as the worker can open it: a zip, or loose files with their paths below the root. */
-export type DatasetSource =
-  | { kind: 'zip'; name: string; blob: Blob }
-  | { kind: 'files'; name: string; files: { path: string; file: Blob }[]; folders: string[] };
+import type { EvalPoint, Mistake, RunInfo, TestScores, TrainPoint } from '../train/records.ts';
+import type { RunSettings } from '../train/settings.ts';
 
 export type ToWorker =
   | {
@@ -21,50 +13,20 @@ export type ToWorker =
       model: ArrayBuffer;
       data: DatasetSource;
       settings: RunSettings;
-      /** Continue a run that stopped: its last checkpoint from OPFS is loaded. */
-      resumeFromStep?: number;
-      /** Training seconds of the run before it is resumed, so its wall-time axis continues. */
-      secondsBefore?: number;
+      /** Continue a run that stopped from its last checkpoint in OPFS, which must hold this step. */
+      resume?: {
+        step: number;
+        /** The best validation evaluation before it. */
+        best?: EvalPoint;
+        /** Training seconds of the run before, so its wall-time axis continues. */
+        seconds: number;
+      };
+      /** End after this step as Stop would, with a checkpoint. */
+      stopAfter?: number;
     }
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'stop' };
-
-export interface EvalPoint {
-  step: number;
-  loss: number;
-  accuracy: number;
-  count: number;
-}
-
-export interface TrainPoint extends StepRecord {
-  /** Seconds since the run (or its resumption) started, plus the seconds of earlier sessions. */
-  seconds: number;
-  epoch: number;
-  imagesPerSec: number;
-}
-
-/** Misclassified images sent back with the confusion matrix, at most. */
-export const MAX_MISTAKES = 400;
-
-/** A misclassified validation image: its RGBA pixels at the model's size, for the confusion matrix. */
-export interface Mistake {
-  label: number;
-  predicted: number;
-  path: string;
-  pixels: Uint8Array;
-}
-
-export interface RunInfo {
-  config: ViTConfig;
-  parameters: number;
-  plannedBytes: number;
-  classes: string[];
-  counts: { train: number; val: number; test: number };
-  changes: string[];
-  leftOut: LeftOut[];
-  problems: string[];
-}
 
 export type ErrorKind = 'device-lost' | 'out-of-memory' | 'nan' | 'data' | 'model' | 'other';
 
@@ -84,5 +46,9 @@ export type FromWorker =
       /** confusion[true][predicted] over the validation split, when it has images. */
       confusion?: number[][];
       mistakes?: Mistake[];
+      /** The test split, scored when the run finished and the data has one. */
+      test?: TestScores;
+      /** Images found undecodable during the run. */
+      skipped?: LeftOut[];
     }
   | { type: 'error'; runId?: string; kind: ErrorKind; message: string };

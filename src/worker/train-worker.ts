@@ -2,8 +2,9 @@
 // renders. One run at a time; messages in and out are defined in protocol.ts.
 import { requestBrowserGpu } from '../gpu/device-browser.ts';
 import type { Gpu } from '../gpu/gpu.ts';
+import { RunControl } from '../train/run-control.ts';
 import type { FromWorker, ToWorker } from './protocol.ts';
-import { classify, RunControl, runTraining } from './train-run.ts';
+import { classify, runTraining } from './train-run.ts';
 
 let gpu: Gpu | undefined;
 let control: RunControl | undefined;

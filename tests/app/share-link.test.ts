@@ -4,7 +4,7 @@
 // within 4 significant digits, and downsample's endpoints and spread.
 import { deflateSync, inflateSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { defaultExperiment, type Experiment } from '../../src/app/experiment.ts';
+import { defaultExperiment, type Experiment } from '../../src/train/settings.ts';
 import {
   downsample, experimentFromHash, experimentToHash, MAX_CURVE_POINTS, type CurvePoint, type SharedResults,
 } from '../../src/app/share-link.ts';
@@ -12,7 +12,7 @@ import { seededRng } from '../../src/nn/rng.ts';
 
 const SHA = '0123456789abcdef'.repeat(4);
 const DEFAULT_HASH = '#v=1&model=builtin:vit-fmnist&data=pack:mnist&method=stochca&p=0.1&lr=0.001&batch=32&steps=150'
-  + '&warmup=15&wd=0.05&size=0&frac=1&val=0.1&every=25&crop=random&flip=false&seed=0';
+  + '&warmup=15&wd=0.05&wdx=false&clip=0&size=0&frac=1&val=0.1&every=25&crop=random&flip=false&seed=0';
 
 /** Results as the page would send them, the way Node's Buffer and fflate spell them (independent of
  *  the module's own base64url). */
@@ -55,7 +55,7 @@ describe('experimentFromHash round trips', () => {
     { kind: 'url', url: 'http://192.168.1.2:8000/flowers.zip' },
   ];
   const others: Omit<Experiment, 'model' | 'data'> = {
-    method: 'finetune', p: 0.375, lr: 3e-5, batch: 512, steps: 100_000, warmup: 100_000, weightDecay: 0, imageSize: 224,
+    method: 'finetune', p: 0.375, lr: 3e-5, batch: 512, steps: 100_000, warmup: 100_000, weightDecay: 0, wdExempt: true, clip: 2.5, imageSize: 224,
     fraction: 0.15, valFraction: 0.9, evalEvery: 7, crop: 'random-resized', flip: true, seed: 2 ** 31 - 1,
   };
 
@@ -144,19 +144,22 @@ describe('bad values fall back to their default with a notice', () => {
     expect(notices[0]).toContain('crop="\\u202enone\\u0000" was not used');
   });
 
-  it('warmup or evaluation interval beyond steps: the default, or steps when that is smaller', () => {
+  it('warmup or evaluation interval beyond steps: the default for those steps, with a notice', () => {
     const a = experimentFromHash('#v=1&steps=100&warmup=200&every=150');
-    expect(a.experiment).toStrictEqual({ ...defaultExperiment(), steps: 100, warmup: 15, evalEvery: 25 });
+    expect(a.experiment).toStrictEqual({ ...defaultExperiment(), steps: 100, warmup: 10, evalEvery: 17 });
     expect(a.notices).toStrictEqual([
-      "The link's warmup=200 was not used: warmup must be at most steps (100). Using 15.",
-      "The link's every=150 was not used: evaluation interval must be at most steps (100). Using 25.",
+      "The link's warmup=200 was not used: warmup must be at most steps (100). Using 10.",
+      "The link's every=150 was not used: evaluation interval must be at most steps (100). Using 17.",
     ]);
-    const b = experimentFromHash('#v=1&steps=10&every=20');
-    expect(b.experiment).toStrictEqual({ ...defaultExperiment(), steps: 10, warmup: 10, evalEvery: 10 });
-    expect(b.notices).toStrictEqual([
-      "The default warmup, 15, does not fit this link: warmup must be at most steps (10). Using 10.",
-      "The link's every=20 was not used: evaluation interval must be at most steps (10). Using 10.",
-    ]);
+  });
+
+  it('warmup and evaluation interval the link does not give follow its steps, as on the command line', () => {
+    const b = experimentFromHash('#v=1&steps=10');
+    expect(b.experiment).toStrictEqual({ ...defaultExperiment(), steps: 10, warmup: 1, evalEvery: 2 });
+    expect(b.notices).toStrictEqual([]);
+    const c = experimentFromHash('#v=1&steps=10&warmup=x');
+    expect(c.experiment.warmup).toBe(1);
+    expect(c.notices).toStrictEqual(["The link's warmup=\"x\" was not used: warmup must be a whole number from 0 to 100000. Using the default, 1."]);
   });
 
   it('an unknown or missing version: the defaults and a notice, nothing else read', () => {

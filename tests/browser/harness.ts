@@ -1,7 +1,7 @@
 // The engine in a page, for tests driven from Node: window.stochca holds the
 // device, every op of src/nn/ops, the model code of src/nn, and helpers to move
-// arrays in and out.
-import { requestBrowserGpu } from '../../src/gpu/device-browser.ts';
+// arrays in and out. `?layout=gpu|cpu` forces the kernel layout of its devices.
+import { requestBrowserGpu, urlLayout } from '../../src/gpu/device-browser.ts';
 import type { Gpu } from '../../src/gpu/gpu.ts';
 import type { DType, Tensor } from '../../src/gpu/tensor.ts';
 
@@ -33,7 +33,8 @@ declare global {
 }
 
 try {
-  const gpu = await requestBrowserGpu();
+  const layout = urlLayout();
+  const gpu = await requestBrowserGpu({ layout });
   window.stochca = {
     gpu,
     ops: ops as Harness['ops'],
@@ -44,7 +45,7 @@ try {
     },
     empty: (shape, dtype = 'f32') => gpu.tensor(shape, dtype),
     down: async (t) => Array.from(await gpu.read(t)),
-    newGpu: requestBrowserGpu,
+    newGpu: () => requestBrowserGpu({ layout }),
     runOnnx: async (model, pixels, dims) => (await import('./ort-probe.ts')).runOnnx(model, pixels, dims),
   };
 } catch (e) {

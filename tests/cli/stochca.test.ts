@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { stochca } from '../helpers/cli.ts';
+import { stochca, stochcaWithEnv } from '../helpers/cli.ts';
 import { fromCanonical, toCanonical } from '../../src/checkpoint/names.ts';
 import { parseSafetensors, writeSafetensors, type HostTensor } from '../../src/checkpoint/safetensors.ts';
 import { readNpy, writeNpy } from '../../src/cli/npy.ts';
@@ -46,53 +46,59 @@ const f32 = (w: Weights64): Weights64 => Object.fromEntries(Object.entries(w).ma
 const images = Float32Array.from(normal(B * 3 * 8 * 8, 5));
 const labels = [2, 0, 1];
 
-describe('stochca infer', () => {
-  it('writes the logits of a torchvision checkpoint, matching the float64 reference', async () => {
-    const model = modelFile('student.safetensors', student);
-    writeFileSync(join(dir, 'x.npy'), writeNpy(images, [B, 3, 8, 8]));
-    const r = await stochca('infer', '--model', model, '--input', join(dir, 'x.npy'), '--out', join(dir, 'logits.npy'), '--heads', '2');
-    expect(r.stderr + r.stdout).toMatch(/"out"/);
-    expect(r.code).toBe(0);
-    const logits = readNpy(readFileSync(join(dir, 'logits.npy')));
-    expect(logits.dtype).toBe('f4');
-    expect(logits.shape).toEqual([B, 3]);
-    expectClose(logits.data as Float32Array, vitLogitsRef(config, f32(student), undefined, Float64Array.from(images), B), 1e-4, 'logits');
-  });
-});
+// Under both kernel layouts (src/gpu/layout.ts), whichever this machine's adapter would choose.
+describe.each(['cpu', 'gpu'] as const)('STOCHCA_LAYOUT=%s', (layout) => {
+  const stochca = (...args: string[]) => stochcaWithEnv({ STOCHCA_LAYOUT: layout }, ...args);
 
-describe('stochca grad', () => {
-  it('writes the loss and the gradients of one StochCA step under the student names', async () => {
-    const s = modelFile('s.safetensors', student);
-    const t = modelFile('t.safetensors', teacher);
-    writeFileSync(join(dir, 'x2.npy'), writeNpy(images, [B, 3, 8, 8]));
-    writeFileSync(join(dir, 'y.npy'), int64Npy(labels));
-    const out = join(dir, 'grads.safetensors');
-    const r = await stochca('grad', '--model', s, '--teacher', t, '--input', join(dir, 'x2.npy'), '--labels', join(dir, 'y.npy'),
-      '--ca-mask', '10', '--out', out, '--heads', '2');
-    expect(r.code, r.stderr).toBe(0);
-    const mask = [true, false];
-    const x = Float64Array.from(images);
-    const want = vitLossRef(config, f32(student), f32(teacher), x, labels, mask);
-    const printed = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
-    expect(printed.loss).toBeCloseTo(want, 4);
-    const file = parseSafetensors(readFileSync(out));
-    expect(Number(file.metadata.loss)).toBeCloseTo(want, 4);
-    expect([...file.tensors.keys()]).toContain('encoder.layers.encoder_layer_1.mlp.3.weight');
-    expect(file.tensors.get('class_token')!.shape).toEqual([1, 1, 16]);
-    // A few coordinates of a few tensors against central differences of the reference.
-    const grads = toCanonical(file.tensors, 'torchvision');
-    const w = f32(student);
-    for (const name of ['patch.weight', 'blocks.0.qkv.weight', 'blocks.1.fc2.bias', 'head.weight']) {
-      for (const i of [0, 5, 11]) {
-        const keep = w[name][i];
-        w[name][i] = keep + 1e-5;
-        const up = vitLossRef(config, w, f32(teacher), x, labels, mask);
-        w[name][i] = keep - 1e-5;
-        const down = vitLossRef(config, w, f32(teacher), x, labels, mask);
-        w[name][i] = keep;
-        expect(grads.get(name)!.data[i], `${name}[${i}]`).toBeCloseTo((up - down) / 2e-5, 3);
+  describe('stochca infer', () => {
+    it('writes the logits of a torchvision checkpoint, matching the float64 reference', async () => {
+      const model = modelFile('student.safetensors', student);
+      writeFileSync(join(dir, 'x.npy'), writeNpy(images, [B, 3, 8, 8]));
+      const out = join(dir, `logits-${layout}.npy`);
+      const r = await stochca('infer', '--model', model, '--input', join(dir, 'x.npy'), '--out', out, '--heads', '2');
+      expect(r.stderr + r.stdout).toMatch(/"out"/);
+      expect(r.code).toBe(0);
+      const logits = readNpy(readFileSync(out));
+      expect(logits.dtype).toBe('f4');
+      expect(logits.shape).toEqual([B, 3]);
+      expectClose(logits.data as Float32Array, vitLogitsRef(config, f32(student), undefined, Float64Array.from(images), B), 1e-4, 'logits');
+    });
+  });
+
+  describe('stochca grad', () => {
+    it('writes the loss and the gradients of one StochCA step under the student names', async () => {
+      const s = modelFile('s.safetensors', student);
+      const t = modelFile('t.safetensors', teacher);
+      writeFileSync(join(dir, 'x2.npy'), writeNpy(images, [B, 3, 8, 8]));
+      writeFileSync(join(dir, 'y.npy'), int64Npy(labels));
+      const out = join(dir, `grads-${layout}.safetensors`);
+      const r = await stochca('grad', '--model', s, '--teacher', t, '--input', join(dir, 'x2.npy'), '--labels', join(dir, 'y.npy'),
+        '--ca-mask', '10', '--out', out, '--heads', '2');
+      expect(r.code, r.stderr).toBe(0);
+      const mask = [true, false];
+      const x = Float64Array.from(images);
+      const want = vitLossRef(config, f32(student), f32(teacher), x, labels, mask);
+      const printed = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+      expect(printed.loss).toBeCloseTo(want, 4);
+      const file = parseSafetensors(readFileSync(out));
+      expect(Number(file.metadata.loss)).toBeCloseTo(want, 4);
+      expect([...file.tensors.keys()]).toContain('encoder.layers.encoder_layer_1.mlp.3.weight');
+      expect(file.tensors.get('class_token')!.shape).toEqual([1, 1, 16]);
+      // A few coordinates of a few tensors against central differences of the reference.
+      const grads = toCanonical(file.tensors, 'torchvision');
+      const w = f32(student);
+      for (const name of ['patch.weight', 'blocks.0.qkv.weight', 'blocks.1.fc2.bias', 'head.weight']) {
+        for (const i of [0, 5, 11]) {
+          const keep = w[name][i];
+          w[name][i] = keep + 1e-5;
+          const up = vitLossRef(config, w, f32(teacher), x, labels, mask);
+          w[name][i] = keep - 1e-5;
+          const down = vitLossRef(config, w, f32(teacher), x, labels, mask);
+          w[name][i] = keep;
+          expect(grads.get(name)!.data[i], `${name}[${i}]`).toBeCloseTo((up - down) / 2e-5, 3);
+        }
       }
-    }
+    });
   });
 });
 

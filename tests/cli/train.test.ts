@@ -1,6 +1,7 @@
 // `stochca train` and `stochca eval` end to end: a real image folder (PNG files made here) and the built-in
 // MNIST pack, a tiny ViT checkpoint file, the loss falls, and the output folder holds
-// curves, config and a checkpoint that loads back (and with --save-best the one of the best validation).
+// curves, config and checkpoints (final and best validation) that load back; a run stopped and resumed
+// is the run that was not stopped; flags are read through the page's settings schema.
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,7 +39,7 @@ describe('stochca train', () => {
     const data = await makeFolder(files);
     const out = join(dir, 'run-shapes');
     const r = await stochca('train', '--model', checkpoint(), '--data', data, '--steps', '24', '--batch', '8', '--lr', '3e-3',
-      '--warmup', '2', '--eval-every', '12', '--p', '0.5', '--seed', '1', '--heads', '2', '--save-best', '--out', out);
+      '--warmup', '2', '--eval-every', '12', '--p', '0.5', '--seed', '1', '--heads', '2', '--out', out);
     expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
     expect(summary.steps).toBe(24);
@@ -46,12 +47,14 @@ describe('stochca train', () => {
     const losses: number[] = curves.train.map((s: { loss: number }) => s.loss);
     expect(losses).toHaveLength(24);
     expect(mean(losses.slice(-6)), losses.map((l) => l.toFixed(3)).join(' ')).toBeLessThan(0.6 * mean(losses.slice(0, 6)));
-    expect(curves.train.some((s: { crossed: number }) => s.crossed > 0)).toBe(true);
+    expect(curves.train.every((s: { mask: string }) => /^[01]{2}$/.test(s.mask))).toBe(true);
+    expect(curves.train.some((s: { mask: string }) => s.mask.includes('1'))).toBe(true);
     expect(curves.eval.map((e: { step: number }) => e.step)).toEqual([12, 24]);
-    expect(readFileSync(join(out, 'curves.csv'), 'utf8').split('\n')[0]).toBe('step,split,loss,accuracy,lr,crossed');
+    expect(readFileSync(join(out, 'curves.csv'), 'utf8').split('\n')[0]).toBe('step,split,loss,accuracy,lr,mask');
     const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
     expect(cfg.classes).toEqual(['dark', 'light']);
     expect(cfg.leftOut.map((l: { path: string }) => l.path).sort()).toEqual(['.DS_Store', 'light/readme.txt']);
+    expect(r.stderr).toContain('left out 2 files: ');
     const model = loadModelFile(readFileSync(join(out, 'model.safetensors')));
     expect(model.naming).toBe('timm');
     expect(model.config.numClasses).toBe(2);
@@ -92,8 +95,8 @@ describe('stochca train', () => {
     const curves = JSON.parse(readFileSync(join(out, 'curves.json'), 'utf8'));
     const losses: number[] = curves.train.map((s: { loss: number }) => s.loss);
     expect(mean(losses.slice(-8)), losses.map((l) => l.toFixed(3)).join(' ')).toBeLessThan(mean(losses.slice(0, 8)));
-    expect(curves.train.every((s: { crossed: number }) => s.crossed === 0)).toBe(true);
-    expect(existsSync(join(out, 'best.safetensors'))).toBe(false);
+    expect(curves.train.every((s: { mask: string }) => s.mask === '00')).toBe(true);
+    expect(existsSync(join(out, 'best.safetensors'))).toBe(true);
     // Test images are scored after training only: the final weights, and the best-validation ones when
     // they are not the final ones. Each figure is what `stochca eval` gives on the same weights.
     const tests = curves.eval.filter((e: { split: string }) => e.split === 'test');
@@ -107,11 +110,12 @@ describe('stochca train', () => {
   });
 
   it('scores the test split on the best-validation weights too when they are not the final ones', async () => {
-    // Learning rate 0: every validation ties, so the best stays the first (step 1) and the run ends at step 3.
+    // Learning rate 1e-12 moves no float32 weight: every validation ties, so the best stays the first
+    // (step 1) and the run ends at step 3.
     const out = join(dir, 'run-mnist-best');
     const r = await stochca('train', '--model', checkpoint(), '--data', 'public/packs/mnist.zip', '--method', 'finetune',
-      '--steps', '3', '--batch', '32', '--lr', '0', '--warmup', '0', '--eval-every', '1', '--val-fraction', '0.05', '--heads', '2',
-      '--save-best', '--out', out);
+      '--steps', '3', '--batch', '32', '--lr', '1e-12', '--warmup', '0', '--eval-every', '1', '--val-fraction', '0.05', '--heads', '2',
+      '--out', out);
     expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
     expect(summary.best_val_step).toBe(1);
@@ -123,14 +127,48 @@ describe('stochca train', () => {
     expect(summary.final_test_accuracy).toBe(summary.test_accuracy_at_best_val);
   });
 
-  it('refuses a dataset with one class, and --save-best without validation images, in one line', async () => {
+  it("refuses a dataset with one class, and settings that break the schema's rules, in one line", async () => {
     const data = await makeFolder({ 'cats/a.png': await png(1, 8), 'cats/b.png': await png(2, 8) });
     const r = await stochca('train', '--model', checkpoint(), '--data', data, '--out', join(dir, 'x'));
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toBe("stochca: needs at least 2 classes, found 1: 'cats'");
-    const two = await makeFolder({ 'cats/a.png': await png(1, 8), 'dogs/b.png': await png(2, 8) });
-    const noVal = await stochca('train', '--model', checkpoint(), '--data', two, '--val-fraction', '0', '--save-best', '--out', join(dir, 'y'));
-    expect(noVal.code).toBe(1);
-    expect(noVal.stderr.trim()).toBe('stochca: --save-best needs validation images: a val/ folder or --val-fraction above 0');
+    const usage = async (...args: string[]) => {
+      const u = await stochca('train', '--model', checkpoint(), '--data', data, ...args);
+      expect(u.code, u.stderr).toBe(2);
+      return u.stderr.split('\n')[0];
+    };
+    expect(await usage('--steps', '10', '--warmup', '20')).toBe('stochca: warmup must be at most steps (10)');
+    expect(await usage('--lr', '0')).toBe("stochca: --lr: learning rate must be greater than 0 and at most 1, got '0'");
+    expect(await usage('--crop', 'centre')).toBe("stochca: --crop: crop must be 'random-resized', 'random' or 'none', got 'centre'");
+    expect(await usage('--flip', '--no-flip')).toBe('stochca: --flip and --no-flip contradict each other');
+    expect(await usage('--resume', dir)).toBe('stochca: --resume continues a run as it was set; it takes only --stop-after, not --model');
+  });
+
+  it('resumes a stopped run bit for bit: 3 steps, stop, resume, 3 steps give the losses of 6 steps straight', async () => {
+    // StochCA at p = 0.5 with random crops and flips: the masks and the images after the resume must
+    // be the ones the straight run drew.
+    const model = checkpoint();
+    const common = ['--data', 'public/packs/mnist.zip', '--p', '0.5', '--steps', '6', '--batch', '8', '--lr', '3e-3', '--warmup', '2',
+      '--eval-every', '2', '--val-fraction', '0.02', '--crop', 'random-resized', '--flip', '--clip', '1', '--wd-exempt', '--heads', '2', '--seed', '4'];
+    const straight = join(dir, 'run-straight');
+    const resumed = join(dir, 'run-resumed');
+    const a = await stochca('train', '--model', model, ...common, '--out', straight);
+    expect(a.code, a.stderr).toBe(0);
+    const b1 = await stochca('train', '--model', model, ...common, '--out', resumed, '--stop-after', '3');
+    expect(b1.code, b1.stderr).toBe(0);
+    expect(JSON.parse(b1.stdout.trim().split('\n').at(-1)!)).toMatchObject({ steps: 3, reason: 'stopped' });
+    expect(b1.stderr).toContain(`continue with: stochca train --resume ${resumed}`);
+    const b2 = await stochca('train', '--resume', resumed);
+    expect(b2.code, b2.stderr).toBe(0);
+    expect(JSON.parse(b2.stdout.trim().split('\n').at(-1)!)).toMatchObject({ steps: 6, reason: 'finished' });
+    const curves = (d: string) => JSON.parse(readFileSync(join(d, 'curves.json'), 'utf8'));
+    const x = curves(straight);
+    const y = curves(resumed);
+    const losses = (c: { train: { loss: number }[] }) => c.train.map((s) => s.loss);
+    expect(losses(y)).toHaveLength(6);
+    expect(losses(y)).toEqual(losses(x));
+    expect(y.train.map((s: { mask: string }) => s.mask)).toEqual(x.train.map((s: { mask: string }) => s.mask));
+    expect(y.eval).toEqual(x.eval);
+    expect(readFileSync(join(resumed, 'model.safetensors')).equals(readFileSync(join(straight, 'model.safetensors')))).toBe(true);
   });
 });

@@ -3,15 +3,32 @@
 // ("Node and SwiftShader") for why kernels are tested in Chromium.
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { requestNodeGpu } from '../../src/gpu/device-node.ts';
+import { envLayout, requestNodeGpu } from '../../src/gpu/device-node.ts';
 
 describe('Node device', () => {
   it('finds an adapter without any setting (SwiftShader when there is no GPU)', async () => {
     const gpu = await requestNodeGpu();
     expect(`${gpu.adapter.vendor} ${gpu.adapter.description}`).toMatch(/\S/);
     expect(gpu.adapter.limits.maxBufferSize).toBeGreaterThan(0);
-    expect(gpu.software).toBe(/swiftshader/i.test(`${gpu.adapter.architecture} ${gpu.adapter.description}`));
+    const software = /swiftshader/i.test(`${gpu.adapter.architecture} ${gpu.adapter.description}`);
+    if (software) expect(gpu.adapter.fallback).toBe(true); // Dawn marks SwiftShader as a fallback adapter
+    expect(gpu.layout.name).toBe(envLayout() ?? (software ? 'cpu' : 'gpu'));
     gpu.destroy();
+  });
+
+  it('takes the kernel layout STOCHCA_LAYOUT forces, and refuses any other value naming the allowed ones', async () => {
+    const before = process.env.STOCHCA_LAYOUT;
+    try {
+      process.env.STOCHCA_LAYOUT = 'gpu';
+      const gpu = await requestNodeGpu();
+      expect(gpu.layout.name).toBe('gpu');
+      gpu.destroy();
+      process.env.STOCHCA_LAYOUT = 'fast';
+      await expect(requestNodeGpu()).rejects.toThrow("STOCHCA_LAYOUT must be gpu or cpu, got 'fast'");
+    } finally {
+      if (before === undefined) delete process.env.STOCHCA_LAYOUT;
+      else process.env.STOCHCA_LAYOUT = before;
+    }
   });
 
   it('says which Vulkan driver failed when none works', () => {

@@ -11,6 +11,7 @@ describe('runtime', () => {
     expect(adapter.limits.maxStorageBufferBindingSize).toBeGreaterThanOrEqual(128 * 1024 * 1024);
     expect(adapter.limits.maxComputeInvocationsPerWorkgroup).toBeGreaterThanOrEqual(256);
     expect(Array.isArray(adapter.features)).toBe(true);
+    expect(typeof adapter.fallback).toBe('boolean');
   });
 
   it('turns a validation error into an exception naming the op', async () => {

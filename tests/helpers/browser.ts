@@ -3,6 +3,7 @@ import { readdirSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { inject } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { envLayout } from '../../src/gpu/device-node.ts';
 
 let browser: Promise<Browser> | undefined;
 
@@ -19,15 +20,21 @@ export async function openPage(path: string, options: { init?: () => void; app?:
 
 let harness: Promise<Page> | undefined;
 
-/** The engine test harness page (one per test file), once its device is ready. */
+/** The engine test harness page (one per test file), once its device is ready; STOCHCA_LAYOUT, when set, forces its kernel layout. */
 export function harnessPage(): Promise<Page> {
-  return (harness ??= (async () => {
-    const page = await openPage('/tests/browser/harness.html');
-    await page.waitForFunction(() => window.stochca || window.stochcaError, null, { timeout: 60_000 });
-    const error = await page.evaluate(() => window.stochcaError);
-    if (error) throw new Error(`the engine did not start in Chromium: ${error}`);
-    return page;
-  })());
+  return (harness ??= openHarness(envLayout()));
+}
+
+/** A new engine test harness page, once its device is ready; `layout` goes to the page as `?layout=`. */
+export async function openHarness(layout?: string): Promise<Page> {
+  const page = await openPage(`/tests/browser/harness.html${layout ? `?layout=${layout}` : ''}`);
+  await page.waitForFunction(() => window.stochca || window.stochcaError, null, { timeout: 60_000 });
+  const error = await page.evaluate(() => window.stochcaError);
+  if (error) {
+    await page.context().close();
+    throw new Error(`the engine did not start in Chromium: ${error}`);
+  }
+  return page;
 }
 
 /**

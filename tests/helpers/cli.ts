@@ -4,9 +4,14 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-export async function stochca(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+export function stochca(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return stochcaWithEnv({}, ...args);
+}
+
+/** `stochca` with `env` set over this process's environment (e.g. STOCHCA_LAYOUT). */
+export async function stochcaWithEnv(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run('node', ['bin/stochca.mjs', ...args], { timeout: 240_000 });
+    const { stdout, stderr } = await run('node', ['bin/stochca.mjs', ...args], { timeout: 240_000, env: { ...process.env, ...env } });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };

@@ -42,11 +42,15 @@ describe('planner', () => {
 });
 
 describe('learning-rate schedule', () => {
-  it('warms up linearly, then decays along a cosine to zero', () => {
+  it('warms up linearly, then decays along a cosine towards zero, never training a step at 0', () => {
     expect(learningRate(1, 1000, 1e-3, 100)).toBeCloseTo(1e-5, 12);
     expect(learningRate(100, 1000, 1e-3, 100)).toBeCloseTo(1e-3, 12);
-    expect(learningRate(550, 1000, 1e-3, 100)).toBeCloseTo(5e-4, 12);
-    expect(learningRate(1000, 1000, 1e-3, 100)).toBeCloseTo(0, 12);
+    expect(learningRate(101, 1000, 1e-3, 100)).toBeCloseTo(1e-3, 12);
+    expect(learningRate(551, 1000, 1e-3, 100)).toBeCloseTo(5e-4, 12);
+    // The last step: progress 899/900 of the cosine.
+    expect(learningRate(1000, 1000, 1e-3, 100)).toBeCloseTo(0.5e-3 * (1 + Math.cos((Math.PI * 899) / 900)), 15);
+    expect(learningRate(1000, 1000, 1e-3, 100)).toBeGreaterThan(0);
+    expect(learningRate(1, 1, 1e-3, 0)).toBeCloseTo(1e-3, 12);
     expect(learningRate(10, 1000, 1e-3, 0)).toBeLessThan(1e-3);
   });
 });

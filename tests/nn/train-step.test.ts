@@ -2,7 +2,6 @@
 // StochCA, the teacher never changes, and p = 0 never runs it.
 import { describe, expect, it } from 'vitest';
 import { drawMask } from '../../src/nn/stochca-step.ts';
-import { seededRng } from '../../src/nn/rng.ts';
 import type { VitConfig } from '../../src/nn/vit-config.ts';
 import { harnessPage } from '../helpers/browser.ts';
 import { plainWeights, randomVitWeights } from '../helpers/model.ts';
@@ -11,15 +10,20 @@ import { normal } from '../helpers/random.ts';
 const config: VitConfig = { imageSize: 8, patchSize: 4, dim: 16, depth: 4, heads: 2, mlpDim: 32, numClasses: 3, layerNormEps: 1e-6 };
 
 describe('masks', () => {
-  it('draws one Bernoulli(p) per block per step, the same for the same seed', () => {
-    const a = seededRng(7);
-    const b = seededRng(7);
-    const steps = Array.from({ length: 2000 }, () => drawMask(a, 12, 0.1));
-    expect(Array.from({ length: 2000 }, () => drawMask(b, 12, 0.1))).toEqual(steps);
+  it('draws one Bernoulli(p) per block per step, a function of (seed, step) alone', () => {
+    const steps = Array.from({ length: 2000 }, (_, t) => drawMask(7, t + 1, 12, 0.1));
+    // In any order, from any step: what a resumed run relies on.
+    expect(Array.from({ length: 2000 }, (_, t) => drawMask(7, 2000 - t, 12, 0.1)).reverse()).toEqual(steps);
     const rate = steps.flat().filter(Boolean).length / (2000 * 12);
     expect(rate).toBeGreaterThan(0.09);
     expect(rate).toBeLessThan(0.11);
-    expect(drawMask(seededRng(1), 12, 0).includes(true)).toBe(false);
+    // Steps and seeds draw apart: consecutive steps and neighbouring seeds are not the same masks.
+    const same = (a: boolean[][], b: boolean[][]) => a.filter((m, i) => m.join() === b[i].join()).length;
+    const p5 = (seed: number) => Array.from({ length: 200 }, (_, t) => drawMask(seed, t + 1, 12, 0.5));
+    expect(same(p5(7), p5(8))).toBeLessThan(5);
+    expect(same(p5(7).slice(1), p5(7).slice(0, -1))).toBeLessThan(5);
+    expect(drawMask(1, 1, 12, 0).includes(true)).toBe(false);
+    expect(drawMask(1, 1, 12, 1).includes(false)).toBe(false);
   });
 });
 
@@ -38,11 +42,10 @@ describe('training steps', () => {
       const teacherBefore = Array.from(await gpu.read(net.teacher.weights.flat));
       gpu.write(net.stem.images, Float32Array.from(images));
       gpu.write(net.stem.labels, Uint32Array.from([0, 1, 2, 0, 1, 2, 0, 1]));
-      const rng = nn.seededRng(5);
       const losses: number[] = [];
       let crossed = 0;
       for (let step = 1; step <= 30; step++) {
-        const mask = nn.drawMask(rng, c.depth, 0.5);
+        const mask = nn.drawMask(5, step, c.depth, 0.5);
         crossed += mask.filter(Boolean).length;
         nn.computeGradients(gpu, net, mask);
         nn.optimizerStep(gpu, net, { lr: nn.learningRate(step, 30, 3e-3, 3), weightDecay: 0.05, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxNorm: 1, step });
@@ -64,10 +67,37 @@ describe('training steps', () => {
       const { gpu, nn } = window.stochca!;
       const plan = nn.planVit(c, { batch: 2, training: true, teacher: false });
       const net = nn.allocateVit(gpu, plan);
-      nn.computeGradients(gpu, net, nn.drawMask(nn.seededRng(1), c.depth, 0));
+      nn.computeGradients(gpu, net, nn.drawMask(1, 1, c.depth, 0));
       await gpu.flush();
       return { teacherBytes: plan.bytes.teacher, hasTeacher: net.teacher !== undefined };
     }, config);
     expect(r).toEqual({ teacherBytes: 0, hasTeacher: false });
+  });
+});
+
+describe('weight-decay groups', () => {
+  it("with wdExempt, decays matrices and kernels only: not biases, LayerNorm, class token or position embedding (timm's convention)", async () => {
+    const page = await harnessPage();
+    const weights = plainWeights(randomVitWeights(config, 2));
+    // Zero gradients: AdamW's update is then the decay alone, w ← w·(1 − lr·wd).
+    const r = await page.evaluate(async ({ c, weights }) => {
+      const { gpu, nn } = window.stochca!;
+      const net = nn.allocateVit(gpu, nn.planVit(c, { batch: 1, training: true, teacher: false }));
+      for (const [name, data] of Object.entries(weights)) gpu.write(net.weights.at[name], Float32Array.from(data));
+      const after: Record<string, number[]> = {};
+      for (const wdExempt of [false, true]) {
+        for (const [name, data] of Object.entries(weights)) gpu.write(net.weights.at[name], Float32Array.from(data));
+        gpu.write(net.grads.flat, new Float32Array(net.plan.paramElems));
+        nn.optimizerStep(gpu, net, { lr: 0.1, weightDecay: 0.5, wdExempt, beta1: 0.9, beta2: 0.999, eps: 1e-8, step: 1 });
+        for (const name of Object.keys(weights)) after[`${wdExempt}:${name}`] = Array.from(await gpu.read(net.weights.at[name]));
+      }
+      return after;
+    }, { c: config, weights });
+    const exempt = (name: string) => name === 'cls' || name === 'pos' || name.endsWith('.bias') || /(^|\.)(ln1|ln2|norm)\./.test(name);
+    for (const [name, w] of Object.entries(weights)) {
+      const decayed = w.map((x) => x * (1 - 0.1 * 0.5));
+      expect(r[`false:${name}`], name).toEqual(decayed.map((x) => expect.closeTo(x, 6)));
+      expect(r[`true:${name}`], name).toEqual((exempt(name) ? w : decayed).map((x) => expect.closeTo(x, 6)));
+    }
   });
 });

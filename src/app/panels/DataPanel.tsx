@@ -1,7 +1,8 @@
 // The dataset: a built-in pack, a dropped or picked folder or zip, or a zip URL fetched on request.
 // Shows classes, counts, one thumbnail per class, and what was left out and why.
 import { useEffect, useState } from 'react';
-import { loadDataUrl, loadDropped, loadPack, loadPicked, packIndex, type PackInfo } from '../sources/data-source.ts';
+import type { PackInfo } from '../../train/builtins.ts';
+import { loadDataUrl, loadDropped, loadPack, loadPicked, packIndex } from '../sources/data-source.ts';
 import { useStore } from '../store.ts';
 import { DropZone } from './DropZone.tsx';
 

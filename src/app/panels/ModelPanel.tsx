@@ -2,7 +2,8 @@
 import { useState } from 'react';
 import { describeConfig } from '../../checkpoint/vit-config.ts';
 import { checkPlanFits, planVit, type DeviceLimits } from '../../nn/planner.ts';
-import { BUILTIN_MODELS, loadBuiltinModel, loadModelFiles, loadModelUrl } from '../sources/model-source.ts';
+import { BUILTIN_MODELS } from '../../train/builtins.ts';
+import { loadBuiltinModel, loadModelFiles, loadModelUrl } from '../sources/model-source.ts';
 import { useStore } from '../store.ts';
 import { DropZone } from './DropZone.tsx';
 

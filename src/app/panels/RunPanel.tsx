@@ -1,6 +1,6 @@
 // The run settings: one input per experiment property, checked as it is typed, with the message
 // beside the field; then Train, Compare and the controls of the run in progress.
-import { PROPERTY_LIST, type AnyProperty, type ExperimentKey } from '../experiment.ts';
+import { PROPERTY_LIST, type AnyProperty, type ExperimentKey } from '../../train/settings.ts';
 import { cannotRun, compare, train } from '../runs/actions.ts';
 import { pause, resume, stop } from '../runs/trainer.ts';
 import { useStore } from '../store.ts';
@@ -10,6 +10,8 @@ const HINTS: Partial<Record<ExperimentKey, string>> = {
   imageSize: '0 = the checkpoint’s own',
   fraction: 'share of each class’s training images kept',
   valFraction: 'drawn from the training images when there is no val/ folder',
+  clip: 'largest global gradient norm; 0 = no clipping',
+  wdExempt: 'biases, LayerNorm, position embedding and class token (timm’s convention)',
 };
 
 function Field({ prop }: { prop: AnyProperty }) {

@@ -1,7 +1,7 @@
 // The selected run's confusion matrix on the validation split after it ends, per-class accuracy
 // beside it; a cell opens the images misclassified that way.
 import { useState } from 'react';
-import { MAX_MISTAKES } from '../../worker/protocol.ts';
+import { MAX_MISTAKES } from '../../train/records.ts';
 import { rgbaToDataUrl } from '../sources/data-source.ts';
 import { useStore } from '../store.ts';
 

@@ -1,9 +1,9 @@
 // The runs: the one in progress with its progress bar, and a table comparing all of them (best
-// validation accuracy and its step, final accuracy, time), with their status and errors.
+// validation accuracy and its step, final accuracy, test accuracy, time), with their status and errors.
 import { useStore } from '../store.ts';
 import { resumeFromCheckpoint } from './trainer.ts';
 import { advice, PALETTE, summarize, type RunRecord } from './run-record.ts';
-import { deleteCheckpoint } from '../../worker/checkpoint-store.ts';
+import { deleteCheckpoint } from '../../train/opfs-store.ts';
 import { savePersisted } from './persist.ts';
 
 const pct = (v?: number) => (v === undefined ? '–' : `${(100 * v).toFixed(1)} %`);
@@ -53,6 +53,7 @@ export function RunsPanel() {
             <th>Best validation</th>
             <th>at step</th>
             <th>Final validation</th>
+            <th title="Scored once the run finished: the best-validation weights, then the final ones">Test (best val / final)</th>
             <th>Time</th>
             <th />
           </tr>
@@ -78,6 +79,7 @@ export function RunsPanel() {
                 <td data-testid="run-best">{pct(s.bestValAccuracy)}</td>
                 <td>{s.bestStep ?? '–'}</td>
                 <td>{pct(s.finalAccuracy)}</td>
+                <td data-testid="run-test">{r.test?.final ? `${pct(r.test.atBest?.accuracy)} / ${pct(r.test.final.accuracy)}` : '–'}</td>
                 <td>{s.seconds.toFixed(0)} s</td>
                 <td>
                   {resumable && (

@@ -1,7 +1,5 @@
 // What the Train and Compare buttons do: turn the experiment into run records and queue them.
-import type { RunSettings } from '../../worker/protocol.ts';
-import type { Experiment } from '../experiment.ts';
-import { experimentErrors } from '../experiment.ts';
+import { experimentErrors, type Experiment, type RunSettings } from '../../train/settings.ts';
 import { useStore } from '../store.ts';
 import { savePersisted } from './persist.ts';
 import { PALETTE, runLabel, type RunRecord } from './run-record.ts';

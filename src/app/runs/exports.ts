@@ -1,9 +1,10 @@
-// Files a person can take away: a run's fine-tuned model (safetensors with the names it was loaded
-// with, or ONNX), the curves of every run (CSV, JSON) and the experiment (JSON).
+// Files a person can take away: a run's fine-tuned model, final or at its best validation accuracy
+// (safetensors with the names it was loaded with, or ONNX), the curves of every run (CSV, JSON) and
+// the experiment (JSON, which `stochca train --experiment` reads).
 import { loadModelFile } from '../../checkpoint/model-file.ts';
 import { exportOnnx } from '../../checkpoint/onnx-export.ts';
-import { loadCheckpointModel } from '../../worker/checkpoint-store.ts';
-import type { Experiment } from '../experiment.ts';
+import { loadRunModel } from '../../train/opfs-store.ts';
+import type { Experiment } from '../../train/settings.ts';
 import { summarize, type RunRecord } from './run-record.ts';
 
 export function download(name: string, data: BlobPart, type = 'application/octet-stream'): void {
@@ -17,18 +18,26 @@ export function download(name: string, data: BlobPart, type = 'application/octet
 
 const fileStem = (r: RunRecord) => r.label.replace(/[^\w.=-]+/g, '-').replace(/-+/g, '-');
 
-async function checkpoint(r: RunRecord): Promise<Uint8Array> {
-  const bytes = await loadCheckpointModel(r.id);
-  if (!bytes) throw new Error(`${r.label} has no saved checkpoint yet (one is written at each evaluation)`);
+/** 'final': the model at the run's last checkpoint; 'best': at its best validation accuracy. */
+export type WhichModel = 'final' | 'best';
+
+async function savedModel(r: RunRecord, which: WhichModel): Promise<Uint8Array> {
+  const bytes = await loadRunModel(r.id, which);
+  if (!bytes) {
+    throw new Error(which === 'best'
+      ? `${r.label} has no best-validation model yet (one is kept at each better validation accuracy)`
+      : `${r.label} has no saved checkpoint yet (one is written at each evaluation)`);
+  }
   return bytes;
 }
 
-export async function exportModel(r: RunRecord, format: 'safetensors' | 'onnx'): Promise<void> {
-  const bytes = await checkpoint(r);
-  if (format === 'safetensors') return download(`${fileStem(r)}.safetensors`, bytes as Uint8Array<ArrayBuffer>);
+export async function exportModel(r: RunRecord, format: 'safetensors' | 'onnx', which: WhichModel): Promise<void> {
+  const bytes = await savedModel(r, which);
+  const stem = which === 'best' ? `${fileStem(r)}-best` : fileStem(r);
+  if (format === 'safetensors') return download(`${stem}.safetensors`, bytes as Uint8Array<ArrayBuffer>);
   const model = loadModelFile(bytes);
   const weights = Object.fromEntries([...model.weights].map(([k, t]) => [k, t.data as Float32Array]));
-  download(`${fileStem(r)}.onnx`, exportOnnx(model.config, weights) as Uint8Array<ArrayBuffer>);
+  download(`${stem}.onnx`, exportOnnx(model.config, weights) as Uint8Array<ArrayBuffer>);
 }
 
 export function curvesCsv(runs: RunRecord[]): string {
@@ -43,7 +52,7 @@ export function curvesCsv(runs: RunRecord[]): string {
 
 export function curvesJson(runs: RunRecord[]): string {
   return JSON.stringify(
-    runs.map((r) => ({ label: r.label, model: r.model, data: r.data, settings: r.settings, summary: summarize(r), train: r.train, val: r.val, confusion: r.confusion })),
+    runs.map((r) => ({ label: r.label, model: r.model, data: r.data, settings: r.settings, summary: summarize(r), counts: r.info?.counts, train: r.train, val: r.val, test: r.test, confusion: r.confusion })),
     null,
     1,
   );

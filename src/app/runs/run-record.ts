@@ -1,7 +1,9 @@
 // A run as the page keeps it: its settings, its curves and how it ended. Persisted in IndexedDB
-// (persist.ts); the fine-tuned model and optimizer state live in OPFS (worker/checkpoint-store.ts).
-import type { DataRef, ModelRef } from '../experiment.ts';
-import type { ErrorKind, EvalPoint, Mistake, RunInfo, RunSettings, TrainPoint } from '../../worker/protocol.ts';
+// (persist.ts); the fine-tuned models and optimizer state live in OPFS (train/opfs-store.ts).
+import type { DataRef, ModelRef } from '../../train/settings.ts';
+import type { EvalPoint, Mistake, RunInfo, TestScores, TrainPoint } from '../../train/records.ts';
+import type { RunSettings } from '../../train/settings.ts';
+import type { ErrorKind } from '../../worker/protocol.ts';
 
 /** 'shared': curves that came with a link, shown but not kept or resumable. */
 export type RunStatus = 'queued' | 'running' | 'paused' | 'finished' | 'stopped' | 'failed' | 'interrupted' | 'shared';
@@ -24,6 +26,8 @@ export interface RunRecord {
   decode?: { decoded: number; total: number; ratePerSec: number; secondsLeft: number };
   confusion?: number[][];
   mistakes?: Mistake[];
+  /** The test split's accuracy, scored when the run finished and the data has one. */
+  test?: TestScores;
   error?: { kind: ErrorKind; message: string };
 }
 

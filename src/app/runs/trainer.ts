@@ -1,7 +1,8 @@
 // The page's side of the training worker: starts queued runs one after another with the model
 // and dataset in the store, and folds the worker's messages into the store. Step records are
 // gathered and applied a few times a second, so the main thread renders, not the stream.
-import type { EvalPoint, FromWorker, ToWorker, TrainPoint } from '../../worker/protocol.ts';
+import type { EvalPoint, TrainPoint } from '../../train/records.ts';
+import type { FromWorker, ToWorker } from '../../worker/protocol.ts';
 import { useStore } from '../store.ts';
 import { savePersisted } from './persist.ts';
 import type { RunRecord } from './run-record.ts';
@@ -81,10 +82,16 @@ function onMessage(m: FromWorker): void {
     case 'done': {
       const run = store.runs.find((r) => r.id === m.runId);
       const status = m.reason === 'failed' || run?.error ? 'failed' : m.reason;
-      finish(m.runId, { status, confusion: m.confusion, mistakes: m.mistakes });
+      const info = run?.info && m.skipped?.length ? { ...run.info, leftOut: [...run.info.leftOut, ...m.skipped] } : run?.info;
+      finish(m.runId, { status, confusion: m.confusion, mistakes: m.mistakes, info, ...(m.test ? { test: m.test } : {}) });
       break;
     }
   }
+}
+
+/** The best validation evaluation up to `step`, as the driver tracks it (the first of equals). */
+function bestBefore(val: EvalPoint[], step: number): EvalPoint | undefined {
+  return val.filter((p) => p.step <= step).reduce<EvalPoint | undefined>((a, e) => (!a || e.accuracy > a.accuracy ? e : a), undefined);
 }
 
 /** Starts the next queued run when the worker is free. */
@@ -104,8 +111,11 @@ export function startNext(resumeFrom?: RunRecord): void {
   store.patchRun(id, { status: 'running', error: undefined });
   send({
     type: 'start', runId: id, model: model.bytes, data: data.source, settings: run.settings,
-    resumeFromStep: resumeFrom?.checkpointStep,
-    secondsBefore: resumeFrom ? resumeFrom.train.find((p) => p.step === resumeFrom.checkpointStep)?.seconds : undefined,
+    resume: resumeFrom?.checkpointStep === undefined ? undefined : {
+      step: resumeFrom.checkpointStep,
+      best: bestBefore(resumeFrom.val, resumeFrom.checkpointStep),
+      seconds: resumeFrom.train.find((p) => p.step === resumeFrom.checkpointStep)?.seconds ?? 0,
+    },
   });
 }
 
@@ -133,7 +143,7 @@ export function resumeFromCheckpoint(run: RunRecord): void {
   if (active || run.checkpointStep === undefined) return;
   const keep = run.checkpointStep;
   useStore.getState().patchRun(run.id, {
-    train: run.train.filter((p) => p.step <= keep), val: run.val.filter((p) => p.step <= keep), confusion: undefined, mistakes: undefined,
+    train: run.train.filter((p) => p.step <= keep), val: run.val.filter((p) => p.step <= keep), confusion: undefined, mistakes: undefined, test: undefined,
   });
   startNext({ ...run, checkpointStep: keep });
 }

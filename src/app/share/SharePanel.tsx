@@ -1,9 +1,9 @@
-// Export and share: the selected run's model (safetensors, ONNX), every run's curves (CSV, JSON),
+// Export and share: the selected run's model, final or at its best validation accuracy (safetensors, ONNX), every run's curves (CSV, JSON),
 // the experiment (JSON), and a link that carries the experiment and, optionally, the results.
 import { useState } from 'react';
-import { experimentErrors } from '../experiment.ts';
+import { experimentErrors } from '../../train/settings.ts';
 import { downsample, experimentToHash, MAX_CURVE_POINTS, type SharedResults } from '../share-link.ts';
-import { curvesCsv, curvesJson, download, experimentJson, exportModel } from '../runs/exports.ts';
+import { curvesCsv, curvesJson, download, experimentJson, exportModel, type WhichModel } from '../runs/exports.ts';
 import { summarize, type RunRecord } from '../runs/run-record.ts';
 import { useStore } from '../store.ts';
 
@@ -31,6 +31,8 @@ export function SharePanel() {
   const selected = useStore((s) => s.runs.find((r) => r.id === s.selected && r.status !== 'shared'));
   const notify = useStore((s) => s.notify);
   const [link, setLink] = useState('');
+  const [which, setWhich] = useState<WhichModel>('final');
+  const bestStep = selected ? summarize(selected).bestStep : undefined;
   const valid = Object.keys(experimentErrors(experiment)).length === 0;
   const own = runs.filter((r) => r.status !== 'shared');
 
@@ -43,12 +45,16 @@ export function SharePanel() {
       notify(`Cannot make a link: ${e instanceof Error ? e.message : String(e)}`);
     }
   };
-  const model = (format: 'safetensors' | 'onnx') => selected && exportModel(selected, format).catch((e: unknown) => notify(`Export failed: ${e instanceof Error ? e.message : String(e)}`));
+  const model = (format: 'safetensors' | 'onnx') => selected && exportModel(selected, format, which).catch((e: unknown) => notify(`Export failed: ${e instanceof Error ? e.message : String(e)}`));
 
   return (
     <section aria-label="Export and share" className="panel" data-testid="share">
       <h2>Export and share</h2>
       <div className="row">
+        <select value={which} onChange={(e) => setWhich(e.target.value as WhichModel)} aria-label="Which model to export" data-testid="export-which">
+          <option value="final">final model</option>
+          <option value="best" disabled={bestStep === undefined}>model at best validation{bestStep !== undefined ? ` (step ${bestStep})` : ''}</option>
+        </select>
         <button type="button" disabled={!selected?.checkpointStep} onClick={() => void model('safetensors')} data-testid="export-safetensors">
           Model (.safetensors)
         </button>
@@ -65,7 +71,12 @@ export function SharePanel() {
           Experiment (JSON)
         </button>
       </div>
-      {selected && <p className="hint">The model buttons export {selected.label} at its last checkpoint (step {selected.checkpointStep ?? '–'}).</p>}
+      {selected && (
+        <p className="hint">
+          The model buttons export {selected.label}{' '}
+          {which === 'best' && bestStep !== undefined ? `at its best validation accuracy (step ${bestStep})` : `at its last checkpoint (step ${selected.checkpointStep ?? '–'})`}.
+        </p>
+      )}
       <div className="row">
         <button type="button" disabled={!valid} onClick={() => share(false)} data-testid="share-link">Link to this experiment</button>
         <button type="button" disabled={!valid || own.every((r) => r.train.length === 0)} onClick={() => share(true)} data-testid="share-results">

@@ -2,8 +2,8 @@
 // for what was not used), loads a built-in model and dataset it names, asks for local files and
 // URLs instead of fetching them, and shows the results it carries. Afterwards the hash follows the
 // fields as they change.
-import type { DataRef, Experiment, ModelRef } from '../experiment.ts';
-import { experimentErrors } from '../experiment.ts';
+import type { DataRef, Experiment, ModelRef } from '../../train/settings.ts';
+import { experimentErrors } from '../../train/settings.ts';
 import { experimentFromHash, experimentToHash, type SharedResults } from '../share-link.ts';
 import { PALETTE, type RunRecord } from '../runs/run-record.ts';
 import { loadPack } from '../sources/data-source.ts';
@@ -22,7 +22,7 @@ function sharedRuns(results: SharedResults, e: Experiment): RunRecord[] {
     id: `shared-${i}`, label: `${s.label} (shared)`, colour: (i + 5) % PALETTE.length, model: e.model, data: e.data,
     settings: { ...settings, method: s.method, p: s.p, seed: s.seed }, status: 'shared', createdAt: 0,
     train: s.curves.train.map(([step, loss, accuracy]) => ({
-      step, loss, accuracy, lr: NaN, crossed: 0, epoch: 0, imagesPerSec: 0, seconds: (s.summary.seconds * step) / Math.max(1, s.curves.train.at(-1)?.[0] ?? 1),
+      step, loss, accuracy, lr: NaN, mask: '', epoch: 0, imagesPerSec: 0, seconds: (s.summary.seconds * step) / Math.max(1, s.curves.train.at(-1)?.[0] ?? 1),
     })),
     val: s.curves.val.map(([step, loss, accuracy]) => ({ step, loss, accuracy, count: 0 })),
   }));

@@ -3,28 +3,16 @@
 // one thumbnail per class and keeps what was left out and why; the worker later opens the same
 // source with the same code (src/data/dataset-source.ts).
 import { droppedEntries, treeFromEntries, treeFromFileList, type DropEntry, type DropFileEntry } from '../../data/browser-sources.ts';
-import { sourceOfTree, treeOfSource } from '../../data/dataset-source.ts';
+import { sourceOfTree, treeOfSource, type DatasetSource } from '../../data/dataset-source.ts';
 import { BrowserDecoder } from '../../data/decode-browser.ts';
 import { selectImages } from '../../data/entries.ts';
 import { imageFolder } from '../../data/layout.ts';
 import { classCounts } from '../../data/split.ts';
 import { fetchZip } from '../../data/url-source.ts';
-import type { DatasetSource } from '../../worker/protocol.ts';
-import type { DataRef } from '../experiment.ts';
+import type { DataRef } from '../../train/settings.ts';
+import { PACK_INDEX, type PackInfo } from '../../train/builtins.ts';
 import { useStore } from '../store.ts';
 import { filesHash, sha256 } from './content-hash.ts';
-
-export interface PackInfo {
-  id: string;
-  name: string;
-  file: string;
-  bytes: number;
-  classes: string[];
-  counts: { train: number; test: number };
-  description: string;
-  source: string;
-  license: string;
-}
 
 /** Datasets up to this size are hashed by content for share links; larger ones by their listing. */
 const HASH_CONTENT_BYTES = 256 * 2 ** 20;
@@ -35,7 +23,7 @@ const why = (e: unknown) => (e instanceof Error ? e.message : String(e));
 let packs: Promise<PackInfo[]> | undefined;
 
 export function packIndex(): Promise<PackInfo[]> {
-  packs ??= fetch(`${import.meta.env.BASE_URL}packs/index.json`).then((r) => {
+  packs ??= fetch(`${import.meta.env.BASE_URL}${PACK_INDEX}`).then((r) => {
     if (!r.ok) throw new Error(`cannot load the list of built-in datasets (HTTP ${r.status})`);
     return r.json() as Promise<PackInfo[]>;
   });

@@ -2,13 +2,11 @@
 // config.json), or one fetched from a URL when the person asks. Each ends in the store as bytes
 // the worker can load with no options (a config.json is folded into the file's metadata).
 import { loadModelFile, saveModelFile } from '../../checkpoint/model-file.ts';
+import { builtinModel } from '../../train/builtins.ts';
 import { useStore } from '../store.ts';
-import type { ModelRef } from '../experiment.ts';
+import type { ModelRef } from '../../train/settings.ts';
 import { sha256 } from './content-hash.ts';
 
-export const BUILTIN_MODELS: Record<string, { file: string; name: string }> = {
-  'vit-fmnist': { file: 'models/vit-fmnist.safetensors', name: 'ViT pretrained on Fashion-MNIST (built in)' },
-};
 
 const why = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
@@ -39,7 +37,7 @@ async function fetchBytes(url: string): Promise<Uint8Array> {
 }
 
 export function loadBuiltinModel(id: string): Promise<void> {
-  const builtin = BUILTIN_MODELS[id];
+  const builtin = builtinModel(id);
   const ref: ModelRef = { kind: 'builtin', id };
   if (!builtin) {
     useStore.getState().setModel({ status: 'error', ref, name: id, message: `there is no built-in model '${id}'` });

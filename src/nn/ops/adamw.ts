@@ -17,7 +17,7 @@ export function gradNorm(gpu: Gpu, grads: Tensor, norm: Tensor): void {
   check(numel(norm.shape) === 1, op, () => `norm must have 1 element, got ${describe(norm)}`);
   checkDType(norm, ['f32'], op, 'norm');
   const n = grads.shape[0];
-  const wg = gpu.reduceWorkgroup;
+  const wg = gpu.layout.reduceWorkgroup;
   const groups = Math.max(1, Math.min(NORM_GROUPS, Math.ceil(n / wg)));
   const partials = scratch(gpu, 'grad-norm', [groups]);
   gpu.dispatch({
@@ -85,7 +85,7 @@ export function adamw(gpu: Gpu, b: AdamwBuffers, o: AdamwOptions): void {
   }
   checkHyperparameters(o, op);
   if (count === 0) return;
-  const wg = gpu.reduceWorkgroup;
+  const wg = gpu.layout.reduceWorkgroup;
   gpu.dispatch({
     op,
     kernel: { shader: 'adamw', entry: 'adamw', constants: { WG: wg, CLIP: o.norm ? 1 : 0 } },

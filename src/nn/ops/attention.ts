@@ -7,8 +7,6 @@ import { f32 } from '../../gpu/params.ts';
 import { scratch } from '../../gpu/scratch.ts';
 import { check, checkDType, checkRank, checkShape, describe, type Tensor } from '../../gpu/tensor.ts';
 
-/** Rows (queries, or keys in the dK/dV kernel) per workgroup: fewer on SwiftShader, where barriers are dear. */
-const rowsPerWorkgroup = (gpu: Gpu) => (gpu.software ? 8 : 64);
 /** Largest head size: the kernels keep a few head-sized rows per invocation in private memory. */
 const MAX_HEAD_SIZE = 128;
 
@@ -25,7 +23,7 @@ function tileRows(hd: number): number {
 }
 
 function kernel(gpu: Gpu, entry: string, hd: number): KernelRef {
-  return { shader: 'attention', entry, constants: { HD: hd, WG: rowsPerWorkgroup(gpu), TK: tileRows(hd) } };
+  return { shader: 'attention', entry, constants: { HD: hd, WG: gpu.layout.attentionRows, TK: tileRows(hd) } };
 }
 
 /** Checks the inputs shared by the forward and backward and returns their sizes. */
@@ -55,7 +53,7 @@ function checkWritable(w: Tensor, reads: readonly Tensor[], op: string, name: st
 }
 
 function workgroups(gpu: Gpu, d: AttentionDims): [number, number, number] {
-  return [Math.ceil(d.N / rowsPerWorkgroup(gpu)), d.H, d.B];
+  return [Math.ceil(d.N / gpu.layout.attentionRows), d.H, d.B];
 }
 
 /**

@@ -36,8 +36,7 @@ export function crossEntropy(
     checkShape(dlogits, [B, C], op, 'dlogits');
     checkDType(dlogits, ['f32'], op, 'dlogits');
   }
-  // A CPU adapter runs a workgroup's barriers far faster with fewer invocations.
-  const wg = gpu.reduceWorkgroup;
+  const wg = gpu.layout.reduceWorkgroup;
   const rowLoss = scratch(gpu, 'cross-entropy-loss', [B]);
   const rowCorrect = scratch(gpu, 'cross-entropy-correct', [B], 'u32');
   gpu.dispatch({

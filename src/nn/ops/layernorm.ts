@@ -10,9 +10,6 @@ const PARAM_WG = 64; // threads per workgroup of layernorm_backward_params (colu
 const ROWS_PER_CHUNK = 64;
 const MAX_CHUNKS = 4096; // keeps the partial sums small and the dispatch under 65535 workgroups
 
-/** Threads that share one row (layernorm.wgsl WG). */
-const rowThreads = (gpu: Gpu) => (gpu.software ? 4 : 64);
-
 type Named = [name: string, t: Tensor][];
 
 /** Rows and width of x [..., D] (rank ≥ 2), after checking: `same` like x, `perWidth` [D], `perRow` [rows]. */
@@ -42,7 +39,7 @@ export function layernorm(
   check(eps >= 0 && Number.isFinite(eps), op, () => `eps must be a finite number ≥ 0, got ${eps}`);
   gpu.dispatch({
     op,
-    kernel: { shader: 'layernorm', entry: 'layernorm_forward', constants: { WG: rowThreads(gpu) } },
+    kernel: { shader: 'layernorm', entry: 'layernorm_forward', constants: { WG: gpu.layout.layernormRowThreads } },
     params: [R, D, f32(eps)],
     tensors: [x, mean, rstd, y, gamma, beta],
     workgroups: grid1d(R, 1),
@@ -62,7 +59,7 @@ export function layernormBackward(
     [['gamma', gamma], ['dgamma', dgamma], ['dbeta', dbeta]], [['mean', mean], ['rstd', rstd]]);
   gpu.dispatch({
     op,
-    kernel: { shader: 'layernorm', entry: 'layernorm_backward_input', constants: { WG: rowThreads(gpu) } },
+    kernel: { shader: 'layernorm', entry: 'layernorm_backward_input', constants: { WG: gpu.layout.layernormRowThreads } },
     params: [R, D],
     tensors: [x, mean, rstd, dy, gamma, dx],
     workgroups: grid1d(R, 1),

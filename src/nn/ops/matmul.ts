@@ -49,20 +49,11 @@ function dims(a: Tensor, b: Tensor, c: Tensor, o: MatmulOptions, op: string): Di
   return { batch: ba, M, N, K, strideA: M * K, strideB: bb === 1 ? 0 : K * N };
 }
 
-/**
- * Threads per workgroup side (WG) and 4x4 output blocks per thread side (RB); both give a
- * 64x64 tile of C. SwiftShader runs four invocations per SIMD group and reads workgroup
- * memory by per-lane gathers, so on CPUs 16 threads with 16x16 outputs each beat 256 with 4x4.
- */
-function blocking(gpu: Gpu): { wg: number; rb: number } {
-  return gpu.software ? { wg: 4, rb: 4 } : { wg: 16, rb: 1 };
-}
-
 /** C = op(A)·op(B) (+ bias) (then GELU). A: [M,K] or [batch,M,K]; B: [K,N] or [batch,K,N] (or shared); C: [(batch,) M, N]. */
 export function matmul(gpu: Gpu, a: Tensor, b: Tensor, c: Tensor, o: MatmulOptions = {}): void {
   const op = `matmul ${describe(a)}${o.transA ? 'ᵀ' : ''}·${describe(b)}${o.transB ? 'ᵀ' : ''}`;
   const d = dims(a, b, c, o, op);
-  const { wg, rb } = blocking(gpu);
+  const { wg, rb } = gpu.layout.matmul; // WG threads per side, RB 4x4 blocks per thread side
   const tile = 4 * rb * wg;
   const epilogue = o.geluInput ? 2 : o.bias ? 1 : 0;
   gpu.dispatch({

@@ -2,14 +2,15 @@
 // rule (accepted and refused text, with its message), references of every kind, cross-field rules.
 import { describe, expect, it } from 'vitest';
 import {
-  defaultExperiment, experimentErrors, PROPERTIES, PROPERTY_LIST, validateField, type Experiment, type ExperimentKey,
-} from '../../src/app/experiment.ts';
+  completeExperiment, defaultExperiment, experimentErrors, experimentFromJson, PROPERTIES, PROPERTY_LIST, validateField,
+  type Experiment, type ExperimentKey,
+} from '../../src/train/settings.ts';
 
 const SHA = '0123456789abcdef'.repeat(4);
 
 const EXPECTED_DEFAULTS: Experiment = {
   model: { kind: 'builtin', id: 'vit-fmnist' }, data: { kind: 'pack', id: 'mnist' }, method: 'stochca', p: 0.1, lr: 1e-3,
-  batch: 32, steps: 150, warmup: 15, weightDecay: 0.05, imageSize: 0, fraction: 1, valFraction: 0.1, evalEvery: 25,
+  batch: 32, steps: 150, warmup: 15, weightDecay: 0.05, wdExempt: false, clip: 0, imageSize: 0, fraction: 1, valFraction: 0.1, evalEvery: 25,
   crop: 'random', flip: false, seed: 0,
 };
 
@@ -52,6 +53,8 @@ const RULES: [ExperimentKey, Record<string, unknown>, string[], string][] = [
   ['crop', { 'random-resized': 'random-resized', random: 'random', none: 'none' }, ['centre', 'Random'],
     "crop must be 'random-resized', 'random' or 'none'"],
   ['flip', { true: true, false: false }, ['1', 'yes', 'True', ''], 'flip must be true or false'],
+  ['wdExempt', { true: true, false: false }, ['1', 'no'], 'no decay on biases, norms and embeddings must be true or false'],
+  ['clip', { '0': 0, '1': 1, '0.5': 0.5, '1e6': 1e6 }, ['-1', '1e7', 'x'], 'gradient clipping must be 0 (no clipping) or greater than 0 and at most 1000000'],
 ];
 
 describe('validateField', () => {
@@ -159,5 +162,31 @@ describe('cross-field rules', () => {
       batch: 'batch size must be a whole number from 1 to 512', flip: 'flip must be true or false',
       crop: "crop must be 'random-resized', 'random' or 'none'",
     });
+  });
+});
+
+describe('derived defaults and experiment files', () => {
+  it('gives every setting a distinct command-line flag', () => {
+    const flags = PROPERTY_LIST.map((p) => p.flag);
+    expect(new Set(flags).size).toBe(flags.length);
+    for (const f of flags) expect(f).toMatch(/^[a-z][a-z-]*$/);
+  });
+
+  it('warm-up and evaluation interval follow the steps when not given, and stay as given when they are', () => {
+    expect(completeExperiment({ steps: 1000 })).toMatchObject({ steps: 1000, warmup: 100, evalEvery: 167 });
+    expect(completeExperiment({ steps: 1 })).toMatchObject({ warmup: 0, evalEvery: 1 });
+    expect(completeExperiment({ steps: 1000, warmup: 3, evalEvery: 7 })).toMatchObject({ warmup: 3, evalEvery: 7 });
+    expect(experimentErrors(completeExperiment({ steps: 3 }))).toStrictEqual({});
+  });
+
+  it("reads the page's experiment.json: every field checked, unknown keys refused, missing ones defaulted", () => {
+    const e = { ...defaultExperiment(), lr: 3e-4, clip: 1, wdExempt: true };
+    expect(experimentFromJson(JSON.parse(JSON.stringify(e)))).toStrictEqual({ value: e });
+    expect(experimentFromJson({ steps: 20 })).toStrictEqual({ value: completeExperiment({ steps: 20 }) });
+    expect(experimentFromJson({ lr: '0.1' })).toStrictEqual({ error: 'learning rate must be greater than 0 and at most 1' });
+    expect(experimentFromJson({ steps: 10, warmup: 20 })).toStrictEqual({ error: 'warmup must be at most steps (10)' });
+    expect(experimentFromJson({ lr: 0.1, __proto__x: 1, optimizer: 'sgd' })).toStrictEqual({ error: 'unknown settings: __proto__x, optimizer' });
+    expect(experimentFromJson([1])).toStrictEqual({ error: 'an experiment must be a JSON object' });
+    expect(experimentFromJson(JSON.parse('{"__proto__": {"lr": 5}}'))).toStrictEqual({ error: 'unknown settings: __proto__' });
   });
 });

@@ -1,7 +1,13 @@
-// The playground's experiment settings. One typed list of properties (after tensorflow/playground's
-// src/state.ts) gives every field its short name in the URL hash, its default, how it is read from and
-// written to text, and its rule in words; the form, the whole-experiment check and share links
-// (share-link.ts) all go through it.
+// The one settings schema of a run, for the page, its share links, its worker and the command line.
+// One typed list of properties (after tensorflow/playground's src/state.ts) gives every field its
+// short name in the URL hash, its command-line flag, its default, how it is read from and written to
+// text, and its rule in words; the page's form, the whole-experiment check, share links
+// (src/app/share-link.ts), experiment.json files and `stochca train`'s flags all go through it.
+//
+// The defaults are chosen for the built-in ViT and the built-in MNIST pack (28 px digits): a peak
+// learning rate of 1e-3 with a 10 % warm-up suits a small model fine-tuned for a few hundred steps;
+// random crops without flips, because a mirrored digit is another glyph; weight decay on every
+// parameter and no clipping, as the method's reference recipe trains.
 import type { AugmentOptions } from '../data/augment.ts';
 
 export type ModelRef =
@@ -28,6 +34,10 @@ export interface Experiment {
   steps: number;
   warmup: number;
   weightDecay: number;
+  /** Biases, LayerNorm parameters, the position embedding and the class token get no weight decay (timm's convention). */
+  wdExempt: boolean;
+  /** Global-norm gradient clipping; 0 clips nothing. */
+  clip: number;
   /** Input size in pixels; 0 keeps the checkpoint's own. */
   imageSize: number;
   /** Share of the training images kept per class. */
@@ -39,6 +49,9 @@ export interface Experiment {
   seed: number;
 }
 
+/** The settings of one run: the experiment without its model and dataset. */
+export type RunSettings = Omit<Experiment, 'model' | 'data'>;
+
 export type ExperimentKey = keyof Experiment;
 type NumberKey = { [K in ExperimentKey]: Experiment[K] extends number ? K : never }[ExperimentKey];
 
@@ -48,10 +61,14 @@ export interface Property<K extends ExperimentKey> {
   key: K;
   /** Its name in the URL hash. */
   hash: string;
+  /** Its command-line flag, without the dashes; a boolean also takes `--no-<flag>`. */
+  flag: string;
   /** The field in words, as messages name it. */
   label: string;
   type: 'integer' | 'number' | 'choice' | 'boolean' | 'model' | 'data';
   default: Experiment[K];
+  /** The default when the other fields are known (warm-up and evaluation interval follow the steps). */
+  derive?: (e: Experiment) => Experiment[K];
   /** Text (a form input or a hash value) to a checked value. */
   parse(raw: string): Checked<Experiment[K]>;
   format(value: Experiment[K]): string;
@@ -90,8 +107,10 @@ const readNumber: Reader<number> = (raw) => ({ value: NUMBER_TEXT.test(raw) ? Nu
 interface RangeSpec<K extends NumberKey> {
   key: K;
   hash: string;
+  flag: string;
   label: string;
   default: number;
+  derive?: (e: Experiment) => number;
   min: number;
   max: number;
   /** The minimum itself is not allowed. */
@@ -111,7 +130,8 @@ function range<K extends NumberKey>(type: 'integer' | 'number', s: RangeSpec<K>)
     : `${s.label} must be ${span}`;
   const inRange = (v: number) => (s.aboveMin ? v > s.min : v >= s.min) && v <= s.max && (!whole || Number.isInteger(v));
   return property<K>({
-    key: s.key, hash: s.hash, label: s.label, type, default: s.default as Experiment[K], atMost: s.atMost,
+    key: s.key, hash: s.hash, flag: s.flag, label: s.label, type, default: s.default as Experiment[K], atMost: s.atMost,
+    derive: s.derive as Property<K>['derive'],
     min: s.min, max: s.max,
     read: readNumber as Reader<Experiment[K]>,
     format: (v) => String(v),
@@ -119,22 +139,22 @@ function range<K extends NumberKey>(type: 'integer' | 'number', s: RangeSpec<K>)
   });
 }
 
-function choice<K extends 'method' | 'crop'>(key: K, hash: string, label: string, choices: readonly Experiment[K][], def: Experiment[K]): Property<K> {
+function choice<K extends 'method' | 'crop'>(key: K, label: string, choices: readonly Experiment[K][], def: Experiment[K]): Property<K> {
   const quoted = choices.map((c) => `'${c}'`);
   const rule = `${label} must be ${quoted.slice(0, -1).join(', ')} or ${quoted.at(-1)}`;
   const valid = (v: unknown): v is Experiment[K] => (choices as readonly unknown[]).includes(v);
   return property<K>({
-    key, hash, label, type: 'choice', default: def, choices,
+    key, hash: key, flag: key, label, type: 'choice', default: def, choices,
     read: (raw) => (valid(raw) ? { value: raw } : { error: rule }),
     format: (v) => v,
     check: (v) => (valid(v) ? undefined : rule),
   });
 }
 
-function flag<K extends 'flip'>(key: K, hash: string, label: string, def: boolean): Property<K> {
+function flag<K extends 'flip' | 'wdExempt'>(key: K, hash: string, cliFlag: string, label: string, def: boolean): Property<K> {
   const rule = `${label} must be true or false`;
   return property<K>({
-    key, hash, label, type: 'boolean', default: def,
+    key, hash, flag: cliFlag, label, type: 'boolean', default: def,
     read: (raw) => (raw === 'true' || raw === 'false' ? { value: raw === 'true' } : { error: rule }),
     format: (v) => String(v),
     check: (v) => (typeof v === 'boolean' ? undefined : rule),
@@ -196,7 +216,7 @@ function reference<K extends 'model' | 'data'>(key: K, kinds: readonly (Experime
     return undefined;
   };
   return property<K>({
-    key, hash: key, label: key, type: key, default: def,
+    key, hash: key, flag: key, label: key, type: key, default: def,
     read: (raw) => {
       const colon = raw.indexOf(':');
       const kind = raw.slice(0, colon);
@@ -220,27 +240,38 @@ function reference<K extends 'model' | 'data'>(key: K, kinds: readonly (Experime
   });
 }
 
-/** Every setting, in the order of the URL hash. */
+/** Every setting, in the order of the URL hash; a field's `derive` reads only fields before it. */
 export const PROPERTIES: { readonly [K in ExperimentKey]: Property<K> } = {
   model: reference('model', ['builtin', 'file', 'url'], { kind: 'builtin', id: 'vit-fmnist' }),
   data: reference('data', ['pack', 'local', 'url'], { kind: 'pack', id: 'mnist' }),
-  method: choice('method', 'method', 'method', METHODS, 'stochca'),
-  p: range('number', { key: 'p', hash: 'p', label: 'p', default: 0.1, min: 0, max: 1 }),
-  lr: range('number', { key: 'lr', hash: 'lr', label: 'learning rate', default: 1e-3, min: 0, max: 1, aboveMin: true }),
-  batch: range('integer', { key: 'batch', hash: 'batch', label: 'batch size', default: 32, min: 1, max: 512 }),
-  steps: range('integer', { key: 'steps', hash: 'steps', label: 'steps', default: 150, min: 1, max: 100_000 }),
-  warmup: range('integer', { key: 'warmup', hash: 'warmup', label: 'warmup', default: 15, min: 0, max: 100_000, atMost: 'steps' }),
-  weightDecay: range('number', { key: 'weightDecay', hash: 'wd', label: 'weight decay', default: 0.05, min: 0, max: 1 }),
+  method: choice('method', 'method', METHODS, 'stochca'),
+  p: range('number', { key: 'p', hash: 'p', flag: 'p', label: 'p', default: 0.1, min: 0, max: 1 }),
+  lr: range('number', { key: 'lr', hash: 'lr', flag: 'lr', label: 'learning rate', default: 1e-3, min: 0, max: 1, aboveMin: true }),
+  batch: range('integer', { key: 'batch', hash: 'batch', flag: 'batch', label: 'batch size', default: 32, min: 1, max: 512 }),
+  steps: range('integer', { key: 'steps', hash: 'steps', flag: 'steps', label: 'steps', default: 150, min: 1, max: 100_000 }),
+  warmup: range('integer', {
+    key: 'warmup', hash: 'warmup', flag: 'warmup', label: 'warmup', default: 15, min: 0, max: 100_000, atMost: 'steps',
+    derive: (e) => Math.round(e.steps / 10),
+  }),
+  weightDecay: range('number', { key: 'weightDecay', hash: 'wd', flag: 'wd', label: 'weight decay', default: 0.05, min: 0, max: 1 }),
+  wdExempt: flag('wdExempt', 'wdx', 'wd-exempt', 'no decay on biases, norms and embeddings', false),
+  clip: range('number', {
+    key: 'clip', hash: 'clip', flag: 'clip', label: 'gradient clipping', default: 0, min: 0, max: 1e6, aboveMin: true,
+    special: { value: 0, meaning: 'no clipping' },
+  }),
   imageSize: range('integer', {
-    key: 'imageSize', hash: 'size', label: 'image size', default: 0, min: 8, max: 1024,
+    key: 'imageSize', hash: 'size', flag: 'image-size', label: 'image size', default: 0, min: 8, max: 1024,
     special: { value: 0, meaning: "the checkpoint's own" },
   }),
-  fraction: range('number', { key: 'fraction', hash: 'frac', label: 'training fraction', default: 1, min: 0, max: 1, aboveMin: true }),
-  valFraction: range('number', { key: 'valFraction', hash: 'val', label: 'validation fraction', default: 0.1, min: 0, max: 0.9 }),
-  evalEvery: range('integer', { key: 'evalEvery', hash: 'every', label: 'evaluation interval', default: 25, min: 1, max: 100_000, atMost: 'steps' }),
-  crop: choice('crop', 'crop', 'crop', CROPS, 'random'),
-  flip: flag('flip', 'flip', 'flip', false),
-  seed: range('integer', { key: 'seed', hash: 'seed', label: 'seed', default: 0, min: 0, max: 2 ** 31 - 1 }),
+  fraction: range('number', { key: 'fraction', hash: 'frac', flag: 'fraction', label: 'training fraction', default: 1, min: 0, max: 1, aboveMin: true }),
+  valFraction: range('number', { key: 'valFraction', hash: 'val', flag: 'val-fraction', label: 'validation fraction', default: 0.1, min: 0, max: 0.9 }),
+  evalEvery: range('integer', {
+    key: 'evalEvery', hash: 'every', flag: 'eval-every', label: 'evaluation interval', default: 25, min: 1, max: 100_000, atMost: 'steps',
+    derive: (e) => Math.max(1, Math.round(e.steps / 6)),
+  }),
+  crop: choice('crop', 'crop', CROPS, 'random'),
+  flip: flag('flip', 'flip', 'flip', 'flip', false),
+  seed: range('integer', { key: 'seed', hash: 'seed', flag: 'seed', label: 'seed', default: 0, min: 0, max: 2 ** 31 - 1 }),
 };
 
 export type AnyProperty = { [K in ExperimentKey]: Property<K> }[ExperimentKey];
@@ -248,8 +279,35 @@ export const PROPERTY_LIST = Object.values(PROPERTIES) as readonly AnyProperty[]
 
 /** A fresh copy of the defaults, safe to change. */
 export function defaultExperiment(): Experiment {
-  return structuredClone(Object.fromEntries(PROPERTY_LIST.map((p) => [p.key, p.default]))) as unknown as Experiment;
+  return completeExperiment({});
 }
+
+/** The given fields, the others at their defaults: a derived default follows the fields it reads
+ *  (`steps` alone gives its warm-up and evaluation interval). The values are not checked. */
+export function completeExperiment(given: Partial<Experiment>): Experiment {
+  const e = {} as Record<ExperimentKey, unknown>;
+  for (const p of PROPERTY_LIST) {
+    e[p.key] = Object.hasOwn(given, p.key) ? given[p.key] : structuredClone(p.derive ? p.derive(e as unknown as Experiment) : p.default);
+  }
+  return e as unknown as Experiment;
+}
+
+/** An experiment.json (as the page exports it) read field by field: unknown keys and broken values are
+ *  errors in words, missing fields take their defaults. Nothing but the schema's fields is copied. */
+export function experimentFromJson(json: unknown): Checked<Experiment> {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return { error: 'an experiment must be a JSON object' };
+  const o = json as Record<string, unknown>;
+  const unknown = Object.keys(o).filter((k) => !Object.hasOwn(PROPERTIES, k));
+  if (unknown.length) return { error: `unknown settings: ${unknown.slice(0, 10).join(', ')}` };
+  const given: Partial<Record<ExperimentKey, unknown>> = {};
+  for (const p of PROPERTY_LIST) if (Object.hasOwn(o, p.key)) given[p.key] = o[p.key];
+  const e = completeExperiment(given as Partial<Experiment>);
+  const errors = Object.values(experimentErrors(e));
+  return errors.length ? { error: errors.join('; ') } : { value: e };
+}
+
+/** A run's settings as the engine uses them: p is 0 for fine-tuning. */
+export const effectiveP = (s: Pick<RunSettings, 'method' | 'p'>): number => (s.method === 'finetune' ? 0 : s.p);
 
 /** The cross-field rule of a property against the other fields of `e`: a message, or undefined
  *  (also when the other field is itself invalid: its own message says so). */

@@ -1,0 +1,132 @@
+// `stochca train`'s flags, read through the one settings schema (src/train/settings.ts): every
+// setting's flag, default and rule are the page's, so a share link's values given as flags, or
+// the page's experiment.json given with --experiment, run the same experiment here.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { builtinModel, PACK_INDEX, type PackInfo } from '../train/builtins.ts';
+import {
+  completeExperiment, experimentErrors, experimentFromJson, PROPERTY_LIST,
+  type DataRef, type Experiment, type ExperimentKey, type ModelRef,
+} from '../train/settings.ts';
+import { resumeOptions, type TrainOptions } from './train-command.ts';
+
+/** A bad flag or flag value: exit code 2 with the usage hint. */
+export class UsageError extends Error {}
+
+/** The checkout's public/ folder: the built-in models and packs. */
+const PUBLIC = new URL('../../public/', import.meta.url);
+
+const SETTINGS = PROPERTY_LIST.filter((p) => p.type !== 'model' && p.type !== 'data');
+
+/** parseArgs options of `train`: one per setting (booleans also as --no-<flag>), plus the run's own. */
+type Flag = { type: 'string' | 'boolean'; short?: string };
+export const TRAIN_FLAGS: Record<string, Flag> = {
+  ...Object.fromEntries(SETTINGS.flatMap((p): [string, Flag][] => (p.type === 'boolean'
+    ? [[p.flag, { type: 'boolean' }], [`no-${p.flag}`, { type: 'boolean' }]]
+    : [[p.flag, { type: 'string' }]]))),
+  model: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, heads: { type: 'string' },
+  config: { type: 'string' }, experiment: { type: 'string' }, resume: { type: 'string' }, 'stop-after': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+/** The settings flags for the usage text, e.g. `[--lr 0.001]`, with their defaults. */
+export function settingsUsage(): string {
+  const d = completeExperiment({});
+  return SETTINGS.map((p) => (p.type === 'boolean'
+    ? `[--${d[p.key] ? 'no-' : ''}${p.flag}]`
+    : `[--${p.flag} ${p.choices ? p.choices.join('|') : p.format(d[p.key] as never)}]`)).join(' ');
+}
+
+export function heads(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--heads must be a positive integer, got '${v}'`);
+  return n;
+}
+
+function readJson(path: string, flag: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new Error(`cannot read --${flag} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`--${flag} ${path} is not valid JSON`);
+  }
+}
+
+/** A path, or a built-in model or pack by the id links use. */
+function modelPath(text: string): string {
+  if (!text.startsWith('builtin:')) return text;
+  const m = builtinModel(text.slice('builtin:'.length));
+  if (!m) throw new UsageError(`--model ${text}: there is no such built-in model`);
+  return fileURLToPath(new URL(m.file, PUBLIC));
+}
+
+function dataPath(text: string): string {
+  if (!text.startsWith('pack:')) return text;
+  const packs = JSON.parse(readFileSync(new URL(PACK_INDEX, PUBLIC), 'utf8')) as PackInfo[];
+  const pack = packs.find((p) => p.id === text.slice('pack:'.length));
+  if (!pack) throw new UsageError(`--data ${text}: there is no such built-in pack (${packs.map((p) => `pack:${p.id}`).join(', ')})`);
+  return fileURLToPath(new URL(`packs/${pack.file}`, PUBLIC));
+}
+
+/** What --model or --data is when the flag is absent: the experiment's built-in model or pack. */
+function refText(ref: ModelRef | DataRef, flag: string): string {
+  if (ref.kind === 'builtin') return `builtin:${ref.id}`;
+  if (ref.kind === 'pack') return `pack:${ref.id}`;
+  if (ref.kind === 'url') return ref.url;
+  throw new UsageError(`--${flag} is needed: the experiment's ${flag} is a local file ('${ref.name}')`);
+}
+
+export function trainOptions(values: Record<string, string | boolean | undefined>): TrainOptions {
+  const str = (k: string) => values[k] as string | undefined;
+  const stopAfter = str('stop-after') === undefined ? undefined : Number(str('stop-after'));
+  if (stopAfter !== undefined && !(Number.isSafeInteger(stopAfter) && stopAfter >= 1)) {
+    throw new UsageError(`--stop-after must be a whole number of at least 1, got '${str('stop-after')}'`);
+  }
+  const resume = str('resume');
+  if (resume !== undefined) {
+    const others = Object.keys(values).filter((k) => values[k] !== undefined && k !== 'resume' && k !== 'stop-after');
+    if (others.length) throw new UsageError(`--resume continues a run as it was set; it takes only --stop-after, not --${others[0]}`);
+    return { ...resumeOptions(resume), stopAfter };
+  }
+
+  const given: Partial<Record<ExperimentKey, unknown>> = {};
+  if (str('experiment') !== undefined) {
+    const json = readJson(str('experiment')!, 'experiment');
+    const checked = experimentFromJson(json);
+    if ('error' in checked) throw new UsageError(`--experiment ${str('experiment')}: ${checked.error}`);
+    Object.assign(given, json);
+  }
+  for (const p of SETTINGS) {
+    if (p.type === 'boolean') {
+      if (values[p.flag] && values[`no-${p.flag}`]) throw new UsageError(`--${p.flag} and --no-${p.flag} contradict each other`);
+      if (values[p.flag] || values[`no-${p.flag}`]) given[p.key] = values[p.flag] === true;
+      continue;
+    }
+    const raw = str(p.flag);
+    if (raw === undefined) continue;
+    const r = p.parse(raw);
+    if ('error' in r) throw new UsageError(`--${p.flag}: ${r.error}, got '${raw}'`);
+    given[p.key] = r.value;
+  }
+  const e: Experiment = completeExperiment(given as Partial<Experiment>);
+  const errors = Object.values(experimentErrors(e));
+  if (errors.length) throw new UsageError(errors.join('; '));
+  const { model, data, ...settings } = e;
+  const config = str('config');
+  return {
+    settings,
+    model: {
+      path: modelPath(str('model') ?? refText(model, 'model')), configPath: config, heads: heads(str('heads')),
+      ...(model.kind === 'file' && { sha256: model.sha256 }),
+    },
+    data: dataPath(str('data') ?? refText(data, 'data')),
+    out: str('out') ?? 'stochca-run',
+    stopAfter,
+  };
+}

@@ -1,0 +1,60 @@
+// What a run reports as it goes, the same for the page (through its worker) and the command line.
+import type { ViTConfig } from '../checkpoint/vit-config.ts';
+import type { Rgb } from '../nn/ops/normalize.ts';
+import type { LeftOut } from '../data/entries.ts';
+
+export interface StepRecord {
+  step: number;
+  loss: number;
+  /** Share of the batch classified right. */
+  accuracy: number;
+  lr: number;
+  /** The step's StochCA mask, one character per block: '1' cross-attended to the teacher. */
+  mask: string;
+}
+
+export interface TrainPoint extends StepRecord {
+  /** Seconds since the run started, its earlier sessions included. */
+  seconds: number;
+  epoch: number;
+  imagesPerSec: number;
+}
+
+export interface EvalPoint {
+  step: number;
+  loss: number;
+  accuracy: number;
+  count: number;
+}
+
+/** The test split scored once training is over: the final weights, and the best-validation ones. */
+export interface TestScores {
+  final?: EvalPoint;
+  /** The weights of the best validation accuracy (the final ones when it was at the last step). */
+  atBest?: EvalPoint;
+}
+
+/** Misclassified images sent back with the confusion matrix, at most. */
+export const MAX_MISTAKES = 400;
+
+/** A misclassified validation image: its RGBA pixels at the model's size, for the confusion matrix. */
+export interface Mistake {
+  label: number;
+  predicted: number;
+  path: string;
+  pixels: Uint8Array;
+}
+
+/** What a run is about to train, once its data and model are open. */
+export interface RunInfo {
+  config: ViTConfig;
+  parameters: number;
+  plannedBytes: number;
+  classes: string[];
+  counts: { train: number; val: number; test: number };
+  /** What loading changed in the model (a new head, a resized position embedding), in words. */
+  changes: string[];
+  leftOut: LeftOut[];
+  problems: string[];
+  normalization: { mean: Rgb; std: Rgb };
+}
