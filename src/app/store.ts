@@ -1,7 +1,7 @@
 // The page's state (zustand): the experiment being edited, the model and dataset it names, and
 // the runs with their curves. Components read slices of it; the trainer and the panels write it.
 import { create } from 'zustand';
-import type { ViTConfig } from '../checkpoint/vit-config.ts';
+import type { CheckpointConfig } from '../checkpoint/checkpoint-config.ts';
 import type { LeftOut } from '../data/entries.ts';
 import type { DatasetSource } from '../data/dataset-source.ts';
 import type { EvalPoint, TrainPoint } from '../train/records.ts';
@@ -13,7 +13,7 @@ export interface ModelState {
   ref: ModelRef;
   name: string;
   bytes?: ArrayBuffer;
-  config?: ViTConfig;
+  config?: CheckpointConfig;
   parameters?: number;
   classNames?: string[];
   message?: string;

@@ -1,5 +1,5 @@
 // The StochCA training step written with TensorFlow.js, for the training benchmark:
-// the same ViT as src/nn (torchvision layout, STOCHCA.md) with TF.js ops, gradients by
+// the same ViT as src/nn (torchvision layout, docs/method.md) with TF.js ops, gradients by
 // tf.variableGrads, tf.train.adam with AdamW's decoupled weight decay applied by hand
 // before each update (p ← p − lr·wd·p, as torch.optim.AdamW and our adamw kernel do).
 // The frozen teacher runs without gradients up to the deepest cross-attending block and
@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradient functions; the tfjs union package imports these.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { vitDims, type VitConfig, type VitDims } from '../nn/vit-config.ts';
+import { vitDims, type VitArch, type VitDims } from '../nn/vit-arch.ts';
 import { vitParamSpecs } from '../nn/vit-params.ts';
 import type { HostWeights } from './train-data.ts';
 
@@ -48,7 +48,7 @@ export class TfVit {
    * variables named `${prefix}/${name}` (TF.js's variable names are global).
    */
   constructor(
-    private readonly c: VitConfig,
+    private readonly c: VitArch,
     private readonly batch: number,
     prefix: string,
     student: HostWeights,

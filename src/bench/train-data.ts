@@ -1,7 +1,7 @@
 // Inputs of the training benchmark, seeded so both engines get the same values:
 // weights, a batch, the per-step mask draws, and the FLOPs a step does.
 import { seededRng, type Rng } from '../nn/rng.ts';
-import { vitDims, type VitConfig } from '../nn/vit-config.ts';
+import { vitDims, type VitArch } from '../nn/vit-arch.ts';
 import { vitParamSpecs } from '../nn/vit-params.ts';
 
 export type HostWeights = Record<string, Float32Array>;
@@ -15,7 +15,7 @@ function gaussian(rng: Rng): () => number {
  * ~N(0, 1/fan_in), LayerNorm weights near 1, biases and embeddings small but not
  * zero, so attention is far from uniform and a wrong path changes the loss.
  */
-export function benchWeights(c: VitConfig, seed: number): HostWeights {
+export function benchWeights(c: VitArch, seed: number): HostWeights {
   const normal = gaussian(seededRng(seed));
   const out: HostWeights = {};
   for (const { name, shape } of vitParamSpecs(c)) {
@@ -31,7 +31,7 @@ export function benchWeights(c: VitConfig, seed: number): HostWeights {
 }
 
 /** Images [B, 3, S, S] ~N(0, 1) (normalised pixels) and labels [B]. */
-export function benchBatch(c: VitConfig, batch: number, seed: number): { images: Float32Array; labels: Uint32Array } {
+export function benchBatch(c: VitArch, batch: number, seed: number): { images: Float32Array; labels: Uint32Array } {
   const rng = seededRng(seed);
   const normal = gaussian(rng);
   const images = Float32Array.from({ length: batch * 3 * c.imageSize ** 2 }, normal);
@@ -54,7 +54,7 @@ export function maskDraws(depth: number, steps: number, seed: number): number[][
  * weight gradient (no gradient for the images), and the teacher's forward up to the
  * deepest cross-attending block. Elementwise work, LayerNorm and softmax are not counted.
  */
-export function stepFlops(c: VitConfig, batch: number, mask: readonly boolean[]): number {
+export function stepFlops(c: VitArch, batch: number, mask: readonly boolean[]): number {
   const { P, N, D, M, C, K } = vitDims(c);
   const block = batch * (2 * N * (4 * D * D + 2 * D * M) + 4 * N * N * D);
   const embed = batch * 2 * P * K * D;

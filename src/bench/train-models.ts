@@ -2,10 +2,10 @@
 // defaults are cut down to run in a few minutes on SwiftShader (WebGPU on the CPU);
 // their names say how: real ViT-Ti/S widths and heads, fewer blocks, small images.
 // The 224-px presets are the real ViT-Ti/16 and ViT-S/16 shapes, for GPUs.
-import type { VitConfig } from '../nn/vit-config.ts';
+import type { VitArch } from '../nn/vit-arch.ts';
 
 export interface TrainModel {
-  config: VitConfig;
+  config: VitArch;
   batch: number;
   /** Untimed steps after the first (checked) one. */
   warmup: number;
@@ -13,7 +13,7 @@ export interface TrainModel {
   steps: number;
 }
 
-const vit = (dim: number, heads: number, depth: number, imageSize: number, patchSize: number, numClasses: number): VitConfig => ({
+const vit = (dim: number, heads: number, depth: number, imageSize: number, patchSize: number, numClasses: number): VitArch => ({
   imageSize, patchSize, dim, depth, heads, mlpDim: 4 * dim, numClasses, layerNormEps: 1e-6,
 });
 

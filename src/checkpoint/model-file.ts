@@ -6,14 +6,15 @@
 import { linearInit } from '../nn/init.ts';
 import type { Rgb } from '../nn/ops/normalize.ts';
 import { seededRng } from '../nn/rng.ts';
-import { checkVitConfig } from '../nn/vit-config.ts';
+import { checkVitArch } from '../nn/vit-arch.ts';
 import { configMetadata, detectNaming, fromCanonical, inferConfig, toCanonical, validateCheckpoint, type Naming } from './names.ts';
 import { resizePosEmbedding } from './resize.ts';
-import { CheckpointError, parseSafetensors, writeSafetensors, type HostTensor } from './safetensors.ts';
-import { checkConfig, configFromHfJson, type ViTConfig } from './vit-config.ts';
+import type { HostTensor } from '../gpu/tensor.ts';
+import { CheckpointError, parseSafetensors, writeSafetensors } from './safetensors.ts';
+import { checkConfig, configFromHfJson, type CheckpointConfig } from './checkpoint-config.ts';
 
 export interface ModelFile {
-  config: ViTConfig;
+  config: CheckpointConfig;
   naming: Naming;
   /** Canonical names (src/nn/vit-params.ts) → tensors. */
   weights: Map<string, HostTensor>;
@@ -56,7 +57,7 @@ export function loadModelFile(bytes: Uint8Array | ArrayBuffer, options: LoadOpti
   const { tensors, metadata } = parseSafetensors(bytes);
   const naming = detectNaming(tensors.keys());
   const hf = options.hfConfig === undefined ? undefined : configFromHfJson(options.hfConfig);
-  const saved = parseJson(metadata, META_CONFIG) as Partial<ViTConfig> | undefined;
+  const saved = parseJson(metadata, META_CONFIG) as Partial<CheckpointConfig> | undefined;
   const stored = inferConfig(tensors, naming, {
     heads: options.heads ?? hf?.config.heads ?? saved?.heads,
     layerNormEps: options.layerNormEps ?? hf?.config.layerNormEps ?? saved?.layerNormEps,
@@ -66,7 +67,7 @@ export function loadModelFile(bytes: Uint8Array | ArrayBuffer, options: LoadOpti
   validateCheckpoint(tensors, naming, stored);
   const weights = toCanonical(tensors, naming);
   const changes: string[] = [];
-  const config: ViTConfig = { ...stored };
+  const config: CheckpointConfig = { ...stored };
 
   if (options.imageSize !== undefined && options.imageSize !== stored.imageSize) {
     config.imageSize = options.imageSize;
@@ -80,7 +81,7 @@ export function loadModelFile(bytes: Uint8Array | ArrayBuffer, options: LoadOpti
   const otherTask = options.classNames !== undefined && storedNames !== undefined && options.classNames.join('\n') !== storedNames.join('\n');
   if (!weights.has('head.weight') || wantClasses !== stored.numClasses || otherTask) {
     config.numClasses = wantClasses;
-    checkVitConfig(config);
+    checkVitArch(config);
     const head = linearInit(config.dim, wantClasses, seededRng(options.seed ?? 0));
     weights.set('head.weight', { shape: [wantClasses, config.dim], data: head.weight });
     weights.set('head.bias', { shape: [wantClasses], data: head.bias });

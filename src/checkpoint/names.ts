@@ -15,8 +15,9 @@
 // Checkpoints store the class token as [1, 1, D] and the position embedding as [1, N, D]; HF
 // stores q, k and v as three [D, D] weights and three [D] biases, stacked here in that order.
 import { vitParamSpecs } from '../nn/vit-params.ts';
-import { CheckpointError, shapeString, type HostTensor, type StoredTensor } from './safetensors.ts';
-import { checkConfig, describeConfig, type ViTConfig } from './vit-config.ts';
+import type { HostTensor } from '../gpu/tensor.ts';
+import { CheckpointError, shapeString, type StoredTensor } from './safetensors.ts';
+import { checkConfig, describeConfig, type CheckpointConfig } from './checkpoint-config.ts';
 
 export type Naming = 'torchvision' | 'timm' | 'hf';
 
@@ -154,7 +155,7 @@ export function detectNaming(names: Iterable<string>): Naming {
 }
 
 /** Canonical names and shapes of a ViT with this config: the engine's parameters, in its order. */
-export function canonicalShapes(config: ViTConfig): Map<string, number[]> {
+export function canonicalShapes(config: CheckpointConfig): Map<string, number[]> {
   return new Map(vitParamSpecs(config).map((p) => [p.name, p.shape]));
 }
 
@@ -162,7 +163,7 @@ export function canonicalShapes(config: ViTConfig): Map<string, number[]> {
  * Checkpoint names and shapes of a ViT with this config in one convention, in checkpoint order.
  * `bare`: HF names without "vit.", as a saved ViTModel has them.
  */
-export function checkpointShapes(config: ViTConfig, naming: Naming, bare = false): Map<string, number[]> {
+export function checkpointShapes(config: CheckpointConfig, naming: Naming, bare = false): Map<string, number[]> {
   const canonical = canonicalShapes(config);
   const out = new Map<string, number[]>();
   for (const s of layout(naming, config.depth, bare)) {
@@ -190,7 +191,7 @@ function asFloat(name: string, t: StoredTensor | HostTensor): HostTensor {
  * a whole: the caller makes a new one), none unexpected, every shape right. Throws one
  * CheckpointError that lists every problem by checkpoint name.
  */
-export function validateCheckpoint(tensors: TensorMap, naming: Naming, config: ViTConfig): void {
+export function validateCheckpoint(tensors: TensorMap, naming: Naming, config: CheckpointConfig): void {
   const bare = isBareHf(naming, tensors.keys());
   const headNames = new Set(layout(naming, 0, bare).filter((s) => isHead(s.canonical)).flatMap((s) => s.names));
   const noHead = ![...headNames].some((n) => tensors.has(n));
@@ -305,7 +306,7 @@ export interface InferOptions {
  * right for ViT-Ti/S/B/L (3, 6, 12, 16 heads) but not for ViT-H (1280 / 64 = 20, it has 16), so pass
  * `heads` for anything else.
  */
-export function inferConfig(tensors: TensorMap, naming: Naming, options: InferOptions = {}): ViTConfig {
+export function inferConfig(tensors: TensorMap, naming: Naming, options: InferOptions = {}): CheckpointConfig {
   const names = [...tensors.keys()];
   const depth = countBlocks(names, BLOCK_INDEX[naming]);
   const slots = layout(naming, depth, isBareHf(naming, names));
@@ -373,6 +374,6 @@ function metadataNumber(metadata: Record<string, string>, key: string): number |
  * The safetensors __metadata__ that lets inferConfig read back what shapes cannot tell. "format":
  * "pt" is what transformers' from_pretrained requires of a safetensors file.
  */
-export function configMetadata(config: ViTConfig): Record<string, string> {
+export function configMetadata(config: CheckpointConfig): Record<string, string> {
   return { format: 'pt', num_attention_heads: String(config.heads), layer_norm_eps: String(config.layerNormEps) };
 }

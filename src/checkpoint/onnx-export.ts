@@ -1,11 +1,11 @@
 // Exports a ViT as an ONNX model (IR 8, opset 17) computing exactly the engine's forward pass
-// (src/nn/vit-forward.ts, STOCHCA.md "The backbone"): input "pixels" [batch, 3, S, S] float32,
+// (src/nn/vit-forward.ts, docs/method.md "The backbone"): input "pixels" [batch, 3, S, S] float32,
 // output "logits" [batch, C]. Runs in the browser and in Node alike: it returns bytes.
 //
 // The residual stream is kept as the [B·N, D] matrix the engine multiplies, so every Linear layer
 // is one Gemm with transB = 1 on the weight as stored ([out, in], PyTorch's layout): the file holds
 // the canonical tensors under their canonical names, unchanged. Only attention reshapes to heads.
-import { vitDims, checkVitConfig, type VitConfig } from '../nn/vit-config.ts';
+import { vitDims, checkVitArch, type VitArch } from '../nn/vit-arch.ts';
 import { vitParamSpecs } from '../nn/vit-params.ts';
 import { ProtoWriter } from './protobuf.ts';
 import { CheckpointError, elementCount, shapeString } from './safetensors.ts';
@@ -116,7 +116,7 @@ class Graph {
 }
 
 /** Every canonical tensor present with its element count, and nothing else. */
-function checkWeights(config: VitConfig, weights: Record<string, Float32Array>): void {
+function checkWeights(config: VitArch, weights: Record<string, Float32Array>): void {
   const specs = vitParamSpecs(config);
   for (const { name, shape } of specs) {
     const w = weights[name];
@@ -132,7 +132,7 @@ function checkWeights(config: VitConfig, weights: Record<string, Float32Array>):
 }
 
 /** One pre-norm block on x: [B·N, D]; returns its output [B·N, D]. */
-function block(g: Graph, c: VitConfig, i: number, x: string): string {
+function block(g: Graph, c: VitArch, i: number, x: string): string {
   const { N, D, H, hd } = vitDims(c);
   const p = `blocks.${i}`;
   const eps = { f: c.layerNormEps };
@@ -166,7 +166,7 @@ function block(g: Graph, c: VitConfig, i: number, x: string): string {
 }
 
 /** The ONNX graph of the ViT: pixels [batch, 3, S, S] → logits [batch, C]. */
-function vitGraph(c: VitConfig, weights: Record<string, Float32Array>): Graph {
+function vitGraph(c: VitArch, weights: Record<string, Float32Array>): Graph {
   const { P, N, D } = vitDims(c);
   const g = new Graph();
   for (const { name, shape } of vitParamSpecs(c)) {
@@ -199,8 +199,8 @@ function vitGraph(c: VitConfig, weights: Record<string, Float32Array>): Graph {
  * ModelProto: "pixels" float32 [batch, 3, S, S] → "logits" [batch, C]. Throws a CheckpointError
  * naming the tensor when one is missing, has the wrong size or does not belong to the config.
  */
-export function exportOnnx(config: VitConfig, weights: Record<string, Float32Array>, options: OnnxExportOptions = {}): Uint8Array {
-  checkVitConfig(config);
+export function exportOnnx(config: VitArch, weights: Record<string, Float32Array>, options: OnnxExportOptions = {}): Uint8Array {
+  checkVitArch(config);
   checkWeights(config, weights);
   const g = vitGraph(config, weights);
   const S = config.imageSize;

@@ -2,7 +2,8 @@
 // does: the class token's row is kept, the G x G grid of patch rows is resized to G' x G' with
 // torch.nn.functional.interpolate(mode='bicubic'), one channel at a time. Arithmetic is float64,
 // rounded once to f32; PyTorch's is float32 throughout, so the two differ only in rounding.
-import { CheckpointError, shapeString, type HostTensor } from './safetensors.ts';
+import type { HostTensor } from '../gpu/tensor.ts';
+import { CheckpointError, shapeString } from './safetensors.ts';
 
 export interface ResizeOptions {
   /**

@@ -6,18 +6,14 @@
 // Typed arrays are read in the host's byte order, which is little-endian on every platform that
 // has WebGPU, the same order as the file.
 
+import type { HostTensor } from '../gpu/tensor.ts';
+
 /** A malformed checkpoint, or one that does not fit the model. The message names the tensor. */
 export class CheckpointError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'CheckpointError';
   }
-}
-
-/** A float tensor on the CPU: row-major data, prod(shape) elements. */
-export interface HostTensor {
-  shape: number[];
-  data: Float32Array;
 }
 
 export type FloatDType = 'F32' | 'F16' | 'BF16' | 'F64';

@@ -16,7 +16,7 @@ const USAGE = () => `usage:
 
   x.npy: float32 [N, 3, H, W], already normalised; y.npy: int32 or int64 [N].
   stochca train --model M.safetensors|builtin:ID --data DIR|ZIP|URL|pack:ID [--experiment experiment.json]
-                ${settingsUsage()}
+                ${settingsUsage('                ')}
                 [--out DIR] [--heads N] [--config config.json] [--stop-after N]
   stochca train --resume DIR [--stop-after N]
   stochca init  --out M.safetensors [--image-size 28] [--patch 4] [--dim 64] [--depth 4] [--heads 4]

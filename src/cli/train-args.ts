@@ -29,12 +29,19 @@ export const TRAIN_FLAGS: Record<string, Flag> = {
   help: { type: 'boolean', short: 'h' },
 };
 
-/** The settings flags for the usage text, e.g. `[--lr 0.001]`, with their defaults. */
-export function settingsUsage(): string {
+/** The settings flags for the usage text, e.g. `[--lr 0.001]`, with their defaults, in lines of at most
+ *  `width` characters after `indent`. */
+export function settingsUsage(indent: string, width = 96): string {
   const d = completeExperiment({});
-  return SETTINGS.map((p) => (p.type === 'boolean'
+  const flags = SETTINGS.map((p) => (p.type === 'boolean'
     ? `[--${d[p.key] ? 'no-' : ''}${p.flag}]`
-    : `[--${p.flag} ${p.choices ? p.choices.join('|') : p.format(d[p.key] as never)}]`)).join(' ');
+    : `[--${p.flag} ${p.choices ? p.choices.join('|') : p.format(d[p.key] as never)}]`));
+  const lines = [''];
+  for (const f of flags) {
+    if (lines[lines.length - 1].length + f.length + 1 > width) lines.push('');
+    lines[lines.length - 1] += `${lines[lines.length - 1] ? ' ' : ''}${f}`;
+  }
+  return lines.join(`\n${indent}`);
 }
 
 export function heads(v: string | undefined): number | undefined {

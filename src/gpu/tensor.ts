@@ -14,6 +14,12 @@ export interface Tensor {
 
 export type HostArray = Float32Array | Uint32Array | Int32Array;
 
+/** A float tensor on the CPU: row-major data, prod(shape) elements. */
+export interface HostTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
 /** A wrong shape or dtype, found in TypeScript before anything is dispatched. */
 export class ShapeError extends Error {
   constructor(message: string) {

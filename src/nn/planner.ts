@@ -2,7 +2,7 @@
 // gradients, AdamW's two moments, the student's saved activations, the backward
 // pass's working gradients and the frozen teacher's buffers. It reports the bytes
 // before anything is allocated, so a configuration can be refused up front.
-import { vitDims, type VitConfig } from './vit-config.ts';
+import { vitDims, type VitArch } from './vit-arch.ts';
 import { vitParamSpecs } from './vit-params.ts';
 
 export type Shape = readonly number[];
@@ -29,7 +29,7 @@ export interface StepOptions {
 }
 
 export interface VitPlan {
-  config: VitConfig;
+  config: VitArch;
   options: StepOptions;
   /** Weight-decayed parameters first, then the rest (see `decayed`): one range each for AdamW. */
   params: ParamSlot[];
@@ -45,7 +45,7 @@ export interface VitPlan {
 const size = (s: Shape): number => s.reduce((a, b) => a * b, 1);
 const bytesOf = (shapes: Shape[]): number => 4 * shapes.reduce((a, s) => a + size(s), 0);
 
-export function blockShapes(c: VitConfig, B: number): BlockShapes {
+export function blockShapes(c: VitArch, B: number): BlockShapes {
   const { N, D, H, M } = vitDims(c);
   const rows = B * N;
   return {
@@ -55,7 +55,7 @@ export function blockShapes(c: VitConfig, B: number): BlockShapes {
 }
 
 /** Shapes outside the blocks: embedding, head, loss (student forward). */
-export function stemShapes(c: VitConfig, B: number) {
+export function stemShapes(c: VitArch, B: number) {
   const { P, N, D, C, K } = vitDims(c);
   return {
     images: [B, 3, c.imageSize, c.imageSize], labels: [B], patches: [B * P, K], tokens: [B, P, D], h0: [B, N, D],
@@ -64,7 +64,7 @@ export function stemShapes(c: VitConfig, B: number) {
 }
 
 /** Working gradients of the backward pass (reused by every block). */
-export function backwardShapes(c: VitConfig, B: number) {
+export function backwardShapes(c: VitArch, B: number) {
   const { P, N, D, M, C } = vitDims(c);
   return {
     dlogits: [B, C], dclsNorm: [B, D], dcls: [B, D], dh: [B, N, D], dx: [B, N, D], dbranch: [B, N, D],
@@ -76,7 +76,7 @@ export function backwardShapes(c: VitConfig, B: number) {
  *  LayerNorm parameters, the class token and the position embedding do not. */
 export const decayed = (name: string, shape: Shape): boolean => shape.length > 1 && name !== 'pos' && name !== 'cls';
 
-export function planVit(config: VitConfig, options: StepOptions): VitPlan {
+export function planVit(config: VitArch, options: StepOptions): VitPlan {
   const B = options.batch;
   let offset = 0;
   const specs = vitParamSpecs(config);

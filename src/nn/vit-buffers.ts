@@ -3,7 +3,7 @@
 import type { Gpu } from '../gpu/gpu.ts';
 import { view, type Tensor } from '../gpu/tensor.ts';
 import { backwardShapes, blockShapes, stemShapes, type BlockShapes, type VitPlan } from './planner.ts';
-import { vitDims } from './vit-config.ts';
+import { vitDims } from './vit-arch.ts';
 
 export type BlockActs = { [K in keyof BlockShapes]: Tensor };
 export type StemActs = { [K in keyof ReturnType<typeof stemShapes>]: Tensor };

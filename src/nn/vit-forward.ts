@@ -1,4 +1,4 @@
-// ViT forward pass, layer by layer (torchvision's vit_b_16 layout, STOCHCA.md).
+// ViT forward pass, layer by layer (torchvision's vit_b_16 layout, docs/method.md).
 // Shapes: B images, N = P + 1 tokens, D channels, M MLP channels, C classes.
 import type { Gpu } from '../gpu/gpu.ts';
 import { view, type Tensor } from '../gpu/tensor.ts';
@@ -11,13 +11,13 @@ import { patchEmbed } from './ops/patch-embed.ts';
 import { embedTokens, gatherClassToken } from './ops/tokens.ts';
 import type { BlockParams } from './block-params.ts';
 import type { BlockActs, StemActs } from './vit-buffers.ts';
-import type { VitConfig } from './vit-config.ts';
+import type { VitArch } from './vit-arch.ts';
 
 /** [B, N, X] as the [B·N, X] matrix a Linear layer multiplies. */
 export const rows = (t: Tensor): Tensor => view(t, [t.shape[0] * t.shape[1], t.shape[2]]);
 
 /** x: [B, C=3, S, S] images → h0: [B, N, D] (patch tokens, class token first, position embedding added). */
-export function embedForward(gpu: Gpu, c: VitConfig, at: Record<string, Tensor>, images: Tensor, patches: Tensor, tokens: Tensor, h0: Tensor): void {
+export function embedForward(gpu: Gpu, c: VitArch, at: Record<string, Tensor>, images: Tensor, patches: Tensor, tokens: Tensor, h0: Tensor): void {
   patchEmbed(gpu, images, at['patch.weight'], at['patch.bias'], patches, tokens, c.patchSize); // tokens: [B, P, D]
   embedTokens(gpu, tokens, at['cls'], at['pos'], h0);
 }
@@ -28,7 +28,7 @@ export function embedForward(gpu: Gpu, c: VitConfig, at: Record<string, Tensor>,
  * (self-attention) when undefined, the frozen teacher's for StochCA's cross-attention.
  * `branch` [B, N, D] is scratch; `acts` receives everything the backward needs. x may be acts.out.
  */
-export function blockForward(gpu: Gpu, c: VitConfig, p: BlockParams, x: Tensor, acts: BlockActs, branch: Tensor, kv?: Tensor): void {
+export function blockForward(gpu: Gpu, c: VitArch, p: BlockParams, x: Tensor, acts: BlockActs, branch: Tensor, kv?: Tensor): void {
   const eps = c.layerNormEps;
   layernorm(gpu, x, p.ln1w, p.ln1b, acts.a, acts.mean1, acts.rstd1, eps);
   matmul(gpu, rows(acts.a), p.qkvW, rows(acts.qkv), { transB: true, bias: p.qkvB }); // qkv: [B, N, 3D]
@@ -42,7 +42,7 @@ export function blockForward(gpu: Gpu, c: VitConfig, p: BlockParams, x: Tensor, 
 }
 
 /** Final LayerNorm of the class token and the classifier: last [B, N, D] → logits [B, C]. */
-export function headForward(gpu: Gpu, c: VitConfig, at: Record<string, Tensor>, last: Tensor, s: StemActs): void {
+export function headForward(gpu: Gpu, c: VitArch, at: Record<string, Tensor>, last: Tensor, s: StemActs): void {
   // LayerNorm is per token, so normalising only the class token equals torchvision's LN-then-take-token-0.
   gatherClassToken(gpu, last, s.cls);
   layernorm(gpu, s.cls, at['norm.weight'], at['norm.bias'], s.clsNorm, s.headMean, s.headRstd, c.layerNormEps);

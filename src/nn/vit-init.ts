@@ -1,10 +1,10 @@
 // A ViT initialised from scratch as timm's VisionTransformer does it: every linear and the
 // patch projection ~ truncated normal(0, 0.02) with zero bias, LayerNorm weight 1 and bias 0,
 // class token and position embedding ~ truncated normal(0, 0.02), head zero-biased.
-import type { HostTensor } from '../checkpoint/safetensors.ts';
+import type { HostTensor } from '../gpu/tensor.ts';
 import type { Rng } from './rng.ts';
 import { vitParamSpecs } from './vit-params.ts';
-import type { VitConfig } from './vit-config.ts';
+import type { VitArch } from './vit-arch.ts';
 
 /** Normal(0, std) cut at ±2 std (redrawn), from a uniform generator by Box–Muller. */
 function truncNormal(rng: Rng, std: number): () => number {
@@ -17,7 +17,7 @@ function truncNormal(rng: Rng, std: number): () => number {
 }
 
 /** Canonical name → tensor for every parameter of a fresh ViT. */
-export function initVitWeights(config: VitConfig, rng: Rng): Map<string, HostTensor> {
+export function initVitWeights(config: VitArch, rng: Rng): Map<string, HostTensor> {
   const normal = truncNormal(rng, 0.02);
   const weights = new Map<string, HostTensor>();
   for (const { name, shape } of vitParamSpecs(config)) {

@@ -1,13 +1,13 @@
 // The trainable tensors of a ViT, in one fixed order. Names follow one internal
 // convention; src/checkpoint maps them to torchvision, timm and HF names.
-import { vitDims, type VitConfig } from './vit-config.ts';
+import { vitDims, type VitArch } from './vit-arch.ts';
 
 export interface ParamSpec {
   name: string;
   shape: number[];
 }
 
-export function blockParamSpecs(c: VitConfig, i: number): ParamSpec[] {
+export function blockParamSpecs(c: VitArch, i: number): ParamSpec[] {
   const { D, M } = vitDims(c);
   const b = `blocks.${i}`;
   return [
@@ -26,7 +26,7 @@ export function blockParamSpecs(c: VitConfig, i: number): ParamSpec[] {
   ];
 }
 
-export function vitParamSpecs(c: VitConfig): ParamSpec[] {
+export function vitParamSpecs(c: VitArch): ParamSpec[] {
   const { D, N, C } = vitDims(c);
   return [
     { name: 'patch.weight', shape: [D, 3, c.patchSize, c.patchSize] },

@@ -3,7 +3,7 @@
 // GPU) or through a headless Chromium page (the command line on a machine without one). One
 // training and one evaluation session at a time.
 import { loadModelFile, saveModelFile, type LoadOptions, type ModelFile } from '../checkpoint/model-file.ts';
-import type { ViTConfig } from '../checkpoint/vit-config.ts';
+import type { CheckpointConfig } from '../checkpoint/checkpoint-config.ts';
 import type { Gpu } from '../gpu/gpu.ts';
 import { IMAGENET_MEAN, IMAGENET_STD, type Rgb } from '../nn/ops/normalize.ts';
 import type { StepRecord } from './records.ts';
@@ -26,7 +26,7 @@ export interface TrainStartArgs extends ModelArgs {
 }
 
 export interface TrainInfo {
-  config: ViTConfig;
+  config: CheckpointConfig;
   changes: string[];
   plannedBytes: number;
   parameters: number;
@@ -34,7 +34,7 @@ export interface TrainInfo {
 }
 
 export interface EvalInfo {
-  config: ViTConfig;
+  config: CheckpointConfig;
   classNames?: string[];
   normalization: { mean: Rgb; std: Rgb };
 }

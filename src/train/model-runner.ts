@@ -2,14 +2,14 @@
 // gradients of one StochCA step with a given mask (no update). Used by the command line
 // and by the page alike.
 import type { ModelFile } from '../checkpoint/model-file.ts';
-import type { HostTensor } from '../checkpoint/safetensors.ts';
+import type { HostTensor } from '../gpu/tensor.ts';
 import type { Gpu } from '../gpu/gpu.ts';
 import { checkLabelRange } from '../nn/ops/cross-entropy.ts';
 import { checkPlanFits, planVit, type StepOptions, type VitPlan } from '../nn/planner.ts';
 import { numel } from '../gpu/tensor.ts';
 import { computeGradients, studentForward } from '../nn/stochca-step.ts';
 import { allocateVit, type ParamSet, type VitBuffers } from '../nn/vit-buffers.ts';
-import type { VitConfig } from '../nn/vit-config.ts';
+import type { VitArch } from '../nn/vit-arch.ts';
 
 /** Named tensors (copies) of a flat parameter-shaped buffer read back from the device. */
 export function splitParams(plan: VitPlan, flat: Float32Array): Map<string, HostTensor> {
@@ -35,7 +35,7 @@ function writeWeights(gpu: Gpu, set: ParamSet, weights: ReadonlyMap<string, Host
 }
 
 /** images: [n, 3, S, S] at the model's own size and normalisation. */
-function checkImages(c: VitConfig, shape: readonly number[], what: string): number {
+function checkImages(c: VitArch, shape: readonly number[], what: string): number {
   const want = [3, c.imageSize, c.imageSize];
   if (shape.length !== 4 || want.some((d, i) => shape[i + 1] !== d)) {
     throw new RangeError(`${what} is [${shape.join(', ')}]; the model expects [N, 3, ${c.imageSize}, ${c.imageSize}]`);

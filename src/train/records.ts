@@ -1,5 +1,5 @@
 // What a run reports as it goes, the same for the page (through its worker) and the command line.
-import type { ViTConfig } from '../checkpoint/vit-config.ts';
+import type { CheckpointConfig } from '../checkpoint/checkpoint-config.ts';
 import type { Rgb } from '../nn/ops/normalize.ts';
 import type { LeftOut } from '../data/entries.ts';
 
@@ -47,7 +47,7 @@ export interface Mistake {
 
 /** What a run is about to train, once its data and model are open. */
 export interface RunInfo {
-  config: ViTConfig;
+  config: CheckpointConfig;
   parameters: number;
   plannedBytes: number;
   classes: string[];

@@ -2,7 +2,7 @@
 // uint8 pixels, evaluation logits, and the fine-tuned weights. The loop, the data and the
 // records live with the caller (the command line or the page's worker).
 import type { ModelFile } from '../checkpoint/model-file.ts';
-import type { HostTensor } from '../checkpoint/safetensors.ts';
+import type { HostTensor } from '../gpu/tensor.ts';
 import type { Gpu } from '../gpu/gpu.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import { normalizeImages, type Rgb } from '../nn/ops/normalize.ts';

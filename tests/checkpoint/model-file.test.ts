@@ -3,13 +3,14 @@
 import { describe, expect, it } from 'vitest';
 import { loadModelFile, saveModelFile } from '../../src/checkpoint/model-file.ts';
 import { fromCanonical, type Naming } from '../../src/checkpoint/names.ts';
-import { writeSafetensors, type HostTensor } from '../../src/checkpoint/safetensors.ts';
-import type { VitConfig } from '../../src/nn/vit-config.ts';
+import { writeSafetensors } from '../../src/checkpoint/safetensors.ts';
+import type { HostTensor } from '../../src/gpu/tensor.ts';
+import type { VitArch } from '../../src/nn/vit-arch.ts';
 import { vitParamSpecs } from '../../src/nn/vit-params.ts';
 import { engineLogits, randomVitWeights } from '../helpers/model.ts';
 import { normal } from '../helpers/random.ts';
 
-const config: VitConfig = { imageSize: 16, patchSize: 8, dim: 32, depth: 2, heads: 2, mlpDim: 64, numClasses: 5, layerNormEps: 1e-6 };
+const config: VitArch = { imageSize: 16, patchSize: 8, dim: 32, depth: 2, heads: 2, mlpDim: 64, numClasses: 5, layerNormEps: 1e-6 };
 
 /** A file as a library would write it: `naming`'s tensor names, no metadata of ours. */
 function foreignFile(naming: Naming, seed: number): { bytes: Uint8Array; canonical: Map<string, HostTensor> } {

@@ -16,14 +16,14 @@ import {
   CheckpointError,
   parseSafetensors,
   writeSafetensors,
-  type HostTensor,
   type StoredTensor,
 } from '../../src/checkpoint/safetensors.ts';
-import { configFromHfJson, type ViTConfig } from '../../src/checkpoint/vit-config.ts';
+import type { HostTensor } from '../../src/gpu/tensor.ts';
+import { configFromHfJson, type CheckpointConfig } from '../../src/checkpoint/checkpoint-config.ts';
 import { normal } from '../helpers/random.ts';
 
 // D = 8, heads 2, M = 12, C = 3, P = 4, image 8: a 2 x 2 grid, N = 5 tokens.
-const tiny: ViTConfig = { imageSize: 8, patchSize: 4, channels: 3, dim: 8, depth: 2, heads: 2, mlpDim: 12, numClasses: 3, layerNormEps: 1e-6 };
+const tiny: CheckpointConfig = { imageSize: 8, patchSize: 4, channels: 3, dim: 8, depth: 2, heads: 2, mlpDim: 12, numClasses: 3, layerNormEps: 1e-6 };
 
 type Names = [string, number[]][];
 
@@ -207,7 +207,7 @@ describe('HF ViTModel without "vit." and a pooler', () => {
 });
 
 describe('config inference', () => {
-  const vitB: ViTConfig = { imageSize: 224, patchSize: 16, channels: 3, dim: 768, depth: 12, heads: 12, mlpDim: 3072, numClasses: 1000, layerNormEps: 1e-6 };
+  const vitB: CheckpointConfig = { imageSize: 224, patchSize: 16, channels: 3, dim: 768, depth: 12, heads: 12, mlpDim: 3072, numClasses: 1000, layerNormEps: 1e-6 };
 
   it('takes heads = dim / 64 when nothing says otherwise (ViT-B/16, every convention)', () => {
     for (const naming of ['torchvision', 'timm', 'hf'] as const) {
@@ -270,7 +270,7 @@ describe('naming detection', () => {
 });
 
 describe('validation against a config', () => {
-  const vitB: ViTConfig = { imageSize: 224, patchSize: 16, channels: 3, dim: 768, depth: 12, heads: 12, mlpDim: 3072, numClasses: 1000, layerNormEps: 1e-6 };
+  const vitB: CheckpointConfig = { imageSize: 224, patchSize: 16, channels: 3, dim: 768, depth: 12, heads: 12, mlpDim: 3072, numClasses: 1000, layerNormEps: 1e-6 };
   const full = () => shapesOnly(checkpointShapes(vitB, 'torchvision'));
 
   it('names a tensor of the wrong shape', () => {

@@ -4,7 +4,7 @@ import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { exportOnnx } from '../../src/checkpoint/onnx-export.ts';
 import { CheckpointError } from '../../src/checkpoint/safetensors.ts';
-import type { VitConfig } from '../../src/nn/vit-config.ts';
+import type { VitArch } from '../../src/nn/vit-arch.ts';
 import { harnessPage } from '../helpers/browser.ts';
 import { engineLogits, randomVitWeights } from '../helpers/model.ts';
 import { expectClose, relError } from '../helpers/compare.ts';
@@ -17,13 +17,13 @@ ort.env.wasm.numThreads = 1;
 
 type Weights = Record<string, Float32Array>;
 
-const small: VitConfig = { imageSize: 8, patchSize: 4, dim: 16, depth: 2, heads: 2, mlpDim: 32, numClasses: 3, layerNormEps: 1e-6 };
-const wider: VitConfig = { imageSize: 32, patchSize: 8, dim: 64, depth: 3, heads: 4, mlpDim: 128, numClasses: 10, layerNormEps: 1e-6 };
+const small: VitArch = { imageSize: 8, patchSize: 4, dim: 16, depth: 2, heads: 2, mlpDim: 32, numClasses: 3, layerNormEps: 1e-6 };
+const wider: VitArch = { imageSize: 32, patchSize: 8, dim: 64, depth: 3, heads: 4, mlpDim: 128, numClasses: 10, layerNormEps: 1e-6 };
 
-const randomWeights = (c: VitConfig, seed: number): Weights =>
+const randomWeights = (c: VitArch, seed: number): Weights =>
   Object.fromEntries(Object.entries(randomVitWeights(c, seed)).map(([k, v]) => [k, Float32Array.from(v)]));
 
-async function onnxLogits(model: Uint8Array, c: VitConfig, B: number, images: Float32Array): Promise<{ data: Float32Array; dims: readonly number[] }> {
+async function onnxLogits(model: Uint8Array, c: VitArch, B: number, images: Float32Array): Promise<{ data: Float32Array; dims: readonly number[] }> {
   const session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'] });
   try {
     const out = await session.run({ pixels: new ort.Tensor('float32', images, [B, 3, c.imageSize, c.imageSize]) });

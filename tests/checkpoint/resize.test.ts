@@ -6,7 +6,8 @@
 //                                          W(s) = -0.75 s³ + 3.75 s² - 6 s + 3 (1 < s < 2)   (a = -0.75).
 import { describe, expect, it } from 'vitest';
 import { resizePosEmbedding } from '../../src/checkpoint/resize.ts';
-import { CheckpointError, type HostTensor } from '../../src/checkpoint/safetensors.ts';
+import { CheckpointError } from '../../src/checkpoint/safetensors.ts';
+import type { HostTensor } from '../../src/gpu/tensor.ts';
 import { normal } from '../helpers/random.ts';
 
 /** pos [1 + G², D] from a class row and a function of (y, x, channel). */

@@ -9,8 +9,8 @@ import {
   parseSafetensors,
   readHeader,
   writeSafetensors,
-  type HostTensor,
 } from '../../src/checkpoint/safetensors.ts';
+import type { HostTensor } from '../../src/gpu/tensor.ts';
 import { normal } from '../helpers/random.ts';
 
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));

@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stochca, stochcaWithEnv } from '../helpers/cli.ts';
 import { fromCanonical, toCanonical } from '../../src/checkpoint/names.ts';
-import { parseSafetensors, writeSafetensors, type HostTensor } from '../../src/checkpoint/safetensors.ts';
+import { parseSafetensors, writeSafetensors } from '../../src/checkpoint/safetensors.ts';
+import type { HostTensor } from '../../src/gpu/tensor.ts';
 import { readNpy, writeNpy } from '../../src/cli/npy.ts';
-import type { VitConfig } from '../../src/nn/vit-config.ts';
+import type { VitArch } from '../../src/nn/vit-arch.ts';
 import { vitParamSpecs } from '../../src/nn/vit-params.ts';
 import { expectClose } from '../helpers/compare.ts';
 import { randomVitWeights, type Weights64 } from '../helpers/model.ts';
@@ -16,7 +17,7 @@ import { normal } from '../helpers/random.ts';
 import { vitLogitsRef, vitLossRef } from '../reference/vit.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'stochca-cli-'));
-const config: VitConfig = { imageSize: 8, patchSize: 4, dim: 16, depth: 2, heads: 2, mlpDim: 32, numClasses: 3, layerNormEps: 1e-6 };
+const config: VitArch = { imageSize: 8, patchSize: 4, dim: 16, depth: 2, heads: 2, mlpDim: 32, numClasses: 3, layerNormEps: 1e-6 };
 const B = 3;
 
 /** A torchvision-named safetensors file of `w` (as a torchvision user would have it). */

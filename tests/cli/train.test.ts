@@ -9,14 +9,15 @@ import { describe, expect, it } from 'vitest';
 import { stochca } from '../helpers/cli.ts';
 import { loadModelFile } from '../../src/checkpoint/model-file.ts';
 import { fromCanonical } from '../../src/checkpoint/names.ts';
-import { writeSafetensors, type HostTensor } from '../../src/checkpoint/safetensors.ts';
-import type { VitConfig } from '../../src/nn/vit-config.ts';
+import { writeSafetensors } from '../../src/checkpoint/safetensors.ts';
+import type { HostTensor } from '../../src/gpu/tensor.ts';
+import type { VitArch } from '../../src/nn/vit-arch.ts';
 import { vitParamSpecs } from '../../src/nn/vit-params.ts';
 import { makeFolder, png, type Files } from '../data/fixtures.ts';
 import { randomVitWeights } from '../helpers/model.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'stochca-train-'));
-const config: VitConfig = { imageSize: 28, patchSize: 7, dim: 32, depth: 2, heads: 2, mlpDim: 64, numClasses: 10, layerNormEps: 1e-6 };
+const config: VitArch = { imageSize: 28, patchSize: 7, dim: 32, depth: 2, heads: 2, mlpDim: 64, numClasses: 10, layerNormEps: 1e-6 };
 
 function checkpoint(): string {
   const w = randomVitWeights(config, 3);

@@ -159,6 +159,14 @@ describe('the playground', () => {
     const model = loadModelFile(await downloaded(page, 'export-safetensors'));
     expect(model.classNames).toEqual(CLASSES);
     expect(model.config).toMatchObject({ imageSize: 28, numClasses: 3 });
+    // The model at the best validation accuracy, beside the final one.
+    await page.getByTestId('export-which').selectOption('best');
+    const [d] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-safetensors').click()]);
+    expect(d.suggestedFilename()).toMatch(/-best\.safetensors$/);
+    const bestPath = join(mkdtempSync(join(tmpdir(), 'stochca-dl-')), d.suggestedFilename());
+    await d.saveAs(bestPath);
+    expect(loadModelFile(readFileSync(bestPath)).classNames).toEqual(CLASSES);
+    await page.getByTestId('export-which').selectOption('final');
 
     const session = await ort.InferenceSession.create(await downloaded(page, 'export-onnx'));
     const out = await session.run({ pixels: new ort.Tensor('float32', new Float32Array(2 * 3 * 28 * 28), [2, 3, 28, 28]) });

@@ -73,6 +73,9 @@ describe('a share link on the command line', () => {
     await page.waitForFunction(() => document.querySelector('[data-testid=run-status]')?.textContent?.startsWith('finished'), null, { timeout: 300_000, polling: 500 });
     expect(await statuses(page)).toEqual(['finished']);
     const [run] = JSON.parse((await downloaded(page, 'export-json')).toString('utf8'));
+    // The pack has a test split: scored once the run finished, shown in the runs table.
+    expect(run.test.final.count).toBe(1000);
+    await expect(page.getByTestId('run-test').textContent()).resolves.toMatch(/^\d+\.\d % \/ \d+\.\d %$/);
 
     const expPath = join(dir, 'experiment.json');
     writeFileSync(expPath, JSON.stringify(experiment));
@@ -84,6 +87,7 @@ describe('a share link on the command line', () => {
     expect(config.counts).toEqual(run.counts);
     expect(cli.train.map((s: { mask: string }) => s.mask)).toEqual(run.train.map((s: { mask: string }) => s.mask));
     console.log(`first-step loss: page ${run.train[0].loss}, command line ${cli.train[0].loss}`);
+    expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!).final_test_accuracy).toBe(run.test.final.accuracy);
     expect(Math.abs(cli.train[0].loss - run.train[0].loss)).toBeLessThan(1e-5 * Math.abs(run.train[0].loss));
   });
 });

@@ -1,6 +1,6 @@
 // Tiny ViTs for tests: random weights shaped like a trained model's, and the engine's
 // logits for them in Chromium.
-import type { VitConfig } from '../../src/nn/vit-config.ts';
+import type { VitArch } from '../../src/nn/vit-arch.ts';
 import { vitParamSpecs } from '../../src/nn/vit-params.ts';
 import { harnessPage } from './browser.ts';
 import { normal } from './random.ts';
@@ -8,7 +8,7 @@ import { normal } from './random.ts';
 export type Weights64 = Record<string, Float64Array>;
 
 /** LayerNorm weights near 1, everything else ~N(0, 0.3²); one seed per tensor from `seed`. */
-export function randomVitWeights(c: VitConfig, seed: number): Weights64 {
+export function randomVitWeights(c: VitArch, seed: number): Weights64 {
   const w: Weights64 = {};
   vitParamSpecs(c).forEach((s, k) => {
     const n = s.shape.reduce((a, b) => a * b, 1);
@@ -23,7 +23,7 @@ export function plainWeights(w: Record<string, ArrayLike<number>>): Record<strin
 }
 
 /** The engine's logits [B, C] in Chromium (evaluation: self-attention everywhere, no teacher). */
-export async function engineLogits(c: VitConfig, B: number, weights: Record<string, ArrayLike<number>>, images: ArrayLike<number>): Promise<number[]> {
+export async function engineLogits(c: VitArch, B: number, weights: Record<string, ArrayLike<number>>, images: ArrayLike<number>): Promise<number[]> {
   const page = await harnessPage();
   return page.evaluate(async ({ c, B, weights, images }) => {
     const { gpu, nn } = window.stochca!;

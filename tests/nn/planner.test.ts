@@ -4,9 +4,9 @@ import { checkPlanFits, planVit } from '../../src/nn/planner.ts';
 import { learningRate } from '../../src/nn/schedule.ts';
 import { linearInit } from '../../src/nn/init.ts';
 import { seededRng } from '../../src/nn/rng.ts';
-import type { VitConfig } from '../../src/nn/vit-config.ts';
+import type { VitArch } from '../../src/nn/vit-arch.ts';
 
-const vitS: VitConfig = { imageSize: 224, patchSize: 16, dim: 384, depth: 12, heads: 6, mlpDim: 1536, numClasses: 100, layerNormEps: 1e-6 };
+const vitS: VitArch = { imageSize: 224, patchSize: 16, dim: 384, depth: 12, heads: 6, mlpDim: 1536, numClasses: 100, layerNormEps: 1e-6 };
 const GiB = 2 ** 30;
 
 describe('planner', () => {

@@ -2,12 +2,12 @@
 // StochCA, the teacher never changes, and p = 0 never runs it.
 import { describe, expect, it } from 'vitest';
 import { drawMask } from '../../src/nn/stochca-step.ts';
-import type { VitConfig } from '../../src/nn/vit-config.ts';
+import type { VitArch } from '../../src/nn/vit-arch.ts';
 import { harnessPage } from '../helpers/browser.ts';
 import { plainWeights, randomVitWeights } from '../helpers/model.ts';
 import { normal } from '../helpers/random.ts';
 
-const config: VitConfig = { imageSize: 8, patchSize: 4, dim: 16, depth: 4, heads: 2, mlpDim: 32, numClasses: 3, layerNormEps: 1e-6 };
+const config: VitArch = { imageSize: 8, patchSize: 4, dim: 16, depth: 4, heads: 2, mlpDim: 32, numClasses: 3, layerNormEps: 1e-6 };
 
 describe('masks', () => {
   it('draws one Bernoulli(p) per block per step, a function of (seed, step) alone', () => {

@@ -7,9 +7,9 @@ import { layernormRef } from './layernorm.ts';
 import { matmulRef } from './matmul.ts';
 import { patchEmbedRef } from './patch-embed.ts';
 import { embedTokensRef } from './tokens.ts';
-import type { VitConfig } from '../../src/nn/vit-config.ts';
+import type { VitArch } from '../../src/nn/vit-arch.ts';
 
-export type VitRefConfig = VitConfig;
+export type VitRefConfig = VitArch;
 
 export type Weights = Record<string, Float64Array>;
 

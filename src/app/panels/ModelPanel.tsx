@@ -1,6 +1,6 @@
 // The model: built-in, dropped/picked .safetensors (+ config.json), or a URL fetched on request.
 import { useState } from 'react';
-import { describeConfig } from '../../checkpoint/vit-config.ts';
+import { describeConfig } from '../../checkpoint/checkpoint-config.ts';
 import { checkPlanFits, planVit, type DeviceLimits } from '../../nn/planner.ts';
 import { BUILTIN_MODELS } from '../../train/builtins.ts';
 import { loadBuiltinModel, loadModelFiles, loadModelUrl } from '../sources/model-source.ts';

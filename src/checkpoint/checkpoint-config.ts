@@ -1,15 +1,16 @@
-// The shape of a ViT (torchvision's VisionTransformer, see STOCHCA.md "The backbone"),
-// its checks, and the reading of an HF transformers config.json.
-import { vitConfigProblems, type VitConfig } from '../nn/vit-config.ts';
+// The configuration a ViT checkpoint describes (torchvision's VisionTransformer, docs/method.md "The
+// backbone"): the engine's architecture plus its input channels, its checks, and the reading of an HF
+// transformers config.json.
+import { vitArchProblems, type VitArch } from '../nn/vit-arch.ts';
 import { CheckpointError } from './safetensors.ts';
 
-/** The engine's VitConfig plus the input channels, which a checkpoint's patch embedding has. */
-export interface ViTConfig extends VitConfig {
+/** The engine's VitArch plus the input channels, which a checkpoint's patch embedding has. */
+export interface CheckpointConfig extends VitArch {
   /** 3, RGB. */
   channels: number;
 }
 
-export function describeConfig(c: ViTConfig): string {
+export function describeConfig(c: CheckpointConfig): string {
   return (
     `ViT image ${c.imageSize} patch ${c.patchSize} dim ${c.dim} depth ${c.depth} heads ${c.heads} ` +
     `mlp ${c.mlpDim} classes ${c.numClasses}`
@@ -17,8 +18,8 @@ export function describeConfig(c: ViTConfig): string {
 }
 
 /** Returns `c` when it describes a ViT this project can build; otherwise throws, listing every problem. */
-export function checkConfig(c: ViTConfig): ViTConfig {
-  const problems = vitConfigProblems(c);
+export function checkConfig(c: CheckpointConfig): CheckpointConfig {
+  const problems = vitArchProblems(c);
   // The input pipeline normalises RGB images with per-channel mean and std.
   if (c.channels !== 3) problems.push(`channels must be 3 (RGB), got ${c.channels}`);
   if (problems.length > 0) throw new CheckpointError(`invalid ViT config: ${problems.join('; ')}`);
@@ -26,11 +27,11 @@ export function checkConfig(c: ViTConfig): ViTConfig {
 }
 
 /**
- * The ViTConfig of an HF transformers ViT config.json (already JSON.parse'd), and its class
- * names when it has id2label. Absent fields take ViTConfig's defaults, as transformers does;
+ * The CheckpointConfig of an HF transformers ViT config.json (already JSON.parse'd), and its class
+ * names when it has id2label. Absent fields take CheckpointConfig's defaults, as transformers does;
  * without id2label or num_labels a model has 2 labels, transformers' default.
  */
-export function configFromHfJson(json: unknown): { config: ViTConfig; labels?: string[] } {
+export function configFromHfJson(json: unknown): { config: CheckpointConfig; labels?: string[] } {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new CheckpointError('config.json: expected a JSON object');
   }

@@ -1,6 +1,6 @@
-// The shape of a ViT (torchvision's vit_b_16 family, see STOCHCA.md "The backbone").
+// The architecture of a ViT the engine builds (torchvision's vit_b_16 family, docs/method.md "The backbone").
 
-export interface VitConfig {
+export interface VitArch {
   imageSize: number;
   patchSize: number;
   dim: number;
@@ -25,7 +25,7 @@ export interface VitDims {
   K: number;
 }
 
-export function vitDims(c: VitConfig): VitDims {
+export function vitDims(c: VitArch): VitDims {
   const grid = c.imageSize / c.patchSize;
   return {
     P: grid * grid,
@@ -40,7 +40,7 @@ export function vitDims(c: VitConfig): VitDims {
 }
 
 /** Everything wrong with a configuration, in words (empty when the engine can build it). */
-export function vitConfigProblems(c: VitConfig): string[] {
+export function vitArchProblems(c: VitArch): string[] {
   const problems: string[] = [];
   for (const key of ['imageSize', 'patchSize', 'dim', 'depth', 'heads', 'mlpDim', 'numClasses'] as const) {
     if (!Number.isSafeInteger(c[key]) || c[key] < 1) problems.push(`${key} must be a positive integer, got ${c[key]}`);
@@ -56,7 +56,7 @@ export function vitConfigProblems(c: VitConfig): string[] {
 }
 
 /** Throws a RangeError listing every problem of a configuration the engine cannot build. */
-export function checkVitConfig(c: VitConfig): void {
-  const problems = vitConfigProblems(c);
+export function checkVitArch(c: VitArch): void {
+  const problems = vitArchProblems(c);
   if (problems.length > 0) throw new RangeError(`invalid ViT config: ${problems.join('; ')}`);
 }

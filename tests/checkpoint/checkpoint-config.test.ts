@@ -1,10 +1,10 @@
 // The ViT config: its checks, the sizes that follow from it, and HF config.json.
 import { describe, expect, it } from 'vitest';
 import { CheckpointError } from '../../src/checkpoint/safetensors.ts';
-import { checkConfig, configFromHfJson, type ViTConfig } from '../../src/checkpoint/vit-config.ts';
-import { vitDims } from '../../src/nn/vit-config.ts';
+import { checkConfig, configFromHfJson, type CheckpointConfig } from '../../src/checkpoint/checkpoint-config.ts';
+import { vitDims } from '../../src/nn/vit-arch.ts';
 
-const vitB: ViTConfig = { imageSize: 224, patchSize: 16, channels: 3, dim: 768, depth: 12, heads: 12, mlpDim: 3072, numClasses: 1000, layerNormEps: 1e-6 };
+const vitB: CheckpointConfig = { imageSize: 224, patchSize: 16, channels: 3, dim: 768, depth: 12, heads: 12, mlpDim: 3072, numClasses: 1000, layerNormEps: 1e-6 };
 
 function expectError(f: () => unknown, message: string): void {
   expect(f).toThrowError(CheckpointError);
