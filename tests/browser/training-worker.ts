@@ -1,5 +1,5 @@
 // The page's training worker (src/worker/train-worker.ts) driven from a test: window.runInWorker posts
-// one start message with the built-in model and a built-in pack and collects what the worker reports
+// one start message with the built-in model and a dataset zip and collects what the worker reports
 // until the run is done (step and validation records, the end), in a worker of its own each time.
 import type { RunSettings } from '../../src/train/settings.ts';
 import type { FromWorker, ToWorker } from '../../src/worker/protocol.ts';
@@ -16,7 +16,8 @@ export interface WorkerRun {
 
 declare global {
   interface Window {
-    runInWorker(o: { runId: string; settings: RunSettings; pack: string; resume?: Start['resume']; stopAfter?: number }): Promise<WorkerRun>;
+    /** `zip`: the dataset's bytes (base64). */
+    runInWorker(o: { runId: string; settings: RunSettings; zip: string; resume?: Start['resume']; stopAfter?: number }): Promise<WorkerRun>;
   }
 }
 
@@ -28,7 +29,7 @@ const bytes = async (path: string) => {
 
 window.runInWorker = async (o) => {
   const model = await (await bytes('/models/vit-fmnist.safetensors')).arrayBuffer();
-  const zip = await (await bytes(`/packs/${o.pack}`)).blob();
+  const zip = new Blob([Uint8Array.from(atob(o.zip), (c) => c.charCodeAt(0))]);
   const worker = new Worker(new URL('../../src/worker/train-worker.ts', import.meta.url), { type: 'module' });
   const run: WorkerRun = { steps: [], evals: [], done: { reason: '' }, errors: [] };
   return new Promise<WorkerRun>((resolve) => {
@@ -45,7 +46,7 @@ window.runInWorker = async (o) => {
       }
     };
     const start: Start = {
-      type: 'start', runId: o.runId, model, data: { kind: 'zip', name: o.pack, blob: zip }, settings: o.settings,
+      type: 'start', runId: o.runId, model, data: { kind: 'zip', name: 'data.zip', blob: zip }, settings: o.settings,
       resume: o.resume, stopAfter: o.stopAfter,
     };
     worker.postMessage(start);

@@ -13,7 +13,7 @@ import { writeSafetensors } from '../../src/checkpoint/safetensors.ts';
 import type { HostTensor } from '../../src/gpu/tensor.ts';
 import type { VitArch } from '../../src/nn/vit-arch.ts';
 import { vitParamSpecs } from '../../src/nn/vit-params.ts';
-import { makeFolder, png, type Files } from '../data/fixtures.ts';
+import { makeFolder, mnistSubset, png, type Files } from '../data/fixtures.ts';
 import { randomVitWeights } from '../helpers/model.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'stochca-train-'));
@@ -149,8 +149,10 @@ describe('stochca train', () => {
     // StochCA at p = 0.5 with random crops and flips: the masks and the images after the resume must
     // be the ones the straight run drew.
     const model = checkpoint();
-    const common = ['--data', 'public/packs/mnist.zip', '--p', '0.5', '--steps', '6', '--batch', '8', '--lr', '3e-3', '--warmup', '2',
-      '--eval-every', '2', '--val-fraction', '0.02', '--crop', 'random-resized', '--flip', '--clip', '1', '--wd-exempt', '--heads', '2', '--seed', '4'];
+    const data = join(dir, 'mnist-small.zip');
+    writeFileSync(data, new Uint8Array(await (await mnistSubset(12, 4)).arrayBuffer()));
+    const common = ['--data', data, '--p', '0.5', '--steps', '6', '--batch', '8', '--lr', '3e-3', '--warmup', '2',
+      '--eval-every', '2', '--val-fraction', '0.2', '--crop', 'random-resized', '--flip', '--clip', '1', '--wd-exempt', '--heads', '2', '--seed', '4'];
     const straight = join(dir, 'run-straight');
     const resumed = join(dir, 'run-resumed');
     const a = await stochca('train', '--model', model, ...common, '--out', straight);

@@ -75,3 +75,22 @@ export function classFolders(counts: Record<string, number>, image: Uint8Array, 
   for (const [name, n] of Object.entries(counts)) for (let i = 0; i < n; i++) files[`${prefix}${name}/${i}.png`] = image;
   return files;
 }
+
+/** The first `train` and `test` images of each class of the built-in MNIST pack, as a zip with
+ *  train/ and test/ folders: real digits, small enough for runs that score their test split often. */
+export async function mnistSubset(train: number, test: number): Promise<Blob> {
+  const { openAsBlob } = await import('node:fs');
+  const { zipTree } = await import('../../src/data/zip-source.ts');
+  const tree = await zipTree(await openAsBlob('public/packs/mnist.zip'), 'mnist.zip');
+  const taken = new Map<string, number>();
+  const files: Files = {};
+  for (const entry of [...tree.files].sort((a, b) => (a.path < b.path ? -1 : 1))) {
+    const [split, label] = entry.path.split('/');
+    const key = `${split}/${label}`;
+    const n = taken.get(key) ?? 0;
+    if (n >= (split === 'train' ? train : test)) continue;
+    taken.set(key, n + 1);
+    files[entry.path] = await entry.read();
+  }
+  return makeZip(files);
+}

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { completeExperiment } from '../../src/train/settings.ts';
+import { mnistSubset } from '../data/fixtures.ts';
 import { openPage } from '../helpers/browser.ts';
 import { stochca } from '../helpers/cli.ts';
 import { statuses } from '../helpers/playground.ts';
@@ -28,21 +29,22 @@ describe("the page's worker", () => {
   it('resumes a stopped run bit for bit: 3 steps, stop, resume from the checkpoint, 3 steps give the losses of 6 straight', async () => {
     const page = await openPage('/tests/browser/training-worker.html');
     pages.push(page);
+    const zip = Buffer.from(await (await mnistSubset(12, 4)).arrayBuffer()).toString('base64');
     await page.waitForFunction(() => typeof window.runInWorker === 'function');
     // StochCA at p = 0.5 with random crops and flips: the masks and images after the resume must be the straight run's.
     const { model: _m, data: _d, ...settings } = completeExperiment({
-      p: 0.5, steps: 6, batch: 8, lr: 3e-3, warmup: 2, evalEvery: 2, valFraction: 0.02, crop: 'random-resized', flip: true, clip: 1, seed: 4,
+      p: 0.5, steps: 6, batch: 8, lr: 3e-3, warmup: 2, evalEvery: 2, valFraction: 0.2, crop: 'random-resized', flip: true, clip: 1, seed: 4,
     });
-    const straight = await page.evaluate((settings) => window.runInWorker({ runId: 'straight', settings, pack: 'mnist.zip' }), settings);
+    const straight = await page.evaluate(({ settings, zip }) => window.runInWorker({ runId: 'straight', settings, zip }), { settings, zip });
     expect(straight.errors).toEqual([]);
     expect(straight.done.reason).toBe('finished');
-    const first = await page.evaluate((settings) => window.runInWorker({ runId: 'resumed', settings, pack: 'mnist.zip', stopAfter: 3 }), settings);
+    const first = await page.evaluate(({ settings, zip }) => window.runInWorker({ runId: 'resumed', settings, zip, stopAfter: 3 }), { settings, zip });
     expect(first.done.reason).toBe('stopped');
     expect(first.steps.map((s) => s.step)).toEqual([1, 2, 3]);
     const best = first.evals.reduce((a, e) => (e.accuracy > a.accuracy ? e : a));
-    const second = await page.evaluate(({ settings, best, seconds }) => window.runInWorker({
-      runId: 'resumed', settings, pack: 'mnist.zip', resume: { step: 3, best: { ...best, count: 0 }, seconds },
-    }), { settings, best, seconds: 1 });
+    const second = await page.evaluate(({ settings, zip, best }) => window.runInWorker({
+      runId: 'resumed', settings, zip, resume: { step: 3, best: { ...best, count: 0 }, seconds: 1 },
+    }), { settings, zip, best });
     expect(second.errors).toEqual([]);
     expect(second.done.reason).toBe('finished');
     const resumed = [...first.steps, ...second.steps];
@@ -52,9 +54,9 @@ describe("the page's worker", () => {
     expect([...first.evals, ...second.evals].map((e) => e.accuracy)).toEqual(straight.evals.map((e) => e.accuracy));
     expect(second.done.test).toEqual(straight.done.test);
     // A resume that names another step than the checkpoint holds is refused, not trained.
-    const wrong = await page.evaluate((settings) => window.runInWorker({
-      runId: 'resumed', settings, pack: 'mnist.zip', resume: { step: 2, seconds: 0 },
-    }), settings);
+    const wrong = await page.evaluate(({ settings, zip }) => window.runInWorker({
+      runId: 'resumed', settings, zip, resume: { step: 2, seconds: 0 },
+    }), { settings, zip });
     expect(wrong.done.reason).toBe('failed');
     expect(wrong.errors[0]).toMatch(/holds step 6, not step 2/);
   });
