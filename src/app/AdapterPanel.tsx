@@ -1,9 +1,11 @@
 import type { AdapterSummary } from '../gpu/gpu.ts';
+import { useStore } from './store.ts';
 
 const MiB = 1024 * 1024;
 
 export function AdapterPanel({ adapter }: { adapter: AdapterSummary }) {
   const name = [adapter.vendor, adapter.architecture, adapter.description].filter(Boolean).join(' · ');
+  const persisted = useStore((s) => s.storagePersisted);
   return (
     <section aria-label="GPU adapter" data-testid="adapter">
       <h2>GPU</h2>
@@ -19,6 +21,12 @@ export function AdapterPanel({ adapter }: { adapter: AdapterSummary }) {
         <dd>{adapter.limits.maxComputeWorkgroupStorageSize / 1024} KiB</dd>
         <dt>Features</dt>
         <dd>{adapter.features.join(', ') || 'none'}</dd>
+        <dt>Storage</dt>
+        <dd data-testid="storage-persisted">
+          {persisted === undefined ? 'asking the browser…' : persisted
+            ? 'persistent: runs and checkpoints stay until you delete them'
+            : 'best effort: the browser may clear runs and checkpoints when disk space runs low'}
+        </dd>
       </dl>
     </section>
   );

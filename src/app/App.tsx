@@ -12,7 +12,7 @@ import { DataPanel } from './panels/DataPanel.tsx';
 import { ModelPanel } from './panels/ModelPanel.tsx';
 import { RunPanel } from './panels/RunPanel.tsx';
 import { ConfusionMatrix } from './runs/ConfusionMatrix.tsx';
-import { loadPersisted } from './runs/persist.ts';
+import { askPersistentStorage, followOtherTabs, loadPersisted } from './runs/persist.ts';
 import { RunsPanel } from './runs/RunsPanel.tsx';
 import { openFromHash, syncHash } from './share/link-sync.ts';
 import { SharePanel } from './share/SharePanel.tsx';
@@ -28,6 +28,8 @@ async function startPage(): Promise<void> {
   started = true;
   const kept = await loadPersisted();
   useStore.setState({ runs: [...useStore.getState().runs, ...kept] });
+  followOtherTabs();
+  void askPersistentStorage();
   openFromHash(location.hash);
   syncHash();
 }

@@ -4,6 +4,7 @@ import { create } from 'zustand';
 import type { CheckpointConfig } from '../checkpoint/checkpoint-config.ts';
 import type { LeftOut } from '../data/entries.ts';
 import type { DatasetSource } from '../data/dataset-source.ts';
+import type { DownloadProgress } from '../data/download.ts';
 import type { EvalPoint, TrainPoint } from '../train/records.ts';
 import { defaultExperiment, validateField, type DataRef, type Experiment, type ExperimentKey, type ModelRef } from '../train/settings.ts';
 import type { RunRecord } from './runs/run-record.ts';
@@ -16,6 +17,8 @@ export interface ModelState {
   config?: CheckpointConfig;
   parameters?: number;
   classNames?: string[];
+  /** While a URL is being fetched (the panel shows it with a Cancel). */
+  download?: DownloadProgress;
   message?: string;
 }
 
@@ -32,8 +35,10 @@ export interface DataState {
   problems: string[];
   /** One decoded image per class (PNG data URLs). */
   thumbnails: string[];
-  /** Scan or download progress, in words. */
+  /** Scan progress, in words. */
   progress?: string;
+  /** While a URL is being fetched (the panel shows it with a Cancel). */
+  download?: DownloadProgress;
   message?: string;
 }
 
@@ -60,6 +65,8 @@ interface State {
   queue: string[];
   selected?: string;
   view: ChartView;
+  /** Whether the browser keeps this page's storage under pressure (asked once; undefined until answered). */
+  storagePersisted?: boolean;
 
   setField(key: ExperimentKey, raw: string): void;
   setExperiment(e: Experiment): void;

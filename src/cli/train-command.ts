@@ -63,6 +63,7 @@ function folderRunFiles(dir: string): RunFiles {
     async saveCheckpoint(step, model, state) {
       writeAtomic(join(dir, CHECKPOINT_FILES.state), writeStateFile(state, step));
       writeAtomic(join(dir, CHECKPOINT_FILES.model), model);
+      return true;
     },
     saveBest: async (_step, model) => writeAtomic(join(dir, CHECKPOINT_FILES.best), model),
     loadBest: async () => (existsSync(join(dir, CHECKPOINT_FILES.best)) ? new Uint8Array(readFileSync(join(dir, CHECKPOINT_FILES.best))) : undefined),
@@ -162,6 +163,7 @@ export async function trainCommand(engine: Engine, o: TrainOptions): Promise<Run
         async saveCheckpoint(step, m, state) {
           await folderRunFiles(o.out).saveCheckpoint(step, m, state);
           writeCurves(o.out, curves);
+          return true;
         },
       },
       report: {

@@ -1,7 +1,7 @@
 // A run's checkpoint as files, the same in a folder (the command line) and in OPFS (the page):
-// model.safetensors (the model file, loadable anywhere) and state.safetensors (flat weights and both
-// AdamW moments, with the step in its metadata) are written in that order after the state, so a model
-// file never claims a step whose state is missing; best.safetensors holds the best-validation model.
+// model.safetensors (the model file, loadable anywhere), state.safetensors (flat weights and both AdamW
+// moments, with the step in its metadata) and best.safetensors (the best-validation model). How each
+// store commits a model and its state as a pair is its own (cli/train-command.ts, opfs-store.ts).
 import { parseSafetensors, writeSafetensors } from '../checkpoint/safetensors.ts';
 import type { TrainState } from './session.ts';
 

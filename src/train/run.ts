@@ -32,8 +32,9 @@ export class DivergedError extends Error {
 
 /** Where a run's files go: a folder (the command line) or the browser's OPFS (the page). */
 export interface RunFiles {
-  /** The model file and optimizer state at `step`, kept as one checkpoint (a reader never pairs one step's model with another's state). */
-  saveCheckpoint(step: number, model: Uint8Array, state: TrainState): Promise<void>;
+  /** The model file and optimizer state at `step`, kept as one checkpoint (a reader never pairs one
+   *  step's model with another's state); false when the store could not keep it and the run goes on. */
+  saveCheckpoint(step: number, model: Uint8Array, state: TrainState): Promise<boolean>;
   /** The weights of the best validation accuracy so far, as a model file. */
   saveBest(step: number, model: Uint8Array): Promise<void>;
   /** What saveBest last kept, for scoring the test split after a resume. */
@@ -140,9 +141,8 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
 
   const checkpoint = async () => {
     const state = await engine.call('trainState');
-    await files.saveCheckpoint(step, await engine.call('trainSave', state.weights), state);
     saved = step;
-    report.checkpoint?.(step);
+    if (await files.saveCheckpoint(step, await engine.call('trainSave', state.weights), state)) report.checkpoint?.(step);
   };
 
   if (step < s.steps) {

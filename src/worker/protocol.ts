@@ -38,6 +38,8 @@ export type FromWorker =
   /** The run's checkpoint in OPFS now holds this step. */
   | { type: 'checkpoint'; runId: string; step: number }
   | { type: 'paused'; runId: string; step: number }
+  /** Something the run could not do, which does not stop it (a checkpoint not saved). */
+  | { type: 'warning'; runId: string; message: string }
   | {
       type: 'done';
       runId: string;

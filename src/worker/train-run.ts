@@ -10,7 +10,7 @@ import { DeviceLostError, GpuError } from '../gpu/errors.ts';
 import { directEngine } from '../train/engine-api.ts';
 import { loadCheckpointState, opfsRunFiles } from '../train/opfs-store.ts';
 import type { RunControl } from '../train/run-control.ts';
-import { DivergedError, runExperiment } from '../train/run.ts';
+import { DivergedError, runExperiment, type RunFiles } from '../train/run.ts';
 import type { ErrorKind, FromWorker, ToWorker } from './protocol.ts';
 
 type Start = Extract<ToWorker, { type: 'start' }>;
@@ -25,6 +25,35 @@ export function classify(e: unknown): { kind: ErrorKind; message: string } {
   if (e instanceof DatasetError) return { kind: 'data', message };
   if (e instanceof CheckpointError) return { kind: 'model', message };
   return { kind: 'other', message };
+}
+
+const isQuota = (e: unknown) => e instanceof DOMException && e.name === 'QuotaExceededError';
+
+/** A full storage quota costs the run its new checkpoints, not the run: it goes on and says so. */
+function keepGoingWhenFull(files: RunFiles, warn: (message: string) => void): RunFiles {
+  const full = (what: string, step: number) =>
+    warn(`This browser's storage for the page is full: the ${what} at step ${step} was not saved, and the run goes on. ` +
+      'Delete old runs or free disk space to keep its checkpoints.');
+  return {
+    async saveCheckpoint(step, model, state) {
+      try {
+        return await files.saveCheckpoint(step, model, state);
+      } catch (e) {
+        if (!isQuota(e)) throw e;
+        full('checkpoint', step);
+        return false;
+      }
+    },
+    async saveBest(step, model) {
+      try {
+        await files.saveBest(step, model);
+      } catch (e) {
+        if (!isQuota(e)) throw e;
+        full('best-validation model', step);
+      }
+    },
+    loadBest: files.loadBest,
+  };
 }
 
 export async function runTraining(gpu: Gpu, msg: Start, control: RunControl, post: (m: FromWorker) => void): Promise<void> {
@@ -45,7 +74,7 @@ export async function runTraining(gpu: Gpu, msg: Start, control: RunControl, pos
       tree: await treeOfSource(msg.data),
       settings: msg.settings,
       decoder: (cacheSize) => (entry) => decoder.decode(entry, cacheSize),
-      files: opfsRunFiles(runId),
+      files: keepGoingWhenFull(opfsRunFiles(runId), (message) => post({ type: 'warning', runId, message })),
       control,
       resume,
       stopAfter: msg.stopAfter,

@@ -4,6 +4,7 @@ import { useEffect, useState } from 'react';
 import type { PackInfo } from '../../train/builtins.ts';
 import { loadDataUrl, loadDropped, loadPack, loadPicked, packIndex } from '../sources/data-source.ts';
 import { useStore } from '../store.ts';
+import { DownloadStatus } from './DownloadStatus.tsx';
 import { DropZone } from './DropZone.tsx';
 
 const SHOWN_LEFT_OUT = 50;
@@ -38,7 +39,7 @@ export function DataPanel() {
         <input type="url" placeholder="https://…/dataset.zip" value={url} onChange={(e) => setUrl(e.target.value)} aria-label="Dataset URL" />
         <button type="submit" disabled={!url.trim()}>Fetch</button>
       </form>
-      {data.status === 'loading' && <p role="status">{data.name}: {data.progress}</p>}
+      {data.status === 'loading' && (data.download ? <DownloadStatus panel="data" name={data.name} progress={data.download} /> : <p role="status">{data.name}: {data.progress}</p>)}
       {data.status === 'error' && <p role="alert" className="error">{data.message}</p>}
       {data.status === 'ready' && (
         <div data-testid="data-info">

@@ -5,6 +5,7 @@ import { checkPlanFits, planVit, type DeviceLimits } from '../../nn/planner.ts';
 import { BUILTIN_MODELS } from '../../train/builtins.ts';
 import { loadBuiltinModel, loadModelFiles, loadModelUrl } from '../sources/model-source.ts';
 import { useStore } from '../store.ts';
+import { DownloadStatus } from './DownloadStatus.tsx';
 import { DropZone } from './DropZone.tsx';
 
 const MiB = 2 ** 20;
@@ -56,7 +57,7 @@ export function ModelPanel({ limits }: { limits: DeviceLimits }) {
         <input type="url" placeholder="https://…/model.safetensors" value={url} onChange={(e) => setUrl(e.target.value)} aria-label="Model URL" />
         <button type="submit" disabled={!url.trim()}>Fetch</button>
       </form>
-      {model.status === 'loading' && <p role="status">Loading {model.name}…</p>}
+      {model.status === 'loading' && (model.download ? <DownloadStatus panel="model" name={model.name} progress={model.download} /> : <p role="status">Loading {model.name}…</p>)}
       {model.status === 'error' && <p role="alert" className="error">{model.message}</p>}
       {model.status === 'ready' && model.config && (
         <dl data-testid="model-info">

@@ -4,7 +4,7 @@ import { useStore } from '../store.ts';
 import { resumeFromCheckpoint } from './trainer.ts';
 import { advice, PALETTE, summarize, type RunRecord } from './run-record.ts';
 import { deleteCheckpoint } from '../../train/opfs-store.ts';
-import { savePersisted } from './persist.ts';
+import { saveRuns } from './persist.ts';
 
 const pct = (v?: number) => (v === undefined ? '–' : `${(100 * v).toFixed(1)} %`);
 
@@ -38,7 +38,7 @@ export function RunsPanel() {
   const remove = (id: string) => {
     useStore.getState().removeRun(id);
     void deleteCheckpoint(id);
-    void savePersisted();
+    void saveRuns([id]);
   };
   return (
     <section aria-label="Runs" className="panel" data-testid="runs">
@@ -68,7 +68,8 @@ export function RunsPanel() {
                   <span className="swatch" style={{ background: PALETTE[r.colour % PALETTE.length] }} /> {r.label}
                 </td>
                 <td data-testid="run-status">
-                  {r.status}
+                  {r.status === 'elsewhere' ? 'training in another tab' : r.status}
+                  {r.warning && <div className="warning" role="status" data-testid="run-warning">{r.warning}</div>}
                   {r.error && (
                     <div className="error" role="alert">
                       {r.error.message.replace(/\.$/, '')}. {advice(r.error.kind)}
@@ -87,7 +88,7 @@ export function RunsPanel() {
                       Resume from step {r.checkpointStep}
                     </button>
                   )}
-                  {r.id !== active?.id && (
+                  {r.id !== active?.id && r.status !== 'elsewhere' && (
                     <button type="button" onClick={(e) => (e.stopPropagation(), remove(r.id))} aria-label={`Delete ${r.label}`}>✕</button>
                   )}
                 </td>

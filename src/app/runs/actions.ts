@@ -1,9 +1,10 @@
 // What the Train and Compare buttons do: turn the experiment into run records and queue them.
 import { experimentErrors, type Experiment, type RunSettings } from '../../train/settings.ts';
 import { useStore } from '../store.ts';
-import { savePersisted } from './persist.ts';
+import { sha256 } from '../sources/content-hash.ts';
+import { saveRuns } from './persist.ts';
 import { PALETTE, runLabel, type RunRecord } from './run-record.ts';
-import { startNext } from './trainer.ts';
+import { queueRuns } from './trainer.ts';
 
 function settingsOf(e: Experiment): RunSettings {
   const { model: _m, data: _d, ...settings } = e;
@@ -11,14 +12,14 @@ function settingsOf(e: Experiment): RunSettings {
 }
 
 /** New runs, each with a colour no other run has (while the palette lasts). */
-function newRuns(e: Experiment, list: RunSettings[]): RunRecord[] {
+function newRuns(e: Experiment, modelSha256: string, list: RunSettings[]): RunRecord[] {
   const { runs } = useStore.getState();
   const used = new Set(runs.map((r) => r.colour));
   return list.map((settings, i) => {
     const colour = [...PALETTE.keys()].find((c) => !used.has(c)) ?? (runs.length + i) % PALETTE.length;
     used.add(colour);
     return {
-      id: crypto.randomUUID(), label: runLabel(settings), colour, model: e.model, data: e.data, settings,
+      id: crypto.randomUUID(), label: runLabel(settings), colour, model: e.model, modelSha256, data: e.data, settings,
       status: 'queued', createdAt: Date.now(), train: [], val: [],
     };
   });
@@ -35,20 +36,24 @@ export function cannotRun(): string | undefined {
   return undefined;
 }
 
-function queue(runs: RunRecord[]): void {
+/** Queues runs of the experiment on the model and dataset loaded now: they keep those, whatever the
+ *  panels load while they wait. */
+async function queue(settings: RunSettings[]): Promise<void> {
+  const { experiment: e, model, data } = useStore.getState();
+  if (!model.bytes || !data.source) return;
+  const inputs = { model: model.bytes, data: data.source };
+  const runs = newRuns(e, await sha256(model.bytes), settings);
   useStore.getState().addRuns(runs, true);
-  void savePersisted();
-  startNext();
+  void saveRuns(runs.map((r) => r.id));
+  queueRuns(runs.map((r) => r.id), inputs);
 }
 
 export function train(): void {
-  const e = useStore.getState().experiment;
-  queue(newRuns(e, [settingsOf(e)]));
+  void queue([settingsOf(useStore.getState().experiment)]);
 }
 
 /** StochCA and fine-tuning with the same seed, split and images (the split depends only on the seed). */
 export function compare(): void {
-  const e = useStore.getState().experiment;
-  const s = settingsOf(e);
-  queue(newRuns(e, [{ ...s, method: 'stochca', p: s.method === 'stochca' && s.p > 0 ? s.p : 0.1 }, { ...s, method: 'finetune' }]));
+  const s = settingsOf(useStore.getState().experiment);
+  void queue([{ ...s, method: 'stochca', p: s.method === 'stochca' && s.p > 0 ? s.p : 0.1 }, { ...s, method: 'finetune' }]);
 }

@@ -5,8 +5,9 @@ import type { EvalPoint, Mistake, RunInfo, TestScores, TrainPoint } from '../../
 import type { RunSettings } from '../../train/settings.ts';
 import type { ErrorKind } from '../../worker/protocol.ts';
 
-/** 'shared': curves that came with a link, shown but not kept or resumable. */
-export type RunStatus = 'queued' | 'running' | 'paused' | 'finished' | 'stopped' | 'failed' | 'interrupted' | 'shared';
+/** 'shared': curves that came with a link, shown but not kept or resumable; 'elsewhere': training in
+ *  another tab of this browser. */
+export type RunStatus = 'queued' | 'running' | 'paused' | 'finished' | 'stopped' | 'failed' | 'interrupted' | 'shared' | 'elsewhere';
 
 export interface RunRecord {
   id: string;
@@ -14,6 +15,8 @@ export interface RunRecord {
   /** Index into the palette, fixed when the run is created, so a run keeps its colour. */
   colour: number;
   model: ModelRef;
+  /** SHA-256 of the model file's bytes the run starts from (and uses as its teacher). */
+  modelSha256?: string;
   data: DataRef;
   settings: RunSettings;
   status: RunStatus;
@@ -29,6 +32,8 @@ export interface RunRecord {
   /** The test split's accuracy, scored when the run finished and the data has one. */
   test?: TestScores;
   error?: { kind: ErrorKind; message: string };
+  /** What the run could not do while it went on (a checkpoint not saved), in words. */
+  warning?: string;
 }
 
 export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];

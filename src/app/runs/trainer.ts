@@ -1,16 +1,31 @@
-// The page's side of the training worker: starts queued runs one after another with the model
-// and dataset in the store, and folds the worker's messages into the store. Step records are
-// gathered and applied a few times a second, so the main thread renders, not the stream.
+// The page's side of the training worker: starts queued runs one after another, each on the model
+// and dataset it was queued with (or, resumed after a reload, on the ones loaded now when they are the
+// ones it names), and folds the worker's messages into the store. While a run trains, this tab holds
+// its Web Lock, so no other tab resumes it too. Step records are gathered and applied a few times a
+// second, so the main thread renders, not the stream.
+import type { DatasetSource } from '../../data/dataset-source.ts';
 import type { EvalPoint, TrainPoint } from '../../train/records.ts';
 import type { FromWorker, ToWorker } from '../../worker/protocol.ts';
+import { describeData, describeModel, sameData } from '../sources/refs.ts';
+import { sha256 } from '../sources/content-hash.ts';
 import { useStore } from '../store.ts';
-import { savePersisted } from './persist.ts';
+import { runLock, saveRuns } from './persist.ts';
 import type { RunRecord } from './run-record.ts';
+
+/** What a run trains on: the starting model's bytes and the dataset. */
+export interface RunInputs {
+  model: ArrayBuffer;
+  data: DatasetSource;
+}
 
 const FLUSH_MS = 500;
 
 let worker: Worker | undefined;
 let active: string | undefined;
+/** Releases the active run's Web Lock. */
+let unlock: (() => void) | undefined;
+/** The inputs of runs queued or trained in this tab. */
+const inputs = new Map<string, RunInputs>();
 let pending = new Map<string, { train: TrainPoint[]; val: EvalPoint[]; patch: Partial<RunRecord> }>();
 let flushTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -47,9 +62,13 @@ function flush(): void {
 function finish(id: string, patch: Partial<RunRecord>): void {
   flush();
   useStore.getState().patchRun(id, { ...patch, decode: undefined });
-  if (active === id) active = undefined;
-  void savePersisted();
-  startNext();
+  if (active === id) {
+    active = undefined;
+    unlock?.();
+    unlock = undefined;
+  }
+  void saveRuns([id]);
+  void startNext();
 }
 
 function onMessage(m: FromWorker): void {
@@ -70,10 +89,13 @@ function onMessage(m: FromWorker): void {
     case 'checkpoint':
       flush();
       store.patchRun(m.runId, { checkpointStep: m.step });
-      void savePersisted();
+      void saveRuns([m.runId]);
       break;
     case 'paused':
       store.patchRun(m.runId, { status: 'paused' });
+      break;
+    case 'warning':
+      store.patchRun(m.runId, { warning: m.message });
       break;
     case 'error':
       if (m.runId) store.patchRun(m.runId, { error: { kind: m.kind, message: m.message } });
@@ -94,23 +116,65 @@ function bestBefore(val: EvalPoint[], step: number): EvalPoint | undefined {
   return val.filter((p) => p.step <= step).reduce<EvalPoint | undefined>((a, e) => (!a || e.accuracy > a.accuracy ? e : a), undefined);
 }
 
+/** The inputs a run names: the ones it was queued with in this tab, or the model and dataset loaded
+ *  now when they are the ones it names; otherwise what to load, in words. */
+async function inputsOf(run: RunRecord): Promise<RunInputs | string> {
+  const kept = inputs.get(run.id);
+  if (kept) return kept;
+  const { model, data } = useStore.getState();
+  const sameModel = model.status === 'ready' && model.bytes &&
+    (run.modelSha256 ? (await sha256(model.bytes)) === run.modelSha256 : JSON.stringify(model.ref) === JSON.stringify(run.model));
+  if (sameModel && data.status === 'ready' && data.source && sameData(data.ref, run.data)) return { model: model.bytes!, data: data.source };
+  return `${run.label} trains on ${describeModel(run.model)} and ${describeData(run.data)}: load ${sameModel ? 'that dataset' : 'that model'} first, then resume it.`;
+}
+
+/** Holds the run's Web Lock until `unlock` is called; false when another tab holds it. */
+function lockRun(id: string): Promise<boolean> {
+  if (!navigator.locks) return Promise.resolve(true);
+  return new Promise((granted) => {
+    void navigator.locks.request(runLock(id), { ifAvailable: true }, (lock) => {
+      granted(lock !== null);
+      return lock ? new Promise<void>((release) => (unlock = release)) : undefined;
+    });
+  });
+}
+
+/** Queues runs with what they train on, and starts the first when the worker is free. */
+export function queueRuns(ids: string[], with_: RunInputs): void {
+  for (const id of ids) inputs.set(id, with_);
+  void startNext();
+}
+
 /** Starts the next queued run when the worker is free. */
-export function startNext(resumeFrom?: RunRecord): void {
+async function startNext(resumeFrom?: RunRecord): Promise<void> {
   if (active) return;
   const store = useStore.getState();
   const id = resumeFrom?.id ?? store.dequeue();
   if (!id) return;
   const run = store.runs.find((r) => r.id === id);
-  const { model, data } = store;
   if (!run) return startNext();
-  if (!model.bytes || !data.source) {
-    store.patchRun(id, { status: 'failed', error: { kind: 'other', message: 'the model or the dataset is not loaded' } });
+  active = id;
+  const given = await inputsOf(run);
+  if (typeof given === 'string' || !(await lockRun(id))) {
+    active = undefined;
+    const message = typeof given === 'string' ? given : `${run.label} is training in another tab of this browser.`;
+    if (resumeFrom) store.notify(message);
+    else {
+      store.patchRun(id, { status: 'failed', error: { kind: 'other', message } });
+      void saveRuns([id]);
+    }
     return startNext();
   }
-  active = id;
-  store.patchRun(id, { status: 'running', error: undefined });
+  inputs.set(id, given);
+  store.patchRun(id, { status: 'running', error: undefined, warning: undefined });
+  if (resumeFrom?.checkpointStep !== undefined) {
+    const keep = resumeFrom.checkpointStep;
+    store.patchRun(id, {
+      train: run.train.filter((p) => p.step <= keep), val: run.val.filter((p) => p.step <= keep), confusion: undefined, mistakes: undefined, test: undefined,
+    });
+  }
   send({
-    type: 'start', runId: id, model: model.bytes, data: data.source, settings: run.settings,
+    type: 'start', runId: id, model: given.model, data: given.data, settings: run.settings,
     resume: resumeFrom?.checkpointStep === undefined ? undefined : {
       step: resumeFrom.checkpointStep,
       best: bestBefore(resumeFrom.val, resumeFrom.checkpointStep),
@@ -134,16 +198,14 @@ export function resume(): void {
 
 export function stop(): void {
   send({ type: 'stop' });
-  useStore.getState().setRuns(useStore.getState().runs.map((r) => (r.status === 'queued' ? { ...r, status: 'stopped' } : r)));
+  const { runs, queue } = useStore.getState();
+  useStore.getState().setRuns(runs.map((r) => (r.status === 'queued' ? { ...r, status: 'stopped' } : r)));
   useStore.setState({ queue: [] });
+  void saveRuns(queue);
 }
 
 /** Continues a stopped, failed or interrupted run from its last checkpoint; the curves after it are dropped. */
 export function resumeFromCheckpoint(run: RunRecord): void {
   if (active || run.checkpointStep === undefined) return;
-  const keep = run.checkpointStep;
-  useStore.getState().patchRun(run.id, {
-    train: run.train.filter((p) => p.step <= keep), val: run.val.filter((p) => p.step <= keep), confusion: undefined, mistakes: undefined, test: undefined,
-  });
-  startNext({ ...run, checkpointStep: keep });
+  void startNext(run);
 }

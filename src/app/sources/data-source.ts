@@ -11,8 +11,9 @@ import { classCounts } from '../../data/split.ts';
 import { fetchZip } from '../../data/url-source.ts';
 import type { DataRef } from '../../train/settings.ts';
 import { PACK_INDEX, type PackInfo } from '../../train/builtins.ts';
-import { useStore } from '../store.ts';
+import { useStore, type DataState } from '../store.ts';
 import { filesHash, sha256 } from './content-hash.ts';
+import { beginLoad, idleSeconds, replaced } from './downloads.ts';
 
 /** Datasets up to this size are hashed by content for share links; larger ones by their listing. */
 const HASH_CONTENT_BYTES = 256 * 2 ** 20;
@@ -38,7 +39,7 @@ export function rgbaToDataUrl(pixels: Uint8Array, size: number): string {
   return canvas.toDataURL('image/png');
 }
 
-async function scan(ref: DataRef, name: string, source: DatasetSource): Promise<void> {
+async function scan(ref: DataRef, name: string, source: DatasetSource): Promise<Partial<DataState>> {
   const files = selectImages(await treeOfSource(source));
   const folder = imageFolder(files);
   const decoder = new BrowserDecoder({ workers: 1 });
@@ -46,24 +47,27 @@ async function scan(ref: DataRef, name: string, source: DatasetSource): Promise<
     const firsts = folder.classes.map((_, c) => folder.train.find((s) => s.label === c) ?? folder.val.find((s) => s.label === c));
     const thumbnail = async (s: (typeof firsts)[number]) => (s ? rgbaToDataUrl(await decoder.decode(s.entry, THUMB), THUMB) : '');
     const thumbnails = await Promise.all(firsts.map((s) => thumbnail(s).catch(() => '')));
-    useStore.getState().setData({
+    return {
       status: 'ready', ref, name, source, classes: folder.classes,
       perClass: classCounts(folder.train.length ? folder.train : folder.val, folder.classes.length),
       counts: { train: folder.train.length, val: folder.val.length, test: folder.test.length },
       leftOut: folder.leftOut, problems: folder.problems, thumbnails, progress: undefined, message: undefined,
-    });
+    };
   } finally {
     decoder.close();
   }
 }
 
-async function guarded(ref: DataRef, name: string, load: () => Promise<void>): Promise<void> {
+/** Runs a load to its scan; its outcome is dropped when a later load of the dataset has replaced it. */
+async function guarded(ref: DataRef, name: string, load: (signal: AbortSignal) => Promise<Partial<DataState>>): Promise<void> {
+  const signal = beginLoad('data');
   const store = useStore.getState();
-  store.setData({ status: 'loading', ref, name, progress: 'reading the file list…', message: undefined });
+  store.setData({ status: 'loading', ref, name, progress: 'reading the file list…', download: undefined, message: undefined });
   try {
-    await load();
+    const scanned = await load(signal);
+    if (!replaced('data', signal)) store.setData(scanned);
   } catch (e) {
-    store.setData({ status: 'error', source: undefined, classes: [], progress: undefined, message: `${name}: ${why(e)}` });
+    if (!replaced('data', signal)) store.setData({ status: 'error', source: undefined, classes: [], progress: undefined, download: undefined, message: `${name}: ${why(e)}` });
   }
 }
 
@@ -74,7 +78,7 @@ export function loadPack(id: string): Promise<void> {
     if (!pack) throw new Error(`there is no built-in dataset '${id}'`);
     const response = await fetch(`${import.meta.env.BASE_URL}packs/${pack.file}`);
     if (!response.ok) throw new Error(`cannot load ${pack.file} (HTTP ${response.status})`);
-    await scan(ref, pack.name, { kind: 'zip', name: pack.file, blob: await response.blob() });
+    return scan(ref, pack.name, { kind: 'zip', name: pack.file, blob: await response.blob() });
   });
 }
 
@@ -92,7 +96,7 @@ async function loadLocal(name: string, makeSource: () => Promise<DatasetSource>)
   await guarded(pendingRef, name, async () => {
     const source = await makeSource();
     useStore.getState().setData({ progress: 'checking the files…' });
-    await scan(await localRef(name, source), name, source);
+    return scan(await localRef(name, source), name, source);
   });
 }
 
@@ -125,9 +129,9 @@ export function loadPicked(list: File[]): Promise<void> {
 /** Fetched only when the person presses the button. */
 export function loadDataUrl(url: string): Promise<void> {
   const ref: DataRef = { kind: 'url', url };
-  return guarded(ref, url, async () => {
-    const { blob, name } = await fetchZip(url, (received, total) =>
-      useStore.getState().setData({ progress: `downloading: ${(received / 2 ** 20).toFixed(1)}${total ? ` of ${(total / 2 ** 20).toFixed(1)}` : ''} MiB` }));
-    await scan(ref, name, { kind: 'zip', name, blob });
+  return guarded(ref, url, async (signal) => {
+    const { blob, name } = await fetchZip(url, { signal, idleSeconds, onProgress: (download) => useStore.getState().setData({ download }) });
+    useStore.getState().setData({ download: undefined });
+    return scan(ref, name, { kind: 'zip', name, blob });
   });
 }

@@ -1,39 +1,72 @@
 // The model of the experiment: the built-in checkpoint, a dropped .safetensors (with its
 // config.json), or one fetched from a URL when the person asks. Each ends in the store as bytes
-// the worker can load with no options (a config.json is folded into the file's metadata).
-import { loadModelFile, saveModelFile } from '../../checkpoint/model-file.ts';
+// the worker can load with no options (a config.json is folded into the file's metadata). A file's
+// header is checked from its first bytes before the rest is read, and the parse runs in a worker.
+import { download, isHttpUrl, urlFileName, type DownloadProgress } from '../../data/download.ts';
 import { builtinModel } from '../../train/builtins.ts';
-import { useStore } from '../store.ts';
+import { useStore, type ModelState } from '../store.ts';
 import type { ModelRef } from '../../train/settings.ts';
 import { sha256 } from './content-hash.ts';
+import { beginLoad, idleSeconds, replaced } from './downloads.ts';
+import type { ParseReply, ParseRequest } from './model-parse-worker.ts';
+import { checkModelStart } from './safetensors-start.ts';
 
+/** The page holds a model file whole, with its parsed f32 weights beside it and a copy in the training
+ *  worker: 2 GiB admits ViT-L/16 in f32 (1.2 GB) with room, while anything larger, held three times
+ *  over, would exceed the memory a browser tab is given. */
+export const MODEL_MAX_BYTES = 2 * 2 ** 30;
 
 const why = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-/** `hfConfig`: a parsed config.json, folded into the file's metadata so the worker needs only bytes. */
-function accept(ref: ModelRef, name: string, bytes: Uint8Array, hfConfig?: unknown): void {
-  const model = loadModelFile(bytes, { hfConfig });
-  const own = hfConfig === undefined ? bytes : saveModelFile(model);
-  const parameters = [...model.weights.values()].reduce((n, t) => n + t.data.length, 0);
-  useStore.getState().setModel({
-    status: 'ready', ref, name, bytes: own.slice().buffer as ArrayBuffer, config: model.config, parameters, classNames: model.classNames, message: undefined,
+type Loaded = Pick<ModelState, 'ref' | 'name' | 'bytes' | 'config' | 'parameters' | 'classNames'>;
+
+/** Parses in a worker of its own, ended once it answers. `bytes` is transferred: the caller loses it. */
+function parse(bytes: ArrayBuffer, hfConfig?: unknown): Promise<Extract<ParseReply, { ok: true }>> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./model-parse-worker.ts', import.meta.url), { type: 'module' });
+    worker.onmessage = ({ data }: MessageEvent<ParseReply>) => {
+      worker.terminate();
+      if (data.ok) resolve(data);
+      else reject(new Error(data.message));
+    };
+    worker.onerror = (e) => {
+      worker.terminate();
+      reject(new Error(`the model parser failed: ${e.message || 'unknown error'}`));
+    };
+    worker.postMessage({ bytes, hfConfig } satisfies ParseRequest, [bytes]);
   });
 }
 
-async function guarded(ref: ModelRef, name: string, load: () => Promise<void>): Promise<void> {
+/** `hfConfig`: a parsed config.json, folded into the file's metadata so the worker needs only bytes. */
+async function accept(ref: ModelRef, name: string, bytes: ArrayBuffer, hfConfig?: unknown): Promise<Loaded> {
+  const { bytes: own, config, parameters, classNames } = await parse(bytes, hfConfig);
+  return { ref, name, bytes: own, config, parameters, classNames };
+}
+
+/** Runs a load; its outcome is dropped when a later load of the model has replaced it. */
+async function guarded(ref: ModelRef, name: string, load: (signal: AbortSignal) => Promise<Loaded>): Promise<void> {
+  const signal = beginLoad('model');
   const store = useStore.getState();
-  store.setModel({ status: 'loading', ref, name, message: undefined });
+  store.setModel({ status: 'loading', ref, name, download: undefined, message: undefined });
   try {
-    await load();
+    const loaded = await load(signal);
+    if (!replaced('model', signal)) store.setModel({ status: 'ready', ...loaded, message: undefined });
   } catch (e) {
-    store.setModel({ status: 'error', bytes: undefined, config: undefined, message: `${name}: ${why(e)}` });
+    if (!replaced('model', signal)) store.setModel({ status: 'error', bytes: undefined, config: undefined, download: undefined, message: `${name}: ${why(e)}` });
   }
 }
 
-async function fetchBytes(url: string): Promise<Uint8Array> {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`cannot fetch ${url} (HTTP ${response.status})`);
-  return new Uint8Array(await response.arrayBuffer());
+/** Downloads a model, its progress in the store, its header checked as its first bytes arrive. */
+async function fetchModel(url: string, signal: AbortSignal): Promise<ArrayBuffer> {
+  const onProgress = (download?: DownloadProgress) => useStore.getState().setModel({ download });
+  const blob = await download(url, { what: 'a safetensors file', maxBytes: MODEL_MAX_BYTES, signal, idleSeconds, checkStart: checkModelStart, onProgress });
+  onProgress(undefined);
+  return blob.arrayBuffer();
+}
+
+/** Checks a file's header from its first bytes, before anything else of it is read. */
+async function checkFileStart(file: Blob): Promise<void> {
+  for (let need = 8; need; ) need = checkModelStart(new Uint8Array(await file.slice(0, need).arrayBuffer()), file.size);
 }
 
 export function loadBuiltinModel(id: string): Promise<void> {
@@ -43,7 +76,8 @@ export function loadBuiltinModel(id: string): Promise<void> {
     useStore.getState().setModel({ status: 'error', ref, name: id, message: `there is no built-in model '${id}'` });
     return Promise.resolve();
   }
-  return guarded(ref, builtin.name, async () => accept(ref, builtin.name, await fetchBytes(`${import.meta.env.BASE_URL}${builtin.file}`)));
+  const url = new URL(`${import.meta.env.BASE_URL}${builtin.file}`, location.href).href;
+  return guarded(ref, builtin.name, async (signal) => accept(ref, builtin.name, await fetchModel(url, signal)));
 }
 
 /** Files dropped or picked: one .safetensors, optionally with a config.json. */
@@ -56,7 +90,8 @@ export function loadModelFiles(files: File[]): Promise<void> {
     return Promise.resolve();
   }
   return guarded({ kind: 'file', name: weights.name, size: weights.size, sha256: '' }, weights.name, async () => {
-    const bytes = new Uint8Array(await weights.arrayBuffer());
+    await checkFileStart(weights);
+    const bytes = await weights.arrayBuffer();
     const ref: ModelRef = { kind: 'file', name: weights.name, size: weights.size, sha256: await sha256(bytes) };
     let hfConfig: unknown;
     if (config) {
@@ -66,15 +101,15 @@ export function loadModelFiles(files: File[]): Promise<void> {
         throw new Error(`${config.name} is not valid JSON`);
       }
     }
-    accept(ref, weights.name, bytes, hfConfig);
+    return accept(ref, weights.name, bytes, hfConfig);
   });
 }
 
 /** Fetched only when the person presses the button. */
 export function loadModelUrl(url: string): Promise<void> {
   const ref: ModelRef = { kind: 'url', url };
-  return guarded(ref, url, async () => {
-    if (!/^https?:\/\//i.test(url)) throw new Error('the model URL must start with http:// or https://');
-    accept(ref, decodeURIComponent(new URL(url).pathname.split('/').pop() || url), await fetchBytes(url));
+  return guarded(ref, url, async (signal) => {
+    if (!isHttpUrl(url)) throw new Error('the model URL must start with http:// or https://');
+    return accept(ref, urlFileName(url, url), await fetchModel(url, signal));
   });
 }
