@@ -97,8 +97,12 @@ describe('provenance', () => {
     await ready(page);
     await page.getByTestId('data-panel').getByRole('button', { name: 'Fashion-MNIST', exact: true }).click();
     await expect(page.getByTestId('data-name').textContent({ timeout: 60_000 })).resolves.toBe('Fashion-MNIST');
+    const clicked = Date.now();
     await page.getByTestId('resume-checkpoint').click();
     await page.getByTestId('notices').waitFor();
+    const refused = Date.now() - clicked;
+    console.log(`resume on another dataset refused in ${refused} ms`);
+    expect(refused).toBeLessThan(2000);
     await expect(page.getByTestId('notices').textContent()).resolves.toMatch(/trains on the built-in model 'vit-fmnist' and the built-in dataset 'mnist': load that dataset first/);
     expect(await statuses(page)).toEqual(['stopped']);
     await page.getByTestId('data-panel').getByRole('button', { name: 'MNIST digits', exact: true }).click();
