@@ -1,6 +1,8 @@
 // Softmax cross-entropy with integer labels, for logits X [B, C] and labels y [B]:
 //   loss    = (1/B) Σ_b (logsumexp(X[b]) − X[b, y_b])
-//   dlogits = (softmax(X[b]) − onehot(y_b)) / B
+//   dlogits = (softmax(X[b]) − onehot(y_b)) / G
+// G is B, or the whole batch when these B rows are one of its micro-batches: the gradients of the
+// micro-batches then add up to the gradient of the batch's mean loss.
 //   correct = #{b : argmax(X[b]) == y_b}, ties going to the lowest index (as torch.argmax)
 // Pass 1 (ce_rows): one workgroup per row finds the row's max and argmax, sums exp(x − max)
 // (stable for any logit scale), and writes the row's loss, whether it is correct and, with
@@ -14,6 +16,7 @@
 struct Params {
   B: u32,
   C: u32,
+  G: u32,
 }
 
 override WITH_GRAD: bool = true;
@@ -90,7 +93,7 @@ fn ce_rows(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u
     rowCorrect[row] = select(0u, 1u, valid && bestIdx[0] == y);
   }
   if (WITH_GRAD) {
-    let scale = select(0.0, 1.0 / f32(p.B), valid);
+    let scale = select(0.0, 1.0 / f32(p.G), valid);
     let inv = 1.0 / sum;
     for (var c = t; c < p.C; c += WG) {
       let prob = exp(logits[base + c] - m) * inv;

@@ -10,7 +10,7 @@ import { checkVitArch } from '../nn/vit-arch.ts';
 import { configMetadata, detectNaming, fromCanonical, inferConfig, toCanonical, validateCheckpoint, type Naming } from './names.ts';
 import { resizePosEmbedding } from './resize.ts';
 import type { HostTensor } from '../gpu/tensor.ts';
-import { CheckpointError, parseSafetensors, writeSafetensors } from './safetensors.ts';
+import { CheckpointError, isObject, parseSafetensors, writeSafetensors } from './safetensors.ts';
 import { checkConfig, configFromHfJson, type CheckpointConfig } from './checkpoint-config.ts';
 
 export interface ModelFile {
@@ -44,24 +44,66 @@ const META_CONFIG = 'stochca_config';
 const META_CLASSES = 'stochca_class_names';
 const META_NORM = 'stochca_normalization';
 
-function parseJson(metadata: Record<string, string>, key: string): unknown {
+// Our metadata, checked by type before use: a file edited or written elsewhere may hold anything there.
+function refuse(key: string, want: string, got: unknown): never {
+  const text = JSON.stringify(got);
+  throw new CheckpointError(`metadata ${key} must be ${want}, got ${text.length > 80 ? `${text.slice(0, 80)}…` : text}`);
+}
+
+function parseJson(metadata: Record<string, string>, key: string, want: string): unknown {
   if (metadata[key] === undefined) return undefined;
   try {
     return JSON.parse(metadata[key]);
   } catch {
-    throw new CheckpointError(`metadata ${key} is not valid JSON`);
+    return refuse(key, `${want} (as JSON)`, metadata[key]);
   }
 }
 
+const CONFIG_INTEGERS = ['imageSize', 'patchSize', 'channels', 'dim', 'depth', 'heads', 'mlpDim', 'numClasses'] as const;
+
+function savedConfig(metadata: Record<string, string>): Partial<CheckpointConfig> | undefined {
+  const c = parseJson(metadata, META_CONFIG, 'an object of ViT config fields');
+  if (c === undefined) return undefined;
+  if (!isObject(c)) return refuse(META_CONFIG, 'an object of ViT config fields', c);
+  for (const key of CONFIG_INTEGERS) {
+    if (key in c && !(Number.isSafeInteger(c[key]) && (c[key] as number) > 0)) refuse(`${META_CONFIG}.${key}`, 'a positive integer', c[key]);
+  }
+  const eps = c.layerNormEps;
+  if ('layerNormEps' in c && !(typeof eps === 'number' && eps > 0 && Number.isFinite(eps))) {
+    refuse(`${META_CONFIG}.layerNormEps`, 'a positive finite number', eps);
+  }
+  return c as Partial<CheckpointConfig>;
+}
+
+/** `numClasses`: the rows of the file's head, when it has one. */
+function savedClassNames(metadata: Record<string, string>, numClasses: number | undefined): string[] | undefined {
+  const want = `a list of ${numClasses === undefined ? '' : `${numClasses} `}strings, one per class`;
+  const names = parseJson(metadata, META_CLASSES, want);
+  if (names === undefined) return undefined;
+  const fits = Array.isArray(names) && names.every((n) => typeof n === 'string') && (numClasses === undefined || names.length === numClasses);
+  return fits ? names : refuse(META_CLASSES, want, names);
+}
+
+function savedNormalization(metadata: Record<string, string>): ModelFile['normalization'] {
+  const want = '{"mean": [r, g, b], "std": [r, g, b]}: three finite numbers each, no std 0';
+  const norm = parseJson(metadata, META_NORM, want);
+  if (norm === undefined) return undefined;
+  const rgb = (v: unknown, nonZero: boolean): v is Rgb =>
+    Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x) && !(nonZero && x === 0));
+  if (!isObject(norm) || !rgb(norm.mean, false) || !rgb(norm.std, true)) return refuse(META_NORM, want, norm);
+  return { mean: norm.mean, std: norm.std };
+}
+
 export function loadModelFile(bytes: Uint8Array | ArrayBuffer, options: LoadOptions = {}): ModelFile {
-  const { tensors, metadata } = parseSafetensors(bytes);
+  const { tensors, metadata } = parseSafetensors(bytes, { finite: true });
   const naming = detectNaming(tensors.keys());
   const hf = options.hfConfig === undefined ? undefined : configFromHfJson(options.hfConfig);
-  const saved = parseJson(metadata, META_CONFIG) as Partial<CheckpointConfig> | undefined;
+  const saved = savedConfig(metadata);
+  const headInFile = hasHead(tensors, naming);
   const stored = inferConfig(tensors, naming, {
     heads: options.heads ?? hf?.config.heads ?? saved?.heads,
     layerNormEps: options.layerNormEps ?? hf?.config.layerNormEps ?? saved?.layerNormEps,
-    numClasses: hasHead(tensors, naming) ? undefined : options.numClasses,
+    numClasses: headInFile ? undefined : options.numClasses,
     metadata,
   });
   validateCheckpoint(tensors, naming, stored);
@@ -77,7 +119,7 @@ export function loadModelFile(bytes: Uint8Array | ArrayBuffer, options: LoadOpti
     changes.push(`position embedding resized from ${stored.imageSize} px to ${config.imageSize} px`);
   }
   const wantClasses = options.numClasses ?? stored.numClasses;
-  const storedNames = parseJson(metadata, META_CLASSES) as string[] | undefined;
+  const storedNames = savedClassNames(metadata, headInFile ? stored.numClasses : undefined);
   const otherTask = options.classNames !== undefined && storedNames !== undefined && options.classNames.join('\n') !== storedNames.join('\n');
   if (!weights.has('head.weight') || wantClasses !== stored.numClasses || otherTask) {
     config.numClasses = wantClasses;
@@ -88,7 +130,7 @@ export function loadModelFile(bytes: Uint8Array | ArrayBuffer, options: LoadOpti
     changes.push(`new ${wantClasses}-class head`);
   }
   const classNames = otherTask ? options.classNames : (storedNames ?? hf?.labels);
-  const normalization = parseJson(metadata, META_NORM) as ModelFile['normalization'];
+  const normalization = savedNormalization(metadata);
   return {
     config,
     naming,

@@ -126,11 +126,25 @@ function layout(naming: Naming, depth: number, bare = false): Slot[] {
 const isBareHf = (naming: Naming, names: Iterable<string>): boolean =>
   naming === 'hf' && ![...names].some((n) => n.startsWith('vit.'));
 
-function countBlocks(names: Iterable<string>, pattern: RegExp): number {
+// The deepest ViTs have 32 blocks (ViT-H) and 48 (ViT-22B). A block index read from a name sizes the
+// layout, so one above this cap is refused before anything is allocated for it.
+export const MAX_BLOCKS = 256;
+
+// Every block has at least 12 tensors, so a block index is also below the number of tensors:
+// a tiny file cannot name block 999999.
+function countBlocks(names: readonly string[], pattern: RegExp): number {
   let depth = 0;
   for (const n of names) {
     const m = pattern.exec(n);
-    if (m) depth = Math.max(depth, Number(m[1]) + 1);
+    if (!m) continue;
+    const index = Number(m[1]);
+    if (index >= MAX_BLOCKS) {
+      throw new CheckpointError(`${n}: block ${m[1]} is beyond the ${MAX_BLOCKS} blocks a ViT can have here (the deepest have 48)`);
+    }
+    if (index >= names.length) {
+      throw new CheckpointError(`${n}: block ${m[1]} cannot exist in a checkpoint of ${names.length} tensor${names.length === 1 ? '' : 's'} (a block has 12 or more)`);
+    }
+    depth = Math.max(depth, index + 1);
   }
   return depth;
 }
@@ -164,6 +178,7 @@ export function canonicalShapes(config: CheckpointConfig): Map<string, number[]>
  * `bare`: HF names without "vit.", as a saved ViTModel has them.
  */
 export function checkpointShapes(config: CheckpointConfig, naming: Naming, bare = false): Map<string, number[]> {
+  if (config.depth > MAX_BLOCKS) throw new CheckpointError(`depth ${config.depth} is beyond the ${MAX_BLOCKS} blocks a ViT can have here`);
   const canonical = canonicalShapes(config);
   const out = new Map<string, number[]>();
   for (const s of layout(naming, config.depth, bare)) {
@@ -266,7 +281,7 @@ function stack(s: Slot, parts: HostTensor[]): HostTensor {
  * names, with "vit."), in checkpoint order. Data is shared with the input, not copied.
  */
 export function fromCanonical(canonical: ReadonlyMap<string, HostTensor>, naming: Naming): Map<string, HostTensor> {
-  const slots = layout(naming, countBlocks(canonical.keys(), /^blocks\.(\d+)\./));
+  const slots = layout(naming, countBlocks([...canonical.keys()], /^blocks\.(\d+)\./));
   const known = new Set(slots.map((s) => s.canonical));
   const unknown = [...canonical.keys()].filter((n) => !known.has(n));
   if (unknown.length) throw new CheckpointError(`not canonical ViT tensor names: ${listNames(unknown)}`);

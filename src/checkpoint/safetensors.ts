@@ -58,27 +58,50 @@ function fail(message: string): never {
   throw new CheckpointError(message);
 }
 
+// What a file that is text, not safetensors, is, from its first bytes; such a file's first 8 bytes
+// read as a header length of quintillions. A web server's error page is the usual one.
+function textInstead(bytes: Uint8Array): string | undefined {
+  let i = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0; // a UTF-8 byte order mark
+  while (i < bytes.length && [0x20, 0x09, 0x0a, 0x0d].includes(bytes[i])) i++;
+  if (bytes[i] === 0x3c) return 'this is an HTML page, not a safetensors file (was an error page served instead?)'; // <
+  if (bytes[i] === 0x7b) return 'this is JSON text, not a safetensors file (a config.json? give it as the config)'; // {
+  return undefined;
+}
+
 /**
- * Reads and checks the header. `bytes` must hold at least the header; `fileSize` is the length of
- * the whole file, so a browser can read a File's first bytes before deciding to read the rest.
+ * Checks a file's first bytes (at least 8: the header length) against its size and returns where
+ * the header ends, 8 + its length. With `readHeader`, this checks a large file without reading it:
+ *   const end = headerEnd(new Uint8Array(await file.slice(0, 8).arrayBuffer()), file.size);
+ *   const header = readHeader(new Uint8Array(await file.slice(0, end).arrayBuffer()), file.size);
  */
-export function readHeader(bytes: Uint8Array, fileSize = bytes.length): Header {
-  if (bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04) {
+export function headerEnd(first: Uint8Array, fileSize: number): number {
+  if (first.length >= 4 && first[0] === 0x50 && first[1] === 0x4b && first[2] === 0x03 && first[3] === 0x04) {
     fail(
       'not a safetensors file: it is a zip archive, as PyTorch .pth/.bin checkpoints are; ' +
         'save it with safetensors.torch.save_file',
     );
   }
-  if (fileSize < 8) fail(`not a safetensors file: ${fileSize} bytes, too short for the 8-byte header length`);
-  if (bytes.length < 8) fail(`readHeader was given ${bytes.length} bytes; the header length alone needs 8`);
-  const length = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+  const notSafetensors = (problem: string): never => fail(textInstead(first) ?? `not a safetensors file: ${problem}`);
+  if (fileSize < 8) notSafetensors(`${fileSize} bytes, too short for the 8-byte header length`);
+  if (first.length < 8) fail(`headerEnd was given ${first.length} bytes; the header length alone needs 8`);
+  const length = new DataView(first.buffer, first.byteOffset, 8).getBigUint64(0, true);
   if (length > BigInt(MAX_HEADER_BYTES)) {
-    fail(`not a safetensors file: header length ${length} is over the ${MAX_HEADER_BYTES}-byte limit`);
+    notSafetensors(`its first 8 bytes give a header of ${length} bytes, over the ${MAX_HEADER_BYTES / 1e6} MB a header may have`);
   }
-  const dataStart = 8 + Number(length);
-  if (dataStart > fileSize) {
-    fail(`not a safetensors file: header length ${length} runs past the end of the file (${fileSize} bytes)`);
+  const end = 8 + Number(length);
+  if (end > fileSize) {
+    notSafetensors(`its first 8 bytes give a header of ${length} bytes, longer than the file (${fileSize} bytes)`);
   }
+  return end;
+}
+
+/**
+ * Reads and checks the header. `bytes` must hold at least the header; `fileSize` is the length of
+ * the whole file, so a browser can read a File's first bytes before deciding to read the rest
+ * (see headerEnd).
+ */
+export function readHeader(bytes: Uint8Array, fileSize = bytes.length): Header {
+  const dataStart = headerEnd(bytes, fileSize);
   if (dataStart > bytes.length) fail(`readHeader was given ${bytes.length} bytes; the header needs ${dataStart}`);
 
   let text: string;
@@ -105,7 +128,7 @@ export function readHeader(bytes: Uint8Array, fileSize = bytes.length): Header {
   return { entries, metadata, dataStart };
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
+export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
@@ -164,8 +187,13 @@ function checkCoverage(entries: readonly HeaderEntry[], dataBytes: number): void
   }
 }
 
+export interface ParseOptions {
+  /** Refuse NaN and ±Infinity in float tensors, naming the tensor: a model's weights must be finite. */
+  finite?: boolean;
+}
+
 /** Parses a whole safetensors file. Tensors come back in header order. */
-export function parseSafetensors(input: Uint8Array | ArrayBuffer): {
+export function parseSafetensors(input: Uint8Array | ArrayBuffer, options: ParseOptions = {}): {
   tensors: Map<string, StoredTensor>;
   metadata: Record<string, string>;
 } {
@@ -174,36 +202,54 @@ export function parseSafetensors(input: Uint8Array | ArrayBuffer): {
   const { entries, metadata, dataStart } = readHeader(bytes);
   const tensors = new Map<string, StoredTensor>();
   for (const e of entries) {
-    tensors.set(e.name, decode(e, bytes.subarray(dataStart + e.begin, dataStart + e.end)));
+    tensors.set(e.name, decode(e, bytes.subarray(dataStart + e.begin, dataStart + e.end), options.finite ?? false));
   }
   return { tensors, metadata };
 }
 
-function decode(e: HeaderEntry, raw: Uint8Array): StoredTensor {
+function notFinite(e: HeaderEntry, i: number, value: number): never {
+  return fail(`${e.name}: element ${i} is ${value}; the weights must be finite numbers (was the model saved after its training diverged?)`);
+}
+
+// For F32 and F64, which have no conversion loop to check in (F16 and BF16 check as they convert).
+function checkFinite(e: HeaderEntry, data: Float32Array): Float32Array {
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) notFinite(e, i, data[i]);
+  return data;
+}
+
+function decode(e: HeaderEntry, raw: Uint8Array, finite: boolean): StoredTensor {
   const n = elementCount(e.shape);
   const shape = e.shape;
+  const floats = (data: Float32Array) => (finite ? checkFinite(e, data) : data);
   // slice() copies into a fresh, aligned buffer: the data section need not be aligned.
   switch (e.dtype) {
     case 'F32':
-      return { dtype: 'F32', shape, data: new Float32Array(raw.slice().buffer) };
+      return { dtype: 'F32', shape, data: floats(new Float32Array(raw.slice().buffer)) };
     case 'I32':
       return { dtype: 'I32', shape, data: new Int32Array(raw.slice().buffer) };
     case 'I64':
       return { dtype: 'I64', shape, data: new BigInt64Array(raw.slice().buffer) };
     case 'F64':
-      return { dtype: 'F64', shape, data: new Float32Array(new Float64Array(raw.slice().buffer)) };
+      // A finite f64 beyond the f32 range becomes ±Infinity here, and is refused as such.
+      return { dtype: 'F64', shape, data: floats(new Float32Array(new Float64Array(raw.slice().buffer))) };
     case 'F16': {
       const table = f16Table();
       const bits = new Uint16Array(raw.slice().buffer);
       const data = new Float32Array(n);
-      for (let i = 0; i < n; i++) data[i] = table[bits[i]];
+      for (let i = 0; i < n; i++) {
+        data[i] = table[bits[i]];
+        if (finite && (bits[i] & 0x7c00) === 0x7c00) notFinite(e, i, data[i]); // all-ones exponent: NaN or ±Infinity
+      }
       return { dtype: 'F16', shape, data };
     }
     case 'BF16': {
       // bf16 is the top half of an f32: shifting the bits is exact for every value, NaNs included.
       const bits = new Uint16Array(raw.slice().buffer);
       const out = new Uint32Array(n);
-      for (let i = 0; i < n; i++) out[i] = bits[i] << 16;
+      for (let i = 0; i < n; i++) {
+        out[i] = bits[i] << 16;
+        if (finite && (bits[i] & 0x7f80) === 0x7f80) notFinite(e, i, bf16ToF32(bits[i])); // all-ones exponent
+      }
       return { dtype: 'BF16', shape, data: new Float32Array(out.buffer) };
     }
   }

@@ -70,6 +70,10 @@ async function openChromiumHost(): Promise<EngineHost> {
 
 function unwrap(e: unknown): never {
   const message = e instanceof Error ? e.message : String(e);
-  const m = /^page\.evaluate: (?:\w*Error: )?([^\n]*)/.exec(message);
-  throw new Error(m ? m[1] : message);
+  const m = /^page\.evaluate: (?:\w*Error: )?/.exec(message);
+  if (!m) throw new Error(message);
+  // The message's detail lines follow its first; the page's stack follows them, a "    at …" line per frame.
+  const lines = message.slice(m[0].length).split('\n');
+  const stack = lines.findIndex((line) => /^\s+at /.test(line));
+  throw new Error(lines.slice(0, stack < 0 ? undefined : stack).join('\n'));
 }

@@ -60,12 +60,11 @@ export async function evalCommand(host: EngineHost, o: ModelArgs & { data: strin
   };
 }
 
-/** The report as a person reads it. */
+/** The report as a person reads it (what was left out goes to stderr: leftOutLine). */
 export function formatReport(r: EvalReport): string {
   const lines = [`top-1 accuracy ${(100 * r.accuracy).toFixed(2)}% on ${r.count} images`, '', 'per class:'];
   for (const c of r.perClass) lines.push(`  ${c.name.padEnd(16)} ${c.accuracy === null ? '   -  ' : `${(100 * c.accuracy).toFixed(1).padStart(5)}%`}  (${c.count})`);
   lines.push('', 'confusion (rows: true class, columns: predicted):');
   for (const row of r.confusion) lines.push(`  ${row.map((v) => String(v).padStart(5)).join('')}`);
-  if (r.skipped.length) lines.push('', `left out: ${r.skipped.length} files, e.g. '${r.skipped[0].path}': ${r.skipped[0].reason}`);
   return lines.join('\n');
 }

@@ -1,8 +1,9 @@
-// The `stochca` command line. Every bad argument or file ends with one line on stderr
-// and a non-zero exit code (2: usage, 1: anything else).
+// The `stochca` command line. Every bad argument or file ends with one error on stderr (a line, then
+// its details: the tensors, the shapes) and a non-zero exit code (2: usage, 1: anything else).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { openEngineHost } from './engine-host.ts';
+import { leftOutLine } from '../train/run.ts';
 import { evalCommand, formatReport, type EvalSplit } from './eval-command.ts';
 import { info } from './info-command.ts';
 import { initCommand } from './init-command.ts';
@@ -17,8 +18,8 @@ const USAGE = () => `usage:
   x.npy: float32 [N, 3, H, W], already normalised; y.npy: int32 or int64 [N].
   stochca train --model M.safetensors|builtin:ID --data DIR|ZIP|URL|pack:ID [--experiment experiment.json]
                 ${settingsUsage('                ')}
-                [--out DIR] [--heads N] [--config config.json] [--stop-after N]
-  stochca train --resume DIR [--stop-after N]
+                [--out DIR] [--heads N] [--config config.json] [--stop-after N] [--memory-budget MiB]
+  stochca train --resume DIR [--stop-after N] [--memory-budget MiB]
   stochca init  --out M.safetensors [--image-size 28] [--patch 4] [--dim 64] [--depth 4] [--heads 4]
                 [--mlp 128] [--classes 10] [--seed 0]
   stochca info  [--json]   the adapter, its limits and features, the engine's host and kernel layout
@@ -33,7 +34,8 @@ const USAGE = () => `usage:
   Its settings, defaults and rules are the page's: --experiment reads the page's experiment.json, flags
   override it; without --model/--data the experiment's built-in model and pack are used. --warmup and
   --eval-every default to a tenth and a sixth of --steps. Ctrl-C or --stop-after ends the run with a
-  checkpoint; --resume DIR continues it exactly (same masks, same images).
+  checkpoint; --resume DIR continues it exactly (same masks, same images). --memory-budget caps the GPU
+  memory planned: a batch that does not fit runs in micro-batches whose gradients are summed.
   eval uses the checkpoint's own input size and normalisation and prints accuracy, per-class accuracy and
   the confusion matrix (one JSON object with --json).
   init writes a ViT initialised from scratch (timm's scheme), to pretrain with train.`;
@@ -126,6 +128,7 @@ async function evaluate(values: Record<string, unknown>): Promise<void> {
   const host = await openEngineHost();
   try {
     const report = await evalCommand(host, options);
+    if (report.skipped.length) console.error(leftOutLine(report.skipped));
     console.log(values.json ? JSON.stringify(report) : formatReport(report));
   } finally {
     await host.close();
@@ -197,11 +200,22 @@ async function run(argv: string[]): Promise<void> {
   }
 }
 
+// Enough to see what a checkpoint gets wrong (a mistake tends to repeat block after block) without
+// flooding the terminal.
+const MAX_DETAIL_LINES = 20;
+
+/** "stochca: " and the message's first line, then its detail lines indented, at most MAX_DETAIL_LINES. */
+function errorText(message: string): string {
+  const [first, ...details] = message.trimEnd().split('\n');
+  const shown = details.slice(0, MAX_DETAIL_LINES).map((line) => `  ${line.trim()}`);
+  if (details.length > MAX_DETAIL_LINES) shown.push(`  … and ${details.length - MAX_DETAIL_LINES} more`);
+  return [`stochca: ${first}`, ...shown].join('\n');
+}
+
 run(process.argv.slice(2)).then(
   () => process.exit(0),
   (e: unknown) => {
-    const message = e instanceof Error ? e.message : String(e);
-    console.error(`stochca: ${message.split('\n')[0]}`);
+    console.error(errorText(e instanceof Error ? e.message : String(e)));
     if (e instanceof UsageError) console.error("run 'stochca --help' for usage");
     process.exit(e instanceof UsageError ? 2 : 1);
   },

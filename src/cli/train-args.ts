@@ -26,6 +26,7 @@ export const TRAIN_FLAGS: Record<string, Flag> = {
     : [[p.flag, { type: 'string' }]]))),
   model: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, heads: { type: 'string' },
   config: { type: 'string' }, experiment: { type: 'string' }, resume: { type: 'string' }, 'stop-after': { type: 'string' },
+  'memory-budget': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 };
 
@@ -95,11 +96,17 @@ export function trainOptions(values: Record<string, string | boolean | undefined
   if (stopAfter !== undefined && !(Number.isSafeInteger(stopAfter) && stopAfter >= 1)) {
     throw new UsageError(`--stop-after must be a whole number of at least 1, got '${str('stop-after')}'`);
   }
+  const budget = str('memory-budget') === undefined ? undefined : Number(str('memory-budget'));
+  if (budget !== undefined && !(budget > 0 && Number.isFinite(budget))) {
+    throw new UsageError(`--memory-budget must be a number of MiB above 0, got '${str('memory-budget')}'`);
+  }
+  const memoryBudget = budget === undefined ? undefined : budget * 2 ** 20;
   const resume = str('resume');
   if (resume !== undefined) {
-    const others = Object.keys(values).filter((k) => values[k] !== undefined && k !== 'resume' && k !== 'stop-after');
-    if (others.length) throw new UsageError(`--resume continues a run as it was set; it takes only --stop-after, not --${others[0]}`);
-    return { ...resumeOptions(resume), stopAfter };
+    const own = ['resume', 'stop-after', 'memory-budget'];
+    const others = Object.keys(values).filter((k) => values[k] !== undefined && !own.includes(k));
+    if (others.length) throw new UsageError(`--resume continues a run as it was set; it takes only --stop-after and --memory-budget, not --${others[0]}`);
+    return { ...resumeOptions(resume), stopAfter, memoryBudget };
   }
 
   const given: Partial<Record<ExperimentKey, unknown>> = {};
@@ -135,5 +142,6 @@ export function trainOptions(values: Record<string, string | boolean | undefined
     data: dataPath(str('data') ?? refText(data, 'data')),
     out: str('out') ?? 'stochca-run',
     stopAfter,
+    memoryBudget,
   };
 }

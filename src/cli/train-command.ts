@@ -37,6 +37,8 @@ export interface TrainOptions {
   resume?: boolean;
   /** End after this step, with a checkpoint to resume from. */
   stopAfter?: number;
+  /** Bytes of GPU memory the run may plan (--memory-budget, in MiB on the command line). */
+  memoryBudget?: number;
 }
 
 interface EvalRecord extends EvalPoint {
@@ -156,7 +158,7 @@ export async function trainCommand(engine: Engine, o: TrainOptions): Promise<Run
   }, null, 1));
   try {
     const r = await runExperiment({
-      engine, model: model.args, tree, settings: o.settings, control, resume, stopAfter: o.stopAfter,
+      engine, model: model.args, tree, settings: o.settings, control, resume, stopAfter: o.stopAfter, memoryBudget: o.memoryBudget,
       decoder: (cacheSize) => nodeDecoder(cacheSize),
       files: {
         ...folderRunFiles(o.out),

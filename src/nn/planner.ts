@@ -26,6 +26,8 @@ export interface StepOptions {
   training: boolean;
   /** Plan the frozen teacher (StochCA with p > 0). */
   teacher: boolean;
+  /** `batch` is one micro-batch of a larger one: plan the sum of the micro-batches' gradients. */
+  accumulate?: boolean;
 }
 
 export interface VitPlan {
@@ -100,7 +102,7 @@ export function planVit(config: VitArch, options: StepOptions): VitPlan {
     : 0;
   const bytes = {
     params: paramBytes,
-    grads: options.training ? paramBytes : 0,
+    grads: options.training ? (options.accumulate ? 2 : 1) * paramBytes : 0,
     optimizer: options.training ? 2 * paramBytes : 0,
     activations: stem + (options.training ? config.depth : 1) * blockBytes,
     backward: options.training ? bytesOf(Object.values(backwardShapes(config, B))) : 0,
@@ -145,4 +147,24 @@ export function checkPlanFits(plan: VitPlan, limits: DeviceLimits, memoryBudget 
     : `it needs ${MiB(plan.bytes.total)} and the budget is ${MiB(memoryBudget)}`;
   const advice = fits(batch) ? `use a batch of ${batch} or less` : 'use a smaller model or image size';
   throw new RangeError(`This run does not fit: ${why} (batch ${plan.options.batch}); ${advice}.`);
+}
+
+/**
+ * The micro-batch a training step of `batch` images runs at: the largest divisor of `batch` whose plan
+ * fits the device's buffers and `memoryBudget` (bytes), with a gradient sum when it is smaller than
+ * `batch`. Throws checkPlanFits's message when not even one image fits.
+ */
+export function chooseMicroBatch(
+  config: VitArch, batch: number, teacher: boolean, limits: DeviceLimits, memoryBudget = Infinity,
+): { microBatch: number; plan: VitPlan } {
+  const planFor = (m: number) => planVit(config, { batch: m, training: true, teacher, accumulate: m < batch });
+  const cap = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
+  for (let m = batch; m >= 1; m--) {
+    if (batch % m !== 0) continue;
+    const plan = planFor(m);
+    if (largestBuffer(plan) <= cap && plan.bytes.total <= memoryBudget) return { microBatch: m, plan };
+  }
+  const one = planFor(1);
+  checkPlanFits(one, limits, memoryBudget);
+  return { microBatch: 1, plan: one };
 }

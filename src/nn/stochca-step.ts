@@ -6,6 +6,7 @@
 import type { Gpu } from '../gpu/gpu.ts';
 import { blockParams } from './block-params.ts';
 import { adamw, gradNorm } from './ops/adamw.ts';
+import { addInto } from './ops/elementwise.ts';
 import { mix, seededRng } from './rng.ts';
 import { blockBackward, embedBackward, headBackward } from './vit-backward.ts';
 import type { BlockActs, VitBuffers } from './vit-buffers.ts';
@@ -41,7 +42,7 @@ export function teacherForward(gpu: Gpu, net: VitBuffers, mask: readonly boolean
  * attends to the teacher's K/V where mask[i]; without one (evaluation), self-attention
  * everywhere. dlogits are written when training.
  */
-export function studentForward(gpu: Gpu, net: VitBuffers, mask?: readonly boolean[]): void {
+export function studentForward(gpu: Gpu, net: VitBuffers, mask?: readonly boolean[], part: MicroBatch = WHOLE): void {
   const c = net.plan.config;
   const s = net.stem;
   const training = net.plan.options.training;
@@ -54,15 +55,29 @@ export function studentForward(gpu: Gpu, net: VitBuffers, mask?: readonly boolea
     x = acts.out;
   }
   headForward(gpu, c, net.weights.at, x, s);
-  lossForward(gpu, s, training ? net.bwd?.dlogits : undefined);
+  lossForward(gpu, s, training ? net.bwd?.dlogits : undefined, net.plan.options.batch * part.of);
 }
 
-/** Gradients of the mean loss with respect to every student parameter (net.grads), given the mask. */
-export function computeGradients(gpu: Gpu, net: VitBuffers, mask: readonly boolean[]): void {
+/** Which micro-batch of a step's batch the network holds: `index` of `of`, each of the plan's batch size. */
+export interface MicroBatch {
+  index: number;
+  of: number;
+}
+
+const WHOLE: MicroBatch = { index: 0, of: 1 };
+
+/**
+ * Gradients of the mean loss with respect to every student parameter (net.grads), given the mask.
+ * With micro-batches (`part.of` > 1, planned with `accumulate`), each one's gradients are of the whole
+ * batch's mean loss and are summed into net.gradSum, which then holds the batch's gradient: the batch
+ * the optimizer sees is the experiment's, whatever fits the GPU's memory at once.
+ */
+export function computeGradients(gpu: Gpu, net: VitBuffers, mask: readonly boolean[], part: MicroBatch = WHOLE): void {
   const { grads, bwd } = net;
   if (!grads || !bwd) throw new Error('this network was planned for inference only');
+  if (part.of > 1 && !net.gradSum) throw new Error('this network was planned without micro-batches (accumulate)');
   const c = net.plan.config;
-  studentForward(gpu, net, mask);
+  studentForward(gpu, net, mask, part);
   headBackward(gpu, net.weights.at, grads.at, net.stem, bwd);
   for (let i = c.depth - 1; i >= 0; i--) {
     const x = i === 0 ? net.stem.h0 : net.blocks[i - 1].out;
@@ -70,6 +85,9 @@ export function computeGradients(gpu: Gpu, net: VitBuffers, mask: readonly boole
     blockBackward(gpu, blockParams(net.weights.at, i), blockParams(grads.at, i), x, net.blocks[i], bwd, c.heads, kv);
   }
   embedBackward(gpu, grads.at, net.stem, bwd);
+  if (part.of === 1) return;
+  if (part.index === 0) gpu.copy(grads.flat.buffer, 0, net.gradSum!.buffer, 0, 4 * net.plan.paramElems);
+  else addInto(gpu, net.gradSum!, grads.flat);
 }
 
 export interface OptimizerSettings {
@@ -90,8 +108,10 @@ export interface OptimizerSettings {
 export function optimizerStep(gpu: Gpu, net: VitBuffers, o: OptimizerSettings): void {
   const { grads, m, v, bwd } = net;
   if (!grads || !m || !v || !bwd) throw new Error('this network was planned for inference only');
-  if (o.maxNorm !== undefined) gradNorm(gpu, grads.flat, bwd.gradNorm);
-  const buffers = { params: net.weights.flat, grads: grads.flat, m, v };
+  // The step's gradient: the micro-batches' sum when there are several.
+  const g = net.gradSum ?? grads.flat;
+  if (o.maxNorm !== undefined) gradNorm(gpu, g, bwd.gradNorm);
+  const buffers = { params: net.weights.flat, grads: g, m, v };
   const shared = {
     lr: o.lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, step: o.step,
     maxNorm: o.maxNorm, norm: o.maxNorm !== undefined ? bwd.gradNorm : undefined,

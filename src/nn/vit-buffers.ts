@@ -27,6 +27,8 @@ export interface VitBuffers {
   plan: VitPlan;
   weights: ParamSet;
   grads?: ParamSet;
+  /** The sum of the micro-batches' gradients [paramElems], when a step has several. */
+  gradSum?: Tensor;
   m?: Tensor;
   v?: Tensor;
   stem: StemActs;
@@ -62,6 +64,7 @@ export function allocateVit(gpu: Gpu, plan: VitPlan): VitBuffers {
   };
   if (o.training) {
     buffers.grads = paramSet(gpu, plan, 'grads');
+    if (o.accumulate) buffers.gradSum = gpu.tensor([plan.paramElems], 'f32', 'grads.sum');
     buffers.m = gpu.tensor([plan.paramElems], 'f32', 'adam.m');
     buffers.v = gpu.tensor([plan.paramElems], 'f32', 'adam.v');
     buffers.bwd = tensors(gpu, backwardShapes(c, B), 'grad.');

@@ -49,7 +49,8 @@ export function headForward(gpu: Gpu, c: VitArch, at: Record<string, Tensor>, la
   matmul(gpu, s.clsNorm, at['head.weight'], s.logits, { transB: true, bias: at['head.bias'] });
 }
 
-/** Mean cross-entropy and correct count of the logits; dlogits when training. */
-export function lossForward(gpu: Gpu, s: StemActs, dlogits?: Tensor): void {
-  crossEntropy(gpu, s.logits, s.labels, s.loss, s.correct, dlogits);
+/** Mean cross-entropy and correct count of the logits; dlogits when training, averaged over
+ *  `gradRows` (the whole batch's rows when these are one micro-batch of it). */
+export function lossForward(gpu: Gpu, s: StemActs, dlogits?: Tensor, gradRows?: number): void {
+  crossEntropy(gpu, s.logits, s.labels, s.loss, s.correct, dlogits, gradRows);
 }

@@ -29,6 +29,8 @@ export interface TrainInfo {
   config: CheckpointConfig;
   changes: string[];
   plannedBytes: number;
+  /** Images per pass: the batch, or a divisor of it whose gradients are summed (planner.ts chooseMicroBatch). */
+  microBatch: number;
   parameters: number;
   normalization: { mean: Rgb; std: Rgb };
 }
@@ -76,7 +78,9 @@ export function engineApi(gpu: Gpu) {
       const normalization = normalizationOf(model);
       training = new TrainingSession(gpu, model, a.settings, normalization);
       const parameters = [...model.weights.values()].reduce((n, t) => n + t.data.length, 0);
-      return { config: model.config, changes: model.changes, plannedBytes: training.plannedBytes, parameters, normalization };
+      return {
+        config: model.config, changes: model.changes, plannedBytes: training.plannedBytes, microBatch: training.microBatch, parameters, normalization,
+      };
     },
     trainStep: (pixels: Uint32Array, labels: Uint32Array, step: number): Promise<StepRecord> => need(training, 'training run').step(pixels, labels, step),
     trainLogits: (pixels: Uint32Array, count: number) => need(training, 'training run').logits(pixels, count),

@@ -20,6 +20,11 @@ export function splitParams(plan: VitPlan, flat: Float32Array): Map<string, Host
 export function netFor(gpu: Gpu, model: Pick<ModelFile, 'config' | 'weights'>, options: StepOptions): VitBuffers {
   const plan = planVit(model.config, options);
   checkPlanFits(plan, gpu.adapter.limits);
+  return allocateNet(gpu, model, plan);
+}
+
+/** Allocates a plan that fits and loads a model's weights. */
+export function allocateNet(gpu: Gpu, model: Pick<ModelFile, 'weights'>, plan: VitPlan): VitBuffers {
   const net = allocateVit(gpu, plan);
   writeWeights(gpu, net.weights, model.weights);
   return net;

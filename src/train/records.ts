@@ -50,6 +50,8 @@ export interface RunInfo {
   config: CheckpointConfig;
   parameters: number;
   plannedBytes: number;
+  /** Images per forward and backward pass; the batch when it fits the GPU at once. */
+  microBatch: number;
   classes: string[];
   counts: { train: number; val: number; test: number };
   /** What loading changed in the model (a new head, a resized position embedding), in words. */

@@ -77,6 +77,8 @@ export interface RunOptions {
   };
   /** End after this step, as a stop would (with a checkpoint to resume from). */
   stopAfter?: number;
+  /** Bytes of GPU memory the run may plan: a smaller micro-batch when the batch does not fit. */
+  memoryBudget?: number;
 }
 
 export interface RunResult {
@@ -101,19 +103,23 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
   const p = effectiveP(s);
   const started = await engine.call('trainStart', {
     ...o.model, classNames: folder.classes, imageSize: s.imageSize,
-    settings: { p, steps: s.steps, batch: s.batch, lr: s.lr, weightDecay: s.weightDecay, wdExempt: s.wdExempt, warmup: s.warmup, seed: s.seed, clip: s.clip },
+    settings: {
+      p, steps: s.steps, batch: s.batch, lr: s.lr, weightDecay: s.weightDecay, wdExempt: s.wdExempt, warmup: s.warmup, seed: s.seed, clip: s.clip,
+      memoryBudget: o.memoryBudget,
+    },
   });
   if (o.resume) await engine.call('trainRestore', o.resume.state);
   const first = (o.resume?.step ?? 0) + 1;
   const classes = folder.classes.length;
   report.info({
-    config: started.config, parameters: started.parameters, plannedBytes: started.plannedBytes, classes: folder.classes,
+    config: started.config, parameters: started.parameters, plannedBytes: started.plannedBytes, microBatch: started.microBatch, classes: folder.classes,
     counts: { train: split.train.length, val: split.val.length, test: split.test.length }, changes: started.changes,
     leftOut: folder.leftOut, problems: folder.problems, normalization: started.normalization,
   });
   if (folder.leftOut.length) report.log?.(leftOutLine(folder.leftOut));
   report.log?.(`training ${classes} classes: ${split.train.length} train, ${split.val.length} val, ${split.test.length} test images; ` +
     `${s.method}${p > 0 ? ` p=${p}` : ''}; ${(started.plannedBytes / 2 ** 20).toFixed(1)} MiB planned` +
+    `${started.microBatch < s.batch ? ` (micro-batches of ${started.microBatch}, gradients summed over ${s.batch / started.microBatch})` : ''}` +
     `${started.changes.length ? `; ${started.changes.join(', ')}` : ''}${o.resume ? `; resumed after step ${o.resume.step}` : ''}`);
 
   const S = started.config.imageSize;
@@ -205,7 +211,7 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
 }
 
 /** How many files were left out, and the first few with their reasons, for a person reading a terminal. */
-function leftOutLine(files: LeftOut[]): string {
+export function leftOutLine(files: LeftOut[]): string {
   const shown = files.slice(0, 3).map((f) => `'${f.path}' (${f.reason})`).join(', ');
   return `left out ${files.length} file${files.length === 1 ? '' : 's'}: ${shown}${files.length > 3 ? `, and ${files.length - 3} more` : ''}`;
 }

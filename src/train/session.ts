@@ -9,7 +9,8 @@ import { normalizeImages, type Rgb } from '../nn/ops/normalize.ts';
 import { learningRate } from '../nn/schedule.ts';
 import { computeGradients, drawMask, optimizerStep, studentForward } from '../nn/stochca-step.ts';
 import type { VitBuffers } from '../nn/vit-buffers.ts';
-import { netFor, splitParams } from './model-runner.ts';
+import { chooseMicroBatch } from '../nn/planner.ts';
+import { allocateNet, netFor, splitParams } from './model-runner.ts';
 import type { StepRecord } from './records.ts';
 import type { RunSettings } from './settings.ts';
 
@@ -17,6 +18,8 @@ import type { RunSettings } from './settings.ts';
 export type TrainSettings = Pick<RunSettings, 'steps' | 'batch' | 'lr' | 'weightDecay' | 'wdExempt' | 'warmup' | 'seed' | 'clip'> & {
   /** Probability that a block cross-attends to the teacher in a step; 0 is plain fine-tuning. */
   p: number;
+  /** Bytes of GPU memory the session may plan; the micro-batch is the largest that fits (planner.ts). */
+  memoryBudget?: number;
 };
 
 export interface TrainState {
@@ -68,38 +71,64 @@ export class EvalSession {
 
 export class TrainingSession {
   private readonly net: VitBuffers;
-  private readonly pixels: Tensor; // [B, S, S] RGBA packed in u32
+  private readonly pixels: Tensor; // [m, S, S] RGBA packed in u32, m = microBatch
+  /** The step's losses and correct counts, one per micro-batch [k]. */
+  private readonly parts: { loss: Tensor; correct: Tensor };
   readonly plannedBytes: number;
+  /** Images per forward and backward pass: the batch, or a divisor of it that fits the GPU. */
+  readonly microBatch: number;
 
   constructor(private readonly gpu: Gpu, readonly model: ModelFile, readonly settings: TrainSettings, private readonly norm: Normalization) {
     const s = settings;
     if (!(s.p >= 0 && s.p <= 1)) throw new RangeError(`p must be between 0 and 1, got ${s.p}`);
-    this.net = netFor(gpu, model, { batch: s.batch, training: true, teacher: s.p > 0 });
-    this.plannedBytes = this.net.plan.bytes.total;
+    const { microBatch, plan } = chooseMicroBatch(model.config, s.batch, s.p > 0, gpu.adapter.limits, s.memoryBudget);
+    this.microBatch = microBatch;
+    this.net = allocateNet(gpu, model, plan);
+    this.plannedBytes = plan.bytes.total;
+    const k = s.batch / microBatch;
+    this.parts = { loss: gpu.tensor([k], 'f32', 'step.losses'), correct: gpu.tensor([k], 'u32', 'step.correct') };
     if (this.net.teacher) {
       // The teacher is the pretrained model itself, frozen: W0 = the student's starting weights.
       this.gpu.copy(this.net.weights.flat.buffer, 0, this.net.teacher.weights.flat.buffer, 0, 4 * this.net.plan.paramElems);
     }
-    this.pixels = gpu.tensor([s.batch, model.config.imageSize, model.config.imageSize], 'u32', 'pixels');
+    this.pixels = gpu.tensor([microBatch, model.config.imageSize, model.config.imageSize], 'u32', 'pixels');
   }
 
-  /** One optimisation step (1-based `step`) on a full batch. */
+  /** One optimisation step (1-based `step`) on a full batch: pixels [batch, S, S], labels [batch],
+   *  in micro-batches that share the step's mask, their gradients summed before AdamW. */
   async step(pixels: Uint32Array, labels: Uint32Array, step: number): Promise<StepRecord> {
     const s = this.settings;
-    uploadBatch(this.gpu, this.net, this.pixels, pixels, labels, this.norm);
+    const m = this.microBatch;
+    const k = s.batch / m;
+    const per = this.pixels.shape[1] * this.pixels.shape[2];
     const mask = drawMask(s.seed, step, this.model.config.depth, s.p);
     const lr = learningRate(step, s.steps, s.lr, s.warmup);
-    computeGradients(this.gpu, this.net, mask);
+    for (let j = 0; j < k; j++) {
+      uploadBatch(this.gpu, this.net, this.pixels, pixels.subarray(j * m * per, (j + 1) * m * per), labels.subarray(j * m, (j + 1) * m), this.norm);
+      computeGradients(this.gpu, this.net, mask, { index: j, of: k });
+      this.gpu.copy(this.net.stem.loss.buffer, 0, this.parts.loss.buffer, 4 * j, 4);
+      this.gpu.copy(this.net.stem.correct.buffer, 0, this.parts.correct.buffer, 4 * j, 4);
+    }
     optimizerStep(this.gpu, this.net, {
       lr, weightDecay: s.weightDecay, wdExempt: s.wdExempt, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxNorm: s.clip > 0 ? s.clip : undefined, step,
     });
-    const [loss, correct] = await this.gpu.readAll([this.net.stem.loss, this.net.stem.correct]);
-    return { step, loss: loss[0], accuracy: correct[0] / s.batch, lr, mask: mask.map((m) => (m ? '1' : '0')).join('') };
+    const [losses, correct] = await this.gpu.readAll([this.parts.loss, this.parts.correct]);
+    const sum = (xs: ArrayLike<number>) => Array.from(xs).reduce((a, b) => a + b, 0);
+    return { step, loss: sum(losses) / k, accuracy: sum(correct) / s.batch, lr, mask: mask.map((b) => (b ? '1' : '0')).join('') };
   }
 
-  /** Logits [count, C] of the student alone for up to one batch of images. */
-  logits(pixels: Uint32Array, count: number): Promise<Float32Array> {
-    return batchLogits(this.gpu, this.net, this.pixels, pixels, count, this.norm);
+  /** Logits [count, C] of the student alone for up to one batch of images, a micro-batch at a time. */
+  async logits(pixels: Uint32Array, count: number): Promise<Float32Array> {
+    const m = this.microBatch;
+    if (count <= m) return batchLogits(this.gpu, this.net, this.pixels, pixels, count, this.norm);
+    const per = this.pixels.shape[1] * this.pixels.shape[2];
+    const C = this.model.config.numClasses;
+    const out = new Float32Array(count * C);
+    for (let at = 0; at < count; at += m) {
+      const n = Math.min(m, count - at);
+      out.set(await batchLogits(this.gpu, this.net, this.pixels, pixels.subarray(at * per, (at + n) * per), n, this.norm), at * C);
+    }
+    return out;
   }
 
   /** Everything a resumed run needs besides the settings: flat weights and AdamW moments [paramElems]. */

@@ -1,6 +1,6 @@
 // The planner's byte counts and limits, the learning-rate schedule, head init (no GPU).
 import { describe, expect, it } from 'vitest';
-import { checkPlanFits, planVit } from '../../src/nn/planner.ts';
+import { checkPlanFits, chooseMicroBatch, planVit } from '../../src/nn/planner.ts';
 import { learningRate } from '../../src/nn/schedule.ts';
 import { linearInit } from '../../src/nn/init.ts';
 import { seededRng } from '../../src/nn/rng.ts';
@@ -65,5 +65,39 @@ describe('classifier head init', () => {
     const all = [...a.weight, ...a.bias];
     expect(Math.max(...all.map(Math.abs))).toBeLessThanOrEqual(1 / 8);
     expect(Math.max(...all.map(Math.abs))).toBeGreaterThan(0.9 / 8);
+  });
+});
+
+describe('plans of the real ViTs at 224 px under a memory budget', () => {
+  it('prints the bytes and micro-batch of ViT-Ti/S/B/16 StochCA at batch 32 (224 px) and 16 (448 px) under 2 and 4 GiB', () => {
+    const vit = (dim: number, heads: number, imageSize: number): VitArch => ({
+      imageSize, patchSize: 16, dim, depth: 12, heads, mlpDim: 4 * dim, numClasses: 200, layerNormEps: 1e-6,
+    });
+    // A desktop adapter's buffer limits (the engine raises them to the adapter's maximum).
+    const limits = { maxBufferSize: 2 ** 31, maxStorageBufferBindingSize: 2 ** 31 };
+    const rows: string[] = [];
+    for (const [name, dim, heads] of [['ViT-Ti/16', 192, 3], ['ViT-S/16', 384, 6], ['ViT-B/16', 768, 12]] as const) {
+      for (const [size, batch] of [[224, 32], [448, 16]] as const) {
+        const whole = planVit(vit(dim, heads, size), { batch, training: true, teacher: true });
+        const under = [2, 4].map((g) => {
+          try {
+            const u = chooseMicroBatch(vit(dim, heads, size), batch, true, limits, g * 2 ** 30);
+            expect(u.plan.bytes.total).toBeLessThanOrEqual(g * 2 ** 30);
+            expect(batch % u.microBatch).toBe(0);
+            return `${g} GiB: micro-batch ${u.microBatch} (${(u.plan.bytes.total / 2 ** 30).toFixed(2)} GiB)`;
+          } catch (e) {
+            expect(String(e)).toMatch(/does not fit/);
+            return `${g} GiB: does not fit even one image`;
+          }
+        });
+        rows.push(`${name} ${size} px batch ${batch}: ${(whole.bytes.total / 2 ** 30).toFixed(2)} GiB at once; ${under.join('; ')}`);
+      }
+    }
+    console.log(rows.join('\n'));
+    // ViT-B/16 StochCA at batch 32 does not fit 4 GiB at once, and does in micro-batches; under 2 GiB its
+    // weights, gradients (and their sum), AdamW's moments and the teacher alone are too many.
+    const b = vit(768, 12, 224);
+    expect(planVit(b, { batch: 32, training: true, teacher: true }).bytes.total).toBeGreaterThan(4 * 2 ** 30);
+    expect(chooseMicroBatch(b, 32, true, limits, 4 * 2 ** 30).microBatch).toBe(8);
   });
 });

@@ -101,3 +101,58 @@ describe('weight-decay groups', () => {
     }
   });
 });
+
+describe('gradient accumulation', () => {
+  it('4 micro-batches of 8 give the gradients and loss of one batch of 32, StochCA with a mixed mask', async () => {
+    const page = await harnessPage();
+    const student = plainWeights(randomVitWeights(config, 4));
+    const teacher = plainWeights(randomVitWeights(config, 5));
+    const images = [...normal(32 * 3 * 64, 6)];
+    const labels = Array.from({ length: 32 }, (_, i) => (i * 7) % 3);
+    const r = await page.evaluate(async ({ c, student, teacher, images, labels }) => {
+      const { gpu, nn } = window.stochca!;
+      const mask = [true, false, true, false];
+      const load = (net: any) => {
+        for (const [name, data] of Object.entries(student)) gpu.write(net.weights.at[name], Float32Array.from(data));
+        for (const [name, data] of Object.entries(teacher)) gpu.write(net.teacher.weights.at[name], Float32Array.from(data));
+      };
+      const whole = nn.allocateVit(gpu, nn.planVit(c, { batch: 32, training: true, teacher: true }));
+      load(whole);
+      gpu.write(whole.stem.images, Float32Array.from(images));
+      gpu.write(whole.stem.labels, Uint32Array.from(labels));
+      nn.computeGradients(gpu, whole, mask);
+      const [g32, loss32] = await gpu.readAll([whole.grads.flat, whole.stem.loss]);
+      const micro = nn.allocateVit(gpu, nn.planVit(c, { batch: 8, training: true, teacher: true, accumulate: true }));
+      load(micro);
+      const per = 3 * 64;
+      let loss = 0;
+      for (let j = 0; j < 4; j++) {
+        gpu.write(micro.stem.images, Float32Array.from(images.slice(j * 8 * per, (j + 1) * 8 * per)));
+        gpu.write(micro.stem.labels, Uint32Array.from(labels.slice(j * 8, (j + 1) * 8)));
+        nn.computeGradients(gpu, micro, mask, { index: j, of: 4 });
+        loss += (await gpu.read(micro.stem.loss))[0] / 4;
+      }
+      const g8 = await gpu.read(micro.gradSum);
+      return { g32: Array.from(g32), g8: Array.from(g8), loss32: loss32[0], loss };
+    }, { c: config, student, teacher, images, labels });
+    const scale = Math.max(...r.g32.map(Math.abs));
+    const worst = Math.max(...r.g32.map((g, i) => Math.abs(g - r.g8[i])));
+    console.log(`accumulated gradients: max |difference| ${worst.toExponential(2)} of max |g| ${scale.toExponential(2)}`);
+    expect(scale).toBeGreaterThan(0);
+    expect(worst / scale).toBeLessThan(1e-5);
+    expect(r.loss).toBeCloseTo(r.loss32, 5);
+  });
+
+  it('plans the largest micro-batch that divides the batch and fits the budget, with a gradient sum', async () => {
+    const { chooseMicroBatch, planVit } = await import('../../src/nn/planner.ts');
+    const limits = { maxBufferSize: 2 ** 30, maxStorageBufferBindingSize: 2 ** 30 };
+    expect(chooseMicroBatch(config, 32, true, limits).microBatch).toBe(32);
+    const at8 = planVit(config, { batch: 8, training: true, teacher: true, accumulate: true }).bytes.total;
+    const r = chooseMicroBatch(config, 32, true, limits, at8);
+    expect(r.microBatch).toBe(8);
+    expect(r.plan.options.accumulate).toBe(true);
+    expect(r.plan.bytes.grads).toBe(2 * r.plan.bytes.params);
+    expect(chooseMicroBatch(config, 12, true, limits, at8 - 1).microBatch).toBe(6);
+    expect(() => chooseMicroBatch(config, 32, true, limits, 1000)).toThrow(/does not fit/);
+  });
+});

@@ -8,8 +8,8 @@ import { check, checkDType, checkRank, checkShape, describe, numel, type Tensor 
 /**
  * logits: [B, C] f32; labels: [B] u32 or i32 with values in [0, C);
  * loss: [1] f32 ← mean over the batch; correct: [1] u32 ← #rows whose argmax (lowest index
- * on ties) is the label; dlogits: [B, C] f32 ← (softmax − onehot) / B, skipped when absent
- * (evaluation).
+ * on ties) is the label; dlogits: [B, C] f32 ← (softmax − onehot) / gradRows, skipped when absent
+ * (evaluation). gradRows is B, or the whole batch's rows when these are one micro-batch of it.
  * A GPU cannot throw, so the caller checks labels on the host before uploading them
  * (checkLabelRange); the kernel gives an out-of-range row loss 0, gradient 0 and not correct.
  */
@@ -20,6 +20,7 @@ export function crossEntropy(
   loss: Tensor,
   correct: Tensor,
   dlogits?: Tensor,
+  gradRows = logits.shape[0],
 ): void {
   const op = `crossEntropy ${describe(logits)} ${describe(labels)}`;
   checkRank(logits, 2, op, 'logits');
@@ -36,20 +37,21 @@ export function crossEntropy(
     checkShape(dlogits, [B, C], op, 'dlogits');
     checkDType(dlogits, ['f32'], op, 'dlogits');
   }
+  check(Number.isInteger(gradRows) && gradRows >= B, op, () => `the gradient's rows must be a whole number of at least ${B}, got ${gradRows}`);
   const wg = gpu.layout.reduceWorkgroup;
   const rowLoss = scratch(gpu, 'cross-entropy-loss', [B]);
   const rowCorrect = scratch(gpu, 'cross-entropy-correct', [B], 'u32');
   gpu.dispatch({
     op,
     kernel: { shader: 'cross-entropy', entry: 'ce_rows', constants: { WG: wg, WITH_GRAD: dlogits ? 1 : 0 } },
-    params: [B, C],
+    params: [B, C, gradRows],
     tensors: [logits, labels, rowLoss, rowCorrect, dlogits ?? gpu.dummy(0)],
     workgroups: grid1d(B, 1),
   });
   gpu.dispatch({
     op,
     kernel: { shader: 'cross-entropy', entry: 'ce_total', constants: { WG: wg } },
-    params: [B, C],
+    params: [B, C, gradRows],
     tensors: [rowLoss, rowCorrect, loss, correct],
     workgroups: [1],
   });
