@@ -1,4 +1,6 @@
-// Messages for the person (from a link, a failed load, a failed save), each dismissable.
+// Messages for the person (from a link, a failed load, a failed save), each dismissable. They may
+// hold names from a link or a file, so hidden characters are shown escaped.
+import { visibleText } from '../data/visible-text.ts';
 import { useStore } from './store.ts';
 
 export function Notices() {
@@ -9,7 +11,7 @@ export function Notices() {
     <ul className="notices" data-testid="notices">
       {notices.map((n, i) => (
         <li key={`${i}:${n}`} role="status">
-          {n} <button type="button" aria-label="Dismiss" onClick={() => dismiss(i)}>✕</button>
+          {visibleText(n)} <button type="button" aria-label="Dismiss" onClick={() => dismiss(i)}>✕</button>
         </li>
       ))}
     </ul>

@@ -12,6 +12,7 @@
 // property's rule, results are rebuilt field by field from checked numbers and strings, and nothing is
 // fetched or run (a url reference is returned for the page to ask about).
 import { deflateSync, Inflate } from 'fflate';
+import { visibleText } from '../data/visible-text.ts';
 import {
   completeExperiment, defaultExperiment, experimentErrors, PROPERTIES, PROPERTY_LIST, relationError,
   type AnyProperty, type Checked, type Experiment, type ExperimentKey, type Property,
@@ -25,6 +26,12 @@ const MAX_LABEL_LENGTH = 100;
 /** Longest `r` value read, and most bytes it may inflate to (a deflate bomb stops there). */
 const MAX_RESULTS_TEXT = 1_000_000;
 const MAX_RESULTS_BYTES = 2 * 2 ** 20;
+/** Longest hash read: the longest results and room for every setting (a 2,000-character URL
+ *  percent-encoded is at most 6,000). A longer one is no link this page wrote, and is not parsed. */
+const MAX_HASH_LENGTH = MAX_RESULTS_TEXT + 16_384;
+/** Most notices one link raises; one more line counts the rest, so that a link that repeats its
+ *  mistakes shows a short list. */
+const MAX_NOTICES = 10;
 const KNOWN_KEYS = new Set(['v', 'r', ...PROPERTY_LIST.map((p) => p.hash)]);
 
 /** [step, loss, accuracy] */
@@ -73,13 +80,28 @@ export function experimentToHash(e: Experiment, results?: SharedResults): string
  *  invalid takes its default with a notice (a derived default follows the link's own values: its
  *  steps give the warm-up and evaluation interval it does not set). */
 export function experimentFromHash(hash: string): OpenedLink {
-  let experiment = defaultExperiment();
   const notices: string[] = [];
-  const text = hash.startsWith('#') ? hash.slice(1) : hash;
-  if (text === '') return { experiment, notices };
+  const opened = readLink(hash.startsWith('#') ? hash.slice(1) : hash, notices);
+  if (notices.length <= MAX_NOTICES) return { ...opened, notices };
+  const more = notices.length - MAX_NOTICES;
+  return { ...opened, notices: [...notices.slice(0, MAX_NOTICES), `…and ${more} more ${more === 1 ? 'notice' : 'notices'} about this link.`] };
+}
+
+/** The experiment and results of a hash without its '#', adding what was not used to `notices`:
+ *  one pass over the text, and one notice per setting and mistake however often the link repeats it. */
+function readLink(text: string, notices: string[]): Omit<OpenedLink, 'notices'> {
+  let experiment = defaultExperiment();
+  if (text === '') return { experiment };
+  if (text.length > MAX_HASH_LENGTH) {
+    notices.push(`The link is ${text.length.toLocaleString('en')} characters long, more than the ${MAX_HASH_LENGTH.toLocaleString('en')} this page reads, so none of its settings were used; the defaults are shown.`);
+    return { experiment };
+  }
 
   const params = new Map<string, string>();
   const unknown: string[] = [];
+  // By setting and kind (given twice, broken %-encoding), in the order first met.
+  const mistakes = new Map<string, string>();
+  const mistake = (id: string, notice: () => string) => void (mistakes.has(id) || mistakes.set(id, notice()));
   for (const pair of text.split('&')) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
@@ -88,13 +110,14 @@ export function experimentFromHash(hash: string): OpenedLink {
     if (key === undefined || !KNOWN_KEYS.has(key)) {
       unknown.push(key ?? pair);
     } else if (params.has(key)) {
-      notices.push(`The link gives ${key} more than once; the first value was used.`);
+      mistake(`twice ${key}`, () => `The link gives ${key} more than once; the first value was used.`);
     } else if (value === undefined) {
-      notices.push(`The link's ${key} has broken %-encoding (${quote(pair)}); it was not used.`);
+      mistake(`broken ${key}`, () => `The link's ${key} has broken %-encoding (${quote(pair)}); it was not used.`);
     } else {
       params.set(key, value);
     }
   }
+  notices.push(...mistakes.values());
   if (unknown.length > 0) {
     const shown = unknown.slice(0, 5).map(quote).join(', ');
     const more = unknown.length > 5 ? ` and ${unknown.length - 5} more` : '';
@@ -106,7 +129,7 @@ export function experimentFromHash(hash: string): OpenedLink {
     notices.push(version === undefined
       ? `The link does not say its version (v=${LINK_VERSION}), so none of its settings were used; the defaults are shown.`
       : `The link is of version ${quote(version)}, which this page does not read, so none of its settings were used; the defaults are shown.`);
-    return { experiment, notices };
+    return { experiment };
   }
 
   const given: Partial<Record<ExperimentKey, unknown>> = {};
@@ -133,13 +156,13 @@ export function experimentFromHash(hash: string): OpenedLink {
   }
 
   const packed = params.get('r');
-  if (packed === undefined) return { experiment, notices };
+  if (packed === undefined) return { experiment };
   const results = unpackResults(packed);
   if ('error' in results) {
     notices.push(`The results in the link could not be read (${results.error}); the link opens without them.`);
-    return { experiment, notices };
+    return { experiment };
   }
-  return { experiment, results: results.value, notices };
+  return { experiment, results: results.value };
 }
 
 function formatField<K extends ExperimentKey>(prop: Property<K>, e: Experiment): string {
@@ -166,9 +189,7 @@ function decodeValue(s: string): string | undefined {
  *  characters written as escapes so that a link cannot disguise what it holds. */
 function quote(s: string): string {
   const chars = Array.from(s);
-  const cut = chars.length > 40 ? `${chars.slice(0, 40).join('')}…` : s;
-  return JSON.stringify(cut).replace(/[\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return visibleText(JSON.stringify(chars.length > 40 ? `${chars.slice(0, 40).join('')}…` : s));
 }
 
 // ---- results ----

@@ -67,6 +67,9 @@ interface State {
   view: ChartView;
   /** Whether the browser keeps this page's storage under pressure (asked once; undefined until answered). */
   storagePersisted?: boolean;
+  /** GPU memory a run may plan, in MiB; undefined: what the adapter's buffer limits allow. A batch that
+   *  does not fit runs in micro-batches (planner.ts chooseMicroBatch). */
+  memoryBudgetMiB?: number;
 
   setField(key: ExperimentKey, raw: string): void;
   setExperiment(e: Experiment): void;

@@ -1,7 +1,9 @@
 // Dataset sources in the page: a drop (folders walked through the entry API, or one zip) and a file
 // picker (a folder through `webkitdirectory`, or one zip). Like the Node folder source, nothing is
 // read here but the listing; each file's bytes are read when its entry is asked.
-import { DatasetError, folderSkipReason, type DataEntry, type FileTree } from './entries.ts';
+import {
+  DatasetError, folderSkipReason, MAX_ENTRIES, pathLimitReason, tooManyEntries, type DataEntry, type FileTree,
+} from './entries.ts';
 import { zipTree } from './zip-source.ts';
 
 /** What the walker uses of a FileSystemEntry: the page's own entries have these members, and so can
@@ -55,9 +57,13 @@ function readBatch(reader: ReturnType<DropDirectoryEntry['createReader']>): Prom
   return new Promise((resolve, reject) => reader.readEntries(resolve, reject));
 }
 
-/** Lists files as it walks; `add` places an entry at a path, `visit` lists a folder's children. */
+/** Lists files as it walks; `add` places an entry at a path, `visit` lists a folder's children,
+ *  `done` returns the tree. Paths beyond the limits are left out without being entered, and the
+ *  walk stops once it has met more than MAX_ENTRIES files and folders. */
 function walker(options: WalkOptions) {
   const tree: FileTree = { files: [], folders: [], leftOut: [] };
+  let met = 0;
+  const full = () => met > MAX_ENTRIES;
 
   const addFile = async (entry: DropFileEntry, path: string): Promise<void> => {
     try {
@@ -70,51 +76,56 @@ function walker(options: WalkOptions) {
 
   const visit = async (entry: DropDirectoryEntry, prefix: string): Promise<void> => {
     const reader = entry.createReader();
-    const pending: Promise<void>[] = [];
-    try {
-      for (let batch = await readBatch(reader); batch.length > 0; batch = await readBatch(reader)) {
-        pending.push(...batch.map((child) => add(child, prefix + child.name)));
+    while (!full()) {
+      let batch: DropEntry[];
+      try {
+        batch = await readBatch(reader);
+      } catch (e) {
+        if (!prefix) throw new DatasetError(`cannot read the folder '${entry.name}' (${why(e)})`);
+        tree.leftOut.push({ path: prefix, reason: `cannot read the folder (${why(e)})` });
+        return;
       }
-    } catch (e) {
-      if (!prefix) throw new DatasetError(`cannot read the folder '${entry.name}' (${why(e)})`);
-      tree.leftOut.push({ path: prefix, reason: `cannot read the folder (${why(e)})` });
+      if (batch.length === 0) return;
+      // A batch at a time, so that at most one batch per level is in flight however large the folder.
+      await Promise.all(batch.map((child) => add(child, prefix + child.name)));
     }
-    await Promise.all(pending);
   };
 
   const add = async (entry: DropEntry, path: string): Promise<void> => {
+    if (++met > MAX_ENTRIES) return;
+    const leave = (reason: string) => void tree.leftOut.push({ path: entry.isDirectory ? `${path}/` : path, reason });
+    // The folders above were walked, so only this one's own name can make it one to leave out.
+    const skip = pathLimitReason(path) ?? (entry.isDirectory ? folderSkipReason([entry.name]) : undefined);
+    if (skip) return leave(skip);
     if (entry.isFile) return addFile(entry as DropFileEntry, path);
-    if (!entry.isDirectory) {
-      tree.leftOut.push({ path, reason: 'not a regular file' });
-      return;
-    }
-    const skip = folderSkipReason(path.split('/'));
-    if (skip) {
-      tree.leftOut.push({ path: path + '/', reason: skip });
-      return;
-    }
+    if (!entry.isDirectory) return leave('not a regular file');
     tree.folders.push(path);
-    return visit(entry as DropDirectoryEntry, path + '/');
+    return visit(entry as DropDirectoryEntry, `${path}/`);
   };
 
-  return { tree, add, visit };
+  const done = (what: string): FileTree => {
+    if (full()) throw tooManyEntries(what);
+    return tree;
+  };
+
+  return { add, visit, done };
 }
 
 /** Every file and folder below the given entries, each entry's name the first segment of its paths.
  *  Hidden folders and __MACOSX are not walked (a .git folder can hold thousands of files); they are
  *  listed as left out. */
 export async function walkEntries(entries: DropEntry[], options: WalkOptions = {}): Promise<FileTree> {
-  const { tree, add } = walker(options);
+  const { add, done } = walker(options);
   await Promise.all(entries.map((entry) => add(entry, entry.name)));
-  return tree;
+  return done('what was dropped');
 }
 
 /** Everything below one folder, paths relative to it: the folder is the dataset's root, as a picked
  *  folder or the command line's --data is, so its own name may be anything. */
 export async function walkFolder(root: DropDirectoryEntry, options: WalkOptions = {}): Promise<FileTree> {
-  const { tree, visit } = walker(options);
+  const { visit, done } = walker(options);
   await visit(root, '');
-  return tree;
+  return done(`'${root.name}'`);
 }
 
 /** A File that reached the page without an entry, shaped like one. */
@@ -166,6 +177,7 @@ export async function treeFromEntries(entries: DropEntry[], options: WalkOptions
 export async function treeFromFileList(list: FileList | File[]): Promise<FileTree> {
   const files = Array.from(list);
   if (files.length === 0) throw new DatasetError('no files were picked (an empty folder?)');
+  if (files.length > MAX_ENTRIES) throw tooManyEntries('the picked folder');
   if (files.length === 1 && !files[0].webkitRelativePath && isZip(files[0].name)) return zipTree(files[0]);
   const tree: FileTree = { files: [], folders: [], leftOut: [] };
   const skipped = new Set<string>();
@@ -173,7 +185,8 @@ export async function treeFromFileList(list: FileList | File[]): Promise<FileTre
     // The first segment of a relative path is the picked folder itself.
     const segments = file.webkitRelativePath ? file.webkitRelativePath.split('/').slice(1) : [file.name];
     const path = segments.join('/');
-    const depth = segments.findIndex((_, i) => i < segments.length - 1 && folderSkipReason(segments.slice(0, i + 1)));
+    // The first folder that is not part of any dataset: each is looked at by its own name once.
+    const depth = segments.findIndex((s, i) => i < segments.length - 1 && folderSkipReason([s]));
     if (depth < 0) {
       tree.files.push(blobEntry(path, file));
       continue;

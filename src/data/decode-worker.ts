@@ -6,6 +6,7 @@
 // and the command line train on the same pixels; a shrunk one by the canvas. The header is read
 // first, so that an image too large to hold is refused before its pixels are allocated.
 import { resizeCover } from './augment.ts';
+import { imageFormat, NO_SIGNATURE } from './image-signature.ts';
 
 export interface DecodeRequest {
   id: number;
@@ -28,8 +29,6 @@ interface Header {
  *  headers that usually precede its frame header; kept small, as it is read for every image. */
 const WINDOW = 4096;
 
-const BMP_HEADERS = [12, 40, 52, 56, 64, 108, 124];
-
 const bytesAt = async (blob: Blob, offset: number, length: number) =>
   new Uint8Array(await blob.slice(offset, offset + length).arrayBuffer());
 
@@ -38,24 +37,26 @@ const ascii = (b: Uint8Array, at: number, n: number) => String.fromCharCode(...b
 /** The format from the file's signature, and its dimensions where the header states them. */
 async function readHeader(blob: Blob): Promise<Header | undefined> {
   const b = await bytesAt(blob, 0, WINDOW);
+  const format = imageFormat(b);
+  if (!format) return undefined;
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const has = (n: number) => b.length >= n;
-  if (has(8) && ascii(b, 1, 3) === 'PNG' && b[0] === 0x89) {
-    return has(24) && ascii(b, 12, 4) === 'IHDR' ? { format: 'PNG', width: v.getUint32(16), height: v.getUint32(20) } : { format: 'PNG' };
+  switch (format) {
+    case 'PNG':
+      return has(24) && ascii(b, 12, 4) === 'IHDR' ? { format, width: v.getUint32(16), height: v.getUint32(20) } : { format };
+    case 'JPEG':
+      return { format, ...(await jpegSize(blob, b)) };
+    case 'GIF':
+      return has(10) ? { format, width: v.getUint16(6, true), height: v.getUint16(8, true) } : { format };
+    case 'BMP':
+      // A 12-byte OS/2 header holds 16-bit sizes; the others 32-bit, the height negative when top-down.
+      if (!has(26)) return { format };
+      return v.getUint32(14, true) === 12
+        ? { format, width: v.getUint16(18, true), height: v.getUint16(20, true) }
+        : { format, width: Math.abs(v.getInt32(18, true)), height: Math.abs(v.getInt32(22, true)) };
+    case 'WebP':
+      return { format, ...webpSize(b, v) };
   }
-  if (has(3) && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return { format: 'JPEG', ...(await jpegSize(blob, b)) };
-  if (has(6) && (ascii(b, 0, 6) === 'GIF87a' || ascii(b, 0, 6) === 'GIF89a')) {
-    return has(10) ? { format: 'GIF', width: v.getUint16(6, true), height: v.getUint16(8, true) } : { format: 'GIF' };
-  }
-  // Two letters are a weak signature: the size of the header that follows must be a known one.
-  if (has(26) && ascii(b, 0, 2) === 'BM' && BMP_HEADERS.includes(v.getUint32(14, true))) {
-    // A 12-byte OS/2 header holds 16-bit sizes; the others 32-bit, the height negative when top-down.
-    return v.getUint32(14, true) === 12
-      ? { format: 'BMP', width: v.getUint16(18, true), height: v.getUint16(20, true) }
-      : { format: 'BMP', width: Math.abs(v.getInt32(18, true)), height: Math.abs(v.getInt32(22, true)) };
-  }
-  if (has(12) && ascii(b, 0, 4) === 'RIFF' && ascii(b, 8, 4) === 'WEBP') return { format: 'WebP', ...webpSize(b, v) };
-  return undefined;
 }
 
 function webpSize(b: Uint8Array, v: DataView): { width: number; height: number } | undefined {
@@ -149,7 +150,7 @@ async function decode({ blob, size, maxPixels }: DecodeRequest): Promise<Uint8Ar
     throw new Error(
       header
         ? `damaged or unsupported ${header.format} file (${detail})`
-        : 'not an image (it starts with no PNG, JPEG, WebP, BMP or GIF signature, and the browser cannot decode it)',
+        : `not an image (${NO_SIGNATURE}, and the browser cannot decode it)`,
     );
   }
   try {

@@ -48,6 +48,22 @@ export class DatasetError extends Error {
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp', '.bmp', '.gif'];
 
+/** Longest path kept, in characters: Linux's PATH_MAX, longer than any dataset needs. Only crafted
+ *  zips and trees go beyond, and every folder of a path is listed as a path of its own. */
+export const MAX_PATH_LENGTH = 4096;
+/** Most levels a kept path may have ('train/cats/a.png' has 3): room for wrapper folders and
+ *  nested class folders, while a path 16,000 levels deep (a crafted zip) is left out at once. */
+export const MAX_PATH_DEPTH = 64;
+/** Most files and folders one source may list. A listing stays in memory while the dataset is open,
+ *  and zip.js keeps about 5.6 KB per zip entry: 1.1 GB at this count, while a million would not fit
+ *  in a page. Twice the 101,000 images of Food-101, among the largest datasets one fine-tunes on. */
+export const MAX_ENTRIES = 200_000;
+
+/** The message for a source listing more than MAX_ENTRIES files and folders. */
+export function tooManyEntries(what: string): DatasetError {
+  return new DatasetError(`${what} holds more than ${MAX_ENTRIES.toLocaleString('en')} files and folders, the most one dataset may have (use a part of it)`);
+}
+
 const SYSTEM_FILES = new Set(['thumbs.db', 'desktop.ini']);
 
 /** Sorts like Python's `sorted()` on str (by Unicode code point), which torchvision uses for class
@@ -87,8 +103,25 @@ export function folderSkipReason(segments: string[]): string | undefined {
   return undefined;
 }
 
+/** Whether a path has more than `most` levels once cleaned; reads it only up to the level past `most`. */
+function deeperThan(path: string, most: number): boolean {
+  let levels = 0;
+  for (const [segment] of path.matchAll(/[^/\\]+/g)) if (segment !== '.' && ++levels > most) return true;
+  return false;
+}
+
+/** Why a path is beyond MAX_PATH_LENGTH or MAX_PATH_DEPTH, or undefined; a huge path costs no
+ *  more to refuse than one at the limits. */
+export function pathLimitReason(path: string): string | undefined {
+  if (path.length > MAX_PATH_LENGTH) return `path longer than ${MAX_PATH_LENGTH.toLocaleString('en')} characters`;
+  if (deeperThan(path, MAX_PATH_DEPTH)) return `more than ${MAX_PATH_DEPTH} levels deep`;
+  return undefined;
+}
+
 /** Why a file is not an image of the dataset, or undefined when it is kept. */
 export function skipReason(path: string, size: number): string | undefined {
+  const beyond = pathLimitReason(path);
+  if (beyond) return beyond;
   const segments = cleanPath(path).split('/');
   const name = segments[segments.length - 1];
   const inFolder = folderSkipReason(segments.slice(0, -1));
@@ -103,25 +136,33 @@ export function skipReason(path: string, size: number): string | undefined {
   return undefined;
 }
 
-/** All folders above a path: 'a/b/c.png' gives 'a' and 'a/b'. */
-function parents(path: string): string[] {
-  const segments = path.split('/');
-  return segments.slice(0, -1).map((_, i) => segments.slice(0, i + 1).join('/'));
-}
-
 /** Strips one top folder while everything kept sits in it and it holds class folders, so that a
- *  zip of 'mydata/cats/…' reads like one of 'cats/…', but 'cats/a.png' alone stays one class. */
-function commonTop(entries: DataEntry[], folders: string[]): string {
-  let top = '';
-  for (;;) {
-    const rest = entries.map((e) => e.path.slice(top.length));
-    const first = rest[0]?.split('/')[0];
-    if (first === undefined || rest.some((p) => !p.startsWith(first + '/'))) return top;
-    if (!rest.some((p) => p.split('/').length >= 3)) return top;
-    const below = top + first + '/';
-    if (folders.some((f) => !below.startsWith(f + '/') && !f.startsWith(below))) return top;
-    top = below;
+ *  zip of 'mydata/cats/…' reads like one of 'cats/…', but 'cats/a.png' alone stays one class.
+ *  One pass over the paths and one over the folders. */
+function commonTop(paths: string[], folders: string[]): string {
+  if (paths.length === 0) return '';
+  // The folders every image sits in, and the most levels of any path.
+  const chain = paths[0].split('/').slice(0, -1);
+  let deepest = 0;
+  const shared = (segments: string[], most: number) => {
+    let k = 0;
+    while (k < most && segments[k] === chain[k]) k++;
+    return k;
+  };
+  for (const path of paths) {
+    const segments = path.split('/');
+    deepest = Math.max(deepest, segments.length);
+    chain.length = shared(segments, Math.min(chain.length, segments.length - 1));
   }
+  // Some image must stay inside a class folder below the top.
+  let levels = Math.min(chain.length, deepest - 2);
+  // A folder beside the chain (an empty class folder) keeps the top above it.
+  for (const folder of folders) {
+    const segments = folder.split('/');
+    const k = shared(segments, Math.min(chain.length, segments.length));
+    if (k < segments.length) levels = Math.min(levels, k);
+  }
+  return levels > 0 ? `${chain.slice(0, levels).join('/')}/` : '';
 }
 
 /** Applies the skip rules to a source's tree: keeps the images (paths NFC-normalised, so names
@@ -129,14 +170,28 @@ function commonTop(entries: DataEntry[], folders: string[]): string {
  *  single common top folder. */
 export function selectImages(tree: FileTree): DatasetFiles {
   const leftOut: LeftOut[] = [...tree.leftOut];
+  // Folders met so far, listed or not; those listed are not hidden and hold no '..'.
+  const met = new Set<string>();
   const folders = new Set<string>();
   const addFolder = (path: string) => {
-    const segments = path.split('/');
-    if (path && !folderSkipReason(segments)) folders.add(path);
+    met.add(path);
+    if (!folderSkipReason(path.split('/'))) folders.add(path);
   };
+  // A path's own folder, then those above it up to one already met, whose own are met too: each
+  // folder is looked at once however many files it holds.
+  const addParents = (path: string) => {
+    for (let end = path.lastIndexOf('/'); end > 0; end = path.lastIndexOf('/', end - 1)) {
+      const folder = path.slice(0, end);
+      if (met.has(folder)) return;
+      addFolder(folder);
+    }
+  };
+  // Folders beyond the limits are not listed; any file in one is left out, with the reason.
   for (const f of tree.folders) {
+    if (pathLimitReason(f)) continue;
     const clean = cleanPath(f).normalize('NFC');
-    for (const p of [...parents(clean), clean]) addFolder(p);
+    if (clean && !met.has(clean)) addFolder(clean);
+    addParents(clean);
   }
 
   // Sorted by (normalised, original) path so that which of two names that differ only in their
@@ -147,7 +202,7 @@ export function selectImages(tree: FileTree): DatasetFiles {
   const kept: DataEntry[] = [];
   const seen = new Set<string>();
   for (const { entry, path } of files) {
-    for (const p of parents(path)) addFolder(p);
+    if (!pathLimitReason(path)) addParents(path);
     const reason =
       skipReason(path, entry.size) ?? (seen.has(path) ? 'same name as another file (after Unicode normalisation)' : undefined);
     if (reason) {
@@ -158,7 +213,7 @@ export function selectImages(tree: FileTree): DatasetFiles {
     kept.push({ path, size: entry.size, read: () => entry.read() });
   }
 
-  const top = commonTop(kept, [...folders]);
+  const top = commonTop(kept.map((e) => e.path), [...folders]);
   return {
     entries: top ? kept.map((e) => ({ ...e, path: e.path.slice(top.length) })) : kept,
     folders: [...folders].filter((f) => f.startsWith(top) && f.length > top.length).map((f) => f.slice(top.length)),

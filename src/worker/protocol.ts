@@ -23,6 +23,8 @@ export type ToWorker =
       };
       /** End after this step as Stop would, with a checkpoint. */
       stopAfter?: number;
+      /** Bytes of GPU memory the run may plan; a batch beyond it runs in micro-batches. */
+      memoryBudget?: number;
     }
   | { type: 'pause' }
   | { type: 'resume' }

@@ -78,6 +78,7 @@ export async function runTraining(gpu: Gpu, msg: Start, control: RunControl, pos
       control,
       resume,
       stopAfter: msg.stopAfter,
+      memoryBudget: msg.memoryBudget,
       report: {
         info: (info) => post({ type: 'info', runId, info }),
         step: (point) => post({ type: 'step', runId, point }),

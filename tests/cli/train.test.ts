@@ -12,6 +12,7 @@ import { fromCanonical } from '../../src/checkpoint/names.ts';
 import { writeSafetensors } from '../../src/checkpoint/safetensors.ts';
 import type { HostTensor } from '../../src/gpu/tensor.ts';
 import type { VitArch } from '../../src/nn/vit-arch.ts';
+import { planVit } from '../../src/nn/planner.ts';
 import { vitParamSpecs } from '../../src/nn/vit-params.ts';
 import { makeFolder, mnistSubset, png, type Files } from '../data/fixtures.ts';
 import { randomVitWeights } from '../helpers/model.ts';
@@ -143,6 +144,30 @@ describe('stochca train', () => {
     expect(await usage('--crop', 'centre')).toBe("stochca: --crop: crop must be 'random-resized', 'random' or 'none', got 'centre'");
     expect(await usage('--flip', '--no-flip')).toBe('stochca: --flip and --no-flip contradict each other');
     expect(await usage('--resume', dir)).toBe('stochca: --resume continues a run as it was set; it takes only --stop-after, not --model');
+  });
+
+  it('runs a batch beyond --memory-budget in micro-batches whose summed gradients give the same losses', async () => {
+    const files: Files = {};
+    for (let i = 0; i < 12; i++) {
+      files[`dark/${i}.png`] = await png(20 + 3 * i, 28);
+      files[`light/${i}.png`] = await png(180 + 3 * i, 28);
+    }
+    const data = await makeFolder(files);
+    const two = { ...config, numClasses: 2 };
+    // Just above what micro-batches of 2 plan, far below a whole batch of 8.
+    const budget = planVit(two, { batch: 2, training: true, teacher: true, accumulate: true }).bytes.total / 2 ** 20 + 0.01;
+    const common = ['--model', checkpoint(), '--data', data, '--p', '0.5', '--steps', '4', '--batch', '8', '--lr', '3e-3', '--warmup', '1',
+      '--eval-every', '4', '--val-fraction', '0.25', '--heads', '2', '--seed', '2'];
+    const whole = await stochca('train', ...common, '--out', join(dir, 'run-whole'));
+    const micro = await stochca('train', ...common, '--memory-budget', budget.toFixed(3), '--out', join(dir, 'run-micro'));
+    expect(whole.code, whole.stderr).toBe(0);
+    expect(micro.code, micro.stderr).toBe(0);
+    expect(micro.stderr).toContain('micro-batches of 2, gradients summed over 4');
+    const losses = (d: string) => JSON.parse(readFileSync(join(dir, d, 'curves.json'), 'utf8')).train.map((s: { loss: number }) => s.loss);
+    const a = losses('run-whole');
+    const b = losses('run-micro');
+    console.log(`losses, whole batch: ${a.join(' ')}; micro-batches: ${b.join(' ')}`);
+    for (const [i, l] of a.entries()) expect(Math.abs(b[i] - l)).toBeLessThan(1e-5 * Math.abs(l));
   });
 
   it('resumes a stopped run bit for bit: 3 steps, stop, resume, 3 steps give the losses of 6 steps straight', async () => {

@@ -1,6 +1,9 @@
 // The dataset: a built-in pack, a dropped or picked folder or zip, or a zip URL fetched on request.
-// Shows classes, counts, one thumbnail per class, and what was left out and why.
+// Shows classes, counts, one thumbnail per class, and what was left out and why. Every name that came
+// from a drop, a zip or a link is shown with its hidden characters escaped, each in its own <bdi> so
+// that right-to-left text in it cannot reorder what is around it.
 import { useEffect, useState } from 'react';
+import { visibleText } from '../../data/visible-text.ts';
 import type { PackInfo } from '../../train/builtins.ts';
 import { loadDataUrl, loadDropped, loadPack, loadPicked, packIndex } from '../sources/data-source.ts';
 import { useStore } from '../store.ts';
@@ -39,12 +42,12 @@ export function DataPanel() {
         <input type="url" placeholder="https://…/dataset.zip" value={url} onChange={(e) => setUrl(e.target.value)} aria-label="Dataset URL" />
         <button type="submit" disabled={!url.trim()}>Fetch</button>
       </form>
-      {data.status === 'loading' && (data.download ? <DownloadStatus panel="data" name={data.name} progress={data.download} /> : <p role="status">{data.name}: {data.progress}</p>)}
-      {data.status === 'error' && <p role="alert" className="error">{data.message}</p>}
+      {data.status === 'loading' && (data.download ? <DownloadStatus panel="data" name={visibleText(data.name)} progress={data.download} /> : <p role="status"><bdi>{visibleText(data.name)}</bdi>: {data.progress}</p>)}
+      {data.status === 'error' && <p role="alert" className="error">{visibleText(data.message ?? '')}</p>}
       {data.status === 'ready' && (
         <div data-testid="data-info">
           <p>
-            <strong data-testid="data-name">{data.name}</strong>: <span data-testid="data-classes">{data.classes.length}</span> classes,{' '}
+            <strong data-testid="data-name"><bdi>{visibleText(data.name)}</bdi></strong>: <span data-testid="data-classes">{data.classes.length}</span> classes,{' '}
             <span data-testid="data-train-count">{data.counts.train}</span> training
             {data.counts.val > 0 && <>, {data.counts.val} validation</>}
             {data.counts.test > 0 && <>, {data.counts.test} test</>} images
@@ -53,12 +56,12 @@ export function DataPanel() {
             {data.classes.map((c, i) => (
               <li key={c}>
                 {data.thumbnails[i] && <img src={data.thumbnails[i]} alt="" width={32} height={32} />}
-                <span>{c}</span> <small>{data.perClass[i]}</small>
+                <bdi>{visibleText(c)}</bdi> <small>{data.perClass[i]}</small>
               </li>
             ))}
           </ul>
           {data.problems.map((p) => (
-            <p key={p} className="warning">{p}</p>
+            <p key={p} className="warning">{visibleText(p)}</p>
           ))}
           {data.leftOut.length > 0 && (
             <details data-testid="left-out">
@@ -66,7 +69,7 @@ export function DataPanel() {
               <ul>
                 {data.leftOut.slice(0, SHOWN_LEFT_OUT).map((l) => (
                   <li key={l.path}>
-                    <code>{l.path}</code>: {l.reason}
+                    <code><bdi>{visibleText(l.path)}</bdi></code>: {visibleText(l.reason)}
                   </li>
                 ))}
                 {data.leftOut.length > SHOWN_LEFT_OUT && <li>and {data.leftOut.length - SHOWN_LEFT_OUT} more</li>}

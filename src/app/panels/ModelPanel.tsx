@@ -1,7 +1,7 @@
 // The model: built-in, dropped/picked .safetensors (+ config.json), or a URL fetched on request.
 import { useState } from 'react';
 import { describeConfig } from '../../checkpoint/checkpoint-config.ts';
-import { checkPlanFits, planVit, type DeviceLimits } from '../../nn/planner.ts';
+import { chooseMicroBatch, type DeviceLimits } from '../../nn/planner.ts';
 import { BUILTIN_MODELS } from '../../train/builtins.ts';
 import { loadBuiltinModel, loadModelFiles, loadModelUrl } from '../sources/model-source.ts';
 import { useStore } from '../store.ts';
@@ -15,7 +15,16 @@ export function ModelPanel({ limits }: { limits: DeviceLimits }) {
   const model = useStore((s) => s.model);
   const experiment = useStore((s) => s.experiment);
   const classes = useStore((s) => s.data.classes.length);
+  const budget = useStore((s) => s.memoryBudgetMiB);
   const [url, setUrl] = useState('');
+  const [budgetText, setBudgetText] = useState(budget === undefined ? '' : String(budget));
+  const budgetValid = budgetText.trim() === '' || Number(budgetText) > 0;
+  const setBudget = (text: string) => {
+    setBudgetText(text);
+    const n = Number(text);
+    if (text.trim() === '') useStore.setState({ memoryBudgetMiB: undefined });
+    else if (n > 0 && Number.isFinite(n)) useStore.setState({ memoryBudgetMiB: n });
+  };
 
   let memory: string | undefined;
   let fits = true;
@@ -28,9 +37,9 @@ export function ModelPanel({ limits }: { limits: DeviceLimits }) {
         throw new RangeError(`The image size ${size} is not a multiple of this model's patch size ${patch}: use ${below || patch} or ${below + patch}.`);
       }
       const teacher = experiment.method === 'stochca' && experiment.p > 0;
-      const plan = planVit(config, { batch: experiment.batch, training: true, teacher });
-      checkPlanFits(plan, limits);
-      memory = `${(plan.bytes.total / MiB).toFixed(1)} MiB of GPU memory for this run (batch ${experiment.batch}${teacher ? ', with the frozen teacher' : ''})`;
+      const { microBatch, plan } = chooseMicroBatch(config, experiment.batch, teacher, limits, budget === undefined ? undefined : budget * MiB);
+      const micro = microBatch < experiment.batch ? `; micro-batches of ${microBatch}, gradients summed over ${experiment.batch / microBatch}` : '';
+      memory = `${(plan.bytes.total / MiB).toFixed(1)} MiB of GPU memory for this run (batch ${experiment.batch}${teacher ? ', with the frozen teacher' : ''}${micro})`;
     } catch (e) {
       fits = false;
       memory = e instanceof Error ? e.message : String(e);
@@ -71,6 +80,16 @@ export function ModelPanel({ limits }: { limits: DeviceLimits }) {
           <dd data-testid="model-memory" className={fits ? undefined : 'error'}>{memory}</dd>
         </dl>
       )}
+      <div className="field">
+        <label htmlFor="memory-budget">GPU memory budget (MiB)</label>
+        <input
+          id="memory-budget" inputMode="decimal" placeholder="what the adapter allows" value={budgetText}
+          aria-invalid={!budgetValid} onChange={(e) => setBudget(e.target.value)} data-testid="memory-budget"
+        />
+        {budgetValid
+          ? <small>a batch larger than this runs in micro-batches; the optimizer still sees the whole batch</small>
+          : <span className="error" role="alert">the budget must be a number of MiB above 0</span>}
+      </div>
     </section>
   );
 }

@@ -18,6 +18,11 @@ export interface RunInputs {
   data: DatasetSource;
 }
 
+const budgetBytes = () => {
+  const mib = useStore.getState().memoryBudgetMiB;
+  return mib === undefined ? undefined : mib * 2 ** 20;
+};
+
 const FLUSH_MS = 500;
 
 let worker: Worker | undefined;
@@ -174,7 +179,7 @@ async function startNext(resumeFrom?: RunRecord): Promise<void> {
     });
   }
   send({
-    type: 'start', runId: id, model: given.model, data: given.data, settings: run.settings,
+    type: 'start', runId: id, model: given.model, data: given.data, settings: run.settings, memoryBudget: budgetBytes(),
     resume: resumeFrom?.checkpointStep === undefined ? undefined : {
       step: resumeFrom.checkpointStep,
       best: bestBefore(resumeFrom.val, resumeFrom.checkpointStep),

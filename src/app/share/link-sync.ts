@@ -34,15 +34,17 @@ export function openFromHash(hash: string): void {
   const opened = experimentFromHash(hash);
   const e = opened.experiment;
   store.setExperiment(e);
-  for (const n of opened.notices) store.notify(`Link: ${n}`);
+  const notices = opened.notices.map((n) => `Link: ${n}`);
+  if (e.model.kind !== 'builtin') notices.push(`This experiment uses ${describeModel(e.model)}: ${e.model.kind === 'url' ? 'press Fetch in the model panel to download it' : 'drop the same file in the model panel'}.`);
+  if (e.data.kind !== 'pack') notices.push(`This experiment uses ${describeData(e.data)}: ${e.data.kind === 'url' ? 'press Fetch in the dataset panel to download it' : 'drop the same files in the dataset panel'}.`);
+  // All in one update: each update of the store renders the page again.
+  useStore.setState({ notices: [...useStore.getState().notices, ...notices] });
   if (opened.results) useStore.setState({ runs: [...sharedRuns(opened.results, e), ...useStore.getState().runs] });
 
   if (e.model.kind === 'builtin') void loadBuiltinModel(e.model.id);
   else store.setModel({ status: 'none', ref: e.model, name: '', message: undefined });
   if (e.data.kind === 'pack') void loadPack(e.data.id);
   else store.setData({ status: 'none', ref: e.data, name: '' });
-  if (e.model.kind !== 'builtin') store.notify(`This experiment uses ${describeModel(e.model)}: ${e.model.kind === 'url' ? 'press Fetch in the model panel to download it' : 'drop the same file in the model panel'}.`);
-  if (e.data.kind !== 'pack') store.notify(`This experiment uses ${describeData(e.data)}: ${e.data.kind === 'url' ? 'press Fetch in the dataset panel to download it' : 'drop the same files in the dataset panel'}.`);
 }
 
 /** Keeps experiment.model/data equal to what is loaded, warns when the first file loaded after a
