@@ -1,7 +1,8 @@
 // Share links: the hash written out by hand, round trips of every field and reference kind, every bad
 // value falling back to its default with a notice, hostile links (script-looking values, prototype
-// keys, huge numbers, broken or oversized results, a deflate bomb) changing nothing else, results
-// within 4 significant digits, and downsample's endpoints and spread.
+// keys, huge numbers, broken or oversized results, a deflate bomb, a setting repeated 250,000 times, a
+// 2 MB hash) changing nothing else and raising few notices, results within 4 significant digits, and
+// downsample's endpoints and spread.
 import { deflateSync, inflateSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { defaultExperiment, type Experiment } from '../../src/train/settings.ts';
@@ -9,6 +10,8 @@ import {
   downsample, experimentFromHash, experimentToHash, MAX_CURVE_POINTS, type CurvePoint, type SharedResults,
 } from '../../src/app/share-link.ts';
 import { seededRng } from '../../src/nn/rng.ts';
+import { builtinModel } from '../../src/train/builtins.ts';
+import { measured } from '../helpers/measure.ts';
 
 const SHA = '0123456789abcdef'.repeat(4);
 const DEFAULT_HASH = '#v=1&model=builtin:vit-fmnist&data=pack:mnist&method=stochca&p=0.1&lr=0.001&batch=32&steps=150'
@@ -200,6 +203,47 @@ describe('hostile links change nothing else', () => {
   it('100,000 unknown keys make one notice', () => {
     const { notices } = experimentFromHash(`#v=1&${Array.from({ length: 100_000 }, (_, i) => `k${i}=1`).join('&')}`);
     expect(notices).toStrictEqual(['The link has settings this page does not know, which were ignored: "k0", "k1", "k2", "k3", "k4" and 99995 more.']);
+  });
+
+  it('a setting repeated 250,000 times (a 1 MB link) makes one notice, in linear time', async () => {
+    const hash = `#${Array(250_000).fill('v=1').join('&')}`;
+    const { ms, mb, result } = await measured(() => experimentFromHash(hash));
+    console.log(`a link repeating v=1 250,000 times (${(hash.length / 1e6).toFixed(1)} MB): read in ${ms.toFixed(0)} ms, memory +${mb.toFixed(1)} MB`);
+    expect(result.experiment).toStrictEqual(defaultExperiment());
+    expect(result.notices).toStrictEqual(['The link gives v more than once; the first value was used.']);
+    expect(ms).toBeLessThan(2000);
+    expect(mb).toBeLessThan(100);
+  });
+
+  it('each setting broken or repeated is noticed once, and at most 10 notices then how many more', () => {
+    const keys = ['p', 'lr', 'batch', 'steps', 'wd', 'frac', 'val', 'seed', 'crop', 'flip', 'size', 'clip'];
+    const pairs = keys.flatMap((k) => [`${k}=%ZZ`, `${k}=%ZZ2`]);
+    const { notices } = experimentFromHash(`#v=1&${Array(1000).fill(pairs.join('&')).join('&')}`);
+    expect(notices).toHaveLength(11);
+    expect(notices[0]).toBe('The link\'s p has broken %-encoding ("p=%ZZ"); it was not used.');
+    expect(notices[9]).toBe('The link\'s flip has broken %-encoding ("flip=%ZZ"); it was not used.');
+    expect(notices[10]).toBe('…and 2 more notices about this link.');
+  });
+
+  it('a link longer than any this page writes is not read: one notice, the defaults', async () => {
+    const hash = `#v=1&p=0.5&${'x'.repeat(2_000_000)}`;
+    const { ms, result } = await measured(() => experimentFromHash(hash));
+    console.log(`a 2 MB link: refused in ${ms.toFixed(1)} ms`);
+    expect(result.experiment).toStrictEqual(defaultExperiment());
+    expect(result.notices).toStrictEqual([
+      'The link is 2,000,010 characters long, more than the 1,016,384 this page reads, so none of its settings were used; the defaults are shown.',
+    ]);
+    expect(ms).toBeLessThan(100);
+  });
+
+  it('a built-in model or pack named after an Object property passes the link, to be refused by name when loaded', () => {
+    const { experiment, notices } = experimentFromHash('#v=1&model=builtin:constructor&data=pack:constructor');
+    expect(notices).toStrictEqual([]);
+    expect(experiment.model).toStrictEqual({ kind: 'builtin', id: 'constructor' });
+    expect(experiment.data).toStrictEqual({ kind: 'pack', id: 'constructor' });
+    expect(builtinModel('constructor')).toBeUndefined();
+    expect(builtinModel('toString')).toBeUndefined();
+    expect(builtinModel('vit-fmnist')).toBeDefined();
   });
 });
 

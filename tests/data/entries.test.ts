@@ -1,7 +1,10 @@
-// The skip rules, the stripping of a common top folder, Unicode normalisation and code-point order.
+// The skip rules, the limits on paths (a tree 16,000 levels deep in bounded time), the stripping of a
+// common top folder, Unicode normalisation and code-point order.
 import { describe, expect, it } from 'vitest';
-import { compareCodePoints, selectImages, skipReason } from '../../src/data/entries.ts';
-import { memoryTree } from './fixtures.ts';
+import { compareCodePoints, MAX_PATH_DEPTH, MAX_PATH_LENGTH, selectImages, skipReason } from '../../src/data/entries.ts';
+import { imageFolder } from '../../src/data/layout.ts';
+import { measured } from '../helpers/measure.ts';
+import { memoryEntry, memoryTree } from './fixtures.ts';
 
 const img = new Uint8Array([1, 2, 3]);
 const paths = (files: { path: string }[]) => files.map((f) => f.path);
@@ -97,9 +100,38 @@ describe('selectImages', () => {
     expect(out.leftOut).toEqual([{ path: nfc, reason: 'same name as another file (after Unicode normalisation)' }]);
   });
 
+  it('keeps the top folder above one that sits beside the wrappers', () => {
+    const files = { 'w1/w2/w3/cats/x.png': img, 'w1/w2/w3/dogs/y.png': img, 'w1/w2/other/': '' };
+    expect(selectImages(memoryTree(files)).top).toBe('w1/w2/');
+  });
+
   it('cleans backslashes and leading slashes', () => {
     const out = selectImages(memoryTree({ 'cats\\a.png': img, '/dogs/./b.png': img }));
     expect(paths(out.entries)).toEqual(['cats/a.png', 'dogs/b.png']);
+  });
+});
+
+describe('path limits', () => {
+  it(`leaves out a path of more than ${MAX_PATH_LENGTH} characters or ${MAX_PATH_DEPTH} levels, saying which`, () => {
+    expect(skipReason(`cats/${'x'.repeat(4087)}.png`, 10)).toBeUndefined();
+    expect(skipReason(`cats/${'x'.repeat(4088)}.png`, 10)).toBe('path longer than 4,096 characters');
+    expect(skipReason(`${'a/'.repeat(63)}x.png`, 10)).toBeUndefined();
+    expect(skipReason(`${'a/'.repeat(64)}x.png`, 10)).toBe('more than 64 levels deep');
+    expect(skipReason(`${'a//./'.repeat(63)}x.png`, 10)).toBeUndefined(); // empty and '.' levels are no levels
+  });
+
+  it('lists a tree 16,000 levels deep, with a folder entry for every level as zip tools write them, in linear time', async () => {
+    const deep = 'a/'.repeat(16_000);
+    // Slices share the one string, so the 16,000 folder names cost no memory of their own.
+    const folders = Array.from({ length: 16_000 }, (_, i) => deep.slice(0, 2 * i + 2));
+    const tree = { files: [memoryEntry(`${deep}x.png`, img), memoryEntry('cats/1.png', img), memoryEntry('dogs/1.png', img)], folders, leftOut: [] };
+    const { ms, mb, result: folder } = await measured(() => imageFolder(selectImages(tree)));
+    console.log(`a tree 16,000 levels deep with a folder entry per level: listed in ${ms.toFixed(0)} ms, memory +${mb.toFixed(1)} MB`);
+    expect(folder.classes).toEqual(['cats', 'dogs']);
+    expect(folder.leftOut).toEqual([{ path: `${deep}x.png`, reason: 'path longer than 4,096 characters' }]);
+    expect(folder.problems).toEqual(["class folder 'a' holds no images: left out"]);
+    expect(ms).toBeLessThan(2000);
+    expect(mb).toBeLessThan(100);
   });
 });
 

@@ -8,12 +8,8 @@ import { experimentFromHash, experimentToHash, type SharedResults } from '../sha
 import { PALETTE, type RunRecord } from '../runs/run-record.ts';
 import { loadPack } from '../sources/data-source.ts';
 import { loadBuiltinModel } from '../sources/model-source.ts';
+import { describeData, describeModel } from '../sources/refs.ts';
 import { useStore } from '../store.ts';
-
-const describeModel = (r: ModelRef) =>
-  r.kind === 'file' ? `the model file '${r.name}' (${r.size.toLocaleString('en')} bytes, SHA-256 ${r.sha256.slice(0, 12)}…)` : r.kind === 'url' ? r.url : r.id;
-const describeData = (r: DataRef) =>
-  r.kind === 'local' ? `the dataset '${r.name}' (${r.size.toLocaleString('en')} bytes, SHA-256 ${r.sha256.slice(0, 12)}…)` : r.kind === 'url' ? r.url : r.id;
 
 /** Runs shown from a link's results: curves and summary only, nothing to resume or export. */
 function sharedRuns(results: SharedResults, e: Experiment): RunRecord[] {
