@@ -15,6 +15,9 @@
 //   dQ_i = scale·Σ_j P_ij (dO_i·V_j − DELTA_i) K_j          (attention_backward_dq, writes DELTA)
 //   dK_j = scale·Σ_i P_ij (dO_i·V_j − DELTA_i) Q_i,  dV_j = Σ_i P_ij dO_i   (attention_backward_dkv)
 // The gradient G is [B, N, 3D]; each kernel writes only its own channels (q, or k and v).
+// Class token (attention_class_token): PROBS_j = exp(q_0·k_j·scale − LSE_0) [B, H, N], the class
+// token's row of the probabilities, recomputed like the backward's from the forward's LSE, so it
+// takes one pass with one invocation per key and never a B·H·N·N matrix.
 
 struct Params {
   N: u32,
@@ -46,6 +49,8 @@ const NEG_BIG = -3.0e38;  // running max before the first score
 @group(0) @binding(6) var<storage, read_write> DELTA: array<f32>;   // dQ kernel: written
 @group(0) @binding(6) var<storage, read> deltaIn: array<f32>;       // dK/dV kernel: read
 @group(0) @binding(7) var<storage, read> Ofwd: array<vec4f>;        // dQ kernel: the forward's O
+// Class token only (and lseIn above).
+@group(0) @binding(3) var<storage, read_write> PROBS: array<f32>;
 
 // Tiles of TK rows × HD: K and V (forward, dQ) or Q and dO (dK/dV).
 var<workgroup> tileA: array<vec4f, TK * HD4>;
@@ -224,4 +229,19 @@ fn attention_backward_dkv(@builtin(workgroup_id) wg: vec3u, @builtin(local_invoc
       G[at + p.H * HD4 + d] = dv[d];
     }
   }
+}
+
+// The class token's attention probabilities over all keys, one invocation per key row.
+@compute @workgroup_size(WG)
+fn attention_class_token(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) t: u32) {
+  let h = wg.y;
+  let b = wg.z;
+  let j = wg.x * WG + t;
+  if (j >= p.N) { return; }
+  let aq = qkv_row(b, 0u) + h * HD4;
+  let ak = qkv_row(b, j) + (p.H + h) * HD4;
+  let scale2 = p.scale * LOG2E;
+  var x = 0.0;
+  for (var d = 0u; d < HD4; d++) { x += dot(Q[aq + d] * scale2, KV[ak + d]); }
+  PROBS[row_stat(b, h, j)] = exp2(x - lseIn[row_stat(b, h, 0u)] * LOG2E);
 }

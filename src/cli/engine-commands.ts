@@ -4,8 +4,9 @@ import { loadModelFile } from '../checkpoint/model-file.ts';
 import { fromCanonical } from '../checkpoint/names.ts';
 import { writeSafetensors } from '../checkpoint/safetensors.ts';
 import type { Gpu } from '../gpu/gpu.ts';
+import { vitDims } from '../nn/vit-arch.ts';
 import { engineApi, loadOptions, type ModelArgs } from '../train/engine-api.ts';
-import { predictLogits, stepGradients } from '../train/model-runner.ts';
+import { predictClassAttention, predictLogits, stepGradients } from '../train/model-runner.ts';
 import { readNpy, writeNpy } from './npy.ts';
 
 export interface InferArgs extends ModelArgs {
@@ -41,6 +42,15 @@ export async function inferCommand(gpu: Gpu, a: InferArgs): Promise<Uint8Array> 
   return writeNpy(logits, [x.shape[0], model.config.numClasses]);
 }
 
+/** x [N, 3, H, W] float32 → the class token's attention [N, depth, heads, tokens] float32 as .npy bytes. */
+export async function attentionCommand(gpu: Gpu, a: InferArgs): Promise<Uint8Array> {
+  const model = loadModelFile(a.model, loadOptions(a));
+  const x = floatImages(a.input);
+  const maps = await predictClassAttention(gpu, model, x.data, x.shape);
+  const { N, H } = vitDims(model.config);
+  return writeNpy(maps, [x.shape[0], model.config.depth, H, N]);
+}
+
 export async function gradCommand(gpu: Gpu, a: GradArgs): Promise<GradResult> {
   const options = loadOptions(a);
   const student = loadModelFile(a.model, options);
@@ -61,13 +71,14 @@ export async function gradCommand(gpu: Gpu, a: GradArgs): Promise<GradResult> {
 
 /**
  * Everything a host offers the command line, on one device: the run engine (src/train/engine-api.ts)
- * and `infer` and `grad`, plain functions of bytes and typed arrays, so the Chromium host can call
- * them through page.evaluate.
+ * and `infer`, `attention` and `grad`, plain functions of bytes and typed arrays, so the Chromium host
+ * can call them through page.evaluate.
  */
 export function hostApi(gpu: Gpu) {
   return {
     ...engineApi(gpu),
     infer: (a: InferArgs) => inferCommand(gpu, a),
+    attention: (a: InferArgs) => attentionCommand(gpu, a),
     grad: (a: GradArgs) => gradCommand(gpu, a),
     /** The adapter and the kernel layout the engine runs with (`stochca info`). */
     info: () => ({ adapter: gpu.adapter, layout: gpu.layout.name }),

@@ -12,10 +12,13 @@ import { heads, settingsUsage, TRAIN_FLAGS, trainOptions, UsageError } from './t
 
 const USAGE = () => `usage:
   stochca infer --model M.safetensors --input x.npy --out logits.npy [--heads N] [--config config.json]
+  stochca attention --model M.safetensors --input x.npy --out attn.npy [--heads N] [--config config.json]
   stochca grad  --model S.safetensors --teacher T.safetensors --input x.npy --labels y.npy
                 --ca-mask 0101 --out grads.safetensors [--heads N] [--config config.json]
 
   x.npy: float32 [N, 3, H, W], already normalised; y.npy: int32 or int64 [N].
+  attn.npy: float32 [N, depth, heads, tokens], the class token's attention probabilities over all tokens
+  in each block and head (self-attention, as at evaluation).
   stochca train --model M.safetensors|builtin:ID --data DIR|ZIP|URL|pack:ID [--experiment experiment.json]
                 ${settingsUsage('                ')}
                 [--out DIR] [--heads N] [--config config.json] [--stop-after N] [--memory-budget MiB]
@@ -66,6 +69,7 @@ const COMMANDS = {
   train: TRAIN_FLAGS,
   eval: EVAL,
   infer: COMMON,
+  attention: COMMON,
   grad: { ...COMMON, teacher: { type: 'string' }, labels: { type: 'string' }, 'ca-mask': { type: 'string' } },
   info: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
 } as const;
@@ -192,7 +196,7 @@ async function run(argv: string[]): Promise<void> {
       writeFileSync(out, r.file);
       console.log(JSON.stringify({ loss: r.loss, correct: r.correct, out, adapter: host.adapter }));
     } else {
-      writeFileSync(out, await host.call('infer', base));
+      writeFileSync(out, await host.call(command === 'attention' ? 'attention' : 'infer', base));
       console.log(JSON.stringify({ out, adapter: host.adapter }));
     }
   } finally {

@@ -40,9 +40,12 @@ export function teacherForward(gpu: Gpu, net: VitBuffers, mask: readonly boolean
 /**
  * The student's forward pass and loss (stem.loss, stem.correct). With a mask, block i
  * attends to the teacher's K/V where mask[i]; without one (evaluation), self-attention
- * everywhere. dlogits are written when training.
+ * everywhere. dlogits are written when training. `afterBlock(i, acts)` is called once block
+ * i's activations are dispatched, before the next block may reuse them (inference shares one set).
  */
-export function studentForward(gpu: Gpu, net: VitBuffers, mask?: readonly boolean[], part: MicroBatch = WHOLE): void {
+export function studentForward(
+  gpu: Gpu, net: VitBuffers, mask?: readonly boolean[], part: MicroBatch = WHOLE, afterBlock?: (i: number, acts: BlockActs) => void,
+): void {
   const c = net.plan.config;
   const s = net.stem;
   const training = net.plan.options.training;
@@ -52,6 +55,7 @@ export function studentForward(gpu: Gpu, net: VitBuffers, mask?: readonly boolea
   for (let i = 0; i < c.depth; i++) {
     const acts = net.blocks[training ? i : 0];
     blockForward(gpu, c, blockParams(net.weights.at, i), x, acts, s.branch, mask?.[i] ? net.teacher!.qkv[i] : undefined);
+    afterBlock?.(i, acts);
     x = acts.out;
   }
   headForward(gpu, c, net.weights.at, x, s);

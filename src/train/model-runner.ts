@@ -1,15 +1,16 @@
-// Runs a loaded model on the engine: logits for a batch of images, and the loss and
-// gradients of one StochCA step with a given mask (no update). Used by the command line
-// and by the page alike.
+// Runs a loaded model on the engine: logits and the class token's attention maps for a batch
+// of images, and the loss and gradients of one StochCA step with a given mask (no update).
+// Used by the command line and by the page alike.
 import type { ModelFile } from '../checkpoint/model-file.ts';
-import type { HostTensor } from '../gpu/tensor.ts';
+import type { HostTensor, Tensor } from '../gpu/tensor.ts';
 import type { Gpu } from '../gpu/gpu.ts';
 import { checkLabelRange } from '../nn/ops/cross-entropy.ts';
 import { checkPlanFits, planVit, type StepOptions, type VitPlan } from '../nn/planner.ts';
 import { numel } from '../gpu/tensor.ts';
+import { classAttention } from '../nn/class-attention.ts';
 import { computeGradients, studentForward } from '../nn/stochca-step.ts';
 import { allocateVit, type ParamSet, type VitBuffers } from '../nn/vit-buffers.ts';
-import type { VitArch } from '../nn/vit-arch.ts';
+import { vitDims, type VitArch } from '../nn/vit-arch.ts';
 
 /** Named tensors (copies) of a flat parameter-shaped buffer read back from the device. */
 export function splitParams(plan: VitPlan, flat: Float32Array): Map<string, HostTensor> {
@@ -48,24 +49,60 @@ function checkImages(c: VitArch, shape: readonly number[], what: string): number
   return shape[0];
 }
 
-/** Logits [n, C] of the student alone (self-attention everywhere), `batch` images at a time. */
-export async function predictLogits(gpu: Gpu, model: Pick<ModelFile, 'config' | 'weights'>, images: Float32Array, shape: readonly number[], batch = 32): Promise<Float32Array> {
+/**
+ * Writes the n images (checked by checkImages) into an inference network `batch` at a time and
+ * calls `each` for every batch: images start..start+count, padded with zeros to the network's batch.
+ */
+async function forEachBatch(
+  gpu: Gpu, model: Pick<ModelFile, 'config' | 'weights'>, images: Float32Array, n: number, batch: number,
+  each: (net: VitBuffers, start: number, count: number) => Promise<void>,
+): Promise<void> {
   const c = model.config;
-  const n = checkImages(c, shape, 'the input');
   const B = Math.max(1, Math.min(batch, n));
   const net = netFor(gpu, model, { batch: B, training: false, teacher: false });
   const per = 3 * c.imageSize * c.imageSize;
-  const logits = new Float32Array(n * c.numClasses);
   for (let start = 0; start < n; start += B) {
     const count = Math.min(B, n - start);
-    const chunk = new Float32Array(B * per); // a short last batch is padded with zeros
+    const chunk = new Float32Array(B * per);
     chunk.set(images.subarray(start * per, (start + count) * per));
     gpu.write(net.stem.images, chunk);
-    gpu.write(net.stem.labels, new Uint32Array(B));
-    studentForward(gpu, net);
-    logits.set((await gpu.read(net.stem.logits)).subarray(0, count * c.numClasses), start * c.numClasses);
+    gpu.write(net.stem.labels, new Uint32Array(B)); // the forward also computes a loss
+    await each(net, start, count);
   }
+}
+
+/** Logits [n, C] of the student alone (self-attention everywhere), `batch` images at a time. */
+export async function predictLogits(gpu: Gpu, model: Pick<ModelFile, 'config' | 'weights'>, images: Float32Array, shape: readonly number[], batch = 32): Promise<Float32Array> {
+  const C = model.config.numClasses;
+  const n = checkImages(model.config, shape, 'the input');
+  const logits = new Float32Array(n * C);
+  await forEachBatch(gpu, model, images, n, batch, async (net, start, count) => {
+    studentForward(gpu, net);
+    logits.set((await gpu.read(net.stem.logits)).subarray(0, count * C), start * C);
+  });
   return logits;
+}
+
+/**
+ * The class token's attention probabilities [n, depth, heads, N] over all N tokens, per block and
+ * head, of the student alone (self-attention everywhere, as at evaluation), `batch` images at a time.
+ */
+export async function predictClassAttention(gpu: Gpu, model: Pick<ModelFile, 'config' | 'weights'>, images: Float32Array, shape: readonly number[], batch = 32): Promise<Float32Array> {
+  const c = model.config;
+  const n = checkImages(c, shape, 'the input');
+  const { N, H } = vitDims(c);
+  const map = H * N; // one block's [heads, N] of one image
+  const out = new Float32Array(n * c.depth * map);
+  let maps: Tensor[] | undefined;
+  await forEachBatch(gpu, model, images, n, batch, async (net, start, count) => {
+    maps ??= Array.from({ length: c.depth }, (_, i) => gpu.tensor([net.plan.options.batch, H, N], 'f32', `class-attention${i}`));
+    classAttention(gpu, net, maps);
+    const got = await gpu.readAll(maps); // depth × [B, H, N] → out [n, depth, H, N]
+    for (let k = 0; k < count; k++) {
+      got.forEach((m, i) => out.set(m.subarray(k * map, (k + 1) * map), ((start + k) * c.depth + i) * map));
+    }
+  });
+  return out;
 }
 
 export interface StepGradients {

@@ -26,6 +26,18 @@ const forward: Case[] = [
   { B: 2, N: 40, H: 2, hd: 64, self: false, gain: 30, tol: 1e-4 },
 ];
 
+// The class token's row of the probabilities. hd 20 (5 vec4s) and 80 (ViT-H) are not powers of two; N = 197
+// (ViT/16 at 224 px) and 785 end on a partial workgroup in both layouts (64 and 8 keys). Scores
+// are formed as the forward forms them, so even scores near 3000 need no looser tolerance.
+const classToken: Case[] = [
+  { B: 1, N: 1, H: 1, hd: 16, self: true },
+  { B: 2, N: 7, H: 3, hd: 20, self: true },
+  { B: 2, N: 33, H: 2, hd: 64, self: false },
+  { B: 2, N: 197, H: 3, hd: 64, self: true },
+  { B: 1, N: 785, H: 2, hd: 80, self: false },
+  { B: 2, N: 40, H: 2, hd: 64, self: true, gain: 30 },
+];
+
 // hd 16 stages 64 rows per tile, hd 64 stages 32, hd 80 (ViT-H) 25: N = 30, 33 and 197 end on a
 // partial tile, 197 also on a partial workgroup (64 rows).
 const backward: Case[] = [
@@ -76,6 +88,28 @@ describe('attention forward', () => {
       expect(out.o.every(Number.isFinite) && out.lse.every(Number.isFinite), 'finite').toBe(true);
       expectClose(out.o, ref.o, c.tol ?? 1e-5, `${name(c)} out`);
       expectClose(out.lse, ref.lse, 1e-5, `${name(c)} lse`);
+    });
+  }
+});
+
+describe('class token attention', () => {
+  for (const c of classToken) {
+    it(name(c), async () => {
+      const page = await harnessPage();
+      const { q, kv } = inputs(c, 3);
+      const probs = await page.evaluate(async ({ q, kv, c }) => {
+        const { gpu, ops, up, empty, down } = window.stochca!;
+        const shape = [c.B, c.N, 3 * c.H * c.hd];
+        const tq = up(q, shape);
+        const tkv = c.self ? tq : up(kv, shape);
+        const lse = empty([c.B, c.H, c.N]);
+        ops.attention(gpu, tq, tkv, empty([c.B, c.N, c.H * c.hd]), lse, c.H);
+        const probs = empty([c.B, c.H, c.N]);
+        ops.classTokenAttention(gpu, tq, tkv, lse, probs, c.H);
+        return down(probs);
+      }, { q: [...q], kv: [...kv], c });
+      expect(probs.every(Number.isFinite), 'finite').toBe(true);
+      expectClose(probs, attentionRef(q, kv, c).cls, c.tol ?? 1e-5, `${name(c)} probs`);
     });
   }
 });
@@ -131,7 +165,7 @@ describe('attention backward', () => {
 });
 
 describe('attention shape checks', () => {
-  it('refuses mismatched q and kv, and an unsupported head size, before dispatching', async () => {
+  it('refuses mismatched q and kv, an unsupported head size and a misshapen output, before dispatching', async () => {
     const page = await harnessPage();
     const messages = await page.evaluate(() => {
       const { gpu, ops, empty } = window.stochca!;
@@ -147,11 +181,13 @@ describe('attention shape checks', () => {
       return [
         attempt(() => ops.attention(gpu, q, { ...empty([2, 6, 96]), label: 'kv' }, empty([2, 5, 32]), empty([2, 2, 5]), 2)),
         attempt(() => ops.attention(gpu, q, q, empty([2, 5, 32]), empty([2, 2, 5]), 16)),
+        attempt(() => ops.classTokenAttention(gpu, q, q, empty([2, 2, 5]), { ...empty([2, 5, 5]), label: 'probs' }, 2)),
       ];
     });
     expect(messages).toEqual([
       'ShapeError: attention q[2x5x96]·kv[2x6x96] heads=2: kv must be [2x5x96], got kv[2x6x96]',
       'ShapeError: attention q[2x5x96]·q[2x5x96] heads=16: head size 2 (96 channels / 3 / 16 heads) must be a multiple of 4 and at most 128',
+      'ShapeError: classTokenAttention q[2x5x96]·q[2x5x96] heads=2: probs must be [2x2x5], got probs[2x5x5]',
     ]);
   });
 });

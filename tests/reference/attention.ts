@@ -1,7 +1,8 @@
 // Float64 reference: multi-head attention O = softmax(Q·Kᵀ/√hd)·V per batch element and head.
 // q and kv are fused projections [B, N, 3D] (D = H·hd): Q is the first third of q, K and V the
 // second and third thirds of kv; head h uses channels h·hd..(h+1)·hd of each third.
-// Returns O [B, N, D] (heads merged) and lse [B, H, N] = log Σ_j exp(score_ij).
+// Returns O [B, N, D] (heads merged), lse [B, H, N] = log Σ_j exp(score_ij) and cls [B, H, N],
+// the class token's (query 0's) attention probabilities over all keys.
 
 export interface AttentionRefDims {
   B: number;
@@ -10,13 +11,14 @@ export interface AttentionRefDims {
   hd: number;
 }
 
-export function attentionRef(q: Float64Array, kv: Float64Array, d: AttentionRefDims): { o: Float64Array; lse: Float64Array } {
+export function attentionRef(q: Float64Array, kv: Float64Array, d: AttentionRefDims): { o: Float64Array; lse: Float64Array; cls: Float64Array } {
   const { B, N, H, hd } = d;
   const D = H * hd;
   const C = 3 * D;
   const scale = 1 / Math.sqrt(hd);
   const o = new Float64Array(B * N * D);
   const lse = new Float64Array(B * H * N);
+  const cls = new Float64Array(B * H * N);
   const s = new Float64Array(N);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
@@ -37,11 +39,12 @@ export function attentionRef(q: Float64Array, kv: Float64Array, d: AttentionRefD
         const oi = (b * N + i) * D + h * hd;
         for (let j = 0; j < N; j++) {
           const p = Math.exp(s[j] - l);
+          if (i === 0) cls[(b * H + h) * N + j] = p;
           const vj = (b * N + j) * C + 2 * D + h * hd;
           for (let c = 0; c < hd; c++) o[oi + c] += p * kv[vj + c];
         }
       }
     }
   }
-  return { o, lse };
+  return { o, lse, cls };
 }

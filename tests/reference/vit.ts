@@ -1,5 +1,6 @@
 // Float64 reference ViT with StochCA's cross-attention, composed from the per-op
-// references: the loss of a batch for given student and teacher weights and mask.
+// references: the loss of a batch for given student and teacher weights and mask, and the class
+// token's attention in each block.
 import { attentionRef } from './attention.ts';
 import { crossEntropyRef } from './cross-entropy.ts';
 import { gelu } from './gelu.ts';
@@ -22,17 +23,19 @@ const addRef = (a: Float64Array, b: Float64Array) => a.map((v, i) => v + b[i]);
 
 interface Dims { B: number; N: number; D: number; H: number; M: number }
 
-/** One block; returns its output and its qkv [B, N, 3D]. */
+const dims = (c: VitRefConfig, B: number): Dims => ({ B, N: (c.imageSize / c.patchSize) ** 2 + 1, D: c.dim, H: c.heads, M: c.mlpDim });
+
+/** One block; returns its output, its qkv [B, N, 3D] and the class token's attention [B, H, N]. */
 function blockRef(w: Weights, i: number, x: Float64Array, d: Dims, eps: number, kv?: Float64Array) {
   const p = (n: string) => w[`blocks.${i}.${n}`];
   const R = d.B * d.N;
   const a = layernormRef(x, p('ln1.weight'), p('ln1.bias'), d.D, eps).y;
   const qkv = linear(a, p('qkv.weight'), p('qkv.bias'), R, d.D, 3 * d.D);
-  const o = attentionRef(qkv, kv ?? qkv, { B: d.B, N: d.N, H: d.H, hd: d.D / d.H }).o;
+  const { o, cls } = attentionRef(qkv, kv ?? qkv, { B: d.B, N: d.N, H: d.H, hd: d.D / d.H });
   const h1 = addRef(x, linear(o, p('proj.weight'), p('proj.bias'), R, d.D, d.D));
   const a2 = layernormRef(h1, p('ln2.weight'), p('ln2.bias'), d.D, eps).y;
   const g = linear(a2, p('fc1.weight'), p('fc1.bias'), R, d.D, d.M).map(gelu);
-  return { out: addRef(h1, linear(g, p('fc2.weight'), p('fc2.bias'), R, d.M, d.D)), qkv };
+  return { out: addRef(h1, linear(g, p('fc2.weight'), p('fc2.bias'), R, d.M, d.D)), qkv, cls };
 }
 
 function embedRef(w: Weights, images: Float64Array, c: VitRefConfig, B: number): Float64Array {
@@ -47,7 +50,7 @@ function embedRef(w: Weights, images: Float64Array, c: VitRefConfig, B: number):
 export function vitLogitsRef(
   c: VitRefConfig, student: Weights, teacher: Weights | undefined, images: Float64Array, B: number, mask: readonly boolean[] = [],
 ): Float64Array {
-  const d: Dims = { B, N: (c.imageSize / c.patchSize) ** 2 + 1, D: c.dim, H: c.heads, M: c.mlpDim };
+  const d = dims(c, B);
   const teacherKv: (Float64Array | undefined)[] = [];
   if (mask.includes(true)) {
     if (!teacher) throw new Error('cross-attention needs a teacher');
@@ -72,4 +75,18 @@ export function vitLossRef(
 ): number {
   const B = labels.length;
   return crossEntropyRef(vitLogitsRef(c, student, teacher, images, B, mask), labels, B, c.numClasses).loss;
+}
+
+/** The class token's attention probabilities [B, depth, H, N] in each block (self-attention everywhere, as at evaluation). */
+export function vitClassAttentionRef(c: VitRefConfig, w: Weights, images: Float64Array, B: number): Float64Array {
+  const d = dims(c, B);
+  const map = d.H * d.N;
+  const out = new Float64Array(B * c.depth * map);
+  let h = embedRef(w, images, c, B);
+  for (let i = 0; i < c.depth; i++) {
+    const r = blockRef(w, i, h, d, c.layerNormEps);
+    for (let b = 0; b < B; b++) out.set(r.cls.subarray(b * map, (b + 1) * map), (b * c.depth + i) * map);
+    h = r.out;
+  }
+  return out;
 }

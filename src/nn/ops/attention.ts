@@ -26,8 +26,8 @@ function kernel(gpu: Gpu, entry: string, hd: number): KernelRef {
   return { shader: 'attention', entry, constants: { HD: hd, WG: gpu.layout.attentionRows, TK: tileRows(hd) } };
 }
 
-/** Checks the inputs shared by the forward and backward and returns their sizes. */
-function attentionDims(q: Tensor, kv: Tensor, out: Tensor, lse: Tensor, heads: number, op: string): AttentionDims {
+/** Checks the two projections and the head count and returns their sizes. */
+function projectionDims(q: Tensor, kv: Tensor, heads: number, op: string): AttentionDims {
   checkRank(q, 3, op, 'q');
   checkDType(q, ['f32'], op, 'q');
   checkShape(kv, q.shape, op, 'kv');
@@ -38,11 +38,22 @@ function attentionDims(q: Tensor, kv: Tensor, out: Tensor, lse: Tensor, heads: n
   const hd = C / (3 * heads);
   check(hd % 4 === 0 && hd <= MAX_HEAD_SIZE, op, () =>
     `head size ${hd} (${C} channels / 3 / ${heads} heads) must be a multiple of 4 and at most ${MAX_HEAD_SIZE}`);
-  checkShape(out, [B, N, heads * hd], op, 'out');
-  checkDType(out, ['f32'], op, 'out');
-  checkShape(lse, [B, heads, N], op, 'lse');
-  checkDType(lse, ['f32'], op, 'lse');
   return { B, N, H: heads, hd };
+}
+
+/** A per-row statistic or probability [B, heads, N] (lse, the class token's probabilities). */
+function checkRows(t: Tensor, d: AttentionDims, op: string, name: string): void {
+  checkShape(t, [d.B, d.H, d.N], op, name);
+  checkDType(t, ['f32'], op, name);
+}
+
+/** Checks the inputs shared by the forward and backward and returns their sizes. */
+function attentionDims(q: Tensor, kv: Tensor, out: Tensor, lse: Tensor, heads: number, op: string): AttentionDims {
+  const d = projectionDims(q, kv, heads, op);
+  checkShape(out, [d.B, d.N, d.H * d.hd], op, 'out');
+  checkDType(out, ['f32'], op, 'out');
+  checkRows(lse, d, op, 'lse');
+  return d;
 }
 
 /** A tensor the dispatch writes must not share a buffer with one it reads (WebGPU forbids it). */
@@ -123,5 +134,25 @@ export function attentionBackward(
     params,
     tensors: [q, kv, dout, lse, dkv, delta],
     workgroups: workgroups(gpu, d),
+  });
+}
+
+/**
+ * The class token's attention probabilities softmax_j(q_0·k_j/√hd) over all N keys, per batch
+ * element and head: probs [B, heads, N], from the q, kv [B, N, 3D] and the lse [B, heads, N] that
+ * `attention` was given and wrote (row 0 of lse is the class token's normaliser).
+ */
+export function classTokenAttention(gpu: Gpu, q: Tensor, kv: Tensor, lse: Tensor, probs: Tensor, heads: number): void {
+  const op = `classTokenAttention ${describe(q)}·${describe(kv)} heads=${heads}`;
+  const d = projectionDims(q, kv, heads, op);
+  checkRows(lse, d, op, 'lse');
+  checkRows(probs, d, op, 'probs');
+  checkWritable(probs, [q, kv, lse], op, 'probs');
+  gpu.dispatch({
+    op,
+    kernel: kernel(gpu, 'attention_class_token', d.hd),
+    params: [d.N, d.H, f32(1 / Math.sqrt(d.hd))],
+    tensors: [q, kv, probs, lse],
+    workgroups: workgroups(gpu, d), // (ceil(N/WG), H, B): one invocation per key
   });
 }
