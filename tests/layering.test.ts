@@ -1,5 +1,6 @@
 // The layers of src/ import only downwards (shaders → gpu → nn → checkpoint → data → train → the
-// hosts: worker, node, bench, cli, app), and the README's layout table names every folder.
+// hosts: worker, node, bench, cli, app; src/torch/, the exported PyTorch script, is read by cli and app),
+// and the README's layout table names every folder.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -16,8 +17,10 @@ const ALLOWED: Record<string, string[]> = {
   worker: BASE,
   node: BASE,
   bench: [...BASE, 'node'],
-  cli: [...BASE, 'node', 'bench'],
-  app: [...BASE, 'worker'],
+  cli: [...BASE, 'node', 'bench', 'torch'],
+  app: [...BASE, 'worker', 'torch'],
+  // The PyTorch script an experiment is exported with: Python, read as text by the hosts.
+  torch: [],
 };
 
 function sources(dir: string): string[] {

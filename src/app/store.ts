@@ -17,6 +17,8 @@ export interface ModelState {
   config?: CheckpointConfig;
   parameters?: number;
   classNames?: string[];
+  /** What the load changed or left out, in words (a pooler left unused, no head in the file). */
+  changes?: string[];
   /** While a URL is being fetched (the panel shows it with a Cancel). */
   download?: DownloadProgress;
   message?: string;

@@ -1,19 +1,22 @@
-// The kernel benchmark page: our matmul and attention against TensorFlow.js's
-// WebGPU backend doing the same work on the same inputs, on one shared GPUDevice
-// (tfjs-device.ts).
+// The kernel benchmark: our matmul and attention against TensorFlow.js's WebGPU
+// backend doing the same work on the same inputs, on one shared GPUDevice
+// (tfjs-device.ts); in a page (kernels-page.ts) or in Node (src/cli/bench-node.ts).
+// ?models=a,b (training benchmark models, ?batch=N overriding their batch) replaces the
+// default cases with each model's block: its four Linears and its attention.
 // TF.js's declarations reference an older copy of @webgpu/types (nested in
 // tfjs-core); naming ours first keeps the engine typed against the current one.
 /// <reference types="@webgpu/types" />
 import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { requestBrowserGpu, urlLayout } from '../gpu/device-browser.ts';
 import type { Gpu } from '../gpu/gpu.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import { attention } from '../nn/ops/attention.ts';
 import { matmul } from '../nn/ops/matmul.ts';
-import type { BenchPage, KernelResult } from './page.ts';
+import { vitDims } from '../nn/vit-arch.ts';
+import { adapterFields, type BenchPage, type KernelResult } from './page.ts';
 import { shareDevice, tfjsDone } from './tfjs-device.ts';
 import { timeReps } from './timing.ts';
+import { queryModels, queryOverrides, trainModel, type TrainOverrides } from './train-models.ts';
 
 /** One case, its inputs uploaded to both engines. */
 interface Built {
@@ -71,16 +74,15 @@ function square(n: number): Case {
   };
 }
 
-/** The first MLP Linear of a ViT block: y[B·N, 4D] = x[B·N, D]·w[4D, D]ᵀ + bias[4D]. */
-function mlp(model: string, D: number, B = 8, N = 197): Case {
-  const rows = B * N;
+/** A ViT Linear over every token: y[rows, out] = x[rows, in]·w[out, in]ᵀ + bias[out]. */
+function linear(name: string, rows: number, inDim: number, outDim: number): Case {
   return {
-    name: `linear ${model} fc1`,
-    shape: `[${rows}x${D}]·[${4 * D}x${D}]ᵀ+b`,
-    flops: 2 * rows * D * 4 * D,
+    name,
+    shape: `[${rows}x${inDim}]·[${outDim}x${inDim}]ᵀ+b`,
+    flops: 2 * rows * inDim * outDim,
     build(gpu) {
-      const { ours, theirs, free } = inputs(gpu, { x: [rows, D], w: [4 * D, D], bias: [4 * D] });
-      const y = gpu.tensor([rows, 4 * D], 'f32', 'y');
+      const { ours, theirs, free } = inputs(gpu, { x: [rows, inDim], w: [outDim, inDim], bias: [outDim] });
+      const y = gpu.tensor([rows, outDim], 'f32', 'y');
       return {
         engine: () => matmul(gpu, ours.x, ours.w, y, { transB: true, bias: ours.bias }),
         tfjs: () => tf.fused.matMul({ a: theirs.x, b: theirs.w, transposeB: true, bias: theirs.bias }).dispose(),
@@ -96,10 +98,10 @@ function mlp(model: string, D: number, B = 8, N = 197): Case {
  * values with the heads already split, q, k, v[B·H, N, hd], and runs matmul, scale,
  * softmax, matmul.
  */
-function selfAttention(N: number, B = 2, H = 6, hd = 64): Case {
+function selfAttention(N: number, B = 2, H = 6, hd = 64, name = `attention N=${N}`): Case {
   const D = H * hd;
   return {
-    name: `attention N=${N}`,
+    name,
     shape: `B${B} H${H} N${N} hd${hd}`,
     flops: 4 * B * H * N * N * hd,
     build(gpu) {
@@ -127,16 +129,37 @@ function selfAttention(N: number, B = 2, H = 6, hd = 64): Case {
   };
 }
 
-const CASES: Case[] = [
+/** The first MLP Linear of a ViT block over 8 images of 197 tokens. */
+const fc1 = (model: string, D: number) => linear(`linear ${model} fc1`, 8 * 197, D, 4 * D);
+
+const DEFAULT_CASES: Case[] = [
   square(256),
   square(512),
   square(1024),
-  mlp('ViT-Ti', 192),
-  mlp('ViT-S', 384),
+  fc1('ViT-Ti', 192),
+  fc1('ViT-S', 384),
   selfAttention(65),
   selfAttention(197),
   selfAttention(785),
 ];
+
+/** One block of a training benchmark model at its batch: the Linears of attention and MLP, and attention. */
+function blockCases(model: string, overrides: TrainOverrides): Case[] {
+  const spec = trainModel(model, overrides);
+  const { N, D, M, H, hd } = vitDims(spec.config);
+  const rows = spec.batch * N;
+  return [
+    linear(`${model} qkv`, rows, D, 3 * D),
+    linear(`${model} proj`, rows, D, D),
+    linear(`${model} fc1`, rows, D, M),
+    linear(`${model} fc2`, rows, M, D),
+    selfAttention(N, spec.batch, H, hd, `${model} attention`),
+  ];
+}
+
+function chooseCases(query: URLSearchParams): Case[] {
+  return queryModels(query)?.flatMap((m) => blockCases(m, queryOverrides(query))) ?? DEFAULT_CASES;
+}
 
 async function measure(gpu: Gpu, backend: WebGPUBackend, c: Case): Promise<KernelResult> {
   const built = c.build(gpu);
@@ -169,25 +192,17 @@ async function measure(gpu: Gpu, backend: WebGPUBackend, c: Case): Promise<Kerne
   }
 }
 
-try {
-  const gpu = await requestBrowserGpu({ layout: urlLayout() });
+/** The kernel benchmark on `gpu`, TF.js's webgpu backend on the same device; `query` as the page's. */
+export async function kernelSuite(gpu: Gpu, query: URLSearchParams): Promise<BenchPage<KernelResult>> {
+  const cases = chooseCases(query);
   const backend = await shareDevice(gpu);
-  const page: BenchPage<KernelResult> = {
-    adapter: {
-      vendor: gpu.adapter.vendor,
-      architecture: gpu.adapter.architecture,
-      description: gpu.adapter.description,
-      timestamps: gpu.hasTimestamps,
-      layout: gpu.layout.name,
-    },
-    cases: CASES.map(({ name, shape }) => ({ name, shape })),
+  return {
+    adapter: adapterFields(gpu),
+    cases: cases.map(({ name, shape }) => ({ name, shape })),
     run: (name) => {
-      const c = CASES.find((k) => k.name === name);
+      const c = cases.find((k) => k.name === name);
       if (!c) throw new Error(`no kernel case named ${name}`);
       return measure(gpu, backend, c);
     },
   };
-  window.stochcaBench = page;
-} catch (e) {
-  window.stochcaBenchError = String(e);
 }

@@ -1,6 +1,7 @@
 // What a benchmark page offers the command line (src/cli/bench.ts) on window:
 // the adapter, the list of cases, and a function that measures one case.
 // Each suite has its own result type; all share CaseInfo.
+import type { Gpu } from '../gpu/gpu.ts';
 import type { LayoutName } from '../gpu/layout.ts';
 
 export interface AdapterFields {
@@ -11,6 +12,14 @@ export interface AdapterFields {
   timestamps: boolean;
   /** The engine's kernel layout (src/gpu/layout.ts); absent where no engine runs. */
   layout?: LayoutName;
+  /** A fallback adapter (WebGPU on the CPU); absent where no engine runs. */
+  fallback?: boolean;
+}
+
+/** The adapter of the engine's device, as the benchmark pages report it. */
+export function adapterFields(gpu: Gpu): AdapterFields {
+  const { vendor, architecture, description, fallback } = gpu.adapter;
+  return { vendor, architecture, description, fallback, timestamps: gpu.hasTimestamps, layout: gpu.layout.name };
 }
 
 export interface CaseInfo {
@@ -74,6 +83,9 @@ export interface TrainResult extends CaseInfo {
   tfjs_final_loss: number;
   /** TF.js tensors alive after the timed steps minus before them (0: nothing leaked). */
   tfjs_tensor_growth: number;
+  /** Our engine's GPU nanoseconds per kernel (the op's first word) and step, from timestamps over the
+   *  timed masks run once more with every dispatch timed; null without timestamp-query. */
+  kernel_ns: Record<string, number> | null;
 }
 
 export interface BenchPage<R extends CaseInfo = CaseInfo> {

@@ -9,7 +9,8 @@ import type { Gpu } from '../gpu/gpu.ts';
 
 /** TF.js's backend on our device, registered under the name its kernels are registered for. */
 export async function shareDevice(gpu: Gpu): Promise<WebGPUBackend> {
-  tf.removeBackend('webgpu');
+  // Registered when its module loaded where navigator.gpu was (a page), with a device of its own.
+  if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
   const info = { vendor: gpu.adapter.vendor, architecture: gpu.adapter.architecture } as GPUAdapterInfo;
   tf.registerBackend('webgpu', () => new WebGPUBackend(gpu.device, info));
   // Small inputs would otherwise be computed on the CPU.

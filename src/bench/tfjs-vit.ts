@@ -4,11 +4,11 @@
 // before each update (p ← p − lr·wd·p, as torch.optim.AdamW and our adamw kernel do).
 // The frozen teacher runs without gradients up to the deepest cross-attending block and
 // hands those blocks' K/V to the student, as src/nn/stochca-step.ts does.
+// tfjs-core alone registers no gradient functions: the host registers them first
+// (train-page.ts, src/cli/bench-node.ts).
 // TF.js's declarations reference an older copy of @webgpu/types; see tfjs-device.ts.
 /// <reference types="@webgpu/types" />
 import * as tf from '@tensorflow/tfjs-core';
-// tfjs-core alone registers no gradient functions; the tfjs union package imports these.
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { vitDims, type VitArch, type VitDims } from '../nn/vit-arch.ts';
 import { vitParamSpecs } from '../nn/vit-params.ts';
 import type { HostWeights } from './train-data.ts';

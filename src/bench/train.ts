@@ -1,25 +1,29 @@
-// The training-step benchmark page: one StochCA training step (teacher forward per the
+// The training-step benchmark: one StochCA training step (teacher forward per the
 // drawn mask, student forward, backward, AdamW) on our engine against the same step
 // written with TensorFlow.js (tfjs-vit.ts) on the same GPUDevice, for plain fine-tuning
 // (p = 0) and StochCA at p = 0.1 and 0.5. Both engines start every case from the same
 // weights and batch and run the same mask sequence, alternating step by step; the first
 // step's losses must agree, which guards against comparing different work.
-// ?models=a,b picks TRAIN_MODELS entries.
+// In a page (train-page.ts) or in Node (src/cli/bench-node.ts). ?models=a,b picks TRAIN_MODELS
+// entries; ?batch=N, ?warmup=N and ?steps=N override their batch, untimed and timed steps.
+// With timestamp-query, our engine then runs the timed masks once more with every dispatch
+// timed, for each kernel's share of the GPU time.
 // TF.js's declarations reference an older copy of @webgpu/types; see tfjs-device.ts.
 /// <reference types="@webgpu/types" />
 import * as tf from '@tensorflow/tfjs-core';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { requestBrowserGpu, urlLayout } from '../gpu/device-browser.ts';
 import type { Gpu } from '../gpu/gpu.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import { checkPlanFits, planVit, type VitPlan } from '../nn/planner.ts';
 import { computeGradients, optimizerStep } from '../nn/stochca-step.ts';
 import { allocateVit, type VitBuffers } from '../nn/vit-buffers.ts';
-import type { BenchPage, CaseInfo, TrainResult } from './page.ts';
+import { adapterFields, type BenchPage, type CaseInfo, type TrainResult } from './page.ts';
 import { shareDevice, tfjsDone } from './tfjs-device.ts';
 import { TfVit, type AdamWSettings } from './tfjs-vit.ts';
 import { benchBatch, benchWeights, maskDraws, stepFlops, type HostWeights } from './train-data.ts';
-import { DEFAULT_TRAIN_MODELS, TRAIN_METHODS, TRAIN_MODELS, type TrainModel } from './train-models.ts';
+import {
+  DEFAULT_TRAIN_MODELS, queryModels, queryOverrides, TRAIN_METHODS, trainModel, type TrainModel, type TrainOverrides,
+} from './train-models.ts';
 
 const OPTIMIZER: AdamWSettings = { lr: 1e-4, weightDecay: 0.05, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
 /** The student and the teacher get different weights, so the loss check also covers the cross-attention path. */
@@ -49,8 +53,8 @@ interface ModelRun {
   finetune?: { ms: number; tfjsMs: number };
 }
 
-function openModel(name: string): ModelRun {
-  const spec = TRAIN_MODELS[name];
+function openModel(name: string, overrides: TrainOverrides): ModelRun {
+  const spec = trainModel(name, overrides);
   const c = spec.config;
   const student = benchWeights(c, SEEDS.student);
   const teacher = benchWeights(c, SEEDS.teacher);
@@ -160,8 +164,11 @@ async function measure(gpu: Gpu, backend: WebGPUBackend, m: ModelRun, c: TrainCa
   const engine = ours(gpu, m, c.p);
   const tfjs = theirs(backend, m);
   let run: Awaited<ReturnType<typeof runBoth>>;
+  let kernelNs: Record<string, number> | null = null;
   try {
     run = await runBoth([engine, tfjs], check, warm, timed);
+    // After the losses are read, so the extra steps do not enter the comparison with TF.js.
+    if (gpu.hasTimestamps) kernelNs = await profile(gpu, engine, timed);
   } finally {
     engine.free();
     tfjs.free();
@@ -211,45 +218,45 @@ async function measure(gpu: Gpu, backend: WebGPUBackend, m: ModelRun, c: TrainCa
     final_loss: finalLoss,
     tfjs_final_loss: tfjsFinalLoss,
     tfjs_tensor_growth: run.tensorGrowth,
+    kernel_ns: kernelNs,
   };
 }
 
-function trainCases(models: string[]): TrainCase[] {
+/** GPU nanoseconds per kernel and step over the timed masks, every dispatch in its own timestamped pass. */
+async function profile(gpu: Gpu, engine: Engine, masks: boolean[][]): Promise<Record<string, number>> {
+  const ns = await gpu.timed(async () => {
+    for (const mask of masks) engine.step(mask);
+  });
+  return Object.fromEntries([...ns].map(([op, t]) => [op, t / masks.length]));
+}
+
+function trainCases(models: string[], overrides: TrainOverrides): TrainCase[] {
   return models.flatMap((model) => {
-    const { config: c, batch } = TRAIN_MODELS[model];
+    const { config: c, batch } = trainModel(model, overrides);
     const shape = `B${batch} ${c.imageSize}px/${c.patchSize} D${c.dim} H${c.heads} depth ${c.depth}`;
     return TRAIN_METHODS.map(({ method, p }) => ({ name: `${model} ${method} p=${p}`, shape, model, method, p }));
   });
 }
 
-try {
-  const models = new URLSearchParams(location.search).get('models')?.split(',') ?? DEFAULT_TRAIN_MODELS;
-  const unknown = models.filter((m) => !(m in TRAIN_MODELS));
-  if (unknown.length > 0) throw new Error(`no training benchmark model named ${unknown.join(', ')}`);
-  const cases = trainCases(models);
-  const gpu = await requestBrowserGpu({ layout: urlLayout() });
+/** The training benchmark on `gpu`, TF.js's webgpu backend on the same device; `query` as the page's.
+ *  TF.js's gradient functions must be registered first (the page and the Node host do it). */
+export async function trainSuite(gpu: Gpu, query: URLSearchParams): Promise<BenchPage<TrainResult>> {
+  const models = queryModels(query) ?? DEFAULT_TRAIN_MODELS;
+  const overrides = queryOverrides(query);
+  const cases = trainCases(models, overrides);
   const backend = await shareDevice(gpu);
   let open: ModelRun | undefined;
-  const page: BenchPage<TrainResult> = {
-    adapter: {
-      vendor: gpu.adapter.vendor,
-      architecture: gpu.adapter.architecture,
-      description: gpu.adapter.description,
-      timestamps: gpu.hasTimestamps,
-      layout: gpu.layout.name,
-    },
+  return {
+    adapter: adapterFields(gpu),
     cases: cases.map(({ name, shape }) => ({ name, shape })),
     run: async (name) => {
       const c = cases.find((k) => k.name === name);
       if (!c) throw new Error(`no training case named ${name}`);
       if (open?.name !== c.model) {
         open?.tfjs.dispose();
-        open = openModel(c.model);
+        open = openModel(c.model, overrides);
       }
       return measure(gpu, backend, open, c);
     },
   };
-  window.stochcaBench = page;
-} catch (e) {
-  window.stochcaBenchError = String(e);
 }

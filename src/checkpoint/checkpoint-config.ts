@@ -1,8 +1,16 @@
 // The configuration a ViT checkpoint describes (torchvision's VisionTransformer, docs/method.md "The
-// backbone"): the engine's architecture plus its input channels, its checks, and the reading of an HF
-// transformers config.json.
+// backbone"): the engine's architecture plus its input channels, its checks, and the reading of the
+// config.json that comes with a checkpoint on the Hub (HF transformers' or timm's).
+import type { Rgb } from '../nn/ops/normalize.ts';
 import { vitArchProblems, type VitArch } from '../nn/vit-arch.ts';
-import { CheckpointError } from './safetensors.ts';
+import { CheckpointError, isObject } from './safetensors.ts';
+import { distilledDeitAdvice } from './zoo.ts';
+
+/** The per-channel statistics the inputs were normalised with, (x - mean) / std. */
+export interface Normalization {
+  mean: Rgb;
+  std: Rgb;
+}
 
 /** The engine's VitArch plus the input channels, which a checkpoint's patch embedding has. */
 export interface CheckpointConfig extends VitArch {
@@ -81,4 +89,58 @@ export function configFromHfJson(json: unknown): { config: CheckpointConfig; lab
     layerNormEps: eps as number,
   });
   return labels ? { config, labels } : { config };
+}
+
+/** What a config.json that came with a checkpoint adds to what its tensors' shapes tell. */
+export interface ConfigHints {
+  heads?: number;
+  layerNormEps?: number;
+  /** The classes the config names, also for a file without a head (HF's ViTModel). */
+  numClasses?: number;
+  labels?: string[];
+  normalization?: Normalization;
+}
+
+/** The hints of a config.json (already JSON.parse'd): timm's, told by its `architecture` and
+ *  `pretrained_cfg`, or HF transformers'. */
+export function configHints(json: unknown): ConfigHints {
+  if (isObject(json) && typeof json.architecture === 'string' && 'pretrained_cfg' in json) return configFromTimmJson(json);
+  const { config, labels } = configFromHfJson(json);
+  return { heads: config.heads, layerNormEps: config.layerNormEps, numClasses: config.numClasses, labels };
+}
+
+/**
+ * timm's config.json (timm's save_config_for_hf): the head's classes, their names when it has
+ * `label_names`, and the normalisation in `pretrained_cfg`. The rest of the architecture is in the
+ * tensors' shapes; the head count is dim / 64 for every timm ViT and DeiT of the zoo.
+ */
+function configFromTimmJson(j: Record<string, unknown>): ConfigHints {
+  const bad = (key: string, want: string, got: unknown): never => {
+    throw new CheckpointError(`config.json: ${key} must be ${want}, got ${JSON.stringify(got)}`);
+  };
+  const arch = j.architecture as string;
+  if (arch.includes('distilled')) throw new CheckpointError(`config.json: ${arch}: ${distilledDeitAdvice(/deit_(tiny|small|base)/.exec(arch)?.[1] ?? '')}`);
+  const numClasses = j.num_classes ?? 0;
+  if (!(Number.isSafeInteger(numClasses) && (numClasses as number) >= 0)) bad('num_classes', 'a whole number', numClasses);
+  const cfg = j.pretrained_cfg;
+  if (!isObject(cfg)) return bad('pretrained_cfg', 'an object', cfg);
+  const rgb = (key: 'mean' | 'std'): Rgb | undefined => {
+    const v = cfg[key];
+    const ok = Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x) && !(key === 'std' && x === 0));
+    return v === undefined ? undefined : ok ? (v as unknown as Rgb) : bad(`pretrained_cfg.${key}`, 'three finite numbers (no std 0)', v);
+  };
+  const mean = rgb('mean');
+  const std = rgb('std');
+  const names = j.label_names;
+  let labels: string[] | undefined;
+  if (names !== undefined) {
+    const list = Array.isArray(names) ? names : isObject(names) ? Array.from({ length: Object.keys(names).length }, (_, i) => names[String(i)]) : undefined;
+    if (!list || list.length !== numClasses || !list.every((n) => typeof n === 'string')) bad('label_names', `${numClasses} names, one per class`, names);
+    labels = list as string[];
+  }
+  return {
+    ...(numClasses ? { numClasses: numClasses as number } : {}),
+    ...(labels && { labels }),
+    ...(mean && std && { normalization: { mean, std } }),
+  };
 }

@@ -1,5 +1,5 @@
 // A ViT checkpoint file in, a model ready for the engine out, and back: the naming is
-// detected, the configuration inferred (or taken from an HF config.json or options), the
+// detected, the configuration inferred (or taken from an HF or timm config.json or options), the
 // position embedding resized for another image size, a head for another number of classes
 // made anew. Saving keeps the naming the file was loaded with and adds the metadata
 // (config, class names, normalisation) that lets the file reload with no options.
@@ -7,11 +7,13 @@ import { linearInit } from '../nn/init.ts';
 import type { Rgb } from '../nn/ops/normalize.ts';
 import { seededRng } from '../nn/rng.ts';
 import { checkVitArch } from '../nn/vit-arch.ts';
-import { configMetadata, detectNaming, fromCanonical, inferConfig, toCanonical, validateCheckpoint, type Naming } from './names.ts';
+import {
+  configMetadata, detectNaming, fromCanonical, inferConfig, refuseDistilled, toCanonical, unusedTensors, validateCheckpoint, type Naming,
+} from './names.ts';
 import { resizePosEmbedding } from './resize.ts';
 import type { HostTensor } from '../gpu/tensor.ts';
 import { CheckpointError, isObject, parseSafetensors, writeSafetensors } from './safetensors.ts';
-import { checkConfig, configFromHfJson, type CheckpointConfig } from './checkpoint-config.ts';
+import { checkConfig, configHints, type CheckpointConfig, type Normalization } from './checkpoint-config.ts';
 
 export interface ModelFile {
   config: CheckpointConfig;
@@ -19,18 +21,26 @@ export interface ModelFile {
   /** Canonical names (src/nn/vit-params.ts) → tensors. */
   weights: Map<string, HostTensor>;
   classNames?: string[];
-  normalization?: { mean: Rgb; std: Rgb };
-  /** What was changed on load, in words (resized position embedding, new head). */
+  normalization?: Normalization;
+  /** What was changed on load, in words (resized position embedding, new head, tensors left unused). */
   changes: string[];
 }
 
 export interface LoadOptions {
   heads?: number;
   layerNormEps?: number;
-  /** An HF transformers config.json (parsed) that came with the file. */
+  /** The config.json (parsed) that came with the file: HF transformers' or timm's. */
   hfConfig?: unknown;
+  /** How the inputs were normalised, when neither the file's metadata nor its config.json says (the
+   *  zoo knows it for Google's and Facebook's files). */
+  normalization?: Normalization;
   /** Fine-tune at another input size: the position embedding is resized. */
   imageSize?: number;
+  /** The file may lack a classifier head (HF's ViTModel) though no numClasses is given: the page's first
+   *  look at a model, before it knows the task. The model then has no head, and its config the classes
+   *  its config.json or our metadata names (else 1); the run makes the head. Otherwise such a file needs
+   *  numClasses. */
+  headOptional?: boolean;
   /** A new task: the classifier head is replaced by a fresh one when the number of classes differs. */
   numClasses?: number;
   /** The new task's class names: the head is replaced too when the checkpoint names other classes
@@ -84,7 +94,7 @@ function savedClassNames(metadata: Record<string, string>, numClasses: number | 
   return fits ? names : refuse(META_CLASSES, want, names);
 }
 
-function savedNormalization(metadata: Record<string, string>): ModelFile['normalization'] {
+function savedNormalization(metadata: Record<string, string>): Normalization | undefined {
   const want = '{"mean": [r, g, b], "std": [r, g, b]}: three finite numbers each, no std 0';
   const norm = parseJson(metadata, META_NORM, want);
   if (norm === undefined) return undefined;
@@ -96,19 +106,21 @@ function savedNormalization(metadata: Record<string, string>): ModelFile['normal
 
 export function loadModelFile(bytes: Uint8Array | ArrayBuffer, options: LoadOptions = {}): ModelFile {
   const { tensors, metadata } = parseSafetensors(bytes, { finite: true });
+  refuseDistilled(tensors);
   const naming = detectNaming(tensors.keys());
-  const hf = options.hfConfig === undefined ? undefined : configFromHfJson(options.hfConfig);
+  const hints = options.hfConfig === undefined ? undefined : configHints(options.hfConfig);
   const saved = savedConfig(metadata);
   const headInFile = hasHead(tensors, naming);
   const stored = inferConfig(tensors, naming, {
-    heads: options.heads ?? hf?.config.heads ?? saved?.heads,
-    layerNormEps: options.layerNormEps ?? hf?.config.layerNormEps ?? saved?.layerNormEps,
-    numClasses: headInFile ? undefined : options.numClasses,
+    heads: options.heads ?? hints?.heads ?? saved?.heads,
+    layerNormEps: options.layerNormEps ?? hints?.layerNormEps ?? saved?.layerNormEps,
+    numClasses: headInFile ? undefined : (options.numClasses ?? (options.headOptional ? (hints?.numClasses ?? saved?.numClasses ?? 1) : undefined)),
     metadata,
   });
   validateCheckpoint(tensors, naming, stored);
   const weights = toCanonical(tensors, naming);
-  const changes: string[] = [];
+  const unused = unusedTensors(tensors.keys(), naming);
+  const changes: string[] = unused ? [unused] : [];
   const config: CheckpointConfig = { ...stored };
 
   if (options.imageSize !== undefined && options.imageSize !== stored.imageSize) {
@@ -121,7 +133,9 @@ export function loadModelFile(bytes: Uint8Array | ArrayBuffer, options: LoadOpti
   const wantClasses = options.numClasses ?? stored.numClasses;
   const storedNames = savedClassNames(metadata, headInFile ? stored.numClasses : undefined);
   const otherTask = options.classNames !== undefined && storedNames !== undefined && options.classNames.join('\n') !== storedNames.join('\n');
-  if (!weights.has('head.weight') || wantClasses !== stored.numClasses || otherTask) {
+  const headless = !headInFile && options.numClasses === undefined;
+  if (headless) changes.push('no classifier head in the file: a run makes one of its classes');
+  else if (!weights.has('head.weight') || wantClasses !== stored.numClasses || otherTask) {
     config.numClasses = wantClasses;
     checkVitArch(config);
     const head = linearInit(config.dim, wantClasses, seededRng(options.seed ?? 0));
@@ -129,14 +143,14 @@ export function loadModelFile(bytes: Uint8Array | ArrayBuffer, options: LoadOpti
     weights.set('head.bias', { shape: [wantClasses], data: head.bias });
     changes.push(`new ${wantClasses}-class head`);
   }
-  const classNames = otherTask ? options.classNames : (storedNames ?? hf?.labels);
-  const normalization = savedNormalization(metadata);
+  const classNames = otherTask ? options.classNames : (storedNames ?? hints?.labels);
+  const savedNorm = savedNormalization(metadata);
   return {
     config,
     naming,
     weights,
     classNames: classNames?.length === config.numClasses ? classNames : undefined,
-    normalization,
+    normalization: options.normalization ?? hints?.normalization ?? savedNorm,
     changes,
   };
 }

@@ -18,6 +18,7 @@ import { vitParamSpecs } from '../nn/vit-params.ts';
 import type { HostTensor } from '../gpu/tensor.ts';
 import { CheckpointError, shapeString, type StoredTensor } from './safetensors.ts';
 import { checkConfig, describeConfig, type CheckpointConfig } from './checkpoint-config.ts';
+import { distilledDeitAdvice } from './zoo.ts';
 
 export type Naming = 'torchvision' | 'timm' | 'hf';
 
@@ -99,6 +100,21 @@ const IGNORED: Record<Naming, RegExp | undefined> = {
   timm: undefined,
   hf: /^pooler\.dense\.(weight|bias)$/,
 };
+
+/** The tensors of a checkpoint that the model does not use, and why, in words; undefined when none. */
+export function unusedTensors(names: Iterable<string>, naming: Naming): string | undefined {
+  const unused = [...names].filter((n) => IGNORED[naming]?.test(n));
+  return unused.length ? `${listNames(unused)} left unused (a ViTModel's pooler: the classifier reads the class token)` : undefined;
+}
+
+// A distilled DeiT's second token: timm's `dist_token`, HF's `deit.embeddings.distillation_token`.
+const DISTILLATION_TOKEN = /^(dist_token|(deit\.)?embeddings\.distillation_token)$/;
+
+/** Refuses a distilled DeiT by its distillation token, naming the zoo model to take instead. */
+export function refuseDistilled(tensors: TensorMap): void {
+  const token = [...tensors.keys()].find((n) => DISTILLATION_TOKEN.test(n));
+  if (token) throw new CheckpointError(`${token}: ${distilledDeitAdvice(tensors.get(token)!.shape.at(-1) ?? 0)}`);
+}
 
 /** One canonical tensor and the checkpoint names it is stored under. */
 interface Slot {

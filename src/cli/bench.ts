@@ -1,24 +1,28 @@
-// npm run bench -- <suite> [--json] [--model a,b]: serves the suite's page with Vite,
-// runs it in headless Chromium (WebGPU), and prints one row per case as it finishes.
+// npm run bench -- <suite> [--json] [--model a,b] [--batch N] [--steps N]: serves the suite's
+// page with Vite, runs it in headless Chromium (WebGPU), and prints one row per case as it
+// finishes. npm run bench -- gpu-report runs the kernel and training suites on a GPU (gpu-report.ts).
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
-import { envLayout } from '../gpu/device-node.ts';
 import { chromiumPath, INSTALL_CHROMIUM, launchChromium } from '../node/chromium.ts';
-import { startDevServer, type DevServer } from '../node/dev-server.ts';
+import type { DevServer } from '../node/dev-server.ts';
 import { kernelTable } from '../bench/table.ts';
 import { trainTable } from '../bench/train-table.ts';
-import type { AdapterFields, BenchPage, CaseInfo } from '../bench/page.ts';
+import type { AdapterFields, CaseInfo } from '../bench/page.ts';
 import { DEFAULT_TRAIN_MODELS, TRAIN_MODELS } from '../bench/train-models.ts';
 import { DATA_SIZE, dataTable, measureDataPasses } from '../bench/data-pipeline.ts';
 import { cacheSizeFor } from '../data/augment.ts';
 import { nodeDecoder } from '../data/decode-node.ts';
 import { openDataPath } from '../data/folder-source.ts';
+import { openBenchPage, pageQuery, startBenchServer } from './bench-page.ts';
+import { GPU_REPORT_MODELS, gpuReport, SOFTWARE_REPORT_MODELS, type ReportOptions } from './gpu-report.ts';
+
+type Option = 'model' | 'batch' | 'warmup' | 'steps' | 'allow-software';
 
 interface Suite {
   page: string;
   table(adapter: AdapterFields, cases: CaseInfo[]): { header: string[]; row(r: CaseInfo): string };
-  /** The names --model accepts; suites without it take no --model. */
-  models?: string[];
+  /** The options it takes besides --json. */
+  options: Option[];
   /** Cases measured in this Node process before the page's, and how. */
   node?: { cases: CaseInfo[]; run(): Promise<CaseInfo[]> };
 }
@@ -26,10 +30,11 @@ interface Suite {
 const MNIST_PACK = fileURLToPath(new URL('../../public/packs/mnist.zip', import.meta.url));
 
 const SUITES: Record<string, Suite> = {
-  kernels: { page: '/bench/kernels.html', table: kernelTable },
-  train: { page: '/bench/train.html', table: trainTable, models: Object.keys(TRAIN_MODELS) },
+  kernels: { page: '/bench/kernels.html', table: kernelTable, options: ['model', 'batch'] },
+  train: { page: '/bench/train.html', table: trainTable, options: ['model', 'batch', 'warmup', 'steps'] },
   data: {
     page: '/bench/data.html',
+    options: [],
     table: (_adapter, cases) => dataTable(cases) as ReturnType<Suite['table']>,
     node: {
       cases: ['node first pass', 'node cached'].map((name) => ({ name, shape: '' })),
@@ -38,72 +43,90 @@ const SUITES: Record<string, Suite> = {
   },
 };
 
-const USAGE = `usage: npm run bench -- <suite> [--json] [--model <name>[,<name>...]]
+const MODELS = Object.keys(TRAIN_MODELS);
+
+const USAGE = `usage: npm run bench -- <suite> [--json] [--model <name>[,<name>...]] [--batch N] [--warmup N] [--steps N]
+       npm run bench -- gpu-report [--json] [--allow-software] [--model <name>[,<name>...]] [--batch N] [--warmup N] [--steps N]
 suites: ${Object.keys(SUITES).join(', ')}
-  --json   one JSON object per case and line on stdout
-  --model  train only: the ViTs to time (default ${DEFAULT_TRAIN_MODELS.join(',')}, cut down for
-           CPU adapters); vit-ti16-224 and vit-s16-224 are ViT-Ti/16 and ViT-S/16 at 224 px
-           (models: ${Object.keys(TRAIN_MODELS).join(', ')})
+  --json    one JSON object per case and line on stdout
+  --model   kernels and train: the ViTs to time. train's default is ${DEFAULT_TRAIN_MODELS.join(',')}, cut
+            down for CPU adapters; kernels then times each model's block (its Linears and attention) in
+            place of its default cases. vit-ti16-224, vit-s16-224 and vit-b16-224 are ViT-Ti/16, ViT-S/16
+            and ViT-B/16 at 224 px, batch 32 (models: ${MODELS.join(', ')})
+  --batch   kernels and train: every model's batch (e.g. 4 for the 224-px models on a CPU adapter)
+  --warmup  train: the untimed steps after the first, checked one (which also compiles every kernel)
+  --steps   train: the timed steps per engine and case
+gpu-report: the kernels and train suites for ${GPU_REPORT_MODELS.join(',')} on the hardware
+  GPU (Chromium on it, against TF.js webgpu on the same device), with each kernel's share of the GPU time
+  --allow-software  without a hardware adapter, run on SwiftShader with ${SOFTWARE_REPORT_MODELS.join(',')}
+                    instead of stopping
+  --model, --batch, --warmup, --steps  as for kernels and train
 STOCHCA_LAYOUT=gpu|cpu forces the kernel layout (default: the adapter's choice, see README)`;
 
-interface Args {
-  suite: Suite;
+interface Args extends ReportOptions {
+  /** A suite's name, or gpu-report. */
   name: string;
-  json: boolean;
-  models?: string[];
+}
+
+const OPTIONS: Record<string, Option[]> = {
+  ...Object.fromEntries(Object.entries(SUITES).map(([name, suite]) => [name, suite.options])),
+  'gpu-report': ['model', 'batch', 'warmup', 'steps', 'allow-software'],
+};
+
+/** A whole number of at least `min`, or undefined. */
+function count(text: string | undefined, min: number): number | undefined {
+  const n = text !== undefined && /^\d{1,6}$/.test(text) ? Number(text) : NaN;
+  return n >= min ? n : undefined;
 }
 
 /** The command line, or undefined when it asks for anything unknown. */
 function parseArgs(args: string[]): Args | undefined {
   const positional: string[] = [];
-  let json = false;
-  let models: string[] | undefined;
+  const given = new Set<Option>();
+  const parsed: Omit<Args, 'name'> = { json: false, overrides: {}, allowSoftware: false };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    if (a === '--json') json = true;
-    else if (a === '--model' || a.startsWith('--model=')) {
-      const value = a === '--model' ? args[++i] : a.slice('--model='.length);
-      if (!value) return undefined;
-      models = [...(models ?? []), ...value.split(',')];
+    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = () => inline ?? args[++i];
+    if (flag === '--json') parsed.json = true;
+    else if (flag === '--allow-software') {
+      given.add('allow-software');
+      parsed.allowSoftware = true;
+    } else if (flag === '--model') {
+      const v = value();
+      if (!v || !v.split(',').every((m) => MODELS.includes(m))) return undefined;
+      given.add('model');
+      parsed.models = [...(parsed.models ?? []), ...v.split(',')];
+    } else if (flag === '--batch' || flag === '--warmup' || flag === '--steps') {
+      const key = flag.slice(2) as 'batch' | 'warmup' | 'steps';
+      const n = count(value(), key === 'warmup' ? 0 : 1);
+      if (n === undefined) return undefined;
+      given.add(key);
+      parsed.overrides[key] = n;
     } else if (a.startsWith('--')) return undefined;
     else positional.push(a);
   }
   const [name] = positional;
-  if (positional.length !== 1 || !(name in SUITES)) return undefined;
-  const suite = SUITES[name];
-  if (models && !(suite.models && models.every((m) => suite.models!.includes(m)))) return undefined;
-  return { suite, name, json, models };
+  if (positional.length !== 1 || !(name in OPTIONS)) return undefined;
+  if ([...given].some((o) => !OPTIONS[name].includes(o))) return undefined;
+  return { name, ...parsed };
 }
 
-async function run({ suite, json, models }: Args): Promise<void> {
-  // The page's query: --model, and STOCHCA_LAYOUT (a page cannot read the environment).
-  const query = new URLSearchParams();
-  if (models) query.set('models', models.join(','));
-  const forced = envLayout();
-  if (forced) query.set('layout', forced);
+async function run({ name, json, models, overrides }: Args): Promise<void> {
+  const suite = SUITES[name];
+  const query = pageQuery(models, overrides);
   let server: DevServer | undefined;
   let browser: Browser | undefined;
   try {
-    // TF.js pre-bundled before the page asks for it, so a late discovery cannot reload the page.
-    server = await startDevServer({
-      prebundle: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-core/dist/register_all_gradients', '@tensorflow/tfjs-backend-webgpu'],
-    });
+    server = await startBenchServer();
     browser = await launchChromium();
-    const page = await browser.newPage();
-    page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
-    await page.goto(`${server.url}${suite.page}${query.size ? `?${query}` : ''}`);
-    await page.waitForFunction(() => window.stochcaBench || window.stochcaBenchError, null, { timeout: 120_000 });
-    const error = await page.evaluate(() => window.stochcaBenchError);
-    if (error) throw new Error(`the benchmark page did not start: ${error}`);
-    const { adapter, cases } = await page.evaluate(() => {
-      const { adapter, cases } = window.stochcaBench as BenchPage;
-      return { adapter, cases };
-    });
+    const page = await openBenchPage(browser, `${server.url}${suite.page}${query.size ? `?${query}` : ''}`);
+    const { adapter, cases } = page;
     const table = suite.table(adapter, [...(suite.node?.cases ?? []), ...cases]);
     if (!json) for (const line of table.header) console.log(line);
     for (const r of (await suite.node?.run()) ?? []) console.log(json ? JSON.stringify(r) : table.row(r));
     for (const { name } of cases) {
-      const r = await page.evaluate((n) => (window.stochcaBench as BenchPage).run(n), name);
+      const r = await page.run(name);
       const { vendor, architecture, description, layout } = adapter;
       console.log(json ? JSON.stringify({ ...r, vendor, architecture, description, layout }) : table.row(r));
       for (const w of r.warnings ?? []) console.error(`warning: ${w}`);
@@ -127,6 +150,7 @@ async function main(): Promise<number> {
     return 1;
   }
   try {
+    if (args.name === 'gpu-report') return await gpuReport(args);
     await run(args);
     return 0;
   } catch (e) {
@@ -135,4 +159,5 @@ async function main(): Promise<number> {
   }
 }
 
-process.exitCode = await main();
+// An exit, not an exit code: Dawn, once gpu-report has loaded it, may keep the event loop alive.
+process.exit(await main());

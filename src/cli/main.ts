@@ -7,7 +7,9 @@ import { leftOutLine } from '../train/run.ts';
 import { evalCommand, formatReport, type EvalSplit } from './eval-command.ts';
 import { info } from './info-command.ts';
 import { initCommand } from './init-command.ts';
+import { EXPORT_TORCH_FLAGS, exportTorch } from './export-torch.ts';
 import { trainCommand } from './train-command.ts';
+import { cacheZooModel } from './zoo-cache.ts';
 import { heads, settingsUsage, TRAIN_FLAGS, trainOptions, UsageError } from './train-args.ts';
 
 const USAGE = () => `usage:
@@ -19,10 +21,14 @@ const USAGE = () => `usage:
   x.npy: float32 [N, 3, H, W], already normalised; y.npy: int32 or int64 [N].
   attn.npy: float32 [N, depth, heads, tokens], the class token's attention probabilities over all tokens
   in each block and head (self-attention, as at evaluation).
-  stochca train --model M.safetensors|builtin:ID --data DIR|ZIP|URL|pack:ID [--experiment experiment.json]
+  stochca train --model M.safetensors|builtin:ID|hub:ORG/NAME --data DIR|ZIP|URL|pack:ID [--experiment experiment.json]
                 ${settingsUsage('                ')}
                 [--out DIR] [--heads N] [--config config.json] [--stop-after N] [--memory-budget MiB]
   stochca train --resume DIR [--stop-after N] [--memory-budget MiB]
+  stochca export-torch --model M.safetensors|builtin:ID --data DIR|ZIP|URL|pack:ID --out DIR
+                [train's settings flags, or --experiment experiment.json] [--heads N] [--config config.json]
+                the same experiment for PyTorch: experiment.json, split.json, model.safetensors (the
+                starting weights as the engine loads them), train.py (torchrun-ready) and README.md
   stochca init  --out M.safetensors [--image-size 28] [--patch 4] [--dim 64] [--depth 4] [--heads 4]
                 [--mlp 128] [--classes 10] [--seed 0]
   stochca info  [--json]   the adapter, its limits and features, the engine's host and kernel layout
@@ -32,6 +38,9 @@ const USAGE = () => `usage:
                 [--heads N] [--config config.json]
 
   --data may also be an http(s) URL of a zip, downloaded when the command runs.
+  --model hub:ORG/NAME takes a model of the zoo (README "The model zoo"), fetched from the Hub (STOCHCA_HUB,
+  default https://huggingface.co) the first time and kept in $STOCHCA_CACHE/hub (else
+  $XDG_CACHE_HOME/stochca/hub, else ~/.cache/stochca/hub) for later runs.
   train writes config.json, curves.json, curves.csv, model.safetensors and state.safetensors (the last
   checkpoint) and best.safetensors (the best validation accuracy) into --out (default stochca-run).
   Its settings, defaults and rules are the page's: --experiment reads the page's experiment.json, flags
@@ -67,6 +76,7 @@ const EVAL = {
 const COMMANDS = {
   init: INIT,
   train: TRAIN_FLAGS,
+  'export-torch': EXPORT_TORCH_FLAGS,
   eval: EVAL,
   infer: COMMON,
   attention: COMMON,
@@ -104,6 +114,7 @@ const SPLITS = ['all', 'train', 'val', 'test'];
 
 async function train(values: Record<string, string | boolean | undefined>): Promise<void> {
   const options = trainOptions(values);
+  if (options.model.hub) await cacheZooModel(options.model.hub);
   const host = await openEngineHost();
   try {
     const r = await trainCommand(host, options);
@@ -170,6 +181,7 @@ async function run(argv: string[]): Promise<void> {
   }
   if (command === 'init') return init(values);
   if (command === 'train') return train(values);
+  if (command === 'export-torch') return console.log(JSON.stringify(await exportTorch(values)));
   if (command === 'eval') return evaluate(values);
   if (command === 'info') return info(values.json === true);
   const str = (k: string) => values[k] as string | undefined;

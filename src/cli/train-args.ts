@@ -3,12 +3,14 @@
 // the page's experiment.json given with --experiment, run the same experiment here.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { zooEntry } from '../checkpoint/zoo.ts';
 import { builtinModel, PACK_INDEX, type PackInfo } from '../train/builtins.ts';
 import {
   completeExperiment, experimentErrors, experimentFromJson, PROPERTY_LIST,
   type DataRef, type Experiment, type ExperimentKey, type ModelRef,
 } from '../train/settings.ts';
-import { resumeOptions, type TrainOptions } from './train-command.ts';
+import { resumeOptions, type ModelSource, type TrainOptions } from './train-command.ts';
+import { zooPaths } from './zoo-cache.ts';
 
 /** A bad flag or flag value: exit code 2 with the usage hint. */
 export class UsageError extends Error {}
@@ -66,12 +68,24 @@ function readJson(path: string, flag: string): unknown {
   }
 }
 
-/** A path, or a built-in model or pack by the id links use. */
-function modelPath(text: string): string {
-  if (!text.startsWith('builtin:')) return text;
+/** A path, a built-in model by the id links use, or a zoo model (`hub:ORG/NAME`) in the model cache,
+ *  with its config.json and normalisation. */
+function modelSource(text: string): Pick<ModelSource, 'path' | 'configPath' | 'hub' | 'normalization'> {
+  if (text.startsWith('hub:')) {
+    const repo = text.slice('hub:'.length);
+    let entry;
+    try {
+      entry = zooEntry(repo);
+    } catch (e) {
+      throw new UsageError(`--model ${text}: ${(e as Error).message}`);
+    }
+    const paths = zooPaths(entry);
+    return { path: paths.weights, configPath: paths.config, hub: repo, normalization: entry.normalization };
+  }
+  if (!text.startsWith('builtin:')) return { path: text };
   const m = builtinModel(text.slice('builtin:'.length));
   if (!m) throw new UsageError(`--model ${text}: there is no such built-in model`);
-  return fileURLToPath(new URL(m.file, PUBLIC));
+  return { path: fileURLToPath(new URL(m.file, PUBLIC)) };
 }
 
 function dataPath(text: string): string {
@@ -87,6 +101,7 @@ function refText(ref: ModelRef | DataRef, flag: string): string {
   if (ref.kind === 'builtin') return `builtin:${ref.id}`;
   if (ref.kind === 'pack') return `pack:${ref.id}`;
   if (ref.kind === 'url') return ref.url;
+  if (ref.kind === 'hub') return `hub:${ref.repo}`;
   throw new UsageError(`--${flag} is needed: the experiment's ${flag} is a local file ('${ref.name}')`);
 }
 
@@ -132,11 +147,11 @@ export function trainOptions(values: Record<string, string | boolean | undefined
   const errors = Object.values(experimentErrors(e));
   if (errors.length) throw new UsageError(errors.join('; '));
   const { model, data, ...settings } = e;
-  const config = str('config');
+  const source = modelSource(str('model') ?? refText(model, 'model'));
   return {
     settings,
     model: {
-      path: modelPath(str('model') ?? refText(model, 'model')), configPath: config, heads: heads(str('heads')),
+      ...source, configPath: str('config') ?? source.configPath, heads: heads(str('heads')),
       ...(model.kind === 'file' && { sha256: model.sha256 }),
     },
     data: dataPath(str('data') ?? refText(data, 'data')),

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { Normalization } from '../checkpoint/checkpoint-config.ts';
 import { nodeDecoder } from '../data/decode-node.ts';
 import { openDataPath } from '../data/folder-source.ts';
 import { isDataUrl, urlTree } from '../data/url-source.ts';
@@ -22,9 +23,13 @@ export interface ModelSource {
   path: string;
   /** Checked when known: the run's own on --resume, a link's or experiment's `file:` model. */
   sha256?: string;
-  /** An HF config.json's path and text. */
+  /** A config.json's path (HF transformers' or timm's). */
   configPath?: string;
   heads?: number;
+  /** A zoo model's Hub repository: the file is in the model cache, fetched again if it is gone. */
+  hub?: string;
+  /** The inputs' normalisation when the file and its config do not say (a zoo model's). */
+  normalization?: Normalization;
 }
 
 export interface TrainOptions {
@@ -55,7 +60,7 @@ interface Curves {
 export const sha256File = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 /** Writes through a temporary name, so an interrupted write never leaves half a file under the real one. */
-function writeAtomic(path: string, bytes: Uint8Array | string): void {
+export function writeAtomic(path: string, bytes: Uint8Array | string): void {
   writeFileSync(`${path}.partial`, bytes);
   renameSync(`${path}.partial`, path);
 }
@@ -103,7 +108,7 @@ export function readModel(m: ModelSource, flag = '--model'): { args: ModelArgs; 
     throw new Error(`${m.path} is not the model the run names (its SHA-256 is ${sha256.slice(0, 12)}…, the run's ${m.sha256.slice(0, 12)}…)`);
   }
   const config = m.configPath === undefined ? undefined : new TextDecoder().decode(read(m.configPath, '--config'));
-  return { args: { model: bytes, config, heads: m.heads }, sha256 };
+  return { args: { model: bytes, config, heads: m.heads, normalization: m.normalization }, sha256 };
 }
 
 /** The settings, model and data of the run in `dir`, from its config.json. */

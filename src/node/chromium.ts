@@ -16,12 +16,13 @@ export function chromiumPath(): string {
   return path;
 }
 
-/** Flags for headless WebGPU; `software` forces SwiftShader even where a GPU exists. */
+/** Flags for headless WebGPU; `software` forces SwiftShader even where a GPU exists. A GPU in a
+ *  headless browser renders to no window, so Vulkan surfaces are not asked for. */
 export function chromiumArgs(software = process.env.STOCHCA_ADAPTER !== 'hardware'): string[] {
   return [
     '--enable-unsafe-webgpu',
     '--enable-features=Vulkan',
-    ...(software ? ['--use-webgpu-adapter=swiftshader'] : ['--use-angle=vulkan']),
+    ...(software ? ['--use-webgpu-adapter=swiftshader'] : ['--use-angle=vulkan', '--disable-vulkan-surface']),
     '--no-sandbox',
     '--disable-background-networking',
     '--disable-component-update',
@@ -30,8 +31,8 @@ export function chromiumArgs(software = process.env.STOCHCA_ADAPTER !== 'hardwar
   ];
 }
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: chromiumPath(), args: chromiumArgs(), headless: true });
+export function launchChromium(args = chromiumArgs()): Promise<Browser> {
+  return chromium.launch({ executablePath: chromiumPath(), args, headless: true });
 }
 
 /** A browser other processes can connect to (one per test run). */

@@ -23,6 +23,9 @@ export async function startDevServer(options: { prebundle?: string[]; logLevel?:
     root: ROOT,
     server: { port: 0, host: '127.0.0.1', hmr: false, watch: null },
     optimizeDeps: options.prebundle ? { include: options.prebundle } : undefined,
+    // Its own dependency cache: Vite rebuilds a shared one whenever the pre-bundled list differs,
+    // replacing the files another running server's pages are loading.
+    cacheDir: options.prebundle ? join(ROOT, 'node_modules/.vite/prebundled') : undefined,
     logLevel: options.logLevel ?? 'error',
     clearScreen: false,
   });

@@ -3,7 +3,7 @@
 // GPU) or through a headless Chromium page (the command line on a machine without one). One
 // training and one evaluation session at a time.
 import { loadModelFile, saveModelFile, type LoadOptions, type ModelFile } from '../checkpoint/model-file.ts';
-import type { CheckpointConfig } from '../checkpoint/checkpoint-config.ts';
+import type { CheckpointConfig, Normalization } from '../checkpoint/checkpoint-config.ts';
 import type { Gpu } from '../gpu/gpu.ts';
 import { IMAGENET_MEAN, IMAGENET_STD, type Rgb } from '../nn/ops/normalize.ts';
 import type { StepRecord } from './records.ts';
@@ -12,9 +12,11 @@ import { EvalSession, TrainingSession, type TrainSettings, type TrainState } fro
 export interface ModelArgs {
   /** safetensors bytes. */
   model: Uint8Array;
-  /** An HF config.json's text. */
+  /** The config.json's text (HF transformers' or timm's). */
   config?: string;
   heads?: number;
+  /** The inputs' normalisation when the file and its config.json do not say (a zoo model's). */
+  normalization?: Normalization;
 }
 
 export interface TrainStartArgs extends ModelArgs {
@@ -50,7 +52,7 @@ export function loadOptions(a: ModelArgs): LoadOptions {
       throw new Error('the config.json given with the model is not valid JSON');
     }
   }
-  return { heads: a.heads, hfConfig };
+  return { heads: a.heads, hfConfig, normalization: a.normalization };
 }
 
 /** A checkpoint without normalisation in its metadata was trained on ImageNet statistics, as torchvision's and most timm models were. */

@@ -56,8 +56,7 @@ export function opfsRunFiles(runId: string): RunFiles {
       const dir = await runDir(runId, true);
       const before = await readManifest(dir).catch(() => undefined);
       await writeFile(dir, stepped(CHECKPOINT_FILES.state, step), writeStateFile(state, step));
-      await writeFile(dir, stepped(CHECKPOINT_FILES.model, step), model);
-      await writeFile(dir, MANIFEST, new TextEncoder().encode(JSON.stringify({ step } satisfies Manifest)));
+      await commitModel(dir, step, model);
       if (before && before.step !== step) {
         for (const name of [CHECKPOINT_FILES.state, CHECKPOINT_FILES.model]) await dir.removeEntry(stepped(name, before.step)).catch(() => undefined);
       }
@@ -66,6 +65,21 @@ export function opfsRunFiles(runId: string): RunFiles {
     saveBest: async (_step, model) => writeFile(await runDir(runId, true), CHECKPOINT_FILES.best, model),
     loadBest: () => loadRunModel(runId, 'best'),
   };
+}
+
+/** The model of `step`, then the manifest that names it. */
+async function commitModel(dir: FileSystemDirectoryHandle, step: number, model: Uint8Array): Promise<void> {
+  await writeFile(dir, stepped(CHECKPOINT_FILES.model, step), model);
+  await writeFile(dir, MANIFEST, new TextEncoder().encode(JSON.stringify({ step } satisfies Manifest)));
+}
+
+/** The models of a run trained elsewhere (an imported PyTorch run): its final model as the checkpoint of
+ *  its last step, and its best-validation model, read back as a run of the page's are. It has no
+ *  optimizer state, so it is not resumed. */
+export async function saveImportedModels(runId: string, step: number, model: Uint8Array, best?: Uint8Array): Promise<void> {
+  const dir = await runDir(runId, true);
+  if (best) await writeFile(dir, CHECKPOINT_FILES.best, best);
+  await commitModel(dir, step, model);
 }
 
 /** A run's model file: at its last checkpoint ('final') or at its best validation accuracy ('best'), if saved. */

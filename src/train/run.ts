@@ -9,9 +9,9 @@
 // images already seen, and the checkpoint holds the weights and both AdamW moments.
 import { cacheSizeFor } from '../data/augment.ts';
 import { Batcher, type Batch, type DecodeEntry, type DecodeProgress } from '../data/batcher.ts';
-import { selectImages, type FileTree, type LeftOut } from '../data/entries.ts';
-import { imageFolder } from '../data/layout.ts';
-import { splitDataset } from '../data/split.ts';
+import { selectImages, type DatasetFiles, type FileTree, type LeftOut } from '../data/entries.ts';
+import { imageFolder, type ImageFolder } from '../data/layout.ts';
+import { splitDataset, type DatasetSplit } from '../data/split.ts';
 import type { Engine, ModelArgs } from './engine-api.ts';
 import { evaluateSplit, type SplitScore } from './evaluate.ts';
 import type { EvalPoint, Mistake, RunInfo, StepRecord, TestScores, TrainPoint } from './records.ts';
@@ -95,11 +95,17 @@ export interface RunResult {
   skipped: LeftOut[];
 }
 
+/** The images a run uses: the dataset's images in the ImageFolder layout, split and sampled with
+ *  the run's seed. The same for a run of the engine and one exported to PyTorch (torch-export.ts). */
+export function runSplit(tree: FileTree, s: Pick<RunSettings, 'seed' | 'valFraction' | 'fraction'>): { files: DatasetFiles; folder: ImageFolder; split: DatasetSplit } {
+  const files = selectImages(tree);
+  const folder = imageFolder(files);
+  return { files, folder, split: splitDataset(folder, { seed: s.seed, valFraction: s.valFraction, trainFraction: s.fraction }) };
+}
+
 export async function runExperiment(o: RunOptions): Promise<RunResult> {
   const { engine, settings: s, report, files } = o;
-  const dataFiles = selectImages(o.tree);
-  const folder = imageFolder(dataFiles);
-  const split = splitDataset(folder, { seed: s.seed, valFraction: s.valFraction, trainFraction: s.fraction });
+  const { folder, split } = runSplit(o.tree, s);
   const p = effectiveP(s);
   const started = await engine.call('trainStart', {
     ...o.model, classNames: folder.classes, imageSize: s.imageSize,

@@ -13,7 +13,9 @@ import type { AugmentOptions } from '../data/augment.ts';
 export type ModelRef =
   | { kind: 'builtin'; id: string }
   | { kind: 'file'; name: string; size: number; sha256: string }
-  | { kind: 'url'; url: string };
+  | { kind: 'url'; url: string }
+  /** A model of the zoo (src/checkpoint/zoo.ts), by its Hub repository. */
+  | { kind: 'hub'; repo: string };
 
 export type DataRef =
   | { kind: 'pack'; id: string }
@@ -162,12 +164,12 @@ function flag<K extends 'flip' | 'wdExempt'>(key: K, hash: string, cliFlag: stri
 }
 
 // A reference as text is `<kind>:<field>:<field>…`, fields in the order of REF_FIELDS:
-//   builtin:<id>   pack:<id>   url:<http(s) address>
+//   builtin:<id>   pack:<id>   url:<http(s) address>   hub:<org>/<name>
 //   file:<name>:<size>:<sha256>   local:<name>:<size>:<count>:<sha256>
 // The first field is free text and may itself hold ':' (a URL always does); every later field is
 // digits or hex, so splitting those off from the right is unambiguous without any escaping.
 const REF_FIELDS = {
-  builtin: ['id'], pack: ['id'], url: ['url'],
+  builtin: ['id'], pack: ['id'], url: ['url'], hub: ['repo'],
   file: ['name', 'size', 'sha256'], local: ['name', 'size', 'count', 'sha256'],
 } as const;
 type RefKind = keyof typeof REF_FIELDS;
@@ -188,6 +190,9 @@ const FIELD_RULES: Record<RefField, (v: unknown) => string | undefined> = {
   sha256: (v) => (typeof v === 'string' && /^[0-9a-f]{64}$/.test(v) ? undefined : 'sha256 must be 64 lower-case hexadecimal digits'),
   url: (v) => (typeof v === 'string' && isHttpUrl(v)
     ? undefined : `URL must be an http:// or https:// address of at most ${MAX_URL_LENGTH} characters`),
+  // The Hub's rule for repository names; no '..', as a repository names a folder of the model cache.
+  repo: (v) => (typeof v === 'string' && /^[A-Za-z0-9][\w.-]{0,95}\/[A-Za-z0-9][\w.-]{0,95}$/.test(v) && !v.includes('..')
+    ? undefined : 'Hub repository must be <org>/<name>, each 1 to 96 letters, digits, dots, dashes or underscores'),
 };
 
 function isHttpUrl(s: string): boolean {
@@ -242,7 +247,7 @@ function reference<K extends 'model' | 'data'>(key: K, kinds: readonly (Experime
 
 /** Every setting, in the order of the URL hash; a field's `derive` reads only fields before it. */
 export const PROPERTIES: { readonly [K in ExperimentKey]: Property<K> } = {
-  model: reference('model', ['builtin', 'file', 'url'], { kind: 'builtin', id: 'vit-fmnist' }),
+  model: reference('model', ['builtin', 'file', 'url', 'hub'], { kind: 'builtin', id: 'vit-fmnist' }),
   data: reference('data', ['pack', 'local', 'url'], { kind: 'pack', id: 'mnist' }),
   method: choice('method', 'method', METHODS, 'stochca'),
   p: range('number', { key: 'p', hash: 'p', flag: 'p', label: 'p', default: 0.1, min: 0, max: 1 }),
@@ -305,6 +310,9 @@ export function experimentFromJson(json: unknown): Checked<Experiment> {
   const errors = Object.values(experimentErrors(e));
   return errors.length ? { error: errors.join('; ') } : { value: e };
 }
+
+/** An experiment.json's text, as the page exports it (alone, or for PyTorch) and `stochca train --experiment` reads it. */
+export const experimentJson = (e: Experiment): string => JSON.stringify(e, null, 2);
 
 /** A run's settings as the engine uses them: p is 0 for fine-tuning. */
 export const effectiveP = (s: Pick<RunSettings, 'method' | 'p'>): number => (s.method === 'finetune' ? 0 : s.p);

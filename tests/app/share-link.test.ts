@@ -51,6 +51,7 @@ describe('experimentFromHash round trips', () => {
     { kind: 'builtin', id: 'vit-fmnist' },
     { kind: 'file', name: 'ViT-B 16 «fine»: 日本語 🐱 #1 & 50%=ok?.safetensors', size: 343_000_000, sha256: SHA },
     { kind: 'url', url: 'https://huggingface.co/x/resolve/main/model.safetensors?download=true' },
+    { kind: 'hub', repo: 'facebook/deit-tiny-patch16-224' },
   ];
   const datas: Experiment['data'][] = [
     { kind: 'pack', id: 'fashion-mnist' },

@@ -143,7 +143,7 @@ describe('stochca train', () => {
     expect(await usage('--lr', '0')).toBe("stochca: --lr: learning rate must be greater than 0 and at most 1, got '0'");
     expect(await usage('--crop', 'centre')).toBe("stochca: --crop: crop must be 'random-resized', 'random' or 'none', got 'centre'");
     expect(await usage('--flip', '--no-flip')).toBe('stochca: --flip and --no-flip contradict each other');
-    expect(await usage('--resume', dir)).toBe('stochca: --resume continues a run as it was set; it takes only --stop-after, not --model');
+    expect(await usage('--resume', dir)).toBe('stochca: --resume continues a run as it was set; it takes only --stop-after and --memory-budget, not --model');
   });
 
   it('runs a batch beyond --memory-budget in micro-batches whose summed gradients give the same losses', async () => {

@@ -4,7 +4,7 @@
 // time and memory (printed).
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkModelStart } from '../../src/app/sources/safetensors-start.ts';
+import { checkModelStart } from '../../src/checkpoint/safetensors-start.ts';
 import { loadModelFile } from '../../src/checkpoint/model-file.ts';
 import { download, type DownloadOptions, type DownloadProgress } from '../../src/data/download.ts';
 import { selectImages } from '../../src/data/entries.ts';

@@ -20,8 +20,8 @@ const panel = (name: 'model' | 'data') => page.getByTestId(`${name}-panel`);
 
 /** Types `url` into the panel's URL field and presses its Fetch. */
 async function fetchUrl(name: 'model' | 'data', url: string): Promise<void> {
-  await panel(name).getByRole('textbox').fill(url);
-  await panel(name).getByRole('button', { name: 'Fetch' }).click();
+  await panel(name).getByLabel(name === 'model' ? 'Model URL' : 'Dataset URL').fill(url);
+  await panel(name).getByRole('button', { name: 'Fetch', exact: true }).click();
 }
 
 /** The panel's progress once its text matches `re` (the first report, before the server answers, has no total). */

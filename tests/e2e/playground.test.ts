@@ -12,7 +12,7 @@ import { loadModelFile } from '../../src/checkpoint/model-file.ts';
 import { launchChromium } from '../../src/node/chromium.ts';
 import { makeFolder, makeZip, removeTempDirs, tempDir, type Files } from '../data/fixtures.ts';
 import { lowerGpuProcessPriority, openPage } from '../helpers/browser.ts';
-import { setFields, statuses } from '../helpers/playground.ts';
+import { setFields, statuses, watchLongTasks } from '../helpers/playground.ts';
 
 const SHOTS = 'test-results/screenshots';
 const CLASSES = ['circle', 'square', 'stripes'];
@@ -36,14 +36,6 @@ async function shapes(): Promise<Files> {
     }
   }
   return files;
-}
-
-/** Long tasks of the main thread, recorded from before the page's scripts run. */
-function watchLongTasks() {
-  (window as unknown as { longTasks: number[] }).longTasks = [];
-  new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) (window as unknown as { longTasks: number[] }).longTasks.push(e.duration);
-  }).observe({ type: 'longtask', buffered: true });
 }
 
 async function waitForRuns(page: Page, finished: number) {

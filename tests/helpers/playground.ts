@@ -10,3 +10,11 @@ export async function setFields(page: Page, values: Record<string, string>): Pro
 export async function statuses(page: Page): Promise<string[]> {
   return (await page.getByTestId('run-status').allInnerTexts()).map((s) => s.split(/\s/)[0]);
 }
+
+/** Long tasks of the main thread, recorded from before the page's scripts run (an init script of openPage). */
+export function watchLongTasks() {
+  (window as unknown as { longTasks: number[] }).longTasks = [];
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) (window as unknown as { longTasks: number[] }).longTasks.push(e.duration);
+  }).observe({ type: 'longtask', buffered: true });
+}

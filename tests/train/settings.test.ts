@@ -83,6 +83,7 @@ describe('references', () => {
     [`file:模型 v2: été & co #1 100%.safetensors:0:${SHA}`, { kind: 'file', name: '模型 v2: été & co #1 100%.safetensors', size: 0, sha256: SHA }],
     ['url:https://example.com/m.safetensors?x=1&y=2#z', { kind: 'url', url: 'https://example.com/m.safetensors?x=1&y=2#z' }],
     ['url:http://[::1]:8080/a:b.onnx', { kind: 'url', url: 'http://[::1]:8080/a:b.onnx' }],
+    ['hub:timm/vit_tiny_patch16_224.augreg_in21k_ft_in1k', { kind: 'hub', repo: 'timm/vit_tiny_patch16_224.augreg_in21k_ft_in1k' }],
   ];
   const data: [string, Experiment['data']][] = [
     ['pack:fashion-mnist', { kind: 'pack', id: 'fashion-mnist' }],
@@ -101,10 +102,10 @@ describe('references', () => {
 
   it('refuses malformed references, saying which part is wrong', () => {
     const cases: [ExperimentKey, string, string][] = [
-      ['model', 'pack:mnist', 'model must be builtin:<id>, file:<name>:<size>:<sha256>, url:<url>'],
+      ['model', 'pack:mnist', 'model must be builtin:<id>, file:<name>:<size>:<sha256>, url:<url>, hub:<repo>'],
       ['data', 'builtin:vit-fmnist', 'data must be pack:<id>, local:<name>:<size>:<count>:<sha256>, url:<url>'],
-      ['model', 'vit-fmnist', 'model must be builtin:<id>, file:<name>:<size>:<sha256>, url:<url>'],
-      ['model', `file:x:${SHA}`, 'model must be builtin:<id>, file:<name>:<size>:<sha256>, url:<url>'],
+      ['model', 'vit-fmnist', 'model must be builtin:<id>, file:<name>:<size>:<sha256>, url:<url>, hub:<repo>'],
+      ['model', `file:x:${SHA}`, 'model must be builtin:<id>, file:<name>:<size>:<sha256>, url:<url>, hub:<repo>'],
       ['model', 'builtin:', 'model id must be 1 to 64 lower-case letters, digits, dots, dashes or underscores'],
       ['model', 'builtin:<script>alert(1)</script>', 'model id must be 1 to 64 lower-case letters, digits, dots, dashes or underscores'],
       ['data', 'pack:MNIST', 'data id must be 1 to 64 lower-case letters, digits, dots, dashes or underscores'],
@@ -118,6 +119,10 @@ describe('references', () => {
       ['model', 'file:x:1:abc', 'model sha256 must be 64 lower-case hexadecimal digits'],
       ['model', `file:x:1:${SHA.toUpperCase()}`, 'model sha256 must be 64 lower-case hexadecimal digits'],
       ['data', `local:x.zip:10:0:${SHA}`, 'data image count must be a whole number, at least 1'],
+      ['model', 'hub:facebook', 'model Hub repository must be <org>/<name>, each 1 to 96 letters, digits, dots, dashes or underscores'],
+      ['model', 'hub:../../etc/passwd', 'model Hub repository must be <org>/<name>, each 1 to 96 letters, digits, dots, dashes or underscores'],
+      ['model', 'hub:timm/..', 'model Hub repository must be <org>/<name>, each 1 to 96 letters, digits, dots, dashes or underscores'],
+      ['model', 'hub:a/b/c', 'model Hub repository must be <org>/<name>, each 1 to 96 letters, digits, dots, dashes or underscores'],
       ['model', 'url:javascript:alert(1)', 'model URL must be an http:// or https:// address of at most 2000 characters'],
       ['data', 'url:ftp://example.com/a.zip', 'data URL must be an http:// or https:// address of at most 2000 characters'],
       ['data', 'url:https://exa mple.com/', 'data URL must be an http:// or https:// address of at most 2000 characters'],

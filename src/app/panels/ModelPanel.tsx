@@ -1,4 +1,5 @@
-// The model: built-in, dropped/picked .safetensors (+ config.json), or a URL fetched on request.
+// The model: built-in, dropped/picked .safetensors (+ config.json), a URL fetched on request, or a model
+// of the zoo (ZooList).
 import { useState } from 'react';
 import { describeConfig } from '../../checkpoint/checkpoint-config.ts';
 import { chooseMicroBatch, type DeviceLimits } from '../../nn/planner.ts';
@@ -7,6 +8,7 @@ import { loadBuiltinModel, loadModelFiles, loadModelUrl } from '../sources/model
 import { useStore } from '../store.ts';
 import { DownloadStatus } from './DownloadStatus.tsx';
 import { DropZone } from './DropZone.tsx';
+import { ZooList } from './ZooList.tsx';
 
 const MiB = 2 ** 20;
 
@@ -66,6 +68,7 @@ export function ModelPanel({ limits }: { limits: DeviceLimits }) {
         <input type="url" placeholder="https://…/model.safetensors" value={url} onChange={(e) => setUrl(e.target.value)} aria-label="Model URL" />
         <button type="submit" disabled={!url.trim()}>Fetch</button>
       </form>
+      <ZooList />
       {model.status === 'loading' && (model.download ? <DownloadStatus panel="model" name={model.name} progress={model.download} /> : <p role="status">Loading {model.name}…</p>)}
       {model.status === 'error' && <p role="alert" className="error">{model.message}</p>}
       {model.status === 'ready' && model.config && (
@@ -76,6 +79,7 @@ export function ModelPanel({ limits }: { limits: DeviceLimits }) {
           <dd>{describeConfig(model.config)}</dd>
           <dt>Parameters</dt>
           <dd>{model.parameters?.toLocaleString('en')}</dd>
+          {model.changes?.length ? <><dt>On load</dt><dd data-testid="model-changes">{model.changes.join('; ')}</dd></> : null}
           <dt>Memory</dt>
           <dd data-testid="model-memory" className={fits ? undefined : 'error'}>{memory}</dd>
         </dl>

@@ -5,6 +5,7 @@ import { resumeFromCheckpoint } from './trainer.ts';
 import { advice, PALETTE, summarize, type RunRecord } from './run-record.ts';
 import { deleteCheckpoint } from '../../train/opfs-store.ts';
 import { saveRuns } from './persist.ts';
+import { ImportRun } from './ImportRun.tsx';
 
 const pct = (v?: number) => (v === undefined ? '–' : `${(100 * v).toFixed(1)} %`);
 
@@ -34,7 +35,14 @@ export function RunsPanel() {
   const selected = useStore((s) => s.selected);
   const select = useStore((s) => s.select);
   const active = runs.find((r) => r.status === 'running' || r.status === 'paused');
-  if (runs.length === 0) return null;
+  if (runs.length === 0) {
+    return (
+      <section aria-label="Runs" className="panel" data-testid="runs-none">
+        <h2>Runs</h2>
+        <ImportRun />
+      </section>
+    );
+  }
   const remove = (id: string) => {
     useStore.getState().removeRun(id);
     void deleteCheckpoint(id);
@@ -61,7 +69,7 @@ export function RunsPanel() {
         <tbody>
           {runs.map((r) => {
             const s = summarize(r);
-            const resumable = r.checkpointStep !== undefined && r.checkpointStep < r.settings.steps && !active && ['stopped', 'failed', 'interrupted'].includes(r.status);
+            const resumable = !r.external && r.checkpointStep !== undefined && r.checkpointStep < r.settings.steps && !active && ['stopped', 'failed', 'interrupted'].includes(r.status);
             return (
               <tr key={r.id} className={r.id === selected ? 'selected' : undefined} onClick={() => select(r.id)} data-testid="run-row">
                 <td>
@@ -69,6 +77,11 @@ export function RunsPanel() {
                 </td>
                 <td data-testid="run-status">
                   {r.status === 'elsewhere' ? 'training in another tab' : r.status}
+                  {r.external && (
+                    <div className="hint" data-testid="run-external">
+                      external: PyTorch on {r.external.host} ({r.external.device}{r.external.processes > 1 ? `, ${r.external.processes} processes` : ''})
+                    </div>
+                  )}
                   {r.warning && <div className="warning" role="status" data-testid="run-warning">{r.warning}</div>}
                   {r.error && (
                     <div className="error" role="alert">
@@ -97,6 +110,7 @@ export function RunsPanel() {
           })}
         </tbody>
       </table>
+      <ImportRun />
     </section>
   );
 }

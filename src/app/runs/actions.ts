@@ -12,7 +12,7 @@ function settingsOf(e: Experiment): RunSettings {
 }
 
 /** New runs, each with a colour no other run has (while the palette lasts). */
-function newRuns(e: Experiment, modelSha256: string, list: RunSettings[]): RunRecord[] {
+export function newRuns(e: Experiment, modelSha256: string, list: RunSettings[]): RunRecord[] {
   const { runs } = useStore.getState();
   const used = new Set(runs.map((r) => r.colour));
   return list.map((settings, i) => {

@@ -4,7 +4,6 @@
 import { loadModelFile } from '../../checkpoint/model-file.ts';
 import { exportOnnx } from '../../checkpoint/onnx-export.ts';
 import { loadRunModel } from '../../train/opfs-store.ts';
-import type { Experiment } from '../../train/settings.ts';
 import { summarize, type RunRecord } from './run-record.ts';
 
 export function download(name: string, data: BlobPart, type = 'application/octet-stream'): void {
@@ -57,5 +56,3 @@ export function curvesJson(runs: RunRecord[]): string {
     1,
   );
 }
-
-export const experimentJson = (e: Experiment) => JSON.stringify(e, null, 2);

@@ -34,6 +34,15 @@ export interface RunRecord {
   error?: { kind: ErrorKind; message: string };
   /** What the run could not do while it went on (a checkpoint not saved), in words. */
   warning?: string;
+  /** A run trained outside the page (the exported PyTorch script), imported with its curves and models. */
+  external?: ExternalHost;
+}
+
+/** Where an imported run trained, from its config.json. */
+export interface ExternalHost {
+  host: string;
+  device: string;
+  processes: number;
 }
 
 export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];

@@ -1,9 +1,9 @@
 // Export and share: the selected run's model, final or at its best validation accuracy (safetensors, ONNX), every run's curves (CSV, JSON),
-// the experiment (JSON), and a link that carries the experiment and, optionally, the results.
+// the experiment (JSON) or the experiment for PyTorch (a zip, torch-bundle.ts), and a link that carries the experiment and, optionally, the results.
 import { useState } from 'react';
-import { experimentErrors } from '../../train/settings.ts';
+import { experimentErrors, experimentJson } from '../../train/settings.ts';
 import { downsample, experimentToHash, MAX_CURVE_POINTS, type SharedResults } from '../share-link.ts';
-import { curvesCsv, curvesJson, download, experimentJson, exportModel, type WhichModel } from '../runs/exports.ts';
+import { curvesCsv, curvesJson, download, exportModel, type WhichModel } from '../runs/exports.ts';
 import { summarize, type RunRecord } from '../runs/run-record.ts';
 import { useStore } from '../store.ts';
 
@@ -34,6 +34,7 @@ export function SharePanel() {
   const [which, setWhich] = useState<WhichModel>('final');
   const bestStep = selected ? summarize(selected).bestStep : undefined;
   const valid = Object.keys(experimentErrors(experiment)).length === 0;
+  const loaded = useStore((s) => s.model.status === 'ready' && s.data.status === 'ready');
   const own = runs.filter((r) => r.status !== 'shared');
 
   const share = (withResults: boolean) => {
@@ -69,6 +70,16 @@ export function SharePanel() {
         </button>
         <button type="button" onClick={() => download('experiment.json', experimentJson(experiment), 'application/json')} data-testid="export-experiment">
           Experiment (JSON)
+        </button>
+        <button
+          type="button"
+          disabled={!valid || !loaded}
+          title="The experiment, its split, its starting model and a PyTorch script that runs it under torchrun, as a zip"
+          // Its own chunk, loaded on the first click: the exporter loads the model as the engine does.
+          onClick={() => void import('./torch-bundle.ts').then((m) => m.exportForTorch()).catch((e: unknown) => notify(`Export failed: ${e instanceof Error ? e.message : String(e)}`))}
+          data-testid="export-torch"
+        >
+          Export for PyTorch
         </button>
       </div>
       {selected && (

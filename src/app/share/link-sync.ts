@@ -11,6 +11,13 @@ import { loadBuiltinModel } from '../sources/model-source.ts';
 import { describeData, describeModel } from '../sources/refs.ts';
 import { useStore } from '../store.ts';
 
+/** What a link's model that is not loaded from the link asks the person to do. */
+const MODEL_ASK: Record<Exclude<ModelRef['kind'], 'builtin'>, string> = {
+  url: 'press Fetch in the model panel to download it',
+  hub: 'press its button in the model panel\'s zoo to load it',
+  file: 'drop the same file in the model panel',
+};
+
 /** Runs shown from a link's results: curves and summary only, nothing to resume or export. */
 function sharedRuns(results: SharedResults, e: Experiment): RunRecord[] {
   const { model: _m, data: _d, ...settings } = e;
@@ -31,7 +38,7 @@ export function openFromHash(hash: string): void {
   const e = opened.experiment;
   store.setExperiment(e);
   const notices = opened.notices.map((n) => `Link: ${n}`);
-  if (e.model.kind !== 'builtin') notices.push(`This experiment uses ${describeModel(e.model)}: ${e.model.kind === 'url' ? 'press Fetch in the model panel to download it' : 'drop the same file in the model panel'}.`);
+  if (e.model.kind !== 'builtin') notices.push(`This experiment uses ${describeModel(e.model)}: ${MODEL_ASK[e.model.kind]}.`);
   if (e.data.kind !== 'pack') notices.push(`This experiment uses ${describeData(e.data)}: ${e.data.kind === 'url' ? 'press Fetch in the dataset panel to download it' : 'drop the same files in the dataset panel'}.`);
   // All in one update: each update of the store renders the page again.
   useStore.setState({ notices: [...useStore.getState().notices, ...notices] });

@@ -1,27 +1,29 @@
 // The model of the experiment: the built-in checkpoint, a dropped .safetensors (with its
-// config.json), or one fetched from a URL when the person asks. Each ends in the store as bytes
-// the worker can load with no options (a config.json is folded into the file's metadata). A file's
-// header is checked from its first bytes before the rest is read, and the parse runs in a worker.
-import { download, isHttpUrl, urlFileName, type DownloadProgress } from '../../data/download.ts';
+// config.json), one fetched from a URL when the person asks, or a model of the zoo (from the page's
+// cache, or fetched from the Hub address when the person asks). Each ends in the store as bytes the
+// worker can load with no options (a config.json and a zoo model's normalisation are folded into the
+// file's metadata). A file's header is checked from its first bytes before the rest is read, and the
+// parse runs in a worker.
+import { isHttpUrl, urlFileName, type DownloadProgress } from '../../data/download.ts';
+import { downloadModel, downloadZooModel } from '../../data/model-download.ts';
+import type { Normalization } from '../../checkpoint/checkpoint-config.ts';
+import { zooEntry, type ZooEntry } from '../../checkpoint/zoo.ts';
 import { builtinModel } from '../../train/builtins.ts';
 import { useStore, type ModelState } from '../store.ts';
 import type { ModelRef } from '../../train/settings.ts';
 import { sha256 } from './content-hash.ts';
 import { beginLoad, idleSeconds, replaced } from './downloads.ts';
+import { hubAddress } from './hub-address.ts';
 import type { ParseReply, ParseRequest } from './model-parse-worker.ts';
-import { checkModelStart } from './safetensors-start.ts';
-
-/** The page holds a model file whole, with its parsed f32 weights beside it and a copy in the training
- *  worker: 2 GiB admits ViT-L/16 in f32 (1.2 GB) with room, while anything larger, held three times
- *  over, would exceed the memory a browser tab is given. */
-export const MODEL_MAX_BYTES = 2 * 2 ** 30;
+import { checkModelStart } from '../../checkpoint/safetensors-start.ts';
+import { readCachedZoo, writeCachedZoo } from './zoo-cache.ts';
 
 const why = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-type Loaded = Pick<ModelState, 'ref' | 'name' | 'bytes' | 'config' | 'parameters' | 'classNames'>;
+type Loaded = Pick<ModelState, 'ref' | 'name' | 'bytes' | 'config' | 'parameters' | 'classNames' | 'changes'>;
 
 /** Parses in a worker of its own, ended once it answers. `bytes` is transferred: the caller loses it. */
-function parse(bytes: ArrayBuffer, hfConfig?: unknown): Promise<Extract<ParseReply, { ok: true }>> {
+function parse(bytes: ArrayBuffer, hfConfig?: unknown, normalization?: Normalization): Promise<Extract<ParseReply, { ok: true }>> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./model-parse-worker.ts', import.meta.url), { type: 'module' });
     worker.onmessage = ({ data }: MessageEvent<ParseReply>) => {
@@ -33,14 +35,15 @@ function parse(bytes: ArrayBuffer, hfConfig?: unknown): Promise<Extract<ParseRep
       worker.terminate();
       reject(new Error(`the model parser failed: ${e.message || 'unknown error'}`));
     };
-    worker.postMessage({ bytes, hfConfig } satisfies ParseRequest, [bytes]);
+    worker.postMessage({ bytes, hfConfig, normalization } satisfies ParseRequest, [bytes]);
   });
 }
 
-/** `hfConfig`: a parsed config.json, folded into the file's metadata so the worker needs only bytes. */
-async function accept(ref: ModelRef, name: string, bytes: ArrayBuffer, hfConfig?: unknown): Promise<Loaded> {
-  const { bytes: own, config, parameters, classNames } = await parse(bytes, hfConfig);
-  return { ref, name, bytes: own, config, parameters, classNames };
+/** `hfConfig`: a parsed config.json, `normalization`: a zoo model's; both are folded into the file's
+ *  metadata so the worker needs only bytes. */
+async function accept(ref: ModelRef, name: string, bytes: ArrayBuffer, hfConfig?: unknown, normalization?: Normalization): Promise<Loaded> {
+  const { bytes: own, config, parameters, classNames, changes } = await parse(bytes, hfConfig, normalization);
+  return { ref, name, bytes: own, config, parameters, classNames, changes };
 }
 
 /** Runs a load; its outcome is dropped when a later load of the model has replaced it. */
@@ -56,12 +59,22 @@ async function guarded(ref: ModelRef, name: string, load: (signal: AbortSignal) 
   }
 }
 
+/** Shows a download's progress in the model panel; undefined once it is over. */
+const showProgress = (download?: DownloadProgress) => useStore.getState().setModel({ download });
+
 /** Downloads a model, its progress in the store, its header checked as its first bytes arrive. */
 async function fetchModel(url: string, signal: AbortSignal): Promise<ArrayBuffer> {
-  const onProgress = (download?: DownloadProgress) => useStore.getState().setModel({ download });
-  const blob = await download(url, { what: 'a safetensors file', maxBytes: MODEL_MAX_BYTES, signal, idleSeconds, checkStart: checkModelStart, onProgress });
-  onProgress(undefined);
+  const blob = await downloadModel(url, { signal, idleSeconds, onProgress: showProgress });
+  showProgress(undefined);
   return blob.arrayBuffer();
+}
+
+function parseConfig(entry: ZooEntry, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`the config.json of ${entry.repo} is not valid JSON`);
+  }
 }
 
 /** Checks a file's header from its first bytes, before anything else of it is read. */
@@ -111,5 +124,30 @@ export function loadModelUrl(url: string): Promise<void> {
   return guarded(ref, url, async (signal) => {
     if (!isHttpUrl(url)) throw new Error('the model URL must start with http:// or https://');
     return accept(ref, urlFileName(url, url), await fetchModel(url, signal));
+  });
+}
+
+/** A model of the zoo: from the page's cache when it holds it, otherwise fetched from the Hub address
+ *  (only when the person presses its button) and kept in the cache once it has loaded. */
+export function loadZooModel(repo: string): Promise<void> {
+  const ref: ModelRef = { kind: 'hub', repo };
+  let entry: ZooEntry;
+  try {
+    entry = zooEntry(repo);
+  } catch (e) {
+    useStore.getState().setModel({ status: 'error', ref, name: repo, message: `${repo}: ${why(e)}` });
+    return Promise.resolve();
+  }
+  return guarded(ref, entry.name, async (signal) => {
+    // A browser without OPFS (or with it unreadable) fetches instead.
+    const cached = await readCachedZoo(entry).catch(() => undefined);
+    if (cached) return accept(ref, entry.name, cached.weights, parseConfig(entry, cached.config), entry.normalization);
+    const { config, weights } = await downloadZooModel(entry, hubAddress(), { signal, idleSeconds, onProgress: showProgress });
+    showProgress(undefined);
+    const loaded = await accept(ref, entry.name, await weights.arrayBuffer(), parseConfig(entry, config), entry.normalization);
+    await writeCachedZoo(entry, config, weights).catch((e: unknown) => {
+      useStore.getState().notify(`${repo} was not kept in this browser's storage (${why(e)}): it will be fetched again next time.`);
+    });
+    return loaded;
   });
 }

@@ -4,7 +4,7 @@ import type { DataRef, ModelRef } from '../../train/settings.ts';
 
 export const describeModel = (r: ModelRef): string =>
   r.kind === 'file' ? `the model file '${r.name}' (${r.size.toLocaleString('en')} bytes, SHA-256 ${r.sha256.slice(0, 12)}…)`
-    : r.kind === 'url' ? r.url : `the built-in model '${r.id}'`;
+    : r.kind === 'url' ? r.url : r.kind === 'hub' ? `the zoo model '${r.repo}'` : `the built-in model '${r.id}'`;
 
 export const describeData = (r: DataRef): string =>
   r.kind === 'local' ? `the dataset '${r.name}' (${r.size.toLocaleString('en')} bytes, SHA-256 ${r.sha256.slice(0, 12)}…)`

@@ -1,6 +1,6 @@
 // A .safetensors file is checked from its first bytes (its 8-byte header length, then its header)
 // before the rest is read or downloaded, so a large file of the wrong kind is refused at once.
-import { headerEnd, readHeader } from '../../checkpoint/safetensors.ts';
+import { headerEnd, readHeader } from './safetensors.ts';
 
 /**
  * How many of the file's first bytes the check needs (8, then 8 + the header length), or 0 once they
