@@ -1,6 +1,7 @@
-// npm run bench -- <suite> [--json] [--model a,b] [--batch N] [--steps N]: serves the suite's
-// page with Vite, runs it in headless Chromium (WebGPU), and prints one row per case as it
-// finishes. npm run bench -- gpu-report runs the kernel and training suites on a GPU (gpu-report.ts).
+// npm run bench -- <suite> [--json] [--model a,b] [--batch N] [--warmup N] [--steps N]: serves
+// the suite's page with Vite, runs it in headless Chromium (WebGPU), and prints one row per case
+// as it finishes. npm run bench -- gpu-report runs the kernel and training suites on a GPU
+// (gpu-report.ts).
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { chromiumPath, INSTALL_CHROMIUM, launchChromium } from '../node/chromium.ts';
@@ -57,9 +58,10 @@ suites: ${Object.keys(SUITES).join(', ')}
   --warmup  train: the untimed steps after the first, checked one (which also compiles every kernel)
   --steps   train: the timed steps per engine and case
 gpu-report: the kernels and train suites for ${GPU_REPORT_MODELS.join(',')} on the hardware
-  GPU (Chromium on it, against TF.js webgpu on the same device), with each kernel's share of the GPU time
-  --allow-software  without a hardware adapter, run on SwiftShader with ${SOFTWARE_REPORT_MODELS.join(',')}
-                    instead of stopping
+  GPU, in this process on Dawn (STOCHCA_HOST=chromium: in headless Chromium), against TF.js webgpu on the
+  same device, with each kernel's share of the GPU time
+  --allow-software  without a hardware adapter, run on SwiftShader (in headless Chromium) with
+                    ${SOFTWARE_REPORT_MODELS.join(',')} instead of stopping
   --model, --batch, --warmup, --steps  as for kernels and train
 STOCHCA_LAYOUT=gpu|cpu forces the kernel layout (default: the adapter's choice, see README)`;
 
@@ -144,13 +146,14 @@ async function main(): Promise<number> {
     return 1;
   }
   try {
-    chromiumPath();
-  } catch {
-    console.error(INSTALL_CHROMIUM);
-    return 1;
-  }
-  try {
+    // gpu-report on a hardware adapter runs in this process: a GPU machine needs no browser.
     if (args.name === 'gpu-report') return await gpuReport(args);
+    try {
+      chromiumPath();
+    } catch {
+      console.error(INSTALL_CHROMIUM);
+      return 1;
+    }
     await run(args);
     return 0;
   } catch (e) {
