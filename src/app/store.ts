@@ -14,6 +14,8 @@ export interface ModelState {
   ref: ModelRef;
   name: string;
   bytes?: ArrayBuffer;
+  /** SHA-256 of `bytes`, hashed once when the model is loaded: what a run records as its model. */
+  sha256?: string;
   config?: CheckpointConfig;
   parameters?: number;
   classNames?: string[];

@@ -143,6 +143,7 @@ export async function trainCommand(engine: Engine, o: TrainOptions): Promise<Run
     const best = curves.eval.reduce<EvalRecord | undefined>((a, e) => (!a || e.accuracy > a.accuracy ? e : a), undefined);
     resume = { step, state, best, seconds: curves.train.at(-1)?.seconds ?? 0 };
   }
+  const folder = folderRunFiles(o.out);
   const control = new RunControl();
   // Ctrl-C ends the run after the step in progress, with a checkpoint; a second one exits at once.
   const onInterrupt = () => {
@@ -166,9 +167,9 @@ export async function trainCommand(engine: Engine, o: TrainOptions): Promise<Run
       engine, model: model.args, tree, settings: o.settings, control, resume, stopAfter: o.stopAfter, memoryBudget: o.memoryBudget,
       decoder: (cacheSize) => nodeDecoder(cacheSize),
       files: {
-        ...folderRunFiles(o.out),
+        ...folder,
         async saveCheckpoint(step, m, state) {
-          await folderRunFiles(o.out).saveCheckpoint(step, m, state);
+          await folder.saveCheckpoint(step, m, state);
           writeCurves(o.out, curves);
           return true;
         },

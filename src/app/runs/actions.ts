@@ -1,7 +1,6 @@
 // What the Train and Compare buttons do: turn the experiment into run records and queue them.
 import { experimentErrors, type Experiment, type RunSettings } from '../../train/settings.ts';
 import { useStore } from '../store.ts';
-import { sha256 } from '../sources/content-hash.ts';
 import { saveRuns } from './persist.ts';
 import { PALETTE, runLabel, type RunRecord } from './run-record.ts';
 import { queueRuns } from './trainer.ts';
@@ -38,22 +37,22 @@ export function cannotRun(): string | undefined {
 
 /** Queues runs of the experiment on the model and dataset loaded now: they keep those, whatever the
  *  panels load while they wait. */
-async function queue(settings: RunSettings[]): Promise<void> {
+function queue(settings: RunSettings[]): void {
   const { experiment: e, model, data } = useStore.getState();
-  if (!model.bytes || !data.source) return;
+  if (!model.bytes || !model.sha256 || !data.source) return;
   const inputs = { model: model.bytes, data: data.source };
-  const runs = newRuns(e, await sha256(model.bytes), settings);
+  const runs = newRuns(e, model.sha256, settings);
   useStore.getState().addRuns(runs, true);
   void saveRuns(runs.map((r) => r.id));
   queueRuns(runs.map((r) => r.id), inputs);
 }
 
 export function train(): void {
-  void queue([settingsOf(useStore.getState().experiment)]);
+  queue([settingsOf(useStore.getState().experiment)]);
 }
 
 /** StochCA and fine-tuning with the same seed, split and images (the split depends only on the seed). */
 export function compare(): void {
   const s = settingsOf(useStore.getState().experiment);
-  void queue([{ ...s, method: 'stochca', p: s.method === 'stochca' && s.p > 0 ? s.p : 0.1 }, { ...s, method: 'finetune' }]);
+  queue([{ ...s, method: 'stochca', p: s.method === 'stochca' && s.p > 0 ? s.p : 0.1 }, { ...s, method: 'finetune' }]);
 }

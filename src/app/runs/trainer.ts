@@ -7,7 +7,6 @@ import type { DatasetSource } from '../../data/dataset-source.ts';
 import type { EvalPoint, TrainPoint } from '../../train/records.ts';
 import type { FromWorker, ToWorker } from '../../worker/protocol.ts';
 import { describeData, describeModel, sameData } from '../sources/refs.ts';
-import { sha256 } from '../sources/content-hash.ts';
 import { useStore } from '../store.ts';
 import { runLock, saveRuns } from './persist.ts';
 import type { RunRecord } from './run-record.ts';
@@ -123,12 +122,12 @@ function bestBefore(val: EvalPoint[], step: number): EvalPoint | undefined {
 
 /** The inputs a run names: the ones it was queued with in this tab, or the model and dataset loaded
  *  now when they are the ones it names; otherwise what to load, in words. */
-async function inputsOf(run: RunRecord): Promise<RunInputs | string> {
+function inputsOf(run: RunRecord): RunInputs | string {
   const kept = inputs.get(run.id);
   if (kept) return kept;
   const { model, data } = useStore.getState();
   const sameModel = model.status === 'ready' && model.bytes &&
-    (run.modelSha256 ? (await sha256(model.bytes)) === run.modelSha256 : JSON.stringify(model.ref) === JSON.stringify(run.model));
+    (run.modelSha256 ? model.sha256 === run.modelSha256 : JSON.stringify(model.ref) === JSON.stringify(run.model));
   if (sameModel && data.status === 'ready' && data.source && sameData(data.ref, run.data)) return { model: model.bytes!, data: data.source };
   return `${run.label} trains on ${describeModel(run.model)} and ${describeData(run.data)}: load ${sameModel ? 'that dataset' : 'that model'} first, then resume it.`;
 }
@@ -159,7 +158,7 @@ async function startNext(resumeFrom?: RunRecord): Promise<void> {
   const run = store.runs.find((r) => r.id === id);
   if (!run) return startNext();
   active = id;
-  const given = await inputsOf(run);
+  const given = inputsOf(run);
   if (typeof given === 'string' || !(await lockRun(id))) {
     active = undefined;
     const message = typeof given === 'string' ? given : `${run.label} is training in another tab of this browser.`;

@@ -53,9 +53,10 @@ async function guarded(ref: ModelRef, name: string, load: (signal: AbortSignal) 
   store.setModel({ status: 'loading', ref, name, download: undefined, message: undefined });
   try {
     const loaded = await load(signal);
-    if (!replaced('model', signal)) store.setModel({ status: 'ready', ...loaded, message: undefined });
+    const hash = loaded.bytes && (await sha256(loaded.bytes));
+    if (!replaced('model', signal)) store.setModel({ status: 'ready', ...loaded, sha256: hash, message: undefined });
   } catch (e) {
-    if (!replaced('model', signal)) store.setModel({ status: 'error', bytes: undefined, config: undefined, download: undefined, message: `${name}: ${why(e)}` });
+    if (!replaced('model', signal)) store.setModel({ status: 'error', bytes: undefined, sha256: undefined, config: undefined, download: undefined, message: `${name}: ${why(e)}` });
   }
 }
 
