@@ -6,6 +6,10 @@
 //   opencv-digits.zip  OpenCV's digits.png (Debian opencv-doc; Apache-2.0): 5,000 digits of 20×20,
 //                      a 100 × 50 grid in which digit d fills grid rows 5d..5d+4.
 //                      <class>/<cell>.png, <cell> = grid row × 100 + grid column.
+//   opencv-transfer.zip the same 5,000 digits with a split, for fine-tuning on them
+//                      (scripts/transfer-grid.ts): test/<class>/<cell>.png holds 100 digits of each
+//                      class drawn with a fixed seed (buildOpenCvTransfer's), train/<class>/<cell>.png
+//                      the other 400.
 // Both are white digits on black like MNIST (digits.png is already: 75 % of its pixels are 0),
 // stored at their own size as 8-bit grayscale PNGs; `stochca eval` resizes them to the model's
 // input. The digits fill their frame (UCI) or most of it, where MNIST's sit in a 20×20 box
@@ -24,6 +28,7 @@ import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import { Uint8ArrayReader } from '@zip.js/zip.js';
+import { seededRng } from '../src/nn/rng.ts';
 import { encodePng, reproducibleZip } from './build-packs.ts';
 
 const UCI_FILE = 'usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz';
@@ -95,17 +100,50 @@ async function loadOpenCv(path: string): Promise<DigitSet> {
   return { file: 'opencv-digits.zip', size: 20, digits: cutOpenCvDigits(data, info.width, info.height, path) };
 }
 
-/** ImageFolder zip: <class>/<index>.png, class by class, each in source order. */
-async function zipDigits(set: DigitSet): Promise<Uint8Array> {
+/** ImageFolder zip: [<split>/]<class>/<index>.png, split by split, class by class, each in source order. */
+async function zipDigits(set: DigitSet, splitOf: (d: Digit) => string = () => ''): Promise<Uint8Array> {
   const zip = reproducibleZip();
-  const digits = [...set.digits].sort((a, b) => a.label - b.label || a.index - b.index);
-  const pngs = await Promise.all(digits.map((d) => encodePng(d.pixels, set.size)));
-  const width = String(Math.max(...digits.map((d) => d.index))).length;
+  const named = set.digits.map((d) => ({ d, split: splitOf(d) }))
+    .sort((a, b) => a.split.localeCompare(b.split) || a.d.label - b.d.label || a.d.index - b.d.index);
+  const pngs = await Promise.all(named.map(({ d }) => encodePng(d.pixels, set.size)));
+  const width = String(Math.max(...set.digits.map((d) => d.index))).length;
   // One entry at a time keeps the order fixed.
-  for (const [k, d] of digits.entries()) {
-    await zip.add(`${d.label}/${String(d.index).padStart(width, '0')}.png`, new Uint8ArrayReader(pngs[k]));
+  for (const [k, { d, split }] of named.entries()) {
+    await zip.add(`${split && `${split}/`}${d.label}/${String(d.index).padStart(width, '0')}.png`, new Uint8ArrayReader(pngs[k]));
   }
   return zip.close();
+}
+
+/** The indices (Digit.index) of `perClass` digits of each class, drawn with `seed` (a partial Fisher–Yates per class). */
+function drawPerClass(digits: Digit[], perClass: number, seed: number): Set<number> {
+  const rng = seededRng(seed);
+  const drawn = new Set<number>();
+  for (let c = 0; c < CLASSES; c++) {
+    const pool = digits.filter((d) => d.label === c).map((d) => d.index);
+    if (pool.length < perClass) throw new DigitSetError(`class ${c} has ${pool.length} digits, ${perClass} are needed`);
+    for (let i = 0; i < perClass; i++) {
+      const j = i + Math.floor(rng() * (pool.length - i));
+      [pool[i], pool[j]] = [pool[j], pool[i]];
+      drawn.add(pool[i]);
+    }
+  }
+  return drawn;
+}
+
+/** The seed and size of opencv-transfer.zip's test split: fixed, so every run scores the same 1,000 digits. */
+export const OPENCV_TRANSFER = { file: 'opencv-transfer.zip', testPerClass: 100, seed: 0 };
+
+/** Writes outDir/opencv-transfer.zip (see the header); returns its path. */
+export async function buildOpenCvTransfer(outDir: string, roots: string[] = ['/']): Promise<string> {
+  const [opencv] = locate(roots, [{ file: OPENCV_FILE, debPackage: 'opencv-doc' }]);
+  const set = await loadOpenCv(opencv);
+  const test = drawPerClass(set.digits, OPENCV_TRANSFER.testPerClass, OPENCV_TRANSFER.seed);
+  const bytes = await zipDigits(set, (d) => (test.has(d.index) ? 'test' : 'train'));
+  await mkdir(outDir, { recursive: true });
+  const path = join(outDir, OPENCV_TRANSFER.file);
+  await writeFile(path, bytes);
+  console.log(`${path}: ${set.digits.length - test.size} train + ${test.size} test images of 20×20, ${(bytes.length / 1024).toFixed(0)} KiB`);
+  return path;
 }
 
 /** Writes outDir/uci-digits.zip and outDir/opencv-digits.zip; returns their paths. */

@@ -15,18 +15,18 @@
 // OUT/results.json holds every run, OUT/results.md the tables (also printed).
 //
 // Run with: npx tsx scripts/experiment-grid.ts [options]   (--help lists them)
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { hasIdxSet, idxSetMissing } from '../src/data/idx.ts';
 import { buildPack, PACKS } from './build-packs.ts';
 import { buildDigitSets, DigitSetError } from './build-digit-sets.ts';
+import { crop, GridError, list, number, parseMethod, sha256, type Method } from './grid/options.ts';
+import { runAll } from './grid/runs.ts';
+import { cell, mean, methodLabel, pct, table } from './grid/stats.ts';
+import { seconds, stochca } from './grid/stochca.ts';
 
-const CLI = fileURLToPath(new URL('../bin/stochca.mjs', import.meta.url));
 const TEST_PER_CLASS = 200;
 
 const USAGE = `usage: npx tsx scripts/experiment-grid.ts [options]
@@ -43,13 +43,6 @@ const USAGE = `usage: npx tsx scripts/experiment-grid.ts [options]
   --methods finetune,stochca:0.1,...   finetune or stochca:P (default finetune and stochca at 0.1, 0.3, 0.5)
   --root DIR              where python3-sklearn and opencv-doc are extracted (repeatable; default /)
   --quick                 smoke test: 1 fraction, 1 seed, finetune and stochca:0.5, 10 steps`;
-
-class GridError extends Error {}
-
-interface Method {
-  name: string;
-  args: string[];
-}
 
 interface Settings {
   model: string;
@@ -92,28 +85,6 @@ interface RunResult {
   seconds: { train: number; uci: number; opencv: number };
 }
 
-function parseMethod(text: string): Method {
-  if (text === 'finetune') return { name: text, args: ['--method', 'finetune'] };
-  const m = /^stochca:(.+)$/.exec(text);
-  const p = m ? Number(m[1]) : NaN;
-  if (!(p >= 0 && p <= 1)) throw new GridError(`--methods: '${text}' is not finetune or stochca:P with P in [0, 1]`);
-  return { name: `stochca:${p}`, args: ['--method', 'stochca', '--p', String(p)] };
-}
-
-function number(flag: string, text: string, o: { int?: boolean; min?: number; max?: number; above?: number } = {}): number {
-  const n = Number(text);
-  const ok = text.trim() !== '' && Number.isFinite(n) && (!o.int || Number.isInteger(n)) &&
-    (o.min === undefined || n >= o.min) && (o.max === undefined || n <= o.max) && (o.above === undefined || n > o.above);
-  if (!ok) throw new GridError(`--${flag}: '${text}' is not ${o.int ? 'a whole number' : 'a number'} in range`);
-  return n;
-}
-
-const list = (flag: string, text: string, o: Parameters<typeof number>[2]) => text.split(',').map((t) => number(flag, t, o));
-
-function sha256(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
-}
-
 function parseGrid(argv: string[]): Grid {
   const { values: v } = parseArgs({
     args: argv,
@@ -131,8 +102,6 @@ function parseGrid(argv: string[]): Grid {
   const quick = v.quick === true;
   const model = v.model ?? 'public/models/vit-fmnist.safetensors';
   if (!existsSync(model)) throw new GridError(`the model ${model} does not exist: pass --model PATH`);
-  const crop = v.crop ?? 'random';
-  if (!['random-resized', 'random', 'none'].includes(crop)) throw new GridError(`--crop: '${crop}' is not random-resized, random or none`);
   const methods = (v.methods ?? (quick ? 'finetune,stochca:0.5' : 'finetune,stochca:0.1,stochca:0.3,stochca:0.5')).split(',').map(parseMethod);
   return {
     settings: {
@@ -143,7 +112,7 @@ function parseGrid(argv: string[]): Grid {
       lr: number('lr', v.lr ?? '1e-3', { above: 0 }),
       evalEvery: number('eval-every', v['eval-every'] ?? (quick ? '5' : '25'), { int: true, min: 1 }),
       valFraction: number('val-fraction', v['val-fraction'] ?? '0.02', { above: 0, max: 0.9 }),
-      crop,
+      crop: crop(v.crop ?? 'random'),
     },
     out: v.out ?? (quick ? 'experiments/grid-quick' : 'experiments/grid'),
     fractions: list('fractions', v.fractions ?? (quick ? '0.01' : '0.01,0.05,0.15'), { above: 0, max: 1 }),
@@ -171,87 +140,30 @@ async function prepareData(dir: string, roots: string[]): Promise<{ mnist: strin
   return paths;
 }
 
-const seconds = (since: number) => Math.round((performance.now() - since) / 1000);
-
-/** Runs `node bin/stochca.mjs ...args` with its stderr into `log`; returns its last stdout line, parsed. */
-async function stochca(args: string[], log: string): Promise<unknown> {
-  const file = createWriteStream(log);
-  file.write(`$ node bin/stochca.mjs ${args.join(' ')}\n`);
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-  child.stderr.pipe(file);
-  const code = await new Promise<number>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (c) => resolve(c ?? 1));
-  });
-  await new Promise((resolve) => file.end(resolve));
-  if (code !== 0) {
-    const last = readFileSync(log, 'utf8').trim().split('\n').at(-1);
-    throw new GridError(`stochca ${args[0]} exited with ${code}: ${last} (log: ${log})`);
-  }
-  return JSON.parse(stdout.trim().split('\n').at(-1)!);
-}
-
 const runId = (fraction: number, method: Method, seed: number) => `f${fraction}_${method.name.replace(':', '')}_s${seed}`;
 
-async function runOne(grid: Grid, data: { mnist: string; uci: string; opencv: string }, fraction: number, method: Method, seed: number): Promise<RunResult> {
+async function runOne(grid: Grid, data: { mnist: string; uci: string; opencv: string }, fraction: number, method: Method, seed: number, dir: string): Promise<RunResult> {
   const s = grid.settings;
-  const id = runId(fraction, method, seed);
-  const dir = join(grid.out, 'runs', id);
-  await mkdir(dir, { recursive: true });
   const command = ['train', '--model', s.model, '--data', data.mnist, ...method.args, '--fraction', String(fraction), '--seed', String(seed),
     '--steps', String(s.steps), '--batch', String(s.batch), '--lr', String(s.lr), '--eval-every', String(s.evalEvery),
     '--val-fraction', String(s.valFraction), '--crop', s.crop, '--no-flip', '--out', dir];
   let started = performance.now();
-  const train = await stochca(command, join(dir, 'train.log')) as RunResult['train'];
+  const [train] = await stochca(command, join(dir, 'train.log')) as RunResult['train'][];
   const times = { train: seconds(started), uci: 0, opencv: 0 };
   const evals: Partial<Record<'uci' | 'opencv', EvalResult>> = {};
   for (const set of ['uci', 'opencv'] as const) {
     started = performance.now();
-    const r = await stochca(['eval', '--model', join(dir, 'best.safetensors'), '--data', data[set], '--json'], join(dir, `eval-${set}.log`)) as EvalResult;
+    const [r] = await stochca(['eval', '--model', join(dir, 'best.safetensors'), '--data', data[set], '--json'], join(dir, `eval-${set}.log`)) as EvalResult[];
     evals[set] = { accuracy: r.accuracy, count: r.count, perClass: r.perClass };
     times[set] = seconds(started);
   }
   const { counts } = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-  const result: RunResult = { id, fraction, method: method.name, seed, settings: s, command, train, counts, uci: evals.uci!, opencv: evals.opencv!, seconds: times };
-  await writeFile(join(dir, 'result.json'), `${JSON.stringify(result, null, 1)}\n`);
-  return result;
+  return { id: runId(fraction, method, seed), fraction, method: method.name, seed, settings: s, command, train, counts, uci: evals.uci!, opencv: evals.opencv!, seconds: times };
 }
-
-/** A finished run of this grid's settings, or undefined; a finished run of other settings is an error. */
-function finished(grid: Grid, id: string): RunResult | undefined {
-  const path = join(grid.out, 'runs', id, 'result.json');
-  if (!existsSync(path)) return undefined;
-  const r = JSON.parse(readFileSync(path, 'utf8')) as RunResult;
-  const differ = (Object.keys(grid.settings) as (keyof Settings)[]).filter((k) => r.settings[k] !== grid.settings[k]);
-  if (differ.length) {
-    throw new GridError(`${path} was made with other settings (${differ.map((k) => `${k} ${r.settings[k]} now ${grid.settings[k]}`).join(', ')}): ` +
-      'use another --out, or delete it');
-  }
-  return r;
-}
-
-const pct = (x: number) => (100 * x).toFixed(1);
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-
-/** 'mean ± std' in %, std over seeds with n − 1; '–' for no runs. */
-function cell(xs: number[], seeds: number): string {
-  if (xs.length === 0) return '–';
-  const m = mean(xs);
-  const std = xs.length > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1)) : undefined;
-  return `${pct(m)} ± ${std === undefined ? '–' : pct(std)}${xs.length !== seeds ? ` (n = ${xs.length})` : ''}`;
-}
-
-const methodLabel = (name: string) => (name === 'finetune' ? 'fine-tuning' : `StochCA p = ${name.split(':')[1]}`);
 
 function fractionLabel(runs: RunResult[], fraction: number): string {
   const train = runs.find((r) => r.fraction === fraction)?.counts.train;
   return `${+(100 * fraction).toFixed(4)} %${train === undefined ? '' : ` (${train} images)`}`;
-}
-
-function table(header: string[], rows: string[][]): string[] {
-  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
 }
 
 function report(grid: Grid, runs: RunResult[], argv: string[], wall: number): string {
@@ -315,25 +227,14 @@ async function main(): Promise<void> {
   const data = await prepareData(join(grid.out, 'data'), grid.roots);
   // Seed by seed, so that a grid stopped early still fills every cell of the tables.
   const plan = grid.seeds.flatMap((seed) => grid.fractions.flatMap((f) => grid.methods.map((m) => ({ f, m, seed }))));
-  const runs: RunResult[] = [];
-  const spent: number[] = [];
-  for (const [k, { f, m, seed }] of plan.entries()) {
-    const tag = `[${k + 1}/${plan.length}] ${runId(f, m, seed)}`;
-    const done = finished(grid, runId(f, m, seed));
-    if (done) {
-      console.log(`${tag}: done before, skipped`);
-      runs.push(done);
-      continue;
-    }
-    const t = performance.now();
-    const r = await runOne(grid, data, f, m, seed);
-    spent.push(seconds(t));
-    runs.push(r);
-    const left = Math.round((mean(spent) * (plan.length - k - 1)) / 60);
-    console.log(`${tag}: ${spent.at(-1)} s (train ${r.seconds.train} s, UCI ${r.seconds.uci} s, OpenCV ${r.seconds.opencv} s): ` +
+  const runs = await runAll({
+    plan, out: grid.out, settings: grid.settings,
+    id: ({ f, m, seed }) => runId(f, m, seed),
+    run: ({ f, m, seed }, dir) => runOne(grid, data, f, m, seed, dir),
+    line: (r) => `train ${r.seconds.train} s, UCI ${r.seconds.uci} s, OpenCV ${r.seconds.opencv} s: ` +
       `test ${pct(r.train.test_accuracy_at_best_val ?? NaN)} % at step ${r.train.best_val_step} ` +
-      `(validation ${pct(r.train.best_val_accuracy ?? NaN)} %), UCI ${pct(r.uci.accuracy)} %, OpenCV ${pct(r.opencv.accuracy)} %; about ${left} min left`);
-  }
+      `(validation ${pct(r.train.best_val_accuracy ?? NaN)} %), UCI ${pct(r.uci.accuracy)} %, OpenCV ${pct(r.opencv.accuracy)} %`,
+  });
   const wall = seconds(started);
   const md = report(grid, runs, argv, wall);
   await writeFile(join(grid.out, 'results.json'), `${JSON.stringify({ settings: grid.settings, fractions: grid.fractions,

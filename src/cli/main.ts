@@ -34,8 +34,8 @@ const USAGE = () => `usage:
   stochca info  [--json]   the adapter, its limits and features, the engine's host and kernel layout
 
   --ca-mask: one character per block, 1 = cross-attention to the teacher (grad needs --teacher then).
-  stochca eval  --model M.safetensors --data DIR|ZIP [--split all|train|val|test] [--batch 32] [--json]
-                [--heads N] [--config config.json]
+  stochca eval  --model M.safetensors --data DIR|ZIP [--data DIR|ZIP]... [--split all|train|val|test]
+                [--batch 32] [--json] [--heads N] [--config config.json]
 
   --data may also be an http(s) URL of a zip, downloaded when the command runs.
   --model hub:ORG/NAME takes a model of the zoo (README "The model zoo"), fetched from the Hub (STOCHCA_HUB,
@@ -49,7 +49,8 @@ const USAGE = () => `usage:
   checkpoint; --resume DIR continues it exactly (same masks, same images). --memory-budget caps the GPU
   memory planned: a batch that does not fit runs in micro-batches whose gradients are summed.
   eval uses the checkpoint's own input size and normalisation and prints accuracy, per-class accuracy and
-  the confusion matrix (one JSON object with --json).
+  the confusion matrix of each --data in turn (with --json, one line per --data: a JSON object whose
+  "data" names it).
   init writes a ViT initialised from scratch (timm's scheme), to pretrain with train.`;
 
 
@@ -69,7 +70,7 @@ const INIT = {
 } as const;
 
 const EVAL = {
-  model: { type: 'string' }, data: { type: 'string' }, batch: { type: 'string' }, json: { type: 'boolean' }, split: { type: 'string' },
+  model: { type: 'string' }, data: { type: 'string', multiple: true }, batch: { type: 'string' }, json: { type: 'boolean' }, split: { type: 'string' },
   heads: { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -132,19 +133,24 @@ async function evaluate(values: Record<string, unknown>): Promise<void> {
   const str = (k: string) => values[k] as string | undefined;
   const split = str('split') ?? 'all';
   if (!SPLITS.includes(split)) throw new UsageError(`--split must be ${SPLITS.join(', ')}, got '${split}'`);
+  const data = values.data as string[] | undefined;
+  if (!data?.length) throw new UsageError('missing --data');
   const options = {
-    data: need(str('data'), 'data'),
     split: split as EvalSplit,
     batch: num(values, 'batch', 32, { int: true, min: 1 }),
     heads: heads(str('heads')),
     model: readFile(need(str('model'), 'model'), 'model'),
     config: str('config') === undefined ? undefined : new TextDecoder().decode(readFile(str('config')!, 'config')),
   };
+  // One engine for every data set: its start is most of a small set's time.
   const host = await openEngineHost();
   try {
-    const report = await evalCommand(host, options);
-    if (report.skipped.length) console.error(leftOutLine(report.skipped));
-    console.log(values.json ? JSON.stringify(report) : formatReport(report));
+    for (const [k, path] of data.entries()) {
+      const report = await evalCommand(host, { ...options, data: path });
+      if (report.skipped.length) console.error(leftOutLine(report.skipped));
+      if (values.json) console.log(JSON.stringify({ data: path, ...report }));
+      else console.log(`${data.length > 1 ? `${k ? '\n' : ''}${path}:\n` : ''}${formatReport(report)}`);
+    }
   } finally {
     await host.close();
   }

@@ -77,8 +77,8 @@ function folderRunFiles(dir: string): RunFiles {
   };
 }
 
-function progressLine(r: TrainPoint, steps: number): string {
-  const left = ((steps - r.step) * (r.imagesPerSec > 0 ? 1 / r.imagesPerSec : 0));
+function progressLine(r: TrainPoint, steps: number, batch: number): string {
+  const left = r.imagesPerSec > 0 ? ((steps - r.step) * batch) / r.imagesPerSec : 0;
   const width = 24;
   const done = Math.round((width * r.step) / steps);
   return `[${'#'.repeat(done)}${'.'.repeat(width - done)}] step ${r.step}/${steps} loss ${r.loss.toFixed(4)} ` +
@@ -181,8 +181,8 @@ export async function trainCommand(engine: Engine, o: TrainOptions): Promise<Run
         },
         step: (p) => {
           curves.train.push(p);
-          if (tty) process.stderr.write(`\r${progressLine(p, o.settings.steps)}`);
-          else if (p.step % Math.max(1, Math.floor(o.settings.steps / 10)) === 0 || p.step === o.settings.steps) console.error(progressLine(p, o.settings.steps));
+          if (tty) process.stderr.write(`\r${progressLine(p, o.settings.steps, o.settings.batch)}`);
+          else if (p.step % Math.max(1, Math.floor(o.settings.steps / 10)) === 0 || p.step === o.settings.steps) console.error(progressLine(p, o.settings.steps, o.settings.batch));
         },
         eval: (p) => {
           curves.eval.push({ ...p, split: 'val' });

@@ -1,0 +1,197 @@
+// The transfer experiment: from the digits generalist (public/models/vit-mnist.safetensors, pretrained
+// on MNIST), fine-tune on few OpenCV digits (a new domain of the same ten classes) with fine-tuning and
+// StochCA at several p, several seeds, and measure what each run keeps and gains:
+//   target   the OpenCV test split: 1,000 digits drawn once with a fixed seed (opencv-transfer.zip)
+//   unseen   the UCI 8×8 digits, which no run trains on
+//   source   MNIST's test images, which the pretrained model knows
+// all scored with the run's best-validation checkpoint (validation images come from the OpenCV training
+// split, drawn with the run's seed before the fraction is taken; the test split never selects).
+//
+// Convergence: a run has converged when its best validation accuracy over the last third of its
+// evaluations is at most --flat points above the best before them (more training no longer helps).
+// The report says which runs meet it; the grid is meant to be run with steps enough that every
+// fine-tuning run does.
+//
+// OUT/data/ holds the data (built when missing), OUT/runs/<id>/ each run's files and result.json
+// (written last: finished runs are skipped, so an interrupted grid resumes), OUT/results.json every
+// run, OUT/results.md the tables (also printed).
+//
+// Run with: npx tsx scripts/transfer-grid.ts [options]   (--help lists them)
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { hasIdxSet, idxSetMissing } from '../src/data/idx.ts';
+import { buildPack, PACKS } from './build-packs.ts';
+import { buildDigitSets, buildOpenCvTransfer, DigitSetError, OPENCV_TRANSFER } from './build-digit-sets.ts';
+import { crop, GridError, list, number, parseMethod, sha256, type Method } from './grid/options.ts';
+import { runAll } from './grid/runs.ts';
+import { pct } from './grid/stats.ts';
+import { seconds, stochca } from './grid/stochca.ts';
+import { converged, transferReport, type TransferResults, type TransferRun, type TransferSettings } from './grid/transfer-report.ts';
+
+const USAGE = `usage: npx tsx scripts/transfer-grid.ts [options]
+  --model M.safetensors   the pretrained model (default public/models/vit-mnist.safetensors)
+  --out DIR               results and runs (default experiments/transfer; experiments/transfer-quick with --quick)
+  --steps N               training steps of every run (default 300)
+  --batch N               batch size (default 32)
+  --lr X                  peak learning rate (default 1e-3)
+  --eval-every N          validation every N steps (default 25)
+  --val-fraction X        validation images drawn per class from the OpenCV training split (default 0.1)
+  --crop C                training crop: random-resized, random or none (default random; never flipped)
+  --flat X                convergence: the last third's best validation accuracy at most X points
+                          above the best before it (default 1)
+  --source-per-class N    MNIST test images per class scored for the source accuracy (default 200)
+  --seeds 0,1,2           seeds
+  --fractions 0.01,0.05,0.2            OpenCV training images kept per class
+  --methods finetune,stochca:0.1,...   finetune or stochca:P (default finetune and stochca at 0.1, 0.3, 0.5)
+  --root DIR              where python3-sklearn and opencv-doc are extracted (repeatable; default /)
+  --quick                 smoke test: 1 fraction, 1 seed, finetune and stochca:0.5, 10 steps`;
+
+interface Grid {
+  settings: TransferSettings;
+  flat: number;
+  out: string;
+  fractions: number[];
+  methods: Method[];
+  seeds: number[];
+  roots: string[];
+}
+
+interface Data {
+  target: string;
+  unseen: Record<string, string>;
+  source: string;
+}
+
+function parseGrid(argv: string[]): Grid {
+  const { values: v } = parseArgs({
+    args: argv,
+    options: {
+      model: { type: 'string' }, out: { type: 'string' }, steps: { type: 'string' }, batch: { type: 'string' },
+      lr: { type: 'string' }, 'eval-every': { type: 'string' }, 'val-fraction': { type: 'string' }, crop: { type: 'string' },
+      flat: { type: 'string' }, 'source-per-class': { type: 'string' }, seeds: { type: 'string' }, fractions: { type: 'string' },
+      methods: { type: 'string' }, root: { type: 'string', multiple: true }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (v.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const quick = v.quick === true;
+  const model = v.model ?? 'public/models/vit-mnist.safetensors';
+  if (!existsSync(model)) throw new GridError(`the model ${model} does not exist: pass --model PATH`);
+  return {
+    settings: {
+      model,
+      modelSha256: sha256(model),
+      steps: number('steps', v.steps ?? (quick ? '10' : '300'), { int: true, min: 1 }),
+      batch: number('batch', v.batch ?? '32', { int: true, min: 1 }),
+      lr: number('lr', v.lr ?? '1e-3', { above: 0 }),
+      evalEvery: number('eval-every', v['eval-every'] ?? (quick ? '5' : '25'), { int: true, min: 1 }),
+      valFraction: number('val-fraction', v['val-fraction'] ?? '0.1', { above: 0, max: 0.9 }),
+      crop: crop(v.crop ?? 'random'),
+      sourcePerClass: number('source-per-class', v['source-per-class'] ?? (quick ? '20' : '200'), { int: true, min: 1 }),
+    },
+    flat: number('flat', v.flat ?? '1', { min: 0 }) / 100,
+    out: v.out ?? (quick ? 'experiments/transfer-quick' : 'experiments/transfer'),
+    fractions: list('fractions', v.fractions ?? (quick ? '0.05' : '0.01,0.05,0.2'), { above: 0, max: 1 }),
+    methods: (v.methods ?? (quick ? 'finetune,stochca:0.5' : 'finetune,stochca:0.1,stochca:0.3,stochca:0.5')).split(',').map(parseMethod),
+    seeds: list('seeds', v.seeds ?? (quick ? '0' : '0,1,2'), { int: true, min: 0 }),
+    roots: v.root ?? ['/'],
+  };
+}
+
+/** OUT/data: the OpenCV transfer split, the UCI digits and MNIST's test images, each built when missing. */
+async function prepareData(dir: string, roots: string[], sourcePerClass: number): Promise<Data> {
+  await mkdir(dir, { recursive: true });
+  const data = { target: join(dir, OPENCV_TRANSFER.file), unseen: { uci: join(dir, 'uci-digits.zip') }, source: join(dir, `mnist-test-${sourcePerClass}.zip`) };
+  if (!existsSync(data.unseen.uci)) await buildDigitSets(dir, roots);
+  if (!existsSync(data.target)) await buildOpenCvTransfer(dir, roots);
+  if (!existsSync(data.source)) {
+    if (!(await hasIdxSet('mnist'))) throw new GridError(idxSetMissing('mnist'));
+    const bytes = await buildPack(PACKS.find((p) => p.id === 'mnist')!, { train: 0, test: sourcePerClass });
+    // Renamed into place once whole, so an interrupted build is not taken for a finished one.
+    await writeFile(`${data.source}.part`, bytes);
+    await rename(`${data.source}.part`, data.source);
+  }
+  return data;
+}
+
+const runId = (fraction: number, method: Method, seed: number) => `f${fraction}_${method.name.replace(':', '')}_s${seed}`;
+
+interface TrainLine { best_val_accuracy: number; best_val_step: number; test_accuracy_at_best_val: number; adapter: string }
+interface EvalLine { data: string; accuracy: number }
+
+async function runOne(grid: Grid, data: Data, fraction: number, method: Method, seed: number, dir: string): Promise<TransferRun> {
+  const s = grid.settings;
+  const command = ['train', '--model', s.model, '--data', data.target, ...method.args, '--fraction', String(fraction), '--seed', String(seed),
+    '--steps', String(s.steps), '--batch', String(s.batch), '--lr', String(s.lr), '--eval-every', String(s.evalEvery),
+    '--val-fraction', String(s.valFraction), '--crop', s.crop, '--no-flip', '--out', dir];
+  let started = performance.now();
+  const [train] = await stochca(command, join(dir, 'train.log')) as TrainLine[];
+  const trainSeconds = seconds(started);
+  started = performance.now();
+  const sets = [...Object.values(data.unseen), data.source];
+  const evals = await stochca(['eval', '--model', join(dir, 'best.safetensors'), ...sets.flatMap((d) => ['--data', d]), '--json'],
+    join(dir, 'eval.log')) as EvalLine[];
+  const accuracy = (path: string) => evals.find((e) => e.data === path)!.accuracy;
+  const curves = JSON.parse(readFileSync(join(dir, 'curves.json'), 'utf8')) as { eval: { step: number; accuracy: number; split: string }[] };
+  const valCurve = curves.eval.filter((e) => e.split === 'val').map((e): [number, number] => [e.step, e.accuracy]);
+  const { counts } = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+  return {
+    id: runId(fraction, method, seed), fraction, method: method.name, p: method.p, seed, steps: s.steps,
+    target_test_accuracy: train.test_accuracy_at_best_val,
+    unseen_accuracy: Object.fromEntries(Object.entries(data.unseen).map(([name, path]) => [name, accuracy(path)])),
+    source_test_accuracy: accuracy(data.source),
+    best_val_accuracy: train.best_val_accuracy, best_val_step: train.best_val_step,
+    val_curve: valCurve, converged: converged(valCurve, grid.flat),
+    counts, settings: s, command, adapter: train.adapter, seconds: { train: trainSeconds, eval: seconds(started) },
+  };
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  let grid: Grid;
+  try {
+    grid = parseGrid(argv);
+  } catch (e) {
+    console.error(`${(e as Error).message.split('\n')[0]}\n${USAGE.split('\n')[0]} (--help for the options)`);
+    process.exit(2);
+  }
+  const started = performance.now();
+  const data = await prepareData(join(grid.out, 'data'), grid.roots, grid.settings.sourcePerClass);
+  // The pretrained model on the same images: what every run starts from.
+  const evalSets = (sets: Record<string, string>, split: string, log: string) =>
+    stochca(['eval', '--model', grid.settings.model, ...Object.values(sets).flatMap((d) => ['--data', d]), '--split', split, '--json'],
+      join(grid.out, log)) as Promise<EvalLine[]>;
+  const [target] = await evalSets({ opencv: data.target }, 'test', 'pretrained-target.log');
+  const others = await evalSets({ ...data.unseen, mnist: data.source }, 'all', 'pretrained-others.log');
+  const pretrained = { opencv: target.accuracy, ...Object.fromEntries(Object.entries({ ...data.unseen, mnist: data.source })
+    .map(([name, path]) => [name, others.find((e) => e.data === path)!.accuracy])) };
+  // Seed by seed, so that a grid stopped early still fills every cell of the tables.
+  const plan = grid.seeds.flatMap((seed) => grid.fractions.flatMap((f) => grid.methods.map((m) => ({ f, m, seed }))));
+  const runs = await runAll({
+    plan, out: grid.out, settings: grid.settings,
+    id: ({ f, m, seed }) => runId(f, m, seed),
+    run: ({ f, m, seed }, dir) => runOne(grid, data, f, m, seed, dir),
+    line: (r) => `OpenCV ${pct(r.target_test_accuracy)} % at step ${r.best_val_step} (validation ${pct(r.best_val_accuracy)} %), ` +
+      `${Object.entries(r.unseen_accuracy).map(([k, a]) => `${k.toUpperCase()} ${pct(a)} %`).join(', ')}, MNIST ${pct(r.source_test_accuracy)} %` +
+      `${r.converged ? '' : ', not converged'}`,
+  });
+  const results: TransferResults = {
+    settings: grid.settings, flat: grid.flat, fractions: grid.fractions, methods: grid.methods.map((m) => m.name), seeds: grid.seeds,
+    pretrained, testSeed: OPENCV_TRANSFER.seed, argv, wallSeconds: seconds(started), runs,
+  };
+  const md = transferReport(results);
+  await writeFile(join(grid.out, 'results.json'), `${JSON.stringify(results, null, 1)}\n`);
+  await writeFile(join(grid.out, 'results.md'), md);
+  console.log(`\n${md}`);
+  console.log(`written: ${relative('.', join(grid.out, 'results.json'))}, ${relative('.', join(grid.out, 'results.md'))}`);
+}
+
+main().catch((e: unknown) => {
+  if (!(e instanceof GridError || e instanceof DigitSetError)) throw e;
+  console.error(e.message);
+  process.exit(1);
+});
