@@ -17,17 +17,21 @@
 // run, OUT/results.md the tables (also printed).
 //
 // Run with: npx tsx scripts/transfer-grid.ts [options]   (--help lists them)
-import { existsSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { openEngineHost, type EngineHost } from '../src/cli/engine-host.ts';
+import { evalCommand } from '../src/cli/eval-command.ts';
+import { TRAIN_FLAGS, trainOptions } from '../src/cli/train-args.ts';
+import { trainCommand } from '../src/cli/train-command.ts';
 import { hasIdxSet, idxSetMissing } from '../src/data/idx.ts';
 import { buildPack, PACKS } from './build-packs.ts';
 import { buildDigitSets, buildOpenCvTransfer, DigitSetError, OPENCV_TRANSFER } from './build-digit-sets.ts';
 import { crop, GridError, list, number, parseMethod, sha256, type Method } from './grid/options.ts';
 import { runAll } from './grid/runs.ts';
 import { pct } from './grid/stats.ts';
-import { seconds, stochca } from './grid/stochca.ts';
+import { seconds } from './grid/stochca.ts';
 import { converged, transferReport, type TransferResults, type TransferRun, type TransferSettings } from './grid/transfer-report.ts';
 
 const USAGE = `usage: npx tsx scripts/transfer-grid.ts [options]
@@ -120,33 +124,52 @@ async function prepareData(dir: string, roots: string[], sourcePerClass: number)
 
 const runId = (fraction: number, method: Method, seed: number) => `f${fraction}_${method.name.replace(':', '')}_s${seed}`;
 
-interface TrainLine { best_val_accuracy: number; best_val_step: number; test_accuracy_at_best_val: number; adapter: string }
-interface EvalLine { data: string; accuracy: number }
+/** Runs `body` with console.error (where `stochca train` reports progress) written to `path`. */
+async function loggedTo<T>(path: string, body: () => Promise<T>): Promise<T> {
+  const file = createWriteStream(path);
+  const error = console.error;
+  console.error = (...args: unknown[]) => file.write(`${args.join(' ')}\n`);
+  try {
+    return await body();
+  } finally {
+    console.error = error;
+    await new Promise((resolve) => file.end(resolve));
+  }
+}
 
-async function runOne(grid: Grid, data: Data, fraction: number, method: Method, seed: number, dir: string): Promise<TransferRun> {
+/** Top-1 accuracy of a model file on each data set (`stochca eval`'s). */
+async function score(host: EngineHost, model: Uint8Array, sets: string[], split: 'all' | 'test'): Promise<number[]> {
+  const out = [];
+  for (const data of sets) out.push((await evalCommand(host, { model, data, split, batch: 64 })).accuracy);
+  return out;
+}
+
+// One engine for the whole grid: a run is `stochca train` and `stochca eval` as the command line runs
+// them, without starting the engine (a headless Chromium on a machine without a GPU) three times a run.
+async function runOne(host: EngineHost, grid: Grid, data: Data, fraction: number, method: Method, seed: number, dir: string): Promise<TransferRun> {
   const s = grid.settings;
   const command = ['train', '--model', s.model, '--data', data.target, ...method.args, '--fraction', String(fraction), '--seed', String(seed),
     '--steps', String(s.steps), '--batch', String(s.batch), '--lr', String(s.lr), '--eval-every', String(s.evalEvery),
     '--val-fraction', String(s.valFraction), '--crop', s.crop, '--no-flip', '--out', dir];
   let started = performance.now();
-  const [train] = await stochca(command, join(dir, 'train.log')) as TrainLine[];
+  const options = trainOptions(parseArgs({ args: command.slice(1), options: TRAIN_FLAGS, strict: true }).values as Record<string, string | boolean>);
+  const train = await loggedTo(join(dir, 'train.log'), () => trainCommand(host, options));
+  if (!train.best || !train.test.atBest) throw new GridError(`${dir}: the run ended without a validation or test score (see train.log)`);
   const trainSeconds = seconds(started);
   started = performance.now();
-  const sets = [...Object.values(data.unseen), data.source];
-  const evals = await stochca(['eval', '--model', join(dir, 'best.safetensors'), ...sets.flatMap((d) => ['--data', d]), '--json'],
-    join(dir, 'eval.log')) as EvalLine[];
-  const accuracy = (path: string) => evals.find((e) => e.data === path)!.accuracy;
+  const unseen = Object.entries(data.unseen);
+  const [source, ...others] = await score(host, new Uint8Array(readFileSync(join(dir, 'best.safetensors'))), [data.source, ...unseen.map(([, path]) => path)], 'all');
   const curves = JSON.parse(readFileSync(join(dir, 'curves.json'), 'utf8')) as { eval: { step: number; accuracy: number; split: string }[] };
   const valCurve = curves.eval.filter((e) => e.split === 'val').map((e): [number, number] => [e.step, e.accuracy]);
   const { counts } = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
   return {
     id: runId(fraction, method, seed), fraction, method: method.name, p: method.p, seed, steps: s.steps,
-    target_test_accuracy: train.test_accuracy_at_best_val,
-    unseen_accuracy: Object.fromEntries(Object.entries(data.unseen).map(([name, path]) => [name, accuracy(path)])),
-    source_test_accuracy: accuracy(data.source),
-    best_val_accuracy: train.best_val_accuracy, best_val_step: train.best_val_step,
+    target_test_accuracy: train.test.atBest.accuracy,
+    unseen_accuracy: Object.fromEntries(unseen.map(([name], k) => [name, others[k]])),
+    source_test_accuracy: source,
+    best_val_accuracy: train.best.accuracy, best_val_step: train.best.step,
     val_curve: valCurve, converged: converged(valCurve, grid.flat),
-    counts, settings: s, command, adapter: train.adapter, seconds: { train: trainSeconds, eval: seconds(started) },
+    counts, settings: s, command, adapter: host.adapter, seconds: { train: trainSeconds, eval: seconds(started) },
   };
 }
 
@@ -161,33 +184,35 @@ async function main(): Promise<void> {
   }
   const started = performance.now();
   const data = await prepareData(join(grid.out, 'data'), grid.roots, grid.settings.sourcePerClass);
-  // The pretrained model on the same images: what every run starts from.
-  const evalSets = (sets: Record<string, string>, split: string, log: string) =>
-    stochca(['eval', '--model', grid.settings.model, ...Object.values(sets).flatMap((d) => ['--data', d]), '--split', split, '--json'],
-      join(grid.out, log)) as Promise<EvalLine[]>;
-  const [target] = await evalSets({ opencv: data.target }, 'test', 'pretrained-target.log');
-  const others = await evalSets({ ...data.unseen, mnist: data.source }, 'all', 'pretrained-others.log');
-  const pretrained = { opencv: target.accuracy, ...Object.fromEntries(Object.entries({ ...data.unseen, mnist: data.source })
-    .map(([name, path]) => [name, others.find((e) => e.data === path)!.accuracy])) };
-  // Seed by seed, so that a grid stopped early still fills every cell of the tables.
-  const plan = grid.seeds.flatMap((seed) => grid.fractions.flatMap((f) => grid.methods.map((m) => ({ f, m, seed }))));
-  const runs = await runAll({
-    plan, out: grid.out, settings: grid.settings,
-    id: ({ f, m, seed }) => runId(f, m, seed),
-    run: ({ f, m, seed }, dir) => runOne(grid, data, f, m, seed, dir),
-    line: (r) => `OpenCV ${pct(r.target_test_accuracy)} % at step ${r.best_val_step} (validation ${pct(r.best_val_accuracy)} %), ` +
-      `${Object.entries(r.unseen_accuracy).map(([k, a]) => `${k.toUpperCase()} ${pct(a)} %`).join(', ')}, MNIST ${pct(r.source_test_accuracy)} %` +
-      `${r.converged ? '' : ', not converged'}`,
-  });
-  const results: TransferResults = {
-    settings: grid.settings, flat: grid.flat, fractions: grid.fractions, methods: grid.methods.map((m) => m.name), seeds: grid.seeds,
-    pretrained, testSeed: OPENCV_TRANSFER.seed, argv, wallSeconds: seconds(started), runs,
-  };
-  const md = transferReport(results);
-  await writeFile(join(grid.out, 'results.json'), `${JSON.stringify(results, null, 1)}\n`);
-  await writeFile(join(grid.out, 'results.md'), md);
-  console.log(`\n${md}`);
-  console.log(`written: ${relative('.', join(grid.out, 'results.json'))}, ${relative('.', join(grid.out, 'results.md'))}`);
+  const host = await openEngineHost();
+  try {
+    // The pretrained model on the same images: what every run starts from.
+    const model = new Uint8Array(readFileSync(grid.settings.model));
+    const [opencv] = await score(host, model, [data.target], 'test');
+    const [mnist, ...unseen] = await score(host, model, [data.source, ...Object.values(data.unseen)], 'all');
+    const pretrained = { opencv, ...Object.fromEntries(Object.keys(data.unseen).map((name, k) => [name, unseen[k]])), mnist };
+    // Seed by seed, so that a grid stopped early still fills every cell of the tables.
+    const plan = grid.seeds.flatMap((seed) => grid.fractions.flatMap((f) => grid.methods.map((m) => ({ f, m, seed }))));
+    const runs = await runAll({
+      plan, out: grid.out, settings: grid.settings,
+      id: ({ f, m, seed }) => runId(f, m, seed),
+      run: ({ f, m, seed }, dir) => runOne(host, grid, data, f, m, seed, dir),
+      line: (r) => `OpenCV ${pct(r.target_test_accuracy)} % at step ${r.best_val_step} (validation ${pct(r.best_val_accuracy)} %), ` +
+        `${Object.entries(r.unseen_accuracy).map(([k, a]) => `${k.toUpperCase()} ${pct(a)} %`).join(', ')}, MNIST ${pct(r.source_test_accuracy)} %` +
+        `${r.converged ? '' : ', not converged'} (train ${r.seconds.train} s, scoring ${r.seconds.eval} s)`,
+    });
+    const results: TransferResults = {
+      settings: grid.settings, flat: grid.flat, fractions: grid.fractions, methods: grid.methods.map((m) => m.name), seeds: grid.seeds,
+      pretrained, testSeed: OPENCV_TRANSFER.seed, argv, wallSeconds: seconds(started), runs,
+    };
+    const md = transferReport(results);
+    await writeFile(join(grid.out, 'results.json'), `${JSON.stringify(results, null, 1)}\n`);
+    await writeFile(join(grid.out, 'results.md'), md);
+    console.log(`\n${md}`);
+    console.log(`written: ${relative('.', join(grid.out, 'results.json'))}, ${relative('.', join(grid.out, 'results.md'))}`);
+  } finally {
+    await host.close();
+  }
 }
 
 main().catch((e: unknown) => {
