@@ -37,15 +37,15 @@ import { converged, transferReport, type TransferResults, type TransferRun, type
 const USAGE = `usage: npx tsx scripts/transfer-grid.ts [options]
   --model M.safetensors   the pretrained model (default public/models/vit-mnist.safetensors)
   --out DIR               results and runs (default experiments/transfer; experiments/transfer-quick with --quick)
-  --steps N               training steps of every run (default 300)
+  --steps N               training steps of every run (default 100)
   --batch N               batch size (default 32)
   --lr X                  peak learning rate (default 1e-3)
-  --eval-every N          validation every N steps (default 25)
-  --val-fraction X        validation images drawn per class from the OpenCV training split (default 0.1)
+  --eval-every N          validation every N steps (default 10)
+  --val-fraction X        validation images drawn per class from the OpenCV training split (default 0.05)
   --crop C                training crop: random-resized, random or none (default random; never flipped)
   --flat X                convergence: the last third's best validation accuracy at most X points
                           above the best before it (default 1)
-  --source-per-class N    MNIST test images per class scored for the source accuracy (default 200)
+  --source-per-class N    MNIST test images per class scored for the source accuracy (default 100)
   --seeds 0,1,2           seeds
   --fractions 0.01,0.05,0.2            OpenCV training images kept per class
   --methods finetune,stochca:0.1,...   finetune or stochca:P (default finetune and stochca at 0.1, 0.3, 0.5)
@@ -89,13 +89,13 @@ function parseGrid(argv: string[]): Grid {
     settings: {
       model,
       modelSha256: sha256(model),
-      steps: number('steps', v.steps ?? (quick ? '10' : '300'), { int: true, min: 1 }),
+      steps: number('steps', v.steps ?? (quick ? '10' : '100'), { int: true, min: 1 }),
       batch: number('batch', v.batch ?? '32', { int: true, min: 1 }),
       lr: number('lr', v.lr ?? '1e-3', { above: 0 }),
-      evalEvery: number('eval-every', v['eval-every'] ?? (quick ? '5' : '25'), { int: true, min: 1 }),
-      valFraction: number('val-fraction', v['val-fraction'] ?? '0.1', { above: 0, max: 0.9 }),
+      evalEvery: number('eval-every', v['eval-every'] ?? (quick ? '5' : '10'), { int: true, min: 1 }),
+      valFraction: number('val-fraction', v['val-fraction'] ?? '0.05', { above: 0, max: 0.9 }),
       crop: crop(v.crop ?? 'random'),
-      sourcePerClass: number('source-per-class', v['source-per-class'] ?? (quick ? '20' : '200'), { int: true, min: 1 }),
+      sourcePerClass: number('source-per-class', v['source-per-class'] ?? (quick ? '20' : '100'), { int: true, min: 1 }),
     },
     flat: number('flat', v.flat ?? '1', { min: 0 }) / 100,
     out: v.out ?? (quick ? 'experiments/transfer-quick' : 'experiments/transfer'),
