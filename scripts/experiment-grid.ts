@@ -18,51 +18,22 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { parseArgs } from 'node:util';
 import { hasIdxSet, idxSetMissing } from '../src/data/idx.ts';
 import { buildPack, PACKS } from './build-packs.ts';
 import { buildDigitSets, DigitSetError } from './build-digit-sets.ts';
-import { crop, GridError, list, number, parseMethod, sha256, type Method } from './grid/options.ts';
+import { GridError, gridUsage, parseGridArgs, type CommonGrid, type GridDefaults, type Method, type RunSettingsOfGrid } from './grid/options.ts';
 import { runAll } from './grid/runs.ts';
 import { cell, mean, methodLabel, pct, table } from './grid/stats.ts';
 import { seconds, stochca } from './grid/stochca.ts';
 
 const TEST_PER_CLASS = 200;
 
-const USAGE = `usage: npx tsx scripts/experiment-grid.ts [options]
-  --model M.safetensors   the pretrained model (default public/models/vit-fmnist.safetensors)
-  --out DIR               results and runs (default experiments/grid; experiments/grid-quick with --quick)
-  --steps N               training steps of every run (default 150)
-  --batch N               batch size (default 32)
-  --lr X                  peak learning rate (default 1e-3)
-  --eval-every N          validation every N steps (default 25)
-  --val-fraction X        validation images drawn per class from the training images (default 0.02)
-  --crop C                training crop: random-resized, random or none (default random; never flipped)
-  --seeds 0,1,2           seeds
-  --fractions 0.01,0.05,0.15           training images kept per class
-  --methods finetune,stochca:0.1,...   finetune or stochca:P (default finetune and stochca at 0.1, 0.3, 0.5)
-  --root DIR              where python3-sklearn and opencv-doc are extracted (repeatable; default /)
-  --quick                 smoke test: 1 fraction, 1 seed, finetune and stochca:0.5, 10 steps`;
+const DEFAULTS: GridDefaults = {
+  script: 'experiment-grid.ts', model: 'public/models/vit-fmnist.safetensors', out: 'experiments/grid', steps: 150, evalEvery: 25,
+  valFraction: 0.02, fractions: '0.01,0.05,0.15', extra: {}, quick: { steps: 10, evalEvery: 5, fractions: '0.01' },
+};
 
-interface Settings {
-  model: string;
-  modelSha256: string;
-  steps: number;
-  batch: number;
-  lr: number;
-  evalEvery: number;
-  valFraction: number;
-  crop: string;
-}
-
-interface Grid {
-  settings: Settings;
-  out: string;
-  fractions: number[];
-  methods: Method[];
-  seeds: number[];
-  roots: string[];
-}
+type Grid = CommonGrid;
 
 interface EvalResult {
   accuracy: number;
@@ -75,7 +46,7 @@ interface RunResult {
   fraction: number;
   method: string;
   seed: number;
-  settings: Settings;
+  settings: RunSettingsOfGrid;
   command: string[];
   /** The train command's final JSON line. */
   train: { test_accuracy_at_best_val?: number; best_val_accuracy?: number; best_val_step?: number; adapter: string; [k: string]: unknown };
@@ -85,42 +56,6 @@ interface RunResult {
   seconds: { train: number; uci: number; opencv: number };
 }
 
-function parseGrid(argv: string[]): Grid {
-  const { values: v } = parseArgs({
-    args: argv,
-    options: {
-      model: { type: 'string' }, out: { type: 'string' }, steps: { type: 'string' }, batch: { type: 'string' },
-      lr: { type: 'string' }, 'eval-every': { type: 'string' }, 'val-fraction': { type: 'string' }, crop: { type: 'string' },
-      seeds: { type: 'string' }, fractions: { type: 'string' }, methods: { type: 'string' },
-      root: { type: 'string', multiple: true }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (v.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  const quick = v.quick === true;
-  const model = v.model ?? 'public/models/vit-fmnist.safetensors';
-  if (!existsSync(model)) throw new GridError(`the model ${model} does not exist: pass --model PATH`);
-  const methods = (v.methods ?? (quick ? 'finetune,stochca:0.5' : 'finetune,stochca:0.1,stochca:0.3,stochca:0.5')).split(',').map(parseMethod);
-  return {
-    settings: {
-      model,
-      modelSha256: sha256(model),
-      steps: number('steps', v.steps ?? (quick ? '10' : '150'), { int: true, min: 1 }),
-      batch: number('batch', v.batch ?? '32', { int: true, min: 1 }),
-      lr: number('lr', v.lr ?? '1e-3', { above: 0 }),
-      evalEvery: number('eval-every', v['eval-every'] ?? (quick ? '5' : '25'), { int: true, min: 1 }),
-      valFraction: number('val-fraction', v['val-fraction'] ?? '0.02', { above: 0, max: 0.9 }),
-      crop: crop(v.crop ?? 'random'),
-    },
-    out: v.out ?? (quick ? 'experiments/grid-quick' : 'experiments/grid'),
-    fractions: list('fractions', v.fractions ?? (quick ? '0.01' : '0.01,0.05,0.15'), { above: 0, max: 1 }),
-    methods,
-    seeds: list('seeds', v.seeds ?? (quick ? '0' : '0,1,2'), { int: true, min: 0 }),
-    roots: v.root ?? ['/'],
-  };
-}
 
 /** OUT/data: the MNIST zip of the grid and the two digit sets, each built when missing. */
 async function prepareData(dir: string, roots: string[]): Promise<{ mnist: string; uci: string; opencv: string }> {
@@ -218,9 +153,9 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   let grid: Grid;
   try {
-    grid = parseGrid(argv);
+    grid = parseGridArgs(argv, DEFAULTS);
   } catch (e) {
-    console.error(`${(e as Error).message.split('\n')[0]}\n${USAGE.split('\n')[0]} (--help for the options)`);
+    console.error(`${(e as Error).message.split('\n')[0]}\n${gridUsage(DEFAULTS).split('\n')[0]} (--help for the options)`);
     process.exit(2);
   }
   const started = performance.now();

@@ -28,38 +28,25 @@ import { trainCommand } from '../src/cli/train-command.ts';
 import { hasIdxSet, idxSetMissing } from '../src/data/idx.ts';
 import { buildPack, PACKS } from './build-packs.ts';
 import { buildDigitSets, buildOpenCvTransfer, DigitSetError, OPENCV_TRANSFER } from './build-digit-sets.ts';
-import { crop, GridError, list, number, parseMethod, sha256, type Method } from './grid/options.ts';
+import { GridError, gridUsage, number, parseGridArgs, type CommonGrid, type GridDefaults, type Method } from './grid/options.ts';
 import { runAll } from './grid/runs.ts';
 import { pct } from './grid/stats.ts';
 import { seconds } from './grid/stochca.ts';
 import { converged, transferReport, type TransferResults, type TransferRun, type TransferSettings } from './grid/transfer-report.ts';
 
-const USAGE = `usage: npx tsx scripts/transfer-grid.ts [options]
-  --model M.safetensors   the pretrained model (default public/models/vit-mnist.safetensors)
-  --out DIR               results and runs (default experiments/transfer; experiments/transfer-quick with --quick)
-  --steps N               training steps of every run (default 100)
-  --batch N               batch size (default 32)
-  --lr X                  peak learning rate (default 1e-3)
-  --eval-every N          validation every N steps (default 10)
-  --val-fraction X        validation images drawn per class from the OpenCV training split (default 0.05)
-  --crop C                training crop: random-resized, random or none (default random; never flipped)
-  --flat X                convergence: the last third's best validation accuracy at most X points
-                          above the best before it (default 1)
-  --source-per-class N    MNIST test images per class scored for the source accuracy (default 100)
-  --seeds 0,1,2           seeds
-  --fractions 0.01,0.05,0.2            OpenCV training images kept per class
-  --methods finetune,stochca:0.1,...   finetune or stochca:P (default finetune and stochca at 0.1, 0.3, 0.5)
-  --root DIR              where python3-sklearn and opencv-doc are extracted (repeatable; default /)
-  --quick                 smoke test: 1 fraction, 1 seed, finetune and stochca:0.5, 10 steps`;
+const DEFAULTS: GridDefaults = {
+  script: 'transfer-grid.ts', model: 'public/models/vit-mnist.safetensors', out: 'experiments/transfer', steps: 100, evalEvery: 10,
+  valFraction: 0.05, fractions: '0.01,0.05,0.2',
+  extra: {
+    '--flat X': 'convergence: the last third\'s best validation accuracy at most X points above the best before it (default 1)',
+    '--source-per-class N': 'MNIST test images per class scored for the source accuracy (default 100)',
+  },
+  quick: { steps: 10, evalEvery: 5, fractions: '0.05' },
+};
 
-interface Grid {
+interface Grid extends Omit<CommonGrid, 'settings'> {
   settings: TransferSettings;
   flat: number;
-  out: string;
-  fractions: number[];
-  methods: Method[];
-  seeds: number[];
-  roots: string[];
 }
 
 interface Data {
@@ -69,40 +56,12 @@ interface Data {
 }
 
 function parseGrid(argv: string[]): Grid {
-  const { values: v } = parseArgs({
-    args: argv,
-    options: {
-      model: { type: 'string' }, out: { type: 'string' }, steps: { type: 'string' }, batch: { type: 'string' },
-      lr: { type: 'string' }, 'eval-every': { type: 'string' }, 'val-fraction': { type: 'string' }, crop: { type: 'string' },
-      flat: { type: 'string' }, 'source-per-class': { type: 'string' }, seeds: { type: 'string' }, fractions: { type: 'string' },
-      methods: { type: 'string' }, root: { type: 'string', multiple: true }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (v.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  const quick = v.quick === true;
-  const model = v.model ?? 'public/models/vit-mnist.safetensors';
-  if (!existsSync(model)) throw new GridError(`the model ${model} does not exist: pass --model PATH`);
+  const grid = parseGridArgs(argv, DEFAULTS);
+  const value = (flag: string, quick: string, full: string) => (grid.values[flag] as string | undefined) ?? (grid.quick ? quick : full);
   return {
-    settings: {
-      model,
-      modelSha256: sha256(model),
-      steps: number('steps', v.steps ?? (quick ? '10' : '100'), { int: true, min: 1 }),
-      batch: number('batch', v.batch ?? '32', { int: true, min: 1 }),
-      lr: number('lr', v.lr ?? '1e-3', { above: 0 }),
-      evalEvery: number('eval-every', v['eval-every'] ?? (quick ? '5' : '10'), { int: true, min: 1 }),
-      valFraction: number('val-fraction', v['val-fraction'] ?? '0.05', { above: 0, max: 0.9 }),
-      crop: crop(v.crop ?? 'random'),
-      sourcePerClass: number('source-per-class', v['source-per-class'] ?? (quick ? '20' : '100'), { int: true, min: 1 }),
-    },
-    flat: number('flat', v.flat ?? '1', { min: 0 }) / 100,
-    out: v.out ?? (quick ? 'experiments/transfer-quick' : 'experiments/transfer'),
-    fractions: list('fractions', v.fractions ?? (quick ? '0.05' : '0.01,0.05,0.2'), { above: 0, max: 1 }),
-    methods: (v.methods ?? (quick ? 'finetune,stochca:0.5' : 'finetune,stochca:0.1,stochca:0.3,stochca:0.5')).split(',').map(parseMethod),
-    seeds: list('seeds', v.seeds ?? (quick ? '0' : '0,1,2'), { int: true, min: 0 }),
-    roots: v.root ?? ['/'],
+    ...grid,
+    settings: { ...grid.settings, sourcePerClass: number('source-per-class', value('source-per-class', '20', '100'), { int: true, min: 1 }) },
+    flat: number('flat', value('flat', '1', '1'), { min: 0 }) / 100,
   };
 }
 
@@ -179,7 +138,7 @@ async function main(): Promise<void> {
   try {
     grid = parseGrid(argv);
   } catch (e) {
-    console.error(`${(e as Error).message.split('\n')[0]}\n${USAGE.split('\n')[0]} (--help for the options)`);
+    console.error(`${(e as Error).message.split('\n')[0]}\n${gridUsage(DEFAULTS).split('\n')[0]} (--help for the options)`);
     process.exit(2);
   }
   const started = performance.now();

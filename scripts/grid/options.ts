@@ -1,7 +1,9 @@
-// Command-line pieces the experiment scripts share: checked numbers and lists, the methods compared
-// (fine-tuning or StochCA at a p) and the error that ends a script with one line instead of a stack.
+// The command line the experiment grids share: the model, the run settings, fractions, methods (fine-
+// tuning or StochCA at a p) and seeds, checked, with their usage; and the error that ends a script
+// with one line instead of a stack.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 
 export class GridError extends Error {}
 
@@ -14,7 +16,7 @@ export interface Method {
   args: string[];
 }
 
-export function parseMethod(text: string): Method {
+function parseMethod(text: string): Method {
   if (text === 'finetune') return { name: text, p: 0, args: ['--method', 'finetune'] };
   const m = /^stochca:(.+)$/.exec(text);
   const p = m ? Number(m[1]) : NaN;
@@ -37,13 +39,116 @@ export function number(flag: string, text: string, o: Range = {}): number {
   return n;
 }
 
-export const list = (flag: string, text: string, o: Range) => text.split(',').map((t) => number(flag, t, o));
+const list = (flag: string, text: string, o: Range) => text.split(',').map((t) => number(flag, t, o));
 
-export const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
-export const CROPS = ['random-resized', 'random', 'none'];
+const CROPS = ['random-resized', 'random', 'none'];
 
-export function crop(text: string): string {
+function crop(text: string): string {
   if (!CROPS.includes(text)) throw new GridError(`--crop: '${text}' is not ${CROPS.join(', ')}`);
   return text;
+}
+
+/** The settings every run of a grid shares, recorded with each run (a finished run of other settings is refused). */
+export interface RunSettingsOfGrid {
+  model: string;
+  modelSha256: string;
+  steps: number;
+  batch: number;
+  lr: number;
+  evalEvery: number;
+  valFraction: number;
+  crop: string;
+}
+
+/** What the grid scripts have in common, parsed; `values` holds the script's own flags. */
+export interface CommonGrid {
+  settings: RunSettingsOfGrid;
+  out: string;
+  fractions: number[];
+  methods: Method[];
+  seeds: number[];
+  roots: string[];
+  quick: boolean;
+  values: Record<string, string | boolean | string[] | undefined>;
+}
+
+/** A script's defaults, full and for --quick (a smoke test: 1 fraction, 1 seed, finetune and stochca:0.5). */
+export interface GridDefaults {
+  script: string;
+  model: string;
+  out: string;
+  steps: number;
+  evalEvery: number;
+  valFraction: number;
+  fractions: string;
+  /** The script's own flags: name → usage line. */
+  extra: Record<string, string>;
+  quick: { steps: number; evalEvery: number; fractions: string };
+}
+
+const ALL_METHODS = 'finetune,stochca:0.1,stochca:0.3,stochca:0.5';
+
+export function gridUsage(d: GridDefaults): string {
+  const line = (flag: string, text: string) => `  ${flag.padEnd(24)}${text}`;
+  return [
+    `usage: npx tsx scripts/${d.script} [options]`,
+    line('--model M.safetensors', `the pretrained model (default ${d.model})`),
+    line('--out DIR', `results and runs (default ${d.out}; ${d.out}-quick with --quick)`),
+    line('--steps N', `training steps of every run (default ${d.steps})`),
+    line('--batch N', 'batch size (default 32)'),
+    line('--lr X', 'peak learning rate (default 1e-3)'),
+    line('--eval-every N', `validation every N steps (default ${d.evalEvery})`),
+    line('--val-fraction X', `validation images drawn per class from the training images (default ${d.valFraction})`),
+    line('--crop C', 'training crop: random-resized, random or none (default random; never flipped)'),
+    ...Object.entries(d.extra).map(([flag, text]) => line(flag, text)),
+    line('--seeds S,S,...', 'seeds (default 0,1,2)'),
+    line('--fractions F,F,...', `training images kept per class (default ${d.fractions})`),
+    line('--methods finetune,...', `finetune or stochca:P (default ${ALL_METHODS})`),
+    line('--root DIR', 'where python3-sklearn and opencv-doc are extracted (repeatable; default /)'),
+    line('--quick', `smoke test: 1 fraction, 1 seed, finetune and stochca:0.5, ${d.quick.steps} steps`),
+  ].join('\n');
+}
+
+/** Parses a grid script's command line (exits with the usage for --help). */
+export function parseGridArgs(argv: string[], d: GridDefaults): CommonGrid {
+  const extra = Object.fromEntries(Object.keys(d.extra).map((flag) => [flag.replace(/^--/, '').split(' ')[0], { type: 'string' as const }]));
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      model: { type: 'string' }, out: { type: 'string' }, steps: { type: 'string' }, batch: { type: 'string' },
+      lr: { type: 'string' }, 'eval-every': { type: 'string' }, 'val-fraction': { type: 'string' }, crop: { type: 'string' },
+      seeds: { type: 'string' }, fractions: { type: 'string' }, methods: { type: 'string' },
+      root: { type: 'string', multiple: true }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, ...extra,
+    },
+  });
+  const v = values as CommonGrid['values'];
+  if (v.help) {
+    console.log(gridUsage(d));
+    process.exit(0);
+  }
+  const quick = v.quick === true;
+  const model = (v.model as string | undefined) ?? d.model;
+  if (!existsSync(model)) throw new GridError(`the model ${model} does not exist: pass --model PATH`);
+  const str = (k: string) => v[k] as string | undefined;
+  return {
+    settings: {
+      model,
+      modelSha256: sha256(model),
+      steps: number('steps', str('steps') ?? String(quick ? d.quick.steps : d.steps), { int: true, min: 1 }),
+      batch: number('batch', str('batch') ?? '32', { int: true, min: 1 }),
+      lr: number('lr', str('lr') ?? '1e-3', { above: 0 }),
+      evalEvery: number('eval-every', str('eval-every') ?? String(quick ? d.quick.evalEvery : d.evalEvery), { int: true, min: 1 }),
+      valFraction: number('val-fraction', str('val-fraction') ?? String(d.valFraction), { above: 0, max: 0.9 }),
+      crop: crop(str('crop') ?? 'random'),
+    },
+    out: str('out') ?? (quick ? `${d.out}-quick` : d.out),
+    fractions: list('fractions', str('fractions') ?? (quick ? d.quick.fractions : d.fractions), { above: 0, max: 1 }),
+    methods: (str('methods') ?? (quick ? 'finetune,stochca:0.5' : ALL_METHODS)).split(',').map(parseMethod),
+    seeds: list('seeds', str('seeds') ?? (quick ? '0' : '0,1,2'), { int: true, min: 0 }),
+    roots: (v.root as string[] | undefined) ?? ['/'],
+    quick,
+    values: v,
+  };
 }

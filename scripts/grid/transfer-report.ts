@@ -1,16 +1,9 @@
 // The transfer grid's results (results.json) and its tables (results.md), made from results.json
 // alone so that a test can check one against the other.
+import type { RunSettingsOfGrid } from './options.ts';
 import { cell, mean, methodLabel, pairedCell, pct, table } from './stats.ts';
 
-export interface TransferSettings {
-  model: string;
-  modelSha256: string;
-  steps: number;
-  batch: number;
-  lr: number;
-  evalEvery: number;
-  valFraction: number;
-  crop: string;
+export interface TransferSettings extends RunSettingsOfGrid {
   sourcePerClass: number;
 }
 
