@@ -1,10 +1,12 @@
 // The playground: finds the GPU, restores the runs kept in this browser and the experiment in the
-// link (or the built-in model and dataset), then shows the panels.
+// link (or the built-in model and dataset), then shows the panels: the setup (data, run, model) in a
+// column beside the results, whose curves and attention maps come first.
 import { useEffect, useState } from 'react';
 import { requestBrowserGpu } from '../gpu/device-browser.ts';
 import { NoWebGPUError } from '../gpu/errors.ts';
 import type { AdapterSummary } from '../gpu/gpu.ts';
 import { AdapterPanel } from './AdapterPanel.tsx';
+import { AttentionPanel } from './attention/AttentionPanel.tsx';
 import { CurveCharts } from './charts/CurveCharts.tsx';
 import { NoWebGPU } from './NoWebGPU.tsx';
 import { Notices } from './Notices.tsx';
@@ -12,8 +14,9 @@ import { DataPanel } from './panels/DataPanel.tsx';
 import { ModelPanel } from './panels/ModelPanel.tsx';
 import { RunPanel } from './panels/RunPanel.tsx';
 import { ConfusionMatrix } from './runs/ConfusionMatrix.tsx';
+import { Gallery } from './runs/Gallery.tsx';
 import { askPersistentStorage, followOtherTabs, loadPersisted } from './runs/persist.ts';
-import { RunsPanel } from './runs/RunsPanel.tsx';
+import { RunProgress, RunsPanel } from './runs/RunsPanel.tsx';
 import { openFromHash, syncHash } from './share/link-sync.ts';
 import { SharePanel } from './share/SharePanel.tsx';
 import { useStore } from './store.ts';
@@ -57,26 +60,35 @@ export function App() {
 
   return (
     <main>
-      <h1>StochCA Playground</h1>
-      <p className="lede">
-        Fine-tune a pretrained Vision Transformer on your own images, on your own GPU, with StochCA: stochastic
-        cross-attention to a frozen copy of the pretrained model. Nothing leaves this machine.
-      </p>
+      <header className="top">
+        <h1>StochCA Playground</h1>
+        <p className="lede">
+          Fine-tune a pretrained Vision Transformer on your own images, on your own GPU, with StochCA: stochastic
+          cross-attention to a frozen copy of the pretrained model. Nothing leaves this machine.
+        </p>
+      </header>
       {gpu.kind === 'probing' && <p role="status">Looking for a WebGPU adapter…</p>}
       {gpu.kind === 'missing' && <NoWebGPU message={gpu.message} />}
       {gpu.kind === 'ready' && (
         <>
           <Notices />
-          <div className="setup">
-            <ModelPanel limits={gpu.adapter.limits} />
-            <DataPanel />
+          <div className="layout">
+            <aside className="setup" aria-label="Setup">
+              <DataPanel />
+              <RunPanel />
+              <ModelPanel limits={gpu.adapter.limits} />
+            </aside>
+            <div className="results">
+              <RunProgress />
+              <CurveCharts />
+              <AttentionPanel />
+              <RunsPanel />
+              <ConfusionMatrix />
+              <Gallery />
+              <SharePanel />
+              <AdapterPanel adapter={gpu.adapter} />
+            </div>
           </div>
-          <RunPanel />
-          <RunsPanel />
-          <CurveCharts />
-          <ConfusionMatrix />
-          <SharePanel />
-          <AdapterPanel adapter={gpu.adapter} />
         </>
       )}
     </main>

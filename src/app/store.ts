@@ -7,6 +7,7 @@ import type { DatasetSource } from '../data/dataset-source.ts';
 import type { DownloadProgress } from '../data/download.ts';
 import type { EvalPoint, TrainPoint } from '../train/records.ts';
 import { defaultExperiment, validateField, type DataRef, type Experiment, type ExperimentKey, type ModelRef } from '../train/settings.ts';
+import { ALL, type GalleryFilter } from './runs/gallery.ts';
 import type { RunRecord } from './runs/run-record.ts';
 
 export interface ModelState {
@@ -56,6 +57,10 @@ export interface ChartView {
   hidden: string[];
 }
 
+/** The image of the attention panel: a validation image of a run (its index in the run's
+ *  predictions), or one dropped on the panel, at the models' input size. */
+export type InspectedImage = { runId: string; index: number } | { name: string; pixels: Uint8Array; size: number };
+
 interface State {
   experiment: Experiment;
   /** Text of each field as typed, and its message when it does not hold. */
@@ -69,6 +74,10 @@ interface State {
   queue: string[];
   selected?: string;
   view: ChartView;
+  /** The predictions gallery's filter and order (for the selected run). */
+  gallery: GalleryFilter;
+  /** The attention panel's image; undefined: the selected run's first pictured validation image. */
+  inspected?: InspectedImage;
   /** Whether the browser keeps this page's storage under pressure (asked once; undefined until answered). */
   storagePersisted?: boolean;
   /** GPU memory a run may plan, in MiB; undefined: what the adapter's buffer limits allow. A batch that
@@ -90,6 +99,8 @@ interface State {
   dequeue(): string | undefined;
   select(id?: string): void;
   setView(v: Partial<ChartView>): void;
+  setGallery(f: GalleryFilter): void;
+  inspect(image: InspectedImage): void;
 }
 
 const emptyData = (ref: DataRef, name: string): DataState => ({
@@ -108,6 +119,7 @@ export const useStore = create<State>()((set, get) => ({
   runs: [],
   queue: [],
   view: { x: 'step', logLoss: false, smoothing: 0.6, hidden: [] },
+  gallery: ALL,
 
   setField(key, raw) {
     const { experiment, drafts, errors } = get();
@@ -140,4 +152,6 @@ export const useStore = create<State>()((set, get) => ({
   },
   select: (selected) => set({ selected }),
   setView: (v) => set({ view: { ...get().view, ...v } }),
+  setGallery: (gallery) => set({ gallery }),
+  inspect: (inspected) => set({ inspected }),
 }));

@@ -56,7 +56,7 @@ export function loadOptions(a: ModelArgs): LoadOptions {
 }
 
 /** A checkpoint without normalisation in its metadata was trained on ImageNet statistics, as torchvision's and most timm models were. */
-const normalizationOf = (m: ModelFile) => m.normalization ?? { mean: IMAGENET_MEAN, std: IMAGENET_STD };
+export const normalizationOf = (m: ModelFile) => m.normalization ?? { mean: IMAGENET_MEAN, std: IMAGENET_STD };
 
 /** The one loading of a run's starting model: the task's classes (a new head when they differ), the
  *  input size (the position embedding resized), the head seeded by the run's seed. */

@@ -83,6 +83,29 @@ export async function predictLogits(gpu: Gpu, model: Pick<ModelFile, 'config' | 
   return logits;
 }
 
+/** Per block, a [B, heads, N] tensor for classAttention on an inference network of batch B. */
+export function classAttentionMaps(gpu: Gpu, net: VitBuffers): Tensor[] {
+  const { N, H } = vitDims(net.plan.config);
+  return Array.from({ length: net.plan.config.depth }, (_, i) => gpu.tensor([net.plan.options.batch, H, N], 'f32', `class-attention${i}`));
+}
+
+/**
+ * The forward of the images already in `net` with the class token's attention (classAttention):
+ * maps [count, depth, heads, N] and logits [count, C] of its first `count` images.
+ */
+export async function readClassAttention(gpu: Gpu, net: VitBuffers, maps: readonly Tensor[], count: number): Promise<{ maps: Float32Array; logits: Float32Array }> {
+  const c = net.plan.config;
+  const { N, H } = vitDims(c);
+  const map = H * N; // one block's [heads, N] of one image
+  classAttention(gpu, net, maps);
+  const [logits, ...got] = await gpu.readAll([net.stem.logits, ...maps]); // depth × [B, H, N] → [count, depth, H, N]
+  const out = new Float32Array(count * c.depth * map);
+  for (let k = 0; k < count; k++) {
+    got.forEach((m, i) => out.set(m.subarray(k * map, (k + 1) * map), (k * c.depth + i) * map));
+  }
+  return { maps: out, logits: (logits as Float32Array).slice(0, count * c.numClasses) };
+}
+
 /**
  * The class token's attention probabilities [n, depth, heads, N] over all N tokens, per block and
  * head, of the student alone (self-attention everywhere, as at evaluation), `batch` images at a time.
@@ -91,16 +114,12 @@ export async function predictClassAttention(gpu: Gpu, model: Pick<ModelFile, 'co
   const c = model.config;
   const n = checkImages(c, shape, 'the input');
   const { N, H } = vitDims(c);
-  const map = H * N; // one block's [heads, N] of one image
-  const out = new Float32Array(n * c.depth * map);
+  const per = c.depth * H * N; // one image's maps
+  const out = new Float32Array(n * per);
   let maps: Tensor[] | undefined;
   await forEachBatch(gpu, model, images, n, batch, async (net, start, count) => {
-    maps ??= Array.from({ length: c.depth }, (_, i) => gpu.tensor([net.plan.options.batch, H, N], 'f32', `class-attention${i}`));
-    classAttention(gpu, net, maps);
-    const got = await gpu.readAll(maps); // depth × [B, H, N] → out [n, depth, H, N]
-    for (let k = 0; k < count; k++) {
-      got.forEach((m, i) => out.set(m.subarray(k * map, (k + 1) * map), ((start + k) * c.depth + i) * map));
-    }
+    maps ??= classAttentionMaps(gpu, net);
+    out.set((await readClassAttention(gpu, net, maps, count)).maps, start * per);
   });
   return out;
 }

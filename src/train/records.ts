@@ -34,15 +34,19 @@ export interface TestScores {
   atBest?: EvalPoint;
 }
 
-/** Misclassified images sent back with the confusion matrix, at most. */
-export const MAX_MISTAKES = 400;
+/** Bytes of validation pictures sent back with the predictions, at most: every image's at 28 px
+ *  (3 KiB each), about 80 at 224 px. Mistakes are pictured first (evaluate.ts). */
+export const PICTURE_BYTES = 16 * 2 ** 20;
 
-/** A misclassified validation image: its RGBA pixels at the model's size, for the confusion matrix. */
-export interface Mistake {
+/** A validation image as the run's final weights classify it, for the confusion matrix's gallery. */
+export interface Prediction {
   label: number;
   predicted: number;
+  /** softmax probability of the predicted class. */
+  confidence: number;
   path: string;
-  pixels: Uint8Array;
+  /** Its RGBA pixels [S, S, 4] as the model saw them, while PICTURE_BYTES last. */
+  pixels?: Uint8Array;
 }
 
 /** What a run is about to train, once its data and model are open. */

@@ -14,7 +14,7 @@ import { imageFolder, type ImageFolder } from '../data/layout.ts';
 import { splitDataset, type DatasetSplit } from '../data/split.ts';
 import type { Engine, ModelArgs } from './engine-api.ts';
 import { evaluateSplit, type SplitScore } from './evaluate.ts';
-import type { EvalPoint, Mistake, RunInfo, StepRecord, TestScores, TrainPoint } from './records.ts';
+import type { EvalPoint, Prediction, RunInfo, StepRecord, TestScores, TrainPoint } from './records.ts';
 import type { RunControl } from './run-control.ts';
 import type { TrainState } from './session.ts';
 import { effectiveP, type RunSettings } from './settings.ts';
@@ -88,9 +88,9 @@ export interface RunResult {
   last?: StepRecord;
   best?: EvalPoint;
   test: TestScores;
-  /** The validation split at the last step: confusion[true][predicted] and misclassified images. */
+  /** The validation split at the last step: confusion[true][predicted] and every image's prediction. */
   confusion?: number[][];
-  mistakes?: Mistake[];
+  predictions?: Prediction[];
   /** Images found undecodable while training or scoring, left out of the run. */
   skipped: LeftOut[];
 }
@@ -209,11 +209,11 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
     test.final = await score('trainLogits', step, 'the final weights');
     if (best?.step === step) test.atBest = test.final;
   }
-  // The confusion matrix and mistakes are those of the weights the run ends with.
+  // The confusion matrix and predictions are those of the weights the run ends with.
   if (val && step >= first && lastScore?.step !== step) lastScore = { ...(await evaluateSplit(engine, 'trainLogits', val, classes, true)), step };
   const skipped = [train, val, testBatches].flatMap((b) => b?.skipped ?? []);
   if (skipped.length) report.log?.(`undecodable images ${leftOutLine(skipped)}`);
-  return { reason, step, last, best, test, confusion: lastScore?.confusion, mistakes: lastScore?.mistakes, skipped };
+  return { reason, step, last, best, test, confusion: lastScore?.confusion, predictions: lastScore?.predictions, skipped };
 }
 
 /** How many files were left out, and the first few with their reasons, for a person reading a terminal. */

@@ -10,7 +10,7 @@ import { learningRate } from '../nn/schedule.ts';
 import { computeGradients, drawMask, optimizerStep, studentForward } from '../nn/stochca-step.ts';
 import type { VitBuffers } from '../nn/vit-buffers.ts';
 import { chooseMicroBatch } from '../nn/planner.ts';
-import { allocateNet, netFor, splitParams } from './model-runner.ts';
+import { allocateNet, classAttentionMaps, netFor, readClassAttention, splitParams } from './model-runner.ts';
 import type { StepRecord } from './records.ts';
 import type { RunSettings } from './settings.ts';
 
@@ -54,10 +54,11 @@ async function batchLogits(gpu: Gpu, net: VitBuffers, target: Tensor, pixels: Ui
   return all.slice(0, count * net.plan.config.numClasses);
 }
 
-/** Evaluation of a model on uint8 images, batch by batch. */
+/** Evaluation of a model on uint8 images, batch by batch: logits, or logits and attention maps. */
 export class EvalSession {
   private readonly net: VitBuffers;
   private readonly pixels: Tensor; // [B, S, S] RGBA packed in u32
+  private maps?: Tensor[]; // depth × [B, heads, N], made on the first attention()
 
   constructor(private readonly gpu: Gpu, readonly model: ModelFile, batch: number, private readonly norm: Normalization) {
     this.net = netFor(gpu, model, { batch, training: false, teacher: false });
@@ -66,6 +67,13 @@ export class EvalSession {
 
   logits(pixels: Uint32Array, count: number): Promise<Float32Array> {
     return batchLogits(this.gpu, this.net, this.pixels, pixels, count, this.norm);
+  }
+
+  /** The class token's attention maps [count, depth, heads, N] and logits [count, C] of up to one batch. */
+  attention(pixels: Uint32Array, count: number): Promise<{ maps: Float32Array; logits: Float32Array }> {
+    uploadBatch(this.gpu, this.net, this.pixels, pixels, undefined, this.norm);
+    this.maps ??= classAttentionMaps(this.gpu, this.net);
+    return readClassAttention(this.gpu, this.net, this.maps, count);
   }
 }
 

@@ -2,7 +2,7 @@
 // Blobs and Files travel by reference, typed arrays by copy (or transfer).
 import type { DatasetSource } from '../data/dataset-source.ts';
 import type { LeftOut } from '../data/entries.ts';
-import type { EvalPoint, Mistake, RunInfo, TestScores, TrainPoint } from '../train/records.ts';
+import type { EvalPoint, Prediction, RunInfo, TestScores, TrainPoint } from '../train/records.ts';
 import type { RunSettings } from '../train/settings.ts';
 
 export type ToWorker =
@@ -28,7 +28,33 @@ export type ToWorker =
     }
   | { type: 'pause' }
   | { type: 'resume' }
-  | { type: 'stop' };
+  | { type: 'stop' }
+  /** The class token's attention maps of one image in several models; computed after the run in
+   *  progress, if any, as the worker runs one job on its device at a time. */
+  | {
+      type: 'attention';
+      requestId: number;
+      /** RGBA [S, S, 4] at the models' input size S, as a validation batch holds it. */
+      pixels: Uint8Array;
+      models: AttentionModel[];
+    };
+
+/** A model to see the attention of: a run's starting model, loaded as the run loads it (the teacher
+ *  of a StochCA run), or a run's model at its last checkpoint in OPFS. */
+export type AttentionModel =
+  | { kind: 'pretrained'; model: ArrayBuffer; classNames: string[]; settings: RunSettings }
+  | { kind: 'run'; runId: string };
+
+export interface AttentionMaps {
+  depth: number;
+  heads: number;
+  /** 1 + patches: the class token first. */
+  tokens: number;
+  /** The class token's attention probabilities [depth, heads, tokens]. */
+  maps: Float32Array;
+  /** [classes] of the model's head. */
+  logits: Float32Array;
+}
 
 export type ErrorKind = 'device-lost' | 'out-of-memory' | 'nan' | 'data' | 'model' | 'other';
 
@@ -49,10 +75,13 @@ export type FromWorker =
       reason: 'finished' | 'stopped' | 'failed';
       /** confusion[true][predicted] over the validation split, when it has images. */
       confusion?: number[][];
-      mistakes?: Mistake[];
+      predictions?: Prediction[];
       /** The test split, scored when the run finished and the data has one. */
       test?: TestScores;
       /** Images found undecodable during the run. */
       skipped?: LeftOut[];
     }
-  | { type: 'error'; runId?: string; kind: ErrorKind; message: string };
+  | { type: 'error'; runId?: string; kind: ErrorKind; message: string }
+  /** One AttentionMaps per requested model, in order, or why there are none. */
+  | { type: 'attention'; requestId: number; maps: AttentionMaps[] }
+  | { type: 'attention'; requestId: number; error: string };

@@ -88,7 +88,7 @@ export async function runTraining(gpu: Gpu, msg: Start, control: RunControl, pos
         paused: (step) => post({ type: 'paused', runId, step }),
       },
     });
-    post({ type: 'done', runId, reason: r.reason, confusion: r.confusion, mistakes: r.mistakes, test: r.test, skipped: r.skipped });
+    post({ type: 'done', runId, reason: r.reason, confusion: r.confusion, predictions: r.predictions, test: r.test, skipped: r.skipped });
   } catch (e) {
     post({ type: 'error', runId, ...classify(e) });
     post({ type: 'done', runId, reason: 'failed' });

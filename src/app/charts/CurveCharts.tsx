@@ -1,12 +1,14 @@
 // Live curves of every visible run: training loss and accuracy per step (smoothed, the raw line
-// faint behind), validation loss and accuracy per evaluation, and the learning rate. The x-axis is
-// the step, the epoch or the wall time; the loss may be drawn on a log scale.
-import { memo, useDeferredValue, useEffect, useState } from 'react';
-import { CartesianGrid, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
+// faint behind), validation loss and accuracy per evaluation, and the learning rate, as wide as the
+// page allows; under the loss, each run's StochCA masks (MaskStrip). The x-axis is the step, the
+// epoch or the wall time; the loss may be drawn on a log scale.
+import { memo, useDeferredValue, useEffect, useState, type ReactNode } from 'react';
+import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { RunRecord } from '../runs/run-record.ts';
 import { PALETTE } from '../runs/run-record.ts';
 import { useStore, type ChartView } from '../store.ts';
 import { downsample as thin } from '../share-link.ts';
+import { MaskStrip } from './MaskStrip.tsx';
 import { smooth } from './smoothing.ts';
 
 const MAX_POINTS = 200;
@@ -71,6 +73,10 @@ interface ChartProps {
   unit?: string;
   testId: string;
   delayMs: number;
+  height: number;
+  /** Spans the width of the charts (the loss). */
+  wide?: boolean;
+  children?: ReactNode;
 }
 
 /** One row per x of any series, each series' y under its key (shared link results may repeat a run
@@ -89,12 +95,13 @@ function rows(series: Series[], log: boolean): Row[] {
   return [...byX.values()].sort((a, b) => a.x - b.x);
 }
 
-const Chart = memo(function Chart({ title, series: fresh, log, unit, testId, delayMs }: ChartProps) {
+const Chart = memo(function Chart({ title, series: fresh, log, unit, testId, delayMs, height, wide, children }: ChartProps) {
   const data = useStaggered(fresh, delayMs);
   return (
-    <figure className="chart" data-testid={testId}>
+    <figure className={wide ? 'chart wide' : 'chart'} data-testid={testId}>
       <figcaption>{title}</figcaption>
-      <LineChart width={360} height={220} margin={{ top: 5, right: 10, bottom: 5, left: 0 }} data={rows(data, log === true)}>
+      <ResponsiveContainer width="100%" height={height}>
+      <LineChart margin={{ top: 5, right: 10, bottom: 5, left: 0 }} data={rows(data, log === true)}>
           <CartesianGrid stroke="#eee" />
           <XAxis dataKey="x" type="number" domain={['dataMin', 'dataMax']} tickFormatter={tick} />
           <YAxis type="number" scale={log ? 'log' : 'auto'} domain={['auto', 'auto']} unit={unit} tickFormatter={tick} width={55} />
@@ -114,6 +121,8 @@ const Chart = memo(function Chart({ title, series: fresh, log, unit, testId, del
             />
           ))}
       </LineChart>
+      </ResponsiveContainer>
+      {children}
     </figure>
   );
 });
@@ -124,9 +133,11 @@ const Charts = memo(function Charts({ runs, view }: { runs: RunRecord[]; view: C
   const visible = runs.filter((r) => !view.hidden.includes(r.id) && r.train.length > 0);
   return (
     <div className="charts">
-      <Chart title="Loss" series={series(visible, view, 'loss')} log={view.logLoss} testId="chart-loss" delayMs={0} />
-      <Chart title="Accuracy (%)" series={series(visible, view, 'accuracy')} unit="%" testId="chart-accuracy" delayMs={120} />
-      <Chart title="Learning rate" series={series(visible, view, 'lr')} testId="chart-lr" delayMs={240} />
+      <Chart title="Loss" series={series(visible, view, 'loss')} log={view.logLoss} testId="chart-loss" delayMs={0} height={270} wide>
+        <MaskStrip runs={visible} />
+      </Chart>
+      <Chart title="Accuracy (%)" series={series(visible, view, 'accuracy')} unit="%" testId="chart-accuracy" delayMs={120} height={150} />
+      <Chart title="Learning rate" series={series(visible, view, 'lr')} testId="chart-lr" delayMs={240} height={150} />
     </div>
   );
 });
@@ -138,7 +149,7 @@ export function CurveCharts() {
   const deferredRuns = useDeferredValue(runs);
   const deferredView = useDeferredValue(view);
   return (
-    <section aria-label="Curves" className="panel" data-testid="charts">
+    <section aria-label="Curves" className="panel curves" data-testid="charts">
       <h2>Curves</h2>
       <div className="row">
         <label>
@@ -155,6 +166,7 @@ export function CurveCharts() {
         <label>
           <input type="checkbox" checked={view.logLoss} onChange={(e) => setView({ logLoss: e.target.checked })} /> log-scale loss
         </label>
+        <span className="hint">solid: training (smoothed, raw line faint) · dashed with dots: validation</span>
       </div>
       <ul className="legend" data-testid="legend">
         {runs.map((r) => (
@@ -166,7 +178,6 @@ export function CurveCharts() {
           </li>
         ))}
       </ul>
-      <p className="hint">solid: training (smoothed, raw line faint) · dashed with dots: validation</p>
       <Charts runs={deferredRuns} view={deferredView} />
     </section>
   );

@@ -1,5 +1,12 @@
 // A drop target with a file (and optionally a folder) picker beside it.
-import { useState, type DragEvent } from 'react';
+import { useState, type DragEvent, type KeyboardEvent } from 'react';
+
+/** Enter or Space on a picker's label opens its (hidden) file input, as a click does. */
+const pickWithKeys = (e: KeyboardEvent<HTMLLabelElement>) => {
+  if (e.key !== 'Enter' && e.key !== ' ') return;
+  e.preventDefault();
+  e.currentTarget.querySelector('input')?.click();
+};
 
 interface Props {
   label: string;
@@ -30,12 +37,12 @@ export function DropZone({ label, accept, folders, testId, onFiles, onDrop }: Pr
       onDrop={drop}
     >
       <span>{label}</span>{' '}
-      <label className="button">
+      <label className="button" tabIndex={0} onKeyDown={pickWithKeys}>
         choose a file
         <input type="file" hidden accept={accept} multiple data-testid={`${testId}-file`} onChange={(e) => e.target.files && onFiles(Array.from(e.target.files))} />
       </label>
       {folders && (
-        <label className="button">
+        <label className="button" tabIndex={0} onKeyDown={pickWithKeys}>
           choose a folder
           <input
             type="file"

@@ -1,5 +1,5 @@
-// The run settings: one input per experiment property, checked as it is typed, with the message
-// beside the field; then Train, Compare and the controls of the run in progress.
+// Train, Compare and the controls of the run in progress, then the run settings: one input per
+// experiment property, checked as it is typed, with the message beside the field.
 import { PROPERTY_LIST, type AnyProperty, type ExperimentKey } from '../../train/settings.ts';
 import { cannotRun, compare, train } from '../runs/actions.ts';
 import { pause, resume, stop } from '../runs/trainer.ts';
@@ -50,11 +50,6 @@ export function RunPanel() {
   return (
     <section aria-label="Run" className="panel" data-testid="run-panel">
       <h2>Run</h2>
-      <div className="fields">
-        {fields.map((p) => (
-          <Field key={p.key} prop={p} />
-        ))}
-      </div>
       <div className="row">
         <button type="button" className="primary" disabled={!!blocked} onClick={train} data-testid="train">Train</button>
         <button type="button" disabled={!!blocked} onClick={compare} data-testid="compare">Compare StochCA vs fine-tuning</button>
@@ -62,6 +57,11 @@ export function RunPanel() {
         {running?.status === 'paused' && <button type="button" onClick={resume} data-testid="resume">Resume</button>}
         {running && <button type="button" onClick={stop} data-testid="stop">Stop</button>}
         {blocked && <small>{blocked}</small>}
+      </div>
+      <div className="fields">
+        {fields.map((p) => (
+          <Field key={p.key} prop={p} />
+        ))}
       </div>
     </section>
   );

@@ -27,6 +27,7 @@ export function ZooList() {
   return (
     <details data-testid="zoo-panel" open>
       <summary>Model zoo: ViT and DeiT checkpoints from the Hugging Face Hub</summary>
+      <div className="scroll-x">
       <table className="runs zoo">
         <thead>
           <tr><th>model</th><th>size</th><th>parameters</th><th>input</th><th>normalisation</th><th>classes</th><th>licence</th><th /></tr>
@@ -53,6 +54,7 @@ export function ZooList() {
           ))}
         </tbody>
       </table>
+      </div>
       <div data-testid="zoo-cache">
         {cached.length === 0 ? <small>No zoo model is kept in this browser yet.</small> : (
           <ul>

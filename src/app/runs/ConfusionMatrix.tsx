@@ -1,29 +1,30 @@
 // The selected run's confusion matrix on the validation split after it ends, per-class accuracy
-// beside it; a cell opens the images misclassified that way.
-import { useState } from 'react';
-import { MAX_MISTAKES } from '../../train/records.ts';
-import { rgbaToDataUrl } from '../sources/data-source.ts';
+// beside it; a cell opens the predictions gallery filtered to it.
+import { visibleText } from '../../data/visible-text.ts';
 import { useStore } from '../store.ts';
+import { cellFilter } from './gallery.ts';
 
 export function ConfusionMatrix() {
   const run = useStore((s) => s.runs.find((r) => r.id === s.selected));
-  const [cell, setCell] = useState<[number, number] | undefined>();
+  const setGallery = useStore((s) => s.setGallery);
   if (!run?.confusion || !run.info) return null;
-  const classes = run.info.classes;
+  const classes = run.info.classes.map(visibleText);
   const m = run.confusion;
   const max = Math.max(1, ...m.flat());
-  const size = run.info.config.imageSize;
-  const mistakes = cell ? (run.mistakes ?? []).filter((x) => x.label === cell[0] && x.predicted === cell[1]) : [];
+  const open = (i: number, j: number) => {
+    setGallery(cellFilter(i, j));
+    document.querySelector('[data-testid=gallery]')?.scrollIntoView({ block: 'nearest' });
+  };
   return (
     <section aria-label="Confusion matrix" className="panel" data-testid="confusion">
       <h2>Confusion matrix: {run.label}</h2>
-      <p className="hint">rows: true class, columns: predicted; validation images. Click a cell to see its images.</p>
+      <p className="hint">rows: true class, columns: predicted; validation images. A cell opens its images in the gallery.</p>
       <table className="confusion">
         <thead>
           <tr>
             <th />
-            {classes.map((c) => (
-              <th key={c}>{c}</th>
+            {classes.map((c, j) => (
+              <th key={j}><bdi>{c}</bdi></th>
             ))}
             <th>accuracy</th>
           </tr>
@@ -32,17 +33,13 @@ export function ConfusionMatrix() {
           {m.map((row, i) => {
             const total = row.reduce((a, b) => a + b, 0);
             return (
-              <tr key={classes[i]}>
-                <th>{classes[i]}</th>
+              <tr key={i}>
+                <th><bdi>{classes[i]}</bdi></th>
                 {row.map((v, j) => (
-                  <td
-                    key={j}
-                    style={{ background: `rgba(${i === j ? '31,119,180' : '214,39,40'},${v / max})` }}
-                    onClick={() => setCell(i !== j && v > 0 ? [i, j] : undefined)}
-                    className={i !== j && v > 0 ? 'clickable' : undefined}
-                    data-testid={`cell-${i}-${j}`}
-                  >
-                    {v}
+                  <td key={j} style={{ background: `rgba(${i === j ? '31,119,180' : '214,39,40'},${v / max})` }} data-testid={`cell-${i}-${j}`}>
+                    {run.predictions?.length ? (
+                      <button type="button" className="cell" onClick={() => open(i, j)} aria-label={`${classes[i]} predicted as ${classes[j]}: ${v} images`}>{v}</button>
+                    ) : v}
                   </td>
                 ))}
                 <td>{total ? `${((100 * row[i]) / total).toFixed(1)} %` : '–'}</td>
@@ -51,19 +48,6 @@ export function ConfusionMatrix() {
           })}
         </tbody>
       </table>
-      {cell && (
-        <div data-testid="mistakes">
-          <h3>
-            {classes[cell[0]]} taken for {classes[cell[1]]} ({mistakes.length}
-            {run.mistakes && run.mistakes.length >= MAX_MISTAKES ? `, of the first ${MAX_MISTAKES} mistakes` : ''})
-          </h3>
-          <div className="thumbs">
-            {mistakes.map((x) => (
-              <img key={x.path} src={rgbaToDataUrl(x.pixels, size)} alt={x.path} title={x.path} width={56} height={56} />
-            ))}
-          </div>
-        </div>
-      )}
     </section>
   );
 }

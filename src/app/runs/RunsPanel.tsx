@@ -1,5 +1,6 @@
-// The runs: the one in progress with its progress bar, and a table comparing all of them (best
-// validation accuracy and its step, final accuracy, test accuracy, time), with their status and errors.
+// The runs: the progress bar of the one in progress (RunProgress, above the curves), and a table
+// comparing all of them (best validation accuracy and its step, final accuracy, test accuracy, time),
+// with their status and errors.
 import { useStore } from '../store.ts';
 import { resumeFromCheckpoint } from './trainer.ts';
 import { advice, PALETTE, summarize, type RunRecord } from './run-record.ts';
@@ -30,6 +31,12 @@ function Progress({ run }: { run: RunRecord }) {
   );
 }
 
+/** The run in progress, if any: shown above the curves. */
+export function RunProgress() {
+  const active = useStore((s) => s.runs.find((r) => r.status === 'running' || r.status === 'paused'));
+  return active ? <Progress run={active} /> : null;
+}
+
 export function RunsPanel() {
   const runs = useStore((s) => s.runs);
   const selected = useStore((s) => s.selected);
@@ -51,7 +58,6 @@ export function RunsPanel() {
   return (
     <section aria-label="Runs" className="panel" data-testid="runs">
       <h2>Runs</h2>
-      {active && <Progress run={active} />}
       <table className="runs">
         <thead>
           <tr>
@@ -71,7 +77,10 @@ export function RunsPanel() {
             const s = summarize(r);
             const resumable = !r.external && r.checkpointStep !== undefined && r.checkpointStep < r.settings.steps && !active && ['stopped', 'failed', 'interrupted'].includes(r.status);
             return (
-              <tr key={r.id} className={r.id === selected ? 'selected' : undefined} onClick={() => select(r.id)} data-testid="run-row">
+              <tr
+                key={r.id} className={r.id === selected ? 'selected' : undefined} onClick={() => select(r.id)} data-testid="run-row"
+                tabIndex={0} aria-selected={r.id === selected} onKeyDown={(e) => e.key === 'Enter' && e.target === e.currentTarget && select(r.id)}
+              >
                 <td>
                   <span className="swatch" style={{ background: PALETTE[r.colour % PALETTE.length] }} /> {r.label}
                 </td>

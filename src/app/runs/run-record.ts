@@ -1,7 +1,7 @@
 // A run as the page keeps it: its settings, its curves and how it ended. Persisted in IndexedDB
 // (persist.ts); the fine-tuned models and optimizer state live in OPFS (train/opfs-store.ts).
 import type { DataRef, ModelRef } from '../../train/settings.ts';
-import type { EvalPoint, Mistake, RunInfo, TestScores, TrainPoint } from '../../train/records.ts';
+import type { EvalPoint, Prediction, RunInfo, TestScores, TrainPoint } from '../../train/records.ts';
 import type { RunSettings } from '../../train/settings.ts';
 import type { ErrorKind } from '../../worker/protocol.ts';
 
@@ -28,7 +28,8 @@ export interface RunRecord {
   checkpointStep?: number;
   decode?: { decoded: number; total: number; ratePerSec: number; secondsLeft: number };
   confusion?: number[][];
-  mistakes?: Mistake[];
+  /** Every validation image's prediction by the final weights, in the order of the split. */
+  predictions?: Prediction[];
   /** The test split's accuracy, scored when the run finished and the data has one. */
   test?: TestScores;
   error?: { kind: ErrorKind; message: string };

@@ -5,7 +5,7 @@
 // second, so the main thread renders, not the stream.
 import type { DatasetSource } from '../../data/dataset-source.ts';
 import type { EvalPoint, TrainPoint } from '../../train/records.ts';
-import type { FromWorker, ToWorker } from '../../worker/protocol.ts';
+import type { AttentionMaps, AttentionModel, FromWorker, ToWorker } from '../../worker/protocol.ts';
 import { describeData, describeModel, sameData } from '../sources/refs.ts';
 import { useStore } from '../store.ts';
 import { runLock, saveRuns } from './persist.ts';
@@ -32,6 +32,9 @@ let unlock: (() => void) | undefined;
 const inputs = new Map<string, RunInputs>();
 let pending = new Map<string, { train: TrainPoint[]; val: EvalPoint[]; patch: Partial<RunRecord> }>();
 let flushTimer: ReturnType<typeof setTimeout> | undefined;
+/** Attention requests sent to the worker and not answered yet, by request id. */
+const asked = new Map<number, { resolve(maps: AttentionMaps[]): void; reject(e: Error): void }>();
+let nextRequest = 0;
 
 function theWorker(): Worker {
   if (!worker) {
@@ -41,6 +44,8 @@ function theWorker(): Worker {
       const id = active;
       useStore.getState().notify(`The training worker failed: ${e.message || 'unknown error'}`);
       worker = undefined;
+      for (const a of asked.values()) a.reject(new Error('the training worker failed'));
+      asked.clear();
       if (id) finish(id, { status: 'failed', error: { kind: 'other', message: e.message || 'the training worker failed' } });
     };
   }
@@ -109,7 +114,14 @@ function onMessage(m: FromWorker): void {
       const run = store.runs.find((r) => r.id === m.runId);
       const status = m.reason === 'failed' || run?.error ? 'failed' : m.reason;
       const info = run?.info && m.skipped?.length ? { ...run.info, leftOut: [...run.info.leftOut, ...m.skipped] } : run?.info;
-      finish(m.runId, { status, confusion: m.confusion, mistakes: m.mistakes, info, ...(m.test ? { test: m.test } : {}) });
+      finish(m.runId, { status, confusion: m.confusion, predictions: m.predictions, info, ...(m.test ? { test: m.test } : {}) });
+      break;
+    }
+    case 'attention': {
+      const a = asked.get(m.requestId);
+      asked.delete(m.requestId);
+      if ('error' in m) a?.reject(new Error(m.error));
+      else a?.resolve(m.maps);
       break;
     }
   }
@@ -120,16 +132,25 @@ function bestBefore(val: EvalPoint[], step: number): EvalPoint | undefined {
   return val.filter((p) => p.step <= step).reduce<EvalPoint | undefined>((a, e) => (!a || e.accuracy > a.accuracy ? e : a), undefined);
 }
 
+/** The bytes of the model a run starts from: the ones it was queued with in this tab, or the model
+ *  loaded now when it is the one the run names. */
+export function startingModel(run: RunRecord): ArrayBuffer | undefined {
+  const kept = inputs.get(run.id);
+  if (kept) return kept.model;
+  const { model } = useStore.getState();
+  const same = model.status === 'ready' && (run.modelSha256 ? model.sha256 === run.modelSha256 : JSON.stringify(model.ref) === JSON.stringify(run.model));
+  return same ? model.bytes : undefined;
+}
+
 /** The inputs a run names: the ones it was queued with in this tab, or the model and dataset loaded
  *  now when they are the ones it names; otherwise what to load, in words. */
 function inputsOf(run: RunRecord): RunInputs | string {
   const kept = inputs.get(run.id);
   if (kept) return kept;
-  const { model, data } = useStore.getState();
-  const sameModel = model.status === 'ready' && model.bytes &&
-    (run.modelSha256 ? model.sha256 === run.modelSha256 : JSON.stringify(model.ref) === JSON.stringify(run.model));
-  if (sameModel && data.status === 'ready' && data.source && sameData(data.ref, run.data)) return { model: model.bytes!, data: data.source };
-  return `${run.label} trains on ${describeModel(run.model)} and ${describeData(run.data)}: load ${sameModel ? 'that dataset' : 'that model'} first, then resume it.`;
+  const { data } = useStore.getState();
+  const model = startingModel(run);
+  if (model && data.status === 'ready' && data.source && sameData(data.ref, run.data)) return { model, data: data.source };
+  return `${run.label} trains on ${describeModel(run.model)} and ${describeData(run.data)}: load ${model ? 'that dataset' : 'that model'} first, then resume it.`;
 }
 
 /** Holds the run's Web Lock until `unlock` is called; false when another tab holds it. */
@@ -174,7 +195,7 @@ async function startNext(resumeFrom?: RunRecord): Promise<void> {
   if (resumeFrom?.checkpointStep !== undefined) {
     const keep = resumeFrom.checkpointStep;
     store.patchRun(id, {
-      train: run.train.filter((p) => p.step <= keep), val: run.val.filter((p) => p.step <= keep), confusion: undefined, mistakes: undefined, test: undefined,
+      train: run.train.filter((p) => p.step <= keep), val: run.val.filter((p) => p.step <= keep), confusion: undefined, predictions: undefined, test: undefined,
     });
   }
   send({
@@ -188,6 +209,16 @@ async function startNext(resumeFrom?: RunRecord): Promise<void> {
 }
 
 export const activeRun = () => active;
+
+/** The class token's attention maps of one image (RGBA [S, S, 4]) in each model, computed by the
+ *  worker once its run in progress, if any, has ended. */
+export function requestAttention(pixels: Uint8Array, models: AttentionModel[]): Promise<AttentionMaps[]> {
+  const requestId = nextRequest++;
+  return new Promise((resolve, reject) => {
+    asked.set(requestId, { resolve, reject });
+    send({ type: 'attention', requestId, pixels, models });
+  });
+}
 
 export function pause(): void {
   send({ type: 'pause' });

@@ -1,0 +1,104 @@
+// The selected run's validation images as its final weights classify them: true and predicted class
+// and confidence, filtered (right, wrong, a class, a confusion-matrix cell) and sorted by confidence.
+// An image opens its attention maps.
+import { useState } from 'react';
+import { visibleText } from '../../data/visible-text.ts';
+import { PixelCanvas } from '../PixelCanvas.tsx';
+import { useStore } from '../store.ts';
+import { galleryItems, type GalleryFilter } from './gallery.ts';
+
+const PAGE = 60;
+
+const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
+
+export function Gallery() {
+  const run = useStore((s) => s.runs.find((r) => r.id === s.selected));
+  const filter = useStore((s) => s.gallery);
+  const setGallery = useStore((s) => s.setGallery);
+  const inspect = useStore((s) => s.inspect);
+  const [shown, setShown] = useState(PAGE);
+  if (!run?.predictions?.length || !run.info) return null;
+  const predictions = run.predictions;
+  const classes = run.info.classes.map(visibleText);
+  const size = run.info.config.imageSize;
+  const items = galleryItems(predictions, filter);
+  const wrong = predictions.filter((p) => p.predicted !== p.label).length;
+  const pictured = predictions.filter((p) => p.pixels).length;
+  const set = (f: Partial<GalleryFilter>) => {
+    setGallery({ ...filter, ...f });
+    setShown(PAGE);
+  };
+  const classOf = (v: string) => (v === '' ? undefined : Number(v));
+  const open = (index: number) => {
+    inspect({ runId: run.id, index });
+    document.querySelector('[data-testid=attention]')?.scrollIntoView({ block: 'nearest' });
+  };
+  return (
+    <section aria-label="Predictions" className="panel gallery" data-testid="gallery">
+      <h2>Predictions: {run.label}</h2>
+      <p className="hint">
+        {predictions.length} validation images, {predictions.length - wrong} right, {wrong} wrong (the final weights)
+        {pictured < predictions.length && `; pictures kept for ${pictured}, mistakes first`}. An image opens its attention maps.
+      </p>
+      <div className="row">
+        <label>
+          show{' '}
+          <select value={filter.outcome} onChange={(e) => set({ outcome: e.target.value as GalleryFilter['outcome'] })} data-testid="gallery-outcome">
+            <option value="all">all</option>
+            <option value="right">right</option>
+            <option value="wrong">wrong</option>
+          </select>
+        </label>
+        <label>
+          true class{' '}
+          <select value={filter.label ?? ''} onChange={(e) => set({ label: classOf(e.target.value) })} data-testid="gallery-label">
+            <option value="">any</option>
+            {classes.map((c, i) => <option key={i} value={i}>{c}</option>)}
+          </select>
+        </label>
+        <label>
+          predicted{' '}
+          <select value={filter.predicted ?? ''} onChange={(e) => set({ predicted: classOf(e.target.value) })} data-testid="gallery-predicted">
+            <option value="">any</option>
+            {classes.map((c, i) => <option key={i} value={i}>{c}</option>)}
+          </select>
+        </label>
+        <label>
+          order{' '}
+          <select value={filter.order} onChange={(e) => set({ order: e.target.value as GalleryFilter['order'] })} data-testid="gallery-order">
+            <option value="confident">most confident first</option>
+            <option value="unsure">least confident first</option>
+          </select>
+        </label>
+        <span role="status"><span data-testid="gallery-count">{items.length}</span> shown</span>
+      </div>
+      <ul className="tiles">
+        {items.slice(0, shown).map((i) => {
+          const p = predictions[i];
+          const right = p.predicted === p.label;
+          const name = `${visibleText(p.path)}: ${classes[p.label]}, predicted ${classes[p.predicted]} (${pct(p.confidence)})`;
+          return (
+            <li key={i}>
+              <button
+                type="button" className={`tile ${right ? 'right' : 'wrong'}`} onClick={() => open(i)} title={name} aria-label={name}
+                data-testid="gallery-item" data-label={p.label} data-predicted={p.predicted} data-confidence={p.confidence}
+              >
+                {p.pixels ? <PixelCanvas pixels={p.pixels} size={size} shown={64} label="" /> : <span className="no-picture">no picture</span>}
+                <span className="caption">
+                  <bdi>{classes[p.label]}</bdi> → <bdi>{classes[p.predicted]}</bdi>
+                  <br />
+                  {pct(p.confidence)}
+                </span>
+              </button>
+            </li>
+          );
+        })}
+      </ul>
+      {items.length > shown && (
+        <button type="button" onClick={() => setShown(shown + PAGE)} data-testid="gallery-more">
+          Show {Math.min(PAGE, items.length - shown)} more of {items.length - shown}
+        </button>
+      )}
+    </section>
+  );
+}
