@@ -4,6 +4,7 @@
 
 export const BUILTIN_MODELS: Record<string, { file: string; name: string }> = {
   'vit-fmnist': { file: 'models/vit-fmnist.safetensors', name: 'ViT pretrained on Fashion-MNIST (built in)' },
+  'vit-mnist': { file: 'models/vit-mnist.safetensors', name: 'ViT pretrained on MNIST (built in)' },
 };
 
 /** A built-in pack as public/packs/index.json lists it. */

@@ -82,9 +82,19 @@ describe('the playground', () => {
     await page.screenshot({ path: `${SHOTS}/start.png`, fullPage: true });
   });
 
+  it('offers both built-in models: the digits generalist loads with its ten digit classes', async () => {
+    const name = () => page.getByTestId('model-name').textContent({ timeout: 60_000 });
+    await page.getByRole('button', { name: 'ViT pretrained on MNIST (built in)' }).click();
+    await expect.poll(name, { timeout: 60_000 }).toBe('ViT pretrained on MNIST (built in)');
+    await page.getByRole('button', { name: 'ViT pretrained on Fashion-MNIST (built in)' }).click();
+    await expect.poll(name, { timeout: 60_000 }).toBe('ViT pretrained on Fashion-MNIST (built in)');
+  });
+
   it('reads a zip dropped onto the page (CDP drag events with a real file)', async () => {
     const zipPath = join(await tempDir(), 'shapes.zip');
     writeFileSync(zipPath, new Uint8Array(await (await makeZip(files)).arrayBuffer()));
+    // Drag events land at viewport coordinates: the drop zone must be on screen.
+    await page.getByTestId('data-drop').scrollIntoViewIfNeeded();
     const box = (await page.getByTestId('data-drop').boundingBox())!;
     const cdp = await page.context().newCDPSession(page);
     const at = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
