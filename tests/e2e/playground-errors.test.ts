@@ -63,7 +63,7 @@ describe('the playground when a run goes wrong', () => {
   });
 
   it('runs a batch too large for the GPU in micro-batches, and refuses a run beyond the memory budget before it allocates', async () => {
-    await page.getByRole('button', { name: /built in/ }).click();
+    await page.getByRole('button', { name: 'ViT pretrained on Fashion-MNIST (built in)' }).click();
     await expect(page.getByTestId('model-name').textContent({ timeout: 60_000 })).resolves.toMatch(/built in/);
     await setFields(page, { imageSize: '1024' });
     await expect(page.getByTestId('model-memory').textContent()).resolves.toMatch(/not a multiple of this model's patch size 7: use 1022 or 1029/);
