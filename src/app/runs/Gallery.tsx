@@ -11,6 +11,19 @@ const PAGE = 60;
 
 const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
 
+/** A class filter: any, or one class by its index. */
+function ClassSelect(o: { label: string; classes: string[]; value?: number; onChange: (c: number | undefined) => void; testId: string }) {
+  return (
+    <label>
+      {o.label}{' '}
+      <select value={o.value ?? ''} onChange={(e) => o.onChange(e.target.value === '' ? undefined : Number(e.target.value))} data-testid={o.testId}>
+        <option value="">any</option>
+        {o.classes.map((c, i) => <option key={i} value={i}>{c}</option>)}
+      </select>
+    </label>
+  );
+}
+
 export function Gallery() {
   const run = useStore((s) => s.runs.find((r) => r.id === s.selected));
   const filter = useStore((s) => s.gallery);
@@ -28,7 +41,6 @@ export function Gallery() {
     setGallery({ ...filter, ...f });
     setShown(PAGE);
   };
-  const classOf = (v: string) => (v === '' ? undefined : Number(v));
   const open = (index: number) => {
     inspect({ runId: run.id, index });
     document.querySelector('[data-testid=attention]')?.scrollIntoView({ block: 'nearest' });
@@ -49,20 +61,8 @@ export function Gallery() {
             <option value="wrong">wrong</option>
           </select>
         </label>
-        <label>
-          true class{' '}
-          <select value={filter.label ?? ''} onChange={(e) => set({ label: classOf(e.target.value) })} data-testid="gallery-label">
-            <option value="">any</option>
-            {classes.map((c, i) => <option key={i} value={i}>{c}</option>)}
-          </select>
-        </label>
-        <label>
-          predicted{' '}
-          <select value={filter.predicted ?? ''} onChange={(e) => set({ predicted: classOf(e.target.value) })} data-testid="gallery-predicted">
-            <option value="">any</option>
-            {classes.map((c, i) => <option key={i} value={i}>{c}</option>)}
-          </select>
-        </label>
+        <ClassSelect label="true class" classes={classes} value={filter.label} onChange={(label) => set({ label })} testId="gallery-label" />
+        <ClassSelect label="predicted" classes={classes} value={filter.predicted} onChange={(predicted) => set({ predicted })} testId="gallery-predicted" />
         <label>
           order{' '}
           <select value={filter.order} onChange={(e) => set({ order: e.target.value as GalleryFilter['order'] })} data-testid="gallery-order">
