@@ -1,6 +1,6 @@
 // Batched matrix product C[b] = op(A[b]) · op(B[b]) with optional bias and GELU epilogues.
-//   op(A) is [M, K]: A is stored [M, K], or [K, M] when TRANS_A.
-//   op(B) is [K, N]: B is stored [K, N], or [N, K] when TRANS_B (a Linear weight [out, in]).
+//   op(A) is [M, K]: A is stored [M, K], or [K, M] when transA.
+//   op(B) is [K, N]: B is stored [K, N], or [N, K] when transB (a Linear weight [out, in]).
 //   Batch b starts at b*strideA in A (etc.); a stride of 0 shares the matrix across the batch.
 // A WGxWG workgroup computes a TILE x TILE tile of C (TILE = 4·RB·WG), walking K in steps
 // of TK through workgroup memory. Each thread owns RB x RB blocks of 4x4 outputs: block
@@ -13,7 +13,11 @@
 // RB is 1, 2 or 4. GPUs: WG 16, RB 1. SwiftShader runs four invocations per SIMD group and
 // reads workgroup memory by per-lane gathers, so it wants few threads with many outputs
 // each (WG 4, RB 4: 32 reads per 256 multiply-adds instead of 8 per 16).
-// EPILOGUE: 0 none; 1 + bias[n]; 2 + bias[n] then GELU, with U receiving the pre-activation.
+// epilogue: 0 none; 1 + bias[n]; 2 + bias[n] then GELU, with U receiving the pre-activation.
+// The transposes and the epilogue are uniforms, not override constants: one pipeline serves every
+// product of a model (forward, both backward products, with and without epilogue), because a
+// CPU implementation such as SwiftShader takes seconds to compile each pipeline of this kernel.
+// They change only index arithmetic and the stores, not the inner loop.
 // Dispatch: (ceil(N/TILE), ceil(M/TILE), batch).
 // The backward pass is the same kernel with other transposes (see src/nn/ops/matmul.ts).
 
@@ -26,11 +30,10 @@ struct Params {
   strideA: u32,
   strideB: u32,
   strideC: u32,
+  transA: u32,
+  transB: u32,
+  epilogue: u32,
 }
-
-override TRANS_A: bool = false;
-override TRANS_B: bool = false;
-override EPILOGUE: u32 = 0u;
 
 override WG: u32 = 16u;
 override RB: u32 = 1u;
@@ -50,12 +53,12 @@ var<workgroup> Bs: array<f32, TK * TILE>; // Bs[k * TILE + n]
 // Branch-free bounds checks: an index past the end reads some in-bounds value
 // (WGSL robustness), which the select then discards.
 fn load_a(base: u32, m: u32, k: u32) -> f32 {
-  let i = select(base + m * p.K + k, base + k * p.M + m, TRANS_A);
+  let i = select(base + m * p.K + k, base + k * p.M + m, p.transA != 0u);
   return select(0.0, A[i], m < p.M && k < p.K);
 }
 
 fn load_b(base: u32, k: u32, n: u32) -> f32 {
-  let i = select(base + k * p.N + n, base + n * p.K + k, TRANS_B);
+  let i = select(base + k * p.N + n, base + n * p.K + k, p.transB != 0u);
   return select(0.0, B[i], k < p.K && n < p.N);
 }
 
@@ -66,13 +69,15 @@ fn load_tiles(wg: vec3u, t: u32, k0: u32) {
   let col0 = wg.x * TILE;
   let aBase = wg.z * p.strideA;
   let bBase = wg.z * p.strideB;
+  let transA = p.transA != 0u;
+  let transB = p.transB != 0u;
   for (var l = 0u; l < TK * TILE / (WG * WG); l++) {
     let idx = t + WG * WG * l;
-    let m = select(idx / TK, idx % TILE, TRANS_A);
-    let ka = select(idx % TK, idx / TILE, TRANS_A);
+    let m = select(idx / TK, idx % TILE, transA);
+    let ka = select(idx % TK, idx / TILE, transA);
     As[ka * TILE + m] = load_a(aBase, row0 + m, k0 + ka);
-    let n = select(idx % TILE, idx / TK, TRANS_B);
-    let kb = select(idx / TILE, idx % TK, TRANS_B);
+    let n = select(idx % TILE, idx / TK, transB);
+    let kb = select(idx / TILE, idx % TK, transB);
     Bs[kb * TILE + n] = load_b(bBase, k0 + kb, col0 + n);
   }
 }
@@ -116,8 +121,8 @@ fn store_row(z: u32, r: u32, c: u32, v: vec4f) {
     if (n < p.N) {
       let o = z * p.strideC + r * p.N + n;
       var x = v[j];
-      if (EPILOGUE >= 1u) { x += bias[n]; }
-      if (EPILOGUE == 2u) {
+      if (p.epilogue >= 1u) { x += bias[n]; }
+      if (p.epilogue == 2u) {
         U[o] = x;
         x = gelu(x);
       }

@@ -61,9 +61,9 @@ export function matmul(gpu: Gpu, a: Tensor, b: Tensor, c: Tensor, o: MatmulOptio
     kernel: {
       shader: 'matmul',
       entry: 'matmul',
-      constants: { WG: wg, RB: rb, TRANS_A: o.transA ? 1 : 0, TRANS_B: o.transB ? 1 : 0, EPILOGUE: epilogue },
+      constants: { WG: wg, RB: rb },
     },
-    params: [d.M, d.N, d.K, d.strideA, d.strideB, d.M * d.N],
+    params: [d.M, d.N, d.K, d.strideA, d.strideB, d.M * d.N, o.transA ? 1 : 0, o.transB ? 1 : 0, epilogue],
     tensors: [a, b, o.bias ?? gpu.dummy(0), c, o.geluInput ?? gpu.dummy(1)],
     workgroups: [Math.ceil(d.N / tile), Math.ceil(d.M / tile), d.batch],
   });
