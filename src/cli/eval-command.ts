@@ -26,7 +26,7 @@ export interface EvalReport {
 export type EvalSplit = 'all' | 'train' | 'val' | 'test';
 
 export async function evalCommand(host: EngineHost, o: ModelArgs & { data: string; batch: number; split: EvalSplit }): Promise<EvalReport> {
-  const info = await host.call('evalStart', { model: o.model, config: o.config, heads: o.heads, batch: o.batch });
+  const info = await host.call('evalStart', { model: o.model, config: o.config, heads: o.heads, normalization: o.normalization, batch: o.batch });
   const folder = imageFolder(selectImages(await (isDataUrl(o.data) ? urlTree(o.data) : openDataPath(o.data))));
   const C = info.config.numClasses;
   const classes = info.classNames ?? folder.classes;

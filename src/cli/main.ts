@@ -10,7 +10,7 @@ import { initCommand } from './init-command.ts';
 import { EXPORT_TORCH_FLAGS, exportTorch } from './export-torch.ts';
 import { trainCommand } from './train-command.ts';
 import { cacheZooModel } from './zoo-cache.ts';
-import { heads, settingsUsage, TRAIN_FLAGS, trainOptions, UsageError } from './train-args.ts';
+import { dataPath, heads, modelSource, settingsUsage, TRAIN_FLAGS, trainOptions, UsageError } from './train-args.ts';
 
 const USAGE = () => `usage:
   stochca infer --model M.safetensors --input x.npy --out logits.npy [--heads N] [--config config.json]
@@ -34,7 +34,7 @@ const USAGE = () => `usage:
   stochca info  [--json]   the adapter, its limits and features, the engine's host and kernel layout
 
   --ca-mask: one character per block, 1 = cross-attention to the teacher (grad needs --teacher then).
-  stochca eval  --model M.safetensors --data DIR|ZIP [--data DIR|ZIP]... [--split all|train|val|test]
+  stochca eval  --model M.safetensors|builtin:ID|hub:ORG/NAME --data DIR|ZIP|URL|pack:ID [--data ...]... [--split all|train|val|test]
                 [--batch 32] [--json] [--heads N] [--config config.json]
 
   --data may also be an http(s) URL of a zip, downloaded when the command runs.
@@ -135,21 +135,27 @@ async function evaluate(values: Record<string, unknown>): Promise<void> {
   if (!SPLITS.includes(split)) throw new UsageError(`--split must be ${SPLITS.join(', ')}, got '${split}'`);
   const data = values.data as string[] | undefined;
   if (!data?.length) throw new UsageError('missing --data');
+  // The model and data references `train` takes: a path, builtin:ID, hub:ORG/NAME, pack:ID.
+  const source = modelSource(need(str('model'), 'model'));
+  if (source.hub) await cacheZooModel(source.hub);
+  const configPath = str('config') ?? source.configPath;
   const options = {
     split: split as EvalSplit,
     batch: num(values, 'batch', 32, { int: true, min: 1 }),
     heads: heads(str('heads')),
-    model: readFile(need(str('model'), 'model'), 'model'),
-    config: str('config') === undefined ? undefined : new TextDecoder().decode(readFile(str('config')!, 'config')),
+    model: readFile(source.path, 'model'),
+    config: configPath === undefined ? undefined : new TextDecoder().decode(readFile(configPath, 'config')),
+    normalization: source.normalization,
   };
   // One engine for every data set: its start is most of a small set's time.
   const host = await openEngineHost();
   try {
-    for (const [k, path] of data.entries()) {
+    for (const [k, text] of data.entries()) {
+      const path = dataPath(text);
       const report = await evalCommand(host, { ...options, data: path });
       if (report.skipped.length) console.error(leftOutLine(report.skipped));
-      if (values.json) console.log(JSON.stringify({ data: path, ...report }));
-      else console.log(`${data.length > 1 ? `${k ? '\n' : ''}${path}:\n` : ''}${formatReport(report)}`);
+      if (values.json) console.log(JSON.stringify({ data: text, ...report }));
+      else console.log(`${data.length > 1 ? `${k ? '\n' : ''}${text}:\n` : ''}${formatReport(report)}`);
     }
   } finally {
     await host.close();

@@ -70,7 +70,7 @@ function readJson(path: string, flag: string): unknown {
 
 /** A path, a built-in model by the id links use, or a zoo model (`hub:ORG/NAME`) in the model cache,
  *  with its config.json and normalisation. */
-function modelSource(text: string): Pick<ModelSource, 'path' | 'configPath' | 'hub' | 'normalization'> {
+export function modelSource(text: string): Pick<ModelSource, 'path' | 'configPath' | 'hub' | 'normalization'> {
   if (text.startsWith('hub:')) {
     const repo = text.slice('hub:'.length);
     let entry;
@@ -88,7 +88,8 @@ function modelSource(text: string): Pick<ModelSource, 'path' | 'configPath' | 'h
   return { path: fileURLToPath(new URL(m.file, PUBLIC)) };
 }
 
-function dataPath(text: string): string {
+/** A path, a URL, or a built-in pack by the id links use (`pack:ID`). */
+export function dataPath(text: string): string {
   if (!text.startsWith('pack:')) return text;
   const packs = JSON.parse(readFileSync(new URL(PACK_INDEX, PUBLIC), 'utf8')) as PackInfo[];
   const pack = packs.find((p) => p.id === text.slice('pack:'.length));

@@ -78,10 +78,13 @@ describe('stochca train', () => {
     expect(summary.best_val_step).toBe(bestStep);
     expect(best.equals(readFileSync(join(out, 'model.safetensors')))).toBe(bestStep === 24);
 
-    // stochca eval on the whole folder with the saved checkpoint, which reloads with no options.
-    const e = await stochca('eval', '--model', join(out, 'model.safetensors'), '--data', data, '--json');
+    // stochca eval on the whole folder with the saved checkpoint, which reloads with no options; the
+    // folder twice in one command: one engine scores several data sets, one JSON line each.
+    const e = await stochca('eval', '--model', join(out, 'model.safetensors'), '--data', data, '--data', data, '--json');
     expect(e.code, e.stderr).toBe(0);
-    const report = JSON.parse(e.stdout);
+    const [report, again] = e.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(report.data).toBe(data);
+    expect(again).toEqual(report);
     expect(report.count).toBe(48);
     expect(report.classes).toEqual(['dark', 'light']);
     expect(report.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(48);
