@@ -26,8 +26,7 @@ export async function evaluateSplit(
   const picture = pictures(S * S * 4);
   let loss = 0;
   let count = 0;
-  for await (const b of batcher as AsyncIterable<Batch>) {
-    const logits = await engine.call(session, b.pixels, b.count);
+  const take = (b: Batch, logits: Float32Array) => {
     for (let i = 0; i < b.count; i++) {
       const label = b.labels[i];
       const r = scoreRow(logits, i, classes, label);
@@ -40,7 +39,18 @@ export async function evaluateSplit(
       }
     }
     count += b.count;
+  };
+  // One batch in flight while the previous one is scored and the next decoded: each batch's forward
+  // pass waits on a readback, whose round trip (most of a small batch's time in a page's worker) the
+  // GPU would otherwise sit out. Batches own their pixels, and the engine queues the calls in order.
+  let ahead: { b: Batch; logits: Promise<Float32Array> } | undefined;
+  for await (const b of batcher as AsyncIterable<Batch>) {
+    const logits = engine.call(session, b.pixels, b.count);
+    logits.catch(() => undefined); // awaited below; a failure of the batch before must not leave it unhandled
+    if (ahead) take(ahead.b, await ahead.logits);
+    ahead = { b, logits };
   }
+  if (ahead) take(ahead.b, await ahead.logits);
   const correct = confusion.reduce((a, row, i) => a + row[i], 0);
   return { loss: loss / Math.max(1, count), accuracy: correct / Math.max(1, count), count, confusion, predictions };
 }
