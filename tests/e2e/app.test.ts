@@ -8,7 +8,7 @@ const SHOTS = 'test-results/screenshots';
 describe('playground page', () => {
   it('shows the WebGPU adapter it found', async () => {
     const page = await openPage('/');
-    await expect(page.getByTestId('adapter-name').textContent({ timeout: 60_000 })).resolves.toMatch(/\S/);
+    await expect.poll(() => page.getByTestId('adapter-name').textContent(), { timeout: 60_000 }).toMatch(/\S/);
     await expect(page.locator('h1').textContent()).resolves.toBe('StochCA Playground');
     mkdirSync(SHOTS, { recursive: true });
     await page.screenshot({ path: `${SHOTS}/adapter.png`, fullPage: true });
@@ -19,7 +19,7 @@ describe('playground page', () => {
       init: () => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined }),
     });
     const alert = page.getByTestId('no-webgpu');
-    await expect(alert.textContent({ timeout: 60_000 })).resolves.toMatch(/does not offer WebGPU.*Chrome/);
+    await expect.poll(() => alert.textContent(), { timeout: 60_000 }).toMatch(/does not offer WebGPU.*Chrome/);
     await page.screenshot({ path: `${SHOTS}/no-webgpu.png`, fullPage: true });
   });
 });

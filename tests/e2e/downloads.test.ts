@@ -44,7 +44,7 @@ beforeAll(async () => {
   server.files.set('tiny.safetensors', tinyModel());
   server.files.set('shapes.zip', new Uint8Array(await (await makeZip(classFolders({ dark: 4, light: 4 }, await png(40, 8)))).arrayBuffer()));
   page = await openPage(`/?downloadIdleSeconds=${IDLE_SECONDS}`, { app: true });
-  await expect(page.getByTestId('model-name').textContent({ timeout: 60_000 })).resolves.toMatch(/built in/);
+  await expect.poll(() => page.getByTestId('model-name').textContent(), { timeout: 60_000 }).toMatch(/built in/);
 });
 
 afterAll(async () => {
@@ -57,14 +57,14 @@ describe('downloads in the playground', () => {
     await fetchUrl('model', `${server.base}/slow/tiny.safetensors`);
     const shown = await progress('model', /\d+ KiB of \d+ KiB, \d+ KiB\/s, \d+ s left$/);
     console.log(`model URL: "${shown}"`);
-    await expect(page.getByTestId('model-name').textContent({ timeout: 30_000 })).resolves.toBe('tiny.safetensors');
+    await expect.poll(() => page.getByTestId('model-name').textContent(), { timeout: 30_000 }).toBe('tiny.safetensors');
     await expect(page.getByTestId('model-info').textContent()).resolves.toMatch(/dim 32 depth 2 heads 2/);
   });
 
   it('fetches a dataset URL, showing its progress, and lists it', async () => {
     await fetchUrl('data', `${server.base}/slow/shapes.zip`);
     console.log(`dataset URL: "${await progress('data', /: [1-9]\d* (bytes|KiB) of /)}"`);
-    await expect(page.getByTestId('data-classes').textContent({ timeout: 30_000 })).resolves.toBe('2');
+    await expect.poll(() => page.getByTestId('data-classes').textContent(), { timeout: 30_000 }).toBe('2');
   });
 
   it('shows an endless dataset URL arriving, and stops it on Cancel', async () => {
@@ -98,7 +98,7 @@ describe('downloads in the playground', () => {
 
   it('loads a dropped model, and refuses a dropped file that is not a model from its first bytes', async () => {
     await page.setInputFiles('[data-testid=model-drop-file]', { name: 'dropped.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from(tinyModel()) });
-    await expect(page.getByTestId('model-name').textContent({ timeout: 30_000 })).resolves.toBe('dropped.safetensors');
+    await expect.poll(() => page.getByTestId('model-name').textContent(), { timeout: 30_000 }).toBe('dropped.safetensors');
 
     const page404 = Buffer.from(`<!DOCTYPE html><html><body>Not found</body></html>${' '.repeat(4096)}`);
     await page.setInputFiles('[data-testid=model-drop-file]', { name: 'model.safetensors', mimeType: 'application/octet-stream', buffer: page404 });

@@ -33,8 +33,8 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   browser = await launchChromium();
   page = await openPage('/', { app: true, browser });
-  await expect(page.getByTestId('model-name').textContent({ timeout: 60_000 })).resolves.toMatch(/built in/);
-  await expect(page.getByTestId('data-name').textContent({ timeout: 60_000 })).resolves.toBe('MNIST digits');
+  await expect.poll(() => page.getByTestId('model-name').textContent(), { timeout: 60_000 }).toMatch(/built in/);
+  await expect.poll(() => page.getByTestId('data-name').textContent(), { timeout: 60_000 }).toBe('MNIST digits');
   // Short runs on the built-in MNIST pack, validated on 2 % of it (60 images).
   await setFields(page, { batch: '8', warmup: '1', valFraction: '0.02', seed: '3' });
 });
@@ -52,7 +52,7 @@ describe('the playground when a run goes wrong', () => {
     const path = join(await tempDir(), 'diverging.safetensors');
     writeFileSync(path, saveModelFile(model));
     await page.setInputFiles('[data-testid=model-drop-file]', path);
-    await expect(page.getByTestId('model-name').textContent({ timeout: 60_000 })).resolves.toBe('diverging.safetensors');
+    await expect.poll(() => page.getByTestId('model-name').textContent(), { timeout: 60_000 }).toBe('diverging.safetensors');
     await setFields(page, { steps: '5', evalEvery: '5' });
     await page.getByTestId('train').click();
     const status = await ended(0);
@@ -64,7 +64,7 @@ describe('the playground when a run goes wrong', () => {
 
   it('runs a batch too large for the GPU in micro-batches, and refuses a run beyond the memory budget before it allocates', async () => {
     await page.getByRole('button', { name: 'ViT pretrained on Fashion-MNIST (built in)' }).click();
-    await expect(page.getByTestId('model-name').textContent({ timeout: 60_000 })).resolves.toMatch(/built in/);
+    await expect.poll(() => page.getByTestId('model-name').textContent(), { timeout: 60_000 }).toMatch(/built in/);
     await setFields(page, { imageSize: '1024' });
     await expect(page.getByTestId('model-memory').textContent()).resolves.toMatch(/not a multiple of this model's patch size 7: use 1022 or 1029/);
     // Batch 512 at 1022 px is beyond the adapter's largest buffer at once: the optimizer still sees 512 images.

@@ -76,8 +76,8 @@ afterAll(async () => {
 
 describe('the playground', () => {
   it('opens with the built-in model and dataset ready', async () => {
-    await expect(page.getByTestId('model-name').textContent({ timeout: 60_000 })).resolves.toMatch(/built in/);
-    await expect(page.getByTestId('data-name').textContent({ timeout: 60_000 })).resolves.toBe('MNIST digits');
+    await expect.poll(() => page.getByTestId('model-name').textContent(), { timeout: 60_000 }).toMatch(/built in/);
+    await expect.poll(() => page.getByTestId('data-name').textContent(), { timeout: 60_000 }).toBe('MNIST digits');
     await expect(page.getByTestId('compare').isEnabled()).resolves.toBe(true);
     await page.screenshot({ path: `${SHOTS}/start.png`, fullPage: true });
   });
@@ -100,14 +100,14 @@ describe('the playground', () => {
     const at = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
     const data = { items: [], files: [zipPath], dragOperationsMask: 1 };
     for (const type of ['dragEnter', 'dragOver', 'drop'] as const) await cdp.send('Input.dispatchDragEvent', { type, ...at, data });
-    await expect(page.getByTestId('data-name').textContent({ timeout: 60_000 })).resolves.toBe('shapes.zip');
+    await expect.poll(() => page.getByTestId('data-name').textContent(), { timeout: 60_000 }).toBe('shapes.zip');
     await expect(page.getByTestId('data-classes').textContent()).resolves.toBe('3');
     await expect(page.getByTestId('data-train-count').textContent()).resolves.toBe(String(3 * PER_CLASS));
   });
 
   it('trains on a picked folder, with validation points on the chart and a responsive main thread', async () => {
     await page.setInputFiles('[data-testid=data-drop-folder]', folder);
-    await expect(page.getByTestId('data-name').textContent({ timeout: 60_000 })).resolves.toBe('shapes');
+    await expect.poll(() => page.getByTestId('data-name').textContent(), { timeout: 60_000 }).toBe('shapes');
     await expect(page.getByTestId('data-classes').textContent()).resolves.toBe('3');
     await expect(page.getByTestId('data-train-count').textContent()).resolves.toBe(String(3 * PER_CLASS));
     await setFields(page, TRAIN);
@@ -182,7 +182,7 @@ describe('the playground', () => {
   it('stops a run and resumes it from its last checkpoint', async () => {
     // A reload forgets dropped files (the link names them); drop the folder again.
     await page.setInputFiles('[data-testid=data-drop-folder]', folder);
-    await expect(page.getByTestId('data-name').textContent({ timeout: 60_000 })).resolves.toBe('shapes');
+    await expect.poll(() => page.getByTestId('data-name').textContent(), { timeout: 60_000 }).toBe('shapes');
     await page.getByTestId('train').click();
     await page.waitForFunction(() => Number(document.querySelector('[data-testid=progress-step]')?.textContent) >= 4, null, { timeout: 120_000 });
     await page.getByTestId('stop').click();

@@ -32,9 +32,9 @@ afterAll(async () => {
 describe('the playground at real scale', () => {
   it('fine-tunes a picked ViT-Ti/16 at 224 px with StochCA on a picked folder of JPEGs, the page responsive', async () => {
     await page.setInputFiles('[data-testid=model-drop-file]', model);
-    await expect(page.getByTestId('model-name').textContent({ timeout: 60_000 })).resolves.toBe('vit-ti16-224.safetensors');
+    await expect.poll(() => page.getByTestId('model-name').textContent(), { timeout: 60_000 }).toBe('vit-ti16-224.safetensors');
     await page.setInputFiles('[data-testid=data-drop-folder]', data);
-    await expect(page.getByTestId('data-name').textContent({ timeout: 60_000 })).resolves.toBe('digits');
+    await expect.poll(() => page.getByTestId('data-name').textContent(), { timeout: 60_000 }).toBe('digits');
     await expect(page.getByTestId('data-classes').textContent()).resolves.toBe('2');
     // The settings of tests/cli/real-scale.test.ts: both training images in every batch, no augmentation.
     await setFields(page, { p: '0.5', lr: '0.00001', batch: '2', steps: '3', warmup: '0', weightDecay: '0', valFraction: '0.5', evalEvery: '3', seed: '0' });

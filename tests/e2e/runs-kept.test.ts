@@ -71,7 +71,7 @@ describe('provenance', () => {
     await page.getByTestId('compare').click();
     await page.getByTestId('progress').waitFor({ timeout: 60_000 });
     await page.getByTestId('data-panel').getByRole('button', { name: 'Fashion-MNIST', exact: true }).click();
-    await expect(page.getByTestId('data-name').textContent({ timeout: 60_000 })).resolves.toBe('Fashion-MNIST');
+    await expect.poll(() => page.getByTestId('data-name').textContent(), { timeout: 60_000 }).toBe('Fashion-MNIST');
     const done = await untilStatuses(page, (s) => s.length === 2 && s.every((x) => x !== 'queued' && x !== 'running'));
     expect(done).toEqual(['finished', 'finished']);
     // Both runs saw MNIST's digits: the same counts, and the fine-tuned model knows digits, not clothes.
@@ -96,7 +96,7 @@ describe('provenance', () => {
     await page.reload();
     await ready(page);
     await page.getByTestId('data-panel').getByRole('button', { name: 'Fashion-MNIST', exact: true }).click();
-    await expect(page.getByTestId('data-name').textContent({ timeout: 60_000 })).resolves.toBe('Fashion-MNIST');
+    await expect.poll(() => page.getByTestId('data-name').textContent(), { timeout: 60_000 }).toBe('Fashion-MNIST');
     const clicked = Date.now();
     await page.getByTestId('resume-checkpoint').click();
     await page.getByTestId('notices').waitFor();
@@ -106,7 +106,7 @@ describe('provenance', () => {
     await expect(page.getByTestId('notices').textContent()).resolves.toMatch(/trains on the built-in model 'vit-fmnist' and the built-in dataset 'mnist': load that dataset first/);
     expect(await statuses(page)).toEqual(['stopped']);
     await page.getByTestId('data-panel').getByRole('button', { name: 'MNIST digits', exact: true }).click();
-    await expect(page.getByTestId('data-name').textContent({ timeout: 60_000 })).resolves.toBe('MNIST digits');
+    await expect.poll(() => page.getByTestId('data-name').textContent(), { timeout: 60_000 }).toBe('MNIST digits');
     await page.getByTestId('resume-checkpoint').click();
     await page.waitForFunction(() => Number(document.querySelector('[data-testid=progress-step]')?.textContent) >= 1, null, { timeout: 60_000 });
     await page.getByTestId('stop').click();

@@ -32,7 +32,7 @@ describe.skipIf(torchMissing !== '')(`the page and PyTorch${torchMissing}`, () =
   });
 
   it('exports the experiment for PyTorch, trains it with the script, imports the run and exports its model back', async () => {
-    await expect(page.getByTestId('data-name').textContent({ timeout: 60_000 })).resolves.toBe('MNIST digits');
+    await expect.poll(() => page.getByTestId('data-name').textContent(), { timeout: 60_000 }).toBe('MNIST digits');
     await page.waitForFunction(() => !(document.querySelector('[data-testid=export-torch]') as HTMLButtonElement | null)?.disabled, null, { timeout: 60_000 });
     await setFields(page, { p: '0.5', steps: '2', evalEvery: '1', warmup: '1', batch: '16', valFraction: '0.02', seed: '5' });
 
@@ -56,7 +56,7 @@ describe.skipIf(torchMissing !== '')(`the page and PyTorch${torchMissing}`, () =
 
     // The exported folder is not a run's output: refused in words, nothing added.
     await page.setInputFiles('[data-testid=import-run-folder]', join(dir, 'stochca-torch'));
-    await expect(page.getByTestId('notices').textContent({ timeout: 10_000 })).resolves.toContain('Cannot import the run: there is no config.json.');
+    await expect.poll(() => page.getByTestId('notices').textContent(), { timeout: 10_000 }).toContain('Cannot import the run: there is no config.json.');
     await page.setInputFiles('[data-testid=import-run-folder]', out);
     const row = page.getByTestId('run-row').filter({ hasText: 'PyTorch' });
     await row.waitFor({ timeout: 30_000 });

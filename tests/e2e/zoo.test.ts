@@ -19,7 +19,7 @@ let mirror: HubMirror;
 let page: Page;
 
 const zooButton = () => page.getByTestId(`zoo-load-${entry.repo}`);
-const modelName = () => page.getByTestId('model-name').textContent({ timeout: 60_000 });
+const modelName = () => page.getByTestId('model-name').textContent();
 const cdnRequests = (from: number) => mirror.requests.slice(from).map((r) => `${r.status}${r.range ? ` ${r.range}` : ''} ${r.path.replace(/[0-9a-f]{64}/, '<hash>')}`);
 
 /** The model panel's progress text once it matches `re`. */
@@ -40,7 +40,7 @@ beforeAll(async () => {
   mirror.bytesPerSecond = PACE;
   mirror.weights(entry.repo);
   page = await openPage('/', { app: true });
-  await expect(modelName()).resolves.toMatch(/built in/);
+  await expect.poll(modelName, { timeout: 60_000 }).toMatch(/built in/);
   await page.getByTestId('hub-address').fill(mirror.base);
 });
 
@@ -55,11 +55,11 @@ describe('the model zoo in the playground', () => {
     const t0 = Date.now();
     await zooButton().click();
     const shown = await progress(/ MiB of 21\.8 MiB, [\d.]+ MiB\/s, \d+ s left$/);
-    await expect(modelName()).resolves.toBe(entry.name);
+    await expect.poll(modelName, { timeout: 60_000 }).toBe(entry.name);
     const s = (Date.now() - t0) / 1000;
     await expect(page.getByTestId('model-info').textContent()).resolves.toMatch(/patch 16 dim 192 depth 12 heads 3 mlp 768 classes 1000.*5,717,416/);
     expect(cdnRequests(0)).toEqual([`200 /${entry.repo}/resolve/main/config.json`, `302 /${entry.repo}/resolve/main/model.safetensors`, '200 /cdn/<hash>']);
-    await expect(page.getByTestId(`zoo-cached-${entry.repo}`).textContent({ timeout: 10_000 })).resolves.toMatch(/model\.safetensors 21\.8 MiB, config\.json \d+ KiB/);
+    await expect.poll(() => page.getByTestId(`zoo-cached-${entry.repo}`).textContent(), { timeout: 10_000 }).toMatch(/model\.safetensors 21\.8 MiB, config\.json \d+ KiB/);
     console.log(`fetched ${entry.repo} at ${PACE / 2 ** 20} MiB/s and loaded in ${s.toFixed(1)} s; progress shown: "${shown}"`);
   });
 
@@ -67,12 +67,12 @@ describe('the model zoo in the playground', () => {
     const before = mirror.requests.length;
     await page.reload();
     // The hash names the zoo model now: the page waits for its button, as it would for a URL.
-    await expect(page.getByTestId('notices').textContent({ timeout: 60_000 })).resolves.toMatch(/the zoo model 'facebook\/deit-tiny-patch16-224': press its button/);
+    await expect.poll(() => page.getByTestId('notices').textContent(), { timeout: 60_000 }).toMatch(/the zoo model 'facebook\/deit-tiny-patch16-224': press its button/);
     await expect(page.getByTestId('hub-address').inputValue()).resolves.toBe(mirror.base);
     await expect.poll(() => zooButton().textContent(), { timeout: 10_000 }).toBe('Load');
     const t0 = Date.now();
     await zooButton().click();
-    await expect(modelName()).resolves.toBe(entry.name);
+    await expect.poll(modelName, { timeout: 60_000 }).toBe(entry.name);
     const s = (Date.now() - t0) / 1000;
     expect(mirror.requests.length).toBe(before);
     console.log(`after a reload, ${entry.repo} loaded from the page's cache in ${s.toFixed(1)} s, with no request`);
@@ -103,7 +103,7 @@ describe('the model zoo in the playground', () => {
     const t0 = Date.now();
     await zooButton().click();
     const shown = await progress(/resumed once$/);
-    await expect(modelName()).resolves.toBe(entry.name);
+    await expect.poll(modelName, { timeout: 60_000 }).toBe(entry.name);
     const s = (Date.now() - t0) / 1000;
     const half = Math.floor(entry.bytes / 2);
     expect(cdnRequests(before).filter((r) => !r.startsWith('204'))).toEqual([
@@ -112,6 +112,6 @@ describe('the model zoo in the playground', () => {
     ]);
     const resumedAfter = mirror.requests.at(-1)!.at - mirror.droppedAt!;
     console.log(`dropped at ${(half / 2 ** 20).toFixed(1)} MiB, the Range request ${resumedAfter.toFixed(0)} ms later; loaded ${s.toFixed(1)} s after Fetch; progress: "${shown}"`);
-    await expect(page.getByTestId(`zoo-cached-${entry.repo}`).textContent({ timeout: 10_000 })).resolves.toMatch(/model\.safetensors 21\.8 MiB/);
+    await expect.poll(() => page.getByTestId(`zoo-cached-${entry.repo}`).textContent(), { timeout: 10_000 }).toMatch(/model\.safetensors 21\.8 MiB/);
   });
 });
