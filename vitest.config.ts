@@ -15,10 +15,19 @@ export default defineConfig({
     // Root only: it runs once for every project, and projects read what it provides.
     globalSetup: ['tests/global-setup.ts'],
     reporters: ['default', './tests/summary-reporter.ts'],
+    // Two files at a time, as many as the 2-core machines this runs on have cores: most of a browser or
+    // command-line test's time is spent starting processes, compiling pipelines and waiting on them, which
+    // another file's work fills. The kernel layouts come after, side by side (groupOrder 1), so no more
+    // than two files run at once.
     projects: [
-      { test: { ...shared, name: 'default', include: ['tests/**/*.test.ts'], exclude: [...configDefaults.exclude, ...LAYOUT_TESTS] } },
+      {
+        test: {
+          ...shared, name: 'default', include: ['tests/**/*.test.ts'], exclude: [...configDefaults.exclude, ...LAYOUT_TESTS],
+          maxWorkers: 2, sequence: { groupOrder: 0 },
+        },
+      },
       ...(['cpu', 'gpu'] as const).map((layout) => ({
-        test: { ...shared, name: `layout-${layout}`, include: LAYOUT_TESTS, env: { STOCHCA_LAYOUT: layout } },
+        test: { ...shared, name: `layout-${layout}`, include: LAYOUT_TESTS, env: { STOCHCA_LAYOUT: layout }, maxWorkers: 1, sequence: { groupOrder: 1 } },
       })),
     ],
   },
