@@ -1,6 +1,6 @@
 // experiments/transfer/: the grid that scripts/transfer-grid.ts measured is complete, its fine-tuning
 // runs meet the convergence criterion, results.md is what results.json gives, and the README's tables
-// are results.md's.
+// are results.md's and name the model it started from.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { converged, transferReport, type TransferResults } from '../../scripts/grid/transfer-report.ts';
@@ -36,6 +36,8 @@ describe('the transfer grid', () => {
     expect(md).toBe(transferReport(results));
     const readme = readFileSync('README.md', 'utf8');
     const section = readme.slice(readme.indexOf('## The transfer experiment'), readme.indexOf('\n## ', readme.indexOf('## The transfer experiment') + 1));
+    // The README names the model the grid was measured from.
+    expect(section).toContain(`sha256 ${results.settings.modelSha256.slice(0, 8)}…`);
     const rows = section.split('\n').filter((line) => line.startsWith('| '));
     expect(rows.length).toBeGreaterThan(10);
     const mdLines = new Set(md.split('\n'));
