@@ -6,7 +6,8 @@ const LAYOUT_TESTS = ['tests/kernels/**/*.test.ts', 'tests/nn/**/*.test.ts'];
 const shared = {
   // Dawn is a native addon: one process per test file.
   pool: 'forks',
-  testTimeout: 120_000,
+  // A test that takes a minute alone takes up to twice that beside another file on two cores.
+  testTimeout: 300_000,
   hookTimeout: 120_000,
 } as const;
 

@@ -44,7 +44,7 @@ beforeAll(async () => {
   server.files.set('tiny.safetensors', tinyModel());
   server.files.set('shapes.zip', new Uint8Array(await (await makeZip(classFolders({ dark: 4, light: 4 }, await png(40, 8)))).arrayBuffer()));
   page = await openPage(`/?downloadIdleSeconds=${IDLE_SECONDS}`, { app: true });
-  await expect.poll(() => page.getByTestId('model-name').textContent(), { timeout: 60_000 }).toMatch(/built in/);
+  await page.getByTestId('model-name').filter({ hasText: /built in/ }).waitFor({ timeout: 60_000 });
 });
 
 afterAll(async () => {

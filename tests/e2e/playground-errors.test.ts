@@ -33,8 +33,9 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   browser = await launchChromium();
   page = await openPage('/', { app: true, browser });
-  await expect.poll(() => page.getByTestId('model-name').textContent(), { timeout: 60_000 }).toMatch(/built in/);
-  await expect.poll(() => page.getByTestId('data-name').textContent(), { timeout: 60_000 }).toBe('MNIST digits');
+  // In a hook, where expect.poll is not available: wait for the element with that text.
+  await page.getByTestId('model-name').filter({ hasText: /built in/ }).waitFor({ timeout: 60_000 });
+  await page.getByTestId('data-name').filter({ hasText: /^MNIST digits$/ }).waitFor({ timeout: 60_000 });
   // Short runs on the built-in MNIST pack, validated on 2 % of it (60 images).
   await setFields(page, { batch: '8', warmup: '1', valFraction: '0.02', seed: '3' });
 });

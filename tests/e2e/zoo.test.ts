@@ -40,7 +40,7 @@ beforeAll(async () => {
   mirror.bytesPerSecond = PACE;
   mirror.weights(entry.repo);
   page = await openPage('/', { app: true });
-  await expect.poll(modelName, { timeout: 60_000 }).toMatch(/built in/);
+  await page.getByTestId('model-name').filter({ hasText: /built in/ }).waitFor({ timeout: 60_000 });
   await page.getByTestId('hub-address').fill(mirror.base);
 });
 
