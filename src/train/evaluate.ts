@@ -41,8 +41,8 @@ export async function evaluateSplit(
     count += b.count;
   };
   // One batch in flight while the previous one is scored and the next decoded: each batch's forward
-  // pass waits on a readback, whose round trip (most of a small batch's time in a page's worker) the
-  // GPU would otherwise sit out. Batches own their pixels, and the engine queues the calls in order.
+  // pass ends in a readback, and queueing the next batch first lets that CPU work overlap the GPU's.
+  // Batches own their pixels, and the engine queues the calls in order.
   let ahead: { b: Batch; logits: Promise<Float32Array> } | undefined;
   for await (const b of batcher as AsyncIterable<Batch>) {
     const logits = engine.call(session, b.pixels, b.count);
