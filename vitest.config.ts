@@ -2,6 +2,8 @@ import { configDefaults, defineConfig } from 'vitest/config';
 
 /** Run under both kernel layouts (src/gpu/layout.ts), whichever this machine's adapter would choose. */
 const LAYOUT_TESTS = ['tests/kernels/**/*.test.ts', 'tests/nn/**/*.test.ts'];
+/** They time the page's main thread (long tasks), which another file's processes would take turns with. */
+const RESPONSIVENESS_TESTS = ['tests/e2e/playground.test.ts', 'tests/e2e/real-scale.test.ts'];
 
 const shared = {
   // Dawn is a native addon: one process per test file.
@@ -19,17 +21,19 @@ export default defineConfig({
     // Two files at a time, as many as the 2-core machines this runs on have cores: most of a browser or
     // command-line test's time is spent starting processes, compiling pipelines and waiting on them, which
     // another file's work fills. The kernel layouts come after, side by side (groupOrder 1), so no more
-    // than two files run at once.
+    // than two files run at once; the files that time the page's main thread come last, one at a time
+    // with nothing beside them.
     projects: [
       {
         test: {
-          ...shared, name: 'default', include: ['tests/**/*.test.ts'], exclude: [...configDefaults.exclude, ...LAYOUT_TESTS],
+          ...shared, name: 'default', include: ['tests/**/*.test.ts'], exclude: [...configDefaults.exclude, ...LAYOUT_TESTS, ...RESPONSIVENESS_TESTS],
           maxWorkers: 2, sequence: { groupOrder: 0 },
         },
       },
       ...(['cpu', 'gpu'] as const).map((layout) => ({
         test: { ...shared, name: `layout-${layout}`, include: LAYOUT_TESTS, env: { STOCHCA_LAYOUT: layout }, maxWorkers: 1, sequence: { groupOrder: 1 } },
       })),
+      { test: { ...shared, name: 'responsiveness', include: RESPONSIVENESS_TESTS, maxWorkers: 1, sequence: { groupOrder: 2 } } },
     ],
   },
 });
