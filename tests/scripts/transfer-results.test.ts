@@ -1,6 +1,7 @@
 // experiments/transfer/: the grid that scripts/transfer-grid.ts measured is complete, its fine-tuning
 // runs meet the convergence criterion, results.md is what results.json gives, and the README's tables
-// are results.md's and name the model it started from.
+// are results.md's and name the model it started from, the one public/models holds.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { converged, transferReport, type TransferResults } from '../../scripts/grid/transfer-report.ts';
@@ -25,6 +26,11 @@ describe('the transfer grid', () => {
       expect(Math.max(...r.val_curve.map(([, a]) => a))).toBe(r.best_val_accuracy);
       expect(r.converged).toBe(converged(r.val_curve, results.flat));
     }
+  });
+
+  it('was measured from the digits model the project ships', () => {
+    expect(results.settings.model).toBe('public/models/vit-mnist.safetensors');
+    expect(results.settings.modelSha256).toBe(createHash('sha256').update(readFileSync(results.settings.model)).digest('hex'));
   });
 
   it('has every fine-tuning run converged', () => {
