@@ -43,7 +43,8 @@ async function openChromiumHost(): Promise<EngineHost> {
     for (const c of closers.reverse()) await c().catch(() => undefined);
   };
   try {
-    const browser = await launchChromium();
+    // Ctrl-C is the command's: `stochca train` ends the step in progress and checkpoints on this engine.
+    const browser = await launchChromium(undefined, { handleSIGINT: false });
     closers.push(() => browser.close());
     const page = await browser.newPage();
     const layout = envLayout(); // a page cannot read the environment: STOCHCA_LAYOUT goes in the URL

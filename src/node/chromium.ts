@@ -31,8 +31,9 @@ export function chromiumArgs(software = process.env.STOCHCA_ADAPTER !== 'hardwar
   ];
 }
 
-export function launchChromium(args = chromiumArgs()): Promise<Browser> {
-  return chromium.launch({ executablePath: chromiumPath(), args, headless: true });
+/** `handleSIGINT: false` leaves Ctrl-C to the caller: by default Playwright closes the browser on it. */
+export function launchChromium(args = chromiumArgs(), options: { handleSIGINT?: boolean } = {}): Promise<Browser> {
+  return chromium.launch({ executablePath: chromiumPath(), args, headless: true, ...options });
 }
 
 /** A browser other processes can connect to (one per test run). */
