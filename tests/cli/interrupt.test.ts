@@ -1,17 +1,18 @@
 // Ctrl-C during `stochca train`: the run ends after the step in progress with a checkpoint of that
 // step, on the engine that ran it (a headless Chromium without a GPU), and resumes from there.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { readStateFile } from '../../src/train/checkpoint-files.ts';
-import { makeFolder, png, type Files } from '../data/fixtures.ts';
+import { makeFolder, png, removeTempDirs, tempDir, type Files } from '../data/fixtures.ts';
 import { stochca } from '../helpers/cli.ts';
+
+afterAll(removeTempDirs);
 
 describe('stochca train, interrupted', () => {
   it('stops after the step in progress on Ctrl-C, with a checkpoint of it, and resumes from there', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'stochca-interrupt-'));
+    const dir = await tempDir();
     const files: Files = {};
     for (let i = 0; i < 8; i++) {
       files[`dark/${i}.png`] = await png(20 + i, 16);

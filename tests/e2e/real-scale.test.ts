@@ -51,8 +51,8 @@ describe('the playground at real scale', () => {
     const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
     console.log(`main-thread long tasks while training ViT-Ti/16: ${longTasks.length}, longest ${Math.max(0, ...longTasks).toFixed(0)} ms`);
     // SwiftShader's threads run below the page (lowerGpuProcessPriority), as a real GPU would not use the CPU.
-    // The longest tasks are the charts' re-renders at step records, as in the playground test (which holds
-    // them under 100 ms); this run's test processes around it share two cores, hence the wider bound here.
+    // The longest task is the page rendering the finished run (51–77 ms measured here, with no other test
+    // file beside it: vitest.config.ts); the bound leaves room above the playground test's 100 ms.
     expect(Math.max(0, ...longTasks)).toBeLessThan(200);
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
