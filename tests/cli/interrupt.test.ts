@@ -1,12 +1,11 @@
 // Ctrl-C during `stochca train`: the run ends after the step in progress with a checkpoint of that
 // step, on the engine that ran it (a headless Chromium without a GPU), and resumes from there.
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readStateFile } from '../../src/train/checkpoint-files.ts';
 import { makeFolder, png, removeTempDirs, tempDir, type Files } from '../data/fixtures.ts';
-import { stochca } from '../helpers/cli.ts';
+import { spawnStochca, stochca } from '../helpers/cli.ts';
 
 afterAll(removeTempDirs);
 
@@ -25,8 +24,8 @@ describe('stochca train, interrupted', () => {
     expect(init.code, init.stderr).toBe(0);
     const out = join(dir, 'run');
     // Far more steps than the test waits for; the first validation (step 2) says training is under way.
-    const child = spawn('node', ['bin/stochca.mjs', 'train', '--model', model, '--data', data, '--steps', '100000', '--batch', '4',
-      '--warmup', '0', '--eval-every', '2', '--val-fraction', '0.25', '--out', out]);
+    const child = spawnStochca('train', '--model', model, '--data', data, '--steps', '100000', '--batch', '4',
+      '--warmup', '0', '--eval-every', '2', '--val-fraction', '0.25', '--out', out);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

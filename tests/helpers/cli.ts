@@ -1,8 +1,10 @@
 // Runs the `stochca` command as a person would, returning its exit code and output.
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
+/** The command line that runs `stochca` from the repository's root. */
+const COMMAND = ['bin/stochca.mjs'];
 
 export function stochca(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return stochcaWithEnv({}, ...args);
@@ -11,10 +13,15 @@ export function stochca(...args: string[]): Promise<{ code: number; stdout: stri
 /** `stochca` with `env` set over this process's environment (e.g. STOCHCA_LAYOUT). */
 export async function stochcaWithEnv(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run('node', ['bin/stochca.mjs', ...args], { timeout: 240_000, env: { ...process.env, ...env } });
+    const { stdout, stderr } = await run('node', [...COMMAND, ...args], { timeout: 240_000, env: { ...process.env, ...env } });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
     return { code: err.code, stdout: err.stdout, stderr: err.stderr };
   }
+}
+
+/** `stochca` started and left running, for a test that signals it or reads its output as it comes. */
+export function spawnStochca(...args: string[]): ChildProcessWithoutNullStreams {
+  return spawn('node', [...COMMAND, ...args]);
 }
