@@ -10,14 +10,14 @@ import { stochca } from '../helpers/cli.ts';
 
 /** Each model's classes in ImageFolder order (sorted folder names), its output order, and the floor of
  *  its accuracy on its pack's test images. The floors sit under what was measured when the files were
- *  made (see the README: 86.8 % and 97.2 %): room for float rounding across adapters, not for a different model. */
+ *  made (see the README: 86.8 % and 97.8 %): room for float rounding across adapters, not for a different model. */
 const EXPECTED: Record<string, { pack: string; classes: string[]; floor: number }> = {
   'vit-fmnist': {
     pack: 'fashion-mnist',
     classes: ['Ankle boot', 'Bag', 'Coat', 'Dress', 'Pullover', 'Sandal', 'Shirt', 'Sneaker', 'T-shirt_top', 'Trouser'],
     floor: 0.84,
   },
-  'vit-mnist': { pack: 'mnist', classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'], floor: 0.96 },
+  'vit-mnist': { pack: 'mnist', classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'], floor: 0.97 },
 };
 
 describe('the built-in models', () => {
