@@ -23,12 +23,15 @@ import { useStore } from './store.ts';
 
 type GpuState = { kind: 'probing' } | { kind: 'ready'; adapter: AdapterSummary } | { kind: 'missing'; message: string };
 
-let started = false;
+let started: Promise<void> | undefined;
 
-/** Once per page: runs from IndexedDB, then the link's experiment, then the hash follows the fields. */
-async function startPage(): Promise<void> {
-  if (started) return;
-  started = true;
+/** Once per page (React's development mode mounts twice): runs from IndexedDB, then the link's
+ *  experiment, then the hash follows the fields. */
+function startPage(): Promise<void> {
+  return (started ??= restore());
+}
+
+async function restore(): Promise<void> {
   const kept = await loadPersisted();
   useStore.setState({ runs: [...useStore.getState().runs, ...kept] });
   followOtherTabs();
@@ -43,10 +46,12 @@ export function App() {
   useEffect(() => {
     let cancelled = false;
     requestBrowserGpu().then(
-      (g) => {
-        if (!cancelled) setGpu({ kind: 'ready', adapter: g.adapter });
+      async (g) => {
         g.destroy(); // the training worker creates its own device
-        void startPage();
+        // The panels appear once the link's (or the default) model and dataset have started loading, so a
+        // file the person drops at once is the one that stays: a later start would replace it.
+        await startPage();
+        if (!cancelled) setGpu({ kind: 'ready', adapter: g.adapter });
       },
       (e: unknown) => {
         const message = e instanceof NoWebGPUError ? e.message : `WebGPU failed to start: ${String(e)}`;
