@@ -26,14 +26,33 @@ export default defineConfig({
     projects: [
       {
         test: {
-          ...shared, name: 'default', include: ['tests/**/*.test.ts'], exclude: [...configDefaults.exclude, ...LAYOUT_TESTS, ...RESPONSIVENESS_TESTS],
-          maxWorkers: 2, sequence: { groupOrder: 0 },
+          ...shared,
+          name: 'default',
+          include: ['tests/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...LAYOUT_TESTS, ...RESPONSIVENESS_TESTS],
+          maxWorkers: 2,
+          sequence: { groupOrder: 0 },
         },
       },
       ...(['cpu', 'gpu'] as const).map((layout) => ({
-        test: { ...shared, name: `layout-${layout}`, include: LAYOUT_TESTS, env: { STOCHCA_LAYOUT: layout }, maxWorkers: 1, sequence: { groupOrder: 1 } },
+        test: {
+          ...shared,
+          name: `layout-${layout}`,
+          include: LAYOUT_TESTS,
+          env: { STOCHCA_LAYOUT: layout },
+          maxWorkers: 1,
+          sequence: { groupOrder: 1 },
+        },
       })),
-      { test: { ...shared, name: 'responsiveness', include: RESPONSIVENESS_TESTS, maxWorkers: 1, sequence: { groupOrder: 2 } } },
+      {
+        test: {
+          ...shared,
+          name: 'responsiveness',
+          include: RESPONSIVENESS_TESTS,
+          maxWorkers: 1,
+          sequence: { groupOrder: 2 },
+        },
+      },
     ],
   },
 });

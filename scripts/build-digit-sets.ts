@@ -57,21 +57,37 @@ function locate(roots: string[], wanted: { file: string; debPackage: string }[])
   const missing = wanted.filter((_, i) => found[i] === undefined);
   if (missing.length) {
     const packages = missing.map((m) => m.debPackage).join(' ');
-    throw new DigitSetError(`${missing.map((m) => `/${m.file}`).join(' and ')} not found under ${roots.join(', ')}: ` +
-      `apt-get download ${packages}, extract each with dpkg-deb -x <package>.deb DIR and pass --root DIR (or apt-get install ${packages})`);
+    throw new DigitSetError(
+      `${missing.map((m) => `/${m.file}`).join(' and ')} not found under ${roots.join(', ')}: ` +
+        `apt-get download ${packages}, extract each with dpkg-deb -x <package>.deb DIR and pass --root DIR (or apt-get install ${packages})`,
+    );
   }
   return found as string[];
 }
 
 /** scikit-learn's digits.csv.gz: rows of 64 values 0..16 (8×8, row-major) and the label. */
 function parseUciDigits(csv: string, source: string): Digit[] {
-  const digits = csv.split('\n').filter((line) => line.trim() !== '').map((line, row) => {
-    const values = line.split(',').map(Number);
-    const bad = values.length !== 65 || values.some((v) => !Number.isInteger(v)) ||
-      values.slice(0, 64).some((v) => v < 0 || v > 16) || values[64] < 0 || values[64] >= CLASSES;
-    if (bad) throw new DigitSetError(`${source}: row ${row} is not 64 values 0..16 and a label 0..9: '${line.slice(0, 60)}'`);
-    return { label: values[64], index: row, pixels: Uint8Array.from(values.slice(0, 64), (v) => Math.round((v * 255) / 16)) };
-  });
+  const digits = csv
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line, row) => {
+      const values = line.split(',').map(Number);
+      const bad =
+        values.length !== 65 ||
+        values.some((v) => !Number.isInteger(v)) ||
+        values.slice(0, 64).some((v) => v < 0 || v > 16) ||
+        values[64] < 0 ||
+        values[64] >= CLASSES;
+      if (bad)
+        throw new DigitSetError(
+          `${source}: row ${row} is not 64 values 0..16 and a label 0..9: '${line.slice(0, 60)}'`,
+        );
+      return {
+        label: values[64],
+        index: row,
+        pixels: Uint8Array.from(values.slice(0, 64), (v) => Math.round((v * 255) / 16)),
+      };
+    });
   if (digits.length === 0) throw new DigitSetError(`${source}: no rows`);
   return digits;
 }
@@ -79,12 +95,17 @@ function parseUciDigits(csv: string, source: string): Digit[] {
 /** OpenCV's digits.png: [1000, 2000] uint8 cut into 20×20 cells; digit d fills grid rows 5d..5d+4. */
 function cutOpenCvDigits(image: Uint8Array, width: number, height: number, source: string): Digit[] {
   const cell = 20;
-  if (width !== 2000 || height !== 1000) throw new DigitSetError(`${source}: ${width}×${height} pixels, expected 2000×1000`);
+  if (width !== 2000 || height !== 1000)
+    throw new DigitSetError(`${source}: ${width}×${height} pixels, expected 2000×1000`);
   const digits: Digit[] = [];
   for (let gy = 0; gy < height / cell; gy++) {
     for (let gx = 0; gx < width / cell; gx++) {
       const pixels = new Uint8Array(cell * cell);
-      for (let y = 0; y < cell; y++) pixels.set(image.subarray((gy * cell + y) * width + gx * cell, (gy * cell + y) * width + (gx + 1) * cell), y * cell);
+      for (let y = 0; y < cell; y++)
+        pixels.set(
+          image.subarray((gy * cell + y) * width + gx * cell, (gy * cell + y) * width + (gx + 1) * cell),
+          y * cell,
+        );
       digits.push({ label: Math.floor(gy / 5), index: gy * (width / cell) + gx, pixels });
     }
   }
@@ -92,7 +113,11 @@ function cutOpenCvDigits(image: Uint8Array, width: number, height: number, sourc
 }
 
 async function loadUci(path: string): Promise<DigitSet> {
-  return { file: 'uci-digits.zip', size: 8, digits: parseUciDigits(gunzipSync(await readFile(path)).toString('latin1'), path) };
+  return {
+    file: 'uci-digits.zip',
+    size: 8,
+    digits: parseUciDigits(gunzipSync(await readFile(path)).toString('latin1'), path),
+  };
 }
 
 async function loadOpenCv(path: string): Promise<DigitSet> {
@@ -103,13 +128,17 @@ async function loadOpenCv(path: string): Promise<DigitSet> {
 /** ImageFolder zip: [<split>/]<class>/<index>.png, split by split, class by class, each in source order. */
 async function zipDigits(set: DigitSet, splitOf: (d: Digit) => string = () => ''): Promise<Uint8Array> {
   const zip = reproducibleZip();
-  const named = set.digits.map((d) => ({ d, split: splitOf(d) }))
+  const named = set.digits
+    .map((d) => ({ d, split: splitOf(d) }))
     .sort((a, b) => a.split.localeCompare(b.split) || a.d.label - b.d.label || a.d.index - b.d.index);
   const pngs = await Promise.all(named.map(({ d }) => encodePng(d.pixels, set.size)));
   const width = String(Math.max(...set.digits.map((d) => d.index))).length;
   // One entry at a time keeps the order fixed.
   for (const [k, { d, split }] of named.entries()) {
-    await zip.add(`${split && `${split}/`}${d.label}/${String(d.index).padStart(width, '0')}.png`, new Uint8ArrayReader(pngs[k]));
+    await zip.add(
+      `${split && `${split}/`}${d.label}/${String(d.index).padStart(width, '0')}.png`,
+      new Uint8ArrayReader(pngs[k]),
+    );
   }
   return zip.close();
 }
@@ -142,13 +171,18 @@ export async function buildOpenCvTransfer(outDir: string, roots: string[] = ['/'
   await mkdir(outDir, { recursive: true });
   const path = join(outDir, OPENCV_TRANSFER.file);
   await writeFile(path, bytes);
-  console.log(`${path}: ${set.digits.length - test.size} train + ${test.size} test images of 20×20, ${(bytes.length / 1024).toFixed(0)} KiB`);
+  console.log(
+    `${path}: ${set.digits.length - test.size} train + ${test.size} test images of 20×20, ${(bytes.length / 1024).toFixed(0)} KiB`,
+  );
   return path;
 }
 
 /** Writes outDir/uci-digits.zip and outDir/opencv-digits.zip; returns their paths. */
 export async function buildDigitSets(outDir: string, roots: string[] = ['/']): Promise<string[]> {
-  const [uci, opencv] = locate(roots, [{ file: UCI_FILE, debPackage: 'python3-sklearn' }, { file: OPENCV_FILE, debPackage: 'opencv-doc' }]);
+  const [uci, opencv] = locate(roots, [
+    { file: UCI_FILE, debPackage: 'python3-sklearn' },
+    { file: OPENCV_FILE, debPackage: 'opencv-doc' },
+  ]);
   const sets = await Promise.all([loadUci(uci), loadOpenCv(opencv)]);
   await mkdir(outDir, { recursive: true });
   const written = [];
@@ -157,7 +191,9 @@ export async function buildDigitSets(outDir: string, roots: string[] = ['/']): P
     const path = join(outDir, set.file);
     await writeFile(path, bytes);
     const counts = Array.from({ length: CLASSES }, (_, c) => set.digits.filter((d) => d.label === c).length);
-    console.log(`${path}: ${set.digits.length} images of ${set.size}×${set.size} (per class ${counts.join(' ')}), ${(bytes.length / 1024).toFixed(0)} KiB`);
+    console.log(
+      `${path}: ${set.digits.length} images of ${set.size}×${set.size} (per class ${counts.join(' ')}), ${(bytes.length / 1024).toFixed(0)} KiB`,
+    );
     written.push(path);
   }
   return written;

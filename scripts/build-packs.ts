@@ -71,7 +71,8 @@ function firstPerClass(labels: Uint8Array, classes: number, perClass: number, wh
     if (picked[label].length < perClass) picked[label].push(i);
   });
   picked.forEach((p, c) => {
-    if (p.length < perClass && perClass !== Infinity) throw new Error(`${what}: class ${c} has ${p.length} images, the pack needs ${perClass}`);
+    if (p.length < perClass && perClass !== Infinity)
+      throw new Error(`${what}: class ${c} has ${p.length} images, the pack needs ${perClass}`);
   });
   return picked;
 }
@@ -79,11 +80,14 @@ function firstPerClass(labels: Uint8Array, classes: number, perClass: number, wh
 /** The smaller of the unfiltered and the adaptively filtered PNG (digits favour the first, photos the second).
  *  pixels: [height, width] uint8. */
 export async function encodePng(pixels: Uint8Array, width = IMAGE_SIZE, height = width): Promise<Uint8Array> {
-  const [plain, adaptive] = await Promise.all([false, true].map((adaptiveFiltering) =>
-    sharp(pixels, { raw: { width, height, channels: 1 } })
-      .toColourspace('b-w')
-      .png({ compressionLevel: 9, adaptiveFiltering, palette: false })
-      .toBuffer()));
+  const [plain, adaptive] = await Promise.all(
+    [false, true].map((adaptiveFiltering) =>
+      sharp(pixels, { raw: { width, height, channels: 1 } })
+        .toColourspace('b-w')
+        .png({ compressionLevel: 9, adaptiveFiltering, palette: false })
+        .toBuffer(),
+    ),
+  );
   return adaptive.length < plain.length ? adaptive : plain;
 }
 
@@ -104,7 +108,9 @@ export async function buildPack(spec: PackSpec, perClass: Record<IdxSplit, numbe
   for (const split of ['train', 'test'] as const) {
     const { images, labels } = await loadIdxSplit(spec.id, split);
     if (images.rows !== IMAGE_SIZE || images.cols !== IMAGE_SIZE) {
-      throw new Error(`${spec.id} ${split}: images are ${images.rows}×${images.cols}, expected ${IMAGE_SIZE}×${IMAGE_SIZE}`);
+      throw new Error(
+        `${spec.id} ${split}: images are ${images.rows}×${images.cols}, expected ${IMAGE_SIZE}×${IMAGE_SIZE}`,
+      );
     }
     const picked = firstPerClass(labels, spec.classes.length, perClass[split], `${spec.id} ${split}`);
     for (const [c, indices] of picked.entries()) {
@@ -145,7 +151,18 @@ async function main(): Promise<void> {
     await writeFile(new URL(file, OUT_DIR), bytes);
     const { id, name, classes, perClass, description, source, license } = spec;
     const counts = { train: perClass.train * classes.length, test: perClass.test * classes.length };
-    index.push({ id, name, file, bytes: bytes.length, classes, counts, imageSize: IMAGE_SIZE, description, source, license });
+    index.push({
+      id,
+      name,
+      file,
+      bytes: bytes.length,
+      classes,
+      counts,
+      imageSize: IMAGE_SIZE,
+      description,
+      source,
+      license,
+    });
     console.log(`${file}: ${counts.train} train + ${counts.test} test images, ${(bytes.length / 1024).toFixed(0)} KiB`);
   }
   await writeFile(new URL('index.json', OUT_DIR), `${JSON.stringify(index, null, 2)}\n`);

@@ -9,7 +9,12 @@ if (major < 20 || (major === 20 && minor < 19)) {
   problems.push(`Node ${process.versions.node} is too old: install Node 20.19 or newer (https://nodejs.org).`);
 }
 if (process.argv.includes('--tests')) {
-  const browsers = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable'];
+  const browsers = [
+    '/usr/bin/chromium',
+    '/usr/bin/chromium-browser',
+    '/usr/bin/google-chrome',
+    '/usr/bin/google-chrome-stable',
+  ];
   if (!(process.env.CHROMIUM_PATH ?? browsers.find((p) => existsSync(p)))) {
     problems.push('Chromium is missing (browser tests): sudo apt-get install chromium, or set CHROMIUM_PATH.');
   }

@@ -21,7 +21,15 @@ import { join, relative } from 'node:path';
 import { hasIdxSet, idxSetMissing } from '../src/data/idx.ts';
 import { buildPack, PACKS } from './build-packs.ts';
 import { buildDigitSets, DigitSetError } from './build-digit-sets.ts';
-import { GridError, gridUsage, parseGridArgs, type CommonGrid, type GridDefaults, type Method, type RunSettingsOfGrid } from './grid/options.ts';
+import {
+  GridError,
+  gridUsage,
+  parseGridArgs,
+  type CommonGrid,
+  type GridDefaults,
+  type Method,
+  type RunSettingsOfGrid,
+} from './grid/options.ts';
 import { runAll } from './grid/runs.ts';
 import { cell, mean, methodLabel, pct, table } from './grid/stats.ts';
 import { seconds, stochca } from './grid/stochca.ts';
@@ -29,8 +37,15 @@ import { seconds, stochca } from './grid/stochca.ts';
 const TEST_PER_CLASS = 200;
 
 const DEFAULTS: GridDefaults = {
-  script: 'experiment-grid.ts', model: 'public/models/vit-fmnist.safetensors', out: 'experiments/grid', steps: 150, evalEvery: 25,
-  valFraction: 0.02, fractions: '0.01,0.05,0.15', extra: {}, quick: { steps: 10, evalEvery: 5, fractions: '0.01' },
+  script: 'experiment-grid.ts',
+  model: 'public/models/vit-fmnist.safetensors',
+  out: 'experiments/grid',
+  steps: 150,
+  evalEvery: 25,
+  valFraction: 0.02,
+  fractions: '0.01,0.05,0.15',
+  extra: {},
+  quick: { steps: 10, evalEvery: 5, fractions: '0.01' },
 };
 
 type Grid = CommonGrid;
@@ -49,24 +64,36 @@ interface RunResult {
   settings: RunSettingsOfGrid;
   command: string[];
   /** The train command's final JSON line. */
-  train: { test_accuracy_at_best_val?: number; best_val_accuracy?: number; best_val_step?: number; adapter: string; [k: string]: unknown };
+  train: {
+    test_accuracy_at_best_val?: number;
+    best_val_accuracy?: number;
+    best_val_step?: number;
+    adapter: string;
+    [k: string]: unknown;
+  };
   counts: { train: number; val: number; test: number };
   uci: EvalResult;
   opencv: EvalResult;
   seconds: { train: number; uci: number; opencv: number };
 }
 
-
 /** OUT/data: the MNIST zip of the grid and the two digit sets, each built when missing. */
 async function prepareData(dir: string, roots: string[]): Promise<{ mnist: string; uci: string; opencv: string }> {
   await mkdir(dir, { recursive: true });
-  const paths = { mnist: join(dir, 'mnist-grid.zip'), uci: join(dir, 'uci-digits.zip'), opencv: join(dir, 'opencv-digits.zip') };
+  const paths = {
+    mnist: join(dir, 'mnist-grid.zip'),
+    uci: join(dir, 'uci-digits.zip'),
+    opencv: join(dir, 'opencv-digits.zip'),
+  };
   // The digit sets first: a missing package is reported before the minutes the MNIST zip takes.
   if (!existsSync(paths.uci) || !existsSync(paths.opencv)) await buildDigitSets(dir, roots);
   if (!existsSync(paths.mnist)) {
     if (!(await hasIdxSet('mnist'))) throw new GridError(idxSetMissing('mnist'));
     const started = performance.now();
-    const bytes = await buildPack(PACKS.find((p) => p.id === 'mnist')!, { train: Infinity, test: TEST_PER_CLASS });
+    const bytes = await buildPack(
+      PACKS.find((p) => p.id === 'mnist')!,
+      { train: Infinity, test: TEST_PER_CLASS },
+    );
     // Renamed into place once whole, so an interrupted build is not taken for a finished one.
     await writeFile(`${paths.mnist}.part`, bytes);
     await rename(`${paths.mnist}.part`, paths.mnist);
@@ -75,25 +102,72 @@ async function prepareData(dir: string, roots: string[]): Promise<{ mnist: strin
   return paths;
 }
 
-const runId = (fraction: number, method: Method, seed: number) => `f${fraction}_${method.name.replace(':', '')}_s${seed}`;
+const runId = (fraction: number, method: Method, seed: number) =>
+  `f${fraction}_${method.name.replace(':', '')}_s${seed}`;
 
-async function runOne(grid: Grid, data: { mnist: string; uci: string; opencv: string }, fraction: number, method: Method, seed: number, dir: string): Promise<RunResult> {
+async function runOne(
+  grid: Grid,
+  data: { mnist: string; uci: string; opencv: string },
+  fraction: number,
+  method: Method,
+  seed: number,
+  dir: string,
+): Promise<RunResult> {
   const s = grid.settings;
-  const command = ['train', '--model', s.model, '--data', data.mnist, ...method.args, '--fraction', String(fraction), '--seed', String(seed),
-    '--steps', String(s.steps), '--batch', String(s.batch), '--lr', String(s.lr), '--eval-every', String(s.evalEvery),
-    '--val-fraction', String(s.valFraction), '--crop', s.crop, '--no-flip', '--out', dir];
+  const command = [
+    'train',
+    '--model',
+    s.model,
+    '--data',
+    data.mnist,
+    ...method.args,
+    '--fraction',
+    String(fraction),
+    '--seed',
+    String(seed),
+    '--steps',
+    String(s.steps),
+    '--batch',
+    String(s.batch),
+    '--lr',
+    String(s.lr),
+    '--eval-every',
+    String(s.evalEvery),
+    '--val-fraction',
+    String(s.valFraction),
+    '--crop',
+    s.crop,
+    '--no-flip',
+    '--out',
+    dir,
+  ];
   let started = performance.now();
-  const [train] = await stochca(command, join(dir, 'train.log')) as RunResult['train'][];
+  const [train] = (await stochca(command, join(dir, 'train.log'))) as RunResult['train'][];
   const times = { train: seconds(started), uci: 0, opencv: 0 };
   const evals: Partial<Record<'uci' | 'opencv', EvalResult>> = {};
   for (const set of ['uci', 'opencv'] as const) {
     started = performance.now();
-    const [r] = await stochca(['eval', '--model', join(dir, 'best.safetensors'), '--data', data[set], '--json'], join(dir, `eval-${set}.log`)) as EvalResult[];
+    const [r] = (await stochca(
+      ['eval', '--model', join(dir, 'best.safetensors'), '--data', data[set], '--json'],
+      join(dir, `eval-${set}.log`),
+    )) as EvalResult[];
     evals[set] = { accuracy: r.accuracy, count: r.count, perClass: r.perClass };
     times[set] = seconds(started);
   }
   const { counts } = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-  return { id: runId(fraction, method, seed), fraction, method: method.name, seed, settings: s, command, train, counts, uci: evals.uci!, opencv: evals.opencv!, seconds: times };
+  return {
+    id: runId(fraction, method, seed),
+    fraction,
+    method: method.name,
+    seed,
+    settings: s,
+    command,
+    train,
+    counts,
+    uci: evals.uci!,
+    opencv: evals.opencv!,
+    seconds: times,
+  };
 }
 
 function fractionLabel(runs: RunResult[], fraction: number): string {
@@ -106,10 +180,32 @@ function report(grid: Grid, runs: RunResult[], argv: string[], wall: number): st
   const n = grid.seeds.length;
   const of = (f: number, m: Method) => runs.filter((r) => r.fraction === f && r.method === m.name);
   const header = ['training fraction (images)', ...grid.methods.map((m) => methodLabel(m.name))];
-  const test = table(header, grid.fractions.map((f) =>
-    [fractionLabel(runs, f), ...grid.methods.map((m) => cell(of(f, m).map((r) => r.train.test_accuracy_at_best_val ?? NaN), n))]));
-  const other = table(header, grid.fractions.flatMap((f) => (['uci', 'opencv'] as const).map((set) =>
-    [`${fractionLabel(runs, f)}, ${set === 'uci' ? 'UCI' : 'OpenCV'}`, ...grid.methods.map((m) => cell(of(f, m).map((r) => r[set].accuracy), n))])));
+  const test = table(
+    header,
+    grid.fractions.map((f) => [
+      fractionLabel(runs, f),
+      ...grid.methods.map((m) =>
+        cell(
+          of(f, m).map((r) => r.train.test_accuracy_at_best_val ?? NaN),
+          n,
+        ),
+      ),
+    ]),
+  );
+  const other = table(
+    header,
+    grid.fractions.flatMap((f) =>
+      (['uci', 'opencv'] as const).map((set) => [
+        `${fractionLabel(runs, f)}, ${set === 'uci' ? 'UCI' : 'OpenCV'}`,
+        ...grid.methods.map((m) =>
+          cell(
+            of(f, m).map((r) => r[set].accuracy),
+            n,
+          ),
+        ),
+      ]),
+    ),
+  );
   const first = runs[0];
   const runSeconds = runs.map((r) => r.seconds.train + r.seconds.uci + r.seconds.opencv);
   const example = first ? `node bin/stochca.mjs ${first.command.join(' ')}` : '';
@@ -155,7 +251,9 @@ async function main(): Promise<void> {
   try {
     grid = parseGridArgs(argv, DEFAULTS);
   } catch (e) {
-    console.error(`${(e as Error).message.split('\n')[0]}\n${gridUsage(DEFAULTS).split('\n')[0]} (--help for the options)`);
+    console.error(
+      `${(e as Error).message.split('\n')[0]}\n${gridUsage(DEFAULTS).split('\n')[0]} (--help for the options)`,
+    );
     process.exit(2);
   }
   const started = performance.now();
@@ -163,20 +261,39 @@ async function main(): Promise<void> {
   // Seed by seed, so that a grid stopped early still fills every cell of the tables.
   const plan = grid.seeds.flatMap((seed) => grid.fractions.flatMap((f) => grid.methods.map((m) => ({ f, m, seed }))));
   const runs = await runAll({
-    plan, out: grid.out, settings: grid.settings,
+    plan,
+    out: grid.out,
+    settings: grid.settings,
     id: ({ f, m, seed }) => runId(f, m, seed),
     run: ({ f, m, seed }, dir) => runOne(grid, data, f, m, seed, dir),
-    line: (r) => `train ${r.seconds.train} s, UCI ${r.seconds.uci} s, OpenCV ${r.seconds.opencv} s: ` +
+    line: (r) =>
+      `train ${r.seconds.train} s, UCI ${r.seconds.uci} s, OpenCV ${r.seconds.opencv} s: ` +
       `test ${pct(r.train.test_accuracy_at_best_val ?? NaN)} % at step ${r.train.best_val_step} ` +
       `(validation ${pct(r.train.best_val_accuracy ?? NaN)} %), UCI ${pct(r.uci.accuracy)} %, OpenCV ${pct(r.opencv.accuracy)} %`,
   });
   const wall = seconds(started);
   const md = report(grid, runs, argv, wall);
-  await writeFile(join(grid.out, 'results.json'), `${JSON.stringify({ settings: grid.settings, fractions: grid.fractions,
-    methods: grid.methods.map((m) => m.name), seeds: grid.seeds, testPerClass: TEST_PER_CLASS, wallSeconds: wall, runs }, null, 1)}\n`);
+  await writeFile(
+    join(grid.out, 'results.json'),
+    `${JSON.stringify(
+      {
+        settings: grid.settings,
+        fractions: grid.fractions,
+        methods: grid.methods.map((m) => m.name),
+        seeds: grid.seeds,
+        testPerClass: TEST_PER_CLASS,
+        wallSeconds: wall,
+        runs,
+      },
+      null,
+      1,
+    )}\n`,
+  );
   await writeFile(join(grid.out, 'results.md'), md);
   console.log(`\n${md}`);
-  console.log(`written: ${relative('.', join(grid.out, 'results.json'))}, ${relative('.', join(grid.out, 'results.md'))}`);
+  console.log(
+    `written: ${relative('.', join(grid.out, 'results.json'))}, ${relative('.', join(grid.out, 'results.md'))}`,
+  );
 }
 
 main().catch((e: unknown) => {

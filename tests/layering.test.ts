@@ -40,7 +40,9 @@ const layerOf = (path: string) => relative(SRC, path).split('/')[0];
 
 describe('layering', () => {
   it('every folder of src/ has a place in the order', () => {
-    const folders = readdirSync(SRC).filter((f) => statSync(join(SRC, f)).isDirectory()).sort();
+    const folders = readdirSync(SRC)
+      .filter((f) => statSync(join(SRC, f)).isDirectory())
+      .sort();
     expect(folders).toEqual(Object.keys(ALLOWED).sort());
   });
 

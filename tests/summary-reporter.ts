@@ -18,10 +18,18 @@ export default class SummaryLine implements Reporter {
     // A file that fails before its tests run (an import, a top-level error) has no tests to count.
     const broken = modules.filter((m) => m.state() === 'failed' && [...m.children.allTests()].length === 0).length;
     // Where the suite's time goes, to keep it short.
-    const slow = modules.map((m) => ({ name: `${m.project.name} ${m.moduleId.replace(`${process.cwd()}/`, '')}`, s: m.diagnostic().duration / 1000 }))
-      .sort((a, b) => b.s - a.s).slice(0, SLOWEST);
-    if (modules.length > 1) console.log(`slowest files:\n${slow.map((f) => `  ${f.s.toFixed(0).padStart(5)} s  ${f.name}`).join('\n')}`);
-    console.log(`tests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped` +
-      (broken ? `; ${broken} file${broken > 1 ? 's' : ''} failed before any test ran` : ''));
+    const slow = modules
+      .map((m) => ({
+        name: `${m.project.name} ${m.moduleId.replace(`${process.cwd()}/`, '')}`,
+        s: m.diagnostic().duration / 1000,
+      }))
+      .sort((a, b) => b.s - a.s)
+      .slice(0, SLOWEST);
+    if (modules.length > 1)
+      console.log(`slowest files:\n${slow.map((f) => `  ${f.s.toFixed(0).padStart(5)} s  ${f.name}`).join('\n')}`);
+    console.log(
+      `tests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped` +
+        (broken ? `; ${broken} file${broken > 1 ? 's' : ''} failed before any test ran` : ''),
+    );
   }
 }

@@ -33,8 +33,13 @@ export interface Range {
 
 export function number(flag: string, text: string, o: Range = {}): number {
   const n = Number(text);
-  const ok = text.trim() !== '' && Number.isFinite(n) && (!o.int || Number.isInteger(n)) &&
-    (o.min === undefined || n >= o.min) && (o.max === undefined || n <= o.max) && (o.above === undefined || n > o.above);
+  const ok =
+    text.trim() !== '' &&
+    Number.isFinite(n) &&
+    (!o.int || Number.isInteger(n)) &&
+    (o.min === undefined || n >= o.min) &&
+    (o.max === undefined || n <= o.max) &&
+    (o.above === undefined || n > o.above);
   if (!ok) throw new GridError(`--${flag}: '${text}' is not ${o.int ? 'a whole number' : 'a number'} in range`);
   return n;
 }
@@ -113,14 +118,27 @@ export function gridUsage(d: GridDefaults): string {
 
 /** Parses a grid script's command line (exits with the usage for --help). */
 export function parseGridArgs(argv: string[], d: GridDefaults): CommonGrid {
-  const extra = Object.fromEntries(Object.keys(d.extra).map((flag) => [flag.replace(/^--/, '').split(' ')[0], { type: 'string' as const }]));
+  const extra = Object.fromEntries(
+    Object.keys(d.extra).map((flag) => [flag.replace(/^--/, '').split(' ')[0], { type: 'string' as const }]),
+  );
   const { values } = parseArgs({
     args: argv,
     options: {
-      model: { type: 'string' }, out: { type: 'string' }, steps: { type: 'string' }, batch: { type: 'string' },
-      lr: { type: 'string' }, 'eval-every': { type: 'string' }, 'val-fraction': { type: 'string' }, crop: { type: 'string' },
-      seeds: { type: 'string' }, fractions: { type: 'string' }, methods: { type: 'string' },
-      root: { type: 'string', multiple: true }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, ...extra,
+      model: { type: 'string' },
+      out: { type: 'string' },
+      steps: { type: 'string' },
+      batch: { type: 'string' },
+      lr: { type: 'string' },
+      'eval-every': { type: 'string' },
+      'val-fraction': { type: 'string' },
+      crop: { type: 'string' },
+      seeds: { type: 'string' },
+      fractions: { type: 'string' },
+      methods: { type: 'string' },
+      root: { type: 'string', multiple: true },
+      quick: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+      ...extra,
     },
   });
   const v = values as CommonGrid['values'];
@@ -139,7 +157,10 @@ export function parseGridArgs(argv: string[], d: GridDefaults): CommonGrid {
       steps: number('steps', str('steps') ?? String(quick ? d.quick.steps : d.steps), { int: true, min: 1 }),
       batch: number('batch', str('batch') ?? '32', { int: true, min: 1 }),
       lr: number('lr', str('lr') ?? '1e-3', { above: 0 }),
-      evalEvery: number('eval-every', str('eval-every') ?? String(quick ? d.quick.evalEvery : d.evalEvery), { int: true, min: 1 }),
+      evalEvery: number('eval-every', str('eval-every') ?? String(quick ? d.quick.evalEvery : d.evalEvery), {
+        int: true,
+        min: 1,
+      }),
       valFraction: number('val-fraction', str('val-fraction') ?? String(d.valFraction), { above: 0, max: 0.9 }),
       crop: crop(str('crop') ?? 'random'),
     },

@@ -22,8 +22,11 @@ function finished<S extends object, R extends Finished<S>>(out: string, id: stri
   const keys = Object.keys(settings) as (keyof S)[];
   const differ = keys.filter((k) => JSON.stringify(r.settings[k]) !== JSON.stringify(settings[k]));
   if (differ.length) {
-    throw new GridError(`${path} was made with other settings (${differ.map((k) => `${String(k)} ${JSON.stringify(r.settings[k])} now ` +
-      `${JSON.stringify(settings[k])}`).join(', ')}): use another --out, or delete it`);
+    throw new GridError(
+      `${path} was made with other settings (${differ
+        .map((k) => `${String(k)} ${JSON.stringify(r.settings[k])} now ` + `${JSON.stringify(settings[k])}`)
+        .join(', ')}): use another --out, or delete it`,
+    );
   }
   return r;
 }

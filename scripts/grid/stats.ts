@@ -25,8 +25,13 @@ export function pairedCell(diffs: number[]): string {
   return `${signed(mean(diffs))} ± ${s === undefined ? '–' : pct(s)} (${diffs.filter((d) => d > 0).length}/${diffs.length} > 0)`;
 }
 
-export const methodLabel = (name: string) => (name === 'finetune' ? 'fine-tuning' : `StochCA p = ${name.split(':')[1]}`);
+export const methodLabel = (name: string) =>
+  name === 'finetune' ? 'fine-tuning' : `StochCA p = ${name.split(':')[1]}`;
 
 export function table(header: string[], rows: string[][]): string[] {
-  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
+  return [
+    `| ${header.join(' | ')} |`,
+    `|${header.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ];
 }

@@ -15,7 +15,9 @@ export async function stochca(args: string[], log: string): Promise<unknown[]> {
   file.write(`$ node bin/stochca.mjs ${args.join(' ')}\n`);
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d;
+  });
   child.stderr.pipe(file);
   const code = await new Promise<number>((resolve, reject) => {
     child.on('error', reject);
@@ -26,5 +28,9 @@ export async function stochca(args: string[], log: string): Promise<unknown[]> {
     const last = readFileSync(log, 'utf8').trim().split('\n').at(-1);
     throw new GridError(`stochca ${args[0]} exited with ${code}: ${last} (log: ${log})`);
   }
-  return stdout.trim().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
+  return stdout
+    .trim()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line));
 }

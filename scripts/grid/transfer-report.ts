@@ -69,28 +69,48 @@ export function transferReport(x: TransferResults): string {
   };
   const measures: Measure[] = [
     ['OpenCV test (target)', (r) => r.target_test_accuracy],
-    ...Object.keys(runs[0]?.unseen_accuracy ?? {}).map((name): Measure => [`${name.toUpperCase()} digits (unseen)`, (r) => r.unseen_accuracy[name]]),
+    ...Object.keys(runs[0]?.unseen_accuracy ?? {}).map((name): Measure => [
+      `${name.toUpperCase()} digits (unseen)`,
+      (r) => r.unseen_accuracy[name],
+    ]),
     ['MNIST test (source)', (r) => r.source_test_accuracy],
   ];
   const header = ['training fraction (images)', ...x.methods.map(methodLabel)];
   const accuracy = measures.flatMap(([title, get]) => [
-    `### ${title}`, '',
-    ...table(header, x.fractions.map((f) => [fractionLabel(f), ...x.methods.map((m) => cell(of(f, m).map(get), n))])), '',
+    `### ${title}`,
+    '',
+    ...table(
+      header,
+      x.fractions.map((f) => [fractionLabel(f), ...x.methods.map((m) => cell(of(f, m).map(get), n))]),
+    ),
+    '',
   ]);
   // StochCA − fine-tuning on the same fraction and seed: the same validation images and training subset.
   const stochca = x.methods.filter((m) => m !== 'finetune');
   const paired = measures.flatMap(([title, get]) => [
-    `### ${title}`, '',
-    ...table(['training fraction', ...stochca.map((m) => `${methodLabel(m)} − fine-tuning`)], x.fractions.map((f) => [
-      fractionLabel(f), ...stochca.map((m) => pairedCell(of(f, m).flatMap((r) => {
-        const base = runs.find((b) => b.method === 'finetune' && b.fraction === f && b.seed === r.seed);
-        return base ? [get(r) - get(base)] : [];
-      }))),
-    ])), '',
+    `### ${title}`,
+    '',
+    ...table(
+      ['training fraction', ...stochca.map((m) => `${methodLabel(m)} − fine-tuning`)],
+      x.fractions.map((f) => [
+        fractionLabel(f),
+        ...stochca.map((m) =>
+          pairedCell(
+            of(f, m).flatMap((r) => {
+              const base = runs.find((b) => b.method === 'finetune' && b.fraction === f && b.seed === r.seed);
+              return base ? [get(r) - get(base)] : [];
+            }),
+          ),
+        ),
+      ]),
+    ),
+    '',
   ]);
   const unconverged = runs.filter((r) => !r.converged);
   const first = runs[0];
-  const pretrained = Object.entries(x.pretrained).map(([k, a]) => `${k} ${pct(a)} %`).join(', ');
+  const pretrained = Object.entries(x.pretrained)
+    .map(([k, a]) => `${k} ${pct(a)} %`)
+    .join(', ');
   return [
     '# Few-shot transfer from MNIST to the OpenCV digits: StochCA against fine-tuning',
     '',

@@ -23,9 +23,11 @@ export function AdapterPanel({ adapter }: { adapter: AdapterSummary }) {
         <dd>{adapter.features.join(', ') || 'none'}</dd>
         <dt>Storage</dt>
         <dd data-testid="storage-persisted">
-          {persisted === undefined ? 'asking the browser…' : persisted
-            ? 'persistent: runs and checkpoints stay until you delete them'
-            : 'best effort: the browser may clear runs and checkpoints when disk space runs low'}
+          {persisted === undefined
+            ? 'asking the browser…'
+            : persisted
+              ? 'persistent: runs and checkpoints stay until you delete them'
+              : 'best effort: the browser may clear runs and checkpoints when disk space runs low'}
         </dd>
       </dl>
     </section>

@@ -11,7 +11,10 @@ export function Notices() {
     <ul className="notices" data-testid="notices">
       {notices.map((n, i) => (
         <li key={`${i}:${n}`} role="status">
-          {visibleText(n)} <button type="button" aria-label="Dismiss" onClick={() => dismiss(i)}>✕</button>
+          {visibleText(n)}{' '}
+          <button type="button" aria-label="Dismiss" onClick={() => dismiss(i)}>
+            ✕
+          </button>
         </li>
       ))}
     </ul>

@@ -17,5 +17,16 @@ export function PixelCanvas({ pixels, size, shown, label, testId }: Props) {
     const canvas = ref.current;
     if (canvas) canvas.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(pixels), size, size), 0, 0);
   }, [pixels, size]);
-  return <canvas ref={ref} width={size} height={size} style={shown === undefined ? undefined : { width: shown, height: shown }} className="pixels" role="img" aria-label={label} data-testid={testId} />;
+  return (
+    <canvas
+      ref={ref}
+      width={size}
+      height={size}
+      style={shown === undefined ? undefined : { width: shown, height: shown }}
+      className="pixels"
+      role="img"
+      aria-label={label}
+      data-testid={testId}
+    />
+  );
 }

@@ -14,8 +14,17 @@
 import { deflateSync, Inflate } from 'fflate';
 import { visibleText } from '../data/visible-text.ts';
 import {
-  completeExperiment, defaultExperiment, experimentErrors, PROPERTIES, PROPERTY_LIST, relationError,
-  type AnyProperty, type Checked, type Experiment, type ExperimentKey, type Property,
+  completeExperiment,
+  defaultExperiment,
+  experimentErrors,
+  PROPERTIES,
+  PROPERTY_LIST,
+  relationError,
+  type AnyProperty,
+  type Checked,
+  type Experiment,
+  type ExperimentKey,
+  type Property,
 } from '../train/settings.ts';
 
 const LINK_VERSION = '1';
@@ -59,7 +68,8 @@ export interface OpenedLink {
 
 /** At most `max` (≥ 2) of `points`: the first, the last, and an even spread between. */
 export function downsample<T>(points: readonly T[], max: number): T[] {
-  if (!Number.isInteger(max) || max < 2) throw new RangeError(`downsample keeps at least 2 points (first and last), not ${max}`);
+  if (!Number.isInteger(max) || max < 2)
+    throw new RangeError(`downsample keeps at least 2 points (first and last), not ${max}`);
   const n = points.length;
   if (n <= max) return points.slice();
   // n > max, so consecutive indices differ by more than 1: no point is taken twice.
@@ -84,7 +94,13 @@ export function experimentFromHash(hash: string): OpenedLink {
   const opened = readLink(hash.startsWith('#') ? hash.slice(1) : hash, notices);
   if (notices.length <= MAX_NOTICES) return { ...opened, notices };
   const more = notices.length - MAX_NOTICES;
-  return { ...opened, notices: [...notices.slice(0, MAX_NOTICES), `…and ${more} more ${more === 1 ? 'notice' : 'notices'} about this link.`] };
+  return {
+    ...opened,
+    notices: [
+      ...notices.slice(0, MAX_NOTICES),
+      `…and ${more} more ${more === 1 ? 'notice' : 'notices'} about this link.`,
+    ],
+  };
 }
 
 /** The experiment and results of a hash without its '#', adding what was not used to `notices`:
@@ -93,7 +109,9 @@ function readLink(text: string, notices: string[]): Omit<OpenedLink, 'notices'> 
   let experiment = defaultExperiment();
   if (text === '') return { experiment };
   if (text.length > MAX_HASH_LENGTH) {
-    notices.push(`The link is ${text.length.toLocaleString('en')} characters long, more than the ${MAX_HASH_LENGTH.toLocaleString('en')} this page reads, so none of its settings were used; the defaults are shown.`);
+    notices.push(
+      `The link is ${text.length.toLocaleString('en')} characters long, more than the ${MAX_HASH_LENGTH.toLocaleString('en')} this page reads, so none of its settings were used; the defaults are shown.`,
+    );
     return { experiment };
   }
 
@@ -126,9 +144,11 @@ function readLink(text: string, notices: string[]): Omit<OpenedLink, 'notices'> 
 
   const version = params.get('v');
   if (version !== LINK_VERSION) {
-    notices.push(version === undefined
-      ? `The link does not say its version (v=${LINK_VERSION}), so none of its settings were used; the defaults are shown.`
-      : `The link is of version ${quote(version)}, which this page does not read, so none of its settings were used; the defaults are shown.`);
+    notices.push(
+      version === undefined
+        ? `The link does not say its version (v=${LINK_VERSION}), so none of its settings were used; the defaults are shown.`
+        : `The link is of version ${quote(version)}, which this page does not read, so none of its settings were used; the defaults are shown.`,
+    );
     return { experiment };
   }
 
@@ -143,15 +163,19 @@ function readLink(text: string, notices: string[]): Omit<OpenedLink, 'notices'> 
   }
   experiment = completeExperiment(given as Partial<Experiment>);
   for (const { prop, raw, error } of broken) {
-    notices.push(`The link's ${prop.hash}=${quote(raw)} was not used: ${error}. Using the default, ${prop.format(experiment[prop.key] as never)}.`);
+    notices.push(
+      `The link's ${prop.hash}=${quote(raw)} was not used: ${error}. Using the default, ${prop.format(experiment[prop.key] as never)}.`,
+    );
   }
   for (const prop of PROPERTY_LIST) {
     const error = relationError(prop, experiment[prop.key], experiment);
     if (error === undefined || !prop.atMost) continue;
     const fallback = Math.min((prop.derive?.(experiment) ?? prop.default) as number, experiment[prop.atMost]);
-    notices.push(params.has(prop.hash)
-      ? `The link's ${prop.hash}=${experiment[prop.key]} was not used: ${error}. Using ${fallback}.`
-      : `The default ${prop.label}, ${experiment[prop.key]}, does not fit this link: ${error}. Using ${fallback}.`);
+    notices.push(
+      params.has(prop.hash)
+        ? `The link's ${prop.hash}=${experiment[prop.key]} was not used: ${error}. Using ${fallback}.`
+        : `The default ${prop.label}, ${experiment[prop.key]}, does not fit this link: ${error}. Using ${fallback}.`,
+    );
     setField(experiment, prop.key, fallback);
   }
 
@@ -198,13 +222,21 @@ const round4 = (x: number) => Number(x.toPrecision(4));
 
 function packResults(results: SharedResults): string {
   const shareable = (points: readonly CurvePoint[]): CurvePoint[] =>
-    downsample(points.filter((pt) => pt.every(Number.isFinite)), MAX_CURVE_POINTS).map(([s, l, a]) => [s, round4(l), round4(a)]);
+    downsample(
+      points.filter((pt) => pt.every(Number.isFinite)),
+      MAX_CURVE_POINTS,
+    ).map(([s, l, a]) => [s, round4(l), round4(a)]);
   const rounded = {
     runs: results.runs.map((r) => ({
-      label: r.label, method: r.method, p: r.p, seed: r.seed,
+      label: r.label,
+      method: r.method,
+      p: r.p,
+      seed: r.seed,
       summary: {
-        bestValAccuracy: round4(r.summary.bestValAccuracy), bestStep: r.summary.bestStep,
-        finalAccuracy: round4(r.summary.finalAccuracy), seconds: round4(r.summary.seconds),
+        bestValAccuracy: round4(r.summary.bestValAccuracy),
+        bestStep: r.summary.bestStep,
+        finalAccuracy: round4(r.summary.finalAccuracy),
+        seconds: round4(r.summary.seconds),
       },
       curves: { train: shareable(r.curves.train), val: shareable(r.curves.val) },
     })),
@@ -263,7 +295,7 @@ function inflateAtMost(data: Uint8Array, cap: number): Uint8Array {
   }
   const out = new Uint8Array(total);
   let at = 0;
-  for (const c of chunks) out.set(c, at), (at += c.length);
+  for (const c of chunks) (out.set(c, at), (at += c.length));
   return out;
 }
 
@@ -296,14 +328,24 @@ function readRun(raw: unknown): SharedRun | string {
   const r = record(raw);
   if (!r) return 'not an object';
   const { label } = r;
-  if (typeof label !== 'string' || label.length < 1 || label.length > MAX_LABEL_LENGTH || /[\u0000-\u001f\u007f]/.test(label)) {
+  if (
+    typeof label !== 'string' ||
+    label.length < 1 ||
+    label.length > MAX_LABEL_LENGTH ||
+    /[\u0000-\u001f\u007f]/.test(label)
+  ) {
     return `label must be 1 to ${MAX_LABEL_LENGTH} characters without control characters`;
   }
   const setting = (['method', 'p', 'seed'] as const).map((k) => PROPERTIES[k].check(r[k])).find((m) => m !== undefined);
   if (setting) return setting;
   const s = record(r.summary);
-  if (!s || !isIn(s.bestValAccuracy, 0, 1) || !isIn(s.finalAccuracy, 0, 1) || !isIn(s.bestStep, 0, MAX_STEP, true)
-    || !isIn(s.seconds, 0, Number.MAX_VALUE)) {
+  if (
+    !s ||
+    !isIn(s.bestValAccuracy, 0, 1) ||
+    !isIn(s.finalAccuracy, 0, 1) ||
+    !isIn(s.bestStep, 0, MAX_STEP, true) ||
+    !isIn(s.seconds, 0, Number.MAX_VALUE)
+  ) {
     return 'summary must hold accuracies from 0 to 1, a best step and seconds';
   }
   const c = record(r.curves);
@@ -313,8 +355,16 @@ function readRun(raw: unknown): SharedRun | string {
     return `curves must be train and val lists of at most ${MAX_CURVE_POINTS} [step, loss, accuracy] points`;
   }
   return {
-    label, method: r.method as SharedRun['method'], p: r.p as number, seed: r.seed as number,
-    summary: { bestValAccuracy: s.bestValAccuracy, bestStep: s.bestStep, finalAccuracy: s.finalAccuracy, seconds: s.seconds },
+    label,
+    method: r.method as SharedRun['method'],
+    p: r.p as number,
+    seed: r.seed as number,
+    summary: {
+      bestValAccuracy: s.bestValAccuracy,
+      bestStep: s.bestStep,
+      finalAccuracy: s.finalAccuracy,
+      seconds: s.seconds,
+    },
     curves: { train, val },
   };
 }
@@ -325,7 +375,8 @@ function readCurve(v: unknown): CurvePoint[] | undefined {
   for (const pt of v) {
     if (!Array.isArray(pt) || pt.length !== 3) return undefined;
     const [step, loss, accuracy] = pt as unknown[];
-    if (!isIn(step, 0, MAX_STEP, true) || !isIn(loss, -Number.MAX_VALUE, Number.MAX_VALUE) || !isIn(accuracy, 0, 1)) return undefined;
+    if (!isIn(step, 0, MAX_STEP, true) || !isIn(loss, -Number.MAX_VALUE, Number.MAX_VALUE) || !isIn(accuracy, 0, 1))
+      return undefined;
     points.push([step, loss, accuracy]);
   }
   return points;

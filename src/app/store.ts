@@ -6,7 +6,14 @@ import type { LeftOut } from '../data/entries.ts';
 import type { DatasetSource } from '../data/dataset-source.ts';
 import type { DownloadProgress } from '../data/download.ts';
 import type { EvalPoint, TrainPoint } from '../train/records.ts';
-import { defaultExperiment, validateField, type DataRef, type Experiment, type ExperimentKey, type ModelRef } from '../train/settings.ts';
+import {
+  defaultExperiment,
+  validateField,
+  type DataRef,
+  type Experiment,
+  type ExperimentKey,
+  type ModelRef,
+} from '../train/settings.ts';
 import { ALL, type GalleryFilter } from './runs/gallery.ts';
 import type { RunRecord } from './runs/run-record.ts';
 
@@ -104,7 +111,15 @@ interface State {
 }
 
 const emptyData = (ref: DataRef, name: string): DataState => ({
-  status: 'none', ref, name, classes: [], perClass: [], counts: { train: 0, val: 0, test: 0 }, leftOut: [], problems: [], thumbnails: [],
+  status: 'none',
+  ref,
+  name,
+  classes: [],
+  perClass: [],
+  counts: { train: 0, val: 0, test: 0 },
+  leftOut: [],
+  problems: [],
+  thumbnails: [],
 });
 
 const initial = defaultExperiment();
@@ -138,11 +153,23 @@ export const useStore = create<State>()((set, get) => ({
   notify: (message) => set({ notices: [...get().notices, message] }),
   dismiss: (i) => set({ notices: get().notices.filter((_, k) => k !== i) }),
   setModel: (m) => set({ model: { ...get().model, ...m } }),
-  setData: (d) => set({ data: d.ref && d.ref !== get().data.ref ? { ...emptyData(d.ref, d.name ?? ''), ...d } : { ...get().data, ...d } }),
-  addRuns: (runs, queue) => set({ runs: [...get().runs, ...runs], queue: queue ? [...get().queue, ...runs.map((r) => r.id)] : get().queue, selected: runs[0]?.id ?? get().selected }),
+  setData: (d) =>
+    set({
+      data: d.ref && d.ref !== get().data.ref ? { ...emptyData(d.ref, d.name ?? ''), ...d } : { ...get().data, ...d },
+    }),
+  addRuns: (runs, queue) =>
+    set({
+      runs: [...get().runs, ...runs],
+      queue: queue ? [...get().queue, ...runs.map((r) => r.id)] : get().queue,
+      selected: runs[0]?.id ?? get().selected,
+    }),
   patchRun: (id, patch) => set({ runs: get().runs.map((r) => (r.id === id ? { ...r, ...patch } : r)) }),
   appendPoints: (id, train, val, patch = {}) =>
-    set({ runs: get().runs.map((r) => (r.id === id ? { ...r, ...patch, train: [...r.train, ...train], val: [...r.val, ...val] } : r)) }),
+    set({
+      runs: get().runs.map((r) =>
+        r.id === id ? { ...r, ...patch, train: [...r.train, ...train], val: [...r.val, ...val] } : r,
+      ),
+    }),
   removeRun: (id) => set({ runs: get().runs.filter((r) => r.id !== id), queue: get().queue.filter((q) => q !== id) }),
   setRuns: (runs) => set({ runs }),
   dequeue() {

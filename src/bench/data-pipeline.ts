@@ -20,9 +20,21 @@ export const DATA_SIZE = 224;
 export const DATA_BATCH = 32;
 
 /** Times one pass over the pack's training images, then a second one served from the cache. */
-export async function measureDataPasses(where: DataResult['where'], tree: FileTree, decode: DecodeEntry): Promise<DataResult[]> {
+export async function measureDataPasses(
+  where: DataResult['where'],
+  tree: FileTree,
+  decode: DecodeEntry,
+): Promise<DataResult[]> {
   const samples = imageFolder(selectImages(tree)).train;
-  const batcher = new Batcher({ samples, decode, imageSize: DATA_SIZE, batchSize: DATA_BATCH, seed: 0, augment: {}, cacheBytes: 2 ** 30 });
+  const batcher = new Batcher({
+    samples,
+    decode,
+    imageSize: DATA_SIZE,
+    batchSize: DATA_BATCH,
+    seed: 0,
+    augment: {},
+    cacheBytes: 2 ** 30,
+  });
   const results: DataResult[] = [];
   const iterator = (batcher as AsyncIterable<Batch>)[Symbol.asyncIterator]();
   for (const pass of ['first pass', 'cached']) {
@@ -31,8 +43,15 @@ export async function measureDataPasses(where: DataResult['where'], tree: FileTr
     while (images < samples.length) images += (await iterator.next()).value.count;
     const seconds = (performance.now() - started) / 1000;
     results.push({
-      name: `${where} ${pass}`, shape: `MNIST PNG 28 px → ${DATA_SIZE} px, crop + flip`, where, pass,
-      images, image_size: DATA_SIZE, batch: DATA_BATCH, seconds, images_per_s: images / seconds,
+      name: `${where} ${pass}`,
+      shape: `MNIST PNG 28 px → ${DATA_SIZE} px, crop + flip`,
+      where,
+      pass,
+      images,
+      image_size: DATA_SIZE,
+      batch: DATA_BATCH,
+      seconds,
+      images_per_s: images / seconds,
     });
   }
   await iterator.return?.();
@@ -43,7 +62,11 @@ export function dataTable(cases: CaseInfo[]) {
   const w = Math.max(4, ...cases.map((c) => c.name.length));
   const line = (cells: string[]) => [cells[0].padEnd(w), ...cells.slice(1).map((c) => c.padStart(10))].join('  ');
   return {
-    header: ['images decoded, augmented (random-resized crop + flip) and batched, uint8 RGBA at 224 px', '', line(['case', 'images', 'seconds', 'images/s'])],
+    header: [
+      'images decoded, augmented (random-resized crop + flip) and batched, uint8 RGBA at 224 px',
+      '',
+      line(['case', 'images', 'seconds', 'images/s']),
+    ],
     row: (r: DataResult) => line([r.name, String(r.images), r.seconds.toFixed(1), r.images_per_s.toFixed(0)]),
   };
 }

@@ -68,7 +68,10 @@ function square(n: number): Case {
       return {
         engine: () => matmul(gpu, ours.a, ours.b, c),
         tfjs: () => tf.matMul(theirs.a, theirs.b).dispose(),
-        free: () => { free(); c.buffer.destroy(); },
+        free: () => {
+          free();
+          c.buffer.destroy();
+        },
       };
     },
   };
@@ -86,7 +89,10 @@ function linear(name: string, rows: number, inDim: number, outDim: number): Case
       return {
         engine: () => matmul(gpu, ours.x, ours.w, y, { transB: true, bias: ours.bias }),
         tfjs: () => tf.fused.matMul({ a: theirs.x, b: theirs.w, transposeB: true, bias: theirs.bias }).dispose(),
-        free: () => { free(); y.buffer.destroy(); },
+        free: () => {
+          free();
+          y.buffer.destroy();
+        },
       };
     },
   };
@@ -115,9 +121,10 @@ function selfAttention(N: number, B = 2, H = 6, hd = 64, name = `attention N=${N
       const lse = gpu.tensor([B, H, N], 'f32', 'lse');
       return {
         engine: () => attention(gpu, ours.qkv, ours.qkv, out, lse, H),
-        tfjs: () => tf.tidy(() => {
-          tf.matMul(tf.softmax(tf.mul(tf.matMul(q, k, false, true), scale)), v);
-        }),
+        tfjs: () =>
+          tf.tidy(() => {
+            tf.matMul(tf.softmax(tf.mul(tf.matMul(q, k, false, true), scale)), v);
+          }),
         free: () => {
           free();
           tf.dispose([q, k, v, scale]);

@@ -36,9 +36,25 @@ export function shareTables(all: KernelShares[]): string[] {
     const line = (first: string, cells: string[]) =>
       [first.padEnd(width), ...cells.map((s, i) => s.padStart(Math.max(9, titles[i].length)))].join('  ').trimEnd();
     lines.push(line(model, titles));
-    for (const op of ops) lines.push(line(op, cols.map((c) => `${(c.shares[op] ?? 0).toFixed(1)} %`)));
-    lines.push(line('GPU ms per step', cols.map((c) => num(c.gpu_ms))));
-    lines.push(line('GPU ms / wall-clock ms', cols.map((c) => `${((100 * c.gpu_ms) / c.ms).toFixed(0)} %`)));
+    for (const op of ops)
+      lines.push(
+        line(
+          op,
+          cols.map((c) => `${(c.shares[op] ?? 0).toFixed(1)} %`),
+        ),
+      );
+    lines.push(
+      line(
+        'GPU ms per step',
+        cols.map((c) => num(c.gpu_ms)),
+      ),
+    );
+    lines.push(
+      line(
+        'GPU ms / wall-clock ms',
+        cols.map((c) => `${((100 * c.gpu_ms) / c.ms).toFixed(0)} %`),
+      ),
+    );
     lines.push('');
   }
   return lines;

@@ -6,7 +6,10 @@ import type { BenchPage } from './page.ts';
 
 export async function serveSuite(suite: (gpu: Gpu, query: URLSearchParams) => Promise<BenchPage>): Promise<void> {
   try {
-    window.stochcaBench = await suite(await requestBrowserGpu({ layout: urlLayout() }), new URLSearchParams(location.search));
+    window.stochcaBench = await suite(
+      await requestBrowserGpu({ layout: urlLayout() }),
+      new URLSearchParams(location.search),
+    );
   } catch (e) {
     window.stochcaBenchError = String(e);
   }

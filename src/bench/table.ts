@@ -25,7 +25,11 @@ export function kernelTable(adapter: AdapterFields, cases: CaseInfo[]) {
   const nameWidth = Math.max(4, ...cases.map((c) => c.name.length));
   const shapeWidth = Math.max(5, ...cases.map((c) => c.shape.length));
   const line = (name: string, shape: string, cells: string[]) =>
-    [name.padEnd(nameWidth), shape.padEnd(shapeWidth), ...cells.map((s, i) => s.padStart(Math.max(8, COLUMNS[i].title.length)))]
+    [
+      name.padEnd(nameWidth),
+      shape.padEnd(shapeWidth),
+      ...cells.map((s, i) => s.padStart(Math.max(8, COLUMNS[i].title.length))),
+    ]
       .join('  ')
       .trimEnd();
   const title = [adapter.vendor, adapter.architecture, adapter.description].map((s) => s || '(none)').join(' / ');
@@ -34,8 +38,17 @@ export function kernelTable(adapter: AdapterFields, cases: CaseInfo[]) {
       `adapter (vendor / architecture / description): ${title} (GPU timestamps: ${adapter.timestamps ? 'yes' : 'no'}; kernel layout: ${adapter.layout})`,
       'ms: wall-clock per repetition; ratio = tfjs ms / ms (above 1: the engine is faster than TensorFlow.js webgpu)',
       '',
-      line('case', 'shape', COLUMNS.map((c) => c.title)),
+      line(
+        'case',
+        'shape',
+        COLUMNS.map((c) => c.title),
+      ),
     ],
-    row: (r: KernelResult) => line(r.name, r.shape, COLUMNS.map((c) => c.cell(r))),
+    row: (r: KernelResult) =>
+      line(
+        r.name,
+        r.shape,
+        COLUMNS.map((c) => c.cell(r)),
+      ),
   };
 }

@@ -60,12 +60,17 @@ export class TfVit {
     this.d = vitDims(c);
     const shapes = Object.fromEntries(vitParamSpecs(c).map((p) => [p.name, p.shape]));
     this.vars = Object.fromEntries(
-      Object.entries(student).map(([k, w]) => [k, tf.tidy(() => tf.variable(tf.tensor(w, shapes[k]), true, `${prefix}/${k}`))]),
+      Object.entries(student).map(([k, w]) => [
+        k,
+        tf.tidy(() => tf.variable(tf.tensor(w, shapes[k]), true, `${prefix}/${k}`)),
+      ]),
     );
     this.teacher = Object.fromEntries(Object.entries(teacher).map(([k, w]) => [k, tf.tensor(w, shapes[k])]));
     const S = c.imageSize;
     this.images = tf.tensor4d(images, [batch, 3, S, S]);
-    this.targets = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(Int32Array.from(labels), 'int32'), c.numClasses), 'float32') as tf.Tensor2D);
+    this.targets = tf.tidy(
+      () => tf.cast(tf.oneHot(tf.tensor1d(Int32Array.from(labels), 'int32'), c.numClasses), 'float32') as tf.Tensor2D,
+    );
     this.consts = {
       scale: tf.scalar(1 / Math.sqrt(this.d.hd)),
       half: tf.scalar(0.5),
@@ -104,7 +109,13 @@ export class TfVit {
 
   dispose(): void {
     this.optimizer?.dispose();
-    tf.dispose([...Object.values(this.vars), ...Object.values(this.teacher), this.images, this.targets, ...Object.values(this.consts)]);
+    tf.dispose([
+      ...Object.values(this.vars),
+      ...Object.values(this.teacher),
+      this.images,
+      this.targets,
+      ...Object.values(this.consts),
+    ]);
   }
 
   /** The frozen teacher up to the deepest cross-attending block: kv[i] for every i with mask[i]. */
@@ -116,7 +127,11 @@ export class TfVit {
       const w: Weight = (k) => this.teacher[k];
       let h = this.embed(w);
       for (let i = 0; i <= deepest; i++) {
-        const keep = mask[i] ? ({ k, v }: KV) => { kv[i] = { k: tf.keep(k), v: tf.keep(v) }; } : undefined;
+        const keep = mask[i]
+          ? ({ k, v }: KV) => {
+              kv[i] = { k: tf.keep(k), v: tf.keep(v) };
+            }
+          : undefined;
         h = this.block(w, i, h, undefined, keep);
       }
     });
@@ -142,7 +157,10 @@ export class TfVit {
     const B = this.batch;
     const p = this.c.patchSize;
     const g = this.c.imageSize / p;
-    const patches = tf.reshape(tf.transpose(tf.reshape(this.images, [B, 3, g, p, g, p]), [0, 2, 4, 1, 3, 5]), [B * P, K]) as tf.Tensor2D;
+    const patches = tf.reshape(tf.transpose(tf.reshape(this.images, [B, 3, g, p, g, p]), [0, 2, 4, 1, 3, 5]), [
+      B * P,
+      K,
+    ]) as tf.Tensor2D;
     const tokens = tf.reshape(linear(patches, tf.reshape(w('patch.weight'), [D, K]), w('patch.bias')), [B, P, D]);
     const cls = tf.tile(tf.reshape(w('cls'), [1, 1, D]), [B, 1, 1]);
     const h = tf.add(tf.concat([cls, tokens], 1), tf.reshape(w('pos'), [1, N, D]));
@@ -175,6 +193,9 @@ export class TfVit {
   /** LayerNorm over the last axis of x [rows, D]. */
   private layerNorm(x: tf.Tensor2D, weight: tf.Tensor, bias: tf.Tensor): tf.Tensor2D {
     const { mean, variance } = tf.moments(x, -1, true);
-    return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.consts.eps))), weight), bias) as tf.Tensor2D;
+    return tf.add(
+      tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.consts.eps))), weight),
+      bias,
+    ) as tf.Tensor2D;
   }
 }

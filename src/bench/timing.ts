@@ -21,7 +21,10 @@ export interface Timing {
 export async function timeReps(
   run: () => void,
   done: () => Promise<void>,
-  single = async () => { run(); await done(); },
+  single = async () => {
+    run();
+    await done();
+  },
 ): Promise<Timing> {
   await single();
   let start = performance.now();

@@ -21,10 +21,13 @@ export function benchWeights(c: VitArch, seed: number): HostWeights {
   for (const { name, shape } of vitParamSpecs(c)) {
     const n = shape.reduce((a, b) => a * b, 1);
     const fanIn = shape.length > 1 ? n / shape[0] : 0;
-    const sample = /(ln\d|norm)\.weight$/.test(name) ? () => 1 + 0.1 * normal()
-      : fanIn > 0 ? () => normal() / Math.sqrt(fanIn)
-      : name === 'cls' || name === 'pos' ? () => 0.5 * normal()
-      : () => 0.1 * normal();
+    const sample = /(ln\d|norm)\.weight$/.test(name)
+      ? () => 1 + 0.1 * normal()
+      : fanIn > 0
+        ? () => normal() / Math.sqrt(fanIn)
+        : name === 'cls' || name === 'pos'
+          ? () => 0.5 * normal()
+          : () => 0.1 * normal();
     out[name] = Float32Array.from({ length: n }, sample);
   }
   return out;

@@ -14,8 +14,22 @@ export interface TrainModel {
   steps: number;
 }
 
-const vit = (dim: number, heads: number, depth: number, imageSize: number, patchSize: number, numClasses: number): VitArch => ({
-  imageSize, patchSize, dim, depth, heads, mlpDim: 4 * dim, numClasses, layerNormEps: 1e-6,
+const vit = (
+  dim: number,
+  heads: number,
+  depth: number,
+  imageSize: number,
+  patchSize: number,
+  numClasses: number,
+): VitArch => ({
+  imageSize,
+  patchSize,
+  dim,
+  depth,
+  heads,
+  mlpDim: 4 * dim,
+  numClasses,
+  layerNormEps: 1e-6,
 });
 
 export const TRAIN_MODELS: Record<string, TrainModel> = {

@@ -23,7 +23,11 @@ export function trainTable(adapter: AdapterFields, cases: CaseInfo[]) {
   const nameWidth = Math.max(4, ...cases.map((c) => c.name.length));
   const shapeWidth = Math.max(5, ...cases.map((c) => c.shape.length));
   const line = (name: string, shape: string, cells: string[]) =>
-    [name.padEnd(nameWidth), shape.padEnd(shapeWidth), ...cells.map((s, i) => s.padStart(Math.max(5, COLUMNS[i].title.length)))]
+    [
+      name.padEnd(nameWidth),
+      shape.padEnd(shapeWidth),
+      ...cells.map((s, i) => s.padStart(Math.max(5, COLUMNS[i].title.length))),
+    ]
       .join('  ')
       .trimEnd();
   const title = [adapter.vendor, adapter.architecture, adapter.description].map((s) => s || '(none)').join(' / ');
@@ -34,10 +38,19 @@ export function trainTable(adapter: AdapterFields, cases: CaseInfo[]) {
       'img/s: batch / wall-clock per step, each step run to completion, the engines alternating step by step (same masks);',
       'cross: cross-attending blocks summed over the timed steps;',
       'GFLOP/s: matmul and attention FLOPs only; ratio = img/s / tfjs img/s (above 1: the engine is faster than TensorFlow.js webgpu);',
-      'cost: time per step / the same model\'s p=0; planned: plan.bytes.total; loss Δ: relative difference of the first step\'s losses',
+      "cost: time per step / the same model's p=0; planned: plan.bytes.total; loss Δ: relative difference of the first step's losses",
       '',
-      line('case', 'shape', COLUMNS.map((c) => c.title)),
+      line(
+        'case',
+        'shape',
+        COLUMNS.map((c) => c.title),
+      ),
     ],
-    row: (r: TrainResult) => line(r.name, r.shape, COLUMNS.map((c) => c.cell(r))),
+    row: (r: TrainResult) =>
+      line(
+        r.name,
+        r.shape,
+        COLUMNS.map((c) => c.cell(r)),
+      ),
   };
 }

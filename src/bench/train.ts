@@ -22,7 +22,13 @@ import { shareDevice, tfjsDone } from './tfjs-device.ts';
 import { TfVit, type AdamWSettings } from './tfjs-vit.ts';
 import { benchBatch, benchWeights, maskDraws, stepFlops, type HostWeights } from './train-data.ts';
 import {
-  DEFAULT_TRAIN_MODELS, queryModels, queryOverrides, TRAIN_METHODS, trainModel, type TrainModel, type TrainOverrides,
+  DEFAULT_TRAIN_MODELS,
+  queryModels,
+  queryOverrides,
+  TRAIN_METHODS,
+  trainModel,
+  type TrainModel,
+  type TrainOverrides,
 } from './train-models.ts';
 
 const OPTIMIZER: AdamWSettings = { lr: 1e-4, weightDecay: 0.05, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
@@ -60,7 +66,16 @@ function openModel(name: string, overrides: TrainOverrides): ModelRun {
   const teacher = benchWeights(c, SEEDS.teacher);
   const { images, labels } = benchBatch(c, spec.batch, SEEDS.batch);
   const tfjs = new TfVit(c, spec.batch, name, student, teacher, images, labels, OPTIMIZER);
-  return { name, spec, student, teacher, images, labels, draws: maskDraws(c.depth, spec.warmup + spec.steps, SEEDS.masks), tfjs };
+  return {
+    name,
+    spec,
+    student,
+    teacher,
+    images,
+    labels,
+    draws: maskDraws(c.depth, spec.warmup + spec.steps, SEEDS.masks),
+    tfjs,
+  };
 }
 
 /** Host weights laid out as the plan's flat parameter buffer. */
@@ -73,8 +88,17 @@ function flatParams(plan: VitPlan, w: HostWeights): Float32Array {
 function freeVit(net: VitBuffers): void {
   const t = net.teacher;
   const all: (Tensor | undefined)[] = [
-    net.weights.flat, net.grads?.flat, net.m, net.v, ...Object.values(net.stem), ...net.blocks.flatMap((b) => Object.values(b)),
-    ...Object.values(net.bwd ?? {}), t?.weights.flat, ...(t?.qkv ?? []), ...Object.values(t?.work ?? {}), t?.tokens,
+    net.weights.flat,
+    net.grads?.flat,
+    net.m,
+    net.v,
+    ...Object.values(net.stem),
+    ...net.blocks.flatMap((b) => Object.values(b)),
+    ...Object.values(net.bwd ?? {}),
+    t?.weights.flat,
+    ...(t?.qkv ?? []),
+    ...Object.values(t?.work ?? {}),
+    t?.tokens,
   ];
   for (const x of all) x?.buffer.destroy();
 }
@@ -181,15 +205,20 @@ async function measure(gpu: Gpu, backend: WebGPUBackend, m: ModelRun, c: TrainCa
   const warnings: string[] = [];
   const first = relDiff(loss, tfjsLoss);
   if (!(first <= LOSS_TOLERANCE)) {
-    warnings.push(`${c.name}: the first step's losses differ: ours ${loss}, TF.js ${tfjsLoss} ` +
-      `(relative ${first.toExponential(2)} > ${LOSS_TOLERANCE}); the engines may not be doing the same work`);
+    warnings.push(
+      `${c.name}: the first step's losses differ: ours ${loss}, TF.js ${tfjsLoss} ` +
+        `(relative ${first.toExponential(2)} > ${LOSS_TOLERANCE}); the engines may not be doing the same work`,
+    );
   }
   const last = relDiff(finalLoss, tfjsFinalLoss);
   if (!(last <= FINAL_LOSS_TOLERANCE)) {
-    warnings.push(`${c.name}: the last timed step's losses differ: ours ${finalLoss}, TF.js ${tfjsFinalLoss} ` +
-      `(relative ${last.toExponential(2)} > ${FINAL_LOSS_TOLERANCE})`);
+    warnings.push(
+      `${c.name}: the last timed step's losses differ: ours ${finalLoss}, TF.js ${tfjsFinalLoss} ` +
+        `(relative ${last.toExponential(2)} > ${FINAL_LOSS_TOLERANCE})`,
+    );
   }
-  if (run.tensorGrowth !== 0) warnings.push(`${c.name}: TF.js holds ${run.tensorGrowth} more tensors after the timed steps`);
+  if (run.tensorGrowth !== 0)
+    warnings.push(`${c.name}: TF.js holds ${run.tensorGrowth} more tensors after the timed steps`);
   const perSecond = (ms: number) => (1000 * batch) / ms;
   return {
     name: c.name,

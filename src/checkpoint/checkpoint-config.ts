@@ -104,7 +104,8 @@ export interface ConfigHints {
 /** The hints of a config.json (already JSON.parse'd): timm's, told by its `architecture` and
  *  `pretrained_cfg`, or HF transformers'. */
 export function configHints(json: unknown): ConfigHints {
-  if (isObject(json) && typeof json.architecture === 'string' && 'pretrained_cfg' in json) return configFromTimmJson(json);
+  if (isObject(json) && typeof json.architecture === 'string' && 'pretrained_cfg' in json)
+    return configFromTimmJson(json);
   const { config, labels } = configFromHfJson(json);
   return { heads: config.heads, layerNormEps: config.layerNormEps, numClasses: config.numClasses, labels };
 }
@@ -119,23 +120,39 @@ function configFromTimmJson(j: Record<string, unknown>): ConfigHints {
     throw new CheckpointError(`config.json: ${key} must be ${want}, got ${JSON.stringify(got)}`);
   };
   const arch = j.architecture as string;
-  if (arch.includes('distilled')) throw new CheckpointError(`config.json: ${arch}: ${distilledDeitAdvice(/deit_(tiny|small|base)/.exec(arch)?.[1] ?? '')}`);
+  if (arch.includes('distilled'))
+    throw new CheckpointError(
+      `config.json: ${arch}: ${distilledDeitAdvice(/deit_(tiny|small|base)/.exec(arch)?.[1] ?? '')}`,
+    );
   const numClasses = j.num_classes ?? 0;
-  if (!(Number.isSafeInteger(numClasses) && (numClasses as number) >= 0)) bad('num_classes', 'a whole number', numClasses);
+  if (!(Number.isSafeInteger(numClasses) && (numClasses as number) >= 0))
+    bad('num_classes', 'a whole number', numClasses);
   const cfg = j.pretrained_cfg;
   if (!isObject(cfg)) return bad('pretrained_cfg', 'an object', cfg);
   const rgb = (key: 'mean' | 'std'): Rgb | undefined => {
     const v = cfg[key];
-    const ok = Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x) && !(key === 'std' && x === 0));
-    return v === undefined ? undefined : ok ? (v as unknown as Rgb) : bad(`pretrained_cfg.${key}`, 'three finite numbers (no std 0)', v);
+    const ok =
+      Array.isArray(v) &&
+      v.length === 3 &&
+      v.every((x) => typeof x === 'number' && Number.isFinite(x) && !(key === 'std' && x === 0));
+    return v === undefined
+      ? undefined
+      : ok
+        ? (v as unknown as Rgb)
+        : bad(`pretrained_cfg.${key}`, 'three finite numbers (no std 0)', v);
   };
   const mean = rgb('mean');
   const std = rgb('std');
   const names = j.label_names;
   let labels: string[] | undefined;
   if (names !== undefined) {
-    const list = Array.isArray(names) ? names : isObject(names) ? Array.from({ length: Object.keys(names).length }, (_, i) => names[String(i)]) : undefined;
-    if (!list || list.length !== numClasses || !list.every((n) => typeof n === 'string')) bad('label_names', `${numClasses} names, one per class`, names);
+    const list = Array.isArray(names)
+      ? names
+      : isObject(names)
+        ? Array.from({ length: Object.keys(names).length }, (_, i) => names[String(i)])
+        : undefined;
+    if (!list || list.length !== numClasses || !list.every((n) => typeof n === 'string'))
+      bad('label_names', `${numClasses} names, one per class`, names);
     labels = list as string[];
   }
   return {

@@ -8,7 +8,15 @@ import type { Rgb } from '../nn/ops/normalize.ts';
 import { seededRng } from '../nn/rng.ts';
 import { checkVitArch } from '../nn/vit-arch.ts';
 import {
-  configMetadata, detectNaming, fromCanonical, inferConfig, refuseDistilled, toCanonical, unusedTensors, validateCheckpoint, type Naming,
+  configMetadata,
+  detectNaming,
+  fromCanonical,
+  inferConfig,
+  refuseDistilled,
+  toCanonical,
+  unusedTensors,
+  validateCheckpoint,
+  type Naming,
 } from './names.ts';
 import { resizePosEmbedding } from './resize.ts';
 import type { HostTensor } from '../gpu/tensor.ts';
@@ -57,7 +65,9 @@ const META_NORM = 'stochca_normalization';
 // Our metadata, checked by type before use: a file edited or written elsewhere may hold anything there.
 function refuse(key: string, want: string, got: unknown): never {
   const text = JSON.stringify(got);
-  throw new CheckpointError(`metadata ${key} must be ${want}, got ${text.length > 80 ? `${text.slice(0, 80)}…` : text}`);
+  throw new CheckpointError(
+    `metadata ${key} must be ${want}, got ${text.length > 80 ? `${text.slice(0, 80)}…` : text}`,
+  );
 }
 
 function parseJson(metadata: Record<string, string>, key: string, want: string): unknown {
@@ -69,14 +79,24 @@ function parseJson(metadata: Record<string, string>, key: string, want: string):
   }
 }
 
-const CONFIG_INTEGERS = ['imageSize', 'patchSize', 'channels', 'dim', 'depth', 'heads', 'mlpDim', 'numClasses'] as const;
+const CONFIG_INTEGERS = [
+  'imageSize',
+  'patchSize',
+  'channels',
+  'dim',
+  'depth',
+  'heads',
+  'mlpDim',
+  'numClasses',
+] as const;
 
 function savedConfig(metadata: Record<string, string>): Partial<CheckpointConfig> | undefined {
   const c = parseJson(metadata, META_CONFIG, 'an object of ViT config fields');
   if (c === undefined) return undefined;
   if (!isObject(c)) return refuse(META_CONFIG, 'an object of ViT config fields', c);
   for (const key of CONFIG_INTEGERS) {
-    if (key in c && !(Number.isSafeInteger(c[key]) && (c[key] as number) > 0)) refuse(`${META_CONFIG}.${key}`, 'a positive integer', c[key]);
+    if (key in c && !(Number.isSafeInteger(c[key]) && (c[key] as number) > 0))
+      refuse(`${META_CONFIG}.${key}`, 'a positive integer', c[key]);
   }
   const eps = c.layerNormEps;
   if ('layerNormEps' in c && !(typeof eps === 'number' && eps > 0 && Number.isFinite(eps))) {
@@ -90,7 +110,10 @@ function savedClassNames(metadata: Record<string, string>, numClasses: number | 
   const want = `a list of ${numClasses === undefined ? '' : `${numClasses} `}strings, one per class`;
   const names = parseJson(metadata, META_CLASSES, want);
   if (names === undefined) return undefined;
-  const fits = Array.isArray(names) && names.every((n) => typeof n === 'string') && (numClasses === undefined || names.length === numClasses);
+  const fits =
+    Array.isArray(names) &&
+    names.every((n) => typeof n === 'string') &&
+    (numClasses === undefined || names.length === numClasses);
   return fits ? names : refuse(META_CLASSES, want, names);
 }
 
@@ -99,7 +122,9 @@ function savedNormalization(metadata: Record<string, string>): Normalization | u
   const norm = parseJson(metadata, META_NORM, want);
   if (norm === undefined) return undefined;
   const rgb = (v: unknown, nonZero: boolean): v is Rgb =>
-    Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number' && Number.isFinite(x) && !(nonZero && x === 0));
+    Array.isArray(v) &&
+    v.length === 3 &&
+    v.every((x) => typeof x === 'number' && Number.isFinite(x) && !(nonZero && x === 0));
   if (!isObject(norm) || !rgb(norm.mean, false) || !rgb(norm.std, true)) return refuse(META_NORM, want, norm);
   return { mean: norm.mean, std: norm.std };
 }
@@ -114,7 +139,9 @@ export function loadModelFile(bytes: Uint8Array | ArrayBuffer, options: LoadOpti
   const stored = inferConfig(tensors, naming, {
     heads: options.heads ?? hints?.heads ?? saved?.heads,
     layerNormEps: options.layerNormEps ?? hints?.layerNormEps ?? saved?.layerNormEps,
-    numClasses: headInFile ? undefined : (options.numClasses ?? (options.headOptional ? (hints?.numClasses ?? saved?.numClasses ?? 1) : undefined)),
+    numClasses: headInFile
+      ? undefined
+      : (options.numClasses ?? (options.headOptional ? (hints?.numClasses ?? saved?.numClasses ?? 1) : undefined)),
     metadata,
   });
   validateCheckpoint(tensors, naming, stored);
@@ -132,7 +159,10 @@ export function loadModelFile(bytes: Uint8Array | ArrayBuffer, options: LoadOpti
   }
   const wantClasses = options.numClasses ?? stored.numClasses;
   const storedNames = savedClassNames(metadata, headInFile ? stored.numClasses : undefined);
-  const otherTask = options.classNames !== undefined && storedNames !== undefined && options.classNames.join('\n') !== storedNames.join('\n');
+  const otherTask =
+    options.classNames !== undefined &&
+    storedNames !== undefined &&
+    options.classNames.join('\n') !== storedNames.join('\n');
   const headless = !headInFile && options.numClasses === undefined;
   if (headless) changes.push('no classifier head in the file: a run makes one of its classes');
   else if (!weights.has('head.weight') || wantClasses !== stored.numClasses || otherTask) {
@@ -161,7 +191,9 @@ function hasHead(tensors: ReadonlyMap<string, unknown>, naming: Naming): boolean
 }
 
 /** The safetensors bytes of a model, named as it was loaded, with metadata to reload it with no options. */
-export function saveModelFile(m: Pick<ModelFile, 'config' | 'naming' | 'weights' | 'classNames' | 'normalization'>): Uint8Array {
+export function saveModelFile(
+  m: Pick<ModelFile, 'config' | 'naming' | 'weights' | 'classNames' | 'normalization'>,
+): Uint8Array {
   const metadata: Record<string, string> = { ...configMetadata(m.config), [META_CONFIG]: JSON.stringify(m.config) };
   if (m.classNames) metadata[META_CLASSES] = JSON.stringify(m.classNames);
   if (m.normalization) metadata[META_NORM] = JSON.stringify(m.normalization);

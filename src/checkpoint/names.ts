@@ -44,7 +44,12 @@ const row = (canonical: string, torchvision: string, timm: string, hf: string | 
 const qkv = (param: string) => ['query', 'key', 'value'].map((p) => `attention.attention.${p}.${param}`);
 
 const EMBEDDING: Row[] = [
-  row('patch.weight', 'conv_proj.weight', 'patch_embed.proj.weight', 'vit.embeddings.patch_embeddings.projection.weight'),
+  row(
+    'patch.weight',
+    'conv_proj.weight',
+    'patch_embed.proj.weight',
+    'vit.embeddings.patch_embeddings.projection.weight',
+  ),
   row('patch.bias', 'conv_proj.bias', 'patch_embed.proj.bias', 'vit.embeddings.patch_embeddings.projection.bias'),
   row('cls', 'class_token', 'cls_token', 'vit.embeddings.cls_token', 2),
   row('pos', 'encoder.pos_embedding', 'pos_embed', 'vit.embeddings.position_embeddings', 1),
@@ -104,7 +109,9 @@ const IGNORED: Record<Naming, RegExp | undefined> = {
 /** The tensors of a checkpoint that the model does not use, and why, in words; undefined when none. */
 export function unusedTensors(names: Iterable<string>, naming: Naming): string | undefined {
   const unused = [...names].filter((n) => IGNORED[naming]?.test(n));
-  return unused.length ? `${listNames(unused)} left unused (a ViTModel's pooler: the classifier reads the class token)` : undefined;
+  return unused.length
+    ? `${listNames(unused)} left unused (a ViTModel's pooler: the classifier reads the class token)`
+    : undefined;
 }
 
 // A distilled DeiT's second token: timm's `dist_token`, HF's `deit.embeddings.distillation_token`.
@@ -155,10 +162,14 @@ function countBlocks(names: readonly string[], pattern: RegExp): number {
     if (!m) continue;
     const index = Number(m[1]);
     if (index >= MAX_BLOCKS) {
-      throw new CheckpointError(`${n}: block ${m[1]} is beyond the ${MAX_BLOCKS} blocks a ViT can have here (the deepest have 48)`);
+      throw new CheckpointError(
+        `${n}: block ${m[1]} is beyond the ${MAX_BLOCKS} blocks a ViT can have here (the deepest have 48)`,
+      );
     }
     if (index >= names.length) {
-      throw new CheckpointError(`${n}: block ${m[1]} cannot exist in a checkpoint of ${names.length} tensor${names.length === 1 ? '' : 's'} (a block has 12 or more)`);
+      throw new CheckpointError(
+        `${n}: block ${m[1]} cannot exist in a checkpoint of ${names.length} tensor${names.length === 1 ? '' : 's'} (a block has 12 or more)`,
+      );
     }
     depth = Math.max(depth, index + 1);
   }
@@ -194,7 +205,8 @@ export function canonicalShapes(config: CheckpointConfig): Map<string, number[]>
  * `bare`: HF names without "vit.", as a saved ViTModel has them.
  */
 export function checkpointShapes(config: CheckpointConfig, naming: Naming, bare = false): Map<string, number[]> {
-  if (config.depth > MAX_BLOCKS) throw new CheckpointError(`depth ${config.depth} is beyond the ${MAX_BLOCKS} blocks a ViT can have here`);
+  if (config.depth > MAX_BLOCKS)
+    throw new CheckpointError(`depth ${config.depth} is beyond the ${MAX_BLOCKS} blocks a ViT can have here`);
   const canonical = canonicalShapes(config);
   const out = new Map<string, number[]>();
   for (const s of layout(naming, config.depth, bare)) {
@@ -224,7 +236,11 @@ function asFloat(name: string, t: StoredTensor | HostTensor): HostTensor {
  */
 export function validateCheckpoint(tensors: TensorMap, naming: Naming, config: CheckpointConfig): void {
   const bare = isBareHf(naming, tensors.keys());
-  const headNames = new Set(layout(naming, 0, bare).filter((s) => isHead(s.canonical)).flatMap((s) => s.names));
+  const headNames = new Set(
+    layout(naming, 0, bare)
+      .filter((s) => isHead(s.canonical))
+      .flatMap((s) => s.names),
+  );
   const noHead = ![...headNames].some((n) => tensors.has(n));
   const expected = checkpointShapes(config, naming, bare);
   const problems: string[] = [];
@@ -236,7 +252,9 @@ export function validateCheckpoint(tensors: TensorMap, naming: Naming, config: C
       continue;
     }
     const wrongShape = shapeString(t.shape) !== shapeString(shape);
-    const problem = notFloat(name, t) ?? (wrongShape ? `${name}: expected ${shapeString(shape)}, got ${shapeString(t.shape)}` : undefined);
+    const problem =
+      notFloat(name, t) ??
+      (wrongShape ? `${name}: expected ${shapeString(shape)}, got ${shapeString(t.shape)}` : undefined);
     if (problem) problems.push(problem);
   }
   const ignored = IGNORED[naming];
@@ -244,7 +262,9 @@ export function validateCheckpoint(tensors: TensorMap, naming: Naming, config: C
   if (missing.length) problems.push(`missing: ${listNames(missing)}`);
   if (unexpected.length) problems.push(`unexpected: ${listNames(unexpected)}`);
   if (problems.length) {
-    throw new CheckpointError(`${naming} checkpoint does not fit ${describeConfig(config)}:\n  ${problems.join('\n  ')}`);
+    throw new CheckpointError(
+      `${naming} checkpoint does not fit ${describeConfig(config)}:\n  ${problems.join('\n  ')}`,
+    );
   }
 }
 
@@ -258,7 +278,8 @@ export function toCanonical(tensors: TensorMap, naming: Naming): Map<string, Hos
   const slots = layout(naming, countBlocks(names, BLOCK_INDEX[naming]), isBareHf(naming, names));
   const known = new Set(slots.flatMap((s) => s.names));
   const unexpected = names.filter((n) => !known.has(n) && !IGNORED[naming]?.test(n));
-  if (unexpected.length) throw new CheckpointError(`unexpected tensors in a ${naming} checkpoint: ${listNames(unexpected)}`);
+  if (unexpected.length)
+    throw new CheckpointError(`unexpected tensors in a ${naming} checkpoint: ${listNames(unexpected)}`);
 
   const out = new Map<string, HostTensor>();
   for (const s of slots) {
@@ -267,7 +288,13 @@ export function toCanonical(tensors: TensorMap, naming: Naming): Map<string, Hos
     if (present.length < s.names.length) {
       throw new CheckpointError(`${s.canonical}: missing ${listNames(s.names.filter((n) => !tensors.has(n)))}`);
     }
-    out.set(s.canonical, stack(s, s.names.map((n) => asFloat(n, tensors.get(n)!))));
+    out.set(
+      s.canonical,
+      stack(
+        s,
+        s.names.map((n) => asFloat(n, tensors.get(n)!)),
+      ),
+    );
   }
   return out;
 }
@@ -277,7 +304,9 @@ function stack(s: Slot, parts: HostTensor[]): HostTensor {
   const shapes = parts.map((t, k) => {
     const lead = t.shape.slice(0, s.lead);
     if (t.shape.length <= s.lead || lead.some((d) => d !== 1)) {
-      throw new CheckpointError(`${s.names[k]}: expected ${s.lead} leading dimensions of size 1, got ${shapeString(t.shape)}`);
+      throw new CheckpointError(
+        `${s.names[k]}: expected ${s.lead} leading dimensions of size 1, got ${shapeString(t.shape)}`,
+      );
     }
     return t.shape.slice(s.lead);
   });
@@ -313,7 +342,10 @@ export function fromCanonical(canonical: ReadonlyMap<string, HostTensor>, naming
     }
     const size = t.data.length / k;
     s.names.forEach((name, j) => {
-      out.set(name, { shape: [...Array(s.lead).fill(1), rows / k, ...rest], data: t.data.subarray(j * size, (j + 1) * size) });
+      out.set(name, {
+        shape: [...Array(s.lead).fill(1), rows / k, ...rest],
+        data: t.data.subarray(j * size, (j + 1) * size),
+      });
     });
   }
   return out;
@@ -346,11 +378,14 @@ export function inferConfig(tensors: TensorMap, naming: Naming, options: InferOp
     const name = nameOf(canonical);
     const t = tensors.get(name);
     if (!t) throw new CheckpointError(`cannot infer the ViT config: ${name} is missing`);
-    if (t.shape.length !== rank) throw new CheckpointError(`${name}: expected ${rank} dimensions, got ${shapeString(t.shape)}`);
+    if (t.shape.length !== rank)
+      throw new CheckpointError(`${name}: expected ${rank} dimensions, got ${shapeString(t.shape)}`);
     return t.shape;
   };
   if (depth === 0) {
-    throw new CheckpointError(`cannot infer the ViT config: no encoder blocks (names like ${BLOCK_PREFIX[naming](0)}*)`);
+    throw new CheckpointError(
+      `cannot infer the ViT config: no encoder blocks (names like ${BLOCK_PREFIX[naming](0)}*)`,
+    );
   }
   const patch = shapeOf('patch.weight', 4); // [D, channels, P, P]
   const [dim, channels, patchSize] = patch;
@@ -379,7 +414,8 @@ export function inferConfig(tensors: TensorMap, naming: Naming, options: InferOp
     heads: options.heads ?? metadataNumber(metadata, 'num_attention_heads') ?? defaultHeads(dim),
     mlpDim: shapeOf('blocks.0.fc1.weight', 2)[0],
     numClasses,
-    layerNormEps: options.layerNormEps ?? metadataNumber(metadata, 'layer_norm_eps') ?? (naming === 'hf' ? 1e-12 : 1e-6),
+    layerNormEps:
+      options.layerNormEps ?? metadataNumber(metadata, 'layer_norm_eps') ?? (naming === 'hf' ? 1e-12 : 1e-6),
   });
 }
 

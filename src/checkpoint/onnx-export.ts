@@ -58,17 +58,26 @@ function rawInt64(data: readonly number[]): Uint8Array {
 }
 
 function tensor(name: string, dims: readonly number[], dataType: number, raw: Uint8Array): ProtoWriter {
-  return new ProtoWriter().packedInts(TENSOR.dims, dims).int(TENSOR.dataType, dataType).string(TENSOR.name, name).bytes(TENSOR.rawData, raw);
+  return new ProtoWriter()
+    .packedInts(TENSOR.dims, dims)
+    .int(TENSOR.dataType, dataType)
+    .string(TENSOR.name, name)
+    .bytes(TENSOR.rawData, raw);
 }
 
 /** A float tensor graph input/output; a string dim is symbolic. */
 function valueInfo(name: string, dims: readonly (number | string)[]): ProtoWriter {
   const shape = new ProtoWriter();
   for (const d of dims) {
-    shape.message(SHAPE.dim, typeof d === 'string' ? new ProtoWriter().string(DIM.param, d) : new ProtoWriter().int(DIM.value, d));
+    shape.message(
+      SHAPE.dim,
+      typeof d === 'string' ? new ProtoWriter().string(DIM.param, d) : new ProtoWriter().int(DIM.value, d),
+    );
   }
   const tensorType = new ProtoWriter().int(TYPE_TENSOR.elemType, DATA_TYPE.FLOAT).message(TYPE_TENSOR.shape, shape);
-  return new ProtoWriter().string(VALUE_INFO.name, name).message(VALUE_INFO.type, new ProtoWriter().message(TYPE.tensorType, tensorType));
+  return new ProtoWriter()
+    .string(VALUE_INFO.name, name)
+    .message(VALUE_INFO.type, new ProtoWriter().message(TYPE.tensorType, tensorType));
 }
 
 /** Nodes and initializers in the order they are added, so the same model gives the same bytes. */
@@ -122,12 +131,15 @@ function checkWeights(config: VitArch, weights: Record<string, Float32Array>): v
     const w = weights[name];
     if (!w) throw new CheckpointError(`ONNX export: missing tensor ${name} ${shapeString(shape)}`);
     if (w.length !== elementCount(shape)) {
-      throw new CheckpointError(`ONNX export: ${name} has ${w.length} values, expected ${shapeString(shape)} = ${elementCount(shape)}`);
+      throw new CheckpointError(
+        `ONNX export: ${name} has ${w.length} values, expected ${shapeString(shape)} = ${elementCount(shape)}`,
+      );
     }
   }
   const known = new Set(specs.map((s) => s.name));
   for (const name of Object.keys(weights)) {
-    if (!known.has(name)) throw new CheckpointError(`ONNX export: ${name} is not a parameter of this ViT (depth ${config.depth})`);
+    if (!known.has(name))
+      throw new CheckpointError(`ONNX export: ${name} is not a parameter of this ViT (depth ${config.depth})`);
   }
 }
 
@@ -140,23 +152,35 @@ function block(g: Graph, c: VitArch, i: number, x: string): string {
     g.op('Gemm', [input, `${p}.${layer}.weight`, `${p}.${layer}.bias`], out, { transB: { i: 1 } });
   // rows [B·N, D] → heads [B, H, N, hd], or [B, H, hd, N] for keys.
   const heads = (t: string, perm: number[]): string =>
-    g.op('Transpose', [g.op('Reshape', [t, g.ints([-1, N, H, hd])], `${t}/split`)], `${t}/heads`, { perm: { ints: perm } });
+    g.op('Transpose', [g.op('Reshape', [t, g.ints([-1, N, H, hd])], `${t}/split`)], `${t}/heads`, {
+      perm: { ints: perm },
+    });
 
-  const a = g.op('LayerNormalization', [x, `${p}.ln1.weight`, `${p}.ln1.bias`], `${p}/ln1`, { axis: { i: -1 }, epsilon: eps });
+  const a = g.op('LayerNormalization', [x, `${p}.ln1.weight`, `${p}.ln1.bias`], `${p}/ln1`, {
+    axis: { i: -1 },
+    epsilon: eps,
+  });
   const qkv = linear(a, 'qkv', `${p}/qkv`); // [B·N, 3D], q, k, v in that order
   const [q, k, v] = [`${p}/q`, `${p}/k`, `${p}/v`];
   g.node('Split', [qkv], [q, k, v], { axis: { i: 1 } }); // 3 × [B·N, D]
   const qh = heads(q, [0, 2, 1, 3]); // [B, H, N, hd]
   const kt = heads(k, [0, 2, 3, 1]); // [B, H, hd, N]
   const vh = heads(v, [0, 2, 1, 3]); // [B, H, N, hd]
-  const scores = g.op('Mul', [g.op('MatMul', [qh, kt], `${p}/qk`), g.scalar(Math.fround(1 / Math.sqrt(hd)))], `${p}/scores`); // [B, H, N, N]
+  const scores = g.op(
+    'Mul',
+    [g.op('MatMul', [qh, kt], `${p}/qk`), g.scalar(Math.fround(1 / Math.sqrt(hd)))],
+    `${p}/scores`,
+  ); // [B, H, N, N]
   const probs = g.op('Softmax', [scores], `${p}/probs`, { axis: { i: -1 } });
   const o = g.op('MatMul', [probs, vh], `${p}/attn`); // [B, H, N, hd]
   const oTokens = g.op('Transpose', [o], `${p}/attn/tokens`, { perm: { ints: [0, 2, 1, 3] } }); // [B, N, H, hd]
   const oRows = g.op('Reshape', [oTokens, g.ints([-1, D])], `${p}/attn/rows`); // [B·N, D]
   const h1 = g.op('Add', [x, linear(oRows, 'proj', `${p}/proj`)], `${p}/h1`);
 
-  const a2 = g.op('LayerNormalization', [h1, `${p}.ln2.weight`, `${p}.ln2.bias`], `${p}/ln2`, { axis: { i: -1 }, epsilon: eps });
+  const a2 = g.op('LayerNormalization', [h1, `${p}.ln2.weight`, `${p}.ln2.bias`], `${p}/ln2`, {
+    axis: { i: -1 },
+    epsilon: eps,
+  });
   const u = linear(a2, 'fc1', `${p}/fc1`); // [B·N, M]
   // Exact GELU, u·0.5·(1 + erf(u/√2)), as the engine computes it (no tanh approximation).
   const erf = g.op('Erf', [g.op('Div', [u, g.scalar(Math.SQRT2)], `${p}/gelu/scaled`)], `${p}/gelu/erf`);
@@ -176,7 +200,8 @@ function vitGraph(c: VitArch, weights: Record<string, Float32Array>): Graph {
   }
   const p = c.patchSize;
   const conv = g.op('Conv', ['pixels', 'patch.weight', 'patch.bias'], 'patch/conv', {
-    kernel_shape: { ints: [p, p] }, strides: { ints: [p, p] },
+    kernel_shape: { ints: [p, p] },
+    strides: { ints: [p, p] },
   }); // [B, D, S/p, S/p]
   const grid = g.op('Reshape', [conv, g.ints([0, D, P])], 'patch/flat'); // [B, D, P]
   const tokens = g.op('Transpose', [grid], 'patch/tokens', { perm: { ints: [0, 2, 1] } }); // [B, P, D], patches row-major
@@ -187,7 +212,10 @@ function vitGraph(c: VitArch, weights: Record<string, Float32Array>): Graph {
   let x = g.op('Reshape', [h0, g.ints([-1, D])], 'embed/rows'); // [B·N, D]
   for (let i = 0; i < c.depth; i++) x = block(g, c, i, x);
   // LayerNorm is per token: normalising all of them and taking token 0 is torchvision's order.
-  const ln = g.op('LayerNormalization', [x, 'norm.weight', 'norm.bias'], 'norm', { axis: { i: -1 }, epsilon: { f: c.layerNormEps } });
+  const ln = g.op('LayerNormalization', [x, 'norm.weight', 'norm.bias'], 'norm', {
+    axis: { i: -1 },
+    epsilon: { f: c.layerNormEps },
+  });
   const seq = g.op('Reshape', [ln, g.ints([-1, N, D])], 'norm/tokens'); // [B, N, D]
   const first = g.op('Gather', [seq, g.ints([0], [])], 'norm/cls', { axis: { i: 1 } }); // [B, D]
   g.op('Gemm', [first, 'head.weight', 'head.bias'], 'logits', { transB: { i: 1 } }); // [B, C]
@@ -199,7 +227,11 @@ function vitGraph(c: VitArch, weights: Record<string, Float32Array>): Graph {
  * ModelProto: "pixels" float32 [batch, 3, S, S] → "logits" [batch, C]. Throws a CheckpointError
  * naming the tensor when one is missing, has the wrong size or does not belong to the config.
  */
-export function exportOnnx(config: VitArch, weights: Record<string, Float32Array>, options: OnnxExportOptions = {}): Uint8Array {
+export function exportOnnx(
+  config: VitArch,
+  weights: Record<string, Float32Array>,
+  options: OnnxExportOptions = {},
+): Uint8Array {
   checkVitArch(config);
   checkWeights(config, weights);
   const g = vitGraph(config, weights);

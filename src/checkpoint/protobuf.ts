@@ -14,7 +14,8 @@ const utf8 = new TextEncoder();
 
 /** Base-128 varint of an int64. Negative values are their 64-bit two's complement (ten bytes), as protobuf's int32/int64 are. */
 function varint(value: number | bigint): Uint8Array {
-  if (typeof value === 'number' && !Number.isSafeInteger(value)) throw new RangeError(`protobuf: ${value} is not an integer`);
+  if (typeof value === 'number' && !Number.isSafeInteger(value))
+    throw new RangeError(`protobuf: ${value} is not an integer`);
   let v = BigInt.asUintN(64, BigInt(value));
   const out: number[] = [];
   while (v >= 0x80n) {

@@ -24,7 +24,11 @@ const far = (x: number) => ((A * x - 5 * A) * x + 8 * A) * x - 4 * A;
  * For each output index, the 4 input indices it reads (clamped to the border, as PyTorch does)
  * and their weights: [out * 4] each.
  */
-function cubicTaps(inSize: number, outSize: number, alignCorners: boolean): { index: Int32Array; weight: Float64Array } {
+function cubicTaps(
+  inSize: number,
+  outSize: number,
+  alignCorners: boolean,
+): { index: Int32Array; weight: Float64Array } {
   const scale = alignCorners ? (outSize > 1 ? (inSize - 1) / (outSize - 1) : 0) : inSize / outSize;
   const index = new Int32Array(outSize * 4);
   const weight = new Float64Array(outSize * 4);

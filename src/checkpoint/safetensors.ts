@@ -86,7 +86,9 @@ export function headerEnd(first: Uint8Array, fileSize: number): number {
   if (first.length < 8) fail(`headerEnd was given ${first.length} bytes; the header length alone needs 8`);
   const length = new DataView(first.buffer, first.byteOffset, 8).getBigUint64(0, true);
   if (length > BigInt(MAX_HEADER_BYTES)) {
-    notSafetensors(`its first 8 bytes give a header of ${length} bytes, over the ${MAX_HEADER_BYTES / 1e6} MB a header may have`);
+    notSafetensors(
+      `its first 8 bytes give a header of ${length} bytes, over the ${MAX_HEADER_BYTES / 1e6} MB a header may have`,
+    );
   }
   const end = 8 + Number(length);
   if (end > fileSize) {
@@ -146,7 +148,9 @@ function readEntry(name: string, value: unknown, dataBytes: number): HeaderEntry
   if (!isObject(value)) return fail(`${name}: expected {dtype, shape, data_offsets}, got ${JSON.stringify(value)}`);
   const { dtype, shape, data_offsets: offsets } = value;
   if (typeof dtype !== 'string' || !Object.hasOwn(ITEM_BYTES, dtype)) {
-    fail(`${name}: unsupported dtype ${JSON.stringify(dtype)} (this reader takes ${Object.keys(ITEM_BYTES).join(', ')})`);
+    fail(
+      `${name}: unsupported dtype ${JSON.stringify(dtype)} (this reader takes ${Object.keys(ITEM_BYTES).join(', ')})`,
+    );
   }
   if (!Array.isArray(shape) || !shape.every(isCount)) {
     fail(`${name}: shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`);
@@ -157,12 +161,16 @@ function readEntry(name: string, value: unknown, dataBytes: number): HeaderEntry
   const [begin, end] = offsets as [number, number];
   if (begin > end) fail(`${name}: data_offsets [${begin}, ${end}] are out of order`);
   if (end > dataBytes) {
-    fail(`${name}: data_offsets [${begin}, ${end}] run past the end of the data (${dataBytes} bytes): the file is truncated`);
+    fail(
+      `${name}: data_offsets [${begin}, ${end}] run past the end of the data (${dataBytes} bytes): the file is truncated`,
+    );
   }
   const t: HeaderEntry = { name, dtype: dtype as DType, shape: shape as number[], begin, end };
   const want = elementCount(t.shape) * ITEM_BYTES[t.dtype];
   if (end - begin !== want) {
-    fail(`${name}: ${t.dtype} ${shapeString(t.shape)} needs ${want} bytes, data_offsets [${begin}, ${end}] hold ${end - begin}`);
+    fail(
+      `${name}: ${t.dtype} ${shapeString(t.shape)} needs ${want} bytes, data_offsets [${begin}, ${end}] hold ${end - begin}`,
+    );
   }
   return t;
 }
@@ -177,13 +185,17 @@ function checkCoverage(entries: readonly HeaderEntry[], dataBytes: number): void
       fail(`${t.name}: data_offsets [${t.begin}, ${t.end}] overlap ${prev!.name} [${prev!.begin}, ${prev!.end}]`);
     }
     if (t.begin > at) {
-      fail(`${t.name}: data_offsets start at ${t.begin}, but the tensor before ends at ${at}: bytes ${at}..${t.begin} belong to no tensor`);
+      fail(
+        `${t.name}: data_offsets start at ${t.begin}, but the tensor before ends at ${at}: bytes ${at}..${t.begin} belong to no tensor`,
+      );
     }
     prev = t;
   }
   const covered = prev?.end ?? 0;
   if (covered !== dataBytes) {
-    fail(`the data holds ${dataBytes} bytes but the tensors cover ${covered}: bytes after the last tensor belong to no tensor`);
+    fail(
+      `the data holds ${dataBytes} bytes but the tensors cover ${covered}: bytes after the last tensor belong to no tensor`,
+    );
   }
 }
 
@@ -193,12 +205,18 @@ export interface ParseOptions {
 }
 
 /** Parses a whole safetensors file. Tensors come back in header order. */
-export function parseSafetensors(input: Uint8Array | ArrayBuffer, options: ParseOptions = {}): {
+export function parseSafetensors(
+  input: Uint8Array | ArrayBuffer,
+  options: ParseOptions = {},
+): {
   tensors: Map<string, StoredTensor>;
   metadata: Record<string, string>;
 } {
   // A plain Uint8Array view: slice() on a Node Buffer would share memory instead of copying.
-  const bytes = input instanceof Uint8Array ? new Uint8Array(input.buffer, input.byteOffset, input.byteLength) : new Uint8Array(input);
+  const bytes =
+    input instanceof Uint8Array
+      ? new Uint8Array(input.buffer, input.byteOffset, input.byteLength)
+      : new Uint8Array(input);
   const { entries, metadata, dataStart } = readHeader(bytes);
   const tensors = new Map<string, StoredTensor>();
   for (const e of entries) {
@@ -208,7 +226,9 @@ export function parseSafetensors(input: Uint8Array | ArrayBuffer, options: Parse
 }
 
 function notFinite(e: HeaderEntry, i: number, value: number): never {
-  return fail(`${e.name}: element ${i} is ${value}; the weights must be finite numbers (was the model saved after its training diverged?)`);
+  return fail(
+    `${e.name}: element ${i} is ${value}; the weights must be finite numbers (was the model saved after its training diverged?)`,
+  );
 }
 
 // For F32 and F64, which have no conversion loop to check in (F16 and BF16 check as they convert).
@@ -328,7 +348,8 @@ export function writeSafetensors(tensors: ReadonlyMap<string, HostTensor>, optio
     if (name === '__metadata__') fail('__metadata__ is reserved for the metadata and cannot name a tensor');
     if (!t.shape.every(isCount)) fail(`${name}: shape ${shapeString(t.shape)} must be non-negative integers`);
     const n = elementCount(t.shape);
-    if (t.data.length !== n) fail(`${name}: shape ${shapeString(t.shape)} has ${n} elements, data has ${t.data.length}`);
+    if (t.data.length !== n)
+      fail(`${name}: shape ${shapeString(t.shape)} has ${n} elements, data has ${t.data.length}`);
     header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + n * item] };
     offset += n * item;
   }

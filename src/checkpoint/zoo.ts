@@ -42,36 +42,96 @@ const IN1K_NAMES = 'config.json id2label (ImageNet-1k)';
 
 export const ZOO: readonly ZooEntry[] = [
   {
-    repo: 'timm/vit_tiny_patch16_224.augreg_in21k_ft_in1k', file: 'model.safetensors', name: 'ViT-Ti/16 (timm, AugReg IN-21k → IN-1k)',
-    bytes: 22_883_344, parameters: 5_717_416, imageSize: 224, normalization: HALF, classes: 1000, licence: 'Apache-2.0',
+    repo: 'timm/vit_tiny_patch16_224.augreg_in21k_ft_in1k',
+    file: 'model.safetensors',
+    name: 'ViT-Ti/16 (timm, AugReg IN-21k → IN-1k)',
+    bytes: 22_883_344,
+    parameters: 5_717_416,
+    imageSize: 224,
+    normalization: HALF,
+    classes: 1000,
+    licence: 'Apache-2.0',
   },
   {
-    repo: 'timm/vit_small_patch16_224.augreg_in21k_ft_in1k', file: 'model.safetensors', name: 'ViT-S/16 (timm, AugReg IN-21k → IN-1k)',
-    bytes: 88_216_496, parameters: 22_050_664, imageSize: 224, normalization: HALF, classes: 1000, licence: 'Apache-2.0',
+    repo: 'timm/vit_small_patch16_224.augreg_in21k_ft_in1k',
+    file: 'model.safetensors',
+    name: 'ViT-S/16 (timm, AugReg IN-21k → IN-1k)',
+    bytes: 88_216_496,
+    parameters: 22_050_664,
+    imageSize: 224,
+    normalization: HALF,
+    classes: 1000,
+    licence: 'Apache-2.0',
   },
   {
-    repo: 'timm/vit_base_patch16_224.augreg2_in21k_ft_in1k', file: 'model.safetensors', name: 'ViT-B/16 (timm, AugReg2 IN-21k → IN-1k)',
-    bytes: 346_284_720, parameters: 86_567_656, imageSize: 224, normalization: HALF, classes: 1000, licence: 'Apache-2.0',
+    repo: 'timm/vit_base_patch16_224.augreg2_in21k_ft_in1k',
+    file: 'model.safetensors',
+    name: 'ViT-B/16 (timm, AugReg2 IN-21k → IN-1k)',
+    bytes: 346_284_720,
+    parameters: 86_567_656,
+    imageSize: 224,
+    normalization: HALF,
+    classes: 1000,
+    licence: 'Apache-2.0',
   },
   {
-    repo: 'google/vit-base-patch16-224', file: 'model.safetensors', name: 'ViT-B/16 (Google, IN-21k → IN-1k)',
-    bytes: 346_293_856, parameters: 86_567_656, imageSize: 224, normalization: HALF, classes: 1000, classNames: IN1K_NAMES, licence: 'Apache-2.0',
+    repo: 'google/vit-base-patch16-224',
+    file: 'model.safetensors',
+    name: 'ViT-B/16 (Google, IN-21k → IN-1k)',
+    bytes: 346_293_856,
+    parameters: 86_567_656,
+    imageSize: 224,
+    normalization: HALF,
+    classes: 1000,
+    classNames: IN1K_NAMES,
+    licence: 'Apache-2.0',
   },
   {
-    repo: 'google/vit-base-patch16-224-in21k', file: 'model.safetensors', name: 'ViT-B/16 (Google, IN-21k, no head)',
-    bytes: 345_579_424, parameters: 86_389_248, imageSize: 224, normalization: HALF, classes: 0, licence: 'Apache-2.0',
+    repo: 'google/vit-base-patch16-224-in21k',
+    file: 'model.safetensors',
+    name: 'ViT-B/16 (Google, IN-21k, no head)',
+    bytes: 345_579_424,
+    parameters: 86_389_248,
+    imageSize: 224,
+    normalization: HALF,
+    classes: 0,
+    licence: 'Apache-2.0',
   },
   {
-    repo: 'facebook/deit-tiny-patch16-224', file: 'model.safetensors', name: 'DeiT-Ti/16 (Facebook, IN-1k)',
-    bytes: 22_892_424, parameters: 5_717_416, imageSize: 224, normalization: IMAGENET, classes: 1000, classNames: IN1K_NAMES, licence: 'Apache-2.0',
+    repo: 'facebook/deit-tiny-patch16-224',
+    file: 'model.safetensors',
+    name: 'DeiT-Ti/16 (Facebook, IN-1k)',
+    bytes: 22_892_424,
+    parameters: 5_717_416,
+    imageSize: 224,
+    normalization: IMAGENET,
+    classes: 1000,
+    classNames: IN1K_NAMES,
+    licence: 'Apache-2.0',
   },
   {
-    repo: 'facebook/deit-small-patch16-224', file: 'model.safetensors', name: 'DeiT-S/16 (Facebook, IN-1k)',
-    bytes: 88_225_584, parameters: 22_050_664, imageSize: 224, normalization: IMAGENET, classes: 1000, classNames: IN1K_NAMES, licence: 'Apache-2.0',
+    repo: 'facebook/deit-small-patch16-224',
+    file: 'model.safetensors',
+    name: 'DeiT-S/16 (Facebook, IN-1k)',
+    bytes: 88_225_584,
+    parameters: 22_050_664,
+    imageSize: 224,
+    normalization: IMAGENET,
+    classes: 1000,
+    classNames: IN1K_NAMES,
+    licence: 'Apache-2.0',
   },
   {
-    repo: 'facebook/deit-base-patch16-224', file: 'model.safetensors', name: 'DeiT-B/16 (Facebook, IN-1k)',
-    bytes: 346_293_856, parameters: 86_567_656, imageSize: 224, normalization: IMAGENET, classes: 1000, classNames: IN1K_NAMES, licence: 'Apache-2.0',
+    repo: 'facebook/deit-base-patch16-224',
+    file: 'model.safetensors',
+    name: 'DeiT-B/16 (Facebook, IN-1k)',
+    bytes: 346_293_856,
+    parameters: 86_567_656,
+    imageSize: 224,
+    normalization: IMAGENET,
+    classes: 1000,
+    classNames: IN1K_NAMES,
+    licence: 'Apache-2.0',
   },
 ];
 
@@ -87,8 +147,10 @@ const DEIT_DIMS: Record<number, (typeof DEIT_SIZES)[number]> = { 192: 'tiny', 38
 export function distilledDeitAdvice(size: number | string): string {
   const name = typeof size === 'number' ? DEIT_DIMS[size] : DEIT_SIZES.find((s) => s === size);
   const pick = (name ? [name] : DEIT_SIZES).map((s) => `hub:facebook/deit-${s}-patch16-224`).join(', ');
-  return 'a distilled DeiT has a distillation token and a second head beside the class token, which this ViT does not have: ' +
-    `take the DeiT of the same size trained without distillation, ${pick} (timm's deit_${name ?? '<size>'}_patch16_224)`;
+  return (
+    'a distilled DeiT has a distillation token and a second head beside the class token, which this ViT does not have: ' +
+    `take the DeiT of the same size trained without distillation, ${pick} (timm's deit_${name ?? '<size>'}_patch16_224)`
+  );
 }
 
 /** The zoo entry of `repo`, or an error that says what to pick instead. */

@@ -26,7 +26,11 @@ async function prepareTfjs(): Promise<void> {
 }
 
 /** The suite on `gpu`, as openBenchPage offers a page's. */
-export async function openNodeSuite<R extends CaseInfo>(gpu: Gpu, suite: keyof typeof SUITES, query: URLSearchParams): Promise<OpenBenchPage<R>> {
+export async function openNodeSuite<R extends CaseInfo>(
+  gpu: Gpu,
+  suite: keyof typeof SUITES,
+  query: URLSearchParams,
+): Promise<OpenBenchPage<R>> {
   await (prepared ??= prepareTfjs());
   const bench = (await SUITES[suite](gpu, query)) as BenchPage<CaseInfo> as BenchPage<R>;
   return { adapter: bench.adapter, cases: bench.cases, run: (name) => bench.run(name), close: async () => undefined };

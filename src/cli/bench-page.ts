@@ -9,7 +9,11 @@ import { startDevServer, type DevServer } from '../node/dev-server.ts';
 /** The dev server with TF.js pre-bundled before a page asks for it, so a late discovery cannot reload the page. */
 export function startBenchServer(): Promise<DevServer> {
   return startDevServer({
-    prebundle: ['@tensorflow/tfjs-core', '@tensorflow/tfjs-core/dist/register_all_gradients', '@tensorflow/tfjs-backend-webgpu'],
+    prebundle: [
+      '@tensorflow/tfjs-core',
+      '@tensorflow/tfjs-core/dist/register_all_gradients',
+      '@tensorflow/tfjs-backend-webgpu',
+    ],
   });
 }
 
@@ -35,11 +39,16 @@ export async function openBenchPage<R extends CaseInfo>(browser: Browser, url: s
   const page: Page = await browser.newPage();
   page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
   // An error while the page's modules load leaves it with neither a suite nor an error to offer.
-  const failed = new Promise<never>((_, reject) => page.once('pageerror', (e) => reject(new Error(`the benchmark page failed: ${e.message}`))));
+  const failed = new Promise<never>((_, reject) =>
+    page.once('pageerror', (e) => reject(new Error(`the benchmark page failed: ${e.message}`))),
+  );
   failed.catch(() => undefined);
   try {
     await page.goto(url);
-    await Promise.race([page.waitForFunction(() => window.stochcaBench || window.stochcaBenchError, null, { timeout: 120_000 }), failed]);
+    await Promise.race([
+      page.waitForFunction(() => window.stochcaBench || window.stochcaBenchError, null, { timeout: 120_000 }),
+      failed,
+    ]);
     const error = await page.evaluate(() => window.stochcaBenchError);
     if (error) throw new Error(`the benchmark page did not start: ${error}`);
     const { adapter, cases } = await page.evaluate(() => {

@@ -88,7 +88,10 @@ function parseArgs(args: string[]): Args | undefined {
   const parsed: Omit<Args, 'name'> = { json: false, overrides: {}, allowSoftware: false };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const [flag, inline] =
+      a.startsWith('--') && a.includes('=')
+        ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]
+        : [a, undefined];
     const value = () => inline ?? args[++i];
     if (flag === '--json') parsed.json = true;
     else if (flag === '--allow-software') {

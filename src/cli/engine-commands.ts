@@ -30,7 +30,10 @@ export interface GradResult {
 
 function floatImages(bytes: Uint8Array): { data: Float32Array; shape: number[] } {
   const x = readNpy(bytes, '--input');
-  if (x.dtype !== 'f4') throw new Error(`--input must be float32, got ${x.dtype === 'f8' ? 'float64' : x.dtype === 'i4' ? 'int32' : 'int64'}`);
+  if (x.dtype !== 'f4')
+    throw new Error(
+      `--input must be float32, got ${x.dtype === 'f8' ? 'float64' : x.dtype === 'i4' ? 'int32' : 'int64'}`,
+    );
   return { data: x.data, shape: x.shape };
 }
 
@@ -59,9 +62,12 @@ export async function gradCommand(gpu: Gpu, a: GradArgs): Promise<GradResult> {
   const mask = [...a.mask].map((ch) => ch === '1');
   const x = floatImages(a.input);
   const y = readNpy(a.labels, '--labels');
-  if (y.dtype !== 'i4' && y.dtype !== 'i8') throw new Error(`--labels must be int32 or int64, got ${y.dtype === 'f4' ? 'float32' : 'float64'}`);
+  if (y.dtype !== 'i4' && y.dtype !== 'i8')
+    throw new Error(`--labels must be int32 or int64, got ${y.dtype === 'f4' ? 'float32' : 'float64'}`);
   if (y.shape.length !== 1) throw new Error(`--labels must be one-dimensional [N], got [${y.shape.join(', ')}]`);
-  const labels = Uint32Array.from(y.dtype === 'i4' ? y.data : Array.from(y.data, Number), (v) => (v < 0 ? 0xffffffff : v));
+  const labels = Uint32Array.from(y.dtype === 'i4' ? y.data : Array.from(y.data, Number), (v) =>
+    v < 0 ? 0xffffffff : v,
+  );
   const r = await stepGradients(gpu, student, teacher, x.data, x.shape, labels, mask);
   const file = writeSafetensors(fromCanonical(r.grads, student.naming), {
     metadata: { loss: String(r.loss), correct: String(r.correct), ca_mask: a.mask },

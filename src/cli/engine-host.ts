@@ -36,7 +36,10 @@ export async function openEngineHost(): Promise<EngineHost> {
 }
 
 async function openChromiumHost(): Promise<EngineHost> {
-  const [{ startDevServer }, { launchChromium }] = await Promise.all([import('../node/dev-server.ts'), import('../node/chromium.ts')]);
+  const [{ startDevServer }, { launchChromium }] = await Promise.all([
+    import('../node/dev-server.ts'),
+    import('../node/chromium.ts'),
+  ]);
   const server = await startDevServer({ logLevel: 'silent' });
   const closers: (() => Promise<unknown>)[] = [() => server.close()];
   const close = async () => {
@@ -59,7 +62,10 @@ async function openChromiumHost(): Promise<EngineHost> {
       // Errors thrown in the page arrive as "page.evaluate: Error: <message>"; keep the message.
       call: (name, ...args) =>
         page
-          .evaluate(([n, a]) => (window.stochcaHost!.api[n as keyof HostApi] as (...x: any[]) => any)(...(a as unknown[])), [name, args] as const)
+          .evaluate(
+            ([n, a]) => (window.stochcaHost!.api[n as keyof HostApi] as (...x: any[]) => any)(...(a as unknown[])),
+            [name, args] as const,
+          )
           .catch(unwrap),
       close,
     };

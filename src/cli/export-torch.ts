@@ -7,7 +7,13 @@ import { basename, join } from 'node:path';
 import type { FileTree } from '../data/entries.ts';
 import { openDataPath } from '../data/folder-source.ts';
 import { isDataUrl, urlTree } from '../data/url-source.ts';
-import { completeExperiment, experimentFromJson, type DataRef, type Experiment, type ModelRef } from '../train/settings.ts';
+import {
+  completeExperiment,
+  experimentFromJson,
+  type DataRef,
+  type Experiment,
+  type ModelRef,
+} from '../train/settings.ts';
 import { torchExport } from '../train/torch-export.ts';
 import { readModel, type TrainOptions } from './train-command.ts';
 import { TRAIN_FLAGS, trainOptions, UsageError } from './train-args.ts';
@@ -29,35 +35,59 @@ async function localRef(path: string, tree: FileTree): Promise<DataRef> {
   const name = basename(path);
   if (!statSync(path).isDirectory()) {
     const size = statSync(path).size;
-    return { kind: 'local', name, size, count: 1, sha256: size <= HASH_CONTENT_BYTES ? sha256(readFileSync(path)) : sha256(`${name}\t${size}`) };
+    return {
+      kind: 'local',
+      name,
+      size,
+      count: 1,
+      sha256: size <= HASH_CONTENT_BYTES ? sha256(readFileSync(path)) : sha256(`${name}\t${size}`),
+    };
   }
   const files = [...tree.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const size = files.reduce((n, f) => n + f.size, 0);
-  const lines = size <= HASH_CONTENT_BYTES
-    ? await Promise.all(files.map(async (f) => `${f.path}\t${f.size}\t${sha256(await f.read())}`))
-    : files.map((f) => `${f.path}\t${f.size}`);
+  const lines =
+    size <= HASH_CONTENT_BYTES
+      ? await Promise.all(files.map(async (f) => `${f.path}\t${f.size}\t${sha256(await f.read())}`))
+      : files.map((f) => `${f.path}\t${f.size}`);
   return { kind: 'local', name, size, count: files.length, sha256: sha256(lines.join('\n')) };
 }
 
 /** The experiment the flags give, with the model and data they name. */
 async function experimentOf(
-  values: Record<string, string | boolean | undefined>, o: TrainOptions, model: { bytes: number; sha256: string }, tree: FileTree,
+  values: Record<string, string | boolean | undefined>,
+  o: TrainOptions,
+  model: { bytes: number; sha256: string },
+  tree: FileTree,
 ): Promise<Experiment> {
   const file = values.experiment as string | undefined;
-  const given = file === undefined ? completeExperiment({}) : (experimentFromJson(JSON.parse(readFileSync(file, 'utf8'))) as { value: Experiment }).value;
+  const given =
+    file === undefined
+      ? completeExperiment({})
+      : (experimentFromJson(JSON.parse(readFileSync(file, 'utf8'))) as { value: Experiment }).value;
   const m = values.model as string | undefined;
   const d = values.data as string | undefined;
-  const modelRef: ModelRef = m === undefined ? given.model
-    : m.startsWith('builtin:') ? { kind: 'builtin', id: m.slice('builtin:'.length) }
-    : m.startsWith('hub:') ? { kind: 'hub', repo: m.slice('hub:'.length) }
-    : { kind: 'file', name: basename(m), size: model.bytes, sha256: model.sha256 };
-  const dataRef: DataRef = d === undefined ? given.data
-    : d.startsWith('pack:') ? { kind: 'pack', id: d.slice('pack:'.length) }
-    : isDataUrl(d) ? { kind: 'url', url: d } : await localRef(o.data, tree);
+  const modelRef: ModelRef =
+    m === undefined
+      ? given.model
+      : m.startsWith('builtin:')
+        ? { kind: 'builtin', id: m.slice('builtin:'.length) }
+        : m.startsWith('hub:')
+          ? { kind: 'hub', repo: m.slice('hub:'.length) }
+          : { kind: 'file', name: basename(m), size: model.bytes, sha256: model.sha256 };
+  const dataRef: DataRef =
+    d === undefined
+      ? given.data
+      : d.startsWith('pack:')
+        ? { kind: 'pack', id: d.slice('pack:'.length) }
+        : isDataUrl(d)
+          ? { kind: 'url', url: d }
+          : await localRef(o.data, tree);
   return { model: modelRef, data: dataRef, ...o.settings };
 }
 
-export async function exportTorch(values: Record<string, string | boolean | undefined>): Promise<{ out: string; counts: { train: number; val: number; test: number } }> {
+export async function exportTorch(
+  values: Record<string, string | boolean | undefined>,
+): Promise<{ out: string; counts: { train: number; val: number; test: number } }> {
   const o = trainOptions(values);
   if (values.out === undefined) throw new UsageError('missing --out (the folder to write)');
   const model = readModel(o.model);

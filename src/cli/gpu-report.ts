@@ -73,13 +73,25 @@ async function chooseHost(allowSoftware: boolean): Promise<{ host?: Host; softwa
     if (!(e instanceof NoWebGPUError)) throw e;
     if (!allowSoftware) return { software: true, missing: e.message };
     if (forced === 'node') {
-      return { host: nodeHost(await requestNodeGpu('swiftshader'), `Dawn in Node on SwiftShader (STOCHCA_HOST=node; ${e.message})`), software: true };
+      return {
+        host: nodeHost(
+          await requestNodeGpu('swiftshader'),
+          `Dawn in Node on SwiftShader (STOCHCA_HOST=node; ${e.message})`,
+        ),
+        software: true,
+      };
     }
-    return { host: await chromiumHost(true, `headless Chromium on SwiftShader (--allow-software; ${e.message})`), software: true };
+    return {
+      host: await chromiumHost(true, `headless Chromium on SwiftShader (--allow-software; ${e.message})`),
+      software: true,
+    };
   }
   if (forced === 'chromium') {
     gpu.destroy();
-    return { host: await chromiumHost(false, 'headless Chromium on the hardware adapter (STOCHCA_HOST=chromium)'), software: false };
+    return {
+      host: await chromiumHost(false, 'headless Chromium on the hardware adapter (STOCHCA_HOST=chromium)'),
+      software: false,
+    };
   }
   return { host: nodeHost(gpu, 'Dawn in Node on the hardware adapter'), software: false };
 }
@@ -92,7 +104,9 @@ const adapterText = (a: AdapterFields) =>
 export async function gpuReport(o: ReportOptions): Promise<number> {
   const { host, software, missing } = await chooseHost(o.allowSoftware);
   if (!host) {
-    console.error(`bench gpu-report: no hardware GPU: ${missing} (--allow-software runs the report on SwiftShader with a tiny model)`);
+    console.error(
+      `bench gpu-report: no hardware GPU: ${missing} (--allow-software runs the report on SwiftShader with a tiny model)`,
+    );
     return 1;
   }
   const models = o.models ?? (software ? SOFTWARE_REPORT_MODELS : GPU_REPORT_MODELS);
@@ -106,7 +120,12 @@ export async function gpuReport(o: ReportOptions): Promise<number> {
     const { adapter } = kernels;
     if (!software && adapter.fallback) throw new Error(`${host.text}, but the device is on ${adapterText(adapter)}`);
     out(
-      [`GPU report: ${models.join(', ')}`, `adapter: ${adapterText(adapter)}`, `host: ${host.text}; TF.js webgpu on the same device`, ''],
+      [
+        `GPU report: ${models.join(', ')}`,
+        `adapter: ${adapterText(adapter)}`,
+        `host: ${host.text}; TF.js webgpu on the same device`,
+        '',
+      ],
       [{ section: 'adapter', ...adapter, software, host: host.text, models }],
     );
 
@@ -132,9 +151,19 @@ export async function gpuReport(o: ReportOptions): Promise<number> {
     }
     await train.close();
 
-    out(['', 'share of GPU time per kernel (timestamps, every dispatch in its own pass; a step of each case over its timed masks)'], []);
+    out(
+      [
+        '',
+        'share of GPU time per kernel (timestamps, every dispatch in its own pass; a step of each case over its timed masks)',
+      ],
+      [],
+    );
     if (shares.length === 0) out(['none: the adapter has no timestamp-query'], []);
-    else out(shareTables(shares), shares.map((s) => ({ section: 'shares', ...s })));
+    else
+      out(
+        shareTables(shares),
+        shares.map((s) => ({ section: 'shares', ...s })),
+      );
     return 0;
   } finally {
     await host.close();

@@ -12,7 +12,10 @@ declare global {
 
 try {
   const gpu = await requestBrowserGpu({ layout: urlLayout() });
-  window.stochcaHost = { adapter: `${gpu.adapter.vendor} ${gpu.adapter.architecture} (Chromium)`.trim(), api: hostApi(gpu) };
+  window.stochcaHost = {
+    adapter: `${gpu.adapter.vendor} ${gpu.adapter.architecture} (Chromium)`.trim(),
+    api: hostApi(gpu),
+  };
 } catch (e) {
   window.stochcaHostError = e instanceof Error ? e.message : String(e);
 }

@@ -5,7 +5,10 @@ import { checkConfig, type CheckpointConfig } from '../checkpoint/checkpoint-con
 import { seededRng } from '../nn/rng.ts';
 import { initVitWeights } from '../nn/vit-init.ts';
 
-export function initCommand(config: CheckpointConfig, seed: number): { file: Uint8Array; parameters: number; config: CheckpointConfig } {
+export function initCommand(
+  config: CheckpointConfig,
+  seed: number,
+): { file: Uint8Array; parameters: number; config: CheckpointConfig } {
   checkConfig(config);
   const weights = initVitWeights(config, seededRng(seed));
   const parameters = [...weights.values()].reduce((n, t) => n + t.data.length, 0);

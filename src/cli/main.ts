@@ -53,7 +53,6 @@ const USAGE = () => `usage:
   "data" names it).
   init writes a ViT initialised from scratch (timm's scheme), to pretrain with train.`;
 
-
 const COMMON = {
   model: { type: 'string' },
   input: { type: 'string' },
@@ -64,14 +63,27 @@ const COMMON = {
 } as const;
 
 const INIT = {
-  out: { type: 'string' }, 'image-size': { type: 'string' }, patch: { type: 'string' }, dim: { type: 'string' },
-  depth: { type: 'string' }, heads: { type: 'string' }, mlp: { type: 'string' }, classes: { type: 'string' },
-  seed: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  out: { type: 'string' },
+  'image-size': { type: 'string' },
+  patch: { type: 'string' },
+  dim: { type: 'string' },
+  depth: { type: 'string' },
+  heads: { type: 'string' },
+  mlp: { type: 'string' },
+  classes: { type: 'string' },
+  seed: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
 } as const;
 
 const EVAL = {
-  model: { type: 'string' }, data: { type: 'string', multiple: true }, batch: { type: 'string' }, json: { type: 'boolean' }, split: { type: 'string' },
-  heads: { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  model: { type: 'string' },
+  data: { type: 'string', multiple: true },
+  batch: { type: 'string' },
+  json: { type: 'boolean' },
+  split: { type: 'string' },
+  heads: { type: 'string' },
+  config: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
 } as const;
 
 const COMMANDS = {
@@ -99,14 +111,27 @@ function readFile(path: string, flag: string): Uint8Array {
 }
 
 /** A numeric flag: integer and/or range checked, with its default. */
-function num(values: Record<string, unknown>, flag: string, fallback: number, o: { int?: boolean; min?: number; max?: number } = {}): number {
+function num(
+  values: Record<string, unknown>,
+  flag: string,
+  fallback: number,
+  o: { int?: boolean; min?: number; max?: number } = {},
+): number {
   const v = values[flag] as string | undefined;
   if (v === undefined) return fallback;
   const n = Number(v);
-  const bad = !Number.isFinite(n) || (o.int && !Number.isInteger(n)) || (o.min !== undefined && n < o.min) || (o.max !== undefined && n > o.max);
+  const bad =
+    !Number.isFinite(n) ||
+    (o.int && !Number.isInteger(n)) ||
+    (o.min !== undefined && n < o.min) ||
+    (o.max !== undefined && n > o.max);
   if (bad) {
-    const range = [o.min !== undefined ? `≥ ${o.min}` : '', o.max !== undefined ? `≤ ${o.max}` : ''].filter(Boolean).join(' and ');
-    throw new UsageError(`--${flag} must be ${o.int ? 'a whole number' : 'a number'}${range ? ` ${range}` : ''}, got '${v}'`);
+    const range = [o.min !== undefined ? `≥ ${o.min}` : '', o.max !== undefined ? `≤ ${o.max}` : '']
+      .filter(Boolean)
+      .join(' and ');
+    throw new UsageError(
+      `--${flag} must be ${o.int ? 'a whole number' : 'a number'}${range ? ` ${range}` : ''}, got '${v}'`,
+    );
   }
   return n;
 }
@@ -119,11 +144,19 @@ async function train(values: Record<string, string | boolean | undefined>): Prom
   const host = await openEngineHost();
   try {
     const r = await trainCommand(host, options);
-    console.log(JSON.stringify({
-      out: options.out, steps: r.step, reason: r.reason, final_loss: r.last?.loss,
-      best_val_accuracy: r.best?.accuracy, best_val_step: r.best?.step, test_accuracy_at_best_val: r.test.atBest?.accuracy,
-      final_test_accuracy: r.test.final?.accuracy, adapter: host.adapter,
-    }));
+    console.log(
+      JSON.stringify({
+        out: options.out,
+        steps: r.step,
+        reason: r.reason,
+        final_loss: r.last?.loss,
+        best_val_accuracy: r.best?.accuracy,
+        best_val_step: r.best?.step,
+        test_accuracy_at_best_val: r.test.atBest?.accuracy,
+        final_test_accuracy: r.test.final?.accuracy,
+        adapter: host.adapter,
+      }),
+    );
   } finally {
     await host.close();
   }
@@ -165,10 +198,20 @@ async function evaluate(values: Record<string, unknown>): Promise<void> {
 function init(values: Record<string, unknown>): void {
   const out = need(values.out as string | undefined, 'out');
   const whole = (flag: string, fallback: number) => num(values, flag, fallback, { int: true, min: 1 });
-  const r = initCommand({
-    imageSize: whole('image-size', 28), patchSize: whole('patch', 4), dim: whole('dim', 64), depth: whole('depth', 4),
-    heads: whole('heads', 4), mlpDim: whole('mlp', 128), numClasses: whole('classes', 10), layerNormEps: 1e-6, channels: 3,
-  }, num(values, 'seed', 0, { int: true, min: 0 }));
+  const r = initCommand(
+    {
+      imageSize: whole('image-size', 28),
+      patchSize: whole('patch', 4),
+      dim: whole('dim', 64),
+      depth: whole('depth', 4),
+      heads: whole('heads', 4),
+      mlpDim: whole('mlp', 128),
+      numClasses: whole('classes', 10),
+      layerNormEps: 1e-6,
+      channels: 3,
+    },
+    num(values, 'seed', 0, { int: true, min: 0 }),
+  );
   writeFileSync(out, r.file);
   console.log(JSON.stringify({ out, parameters: r.parameters, config: r.config }));
 }
@@ -205,14 +248,15 @@ async function run(argv: string[]): Promise<void> {
     heads: headCount,
     input: readFile(need(str('input'), 'input'), 'input'),
   };
-  const grad = command === 'grad'
-    ? {
-        ...base,
-        labels: readFile(need(str('labels'), 'labels'), 'labels'),
-        mask: need(str('ca-mask'), 'ca-mask'),
-        teacher: str('teacher') === undefined ? undefined : readFile(str('teacher')!, 'teacher'),
-      }
-    : undefined;
+  const grad =
+    command === 'grad'
+      ? {
+          ...base,
+          labels: readFile(need(str('labels'), 'labels'), 'labels'),
+          mask: need(str('ca-mask'), 'ca-mask'),
+          teacher: str('teacher') === undefined ? undefined : readFile(str('teacher')!, 'teacher'),
+        }
+      : undefined;
   const host = await openEngineHost();
   try {
     if (grad) {

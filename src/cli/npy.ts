@@ -26,16 +26,25 @@ export function readNpy(bytes: Uint8Array, what = 'array'): NpyArray {
   const descr = /'descr':\s*'([^']*)'/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (descr === undefined || fortran === undefined || shapeText === undefined) throw new NpyError(`${what}: unreadable .npy header ${header.trim()}`);
-  if (fortran === 'True') throw new NpyError(`${what}: Fortran-ordered arrays are not supported; save with np.ascontiguousarray`);
-  const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  if (descr === undefined || fortran === undefined || shapeText === undefined)
+    throw new NpyError(`${what}: unreadable .npy header ${header.trim()}`);
+  if (fortran === 'True')
+    throw new NpyError(`${what}: Fortran-ordered arrays are not supported; save with np.ascontiguousarray`);
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   const n = shape.reduce((a, b) => a * b, 1);
   const dtype = { '<f4': 'f4', '<f8': 'f8', '<i4': 'i4', '<i8': 'i8' }[descr] as NpyArray['dtype'] | undefined;
-  if (!dtype) throw new NpyError(`${what}: dtype ${descr} is not supported (float32, float64, int32 or int64, little-endian)`);
+  if (!dtype)
+    throw new NpyError(`${what}: dtype ${descr} is not supported (float32, float64, int32 or int64, little-endian)`);
   const size = { f4: 4, f8: 8, i4: 4, i8: 8 }[dtype];
   const body = new Uint8Array(bytes.subarray(start + headerLen)); // a copy, so the typed array is aligned
   if (body.length !== n * size) {
-    throw new NpyError(`${what}: shape (${shape.join(', ')}) needs ${n * size} bytes of data, the file has ${body.length}`);
+    throw new NpyError(
+      `${what}: shape (${shape.join(', ')}) needs ${n * size} bytes of data, the file has ${body.length}`,
+    );
   }
   const buf = body.buffer;
   if (dtype === 'f4') return { dtype, shape, data: new Float32Array(buf) };

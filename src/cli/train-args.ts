@@ -6,8 +6,14 @@ import { fileURLToPath } from 'node:url';
 import { zooEntry } from '../checkpoint/zoo.ts';
 import { builtinModel, PACK_INDEX, type PackInfo } from '../train/builtins.ts';
 import {
-  completeExperiment, experimentErrors, experimentFromJson, PROPERTY_LIST,
-  type DataRef, type Experiment, type ExperimentKey, type ModelRef,
+  completeExperiment,
+  experimentErrors,
+  experimentFromJson,
+  PROPERTY_LIST,
+  type DataRef,
+  type Experiment,
+  type ExperimentKey,
+  type ModelRef,
 } from '../train/settings.ts';
 import { resumeOptions, type ModelSource, type TrainOptions } from './train-command.ts';
 import { zooPaths } from './zoo-cache.ts';
@@ -23,11 +29,24 @@ const SETTINGS = PROPERTY_LIST.filter((p) => p.type !== 'model' && p.type !== 'd
 /** parseArgs options of `train`: one per setting (booleans also as --no-<flag>), plus the run's own. */
 type Flag = { type: 'string' | 'boolean'; short?: string };
 export const TRAIN_FLAGS: Record<string, Flag> = {
-  ...Object.fromEntries(SETTINGS.flatMap((p): [string, Flag][] => (p.type === 'boolean'
-    ? [[p.flag, { type: 'boolean' }], [`no-${p.flag}`, { type: 'boolean' }]]
-    : [[p.flag, { type: 'string' }]]))),
-  model: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, heads: { type: 'string' },
-  config: { type: 'string' }, experiment: { type: 'string' }, resume: { type: 'string' }, 'stop-after': { type: 'string' },
+  ...Object.fromEntries(
+    SETTINGS.flatMap((p): [string, Flag][] =>
+      p.type === 'boolean'
+        ? [
+            [p.flag, { type: 'boolean' }],
+            [`no-${p.flag}`, { type: 'boolean' }],
+          ]
+        : [[p.flag, { type: 'string' }]],
+    ),
+  ),
+  model: { type: 'string' },
+  data: { type: 'string' },
+  out: { type: 'string' },
+  heads: { type: 'string' },
+  config: { type: 'string' },
+  experiment: { type: 'string' },
+  resume: { type: 'string' },
+  'stop-after': { type: 'string' },
   'memory-budget': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 };
@@ -36,9 +55,11 @@ export const TRAIN_FLAGS: Record<string, Flag> = {
  *  `width` characters after `indent`. */
 export function settingsUsage(indent: string, width = 96): string {
   const d = completeExperiment({});
-  const flags = SETTINGS.map((p) => (p.type === 'boolean'
-    ? `[--${d[p.key] ? 'no-' : ''}${p.flag}]`
-    : `[--${p.flag} ${p.choices ? p.choices.join('|') : p.format(d[p.key] as never)}]`));
+  const flags = SETTINGS.map((p) =>
+    p.type === 'boolean'
+      ? `[--${d[p.key] ? 'no-' : ''}${p.flag}]`
+      : `[--${p.flag} ${p.choices ? p.choices.join('|') : p.format(d[p.key] as never)}]`,
+  );
   const lines = [''];
   for (const f of flags) {
     if (lines[lines.length - 1].length + f.length + 1 > width) lines.push('');
@@ -93,7 +114,10 @@ export function dataPath(text: string): string {
   if (!text.startsWith('pack:')) return text;
   const packs = JSON.parse(readFileSync(new URL(PACK_INDEX, PUBLIC), 'utf8')) as PackInfo[];
   const pack = packs.find((p) => p.id === text.slice('pack:'.length));
-  if (!pack) throw new UsageError(`--data ${text}: there is no such built-in pack (${packs.map((p) => `pack:${p.id}`).join(', ')})`);
+  if (!pack)
+    throw new UsageError(
+      `--data ${text}: there is no such built-in pack (${packs.map((p) => `pack:${p.id}`).join(', ')})`,
+    );
   return fileURLToPath(new URL(`packs/${pack.file}`, PUBLIC));
 }
 
@@ -121,7 +145,10 @@ export function trainOptions(values: Record<string, string | boolean | undefined
   if (resume !== undefined) {
     const own = ['resume', 'stop-after', 'memory-budget'];
     const others = Object.keys(values).filter((k) => values[k] !== undefined && !own.includes(k));
-    if (others.length) throw new UsageError(`--resume continues a run as it was set; it takes only --stop-after and --memory-budget, not --${others[0]}`);
+    if (others.length)
+      throw new UsageError(
+        `--resume continues a run as it was set; it takes only --stop-after and --memory-budget, not --${others[0]}`,
+      );
     return { ...resumeOptions(resume), stopAfter, memoryBudget };
   }
 
@@ -134,7 +161,8 @@ export function trainOptions(values: Record<string, string | boolean | undefined
   }
   for (const p of SETTINGS) {
     if (p.type === 'boolean') {
-      if (values[p.flag] && values[`no-${p.flag}`]) throw new UsageError(`--${p.flag} and --no-${p.flag} contradict each other`);
+      if (values[p.flag] && values[`no-${p.flag}`])
+        throw new UsageError(`--${p.flag} and --no-${p.flag} contradict each other`);
       if (values[p.flag] || values[`no-${p.flag}`]) given[p.key] = values[p.flag] === true;
       continue;
     }
@@ -152,7 +180,9 @@ export function trainOptions(values: Record<string, string | boolean | undefined
   return {
     settings,
     model: {
-      ...source, configPath: str('config') ?? source.configPath, heads: heads(str('heads')),
+      ...source,
+      configPath: str('config') ?? source.configPath,
+      heads: heads(str('heads')),
       ...(model.kind === 'file' && { sha256: model.sha256 }),
     },
     data: dataPath(str('data') ?? refText(data, 'data')),

@@ -73,7 +73,10 @@ function folderRunFiles(dir: string): RunFiles {
       return true;
     },
     saveBest: async (_step, model) => writeAtomic(join(dir, CHECKPOINT_FILES.best), model),
-    loadBest: async () => (existsSync(join(dir, CHECKPOINT_FILES.best)) ? new Uint8Array(readFileSync(join(dir, CHECKPOINT_FILES.best))) : undefined),
+    loadBest: async () =>
+      existsSync(join(dir, CHECKPOINT_FILES.best))
+        ? new Uint8Array(readFileSync(join(dir, CHECKPOINT_FILES.best)))
+        : undefined,
   };
 }
 
@@ -81,15 +84,19 @@ function progressLine(r: TrainPoint, steps: number, batch: number): string {
   const left = r.imagesPerSec > 0 ? ((steps - r.step) * batch) / r.imagesPerSec : 0;
   const width = 24;
   const done = Math.round((width * r.step) / steps);
-  return `[${'#'.repeat(done)}${'.'.repeat(width - done)}] step ${r.step}/${steps} loss ${r.loss.toFixed(4)} ` +
-    `acc ${(100 * r.accuracy).toFixed(1)}% ${r.imagesPerSec.toFixed(1)} img/s ${Math.ceil(left)} s left`;
+  return (
+    `[${'#'.repeat(done)}${'.'.repeat(width - done)}] step ${r.step}/${steps} loss ${r.loss.toFixed(4)} ` +
+    `acc ${(100 * r.accuracy).toFixed(1)}% ${r.imagesPerSec.toFixed(1)} img/s ${Math.ceil(left)} s left`
+  );
 }
 
 function writeCurves(dir: string, c: Curves): void {
   writeAtomic(join(dir, 'curves.json'), JSON.stringify(c, null, 1));
-  const csv = ['step,split,loss,accuracy,lr,mask',
+  const csv = [
+    'step,split,loss,accuracy,lr,mask',
     ...c.train.map((r) => `${r.step},train,${r.loss},${r.accuracy},${r.lr},${r.mask}`),
-    ...c.eval.map((e) => `${e.step},${e.split},${e.loss},${e.accuracy},,`)];
+    ...c.eval.map((e) => `${e.step},${e.split},${e.loss},${e.accuracy},,`),
+  ];
   writeAtomic(join(dir, 'curves.csv'), `${csv.join('\n')}\n`);
 }
 
@@ -105,7 +112,9 @@ export function readModel(m: ModelSource, flag = '--model'): { args: ModelArgs; 
   const bytes = read(m.path, flag);
   const sha256 = sha256File(bytes);
   if (m.sha256 && m.sha256 !== sha256) {
-    throw new Error(`${m.path} is not the model the run names (its SHA-256 is ${sha256.slice(0, 12)}…, the run's ${m.sha256.slice(0, 12)}…)`);
+    throw new Error(
+      `${m.path} is not the model the run names (its SHA-256 is ${sha256.slice(0, 12)}…, the run's ${m.sha256.slice(0, 12)}…)`,
+    );
   }
   const config = m.configPath === undefined ? undefined : new TextDecoder().decode(read(m.configPath, '--config'));
   return { args: { model: bytes, config, heads: m.heads, normalization: m.normalization }, sha256 };
@@ -118,10 +127,13 @@ export function resumeOptions(dir: string): Omit<TrainOptions, 'stopAfter'> {
   try {
     cfg = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new Error(`--resume ${dir}: cannot read its config.json (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new Error(
+      `--resume ${dir}: cannot read its config.json (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
   const settings = experimentFromJson(cfg.settings);
-  if ('error' in settings) throw new Error(`--resume ${dir}: config.json's settings do not check out: ${settings.error}`);
+  if ('error' in settings)
+    throw new Error(`--resume ${dir}: config.json's settings do not check out: ${settings.error}`);
   if (typeof cfg.model?.path !== 'string' || typeof cfg.model.sha256 !== 'string' || typeof cfg.data !== 'string') {
     throw new Error(`--resume ${dir}: config.json does not say which model and data the run used`);
   }
@@ -140,7 +152,10 @@ export async function trainCommand(engine: Engine, o: TrainOptions): Promise<Run
     const before: Curves = JSON.parse(readFileSync(join(o.out, 'curves.json'), 'utf8'));
     curves.train = before.train.filter((p) => p.step <= step);
     curves.eval = before.eval.filter((e) => e.split === 'val' && e.step <= step);
-    const best = curves.eval.reduce<EvalRecord | undefined>((a, e) => (!a || e.accuracy > a.accuracy ? e : a), undefined);
+    const best = curves.eval.reduce<EvalRecord | undefined>(
+      (a, e) => (!a || e.accuracy > a.accuracy ? e : a),
+      undefined,
+    );
     resume = { step, state, best, seconds: curves.train.at(-1)?.seconds ?? 0 };
   }
   const folder = folderRunFiles(o.out);
@@ -154,17 +169,38 @@ export async function trainCommand(engine: Engine, o: TrainOptions): Promise<Run
   process.on('SIGINT', onInterrupt);
   const tty = process.stderr.isTTY;
   let info: RunInfo | undefined;
-  const writeConfig = () => writeAtomic(join(o.out, 'config.json'), JSON.stringify({
-    settings: o.settings, model: { ...o.model, path: resolve(o.model.path), sha256: model.sha256 },
-    data: isDataUrl(o.data) ? o.data : resolve(o.data),
-    ...(info && {
-      config: info.config, classes: info.classes, normalization: info.normalization, counts: info.counts,
-      changes: info.changes, leftOut: info.leftOut, problems: info.problems,
-    }),
-  }, null, 1));
+  const writeConfig = () =>
+    writeAtomic(
+      join(o.out, 'config.json'),
+      JSON.stringify(
+        {
+          settings: o.settings,
+          model: { ...o.model, path: resolve(o.model.path), sha256: model.sha256 },
+          data: isDataUrl(o.data) ? o.data : resolve(o.data),
+          ...(info && {
+            config: info.config,
+            classes: info.classes,
+            normalization: info.normalization,
+            counts: info.counts,
+            changes: info.changes,
+            leftOut: info.leftOut,
+            problems: info.problems,
+          }),
+        },
+        null,
+        1,
+      ),
+    );
   try {
     const r = await runExperiment({
-      engine, model: model.args, tree, settings: o.settings, control, resume, stopAfter: o.stopAfter, memoryBudget: o.memoryBudget,
+      engine,
+      model: model.args,
+      tree,
+      settings: o.settings,
+      control,
+      resume,
+      stopAfter: o.stopAfter,
+      memoryBudget: o.memoryBudget,
       decoder: (cacheSize) => nodeDecoder(cacheSize),
       files: {
         ...folder,
@@ -182,7 +218,8 @@ export async function trainCommand(engine: Engine, o: TrainOptions): Promise<Run
         step: (p) => {
           curves.train.push(p);
           if (tty) process.stderr.write(`\r${progressLine(p, o.settings.steps, o.settings.batch)}`);
-          else if (p.step % Math.max(1, Math.floor(o.settings.steps / 10)) === 0 || p.step === o.settings.steps) console.error(progressLine(p, o.settings.steps, o.settings.batch));
+          else if (p.step % Math.max(1, Math.floor(o.settings.steps / 10)) === 0 || p.step === o.settings.steps)
+            console.error(progressLine(p, o.settings.steps, o.settings.batch));
         },
         eval: (p) => {
           curves.eval.push({ ...p, split: 'val' });
@@ -191,12 +228,14 @@ export async function trainCommand(engine: Engine, o: TrainOptions): Promise<Run
         log: (line) => console.error(line),
       },
     });
-    if (r.test.atBest && r.test.atBest !== r.test.final) curves.eval.push({ ...r.test.atBest, split: 'test', weights: 'best' });
+    if (r.test.atBest && r.test.atBest !== r.test.final)
+      curves.eval.push({ ...r.test.atBest, split: 'test', weights: 'best' });
     if (r.test.final) curves.eval.push({ ...r.test.final, split: 'test', weights: 'final' });
     writeCurves(o.out, curves);
     if (info) info.leftOut = [...info.leftOut, ...r.skipped];
     writeConfig();
-    if (r.reason === 'stopped') console.error(`stopped after step ${r.step}; continue with: stochca train --resume ${o.out}`);
+    if (r.reason === 'stopped')
+      console.error(`stopped after step ${r.step}; continue with: stochca train --resume ${o.out}`);
     return r;
   } finally {
     process.off('SIGINT', onInterrupt);

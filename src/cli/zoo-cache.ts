@@ -48,5 +48,7 @@ export async function cacheZooModel(repo: string): Promise<void> {
   writeAtomic(paths.config, config);
   writeAtomic(paths.weights, new Uint8Array(await weights.arrayBuffer()));
   const seconds = ((performance.now() - t0) / 1000).toFixed(1);
-  console.error(`${tty ? '\n' : ''}${repo}: fetched in ${seconds} s (${last ? progressText(last) : formatBytes(weights.size)}), kept in ${paths.dir}`);
+  console.error(
+    `${tty ? '\n' : ''}${repo}: fetched in ${seconds} s (${last ? progressText(last) : formatBytes(weights.size)}), kept in ${paths.dir}`,
+  );
 }

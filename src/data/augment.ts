@@ -22,7 +22,12 @@ export interface AugmentOptions {
   flip: boolean;
 }
 
-export const DEFAULT_AUGMENT: AugmentOptions = { crop: 'random-resized', scale: [0.7, 1], ratio: [3 / 4, 4 / 3], flip: true };
+export const DEFAULT_AUGMENT: AugmentOptions = {
+  crop: 'random-resized',
+  scale: [0.7, 1],
+  ratio: [3 / 4, 4 / 3],
+  flip: true,
+};
 
 /** A window of the cache image: columns x..x+w-1, rows y..y+h-1, mirrored when flip is set. */
 export interface View {
@@ -90,7 +95,8 @@ function checkOptions(o: AugmentOptions) {
   if (!ordered(o.scale) || o.scale[0] <= 0 || o.scale[1] > 1) {
     throw new RangeError(`crop scale must be [lo, hi] with 0 < lo <= hi <= 1, got [${o.scale}]`);
   }
-  if (!ordered(o.ratio) || o.ratio[0] <= 0) throw new RangeError(`crop ratio must be [lo, hi] with 0 < lo <= hi, got [${o.ratio}]`);
+  if (!ordered(o.ratio) || o.ratio[0] <= 0)
+    throw new RangeError(`crop ratio must be [lo, hi] with 0 < lo <= hi, got [${o.ratio}]`);
 }
 
 /** The centre S×S window of the C×C cache image: evaluation is Resize(C) + CenterCrop(S). */
@@ -134,7 +140,9 @@ type Taps = ReturnType<typeof axisTaps>;
 
 function checkOut(out: Uint8Array, S: number) {
   if (out.length !== S * S * 4 || out.byteOffset % 4 !== 0) {
-    throw new RangeError(`the output must be ${S * S * 4} bytes (a ${S}×${S} RGBA image) at a 4-byte-aligned offset, got ${out.length} at ${out.byteOffset}`);
+    throw new RangeError(
+      `the output must be ${S * S * 4} bytes (a ${S}×${S} RGBA image) at a 4-byte-aligned offset, got ${out.length} at ${out.byteOffset}`,
+    );
   }
 }
 
@@ -182,9 +190,16 @@ function bilinear(rgba: Uint8Array, width: number, cols: Taps, rows: Taps, out: 
  *   rgba: [C, C, 4] uint8    out: [S, S, 4] uint8 (a new array, or a slice of a batch)
  * Alpha is written as 255: the cache images are opaque.
  */
-export function resample(rgba: Uint8Array, C: number, view: View, S: number, out: Uint8Array = new Uint8Array(S * S * 4)): Uint8Array {
+export function resample(
+  rgba: Uint8Array,
+  C: number,
+  view: View,
+  S: number,
+  out: Uint8Array = new Uint8Array(S * S * 4),
+): Uint8Array {
   const { x, y, w, h, flip } = view;
-  if (rgba.length !== C * C * 4) throw new RangeError(`the cache image has ${rgba.length} bytes, a ${C}×${C} RGBA image has ${C * C * 4}`);
+  if (rgba.length !== C * C * 4)
+    throw new RangeError(`the cache image has ${rgba.length} bytes, a ${C}×${C} RGBA image has ${C * C * 4}`);
   checkOut(out, S);
   if (!(w >= 1 && h >= 1 && x >= 0 && y >= 0 && x + w <= C && y + h <= C) || ![x, y, w, h].every(Number.isInteger)) {
     throw new RangeError(`view (x ${x}, y ${y}, ${w}×${h}) is not inside the ${C}×${C} image`);
@@ -199,7 +214,13 @@ export function resample(rgba: Uint8Array, C: number, view: View, S: number, out
  * Bilinear without antialiasing: exact for enlarging; shrinking by much needs a filter that
  * looks at every source pixel (the decoders shrink before they call this).
  */
-export function resizeCover(rgba: Uint8Array, width: number, height: number, C: number, out: Uint8Array = new Uint8Array(C * C * 4)): Uint8Array {
+export function resizeCover(
+  rgba: Uint8Array,
+  width: number,
+  height: number,
+  C: number,
+  out: Uint8Array = new Uint8Array(C * C * 4),
+): Uint8Array {
   if (!(width >= 1 && height >= 1) || rgba.length !== width * height * 4) {
     throw new RangeError(`a ${width}×${height} RGBA image has ${width * height * 4} bytes, got ${rgba.length}`);
   }

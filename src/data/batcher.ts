@@ -11,7 +11,15 @@
 //   evaluation: each pass yields every image once, in order, with a short last batch
 // The decode function is injected: sharp in Node (decode-node.ts), Workers in the browser.
 import { mix, seededRng } from '../nn/rng.ts';
-import { cacheSizeFor, DEFAULT_AUGMENT, evalView, resample, trainView, type AugmentOptions, type View } from './augment.ts';
+import {
+  cacheSizeFor,
+  DEFAULT_AUGMENT,
+  evalView,
+  resample,
+  trainView,
+  type AugmentOptions,
+  type View,
+} from './augment.ts';
 import { DatasetError, type DataEntry, type LeftOut } from './entries.ts';
 import type { Sample } from './layout.ts';
 
@@ -107,7 +115,15 @@ export class Batcher implements AsyncIterable<Batch> {
   private readonly pending = new Map<number, Promise<Uint8Array | undefined>>();
   private readonly failed: Uint8Array;
   private failedCount = 0;
-  private readonly counters = { cachedBytes: 0, queued: 0, maxQueued: 0, inFlight: 0, maxInFlight: 0, decodeCalls: 0, cacheHits: 0 };
+  private readonly counters = {
+    cachedBytes: 0,
+    queued: 0,
+    maxQueued: 0,
+    inFlight: 0,
+    maxInFlight: 0,
+    decodeCalls: 0,
+    cacheHits: 0,
+  };
   private readonly firstPass: { seen: Uint8Array; done: number; start: number; lastReport: number };
 
   constructor(options: BatcherOptions) {
@@ -217,7 +233,12 @@ export class Batcher implements AsyncIterable<Batch> {
 
   private view(item: Item): View {
     if (this.augment === 'eval') return evalView(this.cacheSize, this.imageSize);
-    return trainView(this.cacheSize, this.imageSize, this.augment, seededRng(mix(this.options.seed, item.epoch, item.position, VIEW)));
+    return trainView(
+      this.cacheSize,
+      this.imageSize,
+      this.augment,
+      seededRng(mix(this.options.seed, item.epoch, item.position, VIEW)),
+    );
   }
 
   private newBatch(epoch: number): Batch {
@@ -264,7 +285,8 @@ export class Batcher implements AsyncIterable<Batch> {
     if (batch) {
       const n = batch.count;
       yielded += n;
-      if (!(await put({ ...batch, pixels: batch.pixels.slice(0, n * S * S), labels: batch.labels.slice(0, n) }))) return;
+      if (!(await put({ ...batch, pixels: batch.pixels.slice(0, n * S * S), labels: batch.labels.slice(0, n) })))
+        return;
     }
     // Training only ends when no image is left; an evaluation pass, when it had none.
     if (this.augment !== 'eval' || yielded === 0) {

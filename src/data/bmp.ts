@@ -63,9 +63,12 @@ function layout(bytes: Uint8Array): Layout {
   } else if (compression === BI_RGB) {
     masks = bitsPerPixel === 16 ? [0x7c00, 0x03e0, 0x001f] : [0xff0000, 0x00ff00, 0x0000ff];
   } else {
-    throw new BmpError(`${COMPRESSION_NAMES[compression] ?? `compression ${compression}`} BMPs are not supported, only uncompressed ones`);
+    throw new BmpError(
+      `${COMPRESSION_NAMES[compression] ?? `compression ${compression}`} BMPs are not supported, only uncompressed ones`,
+    );
   }
-  if (![1, 4, 8, 16, 24, 32].includes(bitsPerPixel)) throw new BmpError(`${bitsPerPixel} bits per pixel is not supported`);
+  if (![1, 4, 8, 16, 24, 32].includes(bitsPerPixel))
+    throw new BmpError(`${bitsPerPixel} bits per pixel is not supported`);
 
   const paletteStride = core ? 3 : 4;
   let paletteCount = 0;
@@ -77,7 +80,17 @@ function layout(bytes: Uint8Array): Layout {
     if (paletteCount <= 0) throw new BmpError('the palette is missing');
   }
   const palette = bytes.subarray(afterMasks, afterMasks + paletteCount * paletteStride);
-  return { width, height, bitsPerPixel, topDown: rawHeight < 0, dataOffset, masks, palette, paletteStride, paletteCount };
+  return {
+    width,
+    height,
+    bitsPerPixel,
+    topDown: rawHeight < 0,
+    dataOffset,
+    masks,
+    palette,
+    paletteStride,
+    paletteCount,
+  };
 }
 
 /** Size and depth from the header alone, so a huge image can be refused before any pixel is read. */
@@ -101,7 +114,8 @@ export function decodeBmp(bytes: Uint8Array): { width: number; height: number; r
   const { width, height, bitsPerPixel: bpp } = l;
   const stride = Math.ceil((width * bpp) / 32) * 4;
   const need = l.dataOffset + stride * height;
-  if (bytes.length < need) throw new BmpError(`truncated: ${width}×${height} pixels need ${need} bytes, the file has ${bytes.length}`);
+  if (bytes.length < need)
+    throw new BmpError(`truncated: ${width}×${height} pixels need ${need} bytes, the file has ${bytes.length}`);
   const [red, green, blue] = l.masks.map(channelReader);
   const rgba = new Uint8Array(width * height * 4);
   for (let row = 0; row < height; row++) {

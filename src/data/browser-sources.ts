@@ -2,7 +2,13 @@
 // picker (a folder through `webkitdirectory`, or one zip). Like the Node folder source, nothing is
 // read here but the listing; each file's bytes are read when its entry is asked.
 import {
-  DatasetError, folderSkipReason, MAX_ENTRIES, pathLimitReason, tooManyEntries, type DataEntry, type FileTree,
+  DatasetError,
+  folderSkipReason,
+  MAX_ENTRIES,
+  pathLimitReason,
+  tooManyEntries,
+  type DataEntry,
+  type FileTree,
 } from './entries.ts';
 import { zipTree } from './zip-source.ts';
 
@@ -156,7 +162,8 @@ export function treeFromDrop(data: DataTransfer, options: WalkOptions = {}): Pro
 
 /** `treeFromDrop` on entries already taken from a drop. */
 export async function treeFromEntries(entries: DropEntry[], options: WalkOptions = {}): Promise<FileTree> {
-  if (entries.length === 0) throw new DatasetError('nothing that could be read was dropped (drop a folder or a zip file)');
+  if (entries.length === 0)
+    throw new DatasetError('nothing that could be read was dropped (drop a folder or a zip file)');
   const [only] = entries;
   if (entries.length === 1 && only.isFile && isZip(only.name)) {
     let file: File;
@@ -167,7 +174,9 @@ export async function treeFromEntries(entries: DropEntry[], options: WalkOptions
     }
     return zipTree(file, only.name);
   }
-  return entries.length === 1 && only.isDirectory ? walkFolder(only as DropDirectoryEntry, options) : walkEntries(entries, options);
+  return entries.length === 1 && only.isDirectory
+    ? walkFolder(only as DropDirectoryEntry, options)
+    : walkEntries(entries, options);
 }
 
 /** The files of a picker: a folder from `<input type=file webkitdirectory>` (paths below the picked

@@ -62,7 +62,8 @@ export class BrowserDecoder {
   decode(source: DataEntry | Blob, size: number): Promise<Uint8Array> {
     const path = isEntry(source) ? source.path : ((source as Partial<File>).name ?? 'the image');
     if (this.closed) return Promise.reject(new Error('the decoder is closed'));
-    if (!Number.isInteger(size) || size < 1 || size > 4096) return Promise.reject(new RangeError(`image size must be an integer in 1..4096, got ${size}`));
+    if (!Number.isInteger(size) || size < 1 || size > 4096)
+      return Promise.reject(new RangeError(`image size must be an integer in 1..4096, got ${size}`));
     return new Promise((resolve, reject) => {
       this.queue.push({ source, path, size, resolve, reject });
       this.pump();
@@ -90,7 +91,10 @@ export class BrowserDecoder {
   }
 
   private startWorker(): Slot {
-    const worker = new Worker(new URL('./decode-worker.ts', import.meta.url), { type: 'module', name: 'image decoder' });
+    const worker = new Worker(new URL('./decode-worker.ts', import.meta.url), {
+      type: 'module',
+      name: 'image decoder',
+    });
     const slot: Slot = { worker, jobs: new Map() };
     worker.onmessage = (event: MessageEvent<DecodeReply>) => {
       const reply = event.data;
@@ -109,7 +113,8 @@ export class BrowserDecoder {
       if (slot.jobs.size > 0) {
         // A worker that dies on an image (out of memory, say) fails its images only.
         this.slots[index] = this.startWorker();
-        for (const job of slot.jobs.values()) job.reject(new ImageDecodeError(job.path, `the decoder failed (${message})`));
+        for (const job of slot.jobs.values())
+          job.reject(new ImageDecodeError(job.path, `the decoder failed (${message})`));
       } else {
         // One that fails with nothing to do could not start: restarting it would fail again.
         this.slots.splice(index, 1);

@@ -53,7 +53,8 @@ async function open(bytes: Uint8Array, what: string, maxPixels: number): Promise
     throw notDecodable(what, cleanMessage(e));
   }
   const name = SHARP_FORMATS[meta.format ?? ''];
-  if (!name) throw notDecodable(what, `${(meta.format ?? 'unknown').toUpperCase()} is not one of PNG, JPEG, WebP, GIF, BMP`);
+  if (!name)
+    throw notDecodable(what, `${(meta.format ?? 'unknown').toUpperCase()} is not one of PNG, JPEG, WebP, GIF, BMP`);
   // For an animated GIF or WebP, `height` is that of one frame: only the first one is decoded.
   checkPixels(what, meta.width, meta.height, maxPixels);
   const image = sharp(bytes, { limitInputPixels: maxPixels, failOn: 'warning', autoOrient: true });
@@ -63,9 +64,16 @@ async function open(bytes: Uint8Array, what: string, maxPixels: number): Promise
 /** sharp's pixels as [height, width, 4] RGBA, alpha 255; shrunk to the C×C cache image on the
  *  way when `shrink` (libvips filters every source pixel, and shrinks JPEGs while decoding). */
 async function sharpPixels(image: Sharp, shrink: boolean, C: number) {
-  const resized = shrink ? image.removeAlpha().resize(C, C, { fit: 'cover', position: 'centre', kernel: 'linear' }) : image.removeAlpha();
-  const { data, info } = await resized.toColourspace('srgb').ensureAlpha(1).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
-  if (data.length !== info.width * info.height * 4) throw new Error(`decoded to ${data.length} bytes, not ${info.width}×${info.height} RGBA`);
+  const resized = shrink
+    ? image.removeAlpha().resize(C, C, { fit: 'cover', position: 'centre', kernel: 'linear' })
+    : image.removeAlpha();
+  const { data, info } = await resized
+    .toColourspace('srgb')
+    .ensureAlpha(1)
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  if (data.length !== info.width * info.height * 4)
+    throw new Error(`decoded to ${data.length} bytes, not ${info.width}×${info.height} RGBA`);
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
 }
 
@@ -77,7 +85,12 @@ async function sharpPixels(image: Sharp, shrink: boolean, C: number) {
  * MNIST's 28×28, say) are decoded as they are and enlarged by resizeCover, about twice as fast
  * as libvips here and the same bilinear as torchvision's.
  */
-export async function decodeToCache(bytes: Uint8Array, C: number, what: string, maxPixels = MAX_PIXELS): Promise<Uint8Array> {
+export async function decodeToCache(
+  bytes: Uint8Array,
+  C: number,
+  what: string,
+  maxPixels = MAX_PIXELS,
+): Promise<Uint8Array> {
   if (!Number.isInteger(C) || C < 1) throw new RangeError(`the cache size must be a whole number of pixels, got ${C}`);
   const { width, height, input } = await open(bytes, what, maxPixels);
   const shrink = Math.min(width, height) > C;
@@ -92,7 +105,8 @@ export async function decodeToCache(bytes: Uint8Array, C: number, what: string, 
     throw notDecodable(what, cleanMessage(e));
   }
   if (!shrink) return resizeCover(pixels.data, pixels.width, pixels.height, C);
-  if (pixels.width !== C || pixels.height !== C) throw notDecodable(what, `resized to ${pixels.width}×${pixels.height}, not ${C}×${C}`);
+  if (pixels.width !== C || pixels.height !== C)
+    throw notDecodable(what, `resized to ${pixels.width}×${pixels.height}, not ${C}×${C}`);
   // A copy of its own: a Buffer may sit at any offset of a shared pool.
   return pixels.data.slice();
 }

@@ -43,7 +43,9 @@ async function readHeader(blob: Blob): Promise<Header | undefined> {
   const has = (n: number) => b.length >= n;
   switch (format) {
     case 'PNG':
-      return has(24) && ascii(b, 12, 4) === 'IHDR' ? { format, width: v.getUint32(16), height: v.getUint32(20) } : { format };
+      return has(24) && ascii(b, 12, 4) === 'IHDR'
+        ? { format, width: v.getUint32(16), height: v.getUint32(20) }
+        : { format };
     case 'JPEG':
       return { format, ...(await jpegSize(blob, b)) };
     case 'GIF':
@@ -62,7 +64,8 @@ async function readHeader(blob: Blob): Promise<Header | undefined> {
 function webpSize(b: Uint8Array, v: DataView): { width: number; height: number } | undefined {
   if (b.length < 30) return undefined;
   const chunk = ascii(b, 12, 4);
-  if (chunk === 'VP8X') return { width: 1 + (v.getUint32(24, true) & 0xffffff), height: 1 + (v.getUint32(27, true) & 0xffffff) };
+  if (chunk === 'VP8X')
+    return { width: 1 + (v.getUint32(24, true) & 0xffffff), height: 1 + (v.getUint32(27, true) & 0xffffff) };
   if (chunk === 'VP8L' && b[20] === 0x2f) {
     const bits = v.getUint32(21, true);
     return { width: 1 + (bits & 0x3fff), height: 1 + ((bits >>> 14) & 0x3fff) };
@@ -79,7 +82,7 @@ function webpSize(b: Uint8Array, v: DataView): { width: number; height: number }
 async function jpegSize(blob: Blob, first: Uint8Array): Promise<{ width: number; height: number } | undefined> {
   let b = first;
   let start = 0;
-  for (let at = 2; ; ) {
+  for (let at = 2; ;) {
     if (at + 9 > start + b.length) {
       if (at >= blob.size) return undefined;
       start = at;

@@ -93,9 +93,11 @@ const formatSeconds = (s: number) => (s < 90 ? `${Math.ceil(s)} s` : `${Math.rou
 
 /** Progress in words, as the page and the command line show it: received (of the total), rate, time left. */
 export function progressText({ received, total, bytesPerSecond, secondsLeft, resumes }: DownloadProgress): string {
-  return `${formatBytes(received)}${total === undefined ? '' : ` of ${formatBytes(total)}`}, ${formatBytes(bytesPerSecond)}/s` +
+  return (
+    `${formatBytes(received)}${total === undefined ? '' : ` of ${formatBytes(total)}`}, ${formatBytes(bytesPerSecond)}/s` +
     `${secondsLeft === undefined ? '' : `, ${formatSeconds(secondsLeft)} left`}` +
-    `${resumes ? `, resumed ${resumes === 1 ? 'once' : `${resumes} times`}` : ''}`;
+    `${resumes ? `, resumed ${resumes === 1 ? 'once' : `${resumes} times`}` : ''}`
+  );
 }
 
 const why = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -107,7 +109,9 @@ function textAnswer(contentType: string | null, head?: Uint8Array): string | und
   // Binary files have a NUL among their first 8 bytes (a zip's signature is followed by its version,
   // a safetensors header length below 2^32 has zeros in its upper bytes); text has none.
   if (!head || head.subarray(0, 8).includes(0)) return undefined;
-  const start = String.fromCharCode(...head.subarray(0, SNIFF_BYTES)).replace(/^(\xEF\xBB\xBF)?\s*/, '').toLowerCase();
+  const start = String.fromCharCode(...head.subarray(0, SNIFF_BYTES))
+    .replace(/^(\xEF\xBB\xBF)?\s*/, '')
+    .toLowerCase();
   if (start.startsWith('<!doctype') || start.startsWith('<html')) return HTML_ANSWER;
   if (start.startsWith('{') || start.startsWith('[')) return JSON_ANSWER;
   return undefined;
@@ -139,7 +143,8 @@ function progressMeter(onProgress: ((p: DownloadProgress) => void) | undefined) 
     reported = performance.now();
     const { received, total } = latest;
     const bytesPerSecond = received / Math.max((reported - started) / 1000, 1e-3);
-    const secondsLeft = total !== undefined && received > 0 ? Math.max(total - received, 0) / bytesPerSecond : undefined;
+    const secondsLeft =
+      total !== undefined && received > 0 ? Math.max(total - received, 0) / bytesPerSecond : undefined;
     onProgress?.({ received, total, bytesPerSecond, secondsLeft, resumes });
   };
   const stop = () => clearTimeout(pending);
@@ -158,9 +163,11 @@ function progressMeter(onProgress: ((p: DownloadProgress) => void) | undefined) 
 export async function download(url: string, o: DownloadOptions): Promise<Blob> {
   if (!isHttpUrl(url)) throw new DownloadError(`'${url}' is not an http(s) URL`);
   const idleSeconds = o.idleSeconds ?? DOWNLOAD_IDLE_SECONDS;
-  const tooLarge = (size: string) => new DownloadError(`the file is larger than ${formatBytes(o.maxBytes)}, the most accepted for ${o.what} (${size})`);
+  const tooLarge = (size: string) =>
+    new DownloadError(`the file is larger than ${formatBytes(o.maxBytes)}, the most accepted for ${o.what} (${size})`);
   const notFile = (answer: string | undefined) => {
-    if (answer !== undefined && !(o.json && answer === JSON_ANSWER)) throw new DownloadError(`the address returned ${answer}, not ${o.what}`);
+    if (answer !== undefined && !(o.json && answer === JSON_ANSWER))
+      throw new DownloadError(`the address returned ${answer}, not ${o.what}`);
   };
 
   const controller = new AbortController();
@@ -171,18 +178,23 @@ export async function download(url: string, o: DownloadOptions): Promise<Blob> {
   // Armed before each request too: a server that accepts the connection and never answers has stalled as well.
   const arm = () => {
     clearTimeout(timer);
-    timer = setTimeout(() => controller.abort(new DownloadError(`stopped: no data for ${idleSeconds} s`)), idleSeconds * 1000);
+    timer = setTimeout(
+      () => controller.abort(new DownloadError(`stopped: no data for ${idleSeconds} s`)),
+      idleSeconds * 1000,
+    );
   };
   // A network error, or the reason the download was stopped for (which the network error then is about).
-  const failure = (e: unknown, doing: string) => (controller.signal.aborted ? controller.signal.reason : new DownloadError(`${doing} (${why(e)})`));
+  const failure = (e: unknown, doing: string) =>
+    controller.signal.aborted ? controller.signal.reason : new DownloadError(`${doing} (${why(e)})`);
   const meter = progressMeter(o.onProgress);
   /** Waits before a resume; a cancel ends the wait. */
-  const pause = (ms: number) => new Promise<void>((resolve, reject) => {
-    clearTimeout(timer);
-    const stop = () => (clearTimeout(wait), reject(controller.signal.reason));
-    const wait = setTimeout(() => (controller.signal.removeEventListener('abort', stop), resolve()), ms);
-    controller.signal.addEventListener('abort', stop, { once: true });
-  });
+  const pause = (ms: number) =>
+    new Promise<void>((resolve, reject) => {
+      clearTimeout(timer);
+      const stop = () => (clearTimeout(wait), reject(controller.signal.reason));
+      const wait = setTimeout(() => (controller.signal.removeEventListener('abort', stop), resolve()), ms);
+      controller.signal.addEventListener('abort', stop, { once: true });
+    });
 
   /** A request that failed but may succeed after a wait: no network, or a server busy or restarting. */
   class Transient extends DownloadError {}
@@ -191,7 +203,10 @@ export async function download(url: string, o: DownloadOptions): Promise<Blob> {
     arm();
     let response: Response;
     try {
-      response = await fetch(url, { signal: controller.signal, ...(from > 0 && { headers: { range: `bytes=${from}-` } }) });
+      response = await fetch(url, {
+        signal: controller.signal,
+        ...(from > 0 && { headers: { range: `bytes=${from}-` } }),
+      });
     } catch (e) {
       throw controller.signal.aborted ? controller.signal.reason : new Transient(`cannot fetch ${url} (${why(e)})`);
     }
@@ -278,9 +293,13 @@ export async function download(url: string, o: DownloadOptions): Promise<Blob> {
         }
       }
       response = next;
-      if (response.status !== 206) begin(response); // the whole file again: read from the start
+      if (response.status !== 206)
+        begin(response); // the whole file again: read from the start
       else if (continues(response)) meter.resumed();
-      else throw new DownloadError(`the server resumed ${url} elsewhere than where it broke off (byte ${received} of ${total})`);
+      else
+        throw new DownloadError(
+          `the server resumed ${url} elsewhere than where it broke off (byte ${received} of ${total})`,
+        );
     }
     if (want) checkStart(received, received);
     meter.report(received, total, true);

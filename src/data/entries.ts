@@ -61,7 +61,9 @@ export const MAX_ENTRIES = 200_000;
 
 /** The message for a source listing more than MAX_ENTRIES files and folders. */
 export function tooManyEntries(what: string): DatasetError {
-  return new DatasetError(`${what} holds more than ${MAX_ENTRIES.toLocaleString('en')} files and folders, the most one dataset may have (use a part of it)`);
+  return new DatasetError(
+    `${what} holds more than ${MAX_ENTRIES.toLocaleString('en')} files and folders, the most one dataset may have (use a part of it)`,
+  );
 }
 
 const SYSTEM_FILES = new Set(['thumbs.db', 'desktop.ini']);
@@ -71,7 +73,7 @@ const SYSTEM_FILES = new Set(['thumbs.db', 'desktop.ini']);
  *  before those in U+E000..U+FFFF. */
 export function compareCodePoints(a: string, b: string): number {
   const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     const ca = a.codePointAt(i)!;
     const cb = b.codePointAt(i)!;
     if (ca !== cb) return ca - cb;
@@ -204,7 +206,8 @@ export function selectImages(tree: FileTree): DatasetFiles {
   for (const { entry, path } of files) {
     if (!pathLimitReason(path)) addParents(path);
     const reason =
-      skipReason(path, entry.size) ?? (seen.has(path) ? 'same name as another file (after Unicode normalisation)' : undefined);
+      skipReason(path, entry.size) ??
+      (seen.has(path) ? 'same name as another file (after Unicode normalisation)' : undefined);
     if (reason) {
       leftOut.push({ path: entry.path, reason });
       continue;
@@ -213,7 +216,10 @@ export function selectImages(tree: FileTree): DatasetFiles {
     kept.push({ path, size: entry.size, read: () => entry.read() });
   }
 
-  const top = commonTop(kept.map((e) => e.path), [...folders]);
+  const top = commonTop(
+    kept.map((e) => e.path),
+    [...folders],
+  );
   return {
     entries: top ? kept.map((e) => ({ ...e, path: e.path.slice(top.length) })) : kept,
     folders: [...folders].filter((f) => f.startsWith(top) && f.length > top.length).map((f) => f.slice(top.length)),

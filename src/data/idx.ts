@@ -20,7 +20,12 @@ export interface IdxImages {
 const UBYTE = 0x08;
 
 /** Dimensions after checking the magic, the header length and the data length. */
-function parseHeader(bytes: Uint8Array, ndims: number, what: string, source: string): { dims: number[]; data: Uint8Array } {
+function parseHeader(
+  bytes: Uint8Array,
+  ndims: number,
+  what: string,
+  source: string,
+): { dims: number[]; data: Uint8Array } {
   const hex = (v: number) => `0x${v.toString(16).padStart(8, '0')}`;
   const expected = (UBYTE << 8) | ndims;
   if (bytes.length < 4) throw new IdxError(`${source}: ${bytes.length} bytes is too short for an IDX header`);
@@ -37,15 +42,20 @@ function parseHeader(bytes: Uint8Array, ndims: number, what: string, source: str
   const size = dims.reduce((a, b) => a * b, 1);
   const have = bytes.length - headerBytes;
   if (have !== size) {
-    throw new IdxError(`${source}: ${have < size ? 'truncated' : 'too long'}: ${what} [${dims.join(', ')}] `
-      + `need ${size} bytes of data, the file has ${have}`);
+    throw new IdxError(
+      `${source}: ${have < size ? 'truncated' : 'too long'}: ${what} [${dims.join(', ')}] ` +
+        `need ${size} bytes of data, the file has ${have}`,
+    );
   }
   return { dims, data: bytes.subarray(headerBytes) };
 }
 
 /** IDX images (magic 0x00000803) into [count, rows, cols] uint8; the pixels view `bytes`. */
 export function parseIdxImages(bytes: Uint8Array, source = 'IDX images'): IdxImages {
-  const { dims: [count, rows, cols], data } = parseHeader(bytes, 3, 'images', source);
+  const {
+    dims: [count, rows, cols],
+    data,
+  } = parseHeader(bytes, 3, 'images', source);
   if (rows === 0 || cols === 0) throw new IdxError(`${source}: images of ${rows} × ${cols} pixels`);
   return { count, rows, cols, pixels: data };
 }

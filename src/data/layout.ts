@@ -42,7 +42,9 @@ function splitOf(folder: string): SplitName | undefined {
 function hasSplitFolders(files: DatasetFiles): boolean {
   const inFolders = files.entries.map((e) => e.path).filter((p) => p.includes('/'));
   const names = [...new Set([...inFolders, ...files.folders].map((p) => p.split('/')[0]))];
-  return names.some((n) => splitOf(n) === 'train') || (names.length > 0 && names.every((n) => splitOf(n) !== undefined));
+  return (
+    names.some((n) => splitOf(n) === 'train') || (names.length > 0 && names.every((n) => splitOf(n) !== undefined))
+  );
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -88,7 +90,9 @@ export function imageFolder(files: DatasetFiles): ImageFolder {
     for (const [name, entries] of found[split]) {
       const index = label.get(name);
       if (index === undefined) {
-        problems.push(`class '${name}' is in ${split}/ but not in train/: its ${plural(entries.length, 'image')} are left out`);
+        problems.push(
+          `class '${name}' is in ${split}/ but not in train/: its ${plural(entries.length, 'image')} are left out`,
+        );
         for (const e of entries) leave(e.path, `class '${name}' is not in train/`);
       } else {
         for (const entry of entries) samples[split].push({ entry, label: index });
@@ -96,7 +100,8 @@ export function imageFolder(files: DatasetFiles): ImageFolder {
     }
     samples[split].sort((a, b) => compareCodePoints(a.entry.path, b.entry.path));
     if (split !== 'train' && found.train.size > 0 && samples[split].length > 0) {
-      for (const name of classes) if (!found[split].has(name)) problems.push(`class '${name}' has no images in ${split}/`);
+      for (const name of classes)
+        if (!found[split].has(name)) problems.push(`class '${name}' has no images in ${split}/`);
     }
   }
 
@@ -104,13 +109,18 @@ export function imageFolder(files: DatasetFiles): ImageFolder {
   const folderClasses = new Set<string>();
   for (const folder of files.folders) {
     const where = locate(folder + '/');
-    if (typeof where !== 'string' && where.rest.length >= 2 && !label.has(where.rest[0])) folderClasses.add(where.rest[0]);
+    if (typeof where !== 'string' && where.rest.length >= 2 && !label.has(where.rest[0]))
+      folderClasses.add(where.rest[0]);
   }
-  const imageless = [...folderClasses].filter((name) => !(['train', 'val', 'test'] as const).some((s) => found[s].has(name)));
-  for (const name of imageless.sort(compareCodePoints)) problems.push(`class folder '${name}' holds no images: left out`);
+  const imageless = [...folderClasses].filter(
+    (name) => !(['train', 'val', 'test'] as const).some((s) => found[s].has(name)),
+  );
+  for (const name of imageless.sort(compareCodePoints))
+    problems.push(`class folder '${name}' holds no images: left out`);
 
   if (classes.length < 2) {
-    const named = classes.length === 1 ? `: '${classes[0]}'` : ' (put the images of each class in a folder named after it)';
+    const named =
+      classes.length === 1 ? `: '${classes[0]}'` : ' (put the images of each class in a folder named after it)';
     throw new DatasetError(`needs at least 2 classes, found ${classes.length}${named}`);
   }
   return { classes, ...samples, splitFolders, leftOut, problems };

@@ -17,13 +17,29 @@ export type ModelDownloadOptions = Pick<DownloadOptions, 'signal' | 'idleSeconds
 
 /** The safetensors file at `url`. */
 export function downloadModel(url: string, o: ModelDownloadOptions = {}): Promise<Blob> {
-  return download(url, { ...o, what: 'a safetensors file', maxBytes: MODEL_MAX_BYTES, checkStart: checkModelStart, resume: true });
+  return download(url, {
+    ...o,
+    what: 'a safetensors file',
+    maxBytes: MODEL_MAX_BYTES,
+    checkStart: checkModelStart,
+    resume: true,
+  });
 }
 
 /** A zoo model from the Hub at `hub`: its config.json's text (fetched first: it is small, and a wrong
  *  address shows at once), then its weights, whose progress is reported. */
-export async function downloadZooModel(entry: ZooEntry, hub: string, o: ModelDownloadOptions = {}): Promise<{ config: string; weights: Blob }> {
+export async function downloadZooModel(
+  entry: ZooEntry,
+  hub: string,
+  o: ModelDownloadOptions = {},
+): Promise<{ config: string; weights: Blob }> {
   const { signal, idleSeconds } = o;
-  const config = await download(hubFileUrl(hub, entry.repo, ZOO_CONFIG_FILE), { signal, idleSeconds, what: 'a config.json', maxBytes: CONFIG_MAX_BYTES, json: true });
+  const config = await download(hubFileUrl(hub, entry.repo, ZOO_CONFIG_FILE), {
+    signal,
+    idleSeconds,
+    what: 'a config.json',
+    maxBytes: CONFIG_MAX_BYTES,
+    json: true,
+  });
   return { config: await config.text(), weights: await downloadModel(hubFileUrl(hub, entry.repo, entry.file), o) };
 }

@@ -75,7 +75,11 @@ export function keptCount(n: number, trainFraction: number): number {
 }
 
 /** A stratified split of `samples` into train and val, drawn with the seed. */
-export function stratifiedSplit(samples: Sample[], valFraction: number, seed: number): { train: Sample[]; val: Sample[] } {
+export function stratifiedSplit(
+  samples: Sample[],
+  valFraction: number,
+  seed: number,
+): { train: Sample[]; val: Sample[] } {
   checkFraction('the validation fraction', valFraction, false, true);
   const train: Sample[] = [];
   const val: Sample[] = [];

@@ -73,8 +73,16 @@ export async function zipTree(
     else if (entry.encrypted) leave(entry, 'encrypted (password-protected)');
     else if (entry.symlink) leave(entry, 'symbolic link');
     else if (entry.uncompressedSize > maxEntryBytes) {
-      leave(entry, `${inWords(entry.uncompressedSize)} uncompressed, over the limit of ${inWords(maxEntryBytes)} for one image`);
-    } else tree.files.push({ path: entry.filename, size: entry.uncompressedSize, read: () => readEntry(entry, name, maxEntryBytes) });
+      leave(
+        entry,
+        `${inWords(entry.uncompressedSize)} uncompressed, over the limit of ${inWords(maxEntryBytes)} for one image`,
+      );
+    } else
+      tree.files.push({
+        path: entry.filename,
+        size: entry.uncompressedSize,
+        read: () => readEntry(entry, name, maxEntryBytes),
+      });
   }
   return tree;
 }
@@ -102,7 +110,8 @@ export async function readEntry(entry: FileEntry, zipName: string, maxBytes: num
       size += chunk.length;
       chunks.push(chunk);
       if (size > maxBytes) refused = `decodes to more than ${inWords(maxBytes)}, the limit for one image`;
-      else if (before < SIGNATURE_BYTES && size >= SIGNATURE_BYTES && !imageFormat(join(chunks, SIGNATURE_BYTES))) refused = notImage;
+      else if (before < SIGNATURE_BYTES && size >= SIGNATURE_BYTES && !imageFormat(join(chunks, SIGNATURE_BYTES)))
+        refused = notImage;
       // Erroring the stream cancels the inflation that feeds it.
       if (refused) throw new Error(refused);
     },
@@ -112,7 +121,9 @@ export async function readEntry(entry: FileEntry, zipName: string, maxBytes: num
   } catch (e) {
     if (refused) throw refuse(refused);
     if (message(e) === ERR_INVALID_UNCOMPRESSED_SIZE) {
-      throw refuse(`does not decode to the ${entry.uncompressedSize} bytes its header declares (a damaged or crafted zip)`);
+      throw refuse(
+        `does not decode to the ${entry.uncompressedSize} bytes its header declares (a damaged or crafted zip)`,
+      );
     }
     throw new DatasetError(`cannot read '${entry.filename}' from '${zipName}' (${message(e)})`);
   }

@@ -14,7 +14,9 @@ export async function requestBrowserGpu(options: { layout?: LayoutName } = {}): 
   if (!gpu) throw new NoWebGPUError(`This browser does not offer WebGPU. ${NO_WEBGPU_HELP}`);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) {
-    throw new NoWebGPUError(`WebGPU is present but found no usable GPU adapter (it may be blocklisted). ${NO_WEBGPU_HELP}`);
+    throw new NoWebGPUError(
+      `WebGPU is present but found no usable GPU adapter (it may be blocklisted). ${NO_WEBGPU_HELP}`,
+    );
   }
   return Gpu.fromAdapter(adapter, browserShaders, options);
 }

@@ -13,7 +13,10 @@ export class GpuError extends Error {
 
 /** The device was lost (driver reset, tab in background too long, destroy()). */
 export class DeviceLostError extends Error {
-  constructor(readonly reason: string, message: string) {
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
     super(`The GPU device was lost (${reason}): ${message}`);
     this.name = 'DeviceLostError';
   }

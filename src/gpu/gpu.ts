@@ -119,14 +119,19 @@ export class Gpu {
   }
 
   /** Creates the device with the limits and optional features the engine uses; `layout` forces the kernel layout. */
-  static async fromAdapter(adapter: GPUAdapter, source: ShaderSource, options: { layout?: LayoutName } = {}): Promise<Gpu> {
+  static async fromAdapter(
+    adapter: GPUAdapter,
+    source: ShaderSource,
+    options: { layout?: LayoutName } = {},
+  ): Promise<Gpu> {
     const requiredLimits: Record<string, number> = {};
     for (const k of WANTED_LIMITS) requiredLimits[k] = adapter.limits[k];
     const optional: GPUFeatureName[] = ['timestamp-query', 'shader-f16', 'subgroups'];
     const requiredFeatures = optional.filter((f) => adapter.features.has(f));
     const device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'stochca' });
     // Older implementations have the flag on the adapter rather than in its info.
-    const fallback = adapter.info.isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false;
+    const fallback =
+      adapter.info.isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false;
     return new Gpu(device, adapter.info, fallback, chooseLayout(adapter.info, fallback, options.layout), source);
   }
 
@@ -147,8 +152,10 @@ export class Gpu {
     this.ensureAlive();
     const max = this.device.limits.maxBufferSize;
     if (size > max) {
-      throw new GpuError('out-of-memory',
-        `${label}: ${size} bytes exceeds this adapter's largest buffer (${max} bytes); use a smaller batch or model`);
+      throw new GpuError(
+        'out-of-memory',
+        `${label}: ${size} bytes exceeds this adapter's largest buffer (${max} bytes); use a smaller batch or model`,
+      );
     }
     this.device.pushErrorScope('out-of-memory');
     const buffer = this.device.createBuffer({
@@ -156,9 +163,12 @@ export class Gpu {
       size,
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
     });
-    this.pending.push(this.device.popErrorScope().then((e) => {
-      if (e) throw new GpuError('out-of-memory', `out of GPU memory allocating ${label} (${size} bytes): ${e.message}`);
-    }));
+    this.pending.push(
+      this.device.popErrorScope().then((e) => {
+        if (e)
+          throw new GpuError('out-of-memory', `out of GPU memory allocating ${label} (${size} bytes): ${e.message}`);
+      }),
+    );
     return buffer;
   }
 
@@ -198,7 +208,10 @@ export class Gpu {
       offsets.push(size);
       size += byteSize(t);
     }
-    const staging = this.device.createBuffer({ size: Math.max(4, size), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const staging = this.device.createBuffer({
+      size: Math.max(4, size),
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
     ts.forEach((t, i) => this.copy(t.buffer, t.offset, staging, offsets[i], byteSize(t)));
     await this.flush();
     await this.unlessLost(staging.mapAsync(GPUMapMode.READ));
@@ -239,7 +252,10 @@ export class Gpu {
       if (this.uniformSlots === UNIFORM_SLOTS) this.submit();
       const offset = this.uniformSlots++ * this.slotSize;
       this.uniformBytes.set(packParams(d.params), offset);
-      entries.push({ binding: 0, resource: { buffer: this.uniformBuffer, offset, size: 16 * Math.ceil(d.params.length / 4) || 16 } });
+      entries.push({
+        binding: 0,
+        resource: { buffer: this.uniformBuffer, offset, size: 16 * Math.ceil(d.params.length / 4) || 16 },
+      });
       keyParts.push(offset, d.params.length);
     }
     const align = this.device.limits.minStorageBufferOffsetAlignment;
@@ -281,14 +297,16 @@ export class Gpu {
     this.device.queue.submit([this.encoder.finish()]);
     const ops = this.batchOps;
     const scopes = [this.device.popErrorScope(), this.device.popErrorScope(), this.device.popErrorScope()];
-    this.pending.push(Promise.all(scopes).then(([internal, validation, oom]) => {
-      const e = oom ?? validation ?? internal;
-      if (!e) return;
-      const kind = oom ? 'out-of-memory' : validation ? 'validation' : 'internal';
-      const named = ops.find((o) => e.message.includes(o.op)) ?? ops.find((o) => e.message.includes(o.pipeline));
-      const culprit = (named ?? ops.at(-1))?.op ?? 'a copy';
-      throw new GpuError(kind, `${culprit}: ${e.message}`);
-    }));
+    this.pending.push(
+      Promise.all(scopes).then(([internal, validation, oom]) => {
+        const e = oom ?? validation ?? internal;
+        if (!e) return;
+        const kind = oom ? 'out-of-memory' : validation ? 'validation' : 'internal';
+        const named = ops.find((o) => e.message.includes(o.op)) ?? ops.find((o) => e.message.includes(o.pipeline));
+        const culprit = (named ?? ops.at(-1))?.op ?? 'a copy';
+        throw new GpuError(kind, `${culprit}: ${e.message}`);
+      }),
+    );
     this.encoder = null;
     this.batchOps = [];
     this.uniformSlots = 0;

@@ -67,8 +67,11 @@ export function checkDType(t: Tensor, dtypes: readonly DType[], op: string, name
 /** A window of `t` starting at element `elemOffset`, with a new shape (no copy). */
 export function view(t: Tensor, shape: readonly number[], elemOffset = 0, label = t.label): Tensor {
   const n = numel(shape);
-  check(elemOffset >= 0 && elemOffset + n <= numel(t.shape), 'view', () =>
-    `${shapeStr(shape)} at element ${elemOffset} does not fit in ${describe(t)}`);
+  check(
+    elemOffset >= 0 && elemOffset + n <= numel(t.shape),
+    'view',
+    () => `${shapeStr(shape)} at element ${elemOffset} does not fit in ${describe(t)}`,
+  );
   return { buffer: t.buffer, offset: t.offset + 4 * elemOffset, shape: [...shape], dtype: t.dtype, label };
 }
 

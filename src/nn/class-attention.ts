@@ -20,5 +20,7 @@ export function classAttention(gpu: Gpu, net: VitBuffers, maps: readonly Tensor[
   check(maps.length === c.depth, op, () => `${maps.length} maps for ${c.depth} blocks`);
   maps.forEach((m, i) => checkShape(m, [net.plan.options.batch, H, N], op, `maps[${i}]`));
   // Right after each block: its qkv and lse are overwritten by the next one in an inference network.
-  studentForward(gpu, net, undefined, undefined, (i, acts) => classTokenAttention(gpu, acts.qkv, acts.qkv, acts.lse, maps[i], H));
+  studentForward(gpu, net, undefined, undefined, (i, acts) =>
+    classTokenAttention(gpu, acts.qkv, acts.qkv, acts.lse, maps[i], H),
+  );
 }

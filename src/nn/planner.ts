@@ -18,7 +18,10 @@ export interface ParamSlot {
 }
 
 /** One transformer block's saved activations, per image batch. */
-export type BlockShapes = Record<'a' | 'mean1' | 'rstd1' | 'qkv' | 'o' | 'lse' | 'h1' | 'a2' | 'mean2' | 'rstd2' | 'u' | 'g' | 'out', Shape>;
+export type BlockShapes = Record<
+  'a' | 'mean1' | 'rstd1' | 'qkv' | 'o' | 'lse' | 'h1' | 'a2' | 'mean2' | 'rstd2' | 'u' | 'g' | 'out',
+  Shape
+>;
 
 export interface StepOptions {
   batch: number;
@@ -41,7 +44,15 @@ export interface VitPlan {
   decayElems: number;
   /** Shapes of one transformer block's saved activations (student and teacher alike). */
   block: BlockShapes;
-  bytes: { params: number; grads: number; optimizer: number; activations: number; backward: number; teacher: number; total: number };
+  bytes: {
+    params: number;
+    grads: number;
+    optimizer: number;
+    activations: number;
+    backward: number;
+    teacher: number;
+    total: number;
+  };
 }
 
 const size = (s: Shape): number => s.reduce((a, b) => a * b, 1);
@@ -51,8 +62,19 @@ export function blockShapes(c: VitArch, B: number): BlockShapes {
   const { N, D, H, M } = vitDims(c);
   const rows = B * N;
   return {
-    a: [B, N, D], mean1: [rows], rstd1: [rows], qkv: [B, N, 3 * D], o: [B, N, D], lse: [B, H, N], h1: [B, N, D],
-    a2: [B, N, D], mean2: [rows], rstd2: [rows], u: [B, N, M], g: [B, N, M], out: [B, N, D],
+    a: [B, N, D],
+    mean1: [rows],
+    rstd1: [rows],
+    qkv: [B, N, 3 * D],
+    o: [B, N, D],
+    lse: [B, H, N],
+    h1: [B, N, D],
+    a2: [B, N, D],
+    mean2: [rows],
+    rstd2: [rows],
+    u: [B, N, M],
+    g: [B, N, M],
+    out: [B, N, D],
   };
 }
 
@@ -60,8 +82,19 @@ export function blockShapes(c: VitArch, B: number): BlockShapes {
 export function stemShapes(c: VitArch, B: number) {
   const { P, N, D, C, K } = vitDims(c);
   return {
-    images: [B, 3, c.imageSize, c.imageSize], labels: [B], patches: [B * P, K], tokens: [B, P, D], h0: [B, N, D],
-    branch: [B, N, D], cls: [B, D], clsNorm: [B, D], headMean: [B], headRstd: [B], logits: [B, C], loss: [1], correct: [1],
+    images: [B, 3, c.imageSize, c.imageSize],
+    labels: [B],
+    patches: [B * P, K],
+    tokens: [B, P, D],
+    h0: [B, N, D],
+    branch: [B, N, D],
+    cls: [B, D],
+    clsNorm: [B, D],
+    headMean: [B],
+    headRstd: [B],
+    logits: [B, C],
+    loss: [1],
+    correct: [1],
   } satisfies Record<string, Shape>;
 }
 
@@ -69,8 +102,17 @@ export function stemShapes(c: VitArch, B: number) {
 export function backwardShapes(c: VitArch, B: number) {
   const { P, N, D, M, C } = vitDims(c);
   return {
-    dlogits: [B, C], dclsNorm: [B, D], dcls: [B, D], dh: [B, N, D], dx: [B, N, D], dbranch: [B, N, D],
-    dqkv: [B, N, 3 * D], dg: [B, N, M], du: [B, N, M], dtokens: [B, P, D], gradNorm: [1],
+    dlogits: [B, C],
+    dclsNorm: [B, D],
+    dcls: [B, D],
+    dh: [B, N, D],
+    dx: [B, N, D],
+    dbranch: [B, N, D],
+    dqkv: [B, N, 3 * D],
+    dg: [B, N, M],
+    du: [B, N, M],
+    dtokens: [B, P, D],
+    gradNorm: [1],
   } satisfies Record<string, Shape>;
 }
 
@@ -142,9 +184,10 @@ export function checkPlanFits(plan: VitPlan, limits: DeviceLimits, memoryBudget 
     return largestBuffer(p) <= cap && p.bytes.total <= memoryBudget;
   };
   while (batch > 1 && !fits(batch)) batch = Math.floor(batch / 2);
-  const why = largest > cap
-    ? `its largest buffer needs ${MiB(largest)} and this GPU allows ${MiB(cap)}`
-    : `it needs ${MiB(plan.bytes.total)} and the budget is ${MiB(memoryBudget)}`;
+  const why =
+    largest > cap
+      ? `its largest buffer needs ${MiB(largest)} and this GPU allows ${MiB(cap)}`
+      : `it needs ${MiB(plan.bytes.total)} and the budget is ${MiB(memoryBudget)}`;
   const advice = fits(batch) ? `use a batch of ${batch} or less` : 'use a smaller model or image size';
   throw new RangeError(`This run does not fit: ${why} (batch ${plan.options.batch}); ${advice}.`);
 }
@@ -155,7 +198,11 @@ export function checkPlanFits(plan: VitPlan, limits: DeviceLimits, memoryBudget 
  * `batch`. Throws checkPlanFits's message when not even one image fits.
  */
 export function chooseMicroBatch(
-  config: VitArch, batch: number, teacher: boolean, limits: DeviceLimits, memoryBudget = Infinity,
+  config: VitArch,
+  batch: number,
+  teacher: boolean,
+  limits: DeviceLimits,
+  memoryBudget = Infinity,
 ): { microBatch: number; plan: VitPlan } {
   const planFor = (m: number) => planVit(config, { batch: m, training: true, teacher, accumulate: m < batch });
   const cap = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);

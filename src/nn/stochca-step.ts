@@ -44,7 +44,11 @@ export function teacherForward(gpu: Gpu, net: VitBuffers, mask: readonly boolean
  * i's activations are dispatched, before the next block may reuse them (inference shares one set).
  */
 export function studentForward(
-  gpu: Gpu, net: VitBuffers, mask?: readonly boolean[], part: MicroBatch = WHOLE, afterBlock?: (i: number, acts: BlockActs) => void,
+  gpu: Gpu,
+  net: VitBuffers,
+  mask?: readonly boolean[],
+  part: MicroBatch = WHOLE,
+  afterBlock?: (i: number, acts: BlockActs) => void,
 ): void {
   const c = net.plan.config;
   const s = net.stem;
@@ -54,7 +58,15 @@ export function studentForward(
   let x = s.h0;
   for (let i = 0; i < c.depth; i++) {
     const acts = net.blocks[training ? i : 0];
-    blockForward(gpu, c, blockParams(net.weights.at, i), x, acts, s.branch, mask?.[i] ? net.teacher!.qkv[i] : undefined);
+    blockForward(
+      gpu,
+      c,
+      blockParams(net.weights.at, i),
+      x,
+      acts,
+      s.branch,
+      mask?.[i] ? net.teacher!.qkv[i] : undefined,
+    );
     afterBlock?.(i, acts);
     x = acts.out;
   }
@@ -117,8 +129,13 @@ export function optimizerStep(gpu: Gpu, net: VitBuffers, o: OptimizerSettings): 
   if (o.maxNorm !== undefined) gradNorm(gpu, g, bwd.gradNorm);
   const buffers = { params: net.weights.flat, grads: g, m, v };
   const shared = {
-    lr: o.lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, step: o.step,
-    maxNorm: o.maxNorm, norm: o.maxNorm !== undefined ? bwd.gradNorm : undefined,
+    lr: o.lr,
+    beta1: o.beta1,
+    beta2: o.beta2,
+    eps: o.eps,
+    step: o.step,
+    maxNorm: o.maxNorm,
+    norm: o.maxNorm !== undefined ? bwd.gradNorm : undefined,
   };
   if (!o.wdExempt) return adamw(gpu, buffers, { ...shared, weightDecay: o.weightDecay });
   const split = net.plan.decayElems;

@@ -50,7 +50,8 @@ export function vitArchProblems(c: VitArch): string[] {
   }
   if (problems.length === 0) {
     if (c.dim % c.heads !== 0) problems.push(`dim ${c.dim} is not divisible by heads ${c.heads}`);
-    if (c.imageSize % c.patchSize !== 0) problems.push(`imageSize ${c.imageSize} is not divisible by patchSize ${c.patchSize}`);
+    if (c.imageSize % c.patchSize !== 0)
+      problems.push(`imageSize ${c.imageSize} is not divisible by patchSize ${c.patchSize}`);
   }
   return problems;
 }

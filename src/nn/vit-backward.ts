@@ -16,9 +16,32 @@ import { rows } from './vit-forward.ts';
 const T = { transB: true } as const;
 
 /** From dlogits [B, C] to dh [B, N, D] (zero except the class token), with the head's gradients. */
-export function headBackward(gpu: Gpu, at: Record<string, Tensor>, g: Record<string, Tensor>, s: StemActs, d: BackwardActs): void {
-  matmulBackward(gpu, s.clsNorm, at['head.weight'], d.dlogits, { da: d.dclsNorm, db: g['head.weight'], dbias: g['head.bias'] }, T);
-  layernormBackward(gpu, d.dclsNorm, s.cls, at['norm.weight'], s.headMean, s.headRstd, d.dcls, g['norm.weight'], g['norm.bias']);
+export function headBackward(
+  gpu: Gpu,
+  at: Record<string, Tensor>,
+  g: Record<string, Tensor>,
+  s: StemActs,
+  d: BackwardActs,
+): void {
+  matmulBackward(
+    gpu,
+    s.clsNorm,
+    at['head.weight'],
+    d.dlogits,
+    { da: d.dclsNorm, db: g['head.weight'], dbias: g['head.bias'] },
+    T,
+  );
+  layernormBackward(
+    gpu,
+    d.dclsNorm,
+    s.cls,
+    at['norm.weight'],
+    s.headMean,
+    s.headRstd,
+    d.dcls,
+    g['norm.weight'],
+    g['norm.bias'],
+  );
   gatherClassTokenBackward(gpu, d.dcls, d.dh);
 }
 
@@ -27,7 +50,16 @@ export function headBackward(gpu: Gpu, at: Record<string, Tensor>, g: Record<str
  * projection in a cross-attending block: no gradient flows into it, and the block's own k, v
  * (unused) get zero gradient.
  */
-export function blockBackward(gpu: Gpu, p: BlockParams, g: BlockParams, x: Tensor, acts: BlockActs, d: BackwardActs, heads: number, kv?: Tensor): void {
+export function blockBackward(
+  gpu: Gpu,
+  p: BlockParams,
+  g: BlockParams,
+  x: Tensor,
+  acts: BlockActs,
+  d: BackwardActs,
+  heads: number,
+  kv?: Tensor,
+): void {
   // MLP branch: out = h1 + fc2(gelu(u)), u = fc1(ln2(h1))
   matmulBackward(gpu, rows(acts.g), p.fc2W, rows(d.dh), { da: rows(d.dg), db: g.fc2W, dbias: g.fc2B }, T);
   geluBackward(gpu, acts.u, d.dg, d.du);

@@ -38,7 +38,11 @@ export interface VitBuffers {
   teacher?: TeacherBuffers;
 }
 
-function tensors<T extends Record<string, readonly number[]>>(gpu: Gpu, shapes: T, prefix: string): { [K in keyof T]: Tensor } {
+function tensors<T extends Record<string, readonly number[]>>(
+  gpu: Gpu,
+  shapes: T,
+  prefix: string,
+): { [K in keyof T]: Tensor } {
   const out = {} as { [K in keyof T]: Tensor };
   for (const k of Object.keys(shapes) as (keyof T)[]) {
     out[k] = gpu.tensor(shapes[k], k === 'labels' || k === 'correct' ? 'u32' : 'f32', `${prefix}${String(k)}`);

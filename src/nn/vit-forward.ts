@@ -17,7 +17,15 @@ import type { VitArch } from './vit-arch.ts';
 export const rows = (t: Tensor): Tensor => view(t, [t.shape[0] * t.shape[1], t.shape[2]]);
 
 /** x: [B, C=3, S, S] images → h0: [B, N, D] (patch tokens, class token first, position embedding added). */
-export function embedForward(gpu: Gpu, c: VitArch, at: Record<string, Tensor>, images: Tensor, patches: Tensor, tokens: Tensor, h0: Tensor): void {
+export function embedForward(
+  gpu: Gpu,
+  c: VitArch,
+  at: Record<string, Tensor>,
+  images: Tensor,
+  patches: Tensor,
+  tokens: Tensor,
+  h0: Tensor,
+): void {
   patchEmbed(gpu, images, at['patch.weight'], at['patch.bias'], patches, tokens, c.patchSize); // tokens: [B, P, D]
   embedTokens(gpu, tokens, at['cls'], at['pos'], h0);
 }
@@ -28,7 +36,15 @@ export function embedForward(gpu: Gpu, c: VitArch, at: Record<string, Tensor>, i
  * (self-attention) when undefined, the frozen teacher's for StochCA's cross-attention.
  * `branch` [B, N, D] is scratch; `acts` receives everything the backward needs. x may be acts.out.
  */
-export function blockForward(gpu: Gpu, c: VitArch, p: BlockParams, x: Tensor, acts: BlockActs, branch: Tensor, kv?: Tensor): void {
+export function blockForward(
+  gpu: Gpu,
+  c: VitArch,
+  p: BlockParams,
+  x: Tensor,
+  acts: BlockActs,
+  branch: Tensor,
+  kv?: Tensor,
+): void {
   const eps = c.layerNormEps;
   layernorm(gpu, x, p.ln1w, p.ln1b, acts.a, acts.mean1, acts.rstd1, eps);
   matmul(gpu, rows(acts.a), p.qkvW, rows(acts.qkv), { transB: true, bias: p.qkvB }); // qkv: [B, N, 3D]

@@ -18,7 +18,9 @@ export interface DevServer {
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** `prebundle`: dependencies to bundle at start, so a late discovery cannot reload the page. */
-export async function startDevServer(options: { prebundle?: string[]; logLevel?: 'error' | 'silent' } = {}): Promise<DevServer> {
+export async function startDevServer(
+  options: { prebundle?: string[]; logLevel?: 'error' | 'silent' } = {},
+): Promise<DevServer> {
   const vite = await createServer({
     root: ROOT,
     server: { port: 0, host: '127.0.0.1', hmr: false, watch: null },
@@ -48,10 +50,20 @@ export async function startPreviewServer(): Promise<DevServer> {
   const remove = () => rmSync(outDir, { recursive: true, force: true });
   try {
     const vite = join(ROOT, 'node_modules/vite/bin/vite.js');
-    await promisify(execFile)(process.execPath, [vite, 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'error'], {
-      cwd: ROOT, env: { ...process.env, NODE_ENV: 'production' },
+    await promisify(execFile)(
+      process.execPath,
+      [vite, 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'error'],
+      {
+        cwd: ROOT,
+        env: { ...process.env, NODE_ENV: 'production' },
+      },
+    );
+    const server = await preview({
+      root: ROOT,
+      logLevel: 'error',
+      build: { outDir },
+      preview: { port: 0, host: '127.0.0.1' },
     });
-    const server = await preview({ root: ROOT, logLevel: 'error', build: { outDir }, preview: { port: 0, host: '127.0.0.1' } });
     const address = server.httpServer.address();
     if (!address || typeof address === 'string') throw new Error('the Vite preview server did not start');
     return { url: `http://127.0.0.1:${address.port}`, close: async () => (await server.close(), remove()) };

@@ -5,7 +5,11 @@
 import { parseSafetensors, writeSafetensors } from '../checkpoint/safetensors.ts';
 import type { TrainState } from './session.ts';
 
-export const CHECKPOINT_FILES = { model: 'model.safetensors', state: 'state.safetensors', best: 'best.safetensors' } as const;
+export const CHECKPOINT_FILES = {
+  model: 'model.safetensors',
+  state: 'state.safetensors',
+  best: 'best.safetensors',
+} as const;
 
 /** The optimizer state at `step` as safetensors bytes. */
 export function writeStateFile(state: TrainState, step: number): Uint8Array {
@@ -21,6 +25,7 @@ export function readStateFile(bytes: Uint8Array): { state: TrainState; step: num
     return t.data;
   };
   const step = Number(metadata.step);
-  if (!Number.isSafeInteger(step) || step < 1) throw new Error(`the saved state's step is not a step: ${JSON.stringify(metadata.step)}`);
+  if (!Number.isSafeInteger(step) || step < 1)
+    throw new Error(`the saved state's step is not a step: ${JSON.stringify(metadata.step)}`);
   return { state: { weights: get('weights'), m: get('m'), v: get('v') }, step };
 }

@@ -62,7 +62,11 @@ export const normalizationOf = (m: ModelFile) => m.normalization ?? { mean: IMAG
  *  input size (the position embedding resized), the head seeded by the run's seed. */
 export function loadRunModel(a: TrainStartArgs): ModelFile {
   const model = loadModelFile(a.model, {
-    ...loadOptions(a), numClasses: a.classNames.length, classNames: a.classNames, imageSize: a.imageSize || undefined, seed: a.settings.seed,
+    ...loadOptions(a),
+    numClasses: a.classNames.length,
+    classNames: a.classNames,
+    imageSize: a.imageSize || undefined,
+    seed: a.settings.seed,
   });
   return { ...model, classNames: a.classNames, normalization: normalizationOf(model) };
 }
@@ -81,10 +85,16 @@ export function engineApi(gpu: Gpu) {
       training = new TrainingSession(gpu, model, a.settings, normalization);
       const parameters = [...model.weights.values()].reduce((n, t) => n + t.data.length, 0);
       return {
-        config: model.config, changes: model.changes, plannedBytes: training.plannedBytes, microBatch: training.microBatch, parameters, normalization,
+        config: model.config,
+        changes: model.changes,
+        plannedBytes: training.plannedBytes,
+        microBatch: training.microBatch,
+        parameters,
+        normalization,
       };
     },
-    trainStep: (pixels: Uint32Array, labels: Uint32Array, step: number): Promise<StepRecord> => need(training, 'training run').step(pixels, labels, step),
+    trainStep: (pixels: Uint32Array, labels: Uint32Array, step: number): Promise<StepRecord> =>
+      need(training, 'training run').step(pixels, labels, step),
     trainLogits: (pixels: Uint32Array, count: number) => need(training, 'training run').logits(pixels, count),
     /** Flat weights and AdamW moments, for a checkpoint. */
     trainState: (): Promise<TrainState> => need(training, 'training run').state(),
@@ -110,7 +120,10 @@ export type EngineApi = ReturnType<typeof engineApi>;
 
 /** The engine as a run driver sees it, wherever it runs: each call may cross into another process. */
 export interface Engine {
-  call<K extends keyof EngineApi>(name: K, ...args: Parameters<EngineApi[K]>): Promise<Awaited<ReturnType<EngineApi[K]>>>;
+  call<K extends keyof EngineApi>(
+    name: K,
+    ...args: Parameters<EngineApi[K]>
+  ): Promise<Awaited<ReturnType<EngineApi[K]>>>;
 }
 
 /** The engine on a device of this thread. */

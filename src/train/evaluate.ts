@@ -18,7 +18,11 @@ export interface SplitScore {
 
 /** `session`: the training run's current weights ('trainLogits') or the evaluation session's ('evalLogits'). */
 export async function evaluateSplit(
-  engine: Engine, session: 'trainLogits' | 'evalLogits', batcher: Batcher, classes: number, keepPredictions = false,
+  engine: Engine,
+  session: 'trainLogits' | 'evalLogits',
+  batcher: Batcher,
+  classes: number,
+  keepPredictions = false,
 ): Promise<SplitScore> {
   const S = batcher.imageSize;
   const confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
@@ -33,7 +37,12 @@ export async function evaluateSplit(
       loss += r.loss;
       confusion[label][r.predicted]++;
       if (keepPredictions) {
-        const p: Prediction = { label, predicted: r.predicted, confidence: r.confidence, path: batcher.samples[b.indices[i]].entry.path };
+        const p: Prediction = {
+          label,
+          predicted: r.predicted,
+          confidence: r.confidence,
+          path: batcher.samples[b.indices[i]].entry.path,
+        };
         picture(p, () => new Uint8Array(b.pixels.buffer.slice(i * S * S * 4, (i + 1) * S * S * 4)));
         predictions.push(p);
       }

@@ -14,7 +14,9 @@ import { vitDims, type VitArch } from '../nn/vit-arch.ts';
 
 /** Named tensors (copies) of a flat parameter-shaped buffer read back from the device. */
 export function splitParams(plan: VitPlan, flat: Float32Array): Map<string, HostTensor> {
-  return new Map(plan.params.map((p) => [p.name, { shape: [...p.shape], data: flat.slice(p.offset, p.offset + numel(p.shape)) }]));
+  return new Map(
+    plan.params.map((p) => [p.name, { shape: [...p.shape], data: flat.slice(p.offset, p.offset + numel(p.shape)) }]),
+  );
 }
 
 /** Plans (refusing what does not fit the device), allocates and loads a model's weights. */
@@ -31,7 +33,12 @@ export function allocateNet(gpu: Gpu, model: Pick<ModelFile, 'weights'>, plan: V
   return net;
 }
 
-function writeWeights(gpu: Gpu, set: ParamSet, weights: ReadonlyMap<string, HostTensor>, skip: (name: string) => boolean = () => false): void {
+function writeWeights(
+  gpu: Gpu,
+  set: ParamSet,
+  weights: ReadonlyMap<string, HostTensor>,
+  skip: (name: string) => boolean = () => false,
+): void {
   for (const [name, view] of Object.entries(set.at)) {
     if (skip(name)) continue;
     const t = weights.get(name);
@@ -54,7 +61,11 @@ function checkImages(c: VitArch, shape: readonly number[], what: string): number
  * calls `each` for every batch: images start..start+count, padded with zeros to the network's batch.
  */
 async function forEachBatch(
-  gpu: Gpu, model: Pick<ModelFile, 'config' | 'weights'>, images: Float32Array, n: number, batch: number,
+  gpu: Gpu,
+  model: Pick<ModelFile, 'config' | 'weights'>,
+  images: Float32Array,
+  n: number,
+  batch: number,
   each: (net: VitBuffers, start: number, count: number) => Promise<void>,
 ): Promise<void> {
   const c = model.config;
@@ -72,7 +83,13 @@ async function forEachBatch(
 }
 
 /** Logits [n, C] of the student alone (self-attention everywhere), `batch` images at a time. */
-export async function predictLogits(gpu: Gpu, model: Pick<ModelFile, 'config' | 'weights'>, images: Float32Array, shape: readonly number[], batch = 32): Promise<Float32Array> {
+export async function predictLogits(
+  gpu: Gpu,
+  model: Pick<ModelFile, 'config' | 'weights'>,
+  images: Float32Array,
+  shape: readonly number[],
+  batch = 32,
+): Promise<Float32Array> {
   const C = model.config.numClasses;
   const n = checkImages(model.config, shape, 'the input');
   const logits = new Float32Array(n * C);
@@ -86,14 +103,21 @@ export async function predictLogits(gpu: Gpu, model: Pick<ModelFile, 'config' | 
 /** Per block, a [B, heads, N] tensor for classAttention on an inference network of batch B. */
 export function classAttentionMaps(gpu: Gpu, net: VitBuffers): Tensor[] {
   const { N, H } = vitDims(net.plan.config);
-  return Array.from({ length: net.plan.config.depth }, (_, i) => gpu.tensor([net.plan.options.batch, H, N], 'f32', `class-attention${i}`));
+  return Array.from({ length: net.plan.config.depth }, (_, i) =>
+    gpu.tensor([net.plan.options.batch, H, N], 'f32', `class-attention${i}`),
+  );
 }
 
 /**
  * The forward of the images already in `net` with the class token's attention (classAttention):
  * maps [count, depth, heads, N] and logits [count, C] of its first `count` images.
  */
-export async function readClassAttention(gpu: Gpu, net: VitBuffers, maps: readonly Tensor[], count: number): Promise<{ maps: Float32Array; logits: Float32Array }> {
+export async function readClassAttention(
+  gpu: Gpu,
+  net: VitBuffers,
+  maps: readonly Tensor[],
+  count: number,
+): Promise<{ maps: Float32Array; logits: Float32Array }> {
   const c = net.plan.config;
   const { N, H } = vitDims(c);
   const map = H * N; // one block's [heads, N] of one image
@@ -110,7 +134,13 @@ export async function readClassAttention(gpu: Gpu, net: VitBuffers, maps: readon
  * The class token's attention probabilities [n, depth, heads, N] over all N tokens, per block and
  * head, of the student alone (self-attention everywhere, as at evaluation), `batch` images at a time.
  */
-export async function predictClassAttention(gpu: Gpu, model: Pick<ModelFile, 'config' | 'weights'>, images: Float32Array, shape: readonly number[], batch = 32): Promise<Float32Array> {
+export async function predictClassAttention(
+  gpu: Gpu,
+  model: Pick<ModelFile, 'config' | 'weights'>,
+  images: Float32Array,
+  shape: readonly number[],
+  batch = 32,
+): Promise<Float32Array> {
   const c = model.config;
   const n = checkImages(c, shape, 'the input');
   const { N, H } = vitDims(c);
@@ -136,8 +166,13 @@ export interface StepGradients {
  * the teacher (same architecture; its head is never used). No parameter is updated.
  */
 export async function stepGradients(
-  gpu: Gpu, student: Pick<ModelFile, 'config' | 'weights'>, teacher: Pick<ModelFile, 'config' | 'weights'> | undefined,
-  images: Float32Array, shape: readonly number[], labels: Uint32Array, mask: readonly boolean[],
+  gpu: Gpu,
+  student: Pick<ModelFile, 'config' | 'weights'>,
+  teacher: Pick<ModelFile, 'config' | 'weights'> | undefined,
+  images: Float32Array,
+  shape: readonly number[],
+  labels: Uint32Array,
+  mask: readonly boolean[],
 ): Promise<StepGradients> {
   const c = student.config;
   const B = checkImages(c, shape, 'the input');
@@ -147,7 +182,9 @@ export async function stepGradients(
   const crosses = mask.includes(true);
   if (crosses && !teacher) throw new RangeError('a mask with cross-attending blocks needs a teacher');
   if (teacher) {
-    const same = (['imageSize', 'patchSize', 'dim', 'depth', 'heads', 'mlpDim'] as const).every((k) => teacher.config[k] === c[k]);
+    const same = (['imageSize', 'patchSize', 'dim', 'depth', 'heads', 'mlpDim'] as const).every(
+      (k) => teacher.config[k] === c[k],
+    );
     if (!same) throw new RangeError('the teacher and the student must have the same architecture (all but the head)');
   }
   const net = netFor(gpu, student, { batch: B, training: true, teacher: crosses });

@@ -58,7 +58,8 @@ export function opfsRunFiles(runId: string): RunFiles {
       await writeFile(dir, stepped(CHECKPOINT_FILES.state, step), writeStateFile(state, step));
       await commitModel(dir, step, model);
       if (before && before.step !== step) {
-        for (const name of [CHECKPOINT_FILES.state, CHECKPOINT_FILES.model]) await dir.removeEntry(stepped(name, before.step)).catch(() => undefined);
+        for (const name of [CHECKPOINT_FILES.state, CHECKPOINT_FILES.model])
+          await dir.removeEntry(stepped(name, before.step)).catch(() => undefined);
       }
       return true;
     },
@@ -76,7 +77,12 @@ async function commitModel(dir: FileSystemDirectoryHandle, step: number, model: 
 /** The models of a run trained elsewhere (an imported PyTorch run): its final model as the checkpoint of
  *  its last step, and its best-validation model, read back as a run of the page's are. It has no
  *  optimizer state, so it is not resumed. */
-export async function saveImportedModels(runId: string, step: number, model: Uint8Array, best?: Uint8Array): Promise<void> {
+export async function saveImportedModels(
+  runId: string,
+  step: number,
+  model: Uint8Array,
+  best?: Uint8Array,
+): Promise<void> {
   const dir = await runDir(runId, true);
   if (best) await writeFile(dir, CHECKPOINT_FILES.best, best);
   await commitModel(dir, step, model);
@@ -98,7 +104,8 @@ export async function loadCheckpointState(runId: string): Promise<{ state: Train
   const dir = await runDir(runId, false);
   const { step } = await readManifest(dir);
   const saved = readStateFile(await readFile(dir, stepped(CHECKPOINT_FILES.state, step)));
-  if (saved.step !== step) throw new Error(`the checkpoint's state is of step ${saved.step}, its manifest says ${step}`);
+  if (saved.step !== step)
+    throw new Error(`the checkpoint's state is of step ${saved.step}, its manifest says ${step}`);
   return saved;
 }
 

@@ -24,7 +24,10 @@ const CACHE_BYTES = 192 * 2 ** 20;
 
 /** The training loss stopped being a number: the run cannot go on. */
 export class DivergedError extends Error {
-  constructor(readonly step: number, loss: number) {
+  constructor(
+    readonly step: number,
+    loss: number,
+  ) {
     super(`the training loss became ${loss} at step ${step}`);
     this.name = 'DivergedError';
   }
@@ -97,10 +100,17 @@ export interface RunResult {
 
 /** The images a run uses: the dataset's images in the ImageFolder layout, split and sampled with
  *  the run's seed. The same for a run of the engine and one exported to PyTorch (torch-export.ts). */
-export function runSplit(tree: FileTree, s: Pick<RunSettings, 'seed' | 'valFraction' | 'fraction'>): { files: DatasetFiles; folder: ImageFolder; split: DatasetSplit } {
+export function runSplit(
+  tree: FileTree,
+  s: Pick<RunSettings, 'seed' | 'valFraction' | 'fraction'>,
+): { files: DatasetFiles; folder: ImageFolder; split: DatasetSplit } {
   const files = selectImages(tree);
   const folder = imageFolder(files);
-  return { files, folder, split: splitDataset(folder, { seed: s.seed, valFraction: s.valFraction, trainFraction: s.fraction }) };
+  return {
+    files,
+    folder,
+    split: splitDataset(folder, { seed: s.seed, valFraction: s.valFraction, trainFraction: s.fraction }),
+  };
 }
 
 export async function runExperiment(o: RunOptions): Promise<RunResult> {
@@ -108,9 +118,19 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
   const { folder, split } = runSplit(o.tree, s);
   const p = effectiveP(s);
   const started = await engine.call('trainStart', {
-    ...o.model, classNames: folder.classes, imageSize: s.imageSize,
+    ...o.model,
+    classNames: folder.classes,
+    imageSize: s.imageSize,
     settings: {
-      p, steps: s.steps, batch: s.batch, lr: s.lr, weightDecay: s.weightDecay, wdExempt: s.wdExempt, warmup: s.warmup, seed: s.seed, clip: s.clip,
+      p,
+      steps: s.steps,
+      batch: s.batch,
+      lr: s.lr,
+      weightDecay: s.weightDecay,
+      wdExempt: s.wdExempt,
+      warmup: s.warmup,
+      seed: s.seed,
+      clip: s.clip,
       memoryBudget: o.memoryBudget,
     },
   });
@@ -118,24 +138,39 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
   const first = (o.resume?.step ?? 0) + 1;
   const classes = folder.classes.length;
   report.info({
-    config: started.config, parameters: started.parameters, plannedBytes: started.plannedBytes, microBatch: started.microBatch, classes: folder.classes,
-    counts: { train: split.train.length, val: split.val.length, test: split.test.length }, changes: started.changes,
-    leftOut: folder.leftOut, problems: folder.problems, normalization: started.normalization,
+    config: started.config,
+    parameters: started.parameters,
+    plannedBytes: started.plannedBytes,
+    microBatch: started.microBatch,
+    classes: folder.classes,
+    counts: { train: split.train.length, val: split.val.length, test: split.test.length },
+    changes: started.changes,
+    leftOut: folder.leftOut,
+    problems: folder.problems,
+    normalization: started.normalization,
   });
   if (folder.leftOut.length) report.log?.(leftOutLine(folder.leftOut));
-  report.log?.(`training ${classes} classes: ${split.train.length} train, ${split.val.length} val, ${split.test.length} test images; ` +
-    `${s.method}${p > 0 ? ` p=${p}` : ''}; ${(started.plannedBytes / 2 ** 20).toFixed(1)} MiB planned` +
-    `${started.microBatch < s.batch ? ` (micro-batches of ${started.microBatch}, gradients summed over ${s.batch / started.microBatch})` : ''}` +
-    `${started.changes.length ? `; ${started.changes.join(', ')}` : ''}${o.resume ? `; resumed after step ${o.resume.step}` : ''}`);
+  report.log?.(
+    `training ${classes} classes: ${split.train.length} train, ${split.val.length} val, ${split.test.length} test images; ` +
+      `${s.method}${p > 0 ? ` p=${p}` : ''}; ${(started.plannedBytes / 2 ** 20).toFixed(1)} MiB planned` +
+      `${started.microBatch < s.batch ? ` (micro-batches of ${started.microBatch}, gradients summed over ${s.batch / started.microBatch})` : ''}` +
+      `${started.changes.length ? `; ${started.changes.join(', ')}` : ''}${o.resume ? `; resumed after step ${o.resume.step}` : ''}`,
+  );
 
   const S = started.config.imageSize;
   const decode = o.decoder(cacheSizeFor(S));
-  const batcher = (samples: typeof split.train, train: boolean) => new Batcher({
-    samples, decode, imageSize: S, batchSize: s.batch, seed: s.seed, cacheBytes: CACHE_BYTES,
-    ...(train
-      ? { augment: { crop: s.crop, flip: s.flip }, skip: (first - 1) * s.batch, onProgress: report.decode }
-      : { augment: 'eval' as const }),
-  });
+  const batcher = (samples: typeof split.train, train: boolean) =>
+    new Batcher({
+      samples,
+      decode,
+      imageSize: S,
+      batchSize: s.batch,
+      seed: s.seed,
+      cacheBytes: CACHE_BYTES,
+      ...(train
+        ? { augment: { crop: s.crop, flip: s.flip }, skip: (first - 1) * s.batch, onProgress: report.decode }
+        : { augment: 'eval' as const }),
+    });
   const train = batcher(split.train, true);
   const val = split.val.length ? batcher(split.val, false) : undefined;
   const testBatches = split.test.length ? batcher(split.test, false) : undefined;
@@ -154,7 +189,8 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
   const checkpoint = async () => {
     const state = await engine.call('trainState');
     saved = step;
-    if (await files.saveCheckpoint(step, await engine.call('trainSave', state.weights), state)) report.checkpoint?.(step);
+    if (await files.saveCheckpoint(step, await engine.call('trainSave', state.weights), state))
+      report.checkpoint?.(step);
   };
 
   if (step < s.steps) {
@@ -166,14 +202,21 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
       }
       last = await engine.call('trainStep', b.pixels, b.labels, ++step);
       const elapsed = (performance.now() - startedAt) / 1000;
-      report.step({ ...last, seconds: before + elapsed, epoch: b.epoch, imagesPerSec: ((step - first + 1) * s.batch) / elapsed });
+      report.step({
+        ...last,
+        seconds: before + elapsed,
+        epoch: b.epoch,
+        imagesPerSec: ((step - first + 1) * s.batch) / elapsed,
+      });
       if (!Number.isFinite(last.loss)) throw new DivergedError(step, last.loss);
       const end = step >= s.steps;
       if (val && (step % s.evalEvery === 0 || end)) {
         lastScore = { ...(await evaluateSplit(engine, 'trainLogits', val, classes, end)), step };
         const point: EvalPoint = { step, loss: lastScore.loss, accuracy: lastScore.accuracy, count: lastScore.count };
         report.eval(point);
-        report.log?.(`step ${step}: validation accuracy ${(100 * point.accuracy).toFixed(2)}% (${point.count} images), loss ${point.loss.toFixed(4)}`);
+        report.log?.(
+          `step ${step}: validation accuracy ${(100 * point.accuracy).toFixed(2)}% (${point.count} images), loss ${point.loss.toFixed(4)}`,
+        );
         if (!best || point.accuracy > best.accuracy) {
           best = point;
           bestModel = await engine.call('trainSave');
@@ -210,14 +253,27 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
     if (best?.step === step) test.atBest = test.final;
   }
   // The confusion matrix and predictions are those of the weights the run ends with.
-  if (val && step >= first && lastScore?.step !== step) lastScore = { ...(await evaluateSplit(engine, 'trainLogits', val, classes, true)), step };
+  if (val && step >= first && lastScore?.step !== step)
+    lastScore = { ...(await evaluateSplit(engine, 'trainLogits', val, classes, true)), step };
   const skipped = [train, val, testBatches].flatMap((b) => b?.skipped ?? []);
   if (skipped.length) report.log?.(`undecodable images ${leftOutLine(skipped)}`);
-  return { reason, step, last, best, test, confusion: lastScore?.confusion, predictions: lastScore?.predictions, skipped };
+  return {
+    reason,
+    step,
+    last,
+    best,
+    test,
+    confusion: lastScore?.confusion,
+    predictions: lastScore?.predictions,
+    skipped,
+  };
 }
 
 /** How many files were left out, and the first few with their reasons, for a person reading a terminal. */
 export function leftOutLine(files: LeftOut[]): string {
-  const shown = files.slice(0, 3).map((f) => `'${f.path}' (${f.reason})`).join(', ');
+  const shown = files
+    .slice(0, 3)
+    .map((f) => `'${f.path}' (${f.reason})`)
+    .join(', ');
   return `left out ${files.length} file${files.length === 1 ? '' : 's'}: ${shown}${files.length > 3 ? `, and ${files.length - 3} more` : ''}`;
 }

@@ -3,7 +3,12 @@
 
 /** Row i of logits [n, classes]: argmax, −log softmax[label] (log-sum-exp shifted by the max) and
  *  the confidence softmax[argmax]. */
-export function scoreRow(logits: Float32Array, i: number, classes: number, label: number): { predicted: number; loss: number; confidence: number } {
+export function scoreRow(
+  logits: Float32Array,
+  i: number,
+  classes: number,
+  label: number,
+): { predicted: number; loss: number; confidence: number } {
   const row = logits.subarray(i * classes, (i + 1) * classes);
   let predicted = 0;
   for (let c = 1; c < classes; c++) if (row[c] > row[predicted]) predicted = c;

@@ -15,7 +15,10 @@ import type { StepRecord } from './records.ts';
 import type { RunSettings } from './settings.ts';
 
 /** What a training session needs of a run's settings (src/train/settings.ts), with p already 0 for fine-tuning. */
-export type TrainSettings = Pick<RunSettings, 'steps' | 'batch' | 'lr' | 'weightDecay' | 'wdExempt' | 'warmup' | 'seed' | 'clip'> & {
+export type TrainSettings = Pick<
+  RunSettings,
+  'steps' | 'batch' | 'lr' | 'weightDecay' | 'wdExempt' | 'warmup' | 'seed' | 'clip'
+> & {
   /** Probability that a block cross-attends to the teacher in a step; 0 is plain fine-tuning. */
   p: number;
   /** Bytes of GPU memory the session may plan; the micro-batch is the largest that fits (planner.ts). */
@@ -31,7 +34,14 @@ export interface TrainState {
 type Normalization = { mean: Rgb; std: Rgb };
 
 /** Uploads up to one batch of RGBA pixels [n, S, S] (a short batch padded with black) and normalises it. */
-function uploadBatch(gpu: Gpu, net: VitBuffers, target: Tensor, pixels: Uint32Array, labels: Uint32Array | undefined, n: Normalization): void {
+function uploadBatch(
+  gpu: Gpu,
+  net: VitBuffers,
+  target: Tensor,
+  pixels: Uint32Array,
+  labels: Uint32Array | undefined,
+  n: Normalization,
+): void {
   const batch = net.plan.options.batch;
   const size = target.shape.reduce((a, b) => a * b, 1);
   let full = pixels.subarray(0, size);
@@ -47,7 +57,14 @@ function uploadBatch(gpu: Gpu, net: VitBuffers, target: Tensor, pixels: Uint32Ar
 }
 
 /** The student's logits [count, C] (self-attention everywhere) for up to one batch of pixels. */
-async function batchLogits(gpu: Gpu, net: VitBuffers, target: Tensor, pixels: Uint32Array, count: number, n: Normalization): Promise<Float32Array> {
+async function batchLogits(
+  gpu: Gpu,
+  net: VitBuffers,
+  target: Tensor,
+  pixels: Uint32Array,
+  count: number,
+  n: Normalization,
+): Promise<Float32Array> {
   uploadBatch(gpu, net, target, pixels, undefined, n);
   studentForward(gpu, net);
   const all = (await gpu.read(net.stem.logits)) as Float32Array;
@@ -60,7 +77,12 @@ export class EvalSession {
   private readonly pixels: Tensor; // [B, S, S] RGBA packed in u32
   private maps?: Tensor[]; // depth × [B, heads, N], made on the first attention()
 
-  constructor(private readonly gpu: Gpu, readonly model: ModelFile, batch: number, private readonly norm: Normalization) {
+  constructor(
+    private readonly gpu: Gpu,
+    readonly model: ModelFile,
+    batch: number,
+    private readonly norm: Normalization,
+  ) {
     this.net = netFor(gpu, model, { batch, training: false, teacher: false });
     this.pixels = gpu.tensor([batch, model.config.imageSize, model.config.imageSize], 'u32', 'pixels');
   }
@@ -86,7 +108,12 @@ export class TrainingSession {
   /** Images per forward and backward pass: the batch, or a divisor of it that fits the GPU. */
   readonly microBatch: number;
 
-  constructor(private readonly gpu: Gpu, readonly model: ModelFile, readonly settings: TrainSettings, private readonly norm: Normalization) {
+  constructor(
+    private readonly gpu: Gpu,
+    readonly model: ModelFile,
+    readonly settings: TrainSettings,
+    private readonly norm: Normalization,
+  ) {
     const s = settings;
     if (!(s.p >= 0 && s.p <= 1)) throw new RangeError(`p must be between 0 and 1, got ${s.p}`);
     const { microBatch, plan } = chooseMicroBatch(model.config, s.batch, s.p > 0, gpu.adapter.limits, s.memoryBudget);
@@ -97,7 +124,13 @@ export class TrainingSession {
     this.parts = { loss: gpu.tensor([k], 'f32', 'step.losses'), correct: gpu.tensor([k], 'u32', 'step.correct') };
     if (this.net.teacher) {
       // The teacher is the pretrained model itself, frozen: W0 = the student's starting weights.
-      this.gpu.copy(this.net.weights.flat.buffer, 0, this.net.teacher.weights.flat.buffer, 0, 4 * this.net.plan.paramElems);
+      this.gpu.copy(
+        this.net.weights.flat.buffer,
+        0,
+        this.net.teacher.weights.flat.buffer,
+        0,
+        4 * this.net.plan.paramElems,
+      );
     }
     this.pixels = gpu.tensor([microBatch, model.config.imageSize, model.config.imageSize], 'u32', 'pixels');
   }
@@ -112,17 +145,37 @@ export class TrainingSession {
     const mask = drawMask(s.seed, step, this.model.config.depth, s.p);
     const lr = learningRate(step, s.steps, s.lr, s.warmup);
     for (let j = 0; j < k; j++) {
-      uploadBatch(this.gpu, this.net, this.pixels, pixels.subarray(j * m * per, (j + 1) * m * per), labels.subarray(j * m, (j + 1) * m), this.norm);
+      uploadBatch(
+        this.gpu,
+        this.net,
+        this.pixels,
+        pixels.subarray(j * m * per, (j + 1) * m * per),
+        labels.subarray(j * m, (j + 1) * m),
+        this.norm,
+      );
       computeGradients(this.gpu, this.net, mask, { index: j, of: k });
       this.gpu.copy(this.net.stem.loss.buffer, 0, this.parts.loss.buffer, 4 * j, 4);
       this.gpu.copy(this.net.stem.correct.buffer, 0, this.parts.correct.buffer, 4 * j, 4);
     }
     optimizerStep(this.gpu, this.net, {
-      lr, weightDecay: s.weightDecay, wdExempt: s.wdExempt, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxNorm: s.clip > 0 ? s.clip : undefined, step,
+      lr,
+      weightDecay: s.weightDecay,
+      wdExempt: s.wdExempt,
+      beta1: 0.9,
+      beta2: 0.999,
+      eps: 1e-8,
+      maxNorm: s.clip > 0 ? s.clip : undefined,
+      step,
     });
     const [losses, correct] = await this.gpu.readAll([this.parts.loss, this.parts.correct]);
     const sum = (xs: ArrayLike<number>) => Array.from(xs).reduce((a, b) => a + b, 0);
-    return { step, loss: sum(losses) / k, accuracy: sum(correct) / s.batch, lr, mask: mask.map((b) => (b ? '1' : '0')).join('') };
+    return {
+      step,
+      loss: sum(losses) / k,
+      accuracy: sum(correct) / s.batch,
+      lr,
+      mask: mask.map((b) => (b ? '1' : '0')).join(''),
+    };
   }
 
   /** Logits [count, C] of the student alone for up to one batch of images, a micro-batch at a time. */
@@ -134,7 +187,10 @@ export class TrainingSession {
     const out = new Float32Array(count * C);
     for (let at = 0; at < count; at += m) {
       const n = Math.min(m, count - at);
-      out.set(await batchLogits(this.gpu, this.net, this.pixels, pixels.subarray(at * per, (at + n) * per), n, this.norm), at * C);
+      out.set(
+        await batchLogits(this.gpu, this.net, this.pixels, pixels.subarray(at * per, (at + n) * per), n, this.norm),
+        at * C,
+      );
     }
     return out;
   }

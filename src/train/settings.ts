@@ -87,7 +87,9 @@ export interface Property<K extends ExperimentKey> {
 /** Reads text into a value of the property's type, or a message; `check` then applies the rule. */
 type Reader<T> = (raw: string) => Checked<T>;
 
-function property<K extends ExperimentKey>(p: Omit<Property<K>, 'parse'> & { read: Reader<Experiment[K]> }): Property<K> {
+function property<K extends ExperimentKey>(
+  p: Omit<Property<K>, 'parse'> & { read: Reader<Experiment[K]> },
+): Property<K> {
   const { read, ...rest } = p;
   return {
     ...rest,
@@ -126,37 +128,68 @@ function range<K extends NumberKey>(type: 'integer' | 'number', s: RangeSpec<K>)
   const whole = type === 'integer';
   const span = whole
     ? `a whole number from ${s.min} to ${s.max}`
-    : s.aboveMin ? `greater than ${s.min} and at most ${s.max}` : `between ${s.min} and ${s.max}`;
+    : s.aboveMin
+      ? `greater than ${s.min} and at most ${s.max}`
+      : `between ${s.min} and ${s.max}`;
   const rule = s.special
     ? `${s.label} must be ${s.special.value} (${s.special.meaning}) or ${span}`
     : `${s.label} must be ${span}`;
   const inRange = (v: number) => (s.aboveMin ? v > s.min : v >= s.min) && v <= s.max && (!whole || Number.isInteger(v));
   return property<K>({
-    key: s.key, hash: s.hash, flag: s.flag, label: s.label, type, default: s.default as Experiment[K], atMost: s.atMost,
+    key: s.key,
+    hash: s.hash,
+    flag: s.flag,
+    label: s.label,
+    type,
+    default: s.default as Experiment[K],
+    atMost: s.atMost,
     derive: s.derive as Property<K>['derive'],
-    min: s.min, max: s.max,
+    min: s.min,
+    max: s.max,
     read: readNumber as Reader<Experiment[K]>,
     format: (v) => String(v),
     check: (v) => (typeof v === 'number' && (inRange(v) || v === s.special?.value) ? undefined : rule),
   });
 }
 
-function choice<K extends 'method' | 'crop'>(key: K, label: string, choices: readonly Experiment[K][], def: Experiment[K]): Property<K> {
+function choice<K extends 'method' | 'crop'>(
+  key: K,
+  label: string,
+  choices: readonly Experiment[K][],
+  def: Experiment[K],
+): Property<K> {
   const quoted = choices.map((c) => `'${c}'`);
   const rule = `${label} must be ${quoted.slice(0, -1).join(', ')} or ${quoted.at(-1)}`;
   const valid = (v: unknown): v is Experiment[K] => (choices as readonly unknown[]).includes(v);
   return property<K>({
-    key, hash: key, flag: key, label, type: 'choice', default: def, choices,
+    key,
+    hash: key,
+    flag: key,
+    label,
+    type: 'choice',
+    default: def,
+    choices,
     read: (raw) => (valid(raw) ? { value: raw } : { error: rule }),
     format: (v) => v,
     check: (v) => (valid(v) ? undefined : rule),
   });
 }
 
-function flag<K extends 'flip' | 'wdExempt'>(key: K, hash: string, cliFlag: string, label: string, def: boolean): Property<K> {
+function flag<K extends 'flip' | 'wdExempt'>(
+  key: K,
+  hash: string,
+  cliFlag: string,
+  label: string,
+  def: boolean,
+): Property<K> {
   const rule = `${label} must be true or false`;
   return property<K>({
-    key, hash, flag: cliFlag, label, type: 'boolean', default: def,
+    key,
+    hash,
+    flag: cliFlag,
+    label,
+    type: 'boolean',
+    default: def,
     read: (raw) => (raw === 'true' || raw === 'false' ? { value: raw === 'true' } : { error: rule }),
     format: (v) => String(v),
     check: (v) => (typeof v === 'boolean' ? undefined : rule),
@@ -169,8 +202,12 @@ function flag<K extends 'flip' | 'wdExempt'>(key: K, hash: string, cliFlag: stri
 // The first field is free text and may itself hold ':' (a URL always does); every later field is
 // digits or hex, so splitting those off from the right is unambiguous without any escaping.
 const REF_FIELDS = {
-  builtin: ['id'], pack: ['id'], url: ['url'], hub: ['repo'],
-  file: ['name', 'size', 'sha256'], local: ['name', 'size', 'count', 'sha256'],
+  builtin: ['id'],
+  pack: ['id'],
+  url: ['url'],
+  hub: ['repo'],
+  file: ['name', 'size', 'sha256'],
+  local: ['name', 'size', 'count', 'sha256'],
 } as const;
 type RefKind = keyof typeof REF_FIELDS;
 type RefField = (typeof REF_FIELDS)[RefKind][number];
@@ -180,19 +217,29 @@ const NUMERIC_FIELDS: ReadonlySet<RefField> = new Set(['size', 'count']);
 
 /** Each field's rule, as a message completing "<label> …", or undefined when it holds. */
 const FIELD_RULES: Record<RefField, (v: unknown) => string | undefined> = {
-  id: (v) => (typeof v === 'string' && /^[a-z0-9][a-z0-9._-]{0,63}$/.test(v)
-    ? undefined : 'id must be 1 to 64 lower-case letters, digits, dots, dashes or underscores'),
+  id: (v) =>
+    typeof v === 'string' && /^[a-z0-9][a-z0-9._-]{0,63}$/.test(v)
+      ? undefined
+      : 'id must be 1 to 64 lower-case letters, digits, dots, dashes or underscores',
   // No control characters and no path separators: a name is what a file picker reports.
-  name: (v) => (typeof v === 'string' && v.length >= 1 && v.length <= 255 && !/[\u0000-\u001f\u007f/\\]/.test(v)
-    ? undefined : 'file name must be 1 to 255 characters without control characters or slashes'),
+  name: (v) =>
+    typeof v === 'string' && v.length >= 1 && v.length <= 255 && !/[\u0000-\u001f\u007f/\\]/.test(v)
+      ? undefined
+      : 'file name must be 1 to 255 characters without control characters or slashes',
   size: (v) => (Number.isSafeInteger(v) && (v as number) >= 0 ? undefined : 'size must be a whole number of bytes'),
-  count: (v) => (Number.isSafeInteger(v) && (v as number) >= 1 ? undefined : 'image count must be a whole number, at least 1'),
-  sha256: (v) => (typeof v === 'string' && /^[0-9a-f]{64}$/.test(v) ? undefined : 'sha256 must be 64 lower-case hexadecimal digits'),
-  url: (v) => (typeof v === 'string' && isHttpUrl(v)
-    ? undefined : `URL must be an http:// or https:// address of at most ${MAX_URL_LENGTH} characters`),
+  count: (v) =>
+    Number.isSafeInteger(v) && (v as number) >= 1 ? undefined : 'image count must be a whole number, at least 1',
+  sha256: (v) =>
+    typeof v === 'string' && /^[0-9a-f]{64}$/.test(v) ? undefined : 'sha256 must be 64 lower-case hexadecimal digits',
+  url: (v) =>
+    typeof v === 'string' && isHttpUrl(v)
+      ? undefined
+      : `URL must be an http:// or https:// address of at most ${MAX_URL_LENGTH} characters`,
   // The Hub's rule for repository names; no '..', as a repository names a folder of the model cache.
-  repo: (v) => (typeof v === 'string' && /^[A-Za-z0-9][\w.-]{0,95}\/[A-Za-z0-9][\w.-]{0,95}$/.test(v) && !v.includes('..')
-    ? undefined : 'Hub repository must be <org>/<name>, each 1 to 96 letters, digits, dots, dashes or underscores'),
+  repo: (v) =>
+    typeof v === 'string' && /^[A-Za-z0-9][\w.-]{0,95}\/[A-Za-z0-9][\w.-]{0,95}$/.test(v) && !v.includes('..')
+      ? undefined
+      : 'Hub repository must be <org>/<name>, each 1 to 96 letters, digits, dots, dashes or underscores',
 };
 
 function isHttpUrl(s: string): boolean {
@@ -205,7 +252,11 @@ function isHttpUrl(s: string): boolean {
   }
 }
 
-function reference<K extends 'model' | 'data'>(key: K, kinds: readonly (Experiment[K]['kind'] & RefKind)[], def: Experiment[K]): Property<K> {
+function reference<K extends 'model' | 'data'>(
+  key: K,
+  kinds: readonly (Experiment[K]['kind'] & RefKind)[],
+  def: Experiment[K],
+): Property<K> {
   const shape = `${key} must be ${kinds.map((k) => `${k}:${REF_FIELDS[k].map((f) => `<${f}>`).join(':')}`).join(', ')}`;
   const known = (kind: unknown): kind is RefKind => (kinds as readonly unknown[]).includes(kind);
   const check = (v: unknown): string | undefined => {
@@ -221,7 +272,12 @@ function reference<K extends 'model' | 'data'>(key: K, kinds: readonly (Experime
     return undefined;
   };
   return property<K>({
-    key, hash: key, flag: key, label: key, type: key, default: def,
+    key,
+    hash: key,
+    flag: key,
+    label: key,
+    type: key,
+    default: def,
     read: (raw) => {
       const colon = raw.indexOf(':');
       const kind = raw.slice(0, colon);
@@ -251,32 +307,117 @@ export const PROPERTIES: { readonly [K in ExperimentKey]: Property<K> } = {
   data: reference('data', ['pack', 'local', 'url'], { kind: 'pack', id: 'mnist' }),
   method: choice('method', 'method', METHODS, 'stochca'),
   p: range('number', { key: 'p', hash: 'p', flag: 'p', label: 'p', default: 0.1, min: 0, max: 1 }),
-  lr: range('number', { key: 'lr', hash: 'lr', flag: 'lr', label: 'learning rate', default: 1e-3, min: 0, max: 1, aboveMin: true }),
-  batch: range('integer', { key: 'batch', hash: 'batch', flag: 'batch', label: 'batch size', default: 32, min: 1, max: 512 }),
-  steps: range('integer', { key: 'steps', hash: 'steps', flag: 'steps', label: 'steps', default: 150, min: 1, max: 100_000 }),
+  lr: range('number', {
+    key: 'lr',
+    hash: 'lr',
+    flag: 'lr',
+    label: 'learning rate',
+    default: 1e-3,
+    min: 0,
+    max: 1,
+    aboveMin: true,
+  }),
+  batch: range('integer', {
+    key: 'batch',
+    hash: 'batch',
+    flag: 'batch',
+    label: 'batch size',
+    default: 32,
+    min: 1,
+    max: 512,
+  }),
+  steps: range('integer', {
+    key: 'steps',
+    hash: 'steps',
+    flag: 'steps',
+    label: 'steps',
+    default: 150,
+    min: 1,
+    max: 100_000,
+  }),
   warmup: range('integer', {
-    key: 'warmup', hash: 'warmup', flag: 'warmup', label: 'warmup', default: 15, min: 0, max: 100_000, atMost: 'steps',
+    key: 'warmup',
+    hash: 'warmup',
+    flag: 'warmup',
+    label: 'warmup',
+    default: 15,
+    min: 0,
+    max: 100_000,
+    atMost: 'steps',
     derive: (e) => Math.round(e.steps / 10),
   }),
-  weightDecay: range('number', { key: 'weightDecay', hash: 'wd', flag: 'wd', label: 'weight decay', default: 0.05, min: 0, max: 1 }),
+  weightDecay: range('number', {
+    key: 'weightDecay',
+    hash: 'wd',
+    flag: 'wd',
+    label: 'weight decay',
+    default: 0.05,
+    min: 0,
+    max: 1,
+  }),
   wdExempt: flag('wdExempt', 'wdx', 'wd-exempt', 'no decay on biases, norms and embeddings', false),
   clip: range('number', {
-    key: 'clip', hash: 'clip', flag: 'clip', label: 'gradient clipping', default: 0, min: 0, max: 1e6, aboveMin: true,
+    key: 'clip',
+    hash: 'clip',
+    flag: 'clip',
+    label: 'gradient clipping',
+    default: 0,
+    min: 0,
+    max: 1e6,
+    aboveMin: true,
     special: { value: 0, meaning: 'no clipping' },
   }),
   imageSize: range('integer', {
-    key: 'imageSize', hash: 'size', flag: 'image-size', label: 'image size', default: 0, min: 8, max: 1024,
+    key: 'imageSize',
+    hash: 'size',
+    flag: 'image-size',
+    label: 'image size',
+    default: 0,
+    min: 8,
+    max: 1024,
     special: { value: 0, meaning: "the checkpoint's own" },
   }),
-  fraction: range('number', { key: 'fraction', hash: 'frac', flag: 'fraction', label: 'training fraction', default: 1, min: 0, max: 1, aboveMin: true }),
-  valFraction: range('number', { key: 'valFraction', hash: 'val', flag: 'val-fraction', label: 'validation fraction', default: 0.1, min: 0, max: 0.9 }),
+  fraction: range('number', {
+    key: 'fraction',
+    hash: 'frac',
+    flag: 'fraction',
+    label: 'training fraction',
+    default: 1,
+    min: 0,
+    max: 1,
+    aboveMin: true,
+  }),
+  valFraction: range('number', {
+    key: 'valFraction',
+    hash: 'val',
+    flag: 'val-fraction',
+    label: 'validation fraction',
+    default: 0.1,
+    min: 0,
+    max: 0.9,
+  }),
   evalEvery: range('integer', {
-    key: 'evalEvery', hash: 'every', flag: 'eval-every', label: 'evaluation interval', default: 25, min: 1, max: 100_000, atMost: 'steps',
+    key: 'evalEvery',
+    hash: 'every',
+    flag: 'eval-every',
+    label: 'evaluation interval',
+    default: 25,
+    min: 1,
+    max: 100_000,
+    atMost: 'steps',
     derive: (e) => Math.max(1, Math.round(e.steps / 6)),
   }),
   crop: choice('crop', 'crop', CROPS, 'random'),
   flip: flag('flip', 'flip', 'flip', 'flip', false),
-  seed: range('integer', { key: 'seed', hash: 'seed', flag: 'seed', label: 'seed', default: 0, min: 0, max: 2 ** 31 - 1 }),
+  seed: range('integer', {
+    key: 'seed',
+    hash: 'seed',
+    flag: 'seed',
+    label: 'seed',
+    default: 0,
+    min: 0,
+    max: 2 ** 31 - 1,
+  }),
 };
 
 export type AnyProperty = { [K in ExperimentKey]: Property<K> }[ExperimentKey];
@@ -292,7 +433,9 @@ export function defaultExperiment(): Experiment {
 export function completeExperiment(given: Partial<Experiment>): Experiment {
   const e = {} as Record<ExperimentKey, unknown>;
   for (const p of PROPERTY_LIST) {
-    e[p.key] = Object.hasOwn(given, p.key) ? given[p.key] : structuredClone(p.derive ? p.derive(e as unknown as Experiment) : p.default);
+    e[p.key] = Object.hasOwn(given, p.key)
+      ? given[p.key]
+      : structuredClone(p.derive ? p.derive(e as unknown as Experiment) : p.default);
   }
   return e as unknown as Experiment;
 }
@@ -300,7 +443,8 @@ export function completeExperiment(given: Partial<Experiment>): Experiment {
 /** An experiment.json (as the page exports it) read field by field: unknown keys and broken values are
  *  errors in words, missing fields take their defaults. Nothing but the schema's fields is copied. */
 export function experimentFromJson(json: unknown): Checked<Experiment> {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) return { error: 'an experiment must be a JSON object' };
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    return { error: 'an experiment must be a JSON object' };
   const o = json as Record<string, unknown>;
   const unknown = Object.keys(o).filter((k) => !Object.hasOwn(PROPERTIES, k));
   if (unknown.length) return { error: `unknown settings: ${unknown.slice(0, 10).join(', ')}` };
@@ -329,7 +473,11 @@ export function relationError(prop: AnyProperty, value: unknown, e: Experiment):
 
 /** One form field's text: its value, or the message to show. With `within` (the rest of the form),
  *  cross-field rules (warmup ≤ steps, evaluation interval ≤ steps) apply too. */
-export function validateField<K extends ExperimentKey>(key: K, raw: string, within?: Experiment): Checked<Experiment[K]> {
+export function validateField<K extends ExperimentKey>(
+  key: K,
+  raw: string,
+  within?: Experiment,
+): Checked<Experiment[K]> {
   const prop = PROPERTIES[key] as Property<K>;
   const r = prop.parse(raw);
   const error = 'value' in r && within ? relationError(prop as AnyProperty, r.value, within) : undefined;

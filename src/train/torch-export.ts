@@ -34,13 +34,25 @@ export interface SplitFile {
 const listed = (samples: Sample[]): [string, number][] => samples.map((s) => [s.entry.path, s.label]);
 
 /** The exported files by name, and the counts for a message. */
-export function torchExport(i: TorchExportInput): { files: Map<string, Uint8Array>; counts: { train: number; val: number; test: number } } {
+export function torchExport(i: TorchExportInput): {
+  files: Map<string, Uint8Array>;
+  counts: { train: number; val: number; test: number };
+} {
   const { files, folder, split } = runSplit(i.tree, i.experiment);
   const { model: _m, data: _d, ...settings } = i.experiment;
-  const model = loadRunModel({ ...i.model, classNames: folder.classes, imageSize: settings.imageSize, settings: { ...settings, p: effectiveP(settings) } });
+  const model = loadRunModel({
+    ...i.model,
+    classNames: folder.classes,
+    imageSize: settings.imageSize,
+    settings: { ...settings, p: effectiveP(settings) },
+  });
   const splitFile: SplitFile = {
-    classes: folder.classes, top: files.top, valDrawn: split.valDrawn,
-    train: listed(split.train), val: listed(split.val), test: listed(split.test),
+    classes: folder.classes,
+    top: files.top,
+    valDrawn: split.valDrawn,
+    train: listed(split.train),
+    val: listed(split.val),
+    test: listed(split.test),
   };
   const counts = { train: split.train.length, val: split.val.length, test: split.test.length };
   const text = (s: string) => new TextEncoder().encode(s);

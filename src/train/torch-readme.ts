@@ -5,15 +5,40 @@ import { cacheSizeFor } from '../data/augment.ts';
 import { PROPERTIES, type DataRef, type Experiment } from './settings.ts';
 
 function dataInWords(d: DataRef): string {
-  if (d.kind === 'pack') return `the built-in pack \`${d.id}\` (\`public/packs/${d.id}.zip\` in the StochCA Playground's checkout)`;
+  if (d.kind === 'pack')
+    return `the built-in pack \`${d.id}\` (\`public/packs/${d.id}.zip\` in the StochCA Playground's checkout)`;
   if (d.kind === 'url') return `the zip at ${d.url}`;
   return `'${d.name}' (${d.size.toLocaleString('en')} bytes, SHA-256 ${d.sha256})`;
 }
 
-export function torchReadme(e: Experiment, c: CheckpointConfig, counts: { train: number; val: number; test: number }): string {
+export function torchReadme(
+  e: Experiment,
+  c: CheckpointConfig,
+  counts: { train: number; val: number; test: number },
+): string {
   const cache = cacheSizeFor(c.imageSize);
-  const settings = (['method', 'p', 'lr', 'batch', 'steps', 'warmup', 'weightDecay', 'wdExempt', 'clip', 'imageSize', 'fraction', 'valFraction', 'evalEvery', 'crop', 'flip', 'seed'] as const)
-    .map((k) => `${PROPERTIES[k].flag}=${PROPERTIES[k].format(e[k] as never)}`).join(', ');
+  const settings = (
+    [
+      'method',
+      'p',
+      'lr',
+      'batch',
+      'steps',
+      'warmup',
+      'weightDecay',
+      'wdExempt',
+      'clip',
+      'imageSize',
+      'fraction',
+      'valFraction',
+      'evalEvery',
+      'crop',
+      'flip',
+      'seed',
+    ] as const
+  )
+    .map((k) => `${PROPERTIES[k].flag}=${PROPERTIES[k].format(e[k] as never)}`)
+    .join(', ');
   return `# A StochCA experiment for PyTorch
 
 Exported from the StochCA Playground: ${settings}.

@@ -13,10 +13,16 @@ import type { AttentionMaps, AttentionModel } from './protocol.ts';
 async function modelOf(m: AttentionModel): Promise<ModelFile> {
   if (m.kind === 'pretrained') {
     const settings = { ...m.settings, p: effectiveP(m.settings) };
-    return loadRunModel({ model: new Uint8Array(m.model), classNames: m.classNames, imageSize: m.settings.imageSize, settings });
+    return loadRunModel({
+      model: new Uint8Array(m.model),
+      classNames: m.classNames,
+      imageSize: m.settings.imageSize,
+      settings,
+    });
   }
   const bytes = await loadRunFile(m.runId, 'final');
-  if (!bytes) throw new Error("the run's model is not in this browser's storage (deleted, or the run never saved a checkpoint)");
+  if (!bytes)
+    throw new Error("the run's model is not in this browser's storage (deleted, or the run never saved a checkpoint)");
   return loadModelFile(bytes);
 }
 

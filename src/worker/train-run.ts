@@ -32,8 +32,10 @@ const isQuota = (e: unknown) => e instanceof DOMException && e.name === 'QuotaEx
 /** A full storage quota costs the run its new checkpoints, not the run: it goes on and says so. */
 function keepGoingWhenFull(files: RunFiles, warn: (message: string) => void): RunFiles {
   const full = (what: string, step: number) =>
-    warn(`This browser's storage for the page is full: the ${what} at step ${step} was not saved, and the run goes on. ` +
-      'Delete old runs or free disk space to keep its checkpoints.');
+    warn(
+      `This browser's storage for the page is full: the ${what} at step ${step} was not saved, and the run goes on. ` +
+        'Delete old runs or free disk space to keep its checkpoints.',
+    );
   return {
     async saveCheckpoint(step, model, state) {
       try {
@@ -56,7 +58,12 @@ function keepGoingWhenFull(files: RunFiles, warn: (message: string) => void): Ru
   };
 }
 
-export async function runTraining(gpu: Gpu, msg: Start, control: RunControl, post: (m: FromWorker) => void): Promise<void> {
+export async function runTraining(
+  gpu: Gpu,
+  msg: Start,
+  control: RunControl,
+  post: (m: FromWorker) => void,
+): Promise<void> {
   const { runId } = msg;
   const decoder = new BrowserDecoder();
   try {
@@ -64,7 +71,9 @@ export async function runTraining(gpu: Gpu, msg: Start, control: RunControl, pos
     if (msg.resume) {
       const saved = await loadCheckpointState(runId);
       if (saved.step !== msg.resume.step) {
-        throw new Error(`the run's checkpoint holds step ${saved.step}, not step ${msg.resume.step}; it cannot be resumed from there`);
+        throw new Error(
+          `the run's checkpoint holds step ${saved.step}, not step ${msg.resume.step}; it cannot be resumed from there`,
+        );
       }
       resume = { ...msg.resume, state: saved.state };
     }
@@ -88,7 +97,15 @@ export async function runTraining(gpu: Gpu, msg: Start, control: RunControl, pos
         paused: (step) => post({ type: 'paused', runId, step }),
       },
     });
-    post({ type: 'done', runId, reason: r.reason, confusion: r.confusion, predictions: r.predictions, test: r.test, skipped: r.skipped });
+    post({
+      type: 'done',
+      runId,
+      reason: r.reason,
+      confusion: r.confusion,
+      predictions: r.predictions,
+      test: r.test,
+      skipped: r.skipped,
+    });
   } catch (e) {
     post({ type: 'error', runId, ...classify(e) });
     post({ type: 'done', runId, reason: 'failed' });

@@ -45,7 +45,11 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
   } else if (msg.type === 'attention') {
     void exclusive(async () => {
       try {
-        post({ type: 'attention', requestId: msg.requestId, maps: await attentionMaps(await device(), msg.pixels, msg.models) });
+        post({
+          type: 'attention',
+          requestId: msg.requestId,
+          maps: await attentionMaps(await device(), msg.pixels, msg.models),
+        });
       } catch (e) {
         post({ type: 'attention', requestId: msg.requestId, error: e instanceof Error ? e.message : String(e) });
       }

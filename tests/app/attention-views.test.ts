@@ -26,7 +26,9 @@ function exactRollout(a: AttentionMaps): Float64Array[] {
   const out: Float64Array[] = [];
   for (let l = 0; l < a.depth; l++) {
     const mean = headMean(a, l);
-    const hat = Array.from({ length: n }, (_, i) => Float64Array.from({ length: n }, (_, j) => 0.5 * (i === 0 ? mean[j] : i === j ? 1 : 0) + (i === j ? 0.5 : 0)));
+    const hat = Array.from({ length: n }, (_, i) =>
+      Float64Array.from({ length: n }, (_, j) => 0.5 * (i === 0 ? mean[j] : i === j ? 1 : 0) + (i === j ? 0.5 : 0)),
+    );
     R = hat.map((row) => Float64Array.from({ length: n }, (_, j) => row.reduce((s, v, k) => s + v * R[k][j], 0)));
     out.push(R[0]);
   }

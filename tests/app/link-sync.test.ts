@@ -22,15 +22,22 @@ describe('openFromHash', () => {
     const hash = `#model=builtin:constructor&data=pack:constructor&${Array(50_000).fill('v=1').join('&')}`;
     const { ms, mb } = await measured(() => openFromHash(hash));
     unsubscribe();
-    console.log(`a link repeating v=1 50,000 times opened in the store: ${ms.toFixed(0)} ms, memory +${mb.toFixed(1)} MB, ${updates} update of the notices`);
-    expect(useStore.getState().notices).toStrictEqual(['Link: The link gives v more than once; the first value was used.']);
+    console.log(
+      `a link repeating v=1 50,000 times opened in the store: ${ms.toFixed(0)} ms, memory +${mb.toFixed(1)} MB, ${updates} update of the notices`,
+    );
+    expect(useStore.getState().notices).toStrictEqual([
+      'Link: The link gives v more than once; the first value was used.',
+    ]);
     expect(updates).toBe(1);
     expect(ms).toBeLessThan(2000);
     expect(mb).toBeLessThan(100);
 
     // Own entries only: 'constructor' is no built-in model or pack, and nothing but the pack list is fetched.
     await vi.waitFor(() => expect(useStore.getState().data.status).toBe('error'));
-    expect(useStore.getState().model).toMatchObject({ status: 'error', message: "there is no built-in model 'constructor'" });
+    expect(useStore.getState().model).toMatchObject({
+      status: 'error',
+      message: "there is no built-in model 'constructor'",
+    });
     expect(useStore.getState().data.message).toBe("constructor: there is no built-in dataset 'constructor'");
     expect(fetched).toStrictEqual(['/packs/index.json']);
   });

@@ -20,7 +20,10 @@ describe('mask strip', () => {
 
   it('counts each block’s cross-attending steps up to a step', () => {
     const upTo = 20;
-    const want = Array.from({ length: depth }, (_, i) => Array.from({ length: upTo }, (_, t) => drawMask(7, t + 1, depth, 0.3)[i]).filter(Boolean).length);
+    const want = Array.from(
+      { length: depth },
+      (_, i) => Array.from({ length: upTo }, (_, t) => drawMask(7, t + 1, depth, 0.3)[i]).filter(Boolean).length,
+    );
     expect(crossCounts(table, depth, upTo)).toEqual(want);
     // Over many steps the share comes near p.
     const long = maskTable({ ...settings, steps: 4000 }, depth);

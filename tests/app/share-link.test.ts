@@ -7,19 +7,26 @@ import { deflateSync, inflateSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { defaultExperiment, type Experiment } from '../../src/train/settings.ts';
 import {
-  downsample, experimentFromHash, experimentToHash, MAX_CURVE_POINTS, type CurvePoint, type SharedResults,
+  downsample,
+  experimentFromHash,
+  experimentToHash,
+  MAX_CURVE_POINTS,
+  type CurvePoint,
+  type SharedResults,
 } from '../../src/app/share-link.ts';
 import { seededRng } from '../../src/nn/rng.ts';
 import { builtinModel } from '../../src/train/builtins.ts';
 import { measured } from '../helpers/measure.ts';
 
 const SHA = '0123456789abcdef'.repeat(4);
-const DEFAULT_HASH = '#v=1&model=builtin:vit-fmnist&data=pack:mnist&method=stochca&p=0.1&lr=0.001&batch=32&steps=150'
-  + '&warmup=15&wd=0.05&wdx=false&clip=0&size=0&frac=1&val=0.1&every=25&crop=random&flip=false&seed=0';
+const DEFAULT_HASH =
+  '#v=1&model=builtin:vit-fmnist&data=pack:mnist&method=stochca&p=0.1&lr=0.001&batch=32&steps=150' +
+  '&warmup=15&wd=0.05&wdx=false&clip=0&size=0&frac=1&val=0.1&every=25&crop=random&flip=false&seed=0';
 
 /** Results as the page would send them, the way Node's Buffer and fflate spell them (independent of
  *  the module's own base64url). */
-const packJson = (json: unknown) => Buffer.from(deflateSync(new TextEncoder().encode(JSON.stringify(json)))).toString('base64url');
+const packJson = (json: unknown) =>
+  Buffer.from(deflateSync(new TextEncoder().encode(JSON.stringify(json)))).toString('base64url');
 const withR = (r: string) => `${DEFAULT_HASH}&r=${r}`;
 
 describe('experimentToHash', () => {
@@ -40,9 +47,10 @@ describe('experimentToHash', () => {
   });
 
   it('refuses an invalid experiment, saying what is wrong', () => {
-    expect(() => experimentToHash({ ...defaultExperiment(), p: 2, steps: 10 }))
-      .toThrow('This experiment cannot be shared until it is valid: p must be between 0 and 1; warmup must be at most steps (10); '
-        + 'evaluation interval must be at most steps (10).');
+    expect(() => experimentToHash({ ...defaultExperiment(), p: 2, steps: 10 })).toThrow(
+      'This experiment cannot be shared until it is valid: p must be between 0 and 1; warmup must be at most steps (10); ' +
+        'evaluation interval must be at most steps (10).',
+    );
   });
 });
 
@@ -55,12 +63,32 @@ describe('experimentFromHash round trips', () => {
   ];
   const datas: Experiment['data'][] = [
     { kind: 'pack', id: 'fashion-mnist' },
-    { kind: 'local', name: 'données: été/hiver'.replace('/', '-') + ' 🌸.zip', size: 9_007_199_254_740_991, count: 1, sha256: SHA },
+    {
+      kind: 'local',
+      name: 'données: été/hiver'.replace('/', '-') + ' 🌸.zip',
+      size: 9_007_199_254_740_991,
+      count: 1,
+      sha256: SHA,
+    },
     { kind: 'url', url: 'http://192.168.1.2:8000/flowers.zip' },
   ];
   const others: Omit<Experiment, 'model' | 'data'> = {
-    method: 'finetune', p: 0.375, lr: 3e-5, batch: 512, steps: 100_000, warmup: 100_000, weightDecay: 0, wdExempt: true, clip: 2.5, imageSize: 224,
-    fraction: 0.15, valFraction: 0.9, evalEvery: 7, crop: 'random-resized', flip: true, seed: 2 ** 31 - 1,
+    method: 'finetune',
+    p: 0.375,
+    lr: 3e-5,
+    batch: 512,
+    steps: 100_000,
+    warmup: 100_000,
+    weightDecay: 0,
+    wdExempt: true,
+    clip: 2.5,
+    imageSize: 224,
+    fraction: 0.15,
+    valFraction: 0.9,
+    evalEvery: 7,
+    crop: 'random-resized',
+    flip: true,
+    seed: 2 ** 31 - 1,
   };
 
   it('every field, every model and data kind, unicode names', () => {
@@ -83,7 +111,10 @@ describe('experimentFromHash round trips', () => {
     const e = experimentFromHash(`seed=7&data=local:été 🌸.zip:10:2:${SHA}&v=1&p=0.5`);
     expect(e.notices).toStrictEqual([]);
     expect(e.experiment).toStrictEqual({
-      ...defaultExperiment(), seed: 7, p: 0.5, data: { kind: 'local', name: 'été 🌸.zip', size: 10, count: 2, sha256: SHA },
+      ...defaultExperiment(),
+      seed: 7,
+      p: 0.5,
+      data: { kind: 'local', name: 'été 🌸.zip', size: 10, count: 2, sha256: SHA },
     });
   });
 
@@ -163,29 +194,36 @@ describe('bad values fall back to their default with a notice', () => {
     expect(b.notices).toStrictEqual([]);
     const c = experimentFromHash('#v=1&steps=10&warmup=x');
     expect(c.experiment.warmup).toBe(1);
-    expect(c.notices).toStrictEqual(["The link's warmup=\"x\" was not used: warmup must be a whole number from 0 to 100000. Using the default, 1."]);
+    expect(c.notices).toStrictEqual([
+      'The link\'s warmup="x" was not used: warmup must be a whole number from 0 to 100000. Using the default, 1.',
+    ]);
   });
 
   it('an unknown or missing version: the defaults and a notice, nothing else read', () => {
     const newer = experimentFromHash('#v=2&p=0.5&seed=3');
     expect(newer.experiment).toStrictEqual(defaultExperiment());
-    expect(newer.notices).toStrictEqual(['The link is of version "2", which this page does not read, so none of its settings were used; the defaults are shown.']);
+    expect(newer.notices).toStrictEqual([
+      'The link is of version "2", which this page does not read, so none of its settings were used; the defaults are shown.',
+    ]);
     const none = experimentFromHash('#p=0.5');
     expect(none.experiment).toStrictEqual(defaultExperiment());
-    expect(none.notices).toStrictEqual(['The link does not say its version (v=1), so none of its settings were used; the defaults are shown.']);
+    expect(none.notices).toStrictEqual([
+      'The link does not say its version (v=1), so none of its settings were used; the defaults are shown.',
+    ]);
   });
 });
 
 describe('hostile links change nothing else', () => {
   it('unknown and prototype keys are ignored with one notice; the object prototype is untouched', () => {
-    const hash = '#v=1&__proto__=x&__proto__[polluted]=1&constructor=y&prototype=z&toString=1&hasOwnProperty=2'
-      + '&%E0%A4%A=bad&p=0.2&onload=alert(1)';
+    const hash =
+      '#v=1&__proto__=x&__proto__[polluted]=1&constructor=y&prototype=z&toString=1&hasOwnProperty=2' +
+      '&%E0%A4%A=bad&p=0.2&onload=alert(1)';
     const { experiment, results, notices } = experimentFromHash(hash);
     expect(experiment).toStrictEqual({ ...defaultExperiment(), p: 0.2 });
     expect(results).toBeUndefined();
     expect(notices).toStrictEqual([
-      'The link has settings this page does not know, which were ignored: "__proto__", "__proto__[polluted]", "constructor", '
-      + '"prototype", "toString" and 3 more.',
+      'The link has settings this page does not know, which were ignored: "__proto__", "__proto__[polluted]", "constructor", ' +
+        '"prototype", "toString" and 3 more.',
     ]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.getPrototypeOf(experiment)).toBe(Object.prototype);
@@ -203,13 +241,17 @@ describe('hostile links change nothing else', () => {
 
   it('100,000 unknown keys make one notice', () => {
     const { notices } = experimentFromHash(`#v=1&${Array.from({ length: 100_000 }, (_, i) => `k${i}=1`).join('&')}`);
-    expect(notices).toStrictEqual(['The link has settings this page does not know, which were ignored: "k0", "k1", "k2", "k3", "k4" and 99995 more.']);
+    expect(notices).toStrictEqual([
+      'The link has settings this page does not know, which were ignored: "k0", "k1", "k2", "k3", "k4" and 99995 more.',
+    ]);
   });
 
   it('a setting repeated 250,000 times (a 1 MB link) makes one notice, in linear time', async () => {
     const hash = `#${Array(250_000).fill('v=1').join('&')}`;
     const { ms, mb, result } = await measured(() => experimentFromHash(hash));
-    console.log(`a link repeating v=1 250,000 times (${(hash.length / 1e6).toFixed(1)} MB): read in ${ms.toFixed(0)} ms, memory +${mb.toFixed(1)} MB`);
+    console.log(
+      `a link repeating v=1 250,000 times (${(hash.length / 1e6).toFixed(1)} MB): read in ${ms.toFixed(0)} ms, memory +${mb.toFixed(1)} MB`,
+    );
     expect(result.experiment).toStrictEqual(defaultExperiment());
     expect(result.notices).toStrictEqual(['The link gives v more than once; the first value was used.']);
     expect(ms).toBeLessThan(2000);
@@ -251,10 +293,17 @@ describe('hostile links change nothing else', () => {
 /** A run with `n` training points and n/10 validation points, noisy, seeded. */
 function run(label: string, n: number, seed: number): SharedResults['runs'][number] {
   const r = seededRng(seed);
-  const train: CurvePoint[] = Array.from({ length: n }, (_, i) => [i + 1, 2.3 * Math.exp(-i / 300) + 0.1 * r(), Math.min(1, i / n + 0.05 * r())]);
+  const train: CurvePoint[] = Array.from({ length: n }, (_, i) => [
+    i + 1,
+    2.3 * Math.exp(-i / 300) + 0.1 * r(),
+    Math.min(1, i / n + 0.05 * r()),
+  ]);
   const val: CurvePoint[] = Array.from({ length: Math.ceil(n / 10) }, (_, i) => [(i + 1) * 10, 1 + r(), r()]);
   return {
-    label, method: seed % 2 ? 'finetune' : 'stochca', p: seed % 2 ? 0 : 0.1, seed,
+    label,
+    method: seed % 2 ? 'finetune' : 'stochca',
+    p: seed % 2 ? 0 : 0.1,
+    seed,
     summary: { bestValAccuracy: r(), bestStep: 10 * seed, finalAccuracy: r(), seconds: 100 * r() + 1 },
     curves: { train, val },
   };
@@ -266,7 +315,9 @@ function expectRounded(got: number, want: number) {
 }
 
 describe('results', () => {
-  const results: SharedResults = { runs: [run('StochCA p=0.1 « 🐱 »', 1000, 2), run('fine-tuning', 150, 3), run('tiny', 1, 4)] };
+  const results: SharedResults = {
+    runs: [run('StochCA p=0.1 « 🐱 »', 1000, 2), run('fine-tuning', 150, 3), run('tiny', 1, 4)],
+  };
 
   it('round-trip within 4 significant digits, curves downsampled keeping their ends', () => {
     const hash = experimentToHash(defaultExperiment(), results);
@@ -279,8 +330,13 @@ describe('results', () => {
     expect(got).toHaveLength(3);
     for (const [i, want] of results.runs.entries()) {
       const { label, method, p, seed, summary, curves } = got[i];
-      expect({ label, method, p, seed, bestStep: summary.bestStep })
-        .toStrictEqual({ label: want.label, method: want.method, p: want.p, seed: want.seed, bestStep: want.summary.bestStep });
+      expect({ label, method, p, seed, bestStep: summary.bestStep }).toStrictEqual({
+        label: want.label,
+        method: want.method,
+        p: want.p,
+        seed: want.seed,
+        bestStep: want.summary.bestStep,
+      });
       expectRounded(summary.bestValAccuracy, want.summary.bestValAccuracy);
       expectRounded(summary.finalAccuracy, want.summary.finalAccuracy);
       expectRounded(summary.seconds, want.summary.seconds);
@@ -314,8 +370,9 @@ describe('results', () => {
     const got = experimentFromHash(experimentToHash(defaultExperiment(), { runs: [diverged] })).results!;
     expect(got.runs[0].curves.train.map((pt) => pt[0])).toStrictEqual([1, 2, 3, 4, 6, 7, 8, 9]);
     const unevaluated = { ...diverged, summary: { ...diverged.summary, bestValAccuracy: NaN } };
-    expect(() => experimentToHash(defaultExperiment(), { runs: [unevaluated] }))
-      .toThrow('These results cannot be shared: run 1: summary must hold accuracies from 0 to 1, a best step and seconds.');
+    expect(() => experimentToHash(defaultExperiment(), { runs: [unevaluated] })).toThrow(
+      'These results cannot be shared: run 1: summary must hold accuracies from 0 to 1, a best step and seconds.',
+    );
   });
 
   const good = JSON.parse(JSON.stringify({ runs: [run('ok', 20, 6)] }));
@@ -323,21 +380,49 @@ describe('results', () => {
     ['no runs', { runs: [] }, 'results must hold 1 to 32 runs'],
     ['too many runs', { runs: Array(33).fill(good.runs[0]) }, 'results must hold 1 to 32 runs'],
     ['not an object', [1, 2, 3], 'results must hold 1 to 32 runs'],
-    ['a string point', { runs: [{ ...good.runs[0], curves: { train: [['1', 0.5, 0.5]], val: [] } }] }, 'run 1: curves must be'],
-    ['a 4-number point', { runs: [{ ...good.runs[0], curves: { train: [[1, 0.5, 0.5, 9]], val: [] } }] }, 'run 1: curves must be'],
-    ['201 points', { runs: [{ ...good.runs[0], curves: { train: Array(201).fill([1, 1, 0.5]), val: [] } }] }, 'run 1: curves must be'],
+    [
+      'a string point',
+      { runs: [{ ...good.runs[0], curves: { train: [['1', 0.5, 0.5]], val: [] } }] },
+      'run 1: curves must be',
+    ],
+    [
+      'a 4-number point',
+      { runs: [{ ...good.runs[0], curves: { train: [[1, 0.5, 0.5, 9]], val: [] } }] },
+      'run 1: curves must be',
+    ],
+    [
+      '201 points',
+      { runs: [{ ...good.runs[0], curves: { train: Array(201).fill([1, 1, 0.5]), val: [] } }] },
+      'run 1: curves must be',
+    ],
     ['accuracy 2', { runs: [{ ...good.runs[0], curves: { train: [[1, 1, 2]], val: [] } }] }, 'run 1: curves must be'],
-    ['null loss (NaN in JSON)', { runs: [{ ...good.runs[0], curves: { train: [[1, null, 0.5]], val: [] } }] }, 'run 1: curves must be'],
+    [
+      'null loss (NaN in JSON)',
+      { runs: [{ ...good.runs[0], curves: { train: [[1, null, 0.5]], val: [] } }] },
+      'run 1: curves must be',
+    ],
     ['missing val', { runs: [{ ...good.runs[0], curves: { train: [] } }] }, 'run 1: curves must be'],
     ['p 7', { runs: [{ ...good.runs[0], p: 7 }] }, 'run 1: p must be between 0 and 1'],
-    ['method eval()', { runs: [{ ...good.runs[0], method: 'eval()' }] }, "run 1: method must be 'stochca' or 'finetune'"],
+    [
+      'method eval()',
+      { runs: [{ ...good.runs[0], method: 'eval()' }] },
+      "run 1: method must be 'stochca' or 'finetune'",
+    ],
     ['label a function', { runs: [{ ...good.runs[0], label: { toString: 'alert(1)' } }] }, 'run 1: label must be'],
     ['label 101 characters', { runs: [{ ...good.runs[0], label: 'x'.repeat(101) }] }, 'run 1: label must be'],
-    ['negative seconds', { runs: [{ ...good.runs[0], summary: { ...good.runs[0].summary, seconds: -1 } }] }, 'run 1: summary must'],
+    [
+      'negative seconds',
+      { runs: [{ ...good.runs[0], summary: { ...good.runs[0].summary, seconds: -1 } }] },
+      'run 1: summary must',
+    ],
   ];
   for (const [what, json, message] of broken) {
     it(`refuses ${what}: a notice, no results, the rest of the link used`, () => {
-      const { experiment, results: got, notices } = experimentFromHash(`${DEFAULT_HASH.replace('seed=0', 'seed=9')}&r=${packJson(json)}`);
+      const {
+        experiment,
+        results: got,
+        notices,
+      } = experimentFromHash(`${DEFAULT_HASH.replace('seed=0', 'seed=9')}&r=${packJson(json)}`);
       expect(experiment).toStrictEqual({ ...defaultExperiment(), seed: 9 });
       expect(got).toBeUndefined();
       expect(notices).toHaveLength(1);
@@ -347,16 +432,24 @@ describe('results', () => {
   }
 
   it('accepts plain results written elsewhere and copies only the known fields', () => {
-    const hostile = JSON.parse('{"runs":[{"__proto__":{"polluted":1},"constructor":{"prototype":{"polluted":1}},"extra":"<img onerror>",'
-      + '"label":"x","method":"stochca","p":0.1,"seed":1,"summary":{"bestValAccuracy":0.5,"bestStep":10,"finalAccuracy":0.4,"seconds":3,"__proto__":{}},'
-      + '"curves":{"train":[[1,2.3,0.1]],"val":[[10,1.5,0.5]],"__proto__":{"polluted":1}}}],"__proto__":{"polluted":1}}');
+    const hostile = JSON.parse(
+      '{"runs":[{"__proto__":{"polluted":1},"constructor":{"prototype":{"polluted":1}},"extra":"<img onerror>",' +
+        '"label":"x","method":"stochca","p":0.1,"seed":1,"summary":{"bestValAccuracy":0.5,"bestStep":10,"finalAccuracy":0.4,"seconds":3,"__proto__":{}},' +
+        '"curves":{"train":[[1,2.3,0.1]],"val":[[10,1.5,0.5]],"__proto__":{"polluted":1}}}],"__proto__":{"polluted":1}}',
+    );
     const { results: got, notices } = experimentFromHash(withR(packJson(hostile)));
     expect(notices).toStrictEqual([]);
     expect(got).toStrictEqual({
-      runs: [{
-        label: 'x', method: 'stochca', p: 0.1, seed: 1, summary: { bestValAccuracy: 0.5, bestStep: 10, finalAccuracy: 0.4, seconds: 3 },
-        curves: { train: [[1, 2.3, 0.1]], val: [[10, 1.5, 0.5]] },
-      }],
+      runs: [
+        {
+          label: 'x',
+          method: 'stochca',
+          p: 0.1,
+          seed: 1,
+          summary: { bestValAccuracy: 0.5, bestStep: 10, finalAccuracy: 0.4, seconds: 3 },
+          curves: { train: [[1, 2.3, 0.1]], val: [[10, 1.5, 0.5]] },
+        },
+      ],
     });
     expect(Object.keys(got!.runs[0])).toStrictEqual(['label', 'method', 'p', 'seed', 'summary', 'curves']);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
@@ -367,16 +460,33 @@ describe('results', () => {
     ['not base64url', '<script>alert(1)</script>', 'not base64url text'],
     ['base64url that is not DEFLATE', 'AAAAAAAAAAAA', 'not DEFLATE data'],
     ['a length base64 cannot have', 'QUJDR', 'not base64url text'],
-    ['DEFLATE of text that is not JSON', Buffer.from(deflateSync(new TextEncoder().encode('alert(1)'))).toString('base64url'), 'JSON'],
-    ['DEFLATE of bytes that are not UTF-8', Buffer.from(deflateSync(new Uint8Array([0x22, 0xff, 0xfe, 0x22]))).toString('base64url'), 'encoded data was not valid'],
+    [
+      'DEFLATE of text that is not JSON',
+      Buffer.from(deflateSync(new TextEncoder().encode('alert(1)'))).toString('base64url'),
+      'JSON',
+    ],
+    [
+      'DEFLATE of bytes that are not UTF-8',
+      Buffer.from(deflateSync(new Uint8Array([0x22, 0xff, 0xfe, 0x22]))).toString('base64url'),
+      'encoded data was not valid',
+    ],
     ['DEFLATE cut short', packJson(good).slice(0, 40), 'not DEFLATE data'],
-    ['JSON nested 100,000 deep', Buffer.from(deflateSync(new TextEncoder().encode('['.repeat(100_000) + ']'.repeat(100_000)))).toString('base64url'),
-      'results must hold 1 to 32 runs'],
+    [
+      'JSON nested 100,000 deep',
+      Buffer.from(deflateSync(new TextEncoder().encode('['.repeat(100_000) + ']'.repeat(100_000)))).toString(
+        'base64url',
+      ),
+      'results must hold 1 to 32 runs',
+    ],
     ['over a million characters', 'A'.repeat(1_000_001), 'more than 1000000 characters'],
   ];
   for (const [what, r, reason] of garbage) {
     it(`r=${what}: a notice and no results`, () => {
-      const { experiment, results: got, notices } = experimentFromHash(`${DEFAULT_HASH.replace('p=0.1', 'p=0.3')}&r=${r}`);
+      const {
+        experiment,
+        results: got,
+        notices,
+      } = experimentFromHash(`${DEFAULT_HASH.replace('p=0.1', 'p=0.3')}&r=${r}`);
       expect(experiment).toStrictEqual({ ...defaultExperiment(), p: 0.3 });
       expect(got).toBeUndefined();
       expect(notices).toHaveLength(1);
@@ -414,8 +524,17 @@ describe('downsample', () => {
   });
 
   it('keeps the first and last point and spreads the rest evenly', () => {
-    for (const [n, max] of [[1000, 200], [201, 200], [7, 2], [10_000, 3], [999, 998]]) {
-      const idx = downsample(Array.from({ length: n }, (_, i) => i), max);
+    for (const [n, max] of [
+      [1000, 200],
+      [201, 200],
+      [7, 2],
+      [10_000, 3],
+      [999, 998],
+    ]) {
+      const idx = downsample(
+        Array.from({ length: n }, (_, i) => i),
+        max,
+      );
       expect(idx).toHaveLength(max);
       expect(idx[0]).toBe(0);
       expect(idx.at(-1)).toBe(n - 1);

@@ -8,7 +8,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 async function report(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)('npx', ['tsx', 'src/cli/bench.ts', 'gpu-report', ...args], { timeout: 240_000 });
+    const { stdout, stderr } = await promisify(execFile)('npx', ['tsx', 'src/cli/bench.ts', 'gpu-report', ...args], {
+      timeout: 240_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
@@ -42,22 +44,37 @@ describe('npm run bench -- gpu-report', () => {
     const r = await report('--allow-software', '--json', ...(hardware ? ['--model', 'vit-tiny-16px'] : []));
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).not.toMatch(/warning:/);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const section = (name: string) => lines.filter((l) => l.section === name);
-    expect(lines.map((l) => l.section)).toEqual(['adapter', ...Array(5).fill('kernels'), ...Array(3).fill('train'), ...Array(3).fill('shares')]);
+    expect(lines.map((l) => l.section)).toEqual([
+      'adapter',
+      ...Array(5).fill('kernels'),
+      ...Array(3).fill('train'),
+      ...Array(3).fill('shares'),
+    ]);
 
     const [adapter] = section('adapter');
     expect(adapter).toMatchObject({ software: !hardware, models: ['vit-tiny-16px'], timestamps: true });
     expect(adapter.fallback).toBe(!hardware);
 
     const kernels = section('kernels');
-    expect(kernels.map((k) => k.name)).toEqual(['qkv', 'proj', 'fc1', 'fc2', 'attention'].map((k) => `vit-tiny-16px ${k}`));
+    expect(kernels.map((k) => k.name)).toEqual(
+      ['qkv', 'proj', 'fc1', 'fc2', 'attention'].map((k) => `vit-tiny-16px ${k}`),
+    );
     for (const k of kernels) {
-      for (const key of ['ms', 'gpu_ms', 'gflops', 'tfjs_ms', 'tfjs_gflops', 'ratio']) expect(finite(k[key]) && k[key] > 0, `${k.name} ${key}`).toBe(true);
+      for (const key of ['ms', 'gpu_ms', 'gflops', 'tfjs_ms', 'tfjs_gflops', 'ratio'])
+        expect(finite(k[key]) && k[key] > 0, `${k.name} ${key}`).toBe(true);
     }
 
     const train = section('train');
-    expect(train.map((t) => [t.method, t.p])).toEqual([['finetune', 0], ['stochca', 0.1], ['stochca', 0.5]]);
+    expect(train.map((t) => [t.method, t.p])).toEqual([
+      ['finetune', 0],
+      ['stochca', 0.1],
+      ['stochca', 0.5],
+    ]);
     for (const t of train) {
       for (const key of ['images_per_s', 'tfjs_images_per_s', 'ratio', 'gflops', 'loss', 'tfjs_loss']) {
         expect(finite(t[key]), `${t.name} ${key}`).toBe(true);

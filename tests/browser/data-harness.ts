@@ -51,7 +51,13 @@ const harness: DataHarness = {
     harness.dataset = folder;
     const samples = [...folder.train, ...folder.val, ...folder.test];
     const counts = Object.fromEntries(folder.classes.map((c, i) => [c, samples.filter((s) => s.label === i).length]));
-    return { classes: folder.classes, counts, paths: samples.map((s) => s.entry.path), leftOut: folder.leftOut, problems: folder.problems };
+    return {
+      classes: folder.classes,
+      counts,
+      paths: samples.map((s) => s.entry.path),
+      leftOut: folder.leftOut,
+      problems: folder.problems,
+    };
   },
 };
 window.stochcaData = harness;
@@ -59,7 +65,9 @@ window.stochcaData = harness;
 const result = document.getElementById('result')!;
 
 function show(tree: Promise<FileTree>): void {
-  harness.last = tree.then(harness.summarize).catch((e: unknown) => ({ error: e instanceof Error ? e.message : String(e) }));
+  harness.last = tree
+    .then(harness.summarize)
+    .catch((e: unknown) => ({ error: e instanceof Error ? e.message : String(e) }));
   harness.last.then((summary) => (result.textContent = JSON.stringify(summary, null, 2)));
 }
 

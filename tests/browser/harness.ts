@@ -40,7 +40,8 @@ try {
     ops: ops as Harness['ops'],
     nn,
     up: (data, shape, dtype = 'f32') => {
-      const host = dtype === 'f32' ? Float32Array.from(data) : dtype === 'u32' ? Uint32Array.from(data) : Int32Array.from(data);
+      const host =
+        dtype === 'f32' ? Float32Array.from(data) : dtype === 'u32' ? Uint32Array.from(data) : Int32Array.from(data);
       return gpu.upload(host, shape);
     },
     empty: (shape, dtype = 'f32') => gpu.tensor(shape, dtype),

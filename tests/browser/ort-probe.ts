@@ -7,7 +7,11 @@ ort.env.wasm.wasmPaths = '/node_modules/onnxruntime-web/dist/';
 ort.env.wasm.numThreads = 1;
 
 /** Runs `model` on float32 `pixels` of shape `dims`; returns the `logits` output. */
-export async function runOnnx(model: Uint8Array, pixels: Float32Array, dims: number[]): Promise<{ data: number[]; dims: number[] }> {
+export async function runOnnx(
+  model: Uint8Array,
+  pixels: Float32Array,
+  dims: number[],
+): Promise<{ data: number[]; dims: number[] }> {
   const session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'] });
   try {
     const out = await session.run({ pixels: new ort.Tensor('float32', pixels, dims) });

@@ -17,7 +17,13 @@ export interface WorkerRun {
 declare global {
   interface Window {
     /** `zip`: the dataset's bytes (base64). */
-    runInWorker(o: { runId: string; settings: RunSettings; zip: string; resume?: Start['resume']; stopAfter?: number }): Promise<WorkerRun>;
+    runInWorker(o: {
+      runId: string;
+      settings: RunSettings;
+      zip: string;
+      resume?: Start['resume'];
+      stopAfter?: number;
+    }): Promise<WorkerRun>;
   }
 }
 
@@ -37,7 +43,8 @@ window.runInWorker = async (o) => {
       const m = e.data;
       if (m.type === 'info') run.counts = m.info.counts;
       else if (m.type === 'step') run.steps.push({ step: m.point.step, loss: m.point.loss, mask: m.point.mask });
-      else if (m.type === 'eval') run.evals.push({ step: m.point.step, accuracy: m.point.accuracy, loss: m.point.loss });
+      else if (m.type === 'eval')
+        run.evals.push({ step: m.point.step, accuracy: m.point.accuracy, loss: m.point.loss });
       else if (m.type === 'error') run.errors.push(m.message);
       else if (m.type === 'done') {
         run.done = { reason: m.reason, test: m.test };
@@ -46,8 +53,13 @@ window.runInWorker = async (o) => {
       }
     };
     const start: Start = {
-      type: 'start', runId: o.runId, model, data: { kind: 'zip', name: 'data.zip', blob: zip }, settings: o.settings,
-      resume: o.resume, stopAfter: o.stopAfter,
+      type: 'start',
+      runId: o.runId,
+      model,
+      data: { kind: 'zip', name: 'data.zip', blob: zip },
+      settings: o.settings,
+      resume: o.resume,
+      stopAfter: o.stopAfter,
     };
     worker.postMessage(start);
   });

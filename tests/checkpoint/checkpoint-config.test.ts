@@ -4,7 +4,17 @@ import { CheckpointError } from '../../src/checkpoint/safetensors.ts';
 import { checkConfig, configFromHfJson, type CheckpointConfig } from '../../src/checkpoint/checkpoint-config.ts';
 import { vitDims } from '../../src/nn/vit-arch.ts';
 
-const vitB: CheckpointConfig = { imageSize: 224, patchSize: 16, channels: 3, dim: 768, depth: 12, heads: 12, mlpDim: 3072, numClasses: 1000, layerNormEps: 1e-6 };
+const vitB: CheckpointConfig = {
+  imageSize: 224,
+  patchSize: 16,
+  channels: 3,
+  dim: 768,
+  depth: 12,
+  heads: 12,
+  mlpDim: 3072,
+  numClasses: 1000,
+  layerNormEps: 1e-6,
+};
 
 function expectError(f: () => unknown, message: string): void {
   expect(f).toThrowError(CheckpointError);
@@ -18,7 +28,10 @@ describe('checkConfig', () => {
 
   it('needs dim divisible by heads and imageSize by patchSize', () => {
     expectError(() => checkConfig({ ...vitB, heads: 10 }), 'invalid ViT config: dim 768 is not divisible by heads 10');
-    expectError(() => checkConfig({ ...vitB, imageSize: 200 }), 'invalid ViT config: imageSize 200 is not divisible by patchSize 16');
+    expectError(
+      () => checkConfig({ ...vitB, imageSize: 200 }),
+      'invalid ViT config: imageSize 200 is not divisible by patchSize 16',
+    );
   });
 
   it('needs positive integers, RGB and a positive eps, and lists every problem', () => {
@@ -68,17 +81,38 @@ describe('configFromHfJson', () => {
 
   it("takes transformers' defaults for absent fields", () => {
     expect(configFromHfJson({})).toEqual({ config: { ...vitB, numClasses: 2, layerNormEps: 1e-12 } });
-    expect(configFromHfJson({ num_labels: 10, image_size: [384, 384] }).config).toMatchObject({ numClasses: 10, imageSize: 384 });
+    expect(configFromHfJson({ num_labels: 10, image_size: [384, 384] }).config).toMatchObject({
+      numClasses: 10,
+      imageSize: 384,
+    });
   });
 
   it('refuses what the engine cannot run', () => {
-    expectError(() => configFromHfJson({ ...json, hidden_act: 'gelu_new' }), 'config.json: hidden_act must be "gelu", got "gelu_new"');
-    expectError(() => configFromHfJson({ ...json, model_type: 'deit' }), 'config.json: model_type must be "vit", got "deit"');
+    expectError(
+      () => configFromHfJson({ ...json, hidden_act: 'gelu_new' }),
+      'config.json: hidden_act must be "gelu", got "gelu_new"',
+    );
+    expectError(
+      () => configFromHfJson({ ...json, model_type: 'deit' }),
+      'config.json: model_type must be "vit", got "deit"',
+    );
     expectError(() => configFromHfJson({ ...json, qkv_bias: false }), 'config.json: qkv_bias must be true');
-    expectError(() => configFromHfJson({ ...json, hidden_size: '768' }), 'config.json: hidden_size must be an integer, got "768"');
-    expectError(() => configFromHfJson({ ...json, image_size: [224, 160] }), 'config.json: image_size must be an integer or a square [n, n], got [224,160]');
-    expectError(() => configFromHfJson({ ...json, id2label: { '0': 'a', '2': 'c' } }), 'config.json: id2label must be labels for the ids 0..1');
-    expectError(() => configFromHfJson({ ...json, num_attention_heads: 5 }), 'invalid ViT config: dim 768 is not divisible by heads 5');
+    expectError(
+      () => configFromHfJson({ ...json, hidden_size: '768' }),
+      'config.json: hidden_size must be an integer, got "768"',
+    );
+    expectError(
+      () => configFromHfJson({ ...json, image_size: [224, 160] }),
+      'config.json: image_size must be an integer or a square [n, n], got [224,160]',
+    );
+    expectError(
+      () => configFromHfJson({ ...json, id2label: { '0': 'a', '2': 'c' } }),
+      'config.json: id2label must be labels for the ids 0..1',
+    );
+    expectError(
+      () => configFromHfJson({ ...json, num_attention_heads: 5 }),
+      'invalid ViT config: dim 768 is not divisible by heads 5',
+    );
     expectError(() => configFromHfJson([]), 'config.json: expected a JSON object');
   });
 });

@@ -10,12 +10,23 @@ import { vitParamSpecs } from '../../src/nn/vit-params.ts';
 import { engineLogits, randomVitWeights } from '../helpers/model.ts';
 import { normal } from '../helpers/random.ts';
 
-const config: VitArch = { imageSize: 16, patchSize: 8, dim: 32, depth: 2, heads: 2, mlpDim: 64, numClasses: 5, layerNormEps: 1e-6 };
+const config: VitArch = {
+  imageSize: 16,
+  patchSize: 8,
+  dim: 32,
+  depth: 2,
+  heads: 2,
+  mlpDim: 64,
+  numClasses: 5,
+  layerNormEps: 1e-6,
+};
 
 /** A file as a library would write it: `naming`'s tensor names, no metadata of ours. */
 function foreignFile(naming: Naming, seed: number): { bytes: Uint8Array; canonical: Map<string, HostTensor> } {
   const w = randomVitWeights(config, seed);
-  const canonical = new Map(vitParamSpecs(config).map((s) => [s.name, { shape: s.shape, data: Float32Array.from(w[s.name]) }]));
+  const canonical = new Map(
+    vitParamSpecs(config).map((s) => [s.name, { shape: s.shape, data: Float32Array.from(w[s.name]) }]),
+  );
   return { bytes: writeSafetensors(fromCanonical(canonical, naming)), canonical };
 }
 
@@ -31,7 +42,11 @@ describe('model files', () => {
       expect(first.changes).toEqual([]);
       for (const [name, t] of canonical) expect(first.weights.get(name)?.data, name).toEqual(t.data);
 
-      const saved = saveModelFile({ ...first, classNames: ['a', 'b', 'c', 'd', 'e'], normalization: { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] } });
+      const saved = saveModelFile({
+        ...first,
+        classNames: ['a', 'b', 'c', 'd', 'e'],
+        normalization: { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] },
+      });
       const again = loadModelFile(saved);
       expect(again.naming).toBe(naming);
       expect(again.config).toEqual(first.config);
@@ -39,7 +54,10 @@ describe('model files', () => {
       expect(again.normalization).toEqual({ mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] });
 
       const images = normal(2 * 3 * config.imageSize ** 2, 3);
-      const [a, b] = [await engineLogits(config, 2, asRecord(first.weights), images), await engineLogits(config, 2, asRecord(again.weights), images)];
+      const [a, b] = [
+        await engineLogits(config, 2, asRecord(first.weights), images),
+        await engineLogits(config, 2, asRecord(again.weights), images),
+      ];
       expect(b).toEqual(a);
       expect(a.every(Number.isFinite)).toBe(true);
     });

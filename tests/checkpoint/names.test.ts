@@ -23,35 +23,75 @@ import { configFromHfJson, type CheckpointConfig } from '../../src/checkpoint/ch
 import { normal } from '../helpers/random.ts';
 
 // D = 8, heads 2, M = 12, C = 3, P = 4, image 8: a 2 x 2 grid, N = 5 tokens.
-const tiny: CheckpointConfig = { imageSize: 8, patchSize: 4, channels: 3, dim: 8, depth: 2, heads: 2, mlpDim: 12, numClasses: 3, layerNormEps: 1e-6 };
+const tiny: CheckpointConfig = {
+  imageSize: 8,
+  patchSize: 4,
+  channels: 3,
+  dim: 8,
+  depth: 2,
+  heads: 2,
+  mlpDim: 12,
+  numClasses: 3,
+  layerNormEps: 1e-6,
+};
 
 type Names = [string, number[]][];
 
 function torchvision(): Names {
-  const names: Names = [['conv_proj.weight', [8, 3, 4, 4]], ['conv_proj.bias', [8]], ['class_token', [1, 1, 8]], ['encoder.pos_embedding', [1, 5, 8]]];
+  const names: Names = [
+    ['conv_proj.weight', [8, 3, 4, 4]],
+    ['conv_proj.bias', [8]],
+    ['class_token', [1, 1, 8]],
+    ['encoder.pos_embedding', [1, 5, 8]],
+  ];
   for (const i of [0, 1]) {
     const p = `encoder.layers.encoder_layer_${i}.`;
     names.push(
-      [`${p}ln_1.weight`, [8]], [`${p}ln_1.bias`, [8]],
-      [`${p}self_attention.in_proj_weight`, [24, 8]], [`${p}self_attention.in_proj_bias`, [24]],
-      [`${p}self_attention.out_proj.weight`, [8, 8]], [`${p}self_attention.out_proj.bias`, [8]],
-      [`${p}ln_2.weight`, [8]], [`${p}ln_2.bias`, [8]],
-      [`${p}mlp.0.weight`, [12, 8]], [`${p}mlp.0.bias`, [12]], [`${p}mlp.3.weight`, [8, 12]], [`${p}mlp.3.bias`, [8]],
+      [`${p}ln_1.weight`, [8]],
+      [`${p}ln_1.bias`, [8]],
+      [`${p}self_attention.in_proj_weight`, [24, 8]],
+      [`${p}self_attention.in_proj_bias`, [24]],
+      [`${p}self_attention.out_proj.weight`, [8, 8]],
+      [`${p}self_attention.out_proj.bias`, [8]],
+      [`${p}ln_2.weight`, [8]],
+      [`${p}ln_2.bias`, [8]],
+      [`${p}mlp.0.weight`, [12, 8]],
+      [`${p}mlp.0.bias`, [12]],
+      [`${p}mlp.3.weight`, [8, 12]],
+      [`${p}mlp.3.bias`, [8]],
     );
   }
-  names.push(['encoder.ln.weight', [8]], ['encoder.ln.bias', [8]], ['heads.head.weight', [3, 8]], ['heads.head.bias', [3]]);
+  names.push(
+    ['encoder.ln.weight', [8]],
+    ['encoder.ln.bias', [8]],
+    ['heads.head.weight', [3, 8]],
+    ['heads.head.bias', [3]],
+  );
   return names;
 }
 
 function timm(): Names {
-  const names: Names = [['cls_token', [1, 1, 8]], ['pos_embed', [1, 5, 8]], ['patch_embed.proj.weight', [8, 3, 4, 4]], ['patch_embed.proj.bias', [8]]];
+  const names: Names = [
+    ['cls_token', [1, 1, 8]],
+    ['pos_embed', [1, 5, 8]],
+    ['patch_embed.proj.weight', [8, 3, 4, 4]],
+    ['patch_embed.proj.bias', [8]],
+  ];
   for (const i of [0, 1]) {
     const p = `blocks.${i}.`;
     names.push(
-      [`${p}norm1.weight`, [8]], [`${p}norm1.bias`, [8]],
-      [`${p}attn.qkv.weight`, [24, 8]], [`${p}attn.qkv.bias`, [24]], [`${p}attn.proj.weight`, [8, 8]], [`${p}attn.proj.bias`, [8]],
-      [`${p}norm2.weight`, [8]], [`${p}norm2.bias`, [8]],
-      [`${p}mlp.fc1.weight`, [12, 8]], [`${p}mlp.fc1.bias`, [12]], [`${p}mlp.fc2.weight`, [8, 12]], [`${p}mlp.fc2.bias`, [8]],
+      [`${p}norm1.weight`, [8]],
+      [`${p}norm1.bias`, [8]],
+      [`${p}attn.qkv.weight`, [24, 8]],
+      [`${p}attn.qkv.bias`, [24]],
+      [`${p}attn.proj.weight`, [8, 8]],
+      [`${p}attn.proj.bias`, [8]],
+      [`${p}norm2.weight`, [8]],
+      [`${p}norm2.bias`, [8]],
+      [`${p}mlp.fc1.weight`, [12, 8]],
+      [`${p}mlp.fc1.bias`, [12]],
+      [`${p}mlp.fc2.weight`, [8, 12]],
+      [`${p}mlp.fc2.bias`, [8]],
     );
   }
   names.push(['norm.weight', [8]], ['norm.bias', [8]], ['head.weight', [3, 8]], ['head.bias', [3]]);
@@ -61,20 +101,30 @@ function timm(): Names {
 function hf(prefix = 'vit.', classifier = true): Names {
   const e = `${prefix}embeddings.`;
   const names: Names = [
-    [`${e}cls_token`, [1, 1, 8]], [`${e}position_embeddings`, [1, 5, 8]],
-    [`${e}patch_embeddings.projection.weight`, [8, 3, 4, 4]], [`${e}patch_embeddings.projection.bias`, [8]],
+    [`${e}cls_token`, [1, 1, 8]],
+    [`${e}position_embeddings`, [1, 5, 8]],
+    [`${e}patch_embeddings.projection.weight`, [8, 3, 4, 4]],
+    [`${e}patch_embeddings.projection.bias`, [8]],
   ];
   for (const i of [0, 1]) {
     const p = `${prefix}encoder.layer.${i}.`;
     names.push(
-      [`${p}attention.attention.query.weight`, [8, 8]], [`${p}attention.attention.query.bias`, [8]],
-      [`${p}attention.attention.key.weight`, [8, 8]], [`${p}attention.attention.key.bias`, [8]],
-      [`${p}attention.attention.value.weight`, [8, 8]], [`${p}attention.attention.value.bias`, [8]],
-      [`${p}attention.output.dense.weight`, [8, 8]], [`${p}attention.output.dense.bias`, [8]],
-      [`${p}intermediate.dense.weight`, [12, 8]], [`${p}intermediate.dense.bias`, [12]],
-      [`${p}output.dense.weight`, [8, 12]], [`${p}output.dense.bias`, [8]],
-      [`${p}layernorm_before.weight`, [8]], [`${p}layernorm_before.bias`, [8]],
-      [`${p}layernorm_after.weight`, [8]], [`${p}layernorm_after.bias`, [8]],
+      [`${p}attention.attention.query.weight`, [8, 8]],
+      [`${p}attention.attention.query.bias`, [8]],
+      [`${p}attention.attention.key.weight`, [8, 8]],
+      [`${p}attention.attention.key.bias`, [8]],
+      [`${p}attention.attention.value.weight`, [8, 8]],
+      [`${p}attention.attention.value.bias`, [8]],
+      [`${p}attention.output.dense.weight`, [8, 8]],
+      [`${p}attention.output.dense.bias`, [8]],
+      [`${p}intermediate.dense.weight`, [12, 8]],
+      [`${p}intermediate.dense.bias`, [12]],
+      [`${p}output.dense.weight`, [8, 12]],
+      [`${p}output.dense.bias`, [8]],
+      [`${p}layernorm_before.weight`, [8]],
+      [`${p}layernorm_before.bias`, [8]],
+      [`${p}layernorm_after.weight`, [8]],
+      [`${p}layernorm_after.bias`, [8]],
     );
   }
   names.push([`${prefix}layernorm.weight`, [8]], [`${prefix}layernorm.bias`, [8]]);
@@ -84,7 +134,18 @@ function hf(prefix = 'vit.', classifier = true): Names {
 
 function randomTensors(names: Names): Map<string, HostTensor> {
   return new Map(
-    names.map(([name, shape], i) => [name, { shape, data: Float32Array.from(normal(shape.reduce((a, b) => a * b, 1), 100 + i)) }]),
+    names.map(([name, shape], i) => [
+      name,
+      {
+        shape,
+        data: Float32Array.from(
+          normal(
+            shape.reduce((a, b) => a * b, 1),
+            100 + i,
+          ),
+        ),
+      },
+    ]),
   );
 }
 
@@ -95,7 +156,10 @@ function shapesOnly(shapes: Map<string, number[]>): Map<string, HostTensor> {
 
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.length));
 
-function expectSameTensors(actual: ReadonlyMap<string, StoredTensor | HostTensor>, expected: ReadonlyMap<string, HostTensor>): void {
+function expectSameTensors(
+  actual: ReadonlyMap<string, StoredTensor | HostTensor>,
+  expected: ReadonlyMap<string, HostTensor>,
+): void {
   expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort());
   for (const [name, t] of expected) {
     const a = actual.get(name)!;
@@ -194,20 +258,41 @@ describe('HF ViTModel without "vit." and a pooler', () => {
     expect(canonical.size).toBe(canonicalShapes(config).size - 2);
     const saved = fromCanonical(canonical, 'hf');
     expect(saved.has('vit.embeddings.cls_token')).toBe(true);
-    expect(bits(saved.get('vit.encoder.layer.1.output.dense.bias')!.data)).toEqual(bits(tensors.get('encoder.layer.1.output.dense.bias')!.data));
+    expect(bits(saved.get('vit.encoder.layer.1.output.dense.bias')!.data)).toEqual(
+      bits(tensors.get('encoder.layer.1.output.dense.bias')!.data),
+    );
   });
 
   it('validates against the config of its config.json', () => {
     const { config } = configFromHfJson({
-      model_type: 'vit', hidden_size: 8, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 12,
-      image_size: 8, patch_size: 4, num_channels: 3, layer_norm_eps: 1e-12, hidden_act: 'gelu', qkv_bias: true,
+      model_type: 'vit',
+      hidden_size: 8,
+      num_hidden_layers: 2,
+      num_attention_heads: 2,
+      intermediate_size: 12,
+      image_size: 8,
+      patch_size: 4,
+      num_channels: 3,
+      layer_norm_eps: 1e-12,
+      hidden_act: 'gelu',
+      qkv_bias: true,
     });
     validateCheckpoint(tensors, 'hf', config);
   });
 });
 
 describe('config inference', () => {
-  const vitB: CheckpointConfig = { imageSize: 224, patchSize: 16, channels: 3, dim: 768, depth: 12, heads: 12, mlpDim: 3072, numClasses: 1000, layerNormEps: 1e-6 };
+  const vitB: CheckpointConfig = {
+    imageSize: 224,
+    patchSize: 16,
+    channels: 3,
+    dim: 768,
+    depth: 12,
+    heads: 12,
+    mlpDim: 3072,
+    numClasses: 1000,
+    layerNormEps: 1e-6,
+  };
 
   it('takes heads = dim / 64 when nothing says otherwise (ViT-B/16, every convention)', () => {
     for (const naming of ['torchvision', 'timm', 'hf'] as const) {
@@ -224,30 +309,53 @@ describe('config inference', () => {
   it('reads heads and eps from the metadata, and options win over it', () => {
     const config = { ...tiny, heads: 4, layerNormEps: 1e-5 };
     const { tensors, metadata } = parseSafetensors(
-      writeSafetensors(fromCanonical(toCanonical(randomTensors(timm()), 'timm'), 'timm'), { metadata: configMetadata(config) }),
+      writeSafetensors(fromCanonical(toCanonical(randomTensors(timm()), 'timm'), 'timm'), {
+        metadata: configMetadata(config),
+      }),
     );
     expect(metadata).toEqual({ format: 'pt', num_attention_heads: '4', layer_norm_eps: '0.00001' });
     expect(inferConfig(tensors, 'timm', { metadata })).toEqual(config);
     expect(inferConfig(tensors, 'timm', { metadata, heads: 1, layerNormEps: 1e-3, numClasses: 7 })).toEqual({
-      ...config, heads: 1, layerNormEps: 1e-3, numClasses: 7,
+      ...config,
+      heads: 1,
+      layerNormEps: 1e-3,
+      numClasses: 7,
     });
   });
 
   it('explains what it cannot infer', () => {
     const tensors = randomTensors(timm());
-    expectError(() => inferConfig(tensors, 'timm'), 'the head count is not stored and dim 8 is not a multiple of 64; pass heads');
-    expectError(() => inferConfig(tensors, 'timm', { heads: 3 }), 'invalid ViT config: dim 8 is not divisible by heads 3');
+    expectError(
+      () => inferConfig(tensors, 'timm'),
+      'the head count is not stored and dim 8 is not a multiple of 64; pass heads',
+    );
+    expectError(
+      () => inferConfig(tensors, 'timm', { heads: 3 }),
+      'invalid ViT config: dim 8 is not divisible by heads 3',
+    );
 
     const noHead = new Map([...tensors].filter(([n]) => !n.startsWith('head.')));
-    expectError(() => inferConfig(noHead, 'timm', { heads: 2 }), 'no classifier head (head.weight) and no numClasses given');
+    expectError(
+      () => inferConfig(noHead, 'timm', { heads: 2 }),
+      'no classifier head (head.weight) and no numClasses given',
+    );
 
     const noPatch = new Map([...tensors].filter(([n]) => !n.startsWith('patch_embed.')));
-    expectError(() => inferConfig(noPatch, 'timm', { heads: 2 }), 'cannot infer the ViT config: patch_embed.proj.weight is missing');
+    expectError(
+      () => inferConfig(noPatch, 'timm', { heads: 2 }),
+      'cannot infer the ViT config: patch_embed.proj.weight is missing',
+    );
 
     const oddPos = new Map(tensors).set('pos_embed', { shape: [1, 6, 8], data: new Float32Array(48) });
-    expectError(() => inferConfig(oddPos, 'timm', { heads: 2 }), 'pos_embed: 6 rows are not a class token plus a square grid of patches');
+    expectError(
+      () => inferConfig(oddPos, 'timm', { heads: 2 }),
+      'pos_embed: 6 rows are not a class token plus a square grid of patches',
+    );
 
-    expectError(() => inferConfig(shapesOnly(new Map([['cls_token', [1, 1, 8]]])), 'timm'), 'no encoder blocks (names like blocks.0.*)');
+    expectError(
+      () => inferConfig(shapesOnly(new Map([['cls_token', [1, 1, 8]]])), 'timm'),
+      'no encoder blocks (names like blocks.0.*)',
+    );
     expectError(
       () => inferConfig(tensors, 'timm', { heads: 2, metadata: { layer_norm_eps: 'small' } }),
       '__metadata__.layer_norm_eps: expected a number, got "small"',
@@ -265,17 +373,36 @@ describe('naming detection', () => {
   });
 
   it('refuses a mixture', () => {
-    expectError(() => detectNaming(['class_token', 'cls_token']), 'ambiguous naming: the names mix the torchvision and timm conventions');
+    expectError(
+      () => detectNaming(['class_token', 'cls_token']),
+      'ambiguous naming: the names mix the torchvision and timm conventions',
+    );
   });
 });
 
 describe('validation against a config', () => {
-  const vitB: CheckpointConfig = { imageSize: 224, patchSize: 16, channels: 3, dim: 768, depth: 12, heads: 12, mlpDim: 3072, numClasses: 1000, layerNormEps: 1e-6 };
+  const vitB: CheckpointConfig = {
+    imageSize: 224,
+    patchSize: 16,
+    channels: 3,
+    dim: 768,
+    depth: 12,
+    heads: 12,
+    mlpDim: 3072,
+    numClasses: 1000,
+    layerNormEps: 1e-6,
+  };
   const full = () => shapesOnly(checkpointShapes(vitB, 'torchvision'));
 
   it('names a tensor of the wrong shape', () => {
-    const tensors = full().set('encoder.layers.encoder_layer_3.mlp.0.weight', { shape: [3072, 512], data: new Float32Array(0) });
-    expectError(() => validateCheckpoint(tensors, 'torchvision', vitB), 'encoder.layers.encoder_layer_3.mlp.0.weight: expected [3072, 768], got [3072, 512]');
+    const tensors = full().set('encoder.layers.encoder_layer_3.mlp.0.weight', {
+      shape: [3072, 512],
+      data: new Float32Array(0),
+    });
+    expectError(
+      () => validateCheckpoint(tensors, 'torchvision', vitB),
+      'encoder.layers.encoder_layer_3.mlp.0.weight: expected [3072, 768], got [3072, 512]',
+    );
   });
 
   it('lists missing and unexpected tensors, every problem at once', () => {
@@ -311,7 +438,10 @@ describe('validation against a config', () => {
   it('wants floats', () => {
     const tensors: Map<string, StoredTensor | HostTensor> = full();
     tensors.set('conv_proj.bias', { dtype: 'I64', shape: [768], data: new BigInt64Array(768) });
-    expectError(() => validateCheckpoint(tensors, 'torchvision', vitB), 'conv_proj.bias: expected a floating-point tensor, got I64');
+    expectError(
+      () => validateCheckpoint(tensors, 'torchvision', vitB),
+      'conv_proj.bias: expected a floating-point tensor, got I64',
+    );
     expectError(() => toCanonical(tensors, 'torchvision'), 'conv_proj.bias: expected a floating-point tensor, got I64');
   });
 });
@@ -325,16 +455,25 @@ describe('mapping errors', () => {
   it('toCanonical needs all of q, k and v', () => {
     const tensors = randomTensors(hf());
     tensors.delete('vit.encoder.layer.1.attention.attention.value.weight');
-    expectError(() => toCanonical(tensors, 'hf'), 'blocks.1.qkv.weight: missing vit.encoder.layer.1.attention.attention.value.weight');
+    expectError(
+      () => toCanonical(tensors, 'hf'),
+      'blocks.1.qkv.weight: missing vit.encoder.layer.1.attention.attention.value.weight',
+    );
   });
 
   it('toCanonical checks the leading 1-dims of the class token and position embedding', () => {
     const tensors = randomTensors(torchvision()).set('class_token', { shape: [2, 4], data: new Float32Array(8) });
-    expectError(() => toCanonical(tensors, 'torchvision'), 'class_token: expected 2 leading dimensions of size 1, got [2, 4]');
+    expectError(
+      () => toCanonical(tensors, 'torchvision'),
+      'class_token: expected 2 leading dimensions of size 1, got [2, 4]',
+    );
   });
 
   it('fromCanonical refuses names that are not canonical', () => {
-    const canonical = toCanonical(randomTensors(timm()), 'timm').set('blocks.0.gamma', { shape: [8], data: new Float32Array(8) });
+    const canonical = toCanonical(randomTensors(timm()), 'timm').set('blocks.0.gamma', {
+      shape: [8],
+      data: new Float32Array(8),
+    });
     expectError(() => fromCanonical(canonical, 'torchvision'), 'not canonical ViT tensor names: blocks.0.gamma');
   });
 

@@ -17,13 +17,36 @@ ort.env.wasm.numThreads = 1;
 
 type Weights = Record<string, Float32Array>;
 
-const small: VitArch = { imageSize: 8, patchSize: 4, dim: 16, depth: 2, heads: 2, mlpDim: 32, numClasses: 3, layerNormEps: 1e-6 };
-const wider: VitArch = { imageSize: 32, patchSize: 8, dim: 64, depth: 3, heads: 4, mlpDim: 128, numClasses: 10, layerNormEps: 1e-6 };
+const small: VitArch = {
+  imageSize: 8,
+  patchSize: 4,
+  dim: 16,
+  depth: 2,
+  heads: 2,
+  mlpDim: 32,
+  numClasses: 3,
+  layerNormEps: 1e-6,
+};
+const wider: VitArch = {
+  imageSize: 32,
+  patchSize: 8,
+  dim: 64,
+  depth: 3,
+  heads: 4,
+  mlpDim: 128,
+  numClasses: 10,
+  layerNormEps: 1e-6,
+};
 
 const randomWeights = (c: VitArch, seed: number): Weights =>
   Object.fromEntries(Object.entries(randomVitWeights(c, seed)).map(([k, v]) => [k, Float32Array.from(v)]));
 
-async function onnxLogits(model: Uint8Array, c: VitArch, B: number, images: Float32Array): Promise<{ data: Float32Array; dims: readonly number[] }> {
+async function onnxLogits(
+  model: Uint8Array,
+  c: VitArch,
+  B: number,
+  images: Float32Array,
+): Promise<{ data: Float32Array; dims: readonly number[] }> {
   const session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'] });
   try {
     const out = await session.run({ pixels: new ort.Tensor('float32', images, [B, 3, c.imageSize, c.imageSize]) });
@@ -55,8 +78,11 @@ describe('ONNX export against the engine', () => {
     const images = Float32Array.from(normal(2 * 3 * small.imageSize ** 2, 9));
     const model = exportOnnx(small, weights);
     const page = await harnessPage();
-    const inPage = await page.evaluate(({ model, images, dims }) => window.stochca!.runOnnx(model, images, dims),
-      { model, images, dims: [2, 3, small.imageSize, small.imageSize] });
+    const inPage = await page.evaluate(({ model, images, dims }) => window.stochca!.runOnnx(model, images, dims), {
+      model,
+      images,
+      dims: [2, 3, small.imageSize, small.imageSize],
+    });
     expect(inPage.dims).toEqual([2, small.numClasses]);
     expectClose(inPage.data, await engineLogits(small, 2, weights, images), 1e-4, 'logits in the browser');
   });
@@ -88,7 +114,10 @@ describe('ONNX export file', () => {
       expect(() => exportOnnx(small, w)).toThrowError(CheckpointError);
       expect(() => exportOnnx(small, w)).toThrowError(message);
     };
-    refuse({ ...good, 'blocks.1.fc1.weight': new Float32Array(31 * 16) }, 'blocks.1.fc1.weight has 496 values, expected [32, 16] = 512');
+    refuse(
+      { ...good, 'blocks.1.fc1.weight': new Float32Array(31 * 16) },
+      'blocks.1.fc1.weight has 496 values, expected [32, 16] = 512',
+    );
     refuse({ ...good, pos: new Float32Array(4 * 16) }, 'pos has 64 values, expected [5, 16] = 80');
     const { 'head.bias': _, ...headless } = good;
     refuse(headless, 'missing tensor head.bias [3]');

@@ -15,13 +15,15 @@ function pos(G: number, cls: number[], f: (y: number, x: number, d: number) => n
   const D = cls.length;
   const data = new Float32Array((1 + G * G) * D);
   data.set(cls);
-  for (let y = 0; y < G; y++) for (let x = 0; x < G; x++) for (let d = 0; d < D; d++) data[(1 + y * G + x) * D + d] = f(y, x, d);
+  for (let y = 0; y < G; y++)
+    for (let x = 0; x < G; x++) for (let d = 0; d < D; d++) data[(1 + y * G + x) * D + d] = f(y, x, d);
   return { shape: [1 + G * G, D], data };
 }
 
 function expectNear(actual: HostTensor, expected: HostTensor): void {
   expect(actual.shape).toEqual(expected.shape);
-  for (let i = 0; i < expected.data.length; i++) expect(actual.data[i], `element ${i}`).toBeCloseTo(expected.data[i], 6);
+  for (let i = 0; i < expected.data.length; i++)
+    expect(actual.data[i], `element ${i}`).toBeCloseTo(expected.data[i], 6);
 }
 
 // Two channels on a 2 x 2 grid: a plane 2y + x, and a spike at (0, 0). Both separate, so the
@@ -64,13 +66,19 @@ describe('resizePosEmbedding 4 x 4 -> 2 x 2', () => {
   const ramp = pos(4, [1], (_, x) => x);
 
   it('align_corners=True picks the corners', () => {
-    expectNear(resizePosEmbedding(ramp, 2), pos(2, [1], (_, x) => 3 * x));
+    expectNear(
+      resizePosEmbedding(ramp, 2),
+      pos(2, [1], (_, x) => 3 * x),
+    );
   });
 
   it('align_corners=False', () => {
     // Source x = 2 dst + 1/2: t = 1/2, weights -0.09375, 0.59375, 0.59375, -0.09375. Dst 0 reads
     // taps 0, 0, 1, 2 of 0, 1, 2, 3: 0.59375 - 0.1875; dst 1 taps 1, 2, 3, 3: -0.09375 + 1.1875 + 1.5.
-    expectNear(resizePosEmbedding(ramp, 2, { alignCorners: false }), pos(2, [1], (_, x) => [0.40625, 2.59375][x]));
+    expectNear(
+      resizePosEmbedding(ramp, 2, { alignCorners: false }),
+      pos(2, [1], (_, x) => [0.40625, 2.59375][x]),
+    );
   });
 });
 
@@ -86,15 +94,24 @@ describe('resizePosEmbedding', () => {
     for (const alignCorners of [true, false]) {
       const out = resizePosEmbedding(constant, 28, { alignCorners });
       expect(out.shape).toEqual([785, 6]);
-      expectNear(out, pos(28, cls, (_, __, d) => d - 2.5));
+      expectNear(
+        out,
+        pos(28, cls, (_, __, d) => d - 2.5),
+      );
     }
   });
 
   it('refuses what is not a class row plus a square grid', () => {
     const f = (p: HostTensor, grid: number) => () => resizePosEmbedding(p, grid);
     expect(f({ shape: [6, 2], data: new Float32Array(12) }, 4)).toThrowError(CheckpointError);
-    expect(f({ shape: [6, 2], data: new Float32Array(12) }, 4)).toThrowError('pos: 6 rows are not a class token plus a square grid of patches');
-    expect(f({ shape: [1, 5, 2], data: new Float32Array(10) }, 4)).toThrowError('pos: expected [1 + G², D], got [1, 5, 2]');
-    expect(f({ shape: [5, 2], data: new Float32Array(10) }, 0)).toThrowError('pos: the new grid must be a positive integer, got 0');
+    expect(f({ shape: [6, 2], data: new Float32Array(12) }, 4)).toThrowError(
+      'pos: 6 rows are not a class token plus a square grid of patches',
+    );
+    expect(f({ shape: [1, 5, 2], data: new Float32Array(10) }, 4)).toThrowError(
+      'pos: expected [1 + G², D], got [1, 5, 2]',
+    );
+    expect(f({ shape: [5, 2], data: new Float32Array(10) }, 0)).toThrowError(
+      'pos: the new grid must be a positive integer, got 0',
+    );
   });
 });

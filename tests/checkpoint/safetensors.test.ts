@@ -107,7 +107,12 @@ describe('16-bit floats', () => {
   ];
 
   it('decodes F16 bit patterns', () => {
-    const parsed = parseSafetensors(file16('F16', f16.map(([b]) => b))).tensors.get('t')!;
+    const parsed = parseSafetensors(
+      file16(
+        'F16',
+        f16.map(([b]) => b),
+      ),
+    ).tensors.get('t')!;
     expect(parsed.dtype).toBe('F16');
     expect(Array.from(parsed.data as Float32Array)).toEqual(f16.map(([, v]) => v));
     for (const [b, v] of f16) expect(f16ToF32(b)).toBe(v);
@@ -134,7 +139,12 @@ describe('16-bit floats', () => {
   ];
 
   it('decodes BF16 bit patterns', () => {
-    const parsed = parseSafetensors(file16('BF16', bf16.map(([b]) => b))).tensors.get('t')!;
+    const parsed = parseSafetensors(
+      file16(
+        'BF16',
+        bf16.map(([b]) => b),
+      ),
+    ).tensors.get('t')!;
     expect(parsed.dtype).toBe('BF16');
     expect(Array.from(parsed.data as Float32Array)).toEqual(bf16.map(([, v]) => v));
     for (const [b, v] of bf16) expect(bf16ToF32(b)).toBe(v);
@@ -211,7 +221,10 @@ describe('malformed files', () => {
   const f32 = (shape: number[], begin: number, end: number) => ({ dtype: 'F32', shape, data_offsets: [begin, end] });
 
   it('too short for the header length', () => {
-    expectError(() => parseSafetensors(new Uint8Array(3)), 'not a safetensors file: 3 bytes, too short for the 8-byte header length');
+    expectError(
+      () => parseSafetensors(new Uint8Array(3)),
+      'not a safetensors file: 3 bytes, too short for the 8-byte header length',
+    );
   });
 
   it('a PyTorch zip checkpoint', () => {
@@ -221,11 +234,17 @@ describe('malformed files', () => {
   });
 
   it('a huge header length', () => {
-    expectError(() => parseSafetensors(file({}, [], 2n ** 60n)), `not a safetensors file: its first 8 bytes give a header of ${2n ** 60n} bytes, over the 100 MB a header may have`);
+    expectError(
+      () => parseSafetensors(file({}, [], 2n ** 60n)),
+      `not a safetensors file: its first 8 bytes give a header of ${2n ** 60n} bytes, over the 100 MB a header may have`,
+    );
   });
 
   it('a header length past the end of the file', () => {
-    expectError(() => parseSafetensors(file('{}', [], 1000n)), 'not a safetensors file: its first 8 bytes give a header of 1000 bytes, longer than the file (10 bytes)');
+    expectError(
+      () => parseSafetensors(file('{}', [], 1000n)),
+      'not a safetensors file: its first 8 bytes give a header of 1000 bytes, longer than the file (10 bytes)',
+    );
   });
 
   it('a header that is not JSON, not UTF-8 or not an object', () => {
@@ -251,7 +270,10 @@ describe('malformed files', () => {
   });
 
   it('offsets out of order', () => {
-    expectError(() => parseSafetensors(file({ w: f32([2], 8, 0) }, new Uint8Array(8))), 'w: data_offsets [8, 0] are out of order');
+    expectError(
+      () => parseSafetensors(file({ w: f32([2], 8, 0) }, new Uint8Array(8))),
+      'w: data_offsets [8, 0] are out of order',
+    );
   });
 
   it('bytes that belong to no tensor', () => {
@@ -284,13 +306,19 @@ describe('malformed files', () => {
   });
 
   it('bad shapes, offsets and metadata', () => {
-    expectError(() => parseSafetensors(file({ w: f32([-1], 0, 0) })), 'w: shape must be a list of non-negative integers, got [-1]');
+    expectError(
+      () => parseSafetensors(file({ w: f32([-1], 0, 0) })),
+      'w: shape must be a list of non-negative integers, got [-1]',
+    );
     expectError(
       () => parseSafetensors(file({ w: { dtype: 'F32', shape: [1], data_offsets: [0] } }, new Uint8Array(4))),
       'w: data_offsets must be [begin, end], got [0]',
     );
     expectError(() => parseSafetensors(file({ w: 3 })), 'w: expected {dtype, shape, data_offsets}, got 3');
-    expectError(() => parseSafetensors(file({ __metadata__: { epoch: 3 } })), '__metadata__.epoch: expected a string, got 3');
+    expectError(
+      () => parseSafetensors(file({ __metadata__: { epoch: 3 } })),
+      '__metadata__.epoch: expected a string, got 3',
+    );
   });
 
   it('the writer refuses data that does not fit the shape, and the reserved name', () => {

@@ -26,11 +26,23 @@ describe('the model zoo', () => {
       expect(bytes.length).toBe(entry.bytes);
 
       // As the page's model panel first loads it, before it knows the task.
-      const { ms, result: model } = await measured(() => loadModelFile(bytes, { hfConfig: fixture.config, normalization: entry.normalization, headOptional: true }));
-      console.log(`${entry.repo}: ${(bytes.length / 2 ** 20).toFixed(1)} MiB loaded in ${ms.toFixed(0)} ms; changes: ${model.changes.join('; ') || 'none'}`);
+      const { ms, result: model } = await measured(() =>
+        loadModelFile(bytes, { hfConfig: fixture.config, normalization: entry.normalization, headOptional: true }),
+      );
+      console.log(
+        `${entry.repo}: ${(bytes.length / 2 ** 20).toFixed(1)} MiB loaded in ${ms.toFixed(0)} ms; changes: ${model.changes.join('; ') || 'none'}`,
+      );
       const dim = fixture.tensors[Object.keys(fixture.tensors).find((n) => /(^|\.)(cls_token)$/.test(n))!].shape[2];
       expect(model.naming).toBe(entry.repo.startsWith('timm/') ? 'timm' : 'hf');
-      expect(model.config).toMatchObject({ imageSize: entry.imageSize, patchSize: 16, dim, depth: 12, heads: dim / 64, mlpDim: 4 * dim, channels: 3 });
+      expect(model.config).toMatchObject({
+        imageSize: entry.imageSize,
+        patchSize: 16,
+        dim,
+        depth: 12,
+        heads: dim / 64,
+        mlpDim: 4 * dim,
+        channels: 3,
+      });
       expect(model.normalization).toEqual(entry.normalization);
       if (entry.classNames) {
         expect(model.classNames).toHaveLength(entry.classes);
@@ -44,17 +56,24 @@ describe('the model zoo', () => {
       } else {
         // A ViTModel: a pooler left unused and no head, which a run makes of its task's classes.
         expect(model.changes).toEqual([
-          'pooler.dense.bias, pooler.dense.weight left unused (a ViTModel\'s pooler: the classifier reads the class token)',
+          "pooler.dense.bias, pooler.dense.weight left unused (a ViTModel's pooler: the classifier reads the class token)",
           'no classifier head in the file: a run makes one of its classes',
         ]);
         expect(model.weights.has('head.weight')).toBe(false);
         expect(count(model.weights)).toBe(entry.parameters - (dim * dim + dim));
-        const task = loadModelFile(bytes, { hfConfig: fixture.config, normalization: entry.normalization, numClasses: TASK.length, classNames: TASK });
+        const task = loadModelFile(bytes, {
+          hfConfig: fixture.config,
+          normalization: entry.normalization,
+          numClasses: TASK.length,
+          classNames: TASK,
+        });
         expect(task.config.numClasses).toBe(10);
         expect(task.changes.at(-1)).toBe('new 10-class head');
         expect(count(task.weights)).toBe(entry.parameters - (dim * dim + dim) + (dim * 10 + 10));
         // Evaluation, inference and gradients need a head: they do not make one up.
-        expect(() => loadModelFile(bytes, { hfConfig: fixture.config })).toThrow('cannot infer the ViT config: no classifier head (classifier.weight) and no numClasses given');
+        expect(() => loadModelFile(bytes, { hfConfig: fixture.config })).toThrow(
+          'cannot infer the ViT config: no classifier head (classifier.weight) and no numClasses given',
+        );
       }
 
       // As the page keeps it: config.json and normalisation folded into the file's metadata.
@@ -74,10 +93,12 @@ describe('the model zoo', () => {
   });
 
   it('names the Hub address of a file, on huggingface.co or a mirror', () => {
-    expect(hubFileUrl('https://huggingface.co', 'facebook/deit-tiny-patch16-224', 'model.safetensors'))
-      .toBe('https://huggingface.co/facebook/deit-tiny-patch16-224/resolve/main/model.safetensors');
-    expect(hubFileUrl('https://hf-mirror.com/', 'timm/vit_tiny_patch16_224.augreg_in21k_ft_in1k', 'config.json'))
-      .toBe('https://hf-mirror.com/timm/vit_tiny_patch16_224.augreg_in21k_ft_in1k/resolve/main/config.json');
+    expect(hubFileUrl('https://huggingface.co', 'facebook/deit-tiny-patch16-224', 'model.safetensors')).toBe(
+      'https://huggingface.co/facebook/deit-tiny-patch16-224/resolve/main/model.safetensors',
+    );
+    expect(hubFileUrl('https://hf-mirror.com/', 'timm/vit_tiny_patch16_224.augreg_in21k_ft_in1k', 'config.json')).toBe(
+      'https://hf-mirror.com/timm/vit_tiny_patch16_224.augreg_in21k_ft_in1k/resolve/main/config.json',
+    );
   });
 });
 
@@ -86,26 +107,47 @@ describe('distilled DeiTs', () => {
   const t = (...shape: number[]): HostTensor => ({ shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) });
 
   it("refuses timm's, by its dist_token, naming the DeiT of the same size to take", () => {
-    const file = writeSafetensors(new Map([
-      ['cls_token', t(1, 1, D)], ['dist_token', t(1, 1, D)], ['pos_embed', t(1, 198, D)],
-      ['patch_embed.proj.weight', t(D, 3, 16, 16)], ['head.weight', t(1000, D)], ['head_dist.weight', t(1000, D)],
-    ]));
-    expect(() => loadModelFile(file)).toThrow(/^dist_token: a distilled DeiT .* take the DeiT of the same size trained without distillation, hub:facebook\/deit-tiny-patch16-224 \(timm's deit_tiny_patch16_224\)$/);
+    const file = writeSafetensors(
+      new Map([
+        ['cls_token', t(1, 1, D)],
+        ['dist_token', t(1, 1, D)],
+        ['pos_embed', t(1, 198, D)],
+        ['patch_embed.proj.weight', t(D, 3, 16, 16)],
+        ['head.weight', t(1000, D)],
+        ['head_dist.weight', t(1000, D)],
+      ]),
+    );
+    expect(() => loadModelFile(file)).toThrow(
+      /^dist_token: a distilled DeiT .* take the DeiT of the same size trained without distillation, hub:facebook\/deit-tiny-patch16-224 \(timm's deit_tiny_patch16_224\)$/,
+    );
   });
 
   it("refuses HF's, by deit.embeddings.distillation_token", () => {
-    const file = writeSafetensors(new Map([
-      ['deit.embeddings.cls_token', t(1, 1, 384)], ['deit.embeddings.distillation_token', t(1, 1, 384)],
-      ['deit.embeddings.position_embeddings', t(1, 198, 384)], ['cls_classifier.weight', t(1000, 384)], ['distillation_classifier.weight', t(1000, 384)],
-    ]));
-    expect(() => loadModelFile(file)).toThrow(/^deit\.embeddings\.distillation_token: a distilled DeiT .*hub:facebook\/deit-small-patch16-224/);
+    const file = writeSafetensors(
+      new Map([
+        ['deit.embeddings.cls_token', t(1, 1, 384)],
+        ['deit.embeddings.distillation_token', t(1, 1, 384)],
+        ['deit.embeddings.position_embeddings', t(1, 198, 384)],
+        ['cls_classifier.weight', t(1000, 384)],
+        ['distillation_classifier.weight', t(1000, 384)],
+      ]),
+    );
+    expect(() => loadModelFile(file)).toThrow(
+      /^deit\.embeddings\.distillation_token: a distilled DeiT .*hub:facebook\/deit-small-patch16-224/,
+    );
   });
 
   it('refuses one named from the zoo or by its timm config.json', () => {
-    expect(() => zooEntry('facebook/deit-base-distilled-patch16-224')).toThrow(/^a distilled DeiT .*hub:facebook\/deit-base-patch16-224 /);
-    expect(() => zooEntry('timm/nope')).toThrow(/^there is no zoo model 'timm\/nope'; the zoo has timm\/vit_tiny_patch16_224/);
+    expect(() => zooEntry('facebook/deit-base-distilled-patch16-224')).toThrow(
+      /^a distilled DeiT .*hub:facebook\/deit-base-patch16-224 /,
+    );
+    expect(() => zooEntry('timm/nope')).toThrow(
+      /^there is no zoo model 'timm\/nope'; the zoo has timm\/vit_tiny_patch16_224/,
+    );
     const fixture = zooFixture('timm/vit_tiny_patch16_224.augreg_in21k_ft_in1k');
     const config = { ...(fixture.config as object), architecture: 'deit_tiny_distilled_patch16_224' };
-    expect(() => loadModelFile(zooWeights(fixture), { hfConfig: config })).toThrow(/^config\.json: deit_tiny_distilled_patch16_224: a distilled DeiT .*hub:facebook\/deit-tiny-patch16-224/);
+    expect(() => loadModelFile(zooWeights(fixture), { hfConfig: config })).toThrow(
+      /^config\.json: deit_tiny_distilled_patch16_224: a distilled DeiT .*hub:facebook\/deit-tiny-patch16-224/,
+    );
   });
 });

@@ -23,7 +23,9 @@ const B = 2;
  *  engine's maps and the float64 reference's for the weights as the file holds them (f32). */
 async function run(c: VitArch, naming: Naming, layout: 'cpu' | 'gpu', seed: number) {
   const w = randomVitWeights(c, seed);
-  const canonical = new Map<string, HostTensor>(vitParamSpecs(c).map((s) => [s.name, { shape: s.shape, data: Float32Array.from(w[s.name]) }]));
+  const canonical = new Map<string, HostTensor>(
+    vitParamSpecs(c).map((s) => [s.name, { shape: s.shape, data: Float32Array.from(w[s.name]) }]),
+  );
   const tag = `${naming}-${c.imageSize}-${layout}`;
   const model = join(dir, `${tag}.safetensors`);
   writeFileSync(model, writeSafetensors(fromCanonical(canonical, naming)));
@@ -31,17 +33,41 @@ async function run(c: VitArch, naming: Naming, layout: 'cpu' | 'gpu', seed: numb
   const input = join(dir, `${tag}.npy`);
   writeFileSync(input, writeNpy(images, [B, 3, c.imageSize, c.imageSize]));
   const out = join(dir, `${tag}-attn.npy`);
-  const r = await stochcaWithEnv({ STOCHCA_LAYOUT: layout }, 'attention', '--model', model, '--input', input, '--out', out, '--heads', String(c.heads));
+  const r = await stochcaWithEnv(
+    { STOCHCA_LAYOUT: layout },
+    'attention',
+    '--model',
+    model,
+    '--input',
+    input,
+    '--out',
+    out,
+    '--heads',
+    String(c.heads),
+  );
   expect(r.code, r.stderr).toBe(0);
   expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!).out).toBe(out);
   const maps = readNpy(readFileSync(out));
   expect(maps.dtype).toBe('f4');
   const f32 = Object.fromEntries([...canonical].map(([k, t]) => [k, Float64Array.from(t.data)]));
-  return { shape: maps.shape, got: maps.data as Float32Array, want: vitClassAttentionRef(c, f32, Float64Array.from(images), B) };
+  return {
+    shape: maps.shape,
+    got: maps.data as Float32Array,
+    want: vitClassAttentionRef(c, f32, Float64Array.from(images), B),
+  };
 }
 
 describe('stochca attention', () => {
-  const tiny: VitArch = { imageSize: 8, patchSize: 4, dim: 16, depth: 2, heads: 2, mlpDim: 32, numClasses: 3, layerNormEps: 1e-6 };
+  const tiny: VitArch = {
+    imageSize: 8,
+    patchSize: 4,
+    dim: 16,
+    depth: 2,
+    heads: 2,
+    mlpDim: 32,
+    numClasses: 3,
+    layerNormEps: 1e-6,
+  };
   // Each case starts a headless Chromium (seconds): torchvision names here, timm names below; the
   // kernel itself runs under both layouts in tests/kernels/attention.test.ts.
   it("writes the class token's attention of a tiny torchvision checkpoint, matching the float64 reference", async () => {
@@ -51,7 +77,16 @@ describe('stochca attention', () => {
   });
 
   // ViT/16 at 224 px (197 tokens), narrow and shallow so that SwiftShader runs it in seconds.
-  const wide: VitArch = { imageSize: 224, patchSize: 16, dim: 16, depth: 2, heads: 2, mlpDim: 32, numClasses: 3, layerNormEps: 1e-6 };
+  const wide: VitArch = {
+    imageSize: 224,
+    patchSize: 16,
+    dim: 16,
+    depth: 2,
+    heads: 2,
+    mlpDim: 32,
+    numClasses: 3,
+    layerNormEps: 1e-6,
+  };
   it('gives 197 tokens per map for a ViT/16 at 224 px with timm names, each summing to 1', async () => {
     const { shape, got, want } = await run(wide, 'timm', 'gpu', 20);
     expect(shape).toEqual([B, 2, 2, 197]);

@@ -32,9 +32,19 @@ describe('the built-in models', () => {
       const bytes = readFileSync(path);
       expect(bytes.length).toBeLessThan(4 * 2 ** 20);
       const { metadata } = parseSafetensors(bytes);
-      expect(Object.keys(metadata)).toEqual(expect.arrayContaining(['stochca_config', 'stochca_class_names', 'stochca_normalization']));
+      expect(Object.keys(metadata)).toEqual(
+        expect.arrayContaining(['stochca_config', 'stochca_class_names', 'stochca_normalization']),
+      );
       const model = loadModelFile(bytes);
-      expect(model.config).toMatchObject({ imageSize: 28, patchSize: 7, dim: 64, depth: 4, heads: 4, mlpDim: 128, numClasses: 10 });
+      expect(model.config).toMatchObject({
+        imageSize: 28,
+        patchSize: 7,
+        dim: 64,
+        depth: 4,
+        heads: 4,
+        mlpDim: 128,
+        numClasses: 10,
+      });
       expect(model.classNames).toEqual(want.classes);
       expect(model.normalization?.mean).toHaveLength(3);
       expect(model.changes).toEqual([]);
@@ -42,7 +52,16 @@ describe('the built-in models', () => {
 
     it(`classifies real test images of its pretraining data above ${100 * want.floor} %`, async () => {
       // By the references links and `train` use: builtin:ID and pack:ID.
-      const r = await stochca('eval', '--model', `builtin:${id}`, '--data', `pack:${want.pack}`, '--split', 'test', '--json');
+      const r = await stochca(
+        'eval',
+        '--model',
+        `builtin:${id}`,
+        '--data',
+        `pack:${want.pack}`,
+        '--split',
+        'test',
+        '--json',
+      );
       expect(r.stderr).toBe('');
       const report = JSON.parse(r.stdout);
       console.log(`${id}: ${(100 * report.accuracy).toFixed(2)} % on ${report.count} test images of pack:${want.pack}`);

@@ -17,17 +17,40 @@ import { makeFolder, png } from '../data/fixtures.ts';
 import { randomVitWeights } from '../helpers/model.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'stochca-errors-'));
-const config: CheckpointConfig = { imageSize: 8, patchSize: 4, channels: 3, dim: 16, depth: 2, heads: 2, mlpDim: 32, numClasses: 3, layerNormEps: 1e-6 };
+const config: CheckpointConfig = {
+  imageSize: 8,
+  patchSize: 4,
+  channels: 3,
+  dim: 16,
+  depth: 2,
+  heads: 2,
+  mlpDim: 32,
+  numClasses: 3,
+  layerNormEps: 1e-6,
+};
 
 function torchvisionTensors(): Map<string, HostTensor> {
   const w = randomVitWeights(config, 4);
-  return fromCanonical(new Map(vitParamSpecs(config).map((s) => [s.name, { shape: s.shape, data: Float32Array.from(w[s.name]) }])), 'torchvision');
+  return fromCanonical(
+    new Map(vitParamSpecs(config).map((s) => [s.name, { shape: s.shape, data: Float32Array.from(w[s.name]) }])),
+    'torchvision',
+  );
 }
 
 function infer(model: Uint8Array, name: string) {
   writeFileSync(join(dir, name), model);
   writeFileSync(join(dir, 'x.npy'), writeNpy(new Float32Array(3 * 8 * 8), [1, 3, 8, 8]));
-  return stochca('infer', '--model', join(dir, name), '--input', join(dir, 'x.npy'), '--out', join(dir, 'logits.npy'), '--heads', '2');
+  return stochca(
+    'infer',
+    '--model',
+    join(dir, name),
+    '--input',
+    join(dir, 'x.npy'),
+    '--out',
+    join(dir, 'logits.npy'),
+    '--heads',
+    '2',
+  );
 }
 
 describe('stochca errors keep their details', () => {
@@ -47,7 +70,12 @@ describe('stochca errors keep their details', () => {
     // line per tensor, 32 in all.
     const bytes = writeSafetensors(torchvisionTensors());
     const end = 8 + Number(new DataView(bytes.buffer).getBigUint64(0, true));
-    bytes.set(new TextEncoder().encode(new TextDecoder().decode(bytes.subarray(8, end)).replaceAll('"dtype":"F32"', '"dtype":"I32"')), 8);
+    bytes.set(
+      new TextEncoder().encode(
+        new TextDecoder().decode(bytes.subarray(8, end)).replaceAll('"dtype":"F32"', '"dtype":"I32"'),
+      ),
+      8,
+    );
     const r = await infer(bytes, 'ints.safetensors');
     expect(r.code).toBe(1);
     const lines = r.stderr.trimEnd().split('\n');
@@ -63,14 +91,23 @@ describe('stochca errors keep their details', () => {
     new DataView(file.buffer).setBigUint64(0, BigInt(oneTensor.length), true);
     file.set(oneTensor, 8);
     const cases: [string, Uint8Array, string][] = [
-      ['block 999999', file, 'stochca: blocks.999999.x: block 999999 is beyond the 256 blocks a ViT can have here (the deepest have 48)'],
-      ['an HTML page', new TextEncoder().encode('<!DOCTYPE html><title>502 Bad Gateway</title>'),
-        'stochca: this is an HTML page, not a safetensors file (was an error page served instead?)'],
+      [
+        'block 999999',
+        file,
+        'stochca: blocks.999999.x: block 999999 is beyond the 256 blocks a ViT can have here (the deepest have 48)',
+      ],
+      [
+        'an HTML page',
+        new TextEncoder().encode('<!DOCTYPE html><title>502 Bad Gateway</title>'),
+        'stochca: this is an HTML page, not a safetensors file (was an error page served instead?)',
+      ],
     ];
     for (const [what, bytes, message] of cases) {
       const start = performance.now();
       const r = await infer(bytes, 'refused.safetensors');
-      console.log(`stochca infer, ${what}: exit ${r.code} in ${((performance.now() - start) / 1000).toFixed(1)} s (the engine host's start included)`);
+      console.log(
+        `stochca infer, ${what}: exit ${r.code} in ${((performance.now() - start) / 1000).toFixed(1)} s (the engine host's start included)`,
+      );
       expect(r.code).toBe(1);
       expect(r.stderr.trimEnd()).toBe(message);
     }
@@ -88,12 +125,18 @@ describe('stochca eval', () => {
     const model = join(dir, 'two-class.safetensors');
     writeFileSync(model, initCommand({ ...config, depth: 1, numClasses: 2 }, 0).file);
     const data = await makeFolder({
-      'a/0.png': await png(30, 8), 'a/1.png': await png(40, 8), 'b/0.png': await png(200, 8),
-      '.DS_Store': 'x', 'a/notes.txt': 'not an image', 'b/broken.png': 'not a png either',
+      'a/0.png': await png(30, 8),
+      'a/1.png': await png(40, 8),
+      'b/0.png': await png(200, 8),
+      '.DS_Store': 'x',
+      'a/notes.txt': 'not an image',
+      'b/broken.png': 'not a png either',
     });
     const r = await stochca('eval', '--model', model, '--data', data, '--heads', '2');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^top-1 accuracy \d+\.\d\d% on 3 images/);
-    expect(r.stderr).toContain("left out 3 files: '.DS_Store' (hidden file), 'a/notes.txt' (not an image (.txt)), 'b/broken.png' (not a decodable image");
+    expect(r.stderr).toContain(
+      "left out 3 files: '.DS_Store' (hidden file), 'a/notes.txt' (not an image (.txt)), 'b/broken.png' (not a decodable image",
+    );
   });
 });

@@ -17,11 +17,38 @@ function stats(data: Float32Array): { mean: number; std: number; maxAbs: number 
 describe('stochca init', () => {
   it('writes a checkpoint that reloads with no options, initialised as timm does', async () => {
     const out = join(dir, 'init.safetensors');
-    const r = await stochca('init', '--out', out, '--image-size', '28', '--patch', '7', '--dim', '32', '--depth', '2',
-      '--heads', '2', '--mlp', '64', '--classes', '5', '--seed', '3');
+    const r = await stochca(
+      'init',
+      '--out',
+      out,
+      '--image-size',
+      '28',
+      '--patch',
+      '7',
+      '--dim',
+      '32',
+      '--depth',
+      '2',
+      '--heads',
+      '2',
+      '--mlp',
+      '64',
+      '--classes',
+      '5',
+      '--seed',
+      '3',
+    );
     expect(r.code).toBe(0);
     const model = loadModelFile(readFileSync(out));
-    expect(model.config).toMatchObject({ imageSize: 28, patchSize: 7, dim: 32, depth: 2, heads: 2, mlpDim: 64, numClasses: 5 });
+    expect(model.config).toMatchObject({
+      imageSize: 28,
+      patchSize: 7,
+      dim: 32,
+      depth: 2,
+      heads: 2,
+      mlpDim: 64,
+      numClasses: 5,
+    });
     expect(model.naming).toBe('timm');
     expect(model.changes).toEqual([]);
     expect(JSON.parse(r.stdout).parameters).toBe([...model.weights.values()].reduce((n, t) => n + t.data.length, 0));
@@ -35,8 +62,27 @@ describe('stochca init', () => {
     expect([...model.weights.get('blocks.0.qkv.bias')!.data].every((v) => v === 0)).toBe(true);
     // The same seed gives the same file; another seed another.
     const again = join(dir, 'again.safetensors');
-    await stochca('init', '--out', again, '--image-size', '28', '--patch', '7', '--dim', '32', '--depth', '2',
-      '--heads', '2', '--mlp', '64', '--classes', '5', '--seed', '3');
+    await stochca(
+      'init',
+      '--out',
+      again,
+      '--image-size',
+      '28',
+      '--patch',
+      '7',
+      '--dim',
+      '32',
+      '--depth',
+      '2',
+      '--heads',
+      '2',
+      '--mlp',
+      '64',
+      '--classes',
+      '5',
+      '--seed',
+      '3',
+    );
     expect(readFileSync(again).equals(readFileSync(out))).toBe(true);
   });
 

@@ -19,13 +19,49 @@ describe('stochca train, interrupted', () => {
     }
     const data = await makeFolder(files);
     const model = join(dir, 'init.safetensors');
-    const init = await stochca('init', '--out', model, '--image-size', '16', '--patch', '8', '--dim', '32', '--depth', '2', '--heads', '2',
-      '--mlp', '64', '--classes', '2', '--seed', '0');
+    const init = await stochca(
+      'init',
+      '--out',
+      model,
+      '--image-size',
+      '16',
+      '--patch',
+      '8',
+      '--dim',
+      '32',
+      '--depth',
+      '2',
+      '--heads',
+      '2',
+      '--mlp',
+      '64',
+      '--classes',
+      '2',
+      '--seed',
+      '0',
+    );
     expect(init.code, init.stderr).toBe(0);
     const out = join(dir, 'run');
     // Far more steps than the test waits for; the first validation (step 2) says training is under way.
-    const child = spawnStochca('train', '--model', model, '--data', data, '--steps', '100000', '--batch', '4',
-      '--warmup', '0', '--eval-every', '2', '--val-fraction', '0.25', '--out', out);
+    const child = spawnStochca(
+      'train',
+      '--model',
+      model,
+      '--data',
+      data,
+      '--steps',
+      '100000',
+      '--batch',
+      '4',
+      '--warmup',
+      '0',
+      '--eval-every',
+      '2',
+      '--val-fraction',
+      '0.25',
+      '--out',
+      out,
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -49,6 +85,9 @@ describe('stochca train, interrupted', () => {
     const resumed = await stochca('train', '--resume', out, '--stop-after', String(summary.steps + 1));
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stderr).toContain(`resumed after step ${summary.steps}`);
-    expect(JSON.parse(resumed.stdout.trim().split('\n').at(-1)!)).toMatchObject({ steps: summary.steps + 1, reason: 'stopped' });
+    expect(JSON.parse(resumed.stdout.trim().split('\n').at(-1)!)).toMatchObject({
+      steps: summary.steps + 1,
+      reason: 'stopped',
+    });
   });
 });

@@ -17,12 +17,23 @@ import { normal } from '../helpers/random.ts';
 import { vitLogitsRef, vitLossRef } from '../reference/vit.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'stochca-cli-'));
-const config: VitArch = { imageSize: 8, patchSize: 4, dim: 16, depth: 2, heads: 2, mlpDim: 32, numClasses: 3, layerNormEps: 1e-6 };
+const config: VitArch = {
+  imageSize: 8,
+  patchSize: 4,
+  dim: 16,
+  depth: 2,
+  heads: 2,
+  mlpDim: 32,
+  numClasses: 3,
+  layerNormEps: 1e-6,
+};
 const B = 3;
 
 /** A torchvision-named safetensors file of `w` (as a torchvision user would have it). */
 function modelFile(name: string, w: Weights64): string {
-  const canonical = new Map<string, HostTensor>(vitParamSpecs(config).map((s) => [s.name, { shape: s.shape, data: Float32Array.from(w[s.name]) }]));
+  const canonical = new Map<string, HostTensor>(
+    vitParamSpecs(config).map((s) => [s.name, { shape: s.shape, data: Float32Array.from(w[s.name]) }]),
+  );
   const path = join(dir, name);
   writeFileSync(path, writeSafetensors(fromCanonical(canonical, 'torchvision')));
   return path;
@@ -43,7 +54,8 @@ function int64Npy(values: number[]): Uint8Array {
 const student = randomVitWeights(config, 10);
 const teacher = randomVitWeights(config, 60);
 // Round to f32 so the reference sees exactly the weights the files hold.
-const f32 = (w: Weights64): Weights64 => Object.fromEntries(Object.entries(w).map(([k, v]) => [k, Float64Array.from(Float32Array.from(v))]));
+const f32 = (w: Weights64): Weights64 =>
+  Object.fromEntries(Object.entries(w).map(([k, v]) => [k, Float64Array.from(Float32Array.from(v))]));
 const images = Float32Array.from(normal(B * 3 * 8 * 8, 5));
 const labels = [2, 0, 1];
 
@@ -62,7 +74,12 @@ describe.each(['cpu', 'gpu'] as const)('STOCHCA_LAYOUT=%s', (layout) => {
       const logits = readNpy(readFileSync(out));
       expect(logits.dtype).toBe('f4');
       expect(logits.shape).toEqual([B, 3]);
-      expectClose(logits.data as Float32Array, vitLogitsRef(config, f32(student), undefined, Float64Array.from(images), B), 1e-4, 'logits');
+      expectClose(
+        logits.data as Float32Array,
+        vitLogitsRef(config, f32(student), undefined, Float64Array.from(images), B),
+        1e-4,
+        'logits',
+      );
     });
   });
 
@@ -73,8 +90,23 @@ describe.each(['cpu', 'gpu'] as const)('STOCHCA_LAYOUT=%s', (layout) => {
       writeFileSync(join(dir, 'x2.npy'), writeNpy(images, [B, 3, 8, 8]));
       writeFileSync(join(dir, 'y.npy'), int64Npy(labels));
       const out = join(dir, `grads-${layout}.safetensors`);
-      const r = await stochca('grad', '--model', s, '--teacher', t, '--input', join(dir, 'x2.npy'), '--labels', join(dir, 'y.npy'),
-        '--ca-mask', '10', '--out', out, '--heads', '2');
+      const r = await stochca(
+        'grad',
+        '--model',
+        s,
+        '--teacher',
+        t,
+        '--input',
+        join(dir, 'x2.npy'),
+        '--labels',
+        join(dir, 'y.npy'),
+        '--ca-mask',
+        '10',
+        '--out',
+        out,
+        '--heads',
+        '2',
+      );
       expect(r.code, r.stderr).toBe(0);
       const mask = [true, false];
       const x = Float64Array.from(images);
@@ -108,8 +140,18 @@ describe('stochca errors', () => {
     ['an unknown command', ['train2'], 2, /^stochca: unknown command 'train2'$/],
     ['a missing flag', ['infer', '--model', 'm'], 2, /^stochca: missing --out$/],
     ['an unknown flag', ['infer', '--modle', 'm'], 2, /^stochca: Unknown option '--modle'/],
-    ['a missing file', ['infer', '--model', '/nonexistent.safetensors', '--input', 'x', '--out', 'y'], 1, /^stochca: cannot read --model \/nonexistent.safetensors: ENOENT$/],
-    ['a bad head count', ['infer', '--model', 'm', '--input', 'x', '--out', 'y', '--heads', 'two'], 2, /^stochca: --heads must be a positive integer, got 'two'$/],
+    [
+      'a missing file',
+      ['infer', '--model', '/nonexistent.safetensors', '--input', 'x', '--out', 'y'],
+      1,
+      /^stochca: cannot read --model \/nonexistent.safetensors: ENOENT$/,
+    ],
+    [
+      'a bad head count',
+      ['infer', '--model', 'm', '--input', 'x', '--out', 'y', '--heads', 'two'],
+      2,
+      /^stochca: --heads must be a positive integer, got 'two'$/,
+    ],
   ];
   for (const [what, args, code, message] of cases) {
     it(`refuses ${what} in one line`, async () => {
@@ -127,7 +169,17 @@ describe('stochca errors', () => {
     expect(a.code).toBe(1);
     expect(a.stderr.trim().split('\n')).toHaveLength(1);
     expect(a.stderr).toMatch(/^stochca: .*(safetensors|header)/);
-    const b = await stochca('infer', '--model', modelFile('m2.safetensors', student), '--input', notModel, '--out', join(dir, 'o.npy'), '--heads', '2');
+    const b = await stochca(
+      'infer',
+      '--model',
+      modelFile('m2.safetensors', student),
+      '--input',
+      notModel,
+      '--out',
+      join(dir, 'o.npy'),
+      '--heads',
+      '2',
+    );
     expect(b.code).toBe(1);
     expect(b.stderr.trim()).toBe('stochca: --input is not a .npy file');
   });

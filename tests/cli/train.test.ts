@@ -18,11 +18,22 @@ import { makeFolder, mnistSubset, png, type Files } from '../data/fixtures.ts';
 import { randomVitWeights } from '../helpers/model.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'stochca-train-'));
-const config: VitArch = { imageSize: 28, patchSize: 7, dim: 32, depth: 2, heads: 2, mlpDim: 64, numClasses: 10, layerNormEps: 1e-6 };
+const config: VitArch = {
+  imageSize: 28,
+  patchSize: 7,
+  dim: 32,
+  depth: 2,
+  heads: 2,
+  mlpDim: 64,
+  numClasses: 10,
+  layerNormEps: 1e-6,
+};
 
 function checkpoint(): string {
   const w = randomVitWeights(config, 3);
-  const m = new Map<string, HostTensor>(vitParamSpecs(config).map((s) => [s.name, { shape: s.shape, data: Float32Array.from(w[s.name]) }]));
+  const m = new Map<string, HostTensor>(
+    vitParamSpecs(config).map((s) => [s.name, { shape: s.shape, data: Float32Array.from(w[s.name]) }]),
+  );
   const path = join(dir, 'pretrained.safetensors');
   writeFileSync(path, writeSafetensors(fromCanonical(m, 'timm')));
   return path;
@@ -32,11 +43,12 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 let small: Promise<string> | undefined;
 /** 100 training and 20 test images of each digit from the built-in pack: real digits, quick to score. */
-const smallMnist = () => (small ??= (async () => {
-  const path = join(dir, 'mnist-100-20.zip');
-  writeFileSync(path, new Uint8Array(await (await mnistSubset(100, 20)).arrayBuffer()));
-  return path;
-})());
+const smallMnist = () =>
+  (small ??= (async () => {
+    const path = join(dir, 'mnist-100-20.zip');
+    writeFileSync(path, new Uint8Array(await (await mnistSubset(100, 20)).arrayBuffer()));
+    return path;
+  })());
 
 describe('stochca train', () => {
   it('learns an easy two-class folder with StochCA and writes curves, config and loadable final and best checkpoints', async () => {
@@ -48,15 +60,40 @@ describe('stochca train', () => {
     }
     const data = await makeFolder(files);
     const out = join(dir, 'run-shapes');
-    const r = await stochca('train', '--model', checkpoint(), '--data', data, '--steps', '24', '--batch', '8', '--lr', '3e-3',
-      '--warmup', '2', '--eval-every', '12', '--p', '0.5', '--seed', '1', '--heads', '2', '--out', out);
+    const r = await stochca(
+      'train',
+      '--model',
+      checkpoint(),
+      '--data',
+      data,
+      '--steps',
+      '24',
+      '--batch',
+      '8',
+      '--lr',
+      '3e-3',
+      '--warmup',
+      '2',
+      '--eval-every',
+      '12',
+      '--p',
+      '0.5',
+      '--seed',
+      '1',
+      '--heads',
+      '2',
+      '--out',
+      out,
+    );
     expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
     expect(summary.steps).toBe(24);
     const curves = JSON.parse(readFileSync(join(out, 'curves.json'), 'utf8'));
     const losses: number[] = curves.train.map((s: { loss: number }) => s.loss);
     expect(losses).toHaveLength(24);
-    expect(mean(losses.slice(-6)), losses.map((l) => l.toFixed(3)).join(' ')).toBeLessThan(0.6 * mean(losses.slice(0, 6)));
+    expect(mean(losses.slice(-6)), losses.map((l) => l.toFixed(3)).join(' ')).toBeLessThan(
+      0.6 * mean(losses.slice(0, 6)),
+    );
     expect(curves.train.every((s: { mask: string }) => /^[01]{2}$/.test(s.mask))).toBe(true);
     expect(curves.train.some((s: { mask: string }) => s.mask.includes('1'))).toBe(true);
     expect(curves.eval.map((e: { step: number }) => e.step)).toEqual([12, 24]);
@@ -80,9 +117,21 @@ describe('stochca train', () => {
 
     // stochca eval on the whole folder with the saved checkpoint, which reloads with no options; the
     // folder twice in one command: one engine scores several data sets, one JSON line each.
-    const e = await stochca('eval', '--model', join(out, 'model.safetensors'), '--data', data, '--data', data, '--json');
+    const e = await stochca(
+      'eval',
+      '--model',
+      join(out, 'model.safetensors'),
+      '--data',
+      data,
+      '--data',
+      data,
+      '--json',
+    );
     expect(e.code, e.stderr).toBe(0);
-    const [report, again] = e.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const [report, again] = e.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(report.data).toBe(data);
     expect(again).toEqual(report);
     expect(report.count).toBe(48);
@@ -102,8 +151,33 @@ describe('stochca train', () => {
   it('fine-tunes on real MNIST digits (a zip with train/test) and scores its test split once per set of weights', async () => {
     const out = join(dir, 'run-mnist');
     const mnist = await smallMnist();
-    const r = await stochca('train', '--model', checkpoint(), '--data', mnist, '--method', 'finetune',
-      '--steps', '40', '--batch', '32', '--lr', '5e-3', '--wd', '0', '--warmup', '4', '--eval-every', '20', '--val-fraction', '0.05', '--heads', '2', '--out', out);
+    const r = await stochca(
+      'train',
+      '--model',
+      checkpoint(),
+      '--data',
+      mnist,
+      '--method',
+      'finetune',
+      '--steps',
+      '40',
+      '--batch',
+      '32',
+      '--lr',
+      '5e-3',
+      '--wd',
+      '0',
+      '--warmup',
+      '4',
+      '--eval-every',
+      '20',
+      '--val-fraction',
+      '0.05',
+      '--heads',
+      '2',
+      '--out',
+      out,
+    );
     expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
     const curves = JSON.parse(readFileSync(join(out, 'curves.json'), 'utf8'));
@@ -118,7 +192,16 @@ describe('stochca train', () => {
     expect(tests.map((e: { step: number }) => e.step)).toEqual(bestIsFinal ? [40] : [summary.best_val_step, 40]);
     expect(tests.every((e: { count: number }) => e.count === 200)).toBe(true);
     expect(summary.test_accuracy_at_best_val).toBe(tests[0].accuracy);
-    const e = await stochca('eval', '--model', join(out, 'model.safetensors'), '--data', mnist, '--split', 'test', '--json');
+    const e = await stochca(
+      'eval',
+      '--model',
+      join(out, 'model.safetensors'),
+      '--data',
+      mnist,
+      '--split',
+      'test',
+      '--json',
+    );
     expect(e.code, e.stderr).toBe(0);
     expect(JSON.parse(e.stdout).accuracy).toBe(summary.final_test_accuracy);
   });
@@ -128,15 +211,48 @@ describe('stochca train', () => {
     // (step 1) and the run ends at step 3.
     const out = join(dir, 'run-mnist-best');
     const mnist = await smallMnist();
-    const r = await stochca('train', '--model', checkpoint(), '--data', mnist, '--method', 'finetune',
-      '--steps', '3', '--batch', '32', '--lr', '1e-12', '--warmup', '0', '--eval-every', '1', '--val-fraction', '0.05', '--heads', '2',
-      '--out', out);
+    const r = await stochca(
+      'train',
+      '--model',
+      checkpoint(),
+      '--data',
+      mnist,
+      '--method',
+      'finetune',
+      '--steps',
+      '3',
+      '--batch',
+      '32',
+      '--lr',
+      '1e-12',
+      '--warmup',
+      '0',
+      '--eval-every',
+      '1',
+      '--val-fraction',
+      '0.05',
+      '--heads',
+      '2',
+      '--out',
+      out,
+    );
     expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
     expect(summary.best_val_step).toBe(1);
     const curves = JSON.parse(readFileSync(join(out, 'curves.json'), 'utf8'));
-    expect(curves.eval.filter((e: { split: string }) => e.split === 'test').map((e: { step: number }) => e.step)).toEqual([1, 3]);
-    const e = await stochca('eval', '--model', join(out, 'best.safetensors'), '--data', mnist, '--split', 'test', '--json');
+    expect(
+      curves.eval.filter((e: { split: string }) => e.split === 'test').map((e: { step: number }) => e.step),
+    ).toEqual([1, 3]);
+    const e = await stochca(
+      'eval',
+      '--model',
+      join(out, 'best.safetensors'),
+      '--data',
+      mnist,
+      '--split',
+      'test',
+      '--json',
+    );
     expect(e.code, e.stderr).toBe(0);
     expect(JSON.parse(e.stdout).accuracy).toBe(summary.test_accuracy_at_best_val);
     expect(summary.final_test_accuracy).toBe(summary.test_accuracy_at_best_val);
@@ -154,9 +270,13 @@ describe('stochca train', () => {
     };
     expect(await usage('--steps', '10', '--warmup', '20')).toBe('stochca: warmup must be at most steps (10)');
     expect(await usage('--lr', '0')).toBe("stochca: --lr: learning rate must be greater than 0 and at most 1, got '0'");
-    expect(await usage('--crop', 'centre')).toBe("stochca: --crop: crop must be 'random-resized', 'random' or 'none', got 'centre'");
+    expect(await usage('--crop', 'centre')).toBe(
+      "stochca: --crop: crop must be 'random-resized', 'random' or 'none', got 'centre'",
+    );
     expect(await usage('--flip', '--no-flip')).toBe('stochca: --flip and --no-flip contradict each other');
-    expect(await usage('--resume', dir)).toBe('stochca: --resume continues a run as it was set; it takes only --stop-after and --memory-budget, not --model');
+    expect(await usage('--resume', dir)).toBe(
+      'stochca: --resume continues a run as it was set; it takes only --stop-after and --memory-budget, not --model',
+    );
   });
 
   it('runs a batch beyond --memory-budget in micro-batches whose summed gradients give the same losses', async () => {
@@ -168,15 +288,46 @@ describe('stochca train', () => {
     const data = await makeFolder(files);
     const two = { ...config, numClasses: 2 };
     // Just above what micro-batches of 2 plan, far below a whole batch of 8.
-    const budget = planVit(two, { batch: 2, training: true, teacher: true, accumulate: true }).bytes.total / 2 ** 20 + 0.01;
-    const common = ['--model', checkpoint(), '--data', data, '--p', '0.5', '--steps', '4', '--batch', '8', '--lr', '3e-3', '--warmup', '1',
-      '--eval-every', '4', '--val-fraction', '0.25', '--heads', '2', '--seed', '2'];
+    const budget =
+      planVit(two, { batch: 2, training: true, teacher: true, accumulate: true }).bytes.total / 2 ** 20 + 0.01;
+    const common = [
+      '--model',
+      checkpoint(),
+      '--data',
+      data,
+      '--p',
+      '0.5',
+      '--steps',
+      '4',
+      '--batch',
+      '8',
+      '--lr',
+      '3e-3',
+      '--warmup',
+      '1',
+      '--eval-every',
+      '4',
+      '--val-fraction',
+      '0.25',
+      '--heads',
+      '2',
+      '--seed',
+      '2',
+    ];
     const whole = await stochca('train', ...common, '--out', join(dir, 'run-whole'));
-    const micro = await stochca('train', ...common, '--memory-budget', budget.toFixed(3), '--out', join(dir, 'run-micro'));
+    const micro = await stochca(
+      'train',
+      ...common,
+      '--memory-budget',
+      budget.toFixed(3),
+      '--out',
+      join(dir, 'run-micro'),
+    );
     expect(whole.code, whole.stderr).toBe(0);
     expect(micro.code, micro.stderr).toBe(0);
     expect(micro.stderr).toContain('micro-batches of 2, gradients summed over 4');
-    const losses = (d: string) => JSON.parse(readFileSync(join(dir, d, 'curves.json'), 'utf8')).train.map((s: { loss: number }) => s.loss);
+    const losses = (d: string) =>
+      JSON.parse(readFileSync(join(dir, d, 'curves.json'), 'utf8')).train.map((s: { loss: number }) => s.loss);
     const a = losses('run-whole');
     const b = losses('run-micro');
     console.log(`losses, whole batch: ${a.join(' ')}; micro-batches: ${b.join(' ')}`);
@@ -189,8 +340,34 @@ describe('stochca train', () => {
     const model = checkpoint();
     const data = join(dir, 'mnist-small.zip');
     writeFileSync(data, new Uint8Array(await (await mnistSubset(12, 4)).arrayBuffer()));
-    const common = ['--data', data, '--p', '0.5', '--steps', '6', '--batch', '8', '--lr', '3e-3', '--warmup', '2',
-      '--eval-every', '2', '--val-fraction', '0.2', '--crop', 'random-resized', '--flip', '--clip', '1', '--wd-exempt', '--heads', '2', '--seed', '4'];
+    const common = [
+      '--data',
+      data,
+      '--p',
+      '0.5',
+      '--steps',
+      '6',
+      '--batch',
+      '8',
+      '--lr',
+      '3e-3',
+      '--warmup',
+      '2',
+      '--eval-every',
+      '2',
+      '--val-fraction',
+      '0.2',
+      '--crop',
+      'random-resized',
+      '--flip',
+      '--clip',
+      '1',
+      '--wd-exempt',
+      '--heads',
+      '2',
+      '--seed',
+      '4',
+    ];
     const straight = join(dir, 'run-straight');
     const resumed = join(dir, 'run-resumed');
     const a = await stochca('train', '--model', model, ...common, '--out', straight);
@@ -210,6 +387,8 @@ describe('stochca train', () => {
     expect(losses(y)).toEqual(losses(x));
     expect(y.train.map((s: { mask: string }) => s.mask)).toEqual(x.train.map((s: { mask: string }) => s.mask));
     expect(y.eval).toEqual(x.eval);
-    expect(readFileSync(join(resumed, 'model.safetensors')).equals(readFileSync(join(straight, 'model.safetensors')))).toBe(true);
+    expect(
+      readFileSync(join(resumed, 'model.safetensors')).equals(readFileSync(join(straight, 'model.safetensors'))),
+    ).toBe(true);
   });
 });

@@ -3,7 +3,15 @@
 // crop-then-resize (align_corners=False); plus the resample's speed, printed.
 import { describe, expect, it } from 'vitest';
 import {
-  cacheSizeFor, DEFAULT_AUGMENT, evalView, randomResizedCrop, resample, resizeCover, trainView, type AugmentOptions, type View,
+  cacheSizeFor,
+  DEFAULT_AUGMENT,
+  evalView,
+  randomResizedCrop,
+  resample,
+  resizeCover,
+  trainView,
+  type AugmentOptions,
+  type View,
 } from '../../src/data/augment.ts';
 import { seededRng } from '../../src/nn/rng.ts';
 
@@ -100,7 +108,12 @@ describe('RandomResizedCrop geometry', () => {
     const v = randomResizedCrop(256, 256, [0.08, 1], [3 / 4, 4 / 3], scripted([0.5, 0.5, 0.25, 0.75]));
     expect(v).toEqual({ x: Math.floor(0.75 * 69), y: Math.floor(0.25 * 69), w: 188, h: 188 });
     // Python's round() takes halves to even: sqrt(6.25) = 2.5 → 2, not 3.
-    expect(randomResizedCrop(10, 10, [0.0625, 0.0625], [1, 1], scripted([0, 0, 0, 0]))).toEqual({ x: 0, y: 0, w: 2, h: 2 });
+    expect(randomResizedCrop(10, 10, [0.0625, 0.0625], [1, 1], scripted([0, 0, 0, 0]))).toEqual({
+      x: 0,
+      y: 0,
+      w: 2,
+      h: 2,
+    });
   });
 
   it('retries a window that does not fit, up to 10 times', () => {
@@ -119,13 +132,20 @@ describe('RandomResizedCrop geometry', () => {
     // Wider than the bounds: h = 100, w = round(100·4/3) = 133, centred.
     expect(randomResizedCrop(300, 100, [1, 1], [3 / 4, 4 / 3], never)).toEqual({ x: 83, y: 0, w: 133, h: 100 });
     expect(trainView(256, 224, options({ scale: [1, 1], ratio: [2, 3], flip: false }), seededRng(1))).toEqual({
-      x: 0, y: 64, w: 256, h: 128, flip: false,
+      x: 0,
+      y: 64,
+      w: 256,
+      h: 128,
+      flip: false,
     });
   });
 
   it('keeps area and ratio within bounds over many draws, and covers them', () => {
     const C = 256;
-    for (const scale of [[0.7, 1], [0.08, 1]] as [number, number][]) {
+    for (const scale of [
+      [0.7, 1],
+      [0.08, 1],
+    ] as [number, number][]) {
       const rng = seededRng(11);
       const o = options({ scale });
       let [minArea, maxArea, minRatio, maxRatio, maxX] = [Infinity, 0, Infinity, 0, 0];
@@ -141,7 +161,11 @@ describe('RandomResizedCrop geometry', () => {
         expect(ratio).toBeGreaterThanOrEqual((3 / 4) * (1 - 2 * slack));
         expect(ratio).toBeLessThanOrEqual((4 / 3) * (1 + 2 * slack));
         [minArea, maxArea, minRatio, maxRatio, maxX] = [
-          Math.min(minArea, area), Math.max(maxArea, area), Math.min(minRatio, ratio), Math.max(maxRatio, ratio), Math.max(maxX, v.x),
+          Math.min(minArea, area),
+          Math.max(maxArea, area),
+          Math.min(minRatio, ratio),
+          Math.max(maxRatio, ratio),
+          Math.max(maxX, v.x),
         ];
       }
       expect(minArea).toBeLessThan(scale[0] + 0.01);
@@ -199,7 +223,11 @@ describe('random crop, no crop and flip', () => {
   it('a flipped view is the exact mirror of the unflipped one', () => {
     const C = 17;
     const img = randomImage(C, 8);
-    for (const [v, S] of [[{ x: 2, y: 3, w: 13, h: 11 }, 9], [{ x: 0, y: 0, w: 5, h: 6 }, 12], [{ x: 0, y: 0, w: 17, h: 17 }, 17]] as const) {
+    for (const [v, S] of [
+      [{ x: 2, y: 3, w: 13, h: 11 }, 9],
+      [{ x: 0, y: 0, w: 5, h: 6 }, 12],
+      [{ x: 0, y: 0, w: 17, h: 17 }, 17],
+    ] as const) {
       const plain = resample(img, C, { ...v, flip: false }, S);
       const mirrored = resample(img, C, { ...v, flip: true }, S);
       for (let y = 0; y < S; y++) {
@@ -241,7 +269,15 @@ describe('bilinear resample', () => {
   });
 
   it('resizeCover is Resize(C) + CenterCrop(C) in float64 to rounding, wide, tall and square', () => {
-    for (const [width, height, C] of [[5, 3, 8], [3, 7, 8], [2, 9, 5], [28, 28, 32], [7, 4, 9], [6, 6, 4], [1, 1, 3]]) {
+    for (const [width, height, C] of [
+      [5, 3, 8],
+      [3, 7, 8],
+      [2, 9, 5],
+      [28, 28, 32],
+      [7, 4, 9],
+      [6, 6, 4],
+      [1, 1, 3],
+    ]) {
       const img = randomImage(width, width * 100 + height, height);
       const got = resizeCover(img, width, height, C);
       const want = referenceCover(img, width, height, C);
@@ -270,7 +306,9 @@ describe('bilinear resample', () => {
     const img = randomImage(8, 1);
     expect(() => resample(img, 8, { x: 4, y: 0, w: 5, h: 5, flip: false }, 4)).toThrow(/not inside the 8×8 image/);
     expect(() => resample(img, 9, { x: 0, y: 0, w: 5, h: 5, flip: false }, 4)).toThrow(/cache image has 256 bytes/);
-    expect(() => resample(img, 8, { x: 0, y: 0, w: 5, h: 5, flip: false }, 4, new Uint8Array(10))).toThrow(/output must be 64 bytes/);
+    expect(() => resample(img, 8, { x: 0, y: 0, w: 5, h: 5, flip: false }, 4, new Uint8Array(10))).toThrow(
+      /output must be 64 bytes/,
+    );
   });
 
   it('measures images/s at C = 256, S = 224 (printed)', () => {
@@ -285,6 +323,8 @@ describe('bilinear resample', () => {
     const start = performance.now();
     for (let i = 0; i < n; i++) resample(img, C, views[i % views.length], S, out);
     const seconds = (performance.now() - start) / 1000;
-    console.log(`resample ${C}×${C} → ${S}×${S} RGBA (random-resized crop + flip): ${Math.round(n / seconds)} images/s on one core`);
+    console.log(
+      `resample ${C}×${C} → ${S}×${S} RGBA (random-resized crop + flip): ${Math.round(n / seconds)} images/s on one core`,
+    );
   });
 });

@@ -61,8 +61,15 @@ function heapAfterGc(): number {
 const S = 4;
 const C = 5;
 const base = (o: Partial<BatcherOptions>): BatcherOptions => ({
-  samples: samples(10), decode: flatDecoder(C), imageSize: S, cacheSize: C, batchSize: 4, seed: 1,
-  augment: {}, cacheBytes: 1 << 20, ...o,
+  samples: samples(10),
+  decode: flatDecoder(C),
+  imageSize: S,
+  cacheSize: C,
+  batchSize: 4,
+  seed: 1,
+  augment: {},
+  cacheBytes: 1 << 20,
+  ...o,
 });
 
 describe('Batcher: batches', () => {
@@ -89,7 +96,13 @@ describe('Batcher: batches', () => {
     expect([...epoch1].sort((a, b) => a - b)).toEqual([...Array(10).keys()]);
     expect(epoch0).not.toEqual(epoch1);
     // 10 images in batches of 4: the third batch holds 2 of epoch 0 and 2 of epoch 1.
-    expect(batches.map((b) => [b.count, b.epoch])).toEqual([[4, 0], [4, 0], [4, 0], [4, 1], [4, 1]]);
+    expect(batches.map((b) => [b.count, b.epoch])).toEqual([
+      [4, 0],
+      [4, 0],
+      [4, 0],
+      [4, 1],
+      [4, 1],
+    ]);
   });
 
   it('gives the same batches for the same seed, whatever the decode timing, and others for another seed', async () => {
@@ -99,7 +112,10 @@ describe('Batcher: batches', () => {
         if (slow) await new Promise((resolve) => setTimeout(resolve, Math.floor(r() * 4)));
         return noiseImage(8, indexOf(entry));
       };
-      const batches = await take(new Batcher(base({ samples: samples(7), decode, imageSize: 6, cacheSize: 8, seed, decodes: 3 })), 6);
+      const batches = await take(
+        new Batcher(base({ samples: samples(7), decode, imageSize: 6, cacheSize: 8, seed, decodes: 3 })),
+        6,
+      );
       return batches.map((b) => ({ indices: b.indices, pixels: [...b.pixels] }));
     };
     const a = await run(5, false);
@@ -108,7 +124,9 @@ describe('Batcher: batches', () => {
   });
 
   it('crops each image with a random window of its own', async () => {
-    const batcher = new Batcher(base({ decode: noiseDecoder(8), imageSize: 6, cacheSize: 8, augment: { crop: 'random', scale: [1, 1] } }));
+    const batcher = new Batcher(
+      base({ decode: noiseDecoder(8), imageSize: 6, cacheSize: 8, augment: { crop: 'random', scale: [1, 1] } }),
+    );
     const [batch] = await take(batcher, 1);
     const views = new Set<string>();
     for (let b = 0; b < 4; b++) {
@@ -118,7 +136,9 @@ describe('Batcher: batches', () => {
       for (let y = 0; y <= 2; y++) {
         for (let x = 0; x <= 2; x++) {
           for (const flip of [false, true]) {
-            const want = new Uint32Array(resample(noiseImage(8, batch.indices[b]), 8, { x, y, w: 6, h: 6, flip }, 6).buffer);
+            const want = new Uint32Array(
+              resample(noiseImage(8, batch.indices[b]), 8, { x, y, w: 6, h: 6, flip }, 6).buffer,
+            );
             if (want.every((v, k) => v === image[k])) matches.push(`${x},${y},${flip}`);
           }
         }
@@ -130,12 +150,22 @@ describe('Batcher: batches', () => {
   });
 
   it('evaluates in order, once, centre-cropped, with a short last batch', async () => {
-    const batcher = new Batcher(base({ decode: noiseDecoder(8), imageSize: 6, cacheSize: 8, augment: 'eval', batchSize: 4 }));
+    const batcher = new Batcher(
+      base({ decode: noiseDecoder(8), imageSize: 6, cacheSize: 8, augment: 'eval', batchSize: 4 }),
+    );
     for (let pass = 0; pass < 2; pass++) {
       const batches: Batch[] = [];
       for await (const b of batcher) batches.push(b);
-      expect(batches.map((b) => b.indices)).toEqual([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]);
-      expect(batches.map((b) => [b.count, b.pixels.length, b.labels.length])).toEqual([[4, 144, 4], [4, 144, 4], [2, 72, 2]]);
+      expect(batches.map((b) => b.indices)).toEqual([
+        [0, 1, 2, 3],
+        [4, 5, 6, 7],
+        [8, 9],
+      ]);
+      expect(batches.map((b) => [b.count, b.pixels.length, b.labels.length])).toEqual([
+        [4, 144, 4],
+        [4, 144, 4],
+        [2, 72, 2],
+      ]);
       const want = new Uint32Array(resample(noiseImage(8, 9), 8, evalView(8, 6), 6).buffer);
       expect([...batches[2].pixels.subarray(36)]).toEqual([...want]);
     }
@@ -155,7 +185,8 @@ describe('Batcher: batches', () => {
 
 describe('Batcher: undecodable images', () => {
   const failing = (bad: Set<number>, C: number) => async (entry: DataEntry) => {
-    if (bad.has(indexOf(entry))) throw new DatasetError(`'${entry.path}': not a decodable image (broken ${indexOf(entry)})`);
+    if (bad.has(indexOf(entry)))
+      throw new DatasetError(`'${entry.path}': not a decodable image (broken ${indexOf(entry)})`);
     return flatDecoder(C)(entry);
   };
 
@@ -178,7 +209,11 @@ describe('Batcher: undecodable images', () => {
     const batcher = new Batcher(base({ decode, augment: 'eval', batchSize: 3 }));
     const batches: Batch[] = [];
     for await (const b of batcher) batches.push(b);
-    expect(batches.map((b) => b.indices)).toEqual([[0, 1, 2], [3, 5, 6], [7, 8, 9]]);
+    expect(batches.map((b) => b.indices)).toEqual([
+      [0, 1, 2],
+      [3, 5, 6],
+      [7, 8, 9],
+    ]);
     expect(batcher.skipped).toEqual([{ path: 'c1/4.png', reason: 'decoded to 3 bytes, not 5×5 RGBA' }]);
   });
 
@@ -186,7 +221,10 @@ describe('Batcher: undecodable images', () => {
     const all = new Set([...Array(10).keys()]);
     for (const augment of [{}, 'eval'] as const) {
       const batcher = new Batcher(base({ decode: failing(all, C), augment }));
-      const error = await take(batcher, 3).then(() => undefined, (e: unknown) => e);
+      const error = await take(batcher, 3).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(batcher.skipped.length).toBe(10);
       const { path, reason } = batcher.skipped[0];
       expect(error).toEqual(new DatasetError(`none of the 10 images could be decoded, e.g. '${path}': ${reason}`));
@@ -210,9 +248,18 @@ describe('Batcher: memory and progress', () => {
       reports++;
     };
     const batcher = new Batcher({
-      samples: samples(n, 10), decode: flatDecoder(Cs), imageSize: 8, cacheSize: Cs, batchSize: 64, seed: 3,
-      augment: {}, cacheBytes: 100 * imageBytes + 50, prefetch: 3, decodes: 8,
-      onProgress, progressMs: 0,
+      samples: samples(n, 10),
+      decode: flatDecoder(Cs),
+      imageSize: 8,
+      cacheSize: Cs,
+      batchSize: 64,
+      seed: 3,
+      augment: {},
+      cacheBytes: 100 * imageBytes + 50,
+      prefetch: 3,
+      decodes: 8,
+      onProgress,
+      progressMs: 0,
     });
     const heapBefore = heapAfterGc();
     let heapPeak = 0;
@@ -235,9 +282,11 @@ describe('Batcher: memory and progress', () => {
     }
     const stats = batcher.stats;
     const heapKept = heapAfterGc() - heapBefore;
-    console.log(`50,000 samples, ${images} images in ${steps} batches: cache ${stats.cachedImages} images (${stats.cachedBytes} of ${100 * imageBytes + 50} bytes), `
-      + `most queued ${stats.maxQueued} (prefetch 3), most decodes in flight ${stats.maxInFlight} (8); heap above the start: at most ${heapPeak.toFixed(1)} MB sampled `
-      + `(garbage included), ${heapKept.toFixed(2)} MB kept after a full collection`);
+    console.log(
+      `50,000 samples, ${images} images in ${steps} batches: cache ${stats.cachedImages} images (${stats.cachedBytes} of ${100 * imageBytes + 50} bytes), ` +
+        `most queued ${stats.maxQueued} (prefetch 3), most decodes in flight ${stats.maxInFlight} (8); heap above the start: at most ${heapPeak.toFixed(1)} MB sampled ` +
+        `(garbage included), ${heapKept.toFixed(2)} MB kept after a full collection`,
+    );
     expect(seen.every((c) => c === 1)).toBe(true);
     expect(maxCached).toBeLessThanOrEqual(100 * imageBytes + 50);
     expect(stats.cachedImages).toBe(100);
@@ -283,8 +332,15 @@ describe('Batcher: real images (MNIST pack, sharp)', () => {
     const C256 = 256;
     const B = 32;
     const batcher = new Batcher({
-      samples: chosen, decode: nodeDecoder(C256), imageSize: S224, batchSize: B, seed: 0,
-      augment: DEFAULT_AUGMENT, cacheBytes: chosen.length * C256 * C256 * 4, prefetch: 4, decodes: 4,
+      samples: chosen,
+      decode: nodeDecoder(C256),
+      imageSize: S224,
+      batchSize: B,
+      seed: 0,
+      augment: DEFAULT_AUGMENT,
+      cacheBytes: chosen.length * C256 * C256 * 4,
+      prefetch: 4,
+      decodes: 4,
     });
     const epochBatches = Math.floor(chosen.length / B);
     let step = 0;
@@ -301,9 +357,22 @@ describe('Batcher: real images (MNIST pack, sharp)', () => {
     const cached = (epochBatches * B) / ((performance.now() - start) / 1000);
     expect(batcher.skipped).toEqual([]);
     // A digit on black: the centre of a 224 crop is mostly ink or background, never transparent.
-    const [batch] = await take(new Batcher({ samples: chosen.slice(0, 4), decode: nodeDecoder(C256), imageSize: S224, batchSize: 4, seed: 0, augment: 'eval', cacheBytes: 0 }), 1);
+    const [batch] = await take(
+      new Batcher({
+        samples: chosen.slice(0, 4),
+        decode: nodeDecoder(C256),
+        imageSize: S224,
+        batchSize: 4,
+        seed: 0,
+        augment: 'eval',
+        cacheBytes: 0,
+      }),
+      1,
+    );
     expect(batch.pixels.every((p) => p >>> 24 === 255 && (p & 255) === ((p >>> 8) & 255))).toBe(true);
-    console.log(`MNIST PNGs (28×28 → cache 256 → 224, random-resized crop + flip, batch ${B}): `
-      + `${Math.round(first)} images/s decoded with sharp and batched (first epoch), ${Math.round(cached)} images/s from the cache`);
+    console.log(
+      `MNIST PNGs (28×28 → cache 256 → 224, random-resized crop + flip, batch ${B}): ` +
+        `${Math.round(first)} images/s decoded with sharp and batched (first epoch), ${Math.round(cached)} images/s from the cache`,
+    );
   });
 });

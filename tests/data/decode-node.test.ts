@@ -13,7 +13,13 @@ import { memoryEntry } from './fixtures.ts';
 type Rgb = [number, number, number];
 
 /** An image file from raw pixels ([h, w, channels] uint8). */
-async function encode(raw: Uint8Array, width: number, height: number, channels: 1 | 2 | 3 | 4, to: (s: Sharp) => Sharp) {
+async function encode(
+  raw: Uint8Array,
+  width: number,
+  height: number,
+  channels: 1 | 2 | 3 | 4,
+  to: (s: Sharp) => Sharp,
+) {
   return new Uint8Array(await to(sharp(raw, { raw: { width, height, channels } })).toBuffer());
 }
 
@@ -26,7 +32,11 @@ function solid(width: number, height: number, [r, g, b]: Rgb): Uint8Array {
 /** Three equal bands across the longer side: red, green, blue. */
 function bands(width: number, height: number): Uint8Array {
   const raw = new Uint8Array(width * height * 3);
-  const colours: Rgb[] = [[255, 0, 0], [0, 255, 0], [0, 0, 255]];
+  const colours: Rgb[] = [
+    [255, 0, 0],
+    [0, 255, 0],
+    [0, 0, 255],
+  ];
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const band = width >= height ? Math.floor((3 * x) / width) : Math.floor((3 * y) / height);
@@ -36,7 +46,9 @@ function bands(width: number, height: number): Uint8Array {
   return raw;
 }
 
-const pixel = (rgba: Uint8Array, C: number, x: number, y: number) => [...rgba.subarray((y * C + x) * 4, (y * C + x) * 4 + 4)];
+const pixel = (rgba: Uint8Array, C: number, x: number, y: number) => [
+  ...rgba.subarray((y * C + x) * 4, (y * C + x) * 4 + 4),
+];
 
 function expectAll(rgba: Uint8Array, [r, g, b]: Rgb, tolerance = 0) {
   for (let i = 0; i < rgba.length; i += 4) {
@@ -50,8 +62,15 @@ function expectAll(rgba: Uint8Array, [r, g, b]: Rgb, tolerance = 0) {
 /** A BMP file, byte by byte. rows: the unpadded bytes of each row, top row first; none gives
  *  the headers alone. */
 function bmpFile(o: {
-  width: number; height: number; bpp: number; rows: number[][];
-  topDown?: boolean; core?: boolean; compression?: number; masks?: number[]; palette?: Rgb[];
+  width: number;
+  height: number;
+  bpp: number;
+  rows: number[][];
+  topDown?: boolean;
+  core?: boolean;
+  compression?: number;
+  masks?: number[];
+  palette?: Rgb[];
 }): Uint8Array {
   const infoSize = o.core ? 12 : 40;
   const paletteBytes = (o.palette ?? []).flatMap(([r, g, b]) => (o.core ? [b, g, r] : [b, g, r, 0]));
@@ -108,7 +127,12 @@ function pngHeader(width: number, height: number): Uint8Array {
   new DataView(ihdr.buffer).setUint32(0, width);
   new DataView(ihdr.buffer).setUint32(4, height);
   ihdr.set([8, 2], 8); // 8-bit RGB
-  const parts = [new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(new Uint8Array(64))), chunk('IEND', new Uint8Array())];
+  const parts = [
+    new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(new Uint8Array(64))),
+    chunk('IEND', new Uint8Array()),
+  ];
   return Uint8Array.from(parts.flatMap((p) => [...p]));
 }
 
@@ -131,7 +155,8 @@ describe('decodeToCache: formats', () => {
     const r = seededRng(3);
     const raw = Uint8Array.from({ length: 9 * 9 * 3 }, () => Math.floor(r() * 256));
     const got = await decodeToCache(await encode(raw, 9, 9, 3, (s) => s.png()), 9, 'noise.png');
-    for (let i = 0; i < 81; i++) expect([...got.subarray(4 * i, 4 * i + 4)]).toEqual([...raw.subarray(3 * i, 3 * i + 3), 255]);
+    for (let i = 0; i < 81; i++)
+      expect([...got.subarray(4 * i, 4 * i + 4)]).toEqual([...raw.subarray(3 * i, 3 * i + 3), 255]);
   });
 
   it('PNG: enlarges a small image and shrinks a large one', async () => {
@@ -140,19 +165,43 @@ describe('decodeToCache: formats', () => {
     expect(pixel(small, 16, 8, 8)).toEqual([0, 255, 0, 255]);
     const large = await decodeToCache(await encode(bands(600, 200), 600, 200, 3, (s) => s.png()), 32, 'large.png');
     expect(large.length).toBe(32 * 32 * 4);
-    for (const [x, y] of [[16, 16], [2, 2], [29, 30]]) expect(pixel(large, 32, x, y)).toEqual([0, 255, 0, 255]);
+    for (const [x, y] of [
+      [16, 16],
+      [2, 2],
+      [29, 30],
+    ])
+      expect(pixel(large, 32, x, y)).toEqual([0, 255, 0, 255]);
     // A large JPEG, shrunk while it is decoded.
-    const photo = await decodeToCache(await encode(solid(640, 480, [30, 140, 220]), 640, 480, 3, (s) => s.jpeg()), 32, 'photo.jpg');
+    const photo = await decodeToCache(
+      await encode(solid(640, 480, [30, 140, 220]), 640, 480, 3, (s) => s.jpeg()),
+      32,
+      'photo.jpg',
+    );
     expectAll(photo, [30, 140, 220], 3);
   });
 
   it('JPEG, WebP and the first frame of a GIF', async () => {
     const colour: Rgb = [200, 40, 90];
-    expectAll(await decodeToCache(await encode(solid(12, 10, colour), 12, 10, 3, (s) => s.jpeg({ quality: 95 })), 8, 'a.jpg'), colour, 3);
-    expectAll(await decodeToCache(await encode(solid(12, 10, colour), 12, 10, 3, (s) => s.webp({ lossless: true })), 8, 'a.webp'), colour);
+    expectAll(
+      await decodeToCache(await encode(solid(12, 10, colour), 12, 10, 3, (s) => s.jpeg({ quality: 95 })), 8, 'a.jpg'),
+      colour,
+      3,
+    );
+    expectAll(
+      await decodeToCache(
+        await encode(solid(12, 10, colour), 12, 10, 3, (s) => s.webp({ lossless: true })),
+        8,
+        'a.webp',
+      ),
+      colour,
+    );
     // Two frames of 6×4 stacked: red, then blue.
     const frames = new Uint8Array([...solid(6, 4, [200, 0, 0]), ...solid(6, 4, [0, 0, 200])]);
-    const gif = new Uint8Array(await sharp(frames, { raw: { width: 6, height: 8, channels: 3, pageHeight: 4 } }).gif().toBuffer());
+    const gif = new Uint8Array(
+      await sharp(frames, { raw: { width: 6, height: 8, channels: 3, pageHeight: 4 } })
+        .gif()
+        .toBuffer(),
+    );
     expect((await sharp(gif).metadata()).pages).toBe(2);
     expectAll(await decodeToCache(gif, 4, 'a.gif'), [200, 0, 0]);
   });
@@ -176,7 +225,8 @@ describe('decodeToCache: formats', () => {
     // 40×20, left half red, right half blue, stored with orientation 6 (shown turned 90° clockwise):
     // shown 20×40 with red on top, so the centre 20×20 is red above blue.
     const raw = new Uint8Array(40 * 20 * 3);
-    for (let y = 0; y < 20; y++) for (let x = 0; x < 40; x++) raw.set(x < 20 ? [255, 0, 0] : [0, 0, 255], (y * 40 + x) * 3);
+    for (let y = 0; y < 20; y++)
+      for (let x = 0; x < 40; x++) raw.set(x < 20 ? [255, 0, 0] : [0, 0, 255], (y * 40 + x) * 3);
     const jpeg = await encode(raw, 40, 20, 3, (s) => s.jpeg({ quality: 95 }).withMetadata({ orientation: 6 }));
     expect((await sharp(jpeg).metadata()).orientation).toBe(6);
     const got = await decodeToCache(jpeg, 20, 'turned.jpg');
@@ -189,14 +239,24 @@ describe('decodeToCache: formats', () => {
     const decode = nodeDecoder(8);
     const entry = memoryEntry('cats/a.png', await encode(solid(8, 8, [1, 2, 3]), 8, 8, 3, (s) => s.png()));
     expectAll(await decode(entry), [1, 2, 3]);
-    await expect(decode(memoryEntry('cats/b.png', new TextEncoder().encode('nope')))).rejects.toThrow("'cats/b.png': not a decodable image");
+    await expect(decode(memoryEntry('cats/b.png', new TextEncoder().encode('nope')))).rejects.toThrow(
+      "'cats/b.png': not a decodable image",
+    );
   });
 });
 
 describe('BMP', () => {
   const px: Rgb[][] = [
-    [[255, 0, 0], [0, 255, 0], [0, 0, 255]],
-    [[10, 20, 30], [40, 50, 60], [70, 80, 90]],
+    [
+      [255, 0, 0],
+      [0, 255, 0],
+      [0, 0, 255],
+    ],
+    [
+      [10, 20, 30],
+      [40, 50, 60],
+      [70, 80, 90],
+    ],
   ];
   const expected = px.flat().flatMap((p) => [...p, 255]);
   const bgr = (row: Rgb[]) => row.flatMap(([r, g, b]) => [b, g, r]);
@@ -205,7 +265,13 @@ describe('BMP', () => {
     const b24 = bmpFile({ width: 3, height: 2, bpp: 24, rows: px.map(bgr) });
     expect(readBmpHeader(b24)).toEqual({ width: 3, height: 2, bitsPerPixel: 24 });
     expect([...decodeBmp(b24).rgba]).toEqual(expected);
-    const b32 = bmpFile({ width: 3, height: 2, bpp: 32, topDown: true, rows: px.map((row) => row.flatMap(([r, g, b]) => [b, g, r, 0])) });
+    const b32 = bmpFile({
+      width: 3,
+      height: 2,
+      bpp: 32,
+      topDown: true,
+      rows: px.map((row) => row.flatMap(([r, g, b]) => [b, g, r, 0])),
+    });
     expect([...decodeBmp(b32).rgba]).toEqual(expected);
     const core = bmpFile({ width: 3, height: 2, bpp: 24, core: true, rows: px.map(bgr) });
     expect([...decodeBmp(core).rgba]).toEqual(expected);
@@ -214,7 +280,11 @@ describe('BMP', () => {
   it('32-bit and 16-bit bit-field masks, 8-bit and 1-bit palettes', () => {
     // 32-bit with the channels in an unusual order: R in the low byte.
     const b32 = bmpFile({
-      width: 3, height: 2, bpp: 32, compression: 3, masks: [0x000000ff, 0x0000ff00, 0x00ff0000],
+      width: 3,
+      height: 2,
+      bpp: 32,
+      compression: 3,
+      masks: [0x000000ff, 0x0000ff00, 0x00ff0000],
       rows: px.map((row) => row.flatMap(([r, g, b]) => [r, g, b, 0])),
     });
     expect([...decodeBmp(b32).rgba]).toEqual(expected);
@@ -222,14 +292,31 @@ describe('BMP', () => {
     const rgb565 = (r: number, g: number, b: number) => ((r >> 3) << 11) | ((g >> 2) << 5) | (b >> 3);
     const word = (v: number) => [v & 255, v >> 8];
     const b16 = bmpFile({
-      width: 2, height: 1, bpp: 16, compression: 3, masks: [0xf800, 0x07e0, 0x001f],
+      width: 2,
+      height: 1,
+      bpp: 16,
+      compression: 3,
+      masks: [0xf800, 0x07e0, 0x001f],
       rows: [[...word(rgb565(255, 0, 255)), ...word(rgb565(0, 255, 0))]],
     });
     expect([...decodeBmp(b16).rgba]).toEqual([255, 0, 255, 255, 0, 255, 0, 255]);
-    const palette: Rgb[] = [[0, 0, 0], [9, 99, 199], [255, 255, 255]];
+    const palette: Rgb[] = [
+      [0, 0, 0],
+      [9, 99, 199],
+      [255, 255, 255],
+    ];
     const b8 = bmpFile({ width: 3, height: 1, bpp: 8, palette, rows: [[2, 1, 0]] });
     expect([...decodeBmp(b8).rgba]).toEqual([255, 255, 255, 255, 9, 99, 199, 255, 0, 0, 0, 255]);
-    const b1 = bmpFile({ width: 10, height: 1, bpp: 1, palette: [[0, 0, 0], [255, 255, 255]], rows: [[0b10100000, 0b01000000]] });
+    const b1 = bmpFile({
+      width: 10,
+      height: 1,
+      bpp: 1,
+      palette: [
+        [0, 0, 0],
+        [255, 255, 255],
+      ],
+      rows: [[0b10100000, 0b01000000]],
+    });
     expect([...decodeBmp(b1).rgba].filter((_, i) => i % 4 === 0)).toEqual([255, 0, 255, 0, 0, 0, 0, 0, 0, 255]);
   });
 
@@ -239,26 +326,57 @@ describe('BMP', () => {
     expect(got.length).toBe(16);
     expect(got.filter((_, i) => i % 4 === 3).every((a) => a === 255)).toBe(true);
     const square = bmpFile({ width: 2, height: 2, bpp: 24, rows: [bgr(px[0].slice(0, 2)), bgr(px[1].slice(0, 2))] });
-    expect([...(await decodeToCache(square, 2, 'b.bmp'))]).toEqual([255, 0, 0, 255, 0, 255, 0, 255, 10, 20, 30, 255, 40, 50, 60, 255]);
+    expect([...(await decodeToCache(square, 2, 'b.bmp'))]).toEqual([
+      255, 0, 0, 255, 0, 255, 0, 255, 10, 20, 30, 255, 40, 50, 60, 255,
+    ]);
   });
 
   it('a BMP larger than the cache size is shrunk by sharp', async () => {
-    const rows = Array.from({ length: 20 }, () => Array.from({ length: 60 }, (_, x) => [[0, 0, 255], [0, 255, 0], [255, 0, 0]][Math.floor(x / 20)]).flat());
+    const rows = Array.from({ length: 20 }, () =>
+      Array.from(
+        { length: 60 },
+        (_, x) =>
+          [
+            [0, 0, 255],
+            [0, 255, 0],
+            [255, 0, 0],
+          ][Math.floor(x / 20)],
+      ).flat(),
+    );
     const wide = bmpFile({ width: 60, height: 20, bpp: 24, rows });
     const got = await decodeToCache(wide, 10, 'wide.bmp');
     expect(got.length).toBe(400);
-    for (const [x, y] of [[2, 2], [7, 7], [5, 0]]) expect(pixel(got, 10, x, y)).toEqual([0, 255, 0, 255]);
+    for (const [x, y] of [
+      [2, 2],
+      [7, 7],
+      [5, 0],
+    ])
+      expect(pixel(got, 10, x, y)).toEqual([0, 255, 0, 255]);
   });
 
   it('refuses RLE, truncated pixel data and nonsense headers', async () => {
-    const rle = bmpFile({ width: 2, height: 2, bpp: 8, compression: 1, palette: [[0, 0, 0]], rows: [[0, 0], [0, 0]] });
+    const rle = bmpFile({
+      width: 2,
+      height: 2,
+      bpp: 8,
+      compression: 1,
+      palette: [[0, 0, 0]],
+      rows: [
+        [0, 0],
+        [0, 0],
+      ],
+    });
     expect(() => decodeBmp(rle)).toThrow(new BmpError('RLE8 BMPs are not supported, only uncompressed ones'));
-    expect(await refusal(rle, 'a.bmp')).toBe("'a.bmp': not a decodable image (BMP: RLE8 BMPs are not supported, only uncompressed ones)");
+    expect(await refusal(rle, 'a.bmp')).toBe(
+      "'a.bmp': not a decodable image (BMP: RLE8 BMPs are not supported, only uncompressed ones)",
+    );
     const b24 = bmpFile({ width: 3, height: 2, bpp: 24, rows: px.map(bgr) });
     expect(await refusal(b24.subarray(0, b24.length - 5), 'a.bmp')).toBe(
       "'a.bmp': not a decodable image (BMP: truncated: 3×2 pixels need 78 bytes, the file has 73)",
     );
-    expect(await refusal(b24.subarray(0, 20), 'a.bmp')).toMatch(/^'a.bmp': not a decodable image \(BMP: truncated header/);
+    expect(await refusal(b24.subarray(0, 20), 'a.bmp')).toMatch(
+      /^'a.bmp': not a decodable image \(BMP: truncated header/,
+    );
   });
 });
 
@@ -277,7 +395,9 @@ describe('decodeToCache: refusals', () => {
     const header = bmpFile({ width: 20000, height: 20000, bpp: 24, rows: [] });
     expect(await refusal(header, 'big.bmp')).toBe("'big.bmp': 20000×20000 pixels is over the 100-megapixel limit");
     const png = await encode(solid(64, 64, [1, 2, 3]), 64, 64, 3, (s) => s.png());
-    await expect(decodeToCache(png, 8, 'x.png', 1000)).rejects.toThrow(new DatasetError("'x.png': 64×64 pixels is over the 0.001-megapixel limit"));
+    await expect(decodeToCache(png, 8, 'x.png', 1000)).rejects.toThrow(
+      new DatasetError("'x.png': 64×64 pixels is over the 0.001-megapixel limit"),
+    );
   });
 
   it('refuses truncated, empty and non-image bytes, naming the file', async () => {
@@ -298,8 +418,14 @@ describe('decodeToCache: refusals', () => {
 
   it('refuses formats that sharp reads but the browser does not (TIFF, SVG)', async () => {
     const tiff = await encode(solid(4, 4, [1, 2, 3]), 4, 4, 3, (s) => s.tiff());
-    expect(await refusal(tiff)).toBe("'cats/x.png': not a decodable image (TIFF is not one of PNG, JPEG, WebP, GIF, BMP)");
-    const svg = new TextEncoder().encode('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4" height="4"/></svg>');
-    expect(await refusal(svg)).toBe("'cats/x.png': not a decodable image (SVG is not one of PNG, JPEG, WebP, GIF, BMP)");
+    expect(await refusal(tiff)).toBe(
+      "'cats/x.png': not a decodable image (TIFF is not one of PNG, JPEG, WebP, GIF, BMP)",
+    );
+    const svg = new TextEncoder().encode(
+      '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4" height="4"/></svg>',
+    );
+    expect(await refusal(svg)).toBe(
+      "'cats/x.png': not a decodable image (SVG is not one of PNG, JPEG, WebP, GIF, BMP)",
+    );
   });
 });

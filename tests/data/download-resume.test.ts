@@ -26,7 +26,12 @@ beforeAll(async () => {
 afterAll(() => mirror.close());
 
 const options = (o: Partial<DownloadOptions> = {}): DownloadOptions => ({
-  what: 'a safetensors file', maxBytes: 2 ** 31, idleSeconds: 5, checkStart: checkModelStart, resume: true, ...o,
+  what: 'a safetensors file',
+  maxBytes: 2 ** 31,
+  idleSeconds: 5,
+  checkStart: checkModelStart,
+  resume: true,
+  ...o,
 });
 
 /** Byte for byte (a deep equality of 23 MB would list every element). */
@@ -48,8 +53,10 @@ describe('resumed downloads', () => {
     const half = Math.floor(entry.bytes / 2);
     expect(since(first)).toEqual(['302', '200', '302 bytes=' + half + '-', '206 bytes=' + half + '-']);
     const resumedAfter = mirror.requests.at(-1)!.at - mirror.droppedAt!;
-    console.log(`${entry.repo} (${(entry.bytes / 2 ** 20).toFixed(1)} MiB at ${PACE / 2 ** 20} MiB/s): dropped at ${(half / 2 ** 20).toFixed(1)} MiB, ` +
-      `resumed ${resumedAfter.toFixed(0)} ms later, whole in ${ms.toFixed(0)} ms; last progress: ${JSON.stringify(seen.at(-1))}`);
+    console.log(
+      `${entry.repo} (${(entry.bytes / 2 ** 20).toFixed(1)} MiB at ${PACE / 2 ** 20} MiB/s): dropped at ${(half / 2 ** 20).toFixed(1)} MiB, ` +
+        `resumed ${resumedAfter.toFixed(0)} ms later, whole in ${ms.toFixed(0)} ms; last progress: ${JSON.stringify(seen.at(-1))}`,
+    );
     expect(seen.at(-1)).toMatchObject({ received: entry.bytes, total: entry.bytes, resumes: 1 });
     expect(resumedAfter).toBeLessThan(2000);
   });
@@ -62,7 +69,12 @@ describe('resumed downloads', () => {
     try {
       const blob = await download(url, options());
       expect(sameBytes(await blob.arrayBuffer(), mirror.weights(entry.repo))).toBe(true);
-      expect(since(first)).toEqual(['302', '200', `302 bytes=${Math.floor(entry.bytes / 2)}-`, `200 bytes=${Math.floor(entry.bytes / 2)}-`]);
+      expect(since(first)).toEqual([
+        '302',
+        '200',
+        `302 bytes=${Math.floor(entry.bytes / 2)}-`,
+        `200 bytes=${Math.floor(entry.bytes / 2)}-`,
+      ]);
     } finally {
       mirror.ranges = true;
     }
@@ -89,7 +101,9 @@ describe('resumed downloads', () => {
   it('says the download broke off when it was not asked to resume', async () => {
     mirror.bytesPerSecond = Infinity;
     mirror.dropNext();
-    await expect(download(url, options({ resume: false }))).rejects.toThrow(new RegExp(`^the download of ${url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} broke off \\(`));
+    await expect(download(url, options({ resume: false }))).rejects.toThrow(
+      new RegExp(`^the download of ${url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} broke off \\(`),
+    );
   });
 
   it('ends at once on a Cancel while waiting to resume', async () => {
@@ -97,7 +111,10 @@ describe('resumed downloads', () => {
     mirror.dropNext();
     mirror.droppedAt = undefined;
     const cancel = new AbortController();
-    const done = download(url, options({ signal: cancel.signal })).then(() => 'no error', (e: Error) => e.message);
+    const done = download(url, options({ signal: cancel.signal })).then(
+      () => 'no error',
+      (e: Error) => e.message,
+    );
     while (mirror.droppedAt === undefined) await new Promise((r) => setTimeout(r, 5));
     const t0 = performance.now();
     cancel.abort();
@@ -108,9 +125,14 @@ describe('resumed downloads', () => {
   });
 
   it("fetches the repository's config.json, which is JSON", async () => {
-    const blob = await download(hubFileUrl(mirror.base, entry.repo, ZOO_CONFIG_FILE), { what: 'a config.json', maxBytes: 2 ** 24, json: true });
+    const blob = await download(hubFileUrl(mirror.base, entry.repo, ZOO_CONFIG_FILE), {
+      what: 'a config.json',
+      maxBytes: 2 ** 24,
+      json: true,
+    });
     expect(JSON.parse(await blob.text())).toEqual(zooFixture(entry.repo).config);
-    await expect(download(hubFileUrl(mirror.base, entry.repo, ZOO_CONFIG_FILE), { what: 'a safetensors file', maxBytes: 2 ** 24 }))
-      .rejects.toThrow('the address returned JSON (an API answer?), not a safetensors file');
+    await expect(
+      download(hubFileUrl(mirror.base, entry.repo, ZOO_CONFIG_FILE), { what: 'a safetensors file', maxBytes: 2 ** 24 }),
+    ).rejects.toThrow('the address returned JSON (an API answer?), not a safetensors file');
   });
 });

@@ -1,7 +1,13 @@
 // The skip rules, the limits on paths (a tree 16,000 levels deep in bounded time), the stripping of a
 // common top folder, Unicode normalisation and code-point order.
 import { describe, expect, it } from 'vitest';
-import { compareCodePoints, MAX_PATH_DEPTH, MAX_PATH_LENGTH, selectImages, skipReason } from '../../src/data/entries.ts';
+import {
+  compareCodePoints,
+  MAX_PATH_DEPTH,
+  MAX_PATH_LENGTH,
+  selectImages,
+  skipReason,
+} from '../../src/data/entries.ts';
 import { imageFolder } from '../../src/data/layout.ts';
 import { measured } from '../helpers/measure.ts';
 import { memoryEntry, memoryTree } from './fixtures.ts';
@@ -124,9 +130,15 @@ describe('path limits', () => {
     const deep = 'a/'.repeat(16_000);
     // Slices share the one string, so the 16,000 folder names cost no memory of their own.
     const folders = Array.from({ length: 16_000 }, (_, i) => deep.slice(0, 2 * i + 2));
-    const tree = { files: [memoryEntry(`${deep}x.png`, img), memoryEntry('cats/1.png', img), memoryEntry('dogs/1.png', img)], folders, leftOut: [] };
+    const tree = {
+      files: [memoryEntry(`${deep}x.png`, img), memoryEntry('cats/1.png', img), memoryEntry('dogs/1.png', img)],
+      folders,
+      leftOut: [],
+    };
     const { ms, mb, result: folder } = await measured(() => imageFolder(selectImages(tree)));
-    console.log(`a tree 16,000 levels deep with a folder entry per level: listed in ${ms.toFixed(0)} ms, memory +${mb.toFixed(1)} MB`);
+    console.log(
+      `a tree 16,000 levels deep with a folder entry per level: listed in ${ms.toFixed(0)} ms, memory +${mb.toFixed(1)} MB`,
+    );
     expect(folder.classes).toEqual(['cats', 'dogs']);
     expect(folder.leftOut).toEqual([{ path: `${deep}x.png`, reason: 'path longer than 4,096 characters' }]);
     expect(folder.problems).toEqual(["class folder 'a' holds no images: left out"]);

@@ -8,7 +8,9 @@ import type { DataEntry, FileTree } from '../../src/data/entries.ts';
 
 /** A small PNG of one colour. */
 export async function png(shade = 128, size = 4): Promise<Uint8Array> {
-  const buf = await sharp({ create: { width: size, height: size, channels: 3, background: { r: shade, g: 255 - shade, b: 0 } } })
+  const buf = await sharp({
+    create: { width: size, height: size, channels: 3, background: { r: shade, g: 255 - shade, b: 0 } },
+  })
     .png()
     .toBuffer();
   return new Uint8Array(buf);
@@ -72,7 +74,8 @@ export function memoryEntry(path: string, content: Uint8Array): DataEntry {
 /** `count` images per class folder: { 'cats/0.png': png, ... }. */
 export function classFolders(counts: Record<string, number>, image: Uint8Array, prefix = ''): Files {
   const files: Files = {};
-  for (const [name, n] of Object.entries(counts)) for (let i = 0; i < n; i++) files[`${prefix}${name}/${i}.png`] = image;
+  for (const [name, n] of Object.entries(counts))
+    for (let i = 0; i < n; i++) files[`${prefix}${name}/${i}.png`] = image;
   return files;
 }
 

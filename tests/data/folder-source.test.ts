@@ -9,7 +9,8 @@ import { classFolders, makeFolder, makeZip, png, removeTempDirs } from './fixtur
 
 afterAll(removeTempDirs);
 
-const reasons = (leftOut: { path: string; reason: string }[]) => Object.fromEntries(leftOut.map((l) => [l.path, l.reason]));
+const reasons = (leftOut: { path: string; reason: string }[]) =>
+  Object.fromEntries(leftOut.map((l) => [l.path, l.reason]));
 
 describe('folderTree', () => {
   it('lists a class-folder tree and reads each file on demand', async () => {
@@ -38,7 +39,12 @@ describe('folderTree', () => {
     });
     const folder = imageFolder(selectImages(tree));
     expect(folder.classes).toEqual(['cats', 'dogs']);
-    expect(folder.train.map((s) => s.entry.path)).toEqual(['cats/a.png', 'cats/deep/b.PNG', 'dogs/c.jpg', 'dogs/link.png']);
+    expect(folder.train.map((s) => s.entry.path)).toEqual([
+      'cats/a.png',
+      'cats/deep/b.PNG',
+      'dogs/c.jpg',
+      'dogs/link.png',
+    ]);
     expect(reasons(folder.leftOut)).toMatchObject({
       'dogs/zero.png': 'empty file (0 bytes)',
       'dogs/Thumbs.db': 'Windows folder metadata (Thumbs.db)',
@@ -53,11 +59,11 @@ describe('folderTree', () => {
   it('honours train/val/test folders and names in any script', async () => {
     const image = await png();
     const root = await makeFolder({
-      ...classFolders({ '猫': 2, 'ñandú': 2, 'قطة': 2 }, image, 'train/'),
+      ...classFolders({ 猫: 2, ñandú: 2, قطة: 2 }, image, 'train/'),
       'val/猫/图片.png': image,
       'val/ñandú/ß.png': image,
       'val/قطة/صورة.png': image,
-      ...classFolders({ '猫': 1, 'ñandú': 1, 'قطة': 1 }, image, 'test/'),
+      ...classFolders({ 猫: 1, ñandú: 1, قطة: 1 }, image, 'test/'),
     });
     const folder = imageFolder(selectImages(await openDataPath(root)));
     expect(folder.classes).toEqual(['ñandú', 'قطة', '猫']);

@@ -21,7 +21,7 @@ describe('imageFolder', () => {
   });
 
   it('sorts classes by code point like torchvision', () => {
-    const f = layout(classFolders({ b: 1, a: 1, B: 1, 'é': 1, e: 1 }, img));
+    const f = layout(classFolders({ b: 1, a: 1, B: 1, é: 1, e: 1 }, img));
     expect(f.classes).toEqual(['B', 'a', 'b', 'e', 'é']);
   });
 
@@ -44,7 +44,10 @@ describe('imageFolder', () => {
   });
 
   it.each(['val', 'valid', 'VAL'])('reads %s/ as the validation split', (name) => {
-    const f = layout({ ...classFolders({ a: 1, b: 1 }, img, 'train/'), ...classFolders({ a: 1, b: 1 }, img, `${name}/`) });
+    const f = layout({
+      ...classFolders({ a: 1, b: 1 }, img, 'train/'),
+      ...classFolders({ a: 1, b: 1 }, img, `${name}/`),
+    });
     expect(f.val.length).toBe(2);
   });
 
@@ -55,7 +58,10 @@ describe('imageFolder', () => {
   });
 
   it('reports a class found only in val/ and leaves its images out', () => {
-    const f = layout({ ...classFolders({ cats: 2, dogs: 2 }, img, 'train/'), ...classFolders({ cats: 1, birds: 3 }, img, 'val/') });
+    const f = layout({
+      ...classFolders({ cats: 2, dogs: 2 }, img, 'train/'),
+      ...classFolders({ cats: 1, birds: 3 }, img, 'val/'),
+    });
     expect(f.classes).toEqual(['cats', 'dogs']);
     expect(named(f.val, f.classes)).toEqual(['cats:val/cats/0.png']);
     expect(f.problems).toEqual([
@@ -73,7 +79,12 @@ describe('imageFolder', () => {
   });
 
   it('reports empty class folders, and folders whose files were all left out', () => {
-    const f = layout({ ...classFolders({ cats: 1, dogs: 1 }, img), 'empty/': '', 'texts/a.txt': 'x', 'mac/.DS_Store': img });
+    const f = layout({
+      ...classFolders({ cats: 1, dogs: 1 }, img),
+      'empty/': '',
+      'texts/a.txt': 'x',
+      'mac/.DS_Store': img,
+    });
     expect(f.classes).toEqual(['cats', 'dogs']);
     expect(f.problems).toEqual([
       "class folder 'empty' holds no images: left out",
@@ -83,8 +94,12 @@ describe('imageFolder', () => {
   });
 
   it('refuses a dataset with one class, naming it', () => {
-    expect(() => layout(classFolders({ cats: 5 }, img))).toThrow(new DatasetError("needs at least 2 classes, found 1: 'cats'"));
-    expect(() => layout({ ...classFolders({ cats: 5 }, img), 'dogs/': '' })).toThrow("needs at least 2 classes, found 1: 'cats'");
+    expect(() => layout(classFolders({ cats: 5 }, img))).toThrow(
+      new DatasetError("needs at least 2 classes, found 1: 'cats'"),
+    );
+    expect(() => layout({ ...classFolders({ cats: 5 }, img), 'dogs/': '' })).toThrow(
+      "needs at least 2 classes, found 1: 'cats'",
+    );
     expect(() => layout({ 'mydata/cats/a.png': img })).toThrow("needs at least 2 classes, found 1: 'cats'");
   });
 
@@ -111,7 +126,12 @@ describe('imageFolder', () => {
   });
 
   it('reports left-out paths as the source names them, the stripped top folder included', () => {
-    const f = layout({ 'mydata/cats/a.png': img, 'mydata/dogs/b.png': img, 'mydata/x.png': img, 'mydata/cats/n.txt': 'x' });
+    const f = layout({
+      'mydata/cats/a.png': img,
+      'mydata/dogs/b.png': img,
+      'mydata/x.png': img,
+      'mydata/cats/n.txt': 'x',
+    });
     expect(f.leftOut).toEqual([
       { path: 'mydata/cats/n.txt', reason: 'not an image (.txt)' },
       { path: 'mydata/x.png', reason: 'not inside a class folder' },

@@ -9,8 +9,16 @@ import sharp from 'sharp';
 import { configure, Uint8ArrayReader, Uint8ArrayWriter, ZipReader, type FileEntry } from '@zip.js/zip.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  hasIdxSet, idxImage, IdxError, idxSetMissing, loadIdxSplit, parseIdxImages, parseIdxLabels,
-  readIdxImages, readIdxLabels, type IdxSetId,
+  hasIdxSet,
+  idxImage,
+  IdxError,
+  idxSetMissing,
+  loadIdxSplit,
+  parseIdxImages,
+  parseIdxLabels,
+  readIdxImages,
+  readIdxLabels,
+  type IdxSetId,
 } from '../../src/data/idx.ts';
 
 /** An IDX file: magic, big-endian dimensions, data. */
@@ -36,18 +44,24 @@ describe('IDX parser', () => {
   });
 
   it('refuses a wrong magic, naming both', () => {
-    expect(() => parseIdxImages(idxBytes(LABELS, [3], [1, 2, 3]), 'x.idx'))
-      .toThrow(new IdxError('x.idx: magic 0x00000801 is not IDX images (0x00000803)'));
+    expect(() => parseIdxImages(idxBytes(LABELS, [3], [1, 2, 3]), 'x.idx')).toThrow(
+      new IdxError('x.idx: magic 0x00000801 is not IDX images (0x00000803)'),
+    );
     expect(() => parseIdxLabels(idxBytes(0x00000d01, [3], [1, 2, 3]))).toThrow(/magic 0x00000d01 is not IDX labels/);
     expect(() => parseIdxImages(Uint8Array.of(0x1f, 0x8b, 8, 0, 0, 0))).toThrow(/magic 0x1f8b0800/);
   });
 
   it('refuses truncated headers and data, and trailing bytes', () => {
     expect(() => parseIdxLabels(Uint8Array.of(0, 0))).toThrow(/2 bytes is too short for an IDX header/);
-    expect(() => parseIdxImages(idxBytes(IMAGES, [2, 3], []))).toThrow(/truncated header \(12 bytes, the images header has 16\)/);
-    expect(() => parseIdxImages(idxBytes(IMAGES, [2, 3, 4], ramp(23)), 'f'))
-      .toThrow(new IdxError('f: truncated: images [2, 3, 4] need 24 bytes of data, the file has 23'));
-    expect(() => parseIdxLabels(idxBytes(LABELS, [3], [1, 2, 3, 4]))).toThrow(/too long: labels \[3\] need 3 bytes of data, the file has 4/);
+    expect(() => parseIdxImages(idxBytes(IMAGES, [2, 3], []))).toThrow(
+      /truncated header \(12 bytes, the images header has 16\)/,
+    );
+    expect(() => parseIdxImages(idxBytes(IMAGES, [2, 3, 4], ramp(23)), 'f')).toThrow(
+      new IdxError('f: truncated: images [2, 3, 4] need 24 bytes of data, the file has 23'),
+    );
+    expect(() => parseIdxLabels(idxBytes(LABELS, [3], [1, 2, 3, 4]))).toThrow(
+      /too long: labels \[3\] need 3 bytes of data, the file has 4/,
+    );
     expect(() => parseIdxImages(idxBytes(IMAGES, [1, 0, 4], []))).toThrow(/images of 0 × 4 pixels/);
   });
 
@@ -59,8 +73,12 @@ describe('IDX parser', () => {
 
   describe('files', () => {
     let dir = '';
-    beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'idx-')); });
-    afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
+    beforeAll(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'idx-'));
+    });
+    afterAll(async () => {
+      await rm(dir, { recursive: true, force: true });
+    });
 
     it('reads plain and gzipped files alike', async () => {
       const images = idxBytes(IMAGES, [3, 2, 5], ramp(30));
@@ -72,7 +90,7 @@ describe('IDX parser', () => {
       const gz = await readIdxImages(join(dir, 'i.gz'));
       expect([gz.count, gz.rows, gz.cols]).toEqual([3, 2, 5]);
       expect([...gz.pixels]).toEqual([...plain.pixels]);
-      expect([...await readIdxLabels(join(dir, 'l.gz'))]).toEqual([2, 1, 0]);
+      expect([...(await readIdxLabels(join(dir, 'l.gz')))]).toEqual([2, 1, 0]);
     });
 
     it('names the file in its errors, and refuses a broken gzip', async () => {
@@ -108,7 +126,11 @@ const index: PackInfo[] = JSON.parse(await readFile(new URL('index.json', PACKS_
 
 // What public/packs/README.md and scripts/build-packs.ts document.
 const EXPECTED: Record<IdxSetId, { classes: string[]; perClass: { train: number; test: number }; license: string }> = {
-  mnist: { classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'], perClass: { train: 300, test: 100 }, license: 'CC BY-SA 3.0' },
+  mnist: {
+    classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+    perClass: { train: 300, test: 100 },
+    license: 'CC BY-SA 3.0',
+  },
   'fashion-mnist': {
     classes: ['T-shirt_top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
     perClass: { train: 200, test: 100 },
@@ -171,7 +193,8 @@ for (const pack of index) {
       expect(others).toEqual([]);
       for (const split of ['train', 'test'] as const) {
         expect([...layout[split].keys()], split).toEqual(expected.classes);
-        for (const [name, images] of layout[split]) expect(images.size, `${split}/${name}`).toBe(expected.perClass[split]);
+        for (const [name, images] of layout[split])
+          expect(images.size, `${split}/${name}`).toBe(expected.perClass[split]);
       }
     });
 
@@ -187,22 +210,28 @@ for (const pack of index) {
     });
 
     const reason = canCompare ? '' : ` (skipped: ${idxSetMissing(pack.id)})`;
-    it.skipIf(!canCompare)(`holds the first images of each class, pixel for pixel equal to the IDX files${reason}`, async () => {
-      for (const split of ['train', 'test'] as const) {
-        const { images, labels } = await loadIdxSplit(pack.id, split);
-        for (const [c, name] of expected.classes.entries()) {
-          const firstOfClass = [...labels.keys()].filter((i) => labels[i] === c).slice(0, expected.perClass[split]);
-          const entries = layout[split].get(name)!;
-          expect([...entries.keys()].sort((a, b) => a - b), `${split}/${name}`).toEqual(firstOfClass);
-          // The first, a middle and the last image of each class.
-          for (const i of [firstOfClass[0], firstOfClass[firstOfClass.length >> 1], firstOfClass.at(-1)!]) {
-            const png = await entries.get(i)!.getData(new Uint8ArrayWriter());
-            // sharp writes raw pixels as sRGB unless told to keep the one gray channel.
-            const pixels = await sharp(png).toColourspace('b-w').raw().toBuffer();
-            expect(Buffer.from(idxImage(images, i)).equals(pixels), `${split}/${name}/${i}`).toBe(true);
+    it.skipIf(!canCompare)(
+      `holds the first images of each class, pixel for pixel equal to the IDX files${reason}`,
+      async () => {
+        for (const split of ['train', 'test'] as const) {
+          const { images, labels } = await loadIdxSplit(pack.id, split);
+          for (const [c, name] of expected.classes.entries()) {
+            const firstOfClass = [...labels.keys()].filter((i) => labels[i] === c).slice(0, expected.perClass[split]);
+            const entries = layout[split].get(name)!;
+            expect(
+              [...entries.keys()].sort((a, b) => a - b),
+              `${split}/${name}`,
+            ).toEqual(firstOfClass);
+            // The first, a middle and the last image of each class.
+            for (const i of [firstOfClass[0], firstOfClass[firstOfClass.length >> 1], firstOfClass.at(-1)!]) {
+              const png = await entries.get(i)!.getData(new Uint8ArrayWriter());
+              // sharp writes raw pixels as sRGB unless told to keep the one gray channel.
+              const pixels = await sharp(png).toColourspace('b-w').raw().toBuffer();
+              expect(Buffer.from(idxImage(images, i)).equals(pixels), `${split}/${name}/${i}`).toBe(true);
+            }
           }
         }
-      }
-    });
+      },
+    );
   });
 }

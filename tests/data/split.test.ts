@@ -3,7 +3,14 @@
 import { describe, expect, it } from 'vitest';
 import { selectImages } from '../../src/data/entries.ts';
 import { imageFolder, type Sample } from '../../src/data/layout.ts';
-import { classCounts, keptCount, sampleFraction, splitDataset, stratifiedSplit, valCount } from '../../src/data/split.ts';
+import {
+  classCounts,
+  keptCount,
+  sampleFraction,
+  splitDataset,
+  stratifiedSplit,
+  valCount,
+} from '../../src/data/split.ts';
 import { rng } from '../helpers/random.ts';
 import { classFolders, memoryTree, type Files } from './fixtures.ts';
 
@@ -41,7 +48,9 @@ describe('stratifiedSplit', () => {
     const other = shuffledFolder(3);
     expect(paths(other.train)).toEqual(paths(folder.train));
     expect(paths(stratifiedSplit(other.train, 0.2, 11).val)).toEqual(paths(stratifiedSplit(folder.train, 0.2, 11).val));
-    expect(paths(stratifiedSplit([...folder.train].reverse(), 0.2, 11).val)).toEqual(paths(stratifiedSplit(folder.train, 0.2, 11).val));
+    expect(paths(stratifiedSplit([...folder.train].reverse(), 0.2, 11).val)).toEqual(
+      paths(stratifiedSplit(folder.train, 0.2, 11).val),
+    );
   });
 
   it('draws nothing at fraction 0 and refuses fractions outside [0, 1)', () => {
@@ -99,7 +108,9 @@ describe('splitDataset', () => {
 
   it('uses the val/ folder when there is one, and draws none at valFraction 0', () => {
     const withVal = imageFolder(
-      selectImages(memoryTree({ ...classFolders({ x: 4, y: 4 }, img, 'train/'), ...classFolders({ x: 1, y: 1 }, img, 'val/') })),
+      selectImages(
+        memoryTree({ ...classFolders({ x: 4, y: 4 }, img, 'train/'), ...classFolders({ x: 1, y: 1 }, img, 'val/') }),
+      ),
     );
     const s = splitDataset(withVal, { seed: 1, valFraction: 0.5, trainFraction: 1 });
     expect(s.valDrawn).toBe(false);

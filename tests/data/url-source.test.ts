@@ -10,7 +10,13 @@ import { download, type DownloadOptions, type DownloadProgress } from '../../src
 import { selectImages } from '../../src/data/entries.ts';
 import { imageFolder } from '../../src/data/layout.ts';
 import { fetchZip, isDataUrl, urlTree } from '../../src/data/url-source.ts';
-import { SLOW_MS, startDownloadServer, STALL_BYTES, tinyModel, type DownloadServer } from '../helpers/download-server.ts';
+import {
+  SLOW_MS,
+  startDownloadServer,
+  STALL_BYTES,
+  tinyModel,
+  type DownloadServer,
+} from '../helpers/download-server.ts';
 
 const zip = readFileSync('public/packs/mnist.zip');
 const model = tinyModel();
@@ -51,12 +57,19 @@ async function failure(run: () => Promise<unknown>, label: string) {
   clearInterval(sampler);
   const end = process.memoryUsage().rss - rss0;
   peak = Math.max(peak, end);
-  console.log(`${label}: "${message}" after ${ms.toFixed(0)} ms; resident memory +${(peak / MiB).toFixed(1)} MiB at most, ${(end / MiB).toFixed(1)} MiB at the end`);
+  console.log(
+    `${label}: "${message}" after ${ms.toFixed(0)} ms; resident memory +${(peak / MiB).toFixed(1)} MiB at most, ${(end / MiB).toFixed(1)} MiB at the end`,
+  );
   expect(peak).toBeLessThan(MEMORY_BOUND);
   return { message, ms };
 }
 
-const zipOptions = (o: Partial<DownloadOptions> = {}): DownloadOptions => ({ what: 'a zip file', maxBytes: 4 * 2 ** 30, idleSeconds: IDLE_SECONDS, ...o });
+const zipOptions = (o: Partial<DownloadOptions> = {}): DownloadOptions => ({
+  what: 'a zip file',
+  maxBytes: 4 * 2 ** 30,
+  idleSeconds: IDLE_SECONDS,
+  ...o,
+});
 
 describe('dataset URLs', () => {
   it('fetches a zip, reporting progress, and lists it like a local one', async () => {
@@ -71,9 +84,13 @@ describe('dataset URLs', () => {
   });
 
   it('says what went wrong with a bad address', async () => {
-    await expect(urlTree(`${base}/file/missing.zip`)).rejects.toThrow(`cannot fetch ${base}/file/missing.zip (HTTP 404 Not Found)`);
+    await expect(urlTree(`${base}/file/missing.zip`)).rejects.toThrow(
+      `cannot fetch ${base}/file/missing.zip (HTTP 404 Not Found)`,
+    );
     await expect(urlTree('ftp://example.org/x.zip')).rejects.toThrow("'ftp://example.org/x.zip' is not an http(s) URL");
-    await expect(urlTree('http://127.0.0.1:9/x.zip')).rejects.toThrow(/^cannot fetch http:\/\/127\.0\.0\.1:9\/x\.zip \(/);
+    await expect(urlTree('http://127.0.0.1:9/x.zip')).rejects.toThrow(
+      /^cannot fetch http:\/\/127\.0\.0\.1:9\/x\.zip \(/,
+    );
     expect(isDataUrl('HTTPS://a/b.zip')).toBe(true);
     expect(isDataUrl('data/b.zip')).toBe(false);
   });
@@ -82,15 +99,24 @@ describe('dataset URLs', () => {
 describe('downloads that go wrong', () => {
   it('gives up on a server that stops sending', async () => {
     let received = 0;
-    const r = await failure(() => fetchZip(`${base}/stall/mnist.zip`, { idleSeconds: IDLE_SECONDS, onProgress: (p) => (received = p.received) }), 'stall');
+    const r = await failure(
+      () =>
+        fetchZip(`${base}/stall/mnist.zip`, { idleSeconds: IDLE_SECONDS, onProgress: (p) => (received = p.received) }),
+      'stall',
+    );
     expect(r.message).toBe(`stopped: no data for ${IDLE_SECONDS} s`);
     expect(received).toBe(STALL_BYTES);
     expect(r.ms).toBeLessThan(IDLE_SECONDS * 1000 + SLACK_MS);
   });
 
   it('stops an endless body at the cap, and on Cancel', async () => {
-    const capped = await failure(() => download(`${base}/endless/x.zip`, zipOptions({ maxBytes: 32 * MiB })), 'endless, 32 MiB cap');
-    expect(capped.message).toMatch(/^the file is larger than 32\.0 MiB, the most accepted for a zip file \(32\.\d MiB received so far\)$/);
+    const capped = await failure(
+      () => download(`${base}/endless/x.zip`, zipOptions({ maxBytes: 32 * MiB })),
+      'endless, 32 MiB cap',
+    );
+    expect(capped.message).toMatch(
+      /^the file is larger than 32\.0 MiB, the most accepted for a zip file \(32\.\d MiB received so far\)$/,
+    );
     expect(capped.ms).toBeLessThan(SLACK_MS);
 
     const controller = new AbortController();
@@ -100,7 +126,10 @@ describe('downloads that go wrong', () => {
       cancelledAt = performance.now();
       controller.abort();
     };
-    const cancelled = await failure(() => download(`${base}/endless/x.zip`, zipOptions({ signal: controller.signal, onProgress })), 'endless, cancelled after 16 MiB');
+    const cancelled = await failure(
+      () => download(`${base}/endless/x.zip`, zipOptions({ signal: controller.signal, onProgress })),
+      'endless, cancelled after 16 MiB',
+    );
     const stoppedIn = performance.now() - cancelledAt;
     console.log(`stopped ${stoppedIn.toFixed(0)} ms after Cancel`);
     expect(cancelled.message).toBe('cancelled');
@@ -109,8 +138,13 @@ describe('downloads that go wrong', () => {
 
   it('refuses a Content-Length above the cap before reading the body', async () => {
     let received = -1;
-    const r = await failure(() => fetchZip(`${base}/huge/x.zip`, { idleSeconds: IDLE_SECONDS, onProgress: (p) => (received = p.received) }), 'Content-Length 5 GiB');
-    expect(r.message).toBe('the file is larger than 4.00 GiB, the most accepted for a zip file (5.00 GiB by its Content-Length)');
+    const r = await failure(
+      () => fetchZip(`${base}/huge/x.zip`, { idleSeconds: IDLE_SECONDS, onProgress: (p) => (received = p.received) }),
+      'Content-Length 5 GiB',
+    );
+    expect(r.message).toBe(
+      'the file is larger than 4.00 GiB, the most accepted for a zip file (5.00 GiB by its Content-Length)',
+    );
     expect(received).toBe(0);
     expect(r.ms).toBeLessThan(SLACK_MS);
   });
@@ -118,14 +152,23 @@ describe('downloads that go wrong', () => {
   it('says when the address returned a web page or JSON instead of the file', async () => {
     const html = 'the address returned an HTML page (a login or error page?), not a zip file';
     expect((await failure(() => fetchZip(`${base}/html/x.zip`), 'HTML page')).message).toBe(html);
-    expect((await failure(() => fetchZip(`${base}/html-bytes/x.zip`), 'HTML page without its Content-Type')).message).toBe(html);
-    expect((await failure(() => fetchZip(`${base}/json-bytes/x.zip`), 'JSON without its Content-Type')).message).toBe('the address returned JSON (an API answer?), not a zip file');
+    expect(
+      (await failure(() => fetchZip(`${base}/html-bytes/x.zip`), 'HTML page without its Content-Type')).message,
+    ).toBe(html);
+    expect((await failure(() => fetchZip(`${base}/json-bytes/x.zip`), 'JSON without its Content-Type')).message).toBe(
+      'the address returned JSON (an API answer?), not a zip file',
+    );
   });
 });
 
 describe('model URLs', () => {
-  const modelOptions = (o: Partial<DownloadOptions> = {}): DownloadOptions =>
-    ({ what: 'a safetensors file', maxBytes: 2 * 2 ** 30, idleSeconds: IDLE_SECONDS, checkStart: checkModelStart, ...o });
+  const modelOptions = (o: Partial<DownloadOptions> = {}): DownloadOptions => ({
+    what: 'a safetensors file',
+    maxBytes: 2 * 2 ** 30,
+    idleSeconds: IDLE_SECONDS,
+    checkStart: checkModelStart,
+    ...o,
+  });
 
   it('downloads a safetensors model whose header checks out', async () => {
     const blob = await download(`${base}/slow/tiny.safetensors`, modelOptions());
@@ -136,8 +179,13 @@ describe('model URLs', () => {
 
   it('stops at the first bytes of a file that is not a safetensors model', async () => {
     const before = server.sent();
-    const r = await failure(() => download(`${base}/long/photo.safetensors`, modelOptions()), 'a 1 GiB file that is not a model');
-    expect(r.message).toMatch(/^not a safetensors file: its first 8 bytes give a header of \d+ bytes, over the 100 MB a header may have$/);
+    const r = await failure(
+      () => download(`${base}/long/photo.safetensors`, modelOptions()),
+      'a 1 GiB file that is not a model',
+    );
+    expect(r.message).toMatch(
+      /^not a safetensors file: its first 8 bytes give a header of \d+ bytes, over the 100 MB a header may have$/,
+    );
     expect(r.ms).toBeLessThan(SLACK_MS);
     // What the server wrote before the connection closed: the first bytes and what the sockets buffered.
     const sent = server.sent() - before;

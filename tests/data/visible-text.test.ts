@@ -7,8 +7,12 @@ describe('visibleText', () => {
   it('escapes bidirectional overrides, embeddings, isolates and marks, and invisible characters', () => {
     expect(visibleText('cat\u202egnp.exe')).toBe('cat\\u202egnp.exe');
     const bidi = '\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c';
-    expect(visibleText(bidi)).toBe('\\u202a\\u202b\\u202c\\u202d\\u202e\\u2066\\u2067\\u2068\\u2069\\u200e\\u200f\\u061c');
-    expect(visibleText('a\u200bb\u00adc\ufeffd\u0000e\u0085f\u2028g\u3164h')).toBe('a\\u200bb\\u00adc\\ufeffd\\u0000e\\u0085f\\u2028g\\u3164h');
+    expect(visibleText(bidi)).toBe(
+      '\\u202a\\u202b\\u202c\\u202d\\u202e\\u2066\\u2067\\u2068\\u2069\\u200e\\u200f\\u061c',
+    );
+    expect(visibleText('a\u200bb\u00adc\ufeffd\u0000e\u0085f\u2028g\u3164h')).toBe(
+      'a\\u200bb\\u00adc\\ufeffd\\u0000e\\u0085f\\u2028g\\u3164h',
+    );
     expect(visibleText('tag\u{e0041}')).toBe('tag\\u{e0041}');
   });
 

@@ -60,7 +60,10 @@ describe('zipTree', () => {
 
   it('honours train/ and val/ inside a zip', async () => {
     const image = await png();
-    const zip = await makeZip({ ...classFolders({ a: 3, b: 2 }, image, 'train/'), ...classFolders({ a: 1, b: 1 }, image, 'val/') });
+    const zip = await makeZip({
+      ...classFolders({ a: 3, b: 2 }, image, 'train/'),
+      ...classFolders({ a: 1, b: 1 }, image, 'val/'),
+    });
     const folder = imageFolder(selectImages(await zipTree(zip)));
     expect(folder.splitFolders).toBe(true);
     expect([folder.train.length, folder.val.length]).toEqual([5, 2]);
@@ -87,7 +90,9 @@ describe('zipTree', () => {
   it('reads one entry without reading the others', async () => {
     const big = new Uint8Array(8 << 20).fill(7);
     const small = await png();
-    const path = await saveZip(await makeZip({ 'cats/big.png': big, 'dogs/small.png': small, 'dogs/z.png': small }, { level: 0 }));
+    const path = await saveZip(
+      await makeZip({ 'cats/big.png': big, 'dogs/small.png': small, 'dogs/z.png': small }, { level: 0 }),
+    );
     const blob = await openAsBlob(path);
     const slice = vi.spyOn(blob, 'slice');
     const bytesRead = () => slice.mock.calls.reduce((n, [start = 0, end = blob.size]) => n + (end - start), 0);
@@ -138,8 +143,14 @@ describe('pathological listings', () => {
     const image = await png();
     const deep = `${'a/'.repeat(15_999)}x.png`;
     const zip = await makeZip({ [deep]: image, 'cats/1.png': image, 'dogs/1.png': image });
-    const { ms, mb, result: folder } = await measured(async () => imageFolder(selectImages(await zipTree(zip, 'deep.zip'))));
-    console.log(`a zip entry 16,000 levels deep: listed and left out in ${ms.toFixed(0)} ms, memory +${mb.toFixed(1)} MB`);
+    const {
+      ms,
+      mb,
+      result: folder,
+    } = await measured(async () => imageFolder(selectImages(await zipTree(zip, 'deep.zip'))));
+    console.log(
+      `a zip entry 16,000 levels deep: listed and left out in ${ms.toFixed(0)} ms, memory +${mb.toFixed(1)} MB`,
+    );
     expect(folder.classes).toEqual(['cats', 'dogs']);
     expect(folder.leftOut).toEqual([{ path: deep, reason: 'path longer than 4,096 characters' }]);
     expect(ms).toBeLessThan(2000);
@@ -148,14 +159,22 @@ describe('pathological listings', () => {
 
   it(`refuses a zip of more than ${MAX_ENTRIES.toLocaleString('en')} entries after listing its first`, async () => {
     const small = await zipTree(await openAsBlob(await saveZip(manyEntries(3))), 'three.zip');
-    expect(small.files.map((f) => [f.path, f.size])).toEqual([['c/0000000.png', 0], ['c/0000001.png', 0], ['c/0000002.png', 0]]);
+    expect(small.files.map((f) => [f.path, f.size])).toEqual([
+      ['c/0000000.png', 0],
+      ['c/0000001.png', 0],
+      ['c/0000002.png', 0],
+    ]);
 
     const blob = await openAsBlob(await saveZip(manyEntries(MAX_ENTRIES + 1)));
     const { ms, mb, result: error } = await measured(() => zipTree(blob, 'many.zip').catch((e: unknown) => e));
-    console.log(`a zip of ${(MAX_ENTRIES + 1).toLocaleString('en')} entries (${(blob.size / MiB).toFixed(1)} MiB): refused in ${ms.toFixed(0)} ms, memory +${mb.toFixed(1)} MB`);
-    expect(error).toEqual(new DatasetError(
-      "'many.zip' (200,001 entries) holds more than 200,000 files and folders, the most one dataset may have (use a part of it)",
-    ));
+    console.log(
+      `a zip of ${(MAX_ENTRIES + 1).toLocaleString('en')} entries (${(blob.size / MiB).toFixed(1)} MiB): refused in ${ms.toFixed(0)} ms, memory +${mb.toFixed(1)} MB`,
+    );
+    expect(error).toEqual(
+      new DatasetError(
+        "'many.zip' (200,001 entries) holds more than 200,000 files and folders, the most one dataset may have (use a part of it)",
+      ),
+    );
     expect(ms).toBeLessThan(2000);
     expect(mb).toBeLessThan(100);
   });
@@ -222,12 +241,19 @@ async function zerosZip(path: string, mib: number, declared = mib * MiB, head = 
   first.set(head);
   // Each block ends byte-aligned (sync flush) and is not the last; 03 00 is an empty final block.
   const block = (bytes: Uint8Array) => deflateRawSync(bytes, { finishFlush: constants.Z_SYNC_FLUSH });
-  const data = new Uint8Array(Buffer.concat([block(first), ...Array<Buffer>(mib - 1).fill(block(zeros)), Buffer.from([0x03, 0x00])]));
+  const data = new Uint8Array(
+    Buffer.concat([block(first), ...Array<Buffer>(mib - 1).fill(block(zeros)), Buffer.from([0x03, 0x00])]),
+  );
   let crc = crc32(first);
   for (let i = 1; i < mib; i++) crc = crc32(zeros, crc);
   const writer = new ZipWriter(new BlobWriter('application/zip'), { useWebWorkers: false });
   await writer.add('ok/a.png', new Uint8ArrayReader(await png()));
-  await writer.add(path, new Uint8ArrayReader(data), { passThrough: true, compressionMethod: 8, uncompressedSize: declared, crc32: crc });
+  await writer.add(path, new Uint8ArrayReader(data), {
+    passThrough: true,
+    compressionMethod: 8,
+    uncompressedSize: declared,
+    crc32: crc,
+  });
   return writer.close();
 }
 
@@ -248,7 +274,9 @@ describe('zip bombs', () => {
     const t0 = performance.now();
     const tree = await zipTree(zip, 'bomb.zip');
     const ms = performance.now() - t0;
-    expect(tree.leftOut).toEqual([{ path: 'a/bomb.png', reason: '300 MiB uncompressed, over the limit of 64 MiB for one image' }]);
+    expect(tree.leftOut).toEqual([
+      { path: 'a/bomb.png', reason: '300 MiB uncompressed, over the limit of 64 MiB for one image' },
+    ]);
     expect(tree.files.map((f) => f.path)).toEqual(['ok/a.png']);
     // The end of the file, where the central directory is, and not the rest of the entry's data.
     expect(slice.mock.calls.reduce((n, [start = 0, end = zip.size]) => n + (end - start), 0)).toBeLessThan(70_000);
@@ -259,10 +287,14 @@ describe('zip bombs', () => {
     const zip = await zerosZip('a/bomb.png', 300, 60 * MiB, new Uint8Array());
     const entry = (await zipTree(zip, 'bomb.zip')).files.find((f) => f.path === 'a/bomb.png')!;
     const { ms, mb, result } = await measured(() => Promise.allSettled(Array.from({ length: 8 }, () => entry.read())));
-    console.log(`8 reads of 300 MiB of zeros named .png: refused in ${ms.toFixed(0)} ms, peak memory +${mb.toFixed(1)} MB`);
+    console.log(
+      `8 reads of 300 MiB of zeros named .png: refused in ${ms.toFixed(0)} ms, peak memory +${mb.toFixed(1)} MB`,
+    );
     for (const r of result) {
       expect(r.status === 'rejected' && r.reason).toEqual(
-        new DatasetError("'a/bomb.png' in 'bomb.zip' is not an image (it starts with no PNG, JPEG, WebP, BMP or GIF signature)"),
+        new DatasetError(
+          "'a/bomb.png' in 'bomb.zip' is not an image (it starts with no PNG, JPEG, WebP, BMP or GIF signature)",
+        ),
       );
     }
     expect(ms).toBeLessThan(2000);
@@ -282,7 +314,9 @@ describe('zip bombs', () => {
     const error = await readEntry(entry as FileEntry, 'bomb.zip', MiB).catch((e: unknown) => e);
     const ms = performance.now() - t0;
     expect(error).toBeInstanceOf(DatasetError);
-    expect((error as Error).message).toBe("'a/bomb.png' in 'bomb.zip' decodes to more than 1 MiB, the limit for one image");
+    expect((error as Error).message).toBe(
+      "'a/bomb.png' in 'bomb.zip' decodes to more than 1 MiB, the limit for one image",
+    );
     // Reading all 2 GiB takes about 40 s here.
     expect(ms).toBeLessThan(500);
   });
@@ -297,7 +331,9 @@ describe('zip bombs', () => {
     const t0 = performance.now();
     const error = await entry.read().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DatasetError);
-    expect((error as Error).message).toBe(`'a/liar.png' in 'liar.zip' does not decode to the ${declared} bytes its header declares (a damaged or crafted zip)`);
+    expect((error as Error).message).toBe(
+      `'a/liar.png' in 'liar.zip' does not decode to the ${declared} bytes its header declares (a damaged or crafted zip)`,
+    );
     expect(performance.now() - t0).toBeLessThan(500);
   });
 });

@@ -50,7 +50,9 @@ describe('playground page', () => {
     await page.setInputFiles('[data-testid=model-drop-file]', model);
     await page.setInputFiles('[data-testid=data-drop-folder]', folder);
     await page.waitForFunction(() => (window as unknown as { runsRead?: boolean }).runsRead, null, { timeout: 60_000 });
-    await expect.poll(() => page.getByTestId('model-name').textContent(), { timeout: 60_000 }).toBe('digits.safetensors');
+    await expect
+      .poll(() => page.getByTestId('model-name').textContent(), { timeout: 60_000 })
+      .toBe('digits.safetensors');
     await expect.poll(() => page.getByTestId('data-name').textContent(), { timeout: 60_000 }).toBe('shapes');
     await expect.poll(() => page.getByTestId('data-classes').textContent(), { timeout: 60_000 }).toBe('2');
   });

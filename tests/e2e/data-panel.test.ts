@@ -14,7 +14,12 @@ describe('the data panel', () => {
     const page = await openPage('/');
     const image = await png();
     const deep = `${'a/'.repeat(15_999)}x.png`;
-    const zip = await makeZip({ 'cat\u202egnp.exe/1.png': image, 'dogs/1.png': image, 'dogs/\u200bnotes\u2066.txt': 'x', [deep]: image });
+    const zip = await makeZip({
+      'cat\u202egnp.exe/1.png': image,
+      'dogs/1.png': image,
+      'dogs/\u200bnotes\u2066.txt': 'x',
+      [deep]: image,
+    });
     const path = join(await tempDir(), 'photos\u202e.zip');
     writeFileSync(path, new Uint8Array(await zip.arrayBuffer()));
     await page.getByTestId('data-name').waitFor({ timeout: 60_000 }); // the built-in pack, loaded first
@@ -24,7 +29,8 @@ describe('the data panel', () => {
     const at = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
     const data = { items: [], files: [path], dragOperationsMask: 1 };
     const t0 = performance.now();
-    for (const type of ['dragEnter', 'dragOver', 'drop'] as const) await cdp.send('Input.dispatchDragEvent', { type, ...at, data });
+    for (const type of ['dragEnter', 'dragOver', 'drop'] as const)
+      await cdp.send('Input.dispatchDragEvent', { type, ...at, data });
     await page.getByText('photos\\u202e.zip').first().waitFor({ timeout: 60_000 });
     await page.getByTestId('data-classes').waitFor();
     const ms = performance.now() - t0;

@@ -71,14 +71,18 @@ function blackPng(width: number, height: number): Uint8Array {
   ihdr.set([1, 0, 0, 0, 0], 8); // 1 bit, grayscale, deflate, no filter, no interlace
   const rows = Buffer.alloc(height * (1 + Math.ceil(width / 8))); // filter byte 0 and zero bits
   const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return new Uint8Array(Buffer.concat([signature, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]));
+  return new Uint8Array(
+    Buffer.concat([signature, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]),
+  );
 }
 
 /** A JPEG whose frame header claims width × height, after `padding` bytes of APP15 segments (so that
  *  the header walk has to read past its first window), cut right after that header: no
  *  decoder can make pixels of it, so only a refusal on the header gives the pixel-limit message. */
 async function jpegHeaderClaiming(width: number, height: number, padding: number): Promise<Uint8Array> {
-  const jpeg = await raw(16, 16, () => [90, 90, 90]).jpeg().toBuffer();
+  const jpeg = await raw(16, 16, () => [90, 90, 90])
+    .jpeg()
+    .toBuffer();
   const segments: Buffer[] = [];
   for (let left = padding; left > 0; left -= 60_000) {
     const segment = Buffer.alloc(4 + Math.min(left, 60_000));
@@ -96,7 +100,11 @@ async function jpegHeaderClaiming(width: number, height: number, padding: number
 /** The headers of a lossless WebP, a GIF and a top-down BMP claiming more than 100 megapixels,
  *  and nothing after them. */
 async function headersOnly(): Promise<{ name: string; bytes: Uint8Array }[]> {
-  const webp = Buffer.from(await raw(8, 8, () => [1, 2, 3]).webp({ lossless: true }).toBuffer()).subarray(0, 30);
+  const webp = Buffer.from(
+    await raw(8, 8, () => [1, 2, 3])
+      .webp({ lossless: true })
+      .toBuffer(),
+  ).subarray(0, 30);
   webp.writeUInt32LE((webp.readUInt32LE(21) & ~0xfffffff) | 16383 | (16383 << 14), 21);
   const gif = Buffer.from('GIF89a\0\0\0\0\0\0\0', 'latin1');
   gif.writeUInt16LE(40_000, 6);
@@ -123,7 +131,9 @@ async function dataset(): Promise<Files> {
   for (const [c, name] of classes.entries()) {
     for (let i = 0; i < 5; i++) {
       const image = raw(24 + i, 20, (x, y) => [(x * 9 + c * 80) % 256, (y * 11) % 256, i * 50]);
-      files[`mydata/${name}/${i}.${i % 2 ? 'jpg' : 'png'}`] = new Uint8Array(await (i % 2 ? image.jpeg() : image.png()).toBuffer());
+      files[`mydata/${name}/${i}.${i % 2 ? 'jpg' : 'png'}`] = new Uint8Array(
+        await (i % 2 ? image.jpeg() : image.png()).toBuffer(),
+      );
     }
   }
   files['mydata/.DS_Store'] = 'Bud1';
@@ -179,7 +189,8 @@ describe('dataset sources in the page', () => {
     const summary = await readSource(async () => {
       const at = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
       const data = { items: [], files: [zipPath], dragOperationsMask: 1 };
-      for (const type of ['dragEnter', 'dragOver', 'drop'] as const) await cdp.send('Input.dispatchDragEvent', { type, ...at, data });
+      for (const type of ['dragEnter', 'dragOver', 'drop'] as const)
+        await cdp.send('Input.dispatchDragEvent', { type, ...at, data });
     });
     if ('error' in summary) throw new Error(summary.error);
     expect(summary.classes).toEqual(EXPECTED_CLASSES);
@@ -209,9 +220,20 @@ describe('the folder walk of a drop, on a synthetic entry tree', () => {
       // Entries shaped like Chrome's: readEntries hands over at most 100 at a time, asynchronously.
       const reads: Record<string, number> = {};
       const file = (name: string, bytes = 'x'): Entry =>
-        ({ name, isFile: true, isDirectory: false, file: (ok: (f: File) => void) => setTimeout(() => ok(new File([bytes], name))) }) as Entry;
+        ({
+          name,
+          isFile: true,
+          isDirectory: false,
+          file: (ok: (f: File) => void) => setTimeout(() => ok(new File([bytes], name))),
+        }) as Entry;
       const lost = (name: string): Entry =>
-        ({ name, isFile: true, isDirectory: false, file: (_: unknown, fail: (e: DOMException) => void) => fail(new DOMException('A requested file could not be found', 'NotFoundError')) }) as Entry;
+        ({
+          name,
+          isFile: true,
+          isDirectory: false,
+          file: (_: unknown, fail: (e: DOMException) => void) =>
+            fail(new DOMException('A requested file could not be found', 'NotFoundError')),
+        }) as Entry;
       const dir = (name: string, children: Entry[], broken = false): Entry =>
         ({
           name,
@@ -252,7 +274,9 @@ describe('the folder walk of a drop, on a synthetic entry tree', () => {
         ],
       } as unknown as DataTransfer;
       const zipped = await sources.treeFromDrop(drop);
-      const nothing = await sources.treeFromDrop({ items: [] } as unknown as DataTransfer).catch((e: Error) => e.message);
+      const nothing = await sources
+        .treeFromDrop({ items: [] } as unknown as DataTransfer)
+        .catch((e: Error) => e.message);
       const summary = window.stochcaData.summarize(tree);
       return {
         files: tree.files.map((f) => f.path).sort(),
@@ -261,7 +285,10 @@ describe('the folder walk of a drop, on a synthetic entry tree', () => {
         leftOut: Object.fromEntries(tree.leftOut.map((l) => [l.path, l.reason])),
         reads: walkReads,
         progress,
-        several: several.files.map((f) => f.path).filter((p) => !p.includes('big/')).sort(),
+        several: several.files
+          .map((f) => f.path)
+          .filter((p) => !p.includes('big/'))
+          .sort(),
         zipped: zipped.files.map((f) => f.path),
         nothing,
         classes: summary.classes,
@@ -271,7 +298,9 @@ describe('the folder walk of a drop, on a synthetic entry tree', () => {
     }, zip);
 
     const big = Array.from({ length: 250 }, (_, i) => `big/${String(i).padStart(3, '0')}.png`);
-    expect(result.files).toEqual([...big, '.DS_Store', 'small/a.png', 'small/b.jpg', 'small/deep/c.png', 'small/deep/d.png'].sort());
+    expect(result.files).toEqual(
+      [...big, '.DS_Store', 'small/a.png', 'small/b.jpg', 'small/deep/c.png', 'small/deep/d.png'].sort(),
+    );
     expect(result.bytes).toBe('x');
     expect(result.folders).toEqual(['big', 'broken', 'empty', 'small', 'small/deep']);
     expect(result.leftOut).toEqual({
@@ -297,7 +326,10 @@ describe('the folder walk of a drop, on a synthetic entry tree', () => {
     expect(result.nothing).toMatch(/nothing that could be read was dropped/);
     expect(result.classes).toEqual(['big', 'small']);
     expect(result.counts).toEqual({ big: 250, small: 4 });
-    expect(result.problems).toEqual(["class folder 'broken' holds no images: left out", "class folder 'empty' holds no images: left out"]);
+    expect(result.problems).toEqual([
+      "class folder 'broken' holds no images: left out",
+      "class folder 'empty' holds no images: left out",
+    ]);
   });
 });
 
@@ -314,7 +346,11 @@ function decodeInPage(
       const out = await Promise.all(
         images.map(({ name, bytes }) =>
           decoder.decode(file(bytes, name), size).then(
-            (pixels) => ({ name, pixels: Array.from(pixels) as number[] | undefined, error: undefined as string | undefined }),
+            (pixels) => ({
+              name,
+              pixels: Array.from(pixels) as number[] | undefined,
+              error: undefined as string | undefined,
+            }),
             (e: Error) => ({ name, pixels: undefined, error: `${e.name}: ${e.message}` }),
           ),
         ),
@@ -326,7 +362,8 @@ function decodeInPage(
   );
 }
 
-const rgba = (pixels: number[], size: number, x: number, y: number) => pixels.slice((y * size + x) * 4, (y * size + x) * 4 + 4);
+const rgba = (pixels: number[], size: number, x: number, y: number) =>
+  pixels.slice((y * size + x) * 4, (y * size + x) * 4 + 4);
 
 describe('decoding workers', () => {
   it('decodes PNG, JPEG, WebP, BMP and GIF to the centre square, scaled to C × C', async () => {
@@ -350,7 +387,13 @@ describe('decoding workers', () => {
       const [first, middle, last] = name.startsWith('tall')
         ? [rgba(pixels!, C, 8, 0), rgba(pixels!, C, 8, 8), rgba(pixels!, C, 8, C - 1)]
         : [rgba(pixels!, C, 0, 8), rgba(pixels!, C, 8, 8), rgba(pixels!, C, C - 1, 8)];
-      expect({ name, first, middle, last, fits: near(first, [255, 0, 0, 255]) && near(middle, [0, 255, 0, 255]) && near(last, [0, 0, 255, 255]) }).toMatchObject({ fits: true });
+      expect({
+        name,
+        first,
+        middle,
+        last,
+        fits: near(first, [255, 0, 0, 255]) && near(middle, [0, 255, 0, 255]) && near(last, [0, 0, 255, 255]),
+      }).toMatchObject({ fits: true });
       // Red reaches a sixth of the square (C/6 ≈ 2.7 columns) and no further.
       const red = (i: number) => (name.startsWith('tall') ? rgba(pixels!, C, 8, i) : rgba(pixels!, C, i, 8))[0] > 128;
       expect([red(1), red(4)], name).toEqual([true, false]);
@@ -393,18 +436,29 @@ describe('decoding workers', () => {
     ];
     const t0 = performance.now();
     const results = Object.fromEntries((await decodeInPage(images, 16)).map((r) => [r.name, r.error]));
-    console.log(`bad files refused in ${Math.round(performance.now() - t0)} ms (the 20,000 × 20,000 PNG is ${huge.length} bytes)`);
+    console.log(
+      `bad files refused in ${Math.round(performance.now() - t0)} ms (the 20,000 × 20,000 PNG is ${huge.length} bytes)`,
+    );
     expect(results).toEqual({
       'noise.png':
         "ImageDecodeError: cannot use 'noise.png': not an image (it starts with no PNG, JPEG, WebP, BMP or GIF signature, and the browser cannot decode it)",
-      'damaged.png': expect.stringMatching(/^ImageDecodeError: cannot use 'damaged.png': damaged or unsupported PNG file \(.+\)$/),
-      'huge.png': "ImageDecodeError: cannot use 'huge.png': 20000 × 20000 pixels (400 megapixels), over the limit of 100 megapixels",
-      'header-only.png': "ImageDecodeError: cannot use 'header-only.png': 20000 × 20000 pixels (400 megapixels), over the limit of 100 megapixels",
-      'huge.jpg': "ImageDecodeError: cannot use 'huge.jpg': 20000 × 20000 pixels (400 megapixels), over the limit of 100 megapixels",
-      'wide.jpg': "ImageDecodeError: cannot use 'wide.jpg': 30000 × 4000 pixels (120 megapixels), over the limit of 100 megapixels",
-      'header-only.webp': "ImageDecodeError: cannot use 'header-only.webp': 16384 × 16384 pixels (268.4 megapixels), over the limit of 100 megapixels",
-      'header-only.gif': "ImageDecodeError: cannot use 'header-only.gif': 40000 × 3000 pixels (120 megapixels), over the limit of 100 megapixels",
-      'header-only.bmp': "ImageDecodeError: cannot use 'header-only.bmp': 20000 × 20000 pixels (400 megapixels), over the limit of 100 megapixels",
+      'damaged.png': expect.stringMatching(
+        /^ImageDecodeError: cannot use 'damaged.png': damaged or unsupported PNG file \(.+\)$/,
+      ),
+      'huge.png':
+        "ImageDecodeError: cannot use 'huge.png': 20000 × 20000 pixels (400 megapixels), over the limit of 100 megapixels",
+      'header-only.png':
+        "ImageDecodeError: cannot use 'header-only.png': 20000 × 20000 pixels (400 megapixels), over the limit of 100 megapixels",
+      'huge.jpg':
+        "ImageDecodeError: cannot use 'huge.jpg': 20000 × 20000 pixels (400 megapixels), over the limit of 100 megapixels",
+      'wide.jpg':
+        "ImageDecodeError: cannot use 'wide.jpg': 30000 × 4000 pixels (120 megapixels), over the limit of 100 megapixels",
+      'header-only.webp':
+        "ImageDecodeError: cannot use 'header-only.webp': 16384 × 16384 pixels (268.4 megapixels), over the limit of 100 megapixels",
+      'header-only.gif':
+        "ImageDecodeError: cannot use 'header-only.gif': 40000 × 3000 pixels (120 megapixels), over the limit of 100 megapixels",
+      'header-only.bmp':
+        "ImageDecodeError: cannot use 'header-only.bmp': 20000 × 20000 pixels (400 megapixels), over the limit of 100 megapixels",
     });
   });
 
@@ -426,15 +480,28 @@ describe('decoding workers', () => {
   });
 
   it('rejects a bad size and what is queued when it is closed', async () => {
-    const result = await page.evaluate(async (png) => {
-      const { BrowserDecoder, file } = window.stochcaData;
-      const decoder = new BrowserDecoder({ workers: 1 });
-      const image = file(png, 'a.png');
-      const badSize = await decoder.decode(image, 0).catch((e: Error) => e.message);
-      const queued = [decoder.decode(image, 8), decoder.decode(image, 8), decoder.decode(image, 8)];
-      decoder.close();
-      return { badSize, queued: await Promise.all(queued.map((p) => p.then(() => 'decoded', (e: Error) => e.message))) };
-    }, b64(new Uint8Array(await thirds(30, 20).png().toBuffer())));
+    const result = await page.evaluate(
+      async (png) => {
+        const { BrowserDecoder, file } = window.stochcaData;
+        const decoder = new BrowserDecoder({ workers: 1 });
+        const image = file(png, 'a.png');
+        const badSize = await decoder.decode(image, 0).catch((e: Error) => e.message);
+        const queued = [decoder.decode(image, 8), decoder.decode(image, 8), decoder.decode(image, 8)];
+        decoder.close();
+        return {
+          badSize,
+          queued: await Promise.all(
+            queued.map((p) =>
+              p.then(
+                () => 'decoded',
+                (e: Error) => e.message,
+              ),
+            ),
+          ),
+        };
+      },
+      b64(new Uint8Array(await thirds(30, 20).png().toBuffer())),
+    );
     expect(result.badSize).toBe('image size must be an integer in 1..4096, got 0');
     expect(result.queued).toEqual(['the decoder was closed', 'the decoder was closed', 'the decoder was closed']);
   });
@@ -494,7 +561,11 @@ describe('memory', () => {
     const S = 16;
     const C = 18; // round(S · 8/7), the batcher's default
     const CACHE_BYTES = 256 * 1024; // 202 cache images of 18 × 18, of the 50,000
-    const colours = Array.from({ length: CLASSES }, (_, c): [number, number, number] => [(c * 25) % 256, 250 - c * 20, (c * 97) % 256]);
+    const colours = Array.from({ length: CLASSES }, (_, c): [number, number, number] => [
+      (c * 25) % 256,
+      250 - c * 20,
+      (c * 97) % 256,
+    ]);
     const templates = await Promise.all(colours.map(async (rgb) => b64(await bmp(raw(12, 12, () => rgb)))));
 
     /** Lists `count` samples and makes their batcher; `go` starts the stream. */
@@ -533,7 +604,10 @@ describe('memory', () => {
                 for (let k = 0; k < batch.count; k++) {
                   const centre = batch.pixels[k * S * S + (S / 2) * S + S / 2];
                   const want = colours[batch.labels[k]];
-                  if ([centre & 255, (centre >> 8) & 255, (centre >> 16) & 255].some((v, j) => Math.abs(v - want[j]) > 2)) state.wrong++;
+                  if (
+                    [centre & 255, (centre >> 8) & 255, (centre >> 16) & 255].some((v, j) => Math.abs(v - want[j]) > 2)
+                  )
+                    state.wrong++;
                 }
                 state.images += batch.count;
                 if (state.images >= count) break;
@@ -541,7 +615,12 @@ describe('memory', () => {
             })()
               .catch((e: unknown) => (state.error = String(e)))
               .finally(() => {
-                Object.assign(state, { ms: performance.now() - t0, stats: batcher.stats, skipped: batcher.skipped.length, finished: true });
+                Object.assign(state, {
+                  ms: performance.now() - t0,
+                  stats: batcher.stats,
+                  skipped: batcher.skipped.length,
+                  finished: true,
+                });
               });
           };
           Object.assign(window, { streamRun: state, streamGo: go });
@@ -558,7 +637,9 @@ describe('memory', () => {
     // page's own ProcessTime metric.
     const { metrics } = await cdp.send('Performance.getMetrics');
     const cpu = metrics.find((m) => m.name === 'ProcessTime')!.value;
-    const renderers = (await browserCdp.send('SystemInfo.getProcessInfo')).processInfo.filter((p) => p.type === 'renderer');
+    const renderers = (await browserCdp.send('SystemInfo.getProcessInfo')).processInfo.filter(
+      (p) => p.type === 'renderer',
+    );
     const pid = renderers.reduce((a, b) => (Math.abs(b.cpuTime - cpu) < Math.abs(a.cpuTime - cpu) ? b : a)).id;
 
     // A warm-up run, so that the workers, their canvases and the compiled code exist before the start.

@@ -20,7 +20,9 @@ const panel = (name: 'model' | 'data') => page.getByTestId(`${name}-panel`);
 
 /** Types `url` into the panel's URL field and presses its Fetch. */
 async function fetchUrl(name: 'model' | 'data', url: string): Promise<void> {
-  await panel(name).getByLabel(name === 'model' ? 'Model URL' : 'Dataset URL').fill(url);
+  await panel(name)
+    .getByLabel(name === 'model' ? 'Model URL' : 'Dataset URL')
+    .fill(url);
   await panel(name).getByRole('button', { name: 'Fetch', exact: true }).click();
 }
 
@@ -42,9 +44,15 @@ const alertOf = (name: 'model' | 'data') => panel(name).getByRole('alert').textC
 beforeAll(async () => {
   server = await startDownloadServer();
   server.files.set('tiny.safetensors', tinyModel());
-  server.files.set('shapes.zip', new Uint8Array(await (await makeZip(classFolders({ dark: 4, light: 4 }, await png(40, 8)))).arrayBuffer()));
+  server.files.set(
+    'shapes.zip',
+    new Uint8Array(await (await makeZip(classFolders({ dark: 4, light: 4 }, await png(40, 8)))).arrayBuffer()),
+  );
   page = await openPage(`/?downloadIdleSeconds=${IDLE_SECONDS}`, { app: true });
-  await page.getByTestId('model-name').filter({ hasText: /built in/ }).waitFor({ timeout: 60_000 });
+  await page
+    .getByTestId('model-name')
+    .filter({ hasText: /built in/ })
+    .waitFor({ timeout: 60_000 });
 });
 
 afterAll(async () => {
@@ -75,7 +83,9 @@ describe('downloads in the playground', () => {
     await page.getByTestId('data-cancel').click();
     const sentAtCancel = server.sent();
     await expect(alertOf('data')).resolves.toBe(`${url}: cancelled`);
-    console.log(`endless dataset URL: "${text}" when Cancel was pressed; the server sent ${((server.sent() - sentAtCancel) / MiB).toFixed(1)} MiB more before the connection closed`);
+    console.log(
+      `endless dataset URL: "${text}" when Cancel was pressed; the server sent ${((server.sent() - sentAtCancel) / MiB).toFixed(1)} MiB more before the connection closed`,
+    );
     await expect(page.getByTestId('data-progress').count()).resolves.toBe(0);
   });
 
@@ -93,15 +103,27 @@ describe('downloads in the playground', () => {
   it('says when a model URL returns a web page', async () => {
     const url = `${server.base}/html/tiny.safetensors`;
     await fetchUrl('model', url);
-    await expect(alertOf('model')).resolves.toBe(`${url}: the address returned an HTML page (a login or error page?), not a safetensors file`);
+    await expect(alertOf('model')).resolves.toBe(
+      `${url}: the address returned an HTML page (a login or error page?), not a safetensors file`,
+    );
   });
 
   it('loads a dropped model, and refuses a dropped file that is not a model from its first bytes', async () => {
-    await page.setInputFiles('[data-testid=model-drop-file]', { name: 'dropped.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from(tinyModel()) });
-    await expect.poll(() => page.getByTestId('model-name').textContent(), { timeout: 30_000 }).toBe('dropped.safetensors');
+    await page.setInputFiles('[data-testid=model-drop-file]', {
+      name: 'dropped.safetensors',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.from(tinyModel()),
+    });
+    await expect
+      .poll(() => page.getByTestId('model-name').textContent(), { timeout: 30_000 })
+      .toBe('dropped.safetensors');
 
     const page404 = Buffer.from(`<!DOCTYPE html><html><body>Not found</body></html>${' '.repeat(4096)}`);
-    await page.setInputFiles('[data-testid=model-drop-file]', { name: 'model.safetensors', mimeType: 'application/octet-stream', buffer: page404 });
+    await page.setInputFiles('[data-testid=model-drop-file]', {
+      name: 'model.safetensors',
+      mimeType: 'application/octet-stream',
+      buffer: page404,
+    });
     await expect(alertOf('model')).resolves.toMatch(/^model\.safetensors: .*HTML page/);
   });
 });

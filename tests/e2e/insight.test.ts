@@ -49,25 +49,44 @@ async function mapsFor(caption: RegExp): Promise<void> {
 
 describe('what the model sees', () => {
   it('trains a short Compare and shows the masks each step drew', async () => {
-    await page.waitForFunction(() => !(document.querySelector('[data-testid=compare]') as HTMLButtonElement | null)?.disabled, null, { timeout: 120_000 });
+    await page.waitForFunction(
+      () => !(document.querySelector('[data-testid=compare]') as HTMLButtonElement | null)?.disabled,
+      null,
+      { timeout: 120_000 },
+    );
     await expect(page.getByTestId('data-name').textContent()).resolves.toBe('MNIST digits');
     await setFields(page, RUN);
     await page.getByTestId('compare').click();
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid=mask-share]').length > 0, null, { timeout: 300_000 });
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=mask-share]').length > 0, null, {
+      timeout: 300_000,
+    });
     await page.screenshot({ path: `${SHOTS}/insight-training-1280.png` });
     await page.waitForFunction(
-      () => [...document.querySelectorAll('[data-testid=run-status]')].filter((e) => /^(finished|failed|stopped)/.test(e.textContent ?? '')).length >= 2,
-      null, { timeout: 600_000, polling: 500 },
+      () =>
+        [...document.querySelectorAll('[data-testid=run-status]')].filter((e) =>
+          /^(finished|failed|stopped)/.test(e.textContent ?? ''),
+        ).length >= 2,
+      null,
+      { timeout: 600_000, polling: 500 },
     );
     expect(await statuses(page)).toEqual(['finished', 'finished']);
 
     const strip = page.locator('[data-testid=mask-strip][data-run^="StochCA p=0.5"]');
-    const shares = await strip.getByTestId('mask-share').evaluateAll((els) => els.map((e) => [Number(e.getAttribute('data-crossed')), Number(e.getAttribute('data-steps'))]));
+    const shares = await strip
+      .getByTestId('mask-share')
+      .evaluateAll((els) =>
+        els.map((e) => [Number(e.getAttribute('data-crossed')), Number(e.getAttribute('data-steps'))]),
+      );
     const steps = Number(RUN.steps);
-    const want = Array.from({ length: DEPTH }, (_, i) => [Array.from({ length: steps }, (_, t) => drawMask(Number(RUN.seed), t + 1, DEPTH, 0.5)[i]).filter(Boolean).length, steps]);
+    const want = Array.from({ length: DEPTH }, (_, i) => [
+      Array.from({ length: steps }, (_, t) => drawMask(Number(RUN.seed), t + 1, DEPTH, 0.5)[i]).filter(Boolean).length,
+      steps,
+    ]);
     expect(shares).toEqual(want);
     expect(want.some(([n]) => n > 0)).toBe(true);
-    await expect(page.locator('[data-testid=mask-strip][data-run^="fine-tuning"]').textContent()).resolves.toMatch(/p = 0, no block cross-attends/);
+    await expect(page.locator('[data-testid=mask-strip][data-run^="fine-tuning"]').textContent()).resolves.toMatch(
+      /p = 0, no block cross-attends/,
+    );
   });
 
   it("opens the gallery from the confusion matrix's cells, with as many images as each cell counts", async () => {
@@ -75,13 +94,17 @@ describe('what the model sees', () => {
     await page.getByTestId('gallery').waitFor();
     const val = Number((await page.getByTestId('run-images').first().textContent())!.split('/')[1]);
     expect(Number(await page.getByTestId('gallery-count').textContent())).toBe(val);
-    const cells = await page.locator('[data-testid^=cell-]').evaluateAll((els) => els.map((e) => [e.getAttribute('data-testid')!, Number(e.textContent)] as const));
+    const cells = await page
+      .locator('[data-testid^=cell-]')
+      .evaluateAll((els) => els.map((e) => [e.getAttribute('data-testid')!, Number(e.textContent)] as const));
     expect(cells.reduce((n, [, v]) => n + v, 0)).toBe(val);
     for (const [id, v] of cells.filter(([, v]) => v > 0)) {
       await page.getByTestId(id).getByRole('button').click();
       await expect.poll(() => page.getByTestId('gallery-count').textContent()).toBe(String(v));
       const [i, j] = id.split('-').slice(1).map(Number);
-      const shown = await page.getByTestId('gallery-item').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-label')} ${e.getAttribute('data-predicted')}`));
+      const shown = await page
+        .getByTestId('gallery-item')
+        .evaluateAll((els) => els.map((e) => `${e.getAttribute('data-label')} ${e.getAttribute('data-predicted')}`));
       expect(shown).toEqual(new Array(v).fill(`${i} ${j}`));
     }
     // Wrong ones, least confident first: confidences ascend.
@@ -91,7 +114,9 @@ describe('what the model sees', () => {
     await page.getByTestId('gallery-order').selectOption('unsure');
     const wrong = cells.filter(([id]) => id.split('-')[1] !== id.split('-')[2]).reduce((n, [, v]) => n + v, 0);
     await expect.poll(() => page.getByTestId('gallery-count').textContent()).toBe(String(wrong));
-    const confidences = await page.getByTestId('gallery-item').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-confidence'))));
+    const confidences = await page
+      .getByTestId('gallery-item')
+      .evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-confidence'))));
     expect(confidences).toEqual([...confidences].sort((a, b) => a - b));
     await page.getByTestId('gallery-outcome').selectOption('all');
     await page.getByTestId('gallery-order').selectOption('confident');
@@ -106,16 +131,24 @@ describe('what the model sees', () => {
     await expect(page.getByTestId('attention-prediction').count()).resolves.toBe(2);
 
     // The block slider by keyboard: the last block's maps differ from the first's.
-    const first = await page.$$eval('[data-testid=heat-map]', (cs) => (cs as HTMLCanvasElement[]).map((c) => c.toDataURL()));
+    const first = await page.$$eval('[data-testid=heat-map]', (cs) =>
+      (cs as HTMLCanvasElement[]).map((c) => c.toDataURL()),
+    );
     await page.getByTestId('attention-block').focus();
     await page.keyboard.press('End');
-    await expect.poll(() => page.$$eval('[data-testid=heat-map]', (cs) => (cs as HTMLCanvasElement[]).map((c) => c.toDataURL()))).not.toEqual(first);
+    await expect
+      .poll(() => page.$$eval('[data-testid=heat-map]', (cs) => (cs as HTMLCanvasElement[]).map((c) => c.toDataURL())))
+      .not.toEqual(first);
     await expect(page.getByTestId('attention').textContent()).resolves.toContain(`${DEPTH} of ${DEPTH}`);
 
     // A dropped image (a bright square on black), taken at the models' 28 px.
-    const px = new Uint8Array(40 * 40).map((_, k) => (Math.abs((k % 40) - 26) < 8 && Math.abs(Math.floor(k / 40) - 12) < 8 ? 255 : 0));
+    const px = new Uint8Array(40 * 40).map((_, k) =>
+      Math.abs((k % 40) - 26) < 8 && Math.abs(Math.floor(k / 40) - 12) < 8 ? 255 : 0,
+    );
     const file = join(await tempDir(), 'square.png');
-    await sharp(px, { raw: { width: 40, height: 40, channels: 1 } }).png().toFile(file);
+    await sharp(px, { raw: { width: 40, height: 40, channels: 1 } })
+      .png()
+      .toFile(file);
     await page.setInputFiles('[data-testid=attention-drop-file]', file);
     await mapsFor(/^square\.png$/);
     expect(Math.min(...(await heatColours(page)))).toBeGreaterThan(1);
@@ -131,7 +164,10 @@ describe('what the model sees', () => {
   });
 
   it('lays the page out around the curves, at 1280×800 and 1920×1080', async () => {
-    for (const [width, height] of [[1920, 1080], [1280, 800]]) {
+    for (const [width, height] of [
+      [1920, 1080],
+      [1280, 800],
+    ]) {
       await page.setViewportSize({ width, height });
       await page.evaluate(() => window.scrollTo(0, 0));
       await page.waitForTimeout(500); // the charts follow their container's new width

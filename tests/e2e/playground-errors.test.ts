@@ -22,7 +22,8 @@ let page: Page;
 /** Waits for run `i` (in the table's order) to end; returns its status cell's text. */
 async function ended(i: number): Promise<string> {
   await page.waitForFunction(
-    (n) => /^(finished|failed|stopped)/.test(document.querySelectorAll('[data-testid=run-status]')[n]?.textContent ?? ''),
+    (n) =>
+      /^(finished|failed|stopped)/.test(document.querySelectorAll('[data-testid=run-status]')[n]?.textContent ?? ''),
     i,
     { timeout: 300_000, polling: 250 },
   );
@@ -34,8 +35,14 @@ beforeAll(async () => {
   browser = await launchChromium();
   page = await openPage('/', { app: true, browser });
   // In a hook, where expect.poll is not available: wait for the element with that text.
-  await page.getByTestId('model-name').filter({ hasText: /built in/ }).waitFor({ timeout: 60_000 });
-  await page.getByTestId('data-name').filter({ hasText: /^MNIST digits$/ }).waitFor({ timeout: 60_000 });
+  await page
+    .getByTestId('model-name')
+    .filter({ hasText: /built in/ })
+    .waitFor({ timeout: 60_000 });
+  await page
+    .getByTestId('data-name')
+    .filter({ hasText: /^MNIST digits$/ })
+    .waitFor({ timeout: 60_000 });
   // Short runs on the built-in MNIST pack, validated on 2 % of it (60 images).
   await setFields(page, { batch: '8', warmup: '1', valFraction: '0.02', seed: '3' });
 });
@@ -53,7 +60,9 @@ describe('the playground when a run goes wrong', () => {
     const path = join(await tempDir(), 'diverging.safetensors');
     writeFileSync(path, saveModelFile(model));
     await page.setInputFiles('[data-testid=model-drop-file]', path);
-    await expect.poll(() => page.getByTestId('model-name').textContent(), { timeout: 60_000 }).toBe('diverging.safetensors');
+    await expect
+      .poll(() => page.getByTestId('model-name').textContent(), { timeout: 60_000 })
+      .toBe('diverging.safetensors');
     await setFields(page, { steps: '5', evalEvery: '5' });
     await page.getByTestId('train').click();
     const status = await ended(0);
@@ -67,13 +76,19 @@ describe('the playground when a run goes wrong', () => {
     await page.getByRole('button', { name: 'ViT pretrained on Fashion-MNIST (built in)' }).click();
     await expect.poll(() => page.getByTestId('model-name').textContent(), { timeout: 60_000 }).toMatch(/built in/);
     await setFields(page, { imageSize: '1024' });
-    await expect(page.getByTestId('model-memory').textContent()).resolves.toMatch(/not a multiple of this model's patch size 7: use 1022 or 1029/);
+    await expect(page.getByTestId('model-memory').textContent()).resolves.toMatch(
+      /not a multiple of this model's patch size 7: use 1022 or 1029/,
+    );
     // Batch 512 at 1022 px is beyond the adapter's largest buffer at once: the optimizer still sees 512 images.
     await setFields(page, { batch: '512', imageSize: '1022' });
-    await expect(page.getByTestId('model-memory').textContent()).resolves.toMatch(/MiB of GPU memory for this run \(batch 512, with the frozen teacher; micro-batches of \d+, gradients summed over \d+\)/);
+    await expect(page.getByTestId('model-memory').textContent()).resolves.toMatch(
+      /MiB of GPU memory for this run \(batch 512, with the frozen teacher; micro-batches of \d+, gradients summed over \d+\)/,
+    );
     await page.getByTestId('memory-budget').fill('1');
     // The model panel says so as soon as the fields are set…
-    await expect(page.getByTestId('model-memory').textContent()).resolves.toMatch(/^This run does not fit: it needs [\d.]+ MiB and the budget is 1\.0 MiB \(batch 1\)/);
+    await expect(page.getByTestId('model-memory').textContent()).resolves.toMatch(
+      /^This run does not fit: it needs [\d.]+ MiB and the budget is 1\.0 MiB \(batch 1\)/,
+    );
     // …and a run started anyway fails with the same reason and what to change.
     await page.getByTestId('train').click();
     const status = await ended(1);
@@ -82,13 +97,19 @@ describe('the playground when a run goes wrong', () => {
     expect(status).toMatch(/Lower the batch size or the image size/);
     await page.getByTestId('memory-budget').fill('');
     await setFields(page, { batch: '8', imageSize: '0' });
-    await expect(page.getByTestId('model-memory').textContent()).resolves.toMatch(/MiB of GPU memory for this run \(batch 8, with the frozen teacher\)$/);
+    await expect(page.getByTestId('model-memory').textContent()).resolves.toMatch(
+      /MiB of GPU memory for this run \(batch 8, with the frozen teacher\)$/,
+    );
   });
 
   it('keeps the curves and checkpoint when the GPU process crashes, and resumes on a new device', async () => {
     await setFields(page, { steps: '400', evalEvery: '2' });
     await page.getByTestId('train').click();
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid=progress-step]')?.textContent) >= 3, null, { timeout: 120_000 });
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid=progress-step]')?.textContent) >= 3,
+      null,
+      { timeout: 120_000 },
+    );
     const cdp = await browser.newBrowserCDPSession();
     await cdp.send('Browser.crashGpuProcess');
     const status = await ended(2);
@@ -102,7 +123,11 @@ describe('the playground when a run goes wrong', () => {
     expect(from).toBeGreaterThanOrEqual(2);
     await page.screenshot({ path: `${SHOTS}/device-lost.png`, fullPage: true });
     await resume.click();
-    await page.waitForFunction((f) => Number(document.querySelector('[data-testid=progress-step]')?.textContent) >= f + 2, from, { timeout: 120_000 });
+    await page.waitForFunction(
+      (f) => Number(document.querySelector('[data-testid=progress-step]')?.textContent) >= f + 2,
+      from,
+      { timeout: 120_000 },
+    );
     await page.getByTestId('stop').click();
     await expect(ended(2)).resolves.toMatch(/^stopped/);
     expect(await statuses(page)).toEqual(['failed', 'failed', 'stopped']);

@@ -28,11 +28,16 @@ async function shapes(): Promise<Files> {
         for (let x = 0; x < 28; x++) {
           const dx = x - 14 + (i % 3);
           const dy = y - 14 + (i % 4);
-          const on = c === 0 ? dx * dx + dy * dy < 64 + 4 * i : c === 1 ? Math.abs(dx) < 7 && Math.abs(dy) < 7 : (x + i) % 6 < 3;
+          const on =
+            c === 0 ? dx * dx + dy * dy < 64 + 4 * i : c === 1 ? Math.abs(dx) < 7 && Math.abs(dy) < 7 : (x + i) % 6 < 3;
           px[y * 28 + x] = on ? 255 : 0;
         }
       }
-      files[`shapes/${name}/${i}.png`] = new Uint8Array(await sharp(px, { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer());
+      files[`shapes/${name}/${i}.png`] = new Uint8Array(
+        await sharp(px, { raw: { width: 28, height: 28, channels: 1 } })
+          .png()
+          .toBuffer(),
+      );
     }
   }
   return files;
@@ -40,7 +45,10 @@ async function shapes(): Promise<Files> {
 
 async function waitForRuns(page: Page, finished: number) {
   await page.waitForFunction(
-    (n) => [...document.querySelectorAll('[data-testid=run-status]')].filter((e) => /^(finished|failed|stopped)/.test(e.textContent ?? '')).length >= n,
+    (n) =>
+      [...document.querySelectorAll('[data-testid=run-status]')].filter((e) =>
+        /^(finished|failed|stopped)/.test(e.textContent ?? ''),
+      ).length >= n,
     finished,
     { timeout: 400_000, polling: 500 },
   );
@@ -99,7 +107,8 @@ describe('the playground', () => {
     const cdp = await page.context().newCDPSession(page);
     const at = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
     const data = { items: [], files: [zipPath], dragOperationsMask: 1 };
-    for (const type of ['dragEnter', 'dragOver', 'drop'] as const) await cdp.send('Input.dispatchDragEvent', { type, ...at, data });
+    for (const type of ['dragEnter', 'dragOver', 'drop'] as const)
+      await cdp.send('Input.dispatchDragEvent', { type, ...at, data });
     await expect.poll(() => page.getByTestId('data-name').textContent(), { timeout: 60_000 }).toBe('shapes.zip');
     await expect(page.getByTestId('data-classes').textContent()).resolves.toBe('3');
     await expect(page.getByTestId('data-train-count').textContent()).resolves.toBe(String(3 * PER_CLASS));
@@ -119,9 +128,15 @@ describe('the playground', () => {
     await waitForRuns(page, 1);
     expect(await statuses(page)).toEqual(['finished']);
     // Evaluations at steps 3, 6 and 9: only validation lines have dots (the charts redraw a moment later).
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid=chart-accuracy] .recharts-dot').length === 3, null, { timeout: 10_000 });
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid=chart-accuracy] .recharts-dot').length === 3,
+      null,
+      { timeout: 10_000 },
+    );
     const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
-    console.log(`main-thread long tasks while training: ${longTasks.length}, longest ${Math.max(0, ...longTasks).toFixed(0)} ms`);
+    console.log(
+      `main-thread long tasks while training: ${longTasks.length}, longest ${Math.max(0, ...longTasks).toFixed(0)} ms`,
+    );
     // SwiftShader's threads run below the page (lowerGpuProcessPriority), as a real GPU would not use the CPU.
     expect(Math.max(0, ...longTasks)).toBeLessThan(100);
     await page.getByTestId('confusion').waitFor();
@@ -130,7 +145,11 @@ describe('the playground', () => {
 
   it('compares StochCA with fine-tuning on the same split, overlaid, pausing in between', async () => {
     await page.getByTestId('compare').click();
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid=progress-step]')?.textContent) >= 2, null, { timeout: 120_000 });
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid=progress-step]')?.textContent) >= 2,
+      null,
+      { timeout: 120_000 },
+    );
     await page.getByTestId('pause').click();
     // The worker pauses after the step in flight; its record reaches the page within half a second.
     await page.getByTestId('resume').waitFor({ timeout: 60_000 });
@@ -148,7 +167,11 @@ describe('the playground', () => {
     const images = await page.getByTestId('run-images').allTextContents();
     expect(new Set(images).size).toBe(1);
     // One validation line per run on the accuracy chart.
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid=chart-accuracy] .val-line').length === 3, null, { timeout: 10_000 });
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid=chart-accuracy] .val-line').length === 3,
+      null,
+      { timeout: 10_000 },
+    );
     await page.screenshot({ path: `${SHOTS}/compare.png`, fullPage: true });
   });
 
@@ -171,7 +194,9 @@ describe('the playground', () => {
     await page.getByTestId('export-which').selectOption('final');
 
     const session = await ort.InferenceSession.create(await downloaded(page, 'export-onnx'));
-    const out = await session.run({ pixels: new ort.Tensor('float32', new Float32Array(2 * 3 * 28 * 28), [2, 3, 28, 28]) });
+    const out = await session.run({
+      pixels: new ort.Tensor('float32', new Float32Array(2 * 3 * 28 * 28), [2, 3, 28, 28]),
+    });
     expect(out.logits.dims).toEqual([2, 3]);
 
     const rows = (await downloaded(page, 'export-csv')).toString('utf8').trim().split('\n');
@@ -184,15 +209,26 @@ describe('the playground', () => {
     await page.setInputFiles('[data-testid=data-drop-folder]', folder);
     await expect.poll(() => page.getByTestId('data-name').textContent(), { timeout: 60_000 }).toBe('shapes');
     await page.getByTestId('train').click();
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid=progress-step]')?.textContent) >= 4, null, { timeout: 120_000 });
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid=progress-step]')?.textContent) >= 4,
+      null,
+      { timeout: 120_000 },
+    );
     await page.getByTestId('stop').click();
     await waitForRuns(page, 4);
     expect((await statuses(page))[3]).toBe('stopped');
     await page.getByTestId('resume-checkpoint').click();
-    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=run-status]')][3]?.textContent?.startsWith('finished'), null, { timeout: 300_000, polling: 500 });
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('[data-testid=run-status]')][3]?.textContent?.startsWith('finished'),
+      null,
+      { timeout: 300_000, polling: 500 },
+    );
     // Three evaluations in all: the ones before the stop are kept, the rest come after the resume.
     const csv = (await downloaded(page, 'export-csv')).toString('utf8').trim().split('\n');
-    const last = csv.filter((r) => r.includes(',val,')).slice(-3).map((r) => Number(r.split(',')[5]));
+    const last = csv
+      .filter((r) => r.includes(',val,'))
+      .slice(-3)
+      .map((r) => Number(r.split(',')[5]));
     expect(last).toEqual([3, 6, 9]);
   });
 
@@ -203,7 +239,8 @@ describe('the playground', () => {
     const fresh = await openPage(link.slice(link.indexOf('/', 8)), { app: true, browser });
     try {
       await fresh.getByTestId('runs').waitFor({ timeout: 60_000 });
-      for (const [key, v] of Object.entries(TRAIN)) await expect(fresh.locator(`#field-${key}`).inputValue()).resolves.toBe(v);
+      for (const [key, v] of Object.entries(TRAIN))
+        await expect(fresh.locator(`#field-${key}`).inputValue()).resolves.toBe(v);
       const rows = await fresh.getByTestId('run-row').allTextContents();
       expect(rows.filter((r) => r.includes('(shared)'))).toHaveLength(4);
       await expect(fresh.getByTestId('notices').textContent()).resolves.toMatch(/drop the same files/);

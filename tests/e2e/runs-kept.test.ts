@@ -14,11 +14,19 @@ import { setFields, statuses } from '../helpers/playground.ts';
 const SHOTS = 'test-results/screenshots';
 const pages: Page[] = [];
 afterAll(async () => {
-  for (const p of pages) await p.context().close().catch(() => undefined);
+  for (const p of pages)
+    await p
+      .context()
+      .close()
+      .catch(() => undefined);
 });
 
 async function ready(page: Page): Promise<void> {
-  await page.waitForFunction(() => !(document.querySelector('[data-testid=train]') as HTMLButtonElement | null)?.disabled, null, { timeout: 60_000 });
+  await page.waitForFunction(
+    () => !(document.querySelector('[data-testid=train]') as HTMLButtonElement | null)?.disabled,
+    null,
+    { timeout: 60_000 },
+  );
 }
 
 async function untilStatuses(page: Page, want: (s: string[]) => boolean, timeout = 300_000): Promise<string[]> {
@@ -90,7 +98,11 @@ describe('provenance', () => {
     await ready(page);
     await setFields(page, { steps: '40', evalEvery: '2', warmup: '0', batch: '8', valFraction: '0.02' });
     await page.getByTestId('train').click();
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid=progress-step]')?.textContent) >= 3, null, { timeout: 120_000 });
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid=progress-step]')?.textContent) >= 3,
+      null,
+      { timeout: 120_000 },
+    );
     await page.getByTestId('stop').click();
     await untilStatuses(page, (s) => s[0] === 'stopped');
     await page.reload();
@@ -103,12 +115,18 @@ describe('provenance', () => {
     const refused = Date.now() - clicked;
     console.log(`resume on another dataset refused in ${refused} ms`);
     expect(refused).toBeLessThan(2000);
-    await expect(page.getByTestId('notices').textContent()).resolves.toMatch(/trains on the built-in model 'vit-fmnist' and the built-in dataset 'mnist': load that dataset first/);
+    await expect(page.getByTestId('notices').textContent()).resolves.toMatch(
+      /trains on the built-in model 'vit-fmnist' and the built-in dataset 'mnist': load that dataset first/,
+    );
     expect(await statuses(page)).toEqual(['stopped']);
     await page.getByTestId('data-panel').getByRole('button', { name: 'MNIST digits', exact: true }).click();
     await expect.poll(() => page.getByTestId('data-name').textContent(), { timeout: 60_000 }).toBe('MNIST digits');
     await page.getByTestId('resume-checkpoint').click();
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid=progress-step]')?.textContent) >= 1, null, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid=progress-step]')?.textContent) >= 1,
+      null,
+      { timeout: 60_000 },
+    );
     await page.getByTestId('stop').click();
     await untilStatuses(page, (s) => s[0] === 'stopped');
   });
@@ -125,7 +143,9 @@ describe('storage', () => {
     await setFields(page, { steps: '4', evalEvery: '2', warmup: '0', batch: '8', valFraction: '0.02' });
     await page.getByTestId('train').click();
     expect(await untilStatuses(page, (s) => s[0] !== 'queued' && s[0] !== 'running')).toEqual(['finished']);
-    await expect(page.getByTestId('run-warning').textContent()).resolves.toMatch(/storage for the page is full: the (checkpoint|best-validation model) at step \d+ was not saved, and the run goes on/);
+    await expect(page.getByTestId('run-warning').textContent()).resolves.toMatch(
+      /storage for the page is full: the (checkpoint|best-validation model) at step \d+ was not saved, and the run goes on/,
+    );
     await page.screenshot({ path: `${SHOTS}/storage-full.png`, fullPage: true });
     await expect(page.getByTestId('storage-persisted').textContent()).resolves.toMatch(/persistent|best effort/);
   });

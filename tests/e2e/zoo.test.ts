@@ -20,7 +20,10 @@ let page: Page;
 
 const zooButton = () => page.getByTestId(`zoo-load-${entry.repo}`);
 const modelName = () => page.getByTestId('model-name').textContent();
-const cdnRequests = (from: number) => mirror.requests.slice(from).map((r) => `${r.status}${r.range ? ` ${r.range}` : ''} ${r.path.replace(/[0-9a-f]{64}/, '<hash>')}`);
+const cdnRequests = (from: number) =>
+  mirror.requests
+    .slice(from)
+    .map((r) => `${r.status}${r.range ? ` ${r.range}` : ''} ${r.path.replace(/[0-9a-f]{64}/, '<hash>')}`);
 
 /** The model panel's progress text once it matches `re`. */
 async function progress(re: RegExp): Promise<string> {
@@ -40,7 +43,10 @@ beforeAll(async () => {
   mirror.bytesPerSecond = PACE;
   mirror.weights(entry.repo);
   page = await openPage('/', { app: true });
-  await page.getByTestId('model-name').filter({ hasText: /built in/ }).waitFor({ timeout: 60_000 });
+  await page
+    .getByTestId('model-name')
+    .filter({ hasText: /built in/ })
+    .waitFor({ timeout: 60_000 });
   await page.getByTestId('hub-address').fill(mirror.base);
 });
 
@@ -57,17 +63,29 @@ describe('the model zoo in the playground', () => {
     const shown = await progress(/ MiB of 21\.8 MiB, [\d.]+ MiB\/s, \d+ s left$/);
     await expect.poll(modelName, { timeout: 60_000 }).toBe(entry.name);
     const s = (Date.now() - t0) / 1000;
-    await expect(page.getByTestId('model-info').textContent()).resolves.toMatch(/patch 16 dim 192 depth 12 heads 3 mlp 768 classes 1000.*5,717,416/);
-    expect(cdnRequests(0)).toEqual([`200 /${entry.repo}/resolve/main/config.json`, `302 /${entry.repo}/resolve/main/model.safetensors`, '200 /cdn/<hash>']);
-    await expect.poll(() => page.getByTestId(`zoo-cached-${entry.repo}`).textContent(), { timeout: 10_000 }).toMatch(/model\.safetensors 21\.8 MiB, config\.json \d+ KiB/);
-    console.log(`fetched ${entry.repo} at ${PACE / 2 ** 20} MiB/s and loaded in ${s.toFixed(1)} s; progress shown: "${shown}"`);
+    await expect(page.getByTestId('model-info').textContent()).resolves.toMatch(
+      /patch 16 dim 192 depth 12 heads 3 mlp 768 classes 1000.*5,717,416/,
+    );
+    expect(cdnRequests(0)).toEqual([
+      `200 /${entry.repo}/resolve/main/config.json`,
+      `302 /${entry.repo}/resolve/main/model.safetensors`,
+      '200 /cdn/<hash>',
+    ]);
+    await expect
+      .poll(() => page.getByTestId(`zoo-cached-${entry.repo}`).textContent(), { timeout: 10_000 })
+      .toMatch(/model\.safetensors 21\.8 MiB, config\.json \d+ KiB/);
+    console.log(
+      `fetched ${entry.repo} at ${PACE / 2 ** 20} MiB/s and loaded in ${s.toFixed(1)} s; progress shown: "${shown}"`,
+    );
   });
 
   it('loads it from the cache after a reload, with no request', async () => {
     const before = mirror.requests.length;
     await page.reload();
     // The hash names the zoo model now: the page waits for its button, as it would for a URL.
-    await expect.poll(() => page.getByTestId('notices').textContent(), { timeout: 60_000 }).toMatch(/the zoo model 'facebook\/deit-tiny-patch16-224': press its button/);
+    await expect
+      .poll(() => page.getByTestId('notices').textContent(), { timeout: 60_000 })
+      .toMatch(/the zoo model 'facebook\/deit-tiny-patch16-224': press its button/);
     await expect(page.getByTestId('hub-address').inputValue()).resolves.toBe(mirror.base);
     await expect.poll(() => zooButton().textContent(), { timeout: 10_000 }).toBe('Load');
     const t0 = Date.now();
@@ -81,22 +99,36 @@ describe('the model zoo in the playground', () => {
   it('trains on it: the MNIST pack at its 224 px input, batch 2, until Stop', async () => {
     await page.locator('#field-method').selectOption('finetune');
     await setFields(page, { batch: '2', steps: '4', warmup: '0', evalEvery: '4', valFraction: '0' });
-    await expect(page.getByTestId('model-memory').textContent()).resolves.toMatch(/MiB of GPU memory for this run \(batch 2\)/);
+    await expect(page.getByTestId('model-memory').textContent()).resolves.toMatch(
+      /MiB of GPU memory for this run \(batch 2\)/,
+    );
     const t0 = Date.now();
     await page.getByTestId('train').click();
     // Steps at 224 px take seconds on SwiftShader, and the pack's 1,000 test images would be scored once
     // all steps are done: the run is stopped after its first step instead.
-    await page.waitForFunction(() => Number(document.querySelector('[data-testid=progress-step]')?.textContent) >= 1, null, { timeout: 180_000, polling: 200 });
+    await page.waitForFunction(
+      () => Number(document.querySelector('[data-testid=progress-step]')?.textContent) >= 1,
+      null,
+      { timeout: 180_000, polling: 200 },
+    );
     const firstStep = (Date.now() - t0) / 1000;
     await page.getByTestId('stop').click();
-    await page.waitForFunction(() => /^stopped/.test(document.querySelector('[data-testid=run-status]')?.textContent ?? ''), null, { timeout: 120_000, polling: 200 });
+    await page.waitForFunction(
+      () => /^stopped/.test(document.querySelector('[data-testid=run-status]')?.textContent ?? ''),
+      null,
+      { timeout: 120_000, polling: 200 },
+    );
     await expect(statuses(page)).resolves.toEqual(['stopped']);
-    console.log(`training on ${entry.repo} at 224 px, batch 2: first step ${firstStep.toFixed(1)} s after Train, stopped ${((Date.now() - t0) / 1000).toFixed(1)} s after Train`);
+    console.log(
+      `training on ${entry.repo} at 224 px, batch 2: first step ${firstStep.toFixed(1)} s after Train, stopped ${((Date.now() - t0) / 1000).toFixed(1)} s after Train`,
+    );
   });
 
   it('removes it from the cache, and resumes a dropped download with a Range request', async () => {
     await page.getByTestId(`zoo-remove-${entry.repo}`).click();
-    await expect.poll(() => page.getByTestId('zoo-cache').textContent(), { timeout: 10_000 }).toMatch(/No zoo model is kept/);
+    await expect
+      .poll(() => page.getByTestId('zoo-cache').textContent(), { timeout: 10_000 })
+      .toMatch(/No zoo model is kept/);
     await expect(zooButton().textContent()).resolves.toBe('Fetch');
     const before = mirror.requests.length;
     mirror.dropNext();
@@ -107,11 +139,18 @@ describe('the model zoo in the playground', () => {
     const s = (Date.now() - t0) / 1000;
     const half = Math.floor(entry.bytes / 2);
     expect(cdnRequests(before).filter((r) => !r.startsWith('204'))).toEqual([
-      `200 /${entry.repo}/resolve/main/config.json`, `302 /${entry.repo}/resolve/main/model.safetensors`, '200 /cdn/<hash>',
-      `302 bytes=${half}- /${entry.repo}/resolve/main/model.safetensors`, `206 bytes=${half}- /cdn/<hash>`,
+      `200 /${entry.repo}/resolve/main/config.json`,
+      `302 /${entry.repo}/resolve/main/model.safetensors`,
+      '200 /cdn/<hash>',
+      `302 bytes=${half}- /${entry.repo}/resolve/main/model.safetensors`,
+      `206 bytes=${half}- /cdn/<hash>`,
     ]);
     const resumedAfter = mirror.requests.at(-1)!.at - mirror.droppedAt!;
-    console.log(`dropped at ${(half / 2 ** 20).toFixed(1)} MiB, the Range request ${resumedAfter.toFixed(0)} ms later; loaded ${s.toFixed(1)} s after Fetch; progress: "${shown}"`);
-    await expect.poll(() => page.getByTestId(`zoo-cached-${entry.repo}`).textContent(), { timeout: 10_000 }).toMatch(/model\.safetensors 21\.8 MiB/);
+    console.log(
+      `dropped at ${(half / 2 ** 20).toFixed(1)} MiB, the Range request ${resumedAfter.toFixed(0)} ms later; loaded ${s.toFixed(1)} s after Fetch; progress: "${shown}"`,
+    );
+    await expect
+      .poll(() => page.getByTestId(`zoo-cached-${entry.repo}`).textContent(), { timeout: 10_000 })
+      .toMatch(/model\.safetensors 21\.8 MiB/);
   });
 });

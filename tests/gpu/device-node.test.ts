@@ -12,14 +12,19 @@ function inChild(body: string, env: Record<string, string> = {}): Promise<unknow
     const answer = (x) => console.log('ANSWER ' + JSON.stringify(x));
     (async () => { ${body} })();`;
   return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['tsx', '--eval', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('npx', ['tsx', '--eval', script], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`no answer in 60 s; stdout: ${out} stderr: ${err}`));
     }, 60_000);
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      err += d;
+    });
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
       out += d;
       const line = out.split('\n').find((l) => l.startsWith('ANSWER '));
@@ -44,9 +49,12 @@ const describeAdapter = `
 
 describe('Node device', () => {
   it('finds an adapter without any setting (SwiftShader when there is no GPU)', async () => {
-    const a = await inChild(`${describeAdapter}
+    const a = (await inChild(
+      `${describeAdapter}
       const gpu = await requestNodeGpu();
-      answer(facts(gpu));`, { STOCHCA_LAYOUT: '' }) as { name: string; maxBufferSize: number; software: boolean; fallback: boolean; layout: string };
+      answer(facts(gpu));`,
+      { STOCHCA_LAYOUT: '' },
+    )) as { name: string; maxBufferSize: number; software: boolean; fallback: boolean; layout: string };
     expect(a.name).toMatch(/\S/);
     expect(a.maxBufferSize).toBeGreaterThan(0);
     if (a.software) expect(a.fallback).toBe(true); // Dawn marks SwiftShader as a fallback adapter
@@ -54,16 +62,30 @@ describe('Node device', () => {
   });
 
   it('takes the kernel layout STOCHCA_LAYOUT forces, and refuses any other value naming the allowed ones', async () => {
-    expect(await inChild(`
+    expect(
+      await inChild(
+        `
       const gpu = await requestNodeGpu();
-      answer(gpu.layout.name);`, { STOCHCA_LAYOUT: 'gpu' })).toBe('gpu');
-    expect(await inChild(`
-      requestNodeGpu().then(() => answer('found'), (e) => answer(e.message));`, { STOCHCA_LAYOUT: 'fast' })).toBe("STOCHCA_LAYOUT must be gpu or cpu, got 'fast'");
+      answer(gpu.layout.name);`,
+        { STOCHCA_LAYOUT: 'gpu' },
+      ),
+    ).toBe('gpu');
+    expect(
+      await inChild(
+        `
+      requestNodeGpu().then(() => answer('found'), (e) => answer(e.message));`,
+        { STOCHCA_LAYOUT: 'fast' },
+      ),
+    ).toBe("STOCHCA_LAYOUT must be gpu or cpu, got 'fast'");
   });
 
   it('says which Vulkan driver failed when none works', async () => {
-    expect(await inChild(`
+    expect(
+      await inChild(
+        `
       requestNodeGpu('swiftshader').then(() => answer('found'), (e) => answer(e.name + ': ' + e.message));`,
-    { VK_ICD_FILENAMES: '/nonexistent/icd.json' })).toBe('NoWebGPUError: Dawn found no adapter with the Vulkan driver /nonexistent/icd.json.');
+        { VK_ICD_FILENAMES: '/nonexistent/icd.json' },
+      ),
+    ).toBe('NoWebGPUError: Dawn found no adapter with the Vulkan driver /nonexistent/icd.json.');
   });
 });

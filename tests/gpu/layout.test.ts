@@ -4,7 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { chooseLayout, LAYOUTS, parseLayoutName } from '../../src/gpu/layout.ts';
 import { openHarness } from '../helpers/browser.ts';
 
-const swiftshader = { vendor: 'google', architecture: 'swiftshader', device: 'swiftshader-device-subzero-', description: 'SwiftShader driver 5.0.0' };
+const swiftshader = {
+  vendor: 'google',
+  architecture: 'swiftshader',
+  device: 'swiftshader-device-subzero-',
+  description: 'SwiftShader driver 5.0.0',
+};
 const hardware = { vendor: 'nvidia', architecture: 'ada', device: '0x2684', description: 'NVIDIA GeForce RTX 4090' };
 const unnamed = { vendor: '', architecture: '', device: '', description: '' };
 

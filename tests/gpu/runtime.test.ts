@@ -47,7 +47,9 @@ describe('runtime', () => {
         return `${(e as Error).name}: ${(e as Error).message}`;
       }
     });
-    expect(message).toMatch(/^GpuOutOfMemoryError: activations\[\d+\]: \d+ bytes exceeds this adapter's largest buffer/);
+    expect(message).toMatch(
+      /^GpuOutOfMemoryError: activations\[\d+\]: \d+ bytes exceeds this adapter's largest buffer/,
+    );
     expect(message).toMatch(/smaller batch/);
   });
 

@@ -9,7 +9,10 @@ let browser: Promise<Browser> | undefined;
 
 /** Opens `path` of the dev server (or, with `app`, of the production build) in a fresh context of
  *  the shared browser (or of `options.browser`); `init` runs before the page's own scripts. */
-export async function openPage(path: string, options: { init?: () => void; app?: boolean; browser?: Browser } = {}): Promise<Page> {
+export async function openPage(
+  path: string,
+  options: { init?: () => void; app?: boolean; browser?: Browser } = {},
+): Promise<Page> {
   const context = await (options.browser ?? (await (browser ??= chromium.connect(inject('browserWs'))))).newContext();
   if (options.init) await context.addInitScript(options.init);
   const page = await context.newPage();
@@ -47,7 +50,9 @@ export async function openHarness(layout?: string): Promise<Page> {
 export async function lowerGpuProcessPriority(browser: Browser): Promise<number> {
   if (process.platform !== 'linux') return 0;
   const cdp = await browser.newBrowserCDPSession();
-  const { processInfo } = (await cdp.send('SystemInfo.getProcessInfo')) as { processInfo: { type: string; id: number }[] };
+  const { processInfo } = (await cdp.send('SystemInfo.getProcessInfo')) as {
+    processInfo: { type: string; id: number }[];
+  };
   await cdp.detach();
   let lowered = 0;
   for (const gpu of processInfo.filter((p) => p.type === 'GPU')) {

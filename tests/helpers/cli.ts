@@ -11,9 +11,15 @@ export function stochca(...args: string[]): Promise<{ code: number; stdout: stri
 }
 
 /** `stochca` with `env` set over this process's environment (e.g. STOCHCA_LAYOUT). */
-export async function stochcaWithEnv(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function stochcaWithEnv(
+  env: Record<string, string>,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run('node', [...COMMAND, ...args], { timeout: 240_000, env: { ...process.env, ...env } });
+    const { stdout, stderr } = await run('node', [...COMMAND, ...args], {
+      timeout: 240_000,
+      env: { ...process.env, ...env },
+    });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };

@@ -66,5 +66,10 @@ export function expectGradClose(
   tol: number,
   what: string,
 ): void {
-  expectClose(Float64Array.from(indices, (i) => gpuGrad[i]), fd, tol, `${what} gradient vs finite differences:`);
+  expectClose(
+    Float64Array.from(indices, (i) => gpuGrad[i]),
+    fd,
+    tol,
+    `${what} gradient vs finite differences:`,
+  );
 }

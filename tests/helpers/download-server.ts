@@ -36,9 +36,21 @@ export interface DownloadServer {
 
 /** A tiny timm-named ViT (10 classes, 28 px) with random weights and its config in the metadata, as a .safetensors file. */
 export function tinyModel(): Uint8Array {
-  const config: CheckpointConfig = { imageSize: 28, patchSize: 7, dim: 32, depth: 2, heads: 2, mlpDim: 64, numClasses: 10, layerNormEps: 1e-6, channels: 3 };
+  const config: CheckpointConfig = {
+    imageSize: 28,
+    patchSize: 7,
+    dim: 32,
+    depth: 2,
+    heads: 2,
+    mlpDim: 64,
+    numClasses: 10,
+    layerNormEps: 1e-6,
+    channels: 3,
+  };
   const w = randomVitWeights(config, 3);
-  const weights = new Map<string, HostTensor>(vitParamSpecs(config).map((s) => [s.name, { shape: s.shape, data: Float32Array.from(w[s.name]) }]));
+  const weights = new Map<string, HostTensor>(
+    vitParamSpecs(config).map((s) => [s.name, { shape: s.shape, data: Float32Array.from(w[s.name]) }]),
+  );
   return saveModelFile({ config, naming: 'timm', weights });
 }
 
@@ -66,7 +78,11 @@ export async function startDownloadServer(): Promise<DownloadServer> {
     const [, route, name] = /^\/([\w-]+)\/(.+)$/.exec(req.url ?? '') ?? [];
     const file = files.get(decodeURIComponent(name ?? ''));
     const cors = { 'access-control-allow-origin': '*' };
-    const octets = (length?: number) => ({ ...cors, 'content-type': 'application/octet-stream', ...(length === undefined ? {} : { 'content-length': length }) });
+    const octets = (length?: number) => ({
+      ...cors,
+      'content-type': 'application/octet-stream',
+      ...(length === undefined ? {} : { 'content-length': length }),
+    });
     if (!file) {
       res.writeHead(404, cors).end();
       return;

@@ -71,7 +71,8 @@ export async function startHubMirror(): Promise<HubMirror> {
       at += piece.length;
       const more = at < end;
       res.write(piece, () => {
-        if (more) setTimeout(next, Number.isFinite(mirror.bytesPerSecond) ? (1000 * piece.length) / mirror.bytesPerSecond : 0);
+        if (more)
+          setTimeout(next, Number.isFinite(mirror.bytesPerSecond) ? (1000 * piece.length) / mirror.bytesPerSecond : 0);
         else if (cut !== undefined) {
           mirror.droppedAt = performance.now();
           res.destroy();
@@ -84,10 +85,13 @@ export async function startHubMirror(): Promise<HubMirror> {
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     const range = req.headers.range;
-    const answer = (status: number) => mirror.requests.push({ method: req.method ?? '', path, range, status, at: performance.now() });
+    const answer = (status: number) =>
+      mirror.requests.push({ method: req.method ?? '', path, range, status, at: performance.now() });
     if (req.method === 'OPTIONS') {
       answer(204);
-      res.writeHead(204, { ...CORS, 'access-control-allow-headers': 'range', 'access-control-allow-methods': 'GET' }).end();
+      res
+        .writeHead(204, { ...CORS, 'access-control-allow-headers': 'range', 'access-control-allow-methods': 'GET' })
+        .end();
       return;
     }
     const resolve = /^\/([^/]+\/[^/]+)\/resolve\/main\/(.+)$/.exec(path);
@@ -95,7 +99,9 @@ export async function startHubMirror(): Promise<HubMirror> {
     if (entry && resolve[2] === ZOO_CONFIG_FILE) {
       const config = Buffer.from(JSON.stringify(zooFixture(entry.repo).config, null, 2));
       answer(200);
-      res.writeHead(200, { ...CORS, 'content-type': 'text/plain; charset=utf-8', 'content-length': config.length }).end(config);
+      res
+        .writeHead(200, { ...CORS, 'content-type': 'text/plain; charset=utf-8', 'content-length': config.length })
+        .end(config);
       return;
     }
     if (entry && resolve[2] === entry.file && mirror.unavailable > 0) {
@@ -117,12 +123,21 @@ export async function startHubMirror(): Promise<HubMirror> {
       return;
     }
     const body = weights(repo);
-    const headers = { ...CORS, 'content-type': 'application/octet-stream', ...(mirror.ranges && { 'accept-ranges': 'bytes' }), etag: `"${cdn[1]}"` };
+    const headers = {
+      ...CORS,
+      'content-type': 'application/octet-stream',
+      ...(mirror.ranges && { 'accept-ranges': 'bytes' }),
+      etag: `"${cdn[1]}"`,
+    };
     const from = mirror.ranges ? /^bytes=(\d+)-$/.exec(range ?? '') : null;
     if (from && Number(from[1]) < body.length) {
       const start = Number(from[1]);
       answer(206);
-      res.writeHead(206, { ...headers, 'content-length': body.length - start, 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` });
+      res.writeHead(206, {
+        ...headers,
+        'content-length': body.length - start,
+        'content-range': `bytes ${start}-${body.length - 1}/${body.length}`,
+      });
       send(res, body.subarray(start), undefined);
       return;
     }

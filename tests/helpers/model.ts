@@ -12,7 +12,9 @@ export function randomVitWeights(c: VitArch, seed: number): Weights64 {
   const w: Weights64 = {};
   vitParamSpecs(c).forEach((s, k) => {
     const n = s.shape.reduce((a, b) => a * b, 1);
-    w[s.name] = s.name.match(/(ln\d|norm)\.weight$/) ? normal(n, seed + k, 0.2).map((v) => 1 + v) : normal(n, seed + k, 0.3);
+    w[s.name] = s.name.match(/(ln\d|norm)\.weight$/)
+      ? normal(n, seed + k, 0.2).map((v) => 1 + v)
+      : normal(n, seed + k, 0.3);
   });
   return w;
 }
@@ -23,15 +25,23 @@ export function plainWeights(w: Record<string, ArrayLike<number>>): Record<strin
 }
 
 /** The engine's logits [B, C] in Chromium (evaluation: self-attention everywhere, no teacher). */
-export async function engineLogits(c: VitArch, B: number, weights: Record<string, ArrayLike<number>>, images: ArrayLike<number>): Promise<number[]> {
+export async function engineLogits(
+  c: VitArch,
+  B: number,
+  weights: Record<string, ArrayLike<number>>,
+  images: ArrayLike<number>,
+): Promise<number[]> {
   const page = await harnessPage();
-  return page.evaluate(async ({ c, B, weights, images }) => {
-    const { gpu, nn } = window.stochca!;
-    const net = nn.allocateVit(gpu, nn.planVit(c, { batch: B, training: false, teacher: false }));
-    for (const [name, data] of Object.entries(weights)) gpu.write(net.weights.at[name], Float32Array.from(data));
-    gpu.write(net.stem.images, Float32Array.from(images));
-    gpu.write(net.stem.labels, new Uint32Array(B)); // the forward also computes a loss
-    nn.studentForward(gpu, net);
-    return Array.from(await gpu.read(net.stem.logits)) as number[];
-  }, { c, B, weights: plainWeights(weights), images: Array.from(images) });
+  return page.evaluate(
+    async ({ c, B, weights, images }) => {
+      const { gpu, nn } = window.stochca!;
+      const net = nn.allocateVit(gpu, nn.planVit(c, { batch: B, training: false, teacher: false }));
+      for (const [name, data] of Object.entries(weights)) gpu.write(net.weights.at[name], Float32Array.from(data));
+      gpu.write(net.stem.images, Float32Array.from(images));
+      gpu.write(net.stem.labels, new Uint32Array(B)); // the forward also computes a loss
+      nn.studentForward(gpu, net);
+      return Array.from(await gpu.read(net.stem.logits)) as number[];
+    },
+    { c, B, weights: plainWeights(weights), images: Array.from(images) },
+  );
 }

@@ -8,7 +8,22 @@ import { makeFolder, type Files } from '../data/fixtures.ts';
 import { stochca } from './cli.ts';
 
 /** `stochca init`'s flags for ViT-Ti/16 (timm's vit_tiny_patch16_224, 10 classes). */
-const VIT_TI16 = ['--image-size', '224', '--patch', '16', '--dim', '192', '--depth', '12', '--heads', '3', '--mlp', '768', '--classes', '10'];
+const VIT_TI16 = [
+  '--image-size',
+  '224',
+  '--patch',
+  '16',
+  '--dim',
+  '192',
+  '--depth',
+  '12',
+  '--heads',
+  '3',
+  '--mlp',
+  '768',
+  '--classes',
+  '10',
+];
 
 /** Writes a ViT-Ti/16 initialised from scratch by `stochca init` to `dir`; returns its path. */
 export async function initVitTi16(dir: string): Promise<string> {
@@ -29,7 +44,12 @@ export async function mnistPhotos(labels: string[], perClass: number): Promise<s
     const n = taken.get(label) ?? 0;
     if (split !== 'train' || !labels.includes(label) || n >= perClass) continue;
     taken.set(label, n + 1);
-    files[`digits/${label}/${n}.jpg`] = new Uint8Array(await sharp(await entry.read()).resize(256, 256).jpeg().toBuffer());
+    files[`digits/${label}/${n}.jpg`] = new Uint8Array(
+      await sharp(await entry.read())
+        .resize(256, 256)
+        .jpeg()
+        .toBuffer(),
+    );
   }
   return join(await makeFolder(files), 'digits');
 }

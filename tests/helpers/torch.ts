@@ -7,8 +7,10 @@ import { promisify } from 'node:util';
 export const PYTHON = '/usr/bin/python3';
 
 /** Why the PyTorch tests are skipped, or '' when torch imports. */
-export const torchMissing: string = spawnSync(PYTHON, ['-c', 'import torch, PIL'], { stdio: 'ignore' }).status === 0
-  ? '' : ' (skipped: PyTorch is missing: sudo apt-get install python3-torch python3-torchvision)';
+export const torchMissing: string =
+  spawnSync(PYTHON, ['-c', 'import torch, PIL'], { stdio: 'ignore' }).status === 0
+    ? ''
+    : ' (skipped: PyTorch is missing: sudo apt-get install python3-torch python3-torchvision)';
 
 const run = promisify(execFile);
 
@@ -24,7 +26,11 @@ export async function python(args: string[], env: Record<string, string> = {}): 
   const start = performance.now();
   const seconds = () => (performance.now() - start) / 1000;
   try {
-    const { stdout, stderr } = await run(PYTHON, args, { timeout: 240_000, env: { ...process.env, ...env }, maxBuffer: 64 * 2 ** 20 });
+    const { stdout, stderr } = await run(PYTHON, args, {
+      timeout: 240_000,
+      env: { ...process.env, ...env },
+      maxBuffer: 64 * 2 ** 20,
+    });
     return { code: 0, stdout, stderr, seconds: seconds() };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
@@ -36,7 +42,17 @@ export async function python(args: string[], env: Record<string, string> = {}): 
  *  torchrun's default --redirects and --tee of 0 as None and stops; a mapping for a rank that does not
  *  exist sets them to nothing for every real rank, which works with any torch. */
 export function torchrun(n: number, args: string[]): Promise<Ran> {
-  return python(['-m', 'torch.distributed.run', '--redirects', '9:0', '--tee', '9:0', '--nproc_per_node', String(n), ...args]);
+  return python([
+    '-m',
+    'torch.distributed.run',
+    '--redirects',
+    '9:0',
+    '--tee',
+    '9:0',
+    '--nproc_per_node',
+    String(n),
+    ...args,
+  ]);
 }
 
 export interface CurveRow {
@@ -59,4 +75,5 @@ export function readCurvesCsv(path: string): CurveRow[] {
 }
 
 /** The largest |a − b| / |b| over the pairs. */
-export const maxRelative = (a: number[], b: number[]) => Math.max(...a.map((x, i) => Math.abs(x - b[i]) / Math.abs(b[i])));
+export const maxRelative = (a: number[], b: number[]) =>
+  Math.max(...a.map((x, i) => Math.abs(x - b[i]) / Math.abs(b[i])));

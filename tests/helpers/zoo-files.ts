@@ -23,10 +23,13 @@ const WEIGHT_SCALE = 0.02;
 export const fixtureName = (repo: string) => repo.replace('/', '-');
 
 export function zooFixture(repo: string): ZooFixture {
-  return JSON.parse(readFileSync(new URL(`../fixtures/zoo/${fixtureName(repo)}.json`, import.meta.url), 'utf8')) as ZooFixture;
+  return JSON.parse(
+    readFileSync(new URL(`../fixtures/zoo/${fixtureName(repo)}.json`, import.meta.url), 'utf8'),
+  ) as ZooFixture;
 }
 
-export const fixtureParameters = (f: ZooFixture) => Object.values(f.tensors).reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
+export const fixtureParameters = (f: ZooFixture) =>
+  Object.values(f.tensors).reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
 
 /** The weights file of `f`, its values from `seed` (xorshift32: 90 M values take about a second). */
 export function zooWeights(f: ZooFixture, seed = 1): Uint8Array {

@@ -28,20 +28,28 @@ interface Steps {
 /** Runs every step on the GPU (gradNorm first when clipping) and returns p, m, v and the last norm. */
 async function gpuSteps(s: Steps): Promise<{ p: number[]; m: number[]; v: number[]; norm: number }> {
   const page = await harnessPage();
-  return page.evaluate(async ({ p, m, v, grads, groups, maxNorm }) => {
-    const { gpu, ops, up, empty, down } = window.stochca!;
-    const n = p.length;
-    const buffers = { params: up(p, [n]), grads: empty([n]), m: up(m, [n]), v: up(v, [n]) };
-    const norm = empty([1]);
-    for (let t = 1; t <= grads.length; t++) {
-      gpu.write(buffers.grads, Float32Array.from(grads[t - 1]));
-      if (maxNorm !== undefined) ops.gradNorm(gpu, buffers.grads, norm);
-      for (const g of groups) {
-        ops.adamw(gpu, buffers, { ...g, step: t, maxNorm, norm: maxNorm === undefined ? undefined : norm });
+  return page.evaluate(
+    async ({ p, m, v, grads, groups, maxNorm }) => {
+      const { gpu, ops, up, empty, down } = window.stochca!;
+      const n = p.length;
+      const buffers = { params: up(p, [n]), grads: empty([n]), m: up(m, [n]), v: up(v, [n]) };
+      const norm = empty([1]);
+      for (let t = 1; t <= grads.length; t++) {
+        gpu.write(buffers.grads, Float32Array.from(grads[t - 1]));
+        if (maxNorm !== undefined) ops.gradNorm(gpu, buffers.grads, norm);
+        for (const g of groups) {
+          ops.adamw(gpu, buffers, { ...g, step: t, maxNorm, norm: maxNorm === undefined ? undefined : norm });
+        }
       }
-    }
-    return { p: await down(buffers.params), m: await down(buffers.m), v: await down(buffers.v), norm: (await down(norm))[0] };
-  }, { ...s, p: [...s.p], m: [...s.m], v: [...s.v], grads: s.grads.map((g) => [...g]) });
+      return {
+        p: await down(buffers.params),
+        m: await down(buffers.m),
+        v: await down(buffers.v),
+        norm: (await down(norm))[0],
+      };
+    },
+    { ...s, p: [...s.p], m: [...s.m], v: [...s.v], grads: s.grads.map((g) => [...g]) },
+  );
 }
 
 /** The same steps in float64. */
@@ -82,13 +90,16 @@ describe('gradNorm', () => {
     it(`n=${n}`, async () => {
       const page = await harnessPage();
       const g = normal(n, n, 0.01);
-      const norm = await page.evaluate(async ({ bits, n }) => {
-        const { gpu, ops, up, empty, down } = window.stochca!;
-        const g = new Float32Array(Uint8Array.from(atob(bits), (c) => c.charCodeAt(0)).buffer);
-        const norm = empty([1]);
-        ops.gradNorm(gpu, up(g, [n]), norm);
-        return (await down(norm))[0];
-      }, { bits: f32Base64(g), n });
+      const norm = await page.evaluate(
+        async ({ bits, n }) => {
+          const { gpu, ops, up, empty, down } = window.stochca!;
+          const g = new Float32Array(Uint8Array.from(atob(bits), (c) => c.charCodeAt(0)).buffer);
+          const norm = empty([1]);
+          ops.gradNorm(gpu, up(g, [n]), norm);
+          return (await down(norm))[0];
+        },
+        { bits: f32Base64(g), n },
+      );
       expectClose([norm], [l2Norm(Float32Array.from(g))], 1e-5, `‖g‖ n=${n}`);
     });
   }
@@ -133,14 +144,21 @@ describe('adamw', () => {
     s.v = uniform(s.p.length, 33, 0, 0.01);
     const out = await gpuSteps(s);
     expectSteps(s, out, 'sub-range');
-    for (const [name, before, after] of [['p', s.p, out.p], ['m', s.m, out.m], ['v', s.v, out.v]] as const) {
+    for (const [name, before, after] of [
+      ['p', s.p, out.p],
+      ['m', s.m, out.m],
+      ['v', s.v, out.v],
+    ] as const) {
       const outside = (x: ArrayLike<number>) => [...Array.from(x).slice(0, 300), ...Array.from(x).slice(737)];
       expect(outside(after), `${name} outside the range`).toEqual(outside(Float32Array.from(before)));
     }
   });
 
   it('gives parameter groups their own weight decay under one clipping norm', async () => {
-    const s = fiveSteps([{ ...hyper, offset: 0, count: 300 }, { ...hyper, weightDecay: 0, offset: 300 }]);
+    const s = fiveSteps([
+      { ...hyper, offset: 0, count: 300 },
+      { ...hyper, weightDecay: 0, offset: 300 },
+    ]);
     s.maxNorm = 1.5 * l2Norm(s.grads[0]); // active at some steps only
     expectSteps(s, await gpuSteps(s), 'two groups');
   });
@@ -151,17 +169,22 @@ describe('adamw', () => {
     const k = 1000;
     const head = { p: normal(k, 50), g: normal(k, 51) };
     const tail = { p: normal(k, 52), g: normal(k, 53) };
-    const out = await (await harnessPage()).evaluate(async ({ n, k, head, tail, hyper }) => {
-      const { gpu, ops, empty, down } = window.stochca!;
-      const b = { params: empty([n]), grads: empty([n]), m: empty([n]), v: empty([n]) };
-      const slice = (t: typeof b.params, at: number) => ({ ...t, offset: t.offset + 4 * at, shape: [k] });
-      gpu.write(slice(b.params, 0), Float32Array.from(head.p));
-      gpu.write(slice(b.grads, 0), Float32Array.from(head.g));
-      gpu.write(slice(b.params, n - k), Float32Array.from(tail.p));
-      gpu.write(slice(b.grads, n - k), Float32Array.from(tail.g));
-      ops.adamw(gpu, b, { ...hyper, step: 1 });
-      return [await down(slice(b.params, 0)), await down(slice(b.params, n - k))];
-    }, { n, k, head: { p: [...head.p], g: [...head.g] }, tail: { p: [...tail.p], g: [...tail.g] }, hyper });
+    const out = await (
+      await harnessPage()
+    ).evaluate(
+      async ({ n, k, head, tail, hyper }) => {
+        const { gpu, ops, empty, down } = window.stochca!;
+        const b = { params: empty([n]), grads: empty([n]), m: empty([n]), v: empty([n]) };
+        const slice = (t: typeof b.params, at: number) => ({ ...t, offset: t.offset + 4 * at, shape: [k] });
+        gpu.write(slice(b.params, 0), Float32Array.from(head.p));
+        gpu.write(slice(b.grads, 0), Float32Array.from(head.g));
+        gpu.write(slice(b.params, n - k), Float32Array.from(tail.p));
+        gpu.write(slice(b.grads, n - k), Float32Array.from(tail.g));
+        ops.adamw(gpu, b, { ...hyper, step: 1 });
+        return [await down(slice(b.params, 0)), await down(slice(b.params, n - k))];
+      },
+      { n, k, head: { p: [...head.p], g: [...head.g] }, tail: { p: [...tail.p], g: [...tail.g] }, hyper },
+    );
     [head, tail].forEach((part, i) => {
       const ref = { p: part.p.slice(), m: new Float64Array(k), v: new Float64Array(k) };
       adamwRef(ref, part.g, hyper, 1);
@@ -175,19 +198,27 @@ describe('adamw', () => {
     const a = uniform(n, 40, 0.5, 5);
     const c = uniform(n, 41, -2, 2);
     const steps = 200;
-    const p = await (await harnessPage()).evaluate(async ({ a, c, steps, hyper }) => {
-      const { gpu, ops, empty, down } = window.stochca!;
-      const n = a.length;
-      const b = { params: empty([n]), grads: empty([n]), m: empty([n]), v: empty([n]) };
-      const norm = empty([1]);
-      for (let t = 1; t <= steps; t++) {
-        const p = await down(b.params);
-        gpu.write(b.grads, Float32Array.from(p, (x, i) => a[i] * (x - c[i])));
-        ops.gradNorm(gpu, b.grads, norm);
-        ops.adamw(gpu, b, { ...hyper, lr: 0.1 * (1 - (t - 1) / steps), weightDecay: 0, step: t, maxNorm: 10, norm });
-      }
-      return down(b.params);
-    }, { a: [...a], c: [...c], steps, hyper });
+    const p = await (
+      await harnessPage()
+    ).evaluate(
+      async ({ a, c, steps, hyper }) => {
+        const { gpu, ops, empty, down } = window.stochca!;
+        const n = a.length;
+        const b = { params: empty([n]), grads: empty([n]), m: empty([n]), v: empty([n]) };
+        const norm = empty([1]);
+        for (let t = 1; t <= steps; t++) {
+          const p = await down(b.params);
+          gpu.write(
+            b.grads,
+            Float32Array.from(p, (x, i) => a[i] * (x - c[i])),
+          );
+          ops.gradNorm(gpu, b.grads, norm);
+          ops.adamw(gpu, b, { ...hyper, lr: 0.1 * (1 - (t - 1) / steps), weightDecay: 0, step: t, maxNorm: 10, norm });
+        }
+        return down(b.params);
+      },
+      { a: [...a], c: [...c], steps, hyper },
+    );
     const f = (x: ArrayLike<number>) => Array.from(x).reduce((s, xi, i) => s + 0.5 * a[i] * (xi - c[i]) ** 2, 0);
     expect(f(p)).toBeLessThan(1e-6 * f(new Float64Array(n)));
     expectClose(p, c, 1e-3, 'minimum');
@@ -200,7 +231,12 @@ describe('adamw checks', () => {
     const message = await page.evaluate(() => {
       const { gpu, ops, empty } = window.stochca!;
       try {
-        const b = { params: { ...empty([10]), label: 'p' }, grads: { ...empty([11]), label: 'g' }, m: empty([10]), v: empty([10]) };
+        const b = {
+          params: { ...empty([10]), label: 'p' },
+          grads: { ...empty([11]), label: 'g' },
+          m: empty([10]),
+          v: empty([10]),
+        };
         ops.adamw(gpu, b, { lr: 1e-3, weightDecay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8, step: 1 });
         return 'no error';
       } catch (e) {

@@ -74,16 +74,19 @@ describe('attention forward', () => {
     it(name(c), async () => {
       const page = await harnessPage();
       const { q, kv } = inputs(c, 1);
-      const out = await page.evaluate(async ({ q, kv, c }) => {
-        const { gpu, ops, up, empty, down } = window.stochca!;
-        const shape = [c.B, c.N, 3 * c.H * c.hd];
-        const tq = up(q, shape);
-        const tkv = c.self ? tq : up(kv, shape);
-        const o = empty([c.B, c.N, c.H * c.hd]);
-        const lse = empty([c.B, c.H, c.N]);
-        ops.attention(gpu, tq, tkv, o, lse, c.H);
-        return { o: await down(o), lse: await down(lse) };
-      }, { q: [...q], kv: [...kv], c });
+      const out = await page.evaluate(
+        async ({ q, kv, c }) => {
+          const { gpu, ops, up, empty, down } = window.stochca!;
+          const shape = [c.B, c.N, 3 * c.H * c.hd];
+          const tq = up(q, shape);
+          const tkv = c.self ? tq : up(kv, shape);
+          const o = empty([c.B, c.N, c.H * c.hd]);
+          const lse = empty([c.B, c.H, c.N]);
+          ops.attention(gpu, tq, tkv, o, lse, c.H);
+          return { o: await down(o), lse: await down(lse) };
+        },
+        { q: [...q], kv: [...kv], c },
+      );
       const ref = attentionRef(q, kv, c);
       expect(out.o.every(Number.isFinite) && out.lse.every(Number.isFinite), 'finite').toBe(true);
       expectClose(out.o, ref.o, c.tol ?? 1e-5, `${name(c)} out`);
@@ -97,17 +100,20 @@ describe('class token attention', () => {
     it(name(c), async () => {
       const page = await harnessPage();
       const { q, kv } = inputs(c, 3);
-      const probs = await page.evaluate(async ({ q, kv, c }) => {
-        const { gpu, ops, up, empty, down } = window.stochca!;
-        const shape = [c.B, c.N, 3 * c.H * c.hd];
-        const tq = up(q, shape);
-        const tkv = c.self ? tq : up(kv, shape);
-        const lse = empty([c.B, c.H, c.N]);
-        ops.attention(gpu, tq, tkv, empty([c.B, c.N, c.H * c.hd]), lse, c.H);
-        const probs = empty([c.B, c.H, c.N]);
-        ops.classTokenAttention(gpu, tq, tkv, lse, probs, c.H);
-        return down(probs);
-      }, { q: [...q], kv: [...kv], c });
+      const probs = await page.evaluate(
+        async ({ q, kv, c }) => {
+          const { gpu, ops, up, empty, down } = window.stochca!;
+          const shape = [c.B, c.N, 3 * c.H * c.hd];
+          const tq = up(q, shape);
+          const tkv = c.self ? tq : up(kv, shape);
+          const lse = empty([c.B, c.H, c.N]);
+          ops.attention(gpu, tq, tkv, empty([c.B, c.N, c.H * c.hd]), lse, c.H);
+          const probs = empty([c.B, c.H, c.N]);
+          ops.classTokenAttention(gpu, tq, tkv, lse, probs, c.H);
+          return down(probs);
+        },
+        { q: [...q], kv: [...kv], c },
+      );
       expect(probs.every(Number.isFinite), 'finite').toBe(true);
       expectClose(probs, attentionRef(q, kv, c).cls, c.tol ?? 1e-5, `${name(c)} probs`);
     });
@@ -122,23 +128,32 @@ describe('attention backward', () => {
       const dout = normal(c.B * c.N * c.H * c.hd, 4);
       // Gradient tensors start with noise: channels a kernel does not own must keep it.
       const start = Float32Array.from(normal(q.length, 5));
-      const g = await page.evaluate(async ({ q, kv, dout, start, c }) => {
-        const { gpu, ops, up, empty, down } = window.stochca!;
-        const shape = [c.B, c.N, 3 * c.H * c.hd];
-        const tq = up(q, shape);
-        const tkv = c.self ? tq : up(kv, shape);
-        const o = empty([c.B, c.N, c.H * c.hd]);
-        const lse = empty([c.B, c.H, c.N]);
-        ops.attention(gpu, tq, tkv, o, lse, c.H);
-        const dq = up(start, shape);
-        const dkv = c.self ? dq : c.dkv ? up(start, shape) : undefined;
-        ops.attentionBackward(gpu, tq, tkv, o, lse, up(dout, o.shape), dq, dkv, c.H);
-        return { dq: await down(dq), dkv: dkv && !c.self ? await down(dkv) : [] };
-      }, { q: [...q], kv: [...kv], dout: [...dout], start: [...start], c });
+      const g = await page.evaluate(
+        async ({ q, kv, dout, start, c }) => {
+          const { gpu, ops, up, empty, down } = window.stochca!;
+          const shape = [c.B, c.N, 3 * c.H * c.hd];
+          const tq = up(q, shape);
+          const tkv = c.self ? tq : up(kv, shape);
+          const o = empty([c.B, c.N, c.H * c.hd]);
+          const lse = empty([c.B, c.H, c.N]);
+          ops.attention(gpu, tq, tkv, o, lse, c.H);
+          const dq = up(start, shape);
+          const dkv = c.self ? dq : c.dkv ? up(start, shape) : undefined;
+          ops.attentionBackward(gpu, tq, tkv, o, lse, up(dout, o.shape), dq, dkv, c.H);
+          return { dq: await down(dq), dkv: dkv && !c.self ? await down(dkv) : [] };
+        },
+        { q: [...q], kv: [...kv], dout: [...dout], start: [...start], c },
+      );
 
       const tol = c.tol ?? 1e-4;
-      const check = (grad: number[], f: (x: Float64Array[]) => Float64Array, x: Float64Array[], which: number,
-        owned: number[], what: string) => {
+      const check = (
+        grad: number[],
+        f: (x: Float64Array[]) => Float64Array,
+        x: Float64Array[],
+        which: number,
+        owned: number[],
+        what: string,
+      ) => {
         const idx = sampleIndices(owned.length, 48, 10 + which).map((k) => owned[k]);
         expect(grad.every(Number.isFinite), `${what} finite`).toBe(true);
         expectGradClose(grad, finiteDiff(f, x, which, dout, idx), idx, tol, `${name(c)} ${what}`);
@@ -179,7 +194,9 @@ describe('attention shape checks', () => {
       };
       const q = { ...empty([2, 5, 96]), label: 'q' };
       return [
-        attempt(() => ops.attention(gpu, q, { ...empty([2, 6, 96]), label: 'kv' }, empty([2, 5, 32]), empty([2, 2, 5]), 2)),
+        attempt(() =>
+          ops.attention(gpu, q, { ...empty([2, 6, 96]), label: 'kv' }, empty([2, 5, 32]), empty([2, 2, 5]), 2),
+        ),
         attempt(() => ops.attention(gpu, q, q, empty([2, 5, 32]), empty([2, 2, 5]), 16)),
         attempt(() => ops.classTokenAttention(gpu, q, q, empty([2, 2, 5]), { ...empty([2, 5, 5]), label: 'probs' }, 2)),
       ];

@@ -19,14 +19,21 @@ interface Run {
 
 async function run(r: Run): Promise<{ loss: number; correct: number; dlogits: number[] }> {
   const page = await harnessPage();
-  return page.evaluate(async ({ logits, labels, B, C, dtype, withGrad }) => {
-    const { gpu, ops, up, empty, down } = window.stochca!;
-    const loss = empty([1]);
-    const correct = empty([1], 'u32');
-    const dlogits = withGrad ? empty([B, C]) : undefined;
-    ops.crossEntropy(gpu, up(logits, [B, C]), up(labels, [B], dtype), loss, correct, dlogits);
-    return { loss: (await down(loss))[0], correct: (await down(correct))[0], dlogits: dlogits ? await down(dlogits) : [] };
-  }, { ...r, logits: [...r.logits], dtype: r.dtype ?? 'u32', withGrad: r.withGrad ?? true });
+  return page.evaluate(
+    async ({ logits, labels, B, C, dtype, withGrad }) => {
+      const { gpu, ops, up, empty, down } = window.stochca!;
+      const loss = empty([1]);
+      const correct = empty([1], 'u32');
+      const dlogits = withGrad ? empty([B, C]) : undefined;
+      ops.crossEntropy(gpu, up(logits, [B, C]), up(labels, [B], dtype), loss, correct, dlogits);
+      return {
+        loss: (await down(loss))[0],
+        correct: (await down(correct))[0],
+        dlogits: dlogits ? await down(dlogits) : [],
+      };
+    },
+    { ...r, logits: [...r.logits], dtype: r.dtype ?? 'u32', withGrad: r.withGrad ?? true },
+  );
 }
 
 function randomLabels(B: number, C: number, seed: number): number[] {
@@ -43,7 +50,9 @@ function check(r: Run, out: Awaited<ReturnType<typeof run>>, what: string): void
   expectClose(out.dlogits, ref.dlogits, 1e-5, `${what} dlogits`);
   // Random entries plus each row's label, where the gradient is large even for peaked rows.
   const labelled = r.labels.flatMap((y, b) => (y >= 0 && y < r.C ? [b * r.C + y] : []));
-  const idx = [...new Set([...sampleIndices(r.B * r.C, 48, r.B + r.C), ...labelled.slice(0, 16)])].sort((a, b) => a - b);
+  const idx = [...new Set([...sampleIndices(r.B * r.C, 48, r.B + r.C), ...labelled.slice(0, 16)])].sort(
+    (a, b) => a - b,
+  );
   const f = ([x]: Float64Array[]) => Float64Array.of(crossEntropyRef(x, r.labels, r.B, r.C).loss);
   expectGradClose(out.dlogits, finiteDiff(f, [r.logits], 0, Float64Array.of(1), idx), idx, 1e-4, `${what} dlogits`);
 }
@@ -59,7 +68,11 @@ describe('crossEntropy', () => {
   }
 
   it('is stable for logits of ±80 (and ±1000, where exp overflows float32)', async () => {
-    for (const [B, C, scale] of [[33, 10, 80], [7, 1000, 80], [7, 10, 1000]]) {
+    for (const [B, C, scale] of [
+      [33, 10, 80],
+      [7, 1000, 80],
+      [7, 10, 1000],
+    ]) {
       const r: Run = { logits: uniform(B * C, 90 + C, -scale, scale), labels: randomLabels(B, C, 91), B, C };
       const out = await run(r);
       expect(Number.isFinite(out.loss)).toBe(true);
@@ -141,8 +154,13 @@ describe('crossEntropy checks', () => {
     const message = await page.evaluate(() => {
       const { gpu, ops, empty } = window.stochca!;
       try {
-        ops.crossEntropy(gpu, { ...empty([4, 10]), label: 'logits' }, { ...empty([5], 'u32'), label: 'y' },
-          empty([1]), empty([1], 'u32'));
+        ops.crossEntropy(
+          gpu,
+          { ...empty([4, 10]), label: 'logits' },
+          { ...empty([5], 'u32'), label: 'y' },
+          empty([1]),
+          empty([1], 'u32'),
+        );
         return 'no error';
       } catch (e) {
         return `${(e as Error).name}: ${(e as Error).message}`;

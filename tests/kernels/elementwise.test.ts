@@ -17,12 +17,15 @@ describe('gelu', () => {
     it(`forward [${s}]`, async () => {
       const page = await harnessPage();
       const x = asF32(normal(size(s), 1, 3));
-      const y = await page.evaluate(async ({ x, s }) => {
-        const { gpu, ops, up, empty, down } = window.stochca!;
-        const y = empty(s);
-        ops.gelu(gpu, up(x, s), y);
-        return down(y);
-      }, { x: [...x], s });
+      const y = await page.evaluate(
+        async ({ x, s }) => {
+          const { gpu, ops, up, empty, down } = window.stochca!;
+          const y = empty(s);
+          ops.gelu(gpu, up(x, s), y);
+          return down(y);
+        },
+        { x: [...x], s },
+      );
       expectClose(y, geluRef(x), 1e-5, `gelu [${s}]`);
     });
   }
@@ -32,30 +35,56 @@ describe('gelu', () => {
       const page = await harnessPage();
       const x = asF32(normal(size(s), 2, 2));
       const dy = asF32(normal(size(s), 3));
-      const dx = await page.evaluate(async ({ x, dy, s }) => {
-        const { gpu, ops, up, empty, down } = window.stochca!;
-        const dx = empty(s);
-        ops.geluBackward(gpu, up(x, s), up(dy, s), dx);
-        return down(dx);
-      }, { x: [...x], dy: [...dy], s });
+      const dx = await page.evaluate(
+        async ({ x, dy, s }) => {
+          const { gpu, ops, up, empty, down } = window.stochca!;
+          const dx = empty(s);
+          ops.geluBackward(gpu, up(x, s), up(dy, s), dx);
+          return down(dx);
+        },
+        { x: [...x], dy: [...dy], s },
+      );
       const idx = sampleIndices(x.length, 48, 4);
-      expectGradClose(dx, finiteDiff(([v]) => geluRef(v), [x], 0, dy, idx), idx, 1e-4, `gelu [${s}] dx`);
+      expectGradClose(
+        dx,
+        finiteDiff(([v]) => geluRef(v), [x], 0, dy, idx),
+        idx,
+        1e-4,
+        `gelu [${s}] dx`,
+      );
     });
   }
 
   it('erf approximation: GELU and its derivative within 1e-6·max(1,|x|) over [-6, 6]', async () => {
     const page = await harnessPage();
     const x = asF32(Float64Array.from({ length: 12001 }, (_, i) => -6 + i / 1000));
-    const out = await page.evaluate(async ({ x }) => {
-      const { gpu, ops, up, empty, down } = window.stochca!;
-      const t = up(x, [x.length]);
-      const y = empty([x.length]);
-      const dx = empty([x.length]);
-      ops.gelu(gpu, t, y);
-      ops.geluBackward(gpu, t, up(x.map(() => 1), [x.length]), dx);
-      return { y: await down(y), d: await down(dx) };
-    }, { x: [...x] });
-    const want = { y: geluRef(x), d: geluBackwardRef(x, x.map(() => 1)) };
+    const out = await page.evaluate(
+      async ({ x }) => {
+        const { gpu, ops, up, empty, down } = window.stochca!;
+        const t = up(x, [x.length]);
+        const y = empty([x.length]);
+        const dx = empty([x.length]);
+        ops.gelu(gpu, t, y);
+        ops.geluBackward(
+          gpu,
+          t,
+          up(
+            x.map(() => 1),
+            [x.length],
+          ),
+          dx,
+        );
+        return { y: await down(y), d: await down(dx) };
+      },
+      { x: [...x] },
+    );
+    const want = {
+      y: geluRef(x),
+      d: geluBackwardRef(
+        x,
+        x.map(() => 1),
+      ),
+    };
     for (const k of ['y', 'd'] as const) {
       let worst = 0;
       let at = 0;
@@ -63,7 +92,10 @@ describe('gelu', () => {
         const e = Math.abs(out[k][i] - want[k][i]) / Math.max(1, Math.abs(v));
         if (e > worst) [worst, at] = [e, i];
       });
-      expect(worst, `${k === 'y' ? 'GELU' : "GELU'"} error ${worst.toExponential(2)} at x = ${x[at]}`).toBeLessThanOrEqual(1e-6);
+      expect(
+        worst,
+        `${k === 'y' ? 'GELU' : "GELU'"} error ${worst.toExponential(2)} at x = ${x[at]}`,
+      ).toBeLessThanOrEqual(1e-6);
     }
   });
 });
@@ -74,16 +106,19 @@ describe('add', () => {
       const page = await harnessPage();
       const a = asF32(normal(size(s), 5));
       const b = asF32(normal(size(s), 6, 10));
-      const out = await page.evaluate(async ({ a, b, s }) => {
-        const { gpu, ops, up, empty, down } = window.stochca!;
-        const out = empty(s);
-        const acc = up(a, s);
-        const tb = up(b, s);
-        ops.add(gpu, up(a, s), tb, out);
-        ops.addInto(gpu, acc, tb);
-        ops.addInto(gpu, acc, tb);
-        return { sum: await down(out), acc: await down(acc) };
-      }, { a: [...a], b: [...b], s });
+      const out = await page.evaluate(
+        async ({ a, b, s }) => {
+          const { gpu, ops, up, empty, down } = window.stochca!;
+          const out = empty(s);
+          const acc = up(a, s);
+          const tb = up(b, s);
+          ops.add(gpu, up(a, s), tb, out);
+          ops.addInto(gpu, acc, tb);
+          ops.addInto(gpu, acc, tb);
+          return { sum: await down(out), acc: await down(acc) };
+        },
+        { a: [...a], b: [...b], s },
+      );
       expectClose(out.sum, addRef(a, b), 1e-6, `add [${s}]`);
       expectClose(out.acc, addRef(addRef(a, b), b), 1e-6, `addInto twice [${s}]`);
     });

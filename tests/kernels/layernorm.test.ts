@@ -53,12 +53,15 @@ describe('layernorm forward', () => {
     it(name(c), async () => {
       const page = await harnessPage();
       const { D, rows, x, gamma, beta } = inputs(c, 1);
-      const out = await page.evaluate(async ({ x, gamma, beta, shape, D, rows, eps }) => {
-        const { gpu, ops, up, empty, down } = window.stochca!;
-        const [y, mean, rstd] = [empty(shape), empty([rows]), empty([rows])];
-        ops.layernorm(gpu, up(x, shape), up(gamma, [D]), up(beta, [D]), y, mean, rstd, eps);
-        return { y: await down(y), mean: await down(mean), rstd: await down(rstd) };
-      }, { x: [...x], gamma: [...gamma], beta: [...beta], shape: c.shape, D, rows, eps: c.eps });
+      const out = await page.evaluate(
+        async ({ x, gamma, beta, shape, D, rows, eps }) => {
+          const { gpu, ops, up, empty, down } = window.stochca!;
+          const [y, mean, rstd] = [empty(shape), empty([rows]), empty([rows])];
+          ops.layernorm(gpu, up(x, shape), up(gamma, [D]), up(beta, [D]), y, mean, rstd, eps);
+          return { y: await down(y), mean: await down(mean), rstd: await down(rstd) };
+        },
+        { x: [...x], gamma: [...gamma], beta: [...beta], shape: c.shape, D, rows, eps: c.eps },
+      );
       const want = layernormRef(x, gamma, beta, D, c.eps);
       expectClose(out.y, want.y, 1e-5, `${name(c)} y`);
       expectClose(out.mean, want.mean, 1e-5, `${name(c)} mean`);
@@ -73,15 +76,18 @@ describe('layernorm backward', () => {
       const page = await harnessPage();
       const { D, rows, x, gamma, beta } = inputs(c, 2);
       const dy = normal(x.length, 9).map(Math.fround);
-      const g = await page.evaluate(async ({ x, gamma, beta, dy, shape, D, rows, eps }) => {
-        const { gpu, ops, up, empty, down } = window.stochca!;
-        const [tx, tg] = [up(x, shape), up(gamma, [D])];
-        const [y, mean, rstd] = [empty(shape), empty([rows]), empty([rows])];
-        const [dx, dgamma, dbeta] = [empty(shape), empty([D]), empty([D])];
-        ops.layernorm(gpu, tx, tg, up(beta, [D]), y, mean, rstd, eps);
-        ops.layernormBackward(gpu, up(dy, shape), tx, tg, mean, rstd, dx, dgamma, dbeta);
-        return [await down(dx), await down(dgamma), await down(dbeta)];
-      }, { x: [...x], gamma: [...gamma], beta: [...beta], dy: [...dy], shape: c.shape, D, rows, eps: c.eps });
+      const g = await page.evaluate(
+        async ({ x, gamma, beta, dy, shape, D, rows, eps }) => {
+          const { gpu, ops, up, empty, down } = window.stochca!;
+          const [tx, tg] = [up(x, shape), up(gamma, [D])];
+          const [y, mean, rstd] = [empty(shape), empty([rows]), empty([rows])];
+          const [dx, dgamma, dbeta] = [empty(shape), empty([D]), empty([D])];
+          ops.layernorm(gpu, tx, tg, up(beta, [D]), y, mean, rstd, eps);
+          ops.layernormBackward(gpu, up(dy, shape), tx, tg, mean, rstd, dx, dgamma, dbeta);
+          return [await down(dx), await down(dgamma), await down(dbeta)];
+        },
+        { x: [...x], gamma: [...gamma], beta: [...beta], dy: [...dy], shape: c.shape, D, rows, eps: c.eps },
+      );
       const f = ([xs, gs, bs]: Float64Array[]) => layernormRef(xs, gs, bs, D, c.eps).y;
       const all = [x, gamma, beta];
       ['x', 'gamma', 'beta'].forEach((what, k) => {
@@ -99,7 +105,16 @@ describe('layernorm shape checks', () => {
       const { gpu, ops, empty } = window.stochca!;
       try {
         const x = { ...empty([2, 3, 4]), label: 'x' };
-        ops.layernorm(gpu, x, { ...empty([5]), label: 'g' }, empty([4]), empty([2, 3, 4]), empty([6]), empty([6]), 1e-6);
+        ops.layernorm(
+          gpu,
+          x,
+          { ...empty([5]), label: 'g' },
+          empty([4]),
+          empty([2, 3, 4]),
+          empty([6]),
+          empty([6]),
+          1e-6,
+        );
         return 'no error';
       } catch (e) {
         return `${(e as Error).name}: ${(e as Error).message}`;

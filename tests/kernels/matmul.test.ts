@@ -28,8 +28,10 @@ const backward: Case[] = [
 ];
 
 function name(c: Case): string {
-  return `${c.batch}x[${c.M}x${c.K}]${c.transA ? 'ᵀ' : ''}·[${c.K}x${c.N}]${c.transB ? 'ᵀ' : ''}` +
-    `${c.sharedB ? ' shared' : ''}${c.bias ? ' +bias' : ''}${c.gelu ? ' →gelu' : ''}`;
+  return (
+    `${c.batch}x[${c.M}x${c.K}]${c.transA ? 'ᵀ' : ''}·[${c.K}x${c.N}]${c.transB ? 'ᵀ' : ''}` +
+    `${c.sharedB ? ' shared' : ''}${c.bias ? ' +bias' : ''}${c.gelu ? ' →gelu' : ''}`
+  );
 }
 
 /** Stored shapes of A, B and C for a case. */
@@ -50,15 +52,21 @@ describe('matmul forward', () => {
       const a = normal(c.batch * c.M * c.K, 1);
       const b = normal((c.sharedB ? 1 : c.batch) * c.K * c.N, 2);
       const bias = normal(c.N, 3);
-      const out = await page.evaluate(async ({ a, b, bias, s, c }) => {
-        const { gpu, ops, up, empty, down } = window.stochca!;
-        const C = empty(s.c);
-        const U = c.gelu ? empty(s.c) : undefined;
-        ops.matmul(gpu, up(a, s.a), up(b, s.b), C, {
-          transA: c.transA, transB: c.transB, bias: c.bias ? up(bias, [c.N]) : undefined, geluInput: U,
-        });
-        return { c: await down(C), u: U ? await down(U) : [] };
-      }, { a: [...a], b: [...b], bias: [...bias], s: shapes(c), c });
+      const out = await page.evaluate(
+        async ({ a, b, bias, s, c }) => {
+          const { gpu, ops, up, empty, down } = window.stochca!;
+          const C = empty(s.c);
+          const U = c.gelu ? empty(s.c) : undefined;
+          ops.matmul(gpu, up(a, s.a), up(b, s.b), C, {
+            transA: c.transA,
+            transB: c.transB,
+            bias: c.bias ? up(bias, [c.N]) : undefined,
+            geluInput: U,
+          });
+          return { c: await down(C), u: U ? await down(U) : [] };
+        },
+        { a: [...a], b: [...b], bias: [...bias], s: shapes(c), c },
+      );
       expectClose(out.c, matmulRef(a, b, c, c.bias ? bias : undefined, c.gelu), 1e-5, name(c));
       if (c.gelu) expectClose(out.u, matmulRef(a, b, c, bias), 1e-5, `${name(c)} pre-activation`);
     });
@@ -73,15 +81,24 @@ describe('matmul backward', () => {
       const b = normal((c.sharedB ? 1 : c.batch) * c.K * c.N, 5);
       const bias = normal(c.N, 6);
       const dc = normal(c.batch * c.M * c.N, 7);
-      const g = await page.evaluate(async ({ a, b, dc, s, c }) => {
-        const { gpu, ops, up, empty, down } = window.stochca!;
-        const da = empty(s.a);
-        const db = empty(s.b);
-        const dbias = empty([c.N]);
-        ops.matmulBackward(gpu, up(a, s.a), up(b, s.b), up(dc, s.c), { da, db, dbias },
-          { transA: c.transA, transB: c.transB });
-        return [await down(da), await down(db), await down(dbias)];
-      }, { a: [...a], b: [...b], dc: [...dc], s: shapes(c), c });
+      const g = await page.evaluate(
+        async ({ a, b, dc, s, c }) => {
+          const { gpu, ops, up, empty, down } = window.stochca!;
+          const da = empty(s.a);
+          const db = empty(s.b);
+          const dbias = empty([c.N]);
+          ops.matmulBackward(
+            gpu,
+            up(a, s.a),
+            up(b, s.b),
+            up(dc, s.c),
+            { da, db, dbias },
+            { transA: c.transA, transB: c.transB },
+          );
+          return [await down(da), await down(db), await down(dbias)];
+        },
+        { a: [...a], b: [...b], dc: [...dc], s: shapes(c), c },
+      );
       const f = ([x, y, z]: Float64Array[]) => matmulRef(x, y, c, z);
       const inputs = [a, b, bias];
       ['A', 'B', 'bias'].forEach((what, k) => {

@@ -10,9 +10,9 @@ const forward: PatchEmbedDims[] = [
   { B: 1, C: 3, H: 8, W: 8, D: 5, patch: 4 },
   { B: 2, C: 3, H: 28, W: 28, D: 33, patch: 7 },
   { B: 3, C: 3, H: 32, W: 32, D: 19, patch: 16 },
-  { B: 2, C: 3, H: 28, W: 28, D: 7, patch: 1 },   // 784 patches of 3 values
+  { B: 2, C: 3, H: 28, W: 28, D: 7, patch: 1 }, // 784 patches of 3 values
   { B: 1, C: 3, H: 224, W: 224, D: 17, patch: 16 }, // vit_b_16's grid: 196 patches
-  { B: 2, C: 3, H: 16, W: 24, D: 10, patch: 8 },  // a non-square image
+  { B: 2, C: 3, H: 16, W: 24, D: 10, patch: 8 }, // a non-square image
 ];
 
 const backward: PatchEmbedDims[] = [
@@ -49,12 +49,15 @@ describe('patchEmbed forward', () => {
     it(name(s), async () => {
       const page = await harnessPage();
       const { x, weight, bias } = inputs(s, 1);
-      const out = await page.evaluate(async ({ x, weight, bias, t, patch }) => {
-        const { gpu, ops, up, empty, down } = window.stochca!;
-        const out = empty(t.out);
-        ops.patchEmbed(gpu, up(x, t.x), up(weight, t.weight), up(bias, [t.weight[0]]), empty(t.patches), out, patch);
-        return down(out);
-      }, { x: [...x], weight: [...weight], bias: [...bias], t: shapes(s), patch: s.patch });
+      const out = await page.evaluate(
+        async ({ x, weight, bias, t, patch }) => {
+          const { gpu, ops, up, empty, down } = window.stochca!;
+          const out = empty(t.out);
+          ops.patchEmbed(gpu, up(x, t.x), up(weight, t.weight), up(bias, [t.weight[0]]), empty(t.patches), out, patch);
+          return down(out);
+        },
+        { x: [...x], weight: [...weight], bias: [...bias], t: shapes(s), patch: s.patch },
+      );
       expectClose(out, patchEmbedRef(x, weight, bias, s), 1e-5, name(s));
     });
   }
@@ -66,16 +69,22 @@ describe('patchEmbed backward', () => {
       const page = await harnessPage();
       const { x, weight, bias } = inputs(s, 4);
       const t = shapes(s);
-      const dout = normal(t.out.reduce((a, b) => a * b), 7);
-      const g = await page.evaluate(async ({ x, weight, bias, dout, t, patch }) => {
-        const { gpu, ops, up, empty, down } = window.stochca!;
-        const patches = empty(t.patches);
-        ops.patchEmbed(gpu, up(x, t.x), up(weight, t.weight), up(bias, [t.weight[0]]), patches, empty(t.out), patch);
-        const dweight = empty(t.weight);
-        const dbias = empty([t.weight[0]]);
-        ops.patchEmbedBackward(gpu, patches, up(dout, t.out), dweight, dbias);
-        return [await down(dweight), await down(dbias)];
-      }, { x: [...x], weight: [...weight], bias: [...bias], dout: [...dout], t, patch: s.patch });
+      const dout = normal(
+        t.out.reduce((a, b) => a * b),
+        7,
+      );
+      const g = await page.evaluate(
+        async ({ x, weight, bias, dout, t, patch }) => {
+          const { gpu, ops, up, empty, down } = window.stochca!;
+          const patches = empty(t.patches);
+          ops.patchEmbed(gpu, up(x, t.x), up(weight, t.weight), up(bias, [t.weight[0]]), patches, empty(t.out), patch);
+          const dweight = empty(t.weight);
+          const dbias = empty([t.weight[0]]);
+          ops.patchEmbedBackward(gpu, patches, up(dout, t.out), dweight, dbias);
+          return [await down(dweight), await down(dbias)];
+        },
+        { x: [...x], weight: [...weight], bias: [...bias], dout: [...dout], t, patch: s.patch },
+      );
       const f = ([w, b]: Float64Array[]) => patchEmbedRef(x, w, b, s);
       const params = [weight, bias];
       ['weight', 'bias'].forEach((what, k) => {
@@ -92,14 +101,23 @@ describe('patchEmbed shape checks', () => {
     const message = await page.evaluate(() => {
       const { gpu, ops, empty } = window.stochca!;
       try {
-        ops.patchEmbed(gpu, { ...empty([1, 3, 30, 30]), label: 'x' }, { ...empty([8, 3, 16, 16]), label: 'w' },
-          empty([8]), empty([4, 768]), empty([1, 4, 8]), 16);
+        ops.patchEmbed(
+          gpu,
+          { ...empty([1, 3, 30, 30]), label: 'x' },
+          { ...empty([8, 3, 16, 16]), label: 'w' },
+          empty([8]),
+          empty([4, 768]),
+          empty([1, 4, 8]),
+          16,
+        );
         return 'no error';
       } catch (e) {
         return `${(e as Error).name}: ${(e as Error).message}`;
       }
     });
-    expect(message).toBe('ShapeError: patchEmbed x[1x3x30x30] w[8x3x16x16] p=16: image size 30x30 must be a multiple of the patch size 16');
+    expect(message).toBe(
+      'ShapeError: patchEmbed x[1x3x30x30] w[8x3x16x16] p=16: image size 30x30 must be a multiple of the patch size 16',
+    );
   });
 
   it('refuses a weight whose channels differ from the image', async () => {
@@ -107,8 +125,15 @@ describe('patchEmbed shape checks', () => {
     const message = await page.evaluate(() => {
       const { gpu, ops, empty } = window.stochca!;
       try {
-        ops.patchEmbed(gpu, { ...empty([1, 3, 8, 8]), label: 'x' }, { ...empty([5, 1, 4, 4]), label: 'w' },
-          empty([5]), empty([4, 48]), empty([1, 4, 5]), 4);
+        ops.patchEmbed(
+          gpu,
+          { ...empty([1, 3, 8, 8]), label: 'x' },
+          { ...empty([5, 1, 4, 4]), label: 'w' },
+          empty([5]),
+          empty([4, 48]),
+          empty([1, 4, 5]),
+          4,
+        );
         return 'no error';
       } catch (e) {
         return `${(e as Error).name}: ${(e as Error).message}`;

@@ -38,12 +38,15 @@ describe('embedTokens forward', () => {
       const x = normal(B * P * D, 1);
       const cls = normal(D, 2);
       const pos = normal((P + 1) * D, 3);
-      const out = await page.evaluate(async ({ x, cls, pos, B, P, D }) => {
-        const { gpu, ops, up, empty, down } = window.stochca!;
-        const h = empty([B, P + 1, D]);
-        ops.embedTokens(gpu, up(x, [B, P, D]), up(cls, [D]), up(pos, [P + 1, D]), h);
-        return down(h);
-      }, { x: [...x], cls: [...cls], pos: [...pos], ...c });
+      const out = await page.evaluate(
+        async ({ x, cls, pos, B, P, D }) => {
+          const { gpu, ops, up, empty, down } = window.stochca!;
+          const h = empty([B, P + 1, D]);
+          ops.embedTokens(gpu, up(x, [B, P, D]), up(cls, [D]), up(pos, [P + 1, D]), h);
+          return down(h);
+        },
+        { x: [...x], cls: [...cls], pos: [...pos], ...c },
+      );
       expectClose(out, embedTokensRef(x, cls, pos, B, P, D), 1e-5, name(c));
     });
   }
@@ -58,16 +61,23 @@ describe('embedTokens backward', () => {
       const cls = normal(D, 5);
       const pos = normal((P + 1) * D, 6);
       const dh = normal(B * (P + 1) * D, 7);
-      const g = await page.evaluate(async ({ dh, B, P, D }) => {
-        const { gpu, ops, up, down } = window.stochca!;
-        // Outputs start as garbage: every element must be written.
-        const garbage = (shape: number[]) => up(Array.from({ length: shape.reduce((a, b) => a * b) }, () => 1e3), shape);
-        const dx = garbage([B, P, D]);
-        const dcls = garbage([D]);
-        const dpos = garbage([P + 1, D]);
-        ops.embedTokensBackward(gpu, up(dh, [B, P + 1, D]), dx, dcls, dpos);
-        return [await down(dx), await down(dcls), await down(dpos)];
-      }, { dh: [...dh], ...c });
+      const g = await page.evaluate(
+        async ({ dh, B, P, D }) => {
+          const { gpu, ops, up, down } = window.stochca!;
+          // Outputs start as garbage: every element must be written.
+          const garbage = (shape: number[]) =>
+            up(
+              Array.from({ length: shape.reduce((a, b) => a * b) }, () => 1e3),
+              shape,
+            );
+          const dx = garbage([B, P, D]);
+          const dcls = garbage([D]);
+          const dpos = garbage([P + 1, D]);
+          ops.embedTokensBackward(gpu, up(dh, [B, P + 1, D]), dx, dcls, dpos);
+          return [await down(dx), await down(dcls), await down(dpos)];
+        },
+        { dh: [...dh], ...c },
+      );
       const f = ([x, cls, pos]: Float64Array[]) => embedTokensRef(x, cls, pos, B, P, D);
       const inputs = [x, cls, pos];
       ['x', 'cls', 'pos'].forEach((what, k) => {
@@ -86,12 +96,15 @@ describe('gatherClassToken forward', () => {
       const { B, D } = c;
       const N = c.P + 1;
       const h = normal(B * N * D, 8);
-      const out = await page.evaluate(async ({ h, B, N, D }) => {
-        const { gpu, ops, up, empty, down } = window.stochca!;
-        const y = empty([B, D]);
-        ops.gatherClassToken(gpu, up(h, [B, N, D]), y);
-        return down(y);
-      }, { h: [...h], B, N, D });
+      const out = await page.evaluate(
+        async ({ h, B, N, D }) => {
+          const { gpu, ops, up, empty, down } = window.stochca!;
+          const y = empty([B, D]);
+          ops.gatherClassToken(gpu, up(h, [B, N, D]), y);
+          return down(y);
+        },
+        { h: [...h], B, N, D },
+      );
       expectClose(out, gatherClassTokenRef(h, B, N, D), 1e-5, name(c));
     });
   }
@@ -105,12 +118,18 @@ describe('gatherClassToken backward', () => {
       const N = c.P + 1;
       const h = normal(B * N * D, 9);
       const dy = normal(B * D, 10);
-      const dh = await page.evaluate(async ({ dy, B, N, D }) => {
-        const { gpu, ops, up, down } = window.stochca!;
-        const dh = up(Array.from({ length: B * N * D }, () => 1e3), [B, N, D]);
-        ops.gatherClassTokenBackward(gpu, up(dy, [B, D]), dh);
-        return down(dh);
-      }, { dy: [...dy], B, N, D });
+      const dh = await page.evaluate(
+        async ({ dy, B, N, D }) => {
+          const { gpu, ops, up, down } = window.stochca!;
+          const dh = up(
+            Array.from({ length: B * N * D }, () => 1e3),
+            [B, N, D],
+          );
+          ops.gatherClassTokenBackward(gpu, up(dy, [B, D]), dh);
+          return down(dh);
+        },
+        { dy: [...dy], B, N, D },
+      );
       const f = ([h]: Float64Array[]) => gatherClassTokenRef(h, B, N, D);
       // Sample the class-token rows and the rest alike: the rest must be exactly zero.
       const idx = sampleIndices(h.length, 64, 11);
@@ -128,7 +147,13 @@ describe('tokens shape checks', () => {
     const message = await page.evaluate(() => {
       const { gpu, ops, empty } = window.stochca!;
       try {
-        ops.embedTokens(gpu, { ...empty([2, 196, 8]), label: 'x' }, empty([8]), { ...empty([50, 8]), label: 'pos' }, empty([2, 197, 8]));
+        ops.embedTokens(
+          gpu,
+          { ...empty([2, 196, 8]), label: 'x' },
+          empty([8]),
+          { ...empty([50, 8]), label: 'pos' },
+          empty([2, 197, 8]),
+        );
         return 'no error';
       } catch (e) {
         return `${(e as Error).name}: ${(e as Error).message}`;

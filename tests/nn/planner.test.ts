@@ -6,7 +6,16 @@ import { linearInit } from '../../src/nn/init.ts';
 import { seededRng } from '../../src/nn/rng.ts';
 import type { VitArch } from '../../src/nn/vit-arch.ts';
 
-const vitS: VitArch = { imageSize: 224, patchSize: 16, dim: 384, depth: 12, heads: 6, mlpDim: 1536, numClasses: 100, layerNormEps: 1e-6 };
+const vitS: VitArch = {
+  imageSize: 224,
+  patchSize: 16,
+  dim: 384,
+  depth: 12,
+  heads: 6,
+  mlpDim: 1536,
+  numClasses: 100,
+  layerNormEps: 1e-6,
+};
 const GiB = 2 ** 30;
 
 describe('planner', () => {
@@ -15,7 +24,11 @@ describe('planner', () => {
     // 21.7 M parameters (with a 100-class head) stored 5 times: weights, grads, two moments, teacher.
     expect(plan.bytes.params).toBeGreaterThan(4 * 21.7e6);
     expect(plan.bytes.params).toBeLessThan(4 * 22e6);
-    expect(plan.bytes.total).toBe(Object.entries(plan.bytes).filter(([k]) => k !== 'total').reduce((a, [, v]) => a + v, 0));
+    expect(plan.bytes.total).toBe(
+      Object.entries(plan.bytes)
+        .filter(([k]) => k !== 'total')
+        .reduce((a, [, v]) => a + v, 0),
+    );
     expect(plan.bytes.total).toBeLessThan(4 * GiB);
     expect(plan.bytes.teacher).toBeGreaterThan(plan.bytes.params);
   });
@@ -27,7 +40,8 @@ describe('planner', () => {
   });
 
   it('aligns every parameter to 256 bytes so it can be bound alone', () => {
-    for (const p of planVit(vitS, { batch: 1, training: false, teacher: false }).params) expect((4 * p.offset) % 256).toBe(0);
+    for (const p of planVit(vitS, { batch: 1, training: false, teacher: false }).params)
+      expect((4 * p.offset) % 256).toBe(0);
   });
 
   it('refuses a run that does not fit, with the figure and a batch that would', () => {
@@ -37,7 +51,9 @@ describe('planner', () => {
       /^This run does not fit: its largest buffer needs \d+\.\d MiB and this GPU allows 128\.0 MiB \(batch 512\); use a batch of \d+ or less\.$/,
     );
     expect(() => checkPlanFits(planVit(vitS, { batch: 32, training: true, teacher: true }), limits)).not.toThrow();
-    expect(() => checkPlanFits(plan, { maxBufferSize: GiB, maxStorageBufferBindingSize: GiB }, GiB)).toThrow(/budget is 1024\.0 MiB/);
+    expect(() => checkPlanFits(plan, { maxBufferSize: GiB, maxStorageBufferBindingSize: GiB }, GiB)).toThrow(
+      /budget is 1024\.0 MiB/,
+    );
   });
 });
 
@@ -71,13 +87,27 @@ describe('classifier head init', () => {
 describe('plans of the real ViTs at 224 px under a memory budget', () => {
   it('prints the bytes and micro-batch of ViT-Ti/S/B/16 StochCA at batch 32 (224 px) and 16 (448 px) under 2 and 4 GiB', () => {
     const vit = (dim: number, heads: number, imageSize: number): VitArch => ({
-      imageSize, patchSize: 16, dim, depth: 12, heads, mlpDim: 4 * dim, numClasses: 200, layerNormEps: 1e-6,
+      imageSize,
+      patchSize: 16,
+      dim,
+      depth: 12,
+      heads,
+      mlpDim: 4 * dim,
+      numClasses: 200,
+      layerNormEps: 1e-6,
     });
     // A desktop adapter's buffer limits (the engine raises them to the adapter's maximum).
     const limits = { maxBufferSize: 2 ** 31, maxStorageBufferBindingSize: 2 ** 31 };
     const rows: string[] = [];
-    for (const [name, dim, heads] of [['ViT-Ti/16', 192, 3], ['ViT-S/16', 384, 6], ['ViT-B/16', 768, 12]] as const) {
-      for (const [size, batch] of [[224, 32], [448, 16]] as const) {
+    for (const [name, dim, heads] of [
+      ['ViT-Ti/16', 192, 3],
+      ['ViT-S/16', 384, 6],
+      ['ViT-B/16', 768, 12],
+    ] as const) {
+      for (const [size, batch] of [
+        [224, 32],
+        [448, 16],
+      ] as const) {
         const whole = planVit(vit(dim, heads, size), { batch, training: true, teacher: true });
         const under = [2, 4].map((g) => {
           try {
@@ -90,7 +120,9 @@ describe('plans of the real ViTs at 224 px under a memory budget', () => {
             return `${g} GiB: does not fit even one image`;
           }
         });
-        rows.push(`${name} ${size} px batch ${batch}: ${(whole.bytes.total / 2 ** 30).toFixed(2)} GiB at once; ${under.join('; ')}`);
+        rows.push(
+          `${name} ${size} px batch ${batch}: ${(whole.bytes.total / 2 ** 30).toFixed(2)} GiB at once; ${under.join('; ')}`,
+        );
       }
     }
     console.log(rows.join('\n'));

@@ -7,7 +7,16 @@ import { harnessPage } from '../helpers/browser.ts';
 import { plainWeights, randomVitWeights } from '../helpers/model.ts';
 import { normal } from '../helpers/random.ts';
 
-const config: VitArch = { imageSize: 8, patchSize: 4, dim: 16, depth: 4, heads: 2, mlpDim: 32, numClasses: 3, layerNormEps: 1e-6 };
+const config: VitArch = {
+  imageSize: 8,
+  patchSize: 4,
+  dim: 16,
+  depth: 4,
+  heads: 2,
+  mlpDim: 32,
+  numClasses: 3,
+  layerNormEps: 1e-6,
+};
 
 describe('masks', () => {
   it('draws one Bernoulli(p) per block per step, a function of (seed, step) alone', () => {
@@ -32,28 +41,39 @@ describe('training steps', () => {
     const page = await harnessPage();
     const weights = plainWeights(randomVitWeights(config, 1));
     const images = [...normal(8 * 3 * 64, 2)];
-    const r = await page.evaluate(async ({ c, weights, images }) => {
-      const { gpu, nn } = window.stochca!;
-      const net = nn.allocateVit(gpu, nn.planVit(c, { batch: 8, training: true, teacher: true }));
-      for (const [name, data] of Object.entries(weights)) {
-        gpu.write(net.weights.at[name], Float32Array.from(data));
-        gpu.write(net.teacher.weights.at[name], Float32Array.from(data));
-      }
-      const teacherBefore = Array.from(await gpu.read(net.teacher.weights.flat));
-      gpu.write(net.stem.images, Float32Array.from(images));
-      gpu.write(net.stem.labels, Uint32Array.from([0, 1, 2, 0, 1, 2, 0, 1]));
-      const losses: number[] = [];
-      let crossed = 0;
-      for (let step = 1; step <= 30; step++) {
-        const mask = nn.drawMask(5, step, c.depth, 0.5);
-        crossed += mask.filter(Boolean).length;
-        nn.computeGradients(gpu, net, mask);
-        nn.optimizerStep(gpu, net, { lr: nn.learningRate(step, 30, 3e-3, 3), weightDecay: 0.05, beta1: 0.9, beta2: 0.999, eps: 1e-8, maxNorm: 1, step });
-        losses.push((await gpu.read(net.stem.loss))[0]);
-      }
-      const teacherAfter = Array.from(await gpu.read(net.teacher.weights.flat));
-      return { losses, crossed, teacherSame: teacherBefore.every((v, i) => v === teacherAfter[i]) };
-    }, { c: config, weights, images });
+    const r = await page.evaluate(
+      async ({ c, weights, images }) => {
+        const { gpu, nn } = window.stochca!;
+        const net = nn.allocateVit(gpu, nn.planVit(c, { batch: 8, training: true, teacher: true }));
+        for (const [name, data] of Object.entries(weights)) {
+          gpu.write(net.weights.at[name], Float32Array.from(data));
+          gpu.write(net.teacher.weights.at[name], Float32Array.from(data));
+        }
+        const teacherBefore = Array.from(await gpu.read(net.teacher.weights.flat));
+        gpu.write(net.stem.images, Float32Array.from(images));
+        gpu.write(net.stem.labels, Uint32Array.from([0, 1, 2, 0, 1, 2, 0, 1]));
+        const losses: number[] = [];
+        let crossed = 0;
+        for (let step = 1; step <= 30; step++) {
+          const mask = nn.drawMask(5, step, c.depth, 0.5);
+          crossed += mask.filter(Boolean).length;
+          nn.computeGradients(gpu, net, mask);
+          nn.optimizerStep(gpu, net, {
+            lr: nn.learningRate(step, 30, 3e-3, 3),
+            weightDecay: 0.05,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            maxNorm: 1,
+            step,
+          });
+          losses.push((await gpu.read(net.stem.loss))[0]);
+        }
+        const teacherAfter = Array.from(await gpu.read(net.teacher.weights.flat));
+        return { losses, crossed, teacherSame: teacherBefore.every((v, i) => v === teacherAfter[i]) };
+      },
+      { c: config, weights, images },
+    );
     expect(r.crossed).toBeGreaterThan(20); // about half of 30 × 4 blocks cross-attended
     expect(r.teacherSame).toBe(true);
     const first = r.losses.slice(0, 3).reduce((a, b) => a + b) / 3;
@@ -80,20 +100,33 @@ describe('weight-decay groups', () => {
     const page = await harnessPage();
     const weights = plainWeights(randomVitWeights(config, 2));
     // Zero gradients: AdamW's update is then the decay alone, w ← w·(1 − lr·wd).
-    const r = await page.evaluate(async ({ c, weights }) => {
-      const { gpu, nn } = window.stochca!;
-      const net = nn.allocateVit(gpu, nn.planVit(c, { batch: 1, training: true, teacher: false }));
-      for (const [name, data] of Object.entries(weights)) gpu.write(net.weights.at[name], Float32Array.from(data));
-      const after: Record<string, number[]> = {};
-      for (const wdExempt of [false, true]) {
+    const r = await page.evaluate(
+      async ({ c, weights }) => {
+        const { gpu, nn } = window.stochca!;
+        const net = nn.allocateVit(gpu, nn.planVit(c, { batch: 1, training: true, teacher: false }));
         for (const [name, data] of Object.entries(weights)) gpu.write(net.weights.at[name], Float32Array.from(data));
-        gpu.write(net.grads.flat, new Float32Array(net.plan.paramElems));
-        nn.optimizerStep(gpu, net, { lr: 0.1, weightDecay: 0.5, wdExempt, beta1: 0.9, beta2: 0.999, eps: 1e-8, step: 1 });
-        for (const name of Object.keys(weights)) after[`${wdExempt}:${name}`] = Array.from(await gpu.read(net.weights.at[name]));
-      }
-      return after;
-    }, { c: config, weights });
-    const exempt = (name: string) => name === 'cls' || name === 'pos' || name.endsWith('.bias') || /(^|\.)(ln1|ln2|norm)\./.test(name);
+        const after: Record<string, number[]> = {};
+        for (const wdExempt of [false, true]) {
+          for (const [name, data] of Object.entries(weights)) gpu.write(net.weights.at[name], Float32Array.from(data));
+          gpu.write(net.grads.flat, new Float32Array(net.plan.paramElems));
+          nn.optimizerStep(gpu, net, {
+            lr: 0.1,
+            weightDecay: 0.5,
+            wdExempt,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            step: 1,
+          });
+          for (const name of Object.keys(weights))
+            after[`${wdExempt}:${name}`] = Array.from(await gpu.read(net.weights.at[name]));
+        }
+        return after;
+      },
+      { c: config, weights },
+    );
+    const exempt = (name: string) =>
+      name === 'cls' || name === 'pos' || name.endsWith('.bias') || /(^|\.)(ln1|ln2|norm)\./.test(name);
     for (const [name, w] of Object.entries(weights)) {
       const decayed = w.map((x) => x * (1 - 0.1 * 0.5));
       expect(r[`false:${name}`], name).toEqual(decayed.map((x) => expect.closeTo(x, 6)));
@@ -109,35 +142,41 @@ describe('gradient accumulation', () => {
     const teacher = plainWeights(randomVitWeights(config, 5));
     const images = [...normal(32 * 3 * 64, 6)];
     const labels = Array.from({ length: 32 }, (_, i) => (i * 7) % 3);
-    const r = await page.evaluate(async ({ c, student, teacher, images, labels }) => {
-      const { gpu, nn } = window.stochca!;
-      const mask = [true, false, true, false];
-      const load = (net: any) => {
-        for (const [name, data] of Object.entries(student)) gpu.write(net.weights.at[name], Float32Array.from(data));
-        for (const [name, data] of Object.entries(teacher)) gpu.write(net.teacher.weights.at[name], Float32Array.from(data));
-      };
-      const whole = nn.allocateVit(gpu, nn.planVit(c, { batch: 32, training: true, teacher: true }));
-      load(whole);
-      gpu.write(whole.stem.images, Float32Array.from(images));
-      gpu.write(whole.stem.labels, Uint32Array.from(labels));
-      nn.computeGradients(gpu, whole, mask);
-      const [g32, loss32] = await gpu.readAll([whole.grads.flat, whole.stem.loss]);
-      const micro = nn.allocateVit(gpu, nn.planVit(c, { batch: 8, training: true, teacher: true, accumulate: true }));
-      load(micro);
-      const per = 3 * 64;
-      let loss = 0;
-      for (let j = 0; j < 4; j++) {
-        gpu.write(micro.stem.images, Float32Array.from(images.slice(j * 8 * per, (j + 1) * 8 * per)));
-        gpu.write(micro.stem.labels, Uint32Array.from(labels.slice(j * 8, (j + 1) * 8)));
-        nn.computeGradients(gpu, micro, mask, { index: j, of: 4 });
-        loss += (await gpu.read(micro.stem.loss))[0] / 4;
-      }
-      const g8 = await gpu.read(micro.gradSum);
-      return { g32: Array.from(g32), g8: Array.from(g8), loss32: loss32[0], loss };
-    }, { c: config, student, teacher, images, labels });
+    const r = await page.evaluate(
+      async ({ c, student, teacher, images, labels }) => {
+        const { gpu, nn } = window.stochca!;
+        const mask = [true, false, true, false];
+        const load = (net: any) => {
+          for (const [name, data] of Object.entries(student)) gpu.write(net.weights.at[name], Float32Array.from(data));
+          for (const [name, data] of Object.entries(teacher))
+            gpu.write(net.teacher.weights.at[name], Float32Array.from(data));
+        };
+        const whole = nn.allocateVit(gpu, nn.planVit(c, { batch: 32, training: true, teacher: true }));
+        load(whole);
+        gpu.write(whole.stem.images, Float32Array.from(images));
+        gpu.write(whole.stem.labels, Uint32Array.from(labels));
+        nn.computeGradients(gpu, whole, mask);
+        const [g32, loss32] = await gpu.readAll([whole.grads.flat, whole.stem.loss]);
+        const micro = nn.allocateVit(gpu, nn.planVit(c, { batch: 8, training: true, teacher: true, accumulate: true }));
+        load(micro);
+        const per = 3 * 64;
+        let loss = 0;
+        for (let j = 0; j < 4; j++) {
+          gpu.write(micro.stem.images, Float32Array.from(images.slice(j * 8 * per, (j + 1) * 8 * per)));
+          gpu.write(micro.stem.labels, Uint32Array.from(labels.slice(j * 8, (j + 1) * 8)));
+          nn.computeGradients(gpu, micro, mask, { index: j, of: 4 });
+          loss += (await gpu.read(micro.stem.loss))[0] / 4;
+        }
+        const g8 = await gpu.read(micro.gradSum);
+        return { g32: Array.from(g32), g8: Array.from(g8), loss32: loss32[0], loss };
+      },
+      { c: config, student, teacher, images, labels },
+    );
     const scale = Math.max(...r.g32.map(Math.abs));
     const worst = Math.max(...r.g32.map((g, i) => Math.abs(g - r.g8[i])));
-    console.log(`accumulated gradients: max |difference| ${worst.toExponential(2)} of max |g| ${scale.toExponential(2)}`);
+    console.log(
+      `accumulated gradients: max |difference| ${worst.toExponential(2)} of max |g| ${scale.toExponential(2)}`,
+    );
     expect(scale).toBeGreaterThan(0);
     expect(worst / scale).toBeLessThan(1e-5);
     expect(r.loss).toBeCloseTo(r.loss32, 5);

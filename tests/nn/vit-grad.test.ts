@@ -8,7 +8,14 @@ import { normal, rng, sampleIndices } from '../helpers/random.ts';
 import { vitLossRef, type VitRefConfig, type Weights } from '../reference/vit.ts';
 
 const config: VitRefConfig = {
-  imageSize: 8, patchSize: 4, dim: 16, depth: 3, heads: 2, mlpDim: 32, numClasses: 3, layerNormEps: 1e-6,
+  imageSize: 8,
+  patchSize: 4,
+  dim: 16,
+  depth: 3,
+  heads: 2,
+  mlpDim: 32,
+  numClasses: 3,
+  layerNormEps: 1e-6,
 };
 const B = 2;
 
@@ -19,24 +26,31 @@ async function stepGradients(mask: boolean[]) {
   const images = normal(B * 3 * config.imageSize ** 2, 7);
   const r = rng(3);
   const labels = Array.from({ length: B }, () => Math.floor(r() * config.numClasses));
-  const out = await page.evaluate(async ({ c, B, student, teacher, images, labels, mask }) => {
-    const { gpu, nn } = window.stochca!;
-    const plan = nn.planVit(c, { batch: B, training: true, teacher: true });
-    const net = nn.allocateVit(gpu, plan);
-    for (const [name, data] of Object.entries(student)) gpu.write(net.weights.at[name], Float32Array.from(data));
-    for (const [name, data] of Object.entries(teacher)) gpu.write(net.teacher.weights.at[name], Float32Array.from(data));
-    gpu.write(net.stem.images, Float32Array.from(images));
-    gpu.write(net.stem.labels, Uint32Array.from(labels));
-    nn.computeGradients(gpu, net, mask);
-    const grads: Record<string, number[]> = {};
-    for (const name of Object.keys(student)) grads[name] = Array.from(await gpu.read(net.grads.at[name]));
-    return { loss: (await gpu.read(net.stem.loss))[0], grads, bytes: plan.bytes };
-  }, { c: config, B, student: plainWeights(student), teacher: plainWeights(teacher), images: [...images], labels, mask });
+  const out = await page.evaluate(
+    async ({ c, B, student, teacher, images, labels, mask }) => {
+      const { gpu, nn } = window.stochca!;
+      const plan = nn.planVit(c, { batch: B, training: true, teacher: true });
+      const net = nn.allocateVit(gpu, plan);
+      for (const [name, data] of Object.entries(student)) gpu.write(net.weights.at[name], Float32Array.from(data));
+      for (const [name, data] of Object.entries(teacher))
+        gpu.write(net.teacher.weights.at[name], Float32Array.from(data));
+      gpu.write(net.stem.images, Float32Array.from(images));
+      gpu.write(net.stem.labels, Uint32Array.from(labels));
+      nn.computeGradients(gpu, net, mask);
+      const grads: Record<string, number[]> = {};
+      for (const name of Object.keys(student)) grads[name] = Array.from(await gpu.read(net.grads.at[name]));
+      return { loss: (await gpu.read(net.stem.loss))[0], grads, bytes: plan.bytes };
+    },
+    { c: config, B, student: plainWeights(student), teacher: plainWeights(teacher), images: [...images], labels, mask },
+  );
   return { ...out, student, teacher, images, labels };
 }
 
 describe('StochCA step gradients', () => {
-  for (const mask of [[true, false, true], [false, false, false]]) {
+  for (const mask of [
+    [true, false, true],
+    [false, false, false],
+  ]) {
     const name = `mask ${mask.map(Number).join('')}${mask.includes(true) ? '' : ' (plain fine-tuning, no teacher)'}`;
     it(name, async () => {
       const r = await stepGradients(mask);

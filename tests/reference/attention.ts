@@ -11,7 +11,11 @@ export interface AttentionRefDims {
   hd: number;
 }
 
-export function attentionRef(q: Float64Array, kv: Float64Array, d: AttentionRefDims): { o: Float64Array; lse: Float64Array; cls: Float64Array } {
+export function attentionRef(
+  q: Float64Array,
+  kv: Float64Array,
+  d: AttentionRefDims,
+): { o: Float64Array; lse: Float64Array; cls: Float64Array } {
   const { B, N, H, hd } = d;
   const D = H * hd;
   const C = 3 * D;

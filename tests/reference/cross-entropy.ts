@@ -10,7 +10,12 @@ export interface CrossEntropyRef {
   correct: number;
 }
 
-export function crossEntropyRef(logits: Float64Array, labels: ArrayLike<number>, B: number, C: number): CrossEntropyRef {
+export function crossEntropyRef(
+  logits: Float64Array,
+  labels: ArrayLike<number>,
+  B: number,
+  C: number,
+): CrossEntropyRef {
   const dlogits = new Float64Array(B * C);
   let total = 0;
   let correct = 0;

@@ -7,7 +7,11 @@ export interface LayerNormRef {
 }
 
 export function layernormRef(
-  x: Float64Array, gamma: Float64Array, beta: Float64Array, D: number, eps: number,
+  x: Float64Array,
+  gamma: Float64Array,
+  beta: Float64Array,
+  D: number,
+  eps: number,
 ): LayerNormRef {
   const R = x.length / D;
   const y = new Float64Array(x.length);

@@ -4,7 +4,14 @@
 export type Rgb = readonly [number, number, number];
 
 /** pixels: [B, H, W] u32 words; returns [B, 3, H, W]. */
-export function normalizeRef(pixels: ArrayLike<number>, B: number, H: number, W: number, mean: Rgb, std: Rgb): Float64Array {
+export function normalizeRef(
+  pixels: ArrayLike<number>,
+  B: number,
+  H: number,
+  W: number,
+  mean: Rgb,
+  std: Rgb,
+): Float64Array {
   const HW = H * W;
   const out = new Float64Array(B * 3 * HW);
   for (let b = 0; b < B; b++) {

@@ -11,7 +11,12 @@ export interface PatchEmbedDims {
 }
 
 /** x: [B, C, H, W]; weight: [D, C, p, p]; bias: [D]; returns [B, P, D]. */
-export function patchEmbedRef(x: Float64Array, weight: Float64Array, bias: Float64Array, s: PatchEmbedDims): Float64Array {
+export function patchEmbedRef(
+  x: Float64Array,
+  weight: Float64Array,
+  bias: Float64Array,
+  s: PatchEmbedDims,
+): Float64Array {
   const { B, C, H, W, D, patch: p } = s;
   const gh = H / p;
   const gw = W / p;

@@ -2,7 +2,14 @@
 // the class token taken out after it.
 
 /** x: [B, P, D]; cls: [D]; pos: [P+1, D]; returns h [B, P+1, D]. */
-export function embedTokensRef(x: Float64Array, cls: Float64Array, pos: Float64Array, B: number, P: number, D: number): Float64Array {
+export function embedTokensRef(
+  x: Float64Array,
+  cls: Float64Array,
+  pos: Float64Array,
+  B: number,
+  P: number,
+  D: number,
+): Float64Array {
   const N = P + 1;
   const h = new Float64Array(B * N * D);
   for (let b = 0; b < B; b++) {

@@ -15,15 +15,34 @@ export type VitRefConfig = VitArch;
 export type Weights = Record<string, Float64Array>;
 
 /** y [R, out] = x [R, in] · Wᵀ + b, W: [out, in]. */
-function linear(x: Float64Array, w: Float64Array, b: Float64Array, R: number, inDim: number, outDim: number): Float64Array {
+function linear(
+  x: Float64Array,
+  w: Float64Array,
+  b: Float64Array,
+  R: number,
+  inDim: number,
+  outDim: number,
+): Float64Array {
   return matmulRef(x, w, { batch: 1, M: R, N: outDim, K: inDim, transB: true }, b);
 }
 
 const addRef = (a: Float64Array, b: Float64Array) => a.map((v, i) => v + b[i]);
 
-interface Dims { B: number; N: number; D: number; H: number; M: number }
+interface Dims {
+  B: number;
+  N: number;
+  D: number;
+  H: number;
+  M: number;
+}
 
-const dims = (c: VitRefConfig, B: number): Dims => ({ B, N: (c.imageSize / c.patchSize) ** 2 + 1, D: c.dim, H: c.heads, M: c.mlpDim });
+const dims = (c: VitRefConfig, B: number): Dims => ({
+  B,
+  N: (c.imageSize / c.patchSize) ** 2 + 1,
+  D: c.dim,
+  H: c.heads,
+  M: c.mlpDim,
+});
 
 /** One block; returns its output, its qkv [B, N, 3D] and the class token's attention [B, H, N]. */
 function blockRef(w: Weights, i: number, x: Float64Array, d: Dims, eps: number, kv?: Float64Array) {
@@ -41,14 +60,24 @@ function blockRef(w: Weights, i: number, x: Float64Array, d: Dims, eps: number, 
 function embedRef(w: Weights, images: Float64Array, c: VitRefConfig, B: number): Float64Array {
   const P = (c.imageSize / c.patchSize) ** 2;
   const tokens = patchEmbedRef(images, w['patch.weight'], w['patch.bias'], {
-    B, C: 3, H: c.imageSize, W: c.imageSize, D: c.dim, patch: c.patchSize,
+    B,
+    C: 3,
+    H: c.imageSize,
+    W: c.imageSize,
+    D: c.dim,
+    patch: c.patchSize,
   });
   return embedTokensRef(tokens, w['cls'], w['pos'], B, P, c.dim);
 }
 
 /** Logits [B, C] of the student; block i attends to the teacher's K/V where mask[i] (none: self-attention). */
 export function vitLogitsRef(
-  c: VitRefConfig, student: Weights, teacher: Weights | undefined, images: Float64Array, B: number, mask: readonly boolean[] = [],
+  c: VitRefConfig,
+  student: Weights,
+  teacher: Weights | undefined,
+  images: Float64Array,
+  B: number,
+  mask: readonly boolean[] = [],
 ): Float64Array {
   const d = dims(c, B);
   const teacherKv: (Float64Array | undefined)[] = [];
@@ -71,7 +100,12 @@ export function vitLogitsRef(
 
 /** Mean cross-entropy of the student on the batch, with StochCA's mask. */
 export function vitLossRef(
-  c: VitRefConfig, student: Weights, teacher: Weights, images: Float64Array, labels: ArrayLike<number>, mask: readonly boolean[],
+  c: VitRefConfig,
+  student: Weights,
+  teacher: Weights,
+  images: Float64Array,
+  labels: ArrayLike<number>,
+  mask: readonly boolean[],
 ): number {
   const B = labels.length;
   return crossEntropyRef(vitLogitsRef(c, student, teacher, images, B, mask), labels, B, c.numClasses).loss;

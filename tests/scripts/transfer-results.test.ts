@@ -14,13 +14,16 @@ describe('the transfer grid', () => {
     expect(results.methods).toEqual(expect.arrayContaining(['finetune', 'stochca:0.1', 'stochca:0.3', 'stochca:0.5']));
     expect(results.seeds.length).toBeGreaterThanOrEqual(3);
     expect(results.fractions.length).toBeGreaterThanOrEqual(3);
-    const ids = results.fractions.flatMap((f) => results.methods.flatMap((m) => results.seeds.map((s) => `${f} ${m} ${s}`)));
+    const ids = results.fractions.flatMap((f) =>
+      results.methods.flatMap((m) => results.seeds.map((s) => `${f} ${m} ${s}`)),
+    );
     expect(results.runs.map((r) => `${r.fraction} ${r.method} ${r.seed}`).sort()).toEqual(ids.sort());
     for (const r of results.runs) {
       expect(r.p).toBe(r.method === 'finetune' ? 0 : Number(r.method.split(':')[1]));
       expect(r.steps).toBe(results.settings.steps);
       expect(r.settings).toEqual(results.settings);
-      for (const a of [r.target_test_accuracy, r.source_test_accuracy, ...Object.values(r.unseen_accuracy)]) expect(a).toBeGreaterThan(0);
+      for (const a of [r.target_test_accuracy, r.source_test_accuracy, ...Object.values(r.unseen_accuracy)])
+        expect(a).toBeGreaterThan(0);
       expect(Object.keys(r.unseen_accuracy)).toEqual(['uci']);
       // Model selection on validation only: the best-validation step is the best point of the curve.
       expect(Math.max(...r.val_curve.map(([, a]) => a))).toBe(r.best_val_accuracy);
@@ -30,7 +33,9 @@ describe('the transfer grid', () => {
 
   it('was measured from the digits model the project ships', () => {
     expect(results.settings.model).toBe('public/models/vit-mnist.safetensors');
-    expect(results.settings.modelSha256).toBe(createHash('sha256').update(readFileSync(results.settings.model)).digest('hex'));
+    expect(results.settings.modelSha256).toBe(
+      createHash('sha256').update(readFileSync(results.settings.model)).digest('hex'),
+    );
   });
 
   it('has every fine-tuning run converged', () => {
@@ -41,7 +46,10 @@ describe('the transfer grid', () => {
     const md = readFileSync(`${DIR}/results.md`, 'utf8');
     expect(md).toBe(transferReport(results));
     const readme = readFileSync('README.md', 'utf8');
-    const section = readme.slice(readme.indexOf('## The transfer experiment'), readme.indexOf('\n## ', readme.indexOf('## The transfer experiment') + 1));
+    const section = readme.slice(
+      readme.indexOf('## The transfer experiment'),
+      readme.indexOf('\n## ', readme.indexOf('## The transfer experiment') + 1),
+    );
     // The README names the model the grid was measured from.
     expect(section).toContain(`sha256 ${results.settings.modelSha256.slice(0, 8)}…`);
     const rows = section.split('\n').filter((line) => line.startsWith('| '));

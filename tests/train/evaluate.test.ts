@@ -14,7 +14,13 @@ function fixture(n: number, S: number, wrongFrom: number) {
   for (let at = 0; at < n; at += 4) {
     const count = Math.min(4, n - at);
     const pixels = new Uint32Array(count * S * S).map((_, k) => at + Math.floor(k / (S * S))); // each image filled with its index
-    batches.push({ pixels, labels: Uint32Array.from(labels.slice(at, at + count)), indices: Array.from({ length: count }, (_, k) => at + k), count, epoch: 0 });
+    batches.push({
+      pixels,
+      labels: Uint32Array.from(labels.slice(at, at + count)),
+      indices: Array.from({ length: count }, (_, k) => at + k),
+      count,
+      epoch: 0,
+    });
   }
   const batcher = {
     imageSize: S,
@@ -40,10 +46,16 @@ describe('evaluateSplit predictions', () => {
     const r = await evaluateSplit(engine, 'trainLogits', batcher, 2, true);
     expect(r.predictions.map((p) => p.path)).toEqual(Array.from({ length: 10 }, (_, i) => `img${i}.png`));
     for (const p of r.predictions) expect(p.confidence).toBeCloseTo(0.75, 6);
-    const counted = [[0, 0], [0, 0]];
+    const counted = [
+      [0, 0],
+      [0, 0],
+    ];
     for (const p of r.predictions) counted[p.label][p.predicted]++;
     expect(counted).toEqual(r.confusion);
-    expect(r.confusion).toEqual([[3, 2], [0, 5]]);
+    expect(r.confusion).toEqual([
+      [3, 2],
+      [0, 5],
+    ]);
     expect(r.predictions.every((p) => p.pixels?.length === 2 * 2 * 4)).toBe(true);
     expect(new Uint32Array(r.predictions[7].pixels!.buffer)[0]).toBe(7);
     expect((await evaluateSplit(fixture(10, 2, 6).engine, 'trainLogits', batcher, 2)).predictions).toEqual([]);

@@ -38,12 +38,18 @@ let drops = 0;
 
 /** The inspected image, or the anchor run's first pictured validation image. */
 function imageOf(inspected: InspectedImage | undefined, runs: RunRecord[], anchor: RunRecord): Image | undefined {
-  if (inspected && 'pixels' in inspected) return { key: `drop ${drops}`, pixels: inspected.pixels, size: inspected.size, caption: inspected.name };
+  if (inspected && 'pixels' in inspected)
+    return { key: `drop ${drops}`, pixels: inspected.pixels, size: inspected.size, caption: inspected.name };
   const run = inspected ? runs.find((r) => r.id === inspected.runId) : anchor;
   const index = inspected?.index ?? anchor.predictions?.findIndex((p) => p.pixels) ?? -1;
   const p = run?.predictions?.[index];
   if (!run?.info || !p?.pixels) return undefined;
-  return { key: `${run.id} ${index}`, pixels: p.pixels, size: run.info.config.imageSize, caption: `${p.path} (${run.info.classes[p.label]})` };
+  return {
+    key: `${run.id} ${index}`,
+    pixels: p.pixels,
+    size: run.info.config.imageSize,
+    caption: `${p.path} (${run.info.classes[p.label]})`,
+  };
 }
 
 function rowsFor(runs: RunRecord[], anchor: RunRecord, size: number): Row[] {
@@ -51,13 +57,25 @@ function rowsFor(runs: RunRecord[], anchor: RunRecord, size: number): Row[] {
   const start = startingModel(anchor);
   if (start && anchor.info?.config.imageSize === size) {
     rows.push({
-      key: `pretrained ${anchor.modelSha256 ?? anchor.id}`, title: 'pretrained (the teacher)',
+      key: `pretrained ${anchor.modelSha256 ?? anchor.id}`,
+      title: 'pretrained (the teacher)',
       model: { kind: 'pretrained', model: start, classNames: anchor.info!.classes, settings: anchor.settings },
     });
   }
-  const done = runs.filter((r) => r.info?.config.imageSize === size && r.checkpointStep !== undefined && (r.status === 'finished' || r.status === 'stopped'));
+  const done = runs.filter(
+    (r) =>
+      r.info?.config.imageSize === size &&
+      r.checkpointStep !== undefined &&
+      (r.status === 'finished' || r.status === 'stopped'),
+  );
   for (const r of done.slice(-MAX_RUNS).reverse()) {
-    rows.push({ key: `${r.id} ${r.checkpointStep}`, title: r.label, colour: PALETTE[r.colour % PALETTE.length], classes: r.info!.classes, model: { kind: 'run', runId: r.id } });
+    rows.push({
+      key: `${r.id} ${r.checkpointStep}`,
+      title: r.label,
+      colour: PALETTE[r.colour % PALETTE.length],
+      classes: r.info!.classes,
+      model: { kind: 'run', runId: r.id },
+    });
   }
   return rows;
 }
@@ -65,7 +83,11 @@ function rowsFor(runs: RunRecord[], anchor: RunRecord, size: number): Row[] {
 function PredictedClass({ row, maps }: { row: Row; maps: AttentionMaps }) {
   if (!row.classes) return <small>its own head</small>;
   const { predicted, confidence } = scoreRow(maps.logits, 0, maps.logits.length, 0);
-  return <small data-testid="attention-prediction">predicts <bdi>{visibleText(row.classes[predicted])}</bdi> ({(100 * confidence).toFixed(1)} %)</small>;
+  return (
+    <small data-testid="attention-prediction">
+      predicts <bdi>{visibleText(row.classes[predicted])}</bdi> ({(100 * confidence).toFixed(1)} %)
+    </small>
+  );
 }
 
 export function AttentionPanel() {
@@ -88,7 +110,10 @@ export function AttentionPanel() {
     if (!image || busy || rows.length === 0 || result?.key === key) return;
     let current = true;
     setResult({ key: `${key} (asked)` });
-    requestAttention(image.pixels, rows.map((r) => r.model)).then(
+    requestAttention(
+      image.pixels,
+      rows.map((r) => r.model),
+    ).then(
       (maps) => current && setResult({ key, maps }),
       (e: unknown) => current && setResult({ key, error: e instanceof Error ? e.message : String(e) }),
     );
@@ -103,10 +128,15 @@ export function AttentionPanel() {
   const b = Math.min(block, depth - 1);
   // Per model, the block's rows (its last block for a shallower model): head mean, rollout, each head.
   const views = useMemo(
-    () => maps?.map((m) => {
-      const l = Math.min(b, m.depth - 1);
-      return { mean: headMean(m, l), rolled: rollout(m)[l], heads: Array.from({ length: m.heads }, (_, h) => headRow(m, l, h)) };
-    }),
+    () =>
+      maps?.map((m) => {
+        const l = Math.min(b, m.depth - 1);
+        return {
+          mean: headMean(m, l),
+          rolled: rollout(m)[l],
+          heads: Array.from({ length: m.heads }, (_, h) => headRow(m, l, h)),
+        };
+      }),
     [maps, b],
   );
 
@@ -130,13 +160,21 @@ export function AttentionPanel() {
     <section aria-label="Attention maps" className="panel attention" data-testid="attention">
       <h2>Attention maps</h2>
       <p className="hint">
-        Where the class token looks in block {b + 1}: each head, their mean, and the rollout through blocks 1–{b + 1} (along the class token's
-        path, see the README); brighter is more, each map scaled to its largest patch.
+        Where the class token looks in block {b + 1}: each head, their mean, and the rollout through blocks 1–{b + 1}{' '}
+        (along the class token's path, see the README); brighter is more, each map scaled to its largest patch.
       </p>
       <div className="row">
         <label>
           block{' '}
-          <input type="range" min={1} max={depth} value={b + 1} onChange={(e) => setBlock(Number(e.target.value) - 1)} data-testid="attention-block" /> {b + 1} of {depth}
+          <input
+            type="range"
+            min={1}
+            max={depth}
+            value={b + 1}
+            onChange={(e) => setBlock(Number(e.target.value) - 1)}
+            data-testid="attention-block"
+          />{' '}
+          {b + 1} of {depth}
         </label>
         {image && (
           <span>
@@ -145,12 +183,22 @@ export function AttentionPanel() {
         )}
         <DropZone label="Drop an image, or" accept="image/*" testId="attention-drop" onFiles={drop} />
       </div>
-      {dropError && <p role="alert" className="error">{visibleText(dropError)}</p>}
+      {dropError && (
+        <p role="alert" className="error">
+          {visibleText(dropError)}
+        </p>
+      )}
       {!image && <p className="hint">Finish a run to see its validation images here, or drop an image.</p>}
       {image && busy && <p role="status">The maps are computed once the runs in progress have ended.</p>}
       {image && !busy && !maps && !result?.error && rows.length > 0 && <p role="status">Computing the maps…</p>}
-      {result?.key === key && result.error && <p role="alert" className="error">{visibleText(result.error)}</p>}
-      {image && rows.length === 0 && <p className="hint">Load the model the runs started from, or finish a run, to see maps.</p>}
+      {result?.key === key && result.error && (
+        <p role="alert" className="error">
+          {visibleText(result.error)}
+        </p>
+      )}
+      {image && rows.length === 0 && (
+        <p className="hint">Load the model the runs started from, or finish a run, to see maps.</p>
+      )}
       {image && maps && views && (
         <table className="maps" data-testid="attention-maps">
           <thead>
@@ -159,7 +207,9 @@ export function AttentionPanel() {
               <th>image</th>
               <th>mean of heads</th>
               <th>rollout</th>
-              {Array.from({ length: heads }, (_, h) => <th key={h}>head {h + 1}</th>)}
+              {Array.from({ length: heads }, (_, h) => (
+                <th key={h}>head {h + 1}</th>
+              ))}
             </tr>
           </thead>
           <tbody>
@@ -170,11 +220,34 @@ export function AttentionPanel() {
                   <br />
                   <PredictedClass row={row} maps={maps[i]} />
                 </th>
-                <td><PixelCanvas pixels={image.pixels} size={image.size} label="the image" /></td>
-                <td><HeatMap image={image.pixels} size={image.size} row={views[i].mean} label={`${row.title}, block ${b + 1}, mean of heads`} /></td>
-                <td><HeatMap image={image.pixels} size={image.size} row={views[i].rolled} label={`${row.title}, rollout to block ${b + 1}`} /></td>
+                <td>
+                  <PixelCanvas pixels={image.pixels} size={image.size} label="the image" />
+                </td>
+                <td>
+                  <HeatMap
+                    image={image.pixels}
+                    size={image.size}
+                    row={views[i].mean}
+                    label={`${row.title}, block ${b + 1}, mean of heads`}
+                  />
+                </td>
+                <td>
+                  <HeatMap
+                    image={image.pixels}
+                    size={image.size}
+                    row={views[i].rolled}
+                    label={`${row.title}, rollout to block ${b + 1}`}
+                  />
+                </td>
                 {views[i].heads.map((r, h) => (
-                  <td key={h}><HeatMap image={image.pixels} size={image.size} row={r} label={`${row.title}, block ${b + 1}, head ${h + 1}`} /></td>
+                  <td key={h}>
+                    <HeatMap
+                      image={image.pixels}
+                      size={image.size}
+                      row={r}
+                      label={`${row.title}, block ${b + 1}, head ${h + 1}`}
+                    />
+                  </td>
                 ))}
               </tr>
             ))}

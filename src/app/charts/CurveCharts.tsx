@@ -41,14 +41,39 @@ function series(runs: RunRecord[], view: ChartView, metric: 'loss' | 'accuracy' 
     const xs = train.map((p) => xOf(run, view, p.step, p.seconds));
     const raw = train.map((p) => (metric === 'accuracy' ? 100 * p.accuracy : p[metric]));
     if (metric === 'lr') {
-      out.push({ key: `${run.id}:lr`, colour, points: thin(xs.map((x, i) => ({ x, y: raw[i] })), MAX_POINTS) });
+      out.push({
+        key: `${run.id}:lr`,
+        colour,
+        points: thin(
+          xs.map((x, i) => ({ x, y: raw[i] })),
+          MAX_POINTS,
+        ),
+      });
       continue;
     }
     const sm = smooth(raw, view.smoothing);
-    if (view.smoothing > 0) out.push({ key: `${run.id}:raw`, colour, faint: true, points: thin(xs.map((x, i) => ({ x, y: raw[i] })), MAX_POINTS) });
-    out.push({ key: `${run.id}:train`, colour, points: thin(xs.map((x, i) => ({ x, y: sm[i] })), MAX_POINTS) });
+    if (view.smoothing > 0)
+      out.push({
+        key: `${run.id}:raw`,
+        colour,
+        faint: true,
+        points: thin(
+          xs.map((x, i) => ({ x, y: raw[i] })),
+          MAX_POINTS,
+        ),
+      });
     out.push({
-      key: `${run.id}:val`, colour, dashed: true,
+      key: `${run.id}:train`,
+      colour,
+      points: thin(
+        xs.map((x, i) => ({ x, y: sm[i] })),
+        MAX_POINTS,
+      ),
+    });
+    out.push({
+      key: `${run.id}:val`,
+      colour,
+      dashed: true,
       points: run.val.map((p) => ({ x: xOf(run, view, p.step), y: metric === 'accuracy' ? 100 * p.accuracy : p.loss })),
     });
   }
@@ -95,17 +120,37 @@ function rows(series: Series[], log: boolean): Row[] {
   return [...byX.values()].sort((a, b) => a.x - b.x);
 }
 
-const Chart = memo(function Chart({ title, series: fresh, log, unit, testId, delayMs, height, wide, children }: ChartProps) {
+const Chart = memo(function Chart({
+  title,
+  series: fresh,
+  log,
+  unit,
+  testId,
+  delayMs,
+  height,
+  wide,
+  children,
+}: ChartProps) {
   const data = useStaggered(fresh, delayMs);
   return (
     <figure className={wide ? 'chart wide' : 'chart'} data-testid={testId}>
       <figcaption>{title}</figcaption>
       <ResponsiveContainer width="100%" height={height}>
-      <LineChart margin={{ top: 5, right: 10, bottom: 5, left: 0 }} data={rows(data, log === true)}>
+        <LineChart margin={{ top: 5, right: 10, bottom: 5, left: 0 }} data={rows(data, log === true)}>
           <CartesianGrid stroke="#eee" />
           <XAxis dataKey="x" type="number" domain={['dataMin', 'dataMax']} tickFormatter={tick} />
-          <YAxis type="number" scale={log ? 'log' : 'auto'} domain={['auto', 'auto']} unit={unit} tickFormatter={tick} width={55} />
-          <Tooltip formatter={(v) => (typeof v === 'number' ? v.toPrecision(4) : String(v))} labelFormatter={(v) => `x = ${v}`} />
+          <YAxis
+            type="number"
+            scale={log ? 'log' : 'auto'}
+            domain={['auto', 'auto']}
+            unit={unit}
+            tickFormatter={tick}
+            width={55}
+          />
+          <Tooltip
+            formatter={(v) => (typeof v === 'number' ? v.toPrecision(4) : String(v))}
+            labelFormatter={(v) => `x = ${v}`}
+          />
           {data.map((s) => (
             <Line
               key={s.key}
@@ -120,7 +165,7 @@ const Chart = memo(function Chart({ title, series: fresh, log, unit, testId, del
               className={s.key.endsWith(':val') ? 'val-line' : undefined}
             />
           ))}
-      </LineChart>
+        </LineChart>
       </ResponsiveContainer>
       {children}
     </figure>
@@ -133,10 +178,25 @@ const Charts = memo(function Charts({ runs, view }: { runs: RunRecord[]; view: C
   const visible = runs.filter((r) => !view.hidden.includes(r.id) && r.train.length > 0);
   return (
     <div className="charts">
-      <Chart title="Loss" series={series(visible, view, 'loss')} log={view.logLoss} testId="chart-loss" delayMs={0} height={270} wide>
+      <Chart
+        title="Loss"
+        series={series(visible, view, 'loss')}
+        log={view.logLoss}
+        testId="chart-loss"
+        delayMs={0}
+        height={270}
+        wide
+      >
         <MaskStrip runs={visible} />
       </Chart>
-      <Chart title="Accuracy (%)" series={series(visible, view, 'accuracy')} unit="%" testId="chart-accuracy" delayMs={120} height={150} />
+      <Chart
+        title="Accuracy (%)"
+        series={series(visible, view, 'accuracy')}
+        unit="%"
+        testId="chart-accuracy"
+        delayMs={120}
+        height={150}
+      />
       <Chart title="Learning rate" series={series(visible, view, 'lr')} testId="chart-lr" delayMs={240} height={150} />
     </div>
   );
@@ -154,17 +214,31 @@ export function CurveCharts() {
       <div className="row">
         <label>
           x-axis{' '}
-          <select value={view.x} onChange={(e) => setView({ x: e.target.value as ChartView['x'] })} data-testid="x-axis">
+          <select
+            value={view.x}
+            onChange={(e) => setView({ x: e.target.value as ChartView['x'] })}
+            data-testid="x-axis"
+          >
             <option value="step">step</option>
             <option value="epoch">epoch</option>
             <option value="time">wall time (s)</option>
           </select>
         </label>
         <label>
-          smoothing <input type="range" min={0} max={0.99} step={0.01} value={view.smoothing} onChange={(e) => setView({ smoothing: Number(e.target.value) })} /> {view.smoothing.toFixed(2)}
+          smoothing{' '}
+          <input
+            type="range"
+            min={0}
+            max={0.99}
+            step={0.01}
+            value={view.smoothing}
+            onChange={(e) => setView({ smoothing: Number(e.target.value) })}
+          />{' '}
+          {view.smoothing.toFixed(2)}
         </label>
         <label>
-          <input type="checkbox" checked={view.logLoss} onChange={(e) => setView({ logLoss: e.target.checked })} /> log-scale loss
+          <input type="checkbox" checked={view.logLoss} onChange={(e) => setView({ logLoss: e.target.checked })} />{' '}
+          log-scale loss
         </label>
         <span className="hint">solid: training (smoothed, raw line faint) · dashed with dots: validation</span>
       </div>
@@ -172,7 +246,13 @@ export function CurveCharts() {
         {runs.map((r) => (
           <li key={r.id}>
             <label style={{ color: PALETTE[r.colour % PALETTE.length] }}>
-              <input type="checkbox" checked={!view.hidden.includes(r.id)} onChange={(e) => setView({ hidden: e.target.checked ? view.hidden.filter((h) => h !== r.id) : [...view.hidden, r.id] })} />{' '}
+              <input
+                type="checkbox"
+                checked={!view.hidden.includes(r.id)}
+                onChange={(e) =>
+                  setView({ hidden: e.target.checked ? view.hidden.filter((h) => h !== r.id) : [...view.hidden, r.id] })
+                }
+              />{' '}
               {r.label}
             </label>
           </li>

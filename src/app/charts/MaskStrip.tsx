@@ -48,14 +48,32 @@ function RunMask({ run, depth }: { run: RunRecord; depth: number }) {
   return (
     <figure className="mask-strip" data-testid="mask-strip" data-run={run.label}>
       <figcaption>
-        <span style={{ color: colour }}>{run.label}</span>: blocks cross-attending to the teacher, steps 1–{upTo} of {steps}
+        <span style={{ color: colour }}>{run.label}</span>: blocks cross-attending to the teacher, steps 1–{upTo} of{' '}
+        {steps}
       </figcaption>
       <div className="mask-rows">
-        <canvas ref={ref} width={columns} height={depth * ROW_PX} style={{ height: depth * ROW_PX * 2 }} role="img" aria-label={`masks of ${run.label}, one row per block`} />
+        <canvas
+          ref={ref}
+          width={columns}
+          height={depth * ROW_PX}
+          style={{ height: depth * ROW_PX * 2 }}
+          role="img"
+          aria-label={`masks of ${run.label}, one row per block`}
+        />
         <ol className="mask-shares">
           {counts.map((n, i) => (
-            <li key={i} style={{ height: ROW_PX * 2 }} data-testid="mask-share" data-block={i} data-crossed={n} data-steps={upTo}>
-              block {i + 1}: {upTo ? `${((100 * n) / upTo).toFixed(0)} %` : '–'} <small>({n}/{upTo}, p = {p})</small>
+            <li
+              key={i}
+              style={{ height: ROW_PX * 2 }}
+              data-testid="mask-share"
+              data-block={i}
+              data-crossed={n}
+              data-steps={upTo}
+            >
+              block {i + 1}: {upTo ? `${((100 * n) / upTo).toFixed(0)} %` : '–'}{' '}
+              <small>
+                ({n}/{upTo}, p = {p})
+              </small>
             </li>
           ))}
         </ol>
@@ -70,7 +88,9 @@ export const MaskStrip = memo(function MaskStrip({ runs }: { runs: RunRecord[] }
   if (known.length === 0) return null;
   return (
     <div className="mask-strips" data-testid="mask-strips">
-      {known.map((r) => <RunMask key={r.id} run={r} depth={r.info!.config.depth} />)}
+      {known.map((r) => (
+        <RunMask key={r.id} run={r} depth={r.info!.config.depth} />
+      ))}
     </div>
   );
 });

@@ -9,7 +9,8 @@ export function maskTable(s: Pick<RunSettings, 'seed' | 'steps' | 'method' | 'p'
   const table = new Uint8Array(s.steps * depth);
   const p = effectiveP(s);
   if (p === 0) return table;
-  for (let t = 1; t <= s.steps; t++) drawMask(s.seed, t, depth, p).forEach((on, i) => (table[(t - 1) * depth + i] = on ? 1 : 0));
+  for (let t = 1; t <= s.steps; t++)
+    drawMask(s.seed, t, depth, p).forEach((on, i) => (table[(t - 1) * depth + i] = on ? 1 : 0));
   return table;
 }
 
@@ -25,7 +26,13 @@ export function crossCounts(table: Uint8Array, depth: number, upTo: number): num
  * its value the share of those steps (up to step `upTo`) in which the block cross-attended; −1 for a
  * column with no step trained yet.
  */
-export function stripCells(table: Uint8Array, depth: number, steps: number, upTo: number, columns: number): Float32Array {
+export function stripCells(
+  table: Uint8Array,
+  depth: number,
+  steps: number,
+  upTo: number,
+  columns: number,
+): Float32Array {
   const cells = new Float32Array(depth * columns).fill(-1);
   for (let k = 0; k < columns; k++) {
     const from = Math.floor((k * steps) / columns);

@@ -25,7 +25,13 @@ export function DataPanel() {
       <h2>Dataset</h2>
       <div className="row">
         {packs.map((p) => (
-          <button key={p.id} type="button" title={p.description} onClick={() => void loadPack(p.id)} aria-pressed={data.ref.kind === 'pack' && data.ref.id === p.id}>
+          <button
+            key={p.id}
+            type="button"
+            title={p.description}
+            onClick={() => void loadPack(p.id)}
+            aria-pressed={data.ref.kind === 'pack' && data.ref.id === p.id}
+          >
             {p.name}
           </button>
         ))}
@@ -39,15 +45,37 @@ export function DataPanel() {
         onDrop={(d) => void loadDropped(d)}
       />
       <form className="row" onSubmit={(e) => (e.preventDefault(), void loadDataUrl(url.trim()))}>
-        <input type="url" placeholder="https://…/dataset.zip" value={url} onChange={(e) => setUrl(e.target.value)} aria-label="Dataset URL" />
-        <button type="submit" disabled={!url.trim()}>Fetch</button>
+        <input
+          type="url"
+          placeholder="https://…/dataset.zip"
+          value={url}
+          onChange={(e) => setUrl(e.target.value)}
+          aria-label="Dataset URL"
+        />
+        <button type="submit" disabled={!url.trim()}>
+          Fetch
+        </button>
       </form>
-      {data.status === 'loading' && (data.download ? <DownloadStatus panel="data" name={visibleText(data.name)} progress={data.download} /> : <p role="status"><bdi>{visibleText(data.name)}</bdi>: {data.progress}</p>)}
-      {data.status === 'error' && <p role="alert" className="error">{visibleText(data.message ?? '')}</p>}
+      {data.status === 'loading' &&
+        (data.download ? (
+          <DownloadStatus panel="data" name={visibleText(data.name)} progress={data.download} />
+        ) : (
+          <p role="status">
+            <bdi>{visibleText(data.name)}</bdi>: {data.progress}
+          </p>
+        ))}
+      {data.status === 'error' && (
+        <p role="alert" className="error">
+          {visibleText(data.message ?? '')}
+        </p>
+      )}
       {data.status === 'ready' && (
         <div data-testid="data-info">
           <p>
-            <strong data-testid="data-name"><bdi>{visibleText(data.name)}</bdi></strong>: <span data-testid="data-classes">{data.classes.length}</span> classes,{' '}
+            <strong data-testid="data-name">
+              <bdi>{visibleText(data.name)}</bdi>
+            </strong>
+            : <span data-testid="data-classes">{data.classes.length}</span> classes,{' '}
             <span data-testid="data-train-count">{data.counts.train}</span> training
             {data.counts.val > 0 && <>, {data.counts.val} validation</>}
             {data.counts.test > 0 && <>, {data.counts.test} test</>} images
@@ -61,7 +89,9 @@ export function DataPanel() {
             ))}
           </ul>
           {data.problems.map((p) => (
-            <p key={p} className="warning">{visibleText(p)}</p>
+            <p key={p} className="warning">
+              {visibleText(p)}
+            </p>
           ))}
           {data.leftOut.length > 0 && (
             <details data-testid="left-out">
@@ -69,7 +99,10 @@ export function DataPanel() {
               <ul>
                 {data.leftOut.slice(0, SHOWN_LEFT_OUT).map((l) => (
                   <li key={l.path}>
-                    <code><bdi>{visibleText(l.path)}</bdi></code>: {visibleText(l.reason)}
+                    <code>
+                      <bdi>{visibleText(l.path)}</bdi>
+                    </code>
+                    : {visibleText(l.reason)}
                   </li>
                 ))}
                 {data.leftOut.length > SHOWN_LEFT_OUT && <li>and {data.leftOut.length - SHOWN_LEFT_OUT} more</li>}

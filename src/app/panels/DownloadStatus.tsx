@@ -7,8 +7,12 @@ export function DownloadStatus({ panel, name, progress }: { panel: Panel; name: 
   return (
     <div role="status" className="row">
       {progress.total !== undefined && <progress max={progress.total} value={progress.received} />}
-      <span data-testid={`${panel}-progress`}>{name}: {progressText(progress)}</span>
-      <button type="button" data-testid={`${panel}-cancel`} onClick={() => cancelDownload(panel)}>Cancel</button>
+      <span data-testid={`${panel}-progress`}>
+        {name}: {progressText(progress)}
+      </span>
+      <button type="button" data-testid={`${panel}-cancel`} onClick={() => cancelDownload(panel)}>
+        Cancel
+      </button>
     </div>
   );
 }

@@ -39,7 +39,14 @@ export function DropZone({ label, accept, folders, testId, onFiles, onDrop }: Pr
       <span>{label}</span>{' '}
       <label className="button" tabIndex={0} onKeyDown={pickWithKeys}>
         choose a file
-        <input type="file" hidden accept={accept} multiple data-testid={`${testId}-file`} onChange={(e) => e.target.files && onFiles(Array.from(e.target.files))} />
+        <input
+          type="file"
+          hidden
+          accept={accept}
+          multiple
+          data-testid={`${testId}-file`}
+          onChange={(e) => e.target.files && onFiles(Array.from(e.target.files))}
+        />
       </label>
       {folders && (
         <label className="button" tabIndex={0} onKeyDown={pickWithKeys}>

@@ -32,15 +32,30 @@ export function ModelPanel({ limits }: { limits: DeviceLimits }) {
   let fits = true;
   if (model.config) {
     try {
-      const config = { ...model.config, numClasses: classes || model.config.numClasses, imageSize: experiment.imageSize || model.config.imageSize };
+      const config = {
+        ...model.config,
+        numClasses: classes || model.config.numClasses,
+        imageSize: experiment.imageSize || model.config.imageSize,
+      };
       const { imageSize: size, patchSize: patch } = config;
       if (size % patch !== 0) {
         const below = size - (size % patch);
-        throw new RangeError(`The image size ${size} is not a multiple of this model's patch size ${patch}: use ${below || patch} or ${below + patch}.`);
+        throw new RangeError(
+          `The image size ${size} is not a multiple of this model's patch size ${patch}: use ${below || patch} or ${below + patch}.`,
+        );
       }
       const teacher = experiment.method === 'stochca' && experiment.p > 0;
-      const { microBatch, plan } = chooseMicroBatch(config, experiment.batch, teacher, limits, budget === undefined ? undefined : budget * MiB);
-      const micro = microBatch < experiment.batch ? `; micro-batches of ${microBatch}, gradients summed over ${experiment.batch / microBatch}` : '';
+      const { microBatch, plan } = chooseMicroBatch(
+        config,
+        experiment.batch,
+        teacher,
+        limits,
+        budget === undefined ? undefined : budget * MiB,
+      );
+      const micro =
+        microBatch < experiment.batch
+          ? `; micro-batches of ${microBatch}, gradients summed over ${experiment.batch / microBatch}`
+          : '';
       memory = `${(plan.bytes.total / MiB).toFixed(1)} MiB of GPU memory for this run (batch ${experiment.batch}${teacher ? ', with the frozen teacher' : ''}${micro})`;
     } catch (e) {
       fits = false;
@@ -53,7 +68,12 @@ export function ModelPanel({ limits }: { limits: DeviceLimits }) {
       <h2>Model</h2>
       <div className="row">
         {Object.entries(BUILTIN_MODELS).map(([id, m]) => (
-          <button key={id} type="button" onClick={() => void loadBuiltinModel(id)} aria-pressed={model.ref.kind === 'builtin' && model.ref.id === id}>
+          <button
+            key={id}
+            type="button"
+            onClick={() => void loadBuiltinModel(id)}
+            aria-pressed={model.ref.kind === 'builtin' && model.ref.id === id}
+          >
             {m.name}
           </button>
         ))}
@@ -65,12 +85,29 @@ export function ModelPanel({ limits }: { limits: DeviceLimits }) {
         onFiles={(files) => void loadModelFiles(files)}
       />
       <form className="row" onSubmit={(e) => (e.preventDefault(), void loadModelUrl(url.trim()))}>
-        <input type="url" placeholder="https://…/model.safetensors" value={url} onChange={(e) => setUrl(e.target.value)} aria-label="Model URL" />
-        <button type="submit" disabled={!url.trim()}>Fetch</button>
+        <input
+          type="url"
+          placeholder="https://…/model.safetensors"
+          value={url}
+          onChange={(e) => setUrl(e.target.value)}
+          aria-label="Model URL"
+        />
+        <button type="submit" disabled={!url.trim()}>
+          Fetch
+        </button>
       </form>
       <ZooList />
-      {model.status === 'loading' && (model.download ? <DownloadStatus panel="model" name={model.name} progress={model.download} /> : <p role="status">Loading {model.name}…</p>)}
-      {model.status === 'error' && <p role="alert" className="error">{model.message}</p>}
+      {model.status === 'loading' &&
+        (model.download ? (
+          <DownloadStatus panel="model" name={model.name} progress={model.download} />
+        ) : (
+          <p role="status">Loading {model.name}…</p>
+        ))}
+      {model.status === 'error' && (
+        <p role="alert" className="error">
+          {model.message}
+        </p>
+      )}
       {model.status === 'ready' && model.config && (
         <dl data-testid="model-info">
           <dt>Loaded</dt>
@@ -79,20 +116,36 @@ export function ModelPanel({ limits }: { limits: DeviceLimits }) {
           <dd>{describeConfig(model.config)}</dd>
           <dt>Parameters</dt>
           <dd>{model.parameters?.toLocaleString('en')}</dd>
-          {model.changes?.length ? <><dt>On load</dt><dd data-testid="model-changes">{model.changes.join('; ')}</dd></> : null}
+          {model.changes?.length ? (
+            <>
+              <dt>On load</dt>
+              <dd data-testid="model-changes">{model.changes.join('; ')}</dd>
+            </>
+          ) : null}
           <dt>Memory</dt>
-          <dd data-testid="model-memory" className={fits ? undefined : 'error'}>{memory}</dd>
+          <dd data-testid="model-memory" className={fits ? undefined : 'error'}>
+            {memory}
+          </dd>
         </dl>
       )}
       <div className="field">
         <label htmlFor="memory-budget">GPU memory budget (MiB)</label>
         <input
-          id="memory-budget" inputMode="decimal" placeholder="what the adapter allows" value={budgetText}
-          aria-invalid={!budgetValid} onChange={(e) => setBudget(e.target.value)} data-testid="memory-budget"
+          id="memory-budget"
+          inputMode="decimal"
+          placeholder="what the adapter allows"
+          value={budgetText}
+          aria-invalid={!budgetValid}
+          onChange={(e) => setBudget(e.target.value)}
+          data-testid="memory-budget"
         />
-        {budgetValid
-          ? <small>a batch larger than this runs in micro-batches; the optimizer still sees the whole batch</small>
-          : <span className="error" role="alert">the budget must be a number of MiB above 0</span>}
+        {budgetValid ? (
+          <small>a batch larger than this runs in micro-batches; the optimizer still sees the whole batch</small>
+        ) : (
+          <span className="error" role="alert">
+            the budget must be a number of MiB above 0
+          </span>
+        )}
       </div>
     </section>
   );

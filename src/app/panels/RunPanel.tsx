@@ -25,20 +25,43 @@ function Field({ prop }: { prop: AnyProperty }) {
     input = (
       <select id={id} value={value} onChange={(e) => setField(key, e.target.value)}>
         {prop.choices!.map((c) => (
-          <option key={c} value={c}>{c}</option>
+          <option key={c} value={c}>
+            {c}
+          </option>
         ))}
       </select>
     );
   } else if (prop.type === 'boolean') {
-    input = <input id={id} type="checkbox" checked={value === 'true'} onChange={(e) => setField(key, String(e.target.checked))} />;
+    input = (
+      <input
+        id={id}
+        type="checkbox"
+        checked={value === 'true'}
+        onChange={(e) => setField(key, String(e.target.checked))}
+      />
+    );
   } else {
-    input = <input id={id} inputMode="decimal" value={value} aria-invalid={!!error} onChange={(e) => setField(key, e.target.value)} />;
+    input = (
+      <input
+        id={id}
+        inputMode="decimal"
+        value={value}
+        aria-invalid={!!error}
+        onChange={(e) => setField(key, e.target.value)}
+      />
+    );
   }
   return (
     <div className="field">
       <label htmlFor={id}>{prop.label}</label>
       {input}
-      {error ? <span className="error" role="alert" data-testid={`error-${key}`}>{error}</span> : HINTS[key] && <small>{HINTS[key]}</small>}
+      {error ? (
+        <span className="error" role="alert" data-testid={`error-${key}`}>
+          {error}
+        </span>
+      ) : (
+        HINTS[key] && <small>{HINTS[key]}</small>
+      )}
     </div>
   );
 }
@@ -51,11 +74,27 @@ export function RunPanel() {
     <section aria-label="Run" className="panel" data-testid="run-panel">
       <h2>Run</h2>
       <div className="row">
-        <button type="button" className="primary" disabled={!!blocked} onClick={train} data-testid="train">Train</button>
-        <button type="button" disabled={!!blocked} onClick={compare} data-testid="compare">Compare StochCA vs fine-tuning</button>
-        {running?.status === 'running' && <button type="button" onClick={pause} data-testid="pause">Pause</button>}
-        {running?.status === 'paused' && <button type="button" onClick={resume} data-testid="resume">Resume</button>}
-        {running && <button type="button" onClick={stop} data-testid="stop">Stop</button>}
+        <button type="button" className="primary" disabled={!!blocked} onClick={train} data-testid="train">
+          Train
+        </button>
+        <button type="button" disabled={!!blocked} onClick={compare} data-testid="compare">
+          Compare StochCA vs fine-tuning
+        </button>
+        {running?.status === 'running' && (
+          <button type="button" onClick={pause} data-testid="pause">
+            Pause
+          </button>
+        )}
+        {running?.status === 'paused' && (
+          <button type="button" onClick={resume} data-testid="resume">
+            Resume
+          </button>
+        )}
+        {running && (
+          <button type="button" onClick={stop} data-testid="stop">
+            Stop
+          </button>
+        )}
         {blocked && <small>{blocked}</small>}
       </div>
       <div className="fields">

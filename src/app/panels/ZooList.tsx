@@ -12,7 +12,8 @@ import { useStore } from '../store.ts';
 const normalizationText = ({ mean, std }: ZooEntry['normalization']) =>
   mean.every((m) => m === 0.5) && std.every((s) => s === 0.5) ? 'mean 0.5, std 0.5' : 'ImageNet mean and std';
 
-const classesText = (e: ZooEntry) => (e.classes === 0 ? 'none (a new head)' : `${e.classes.toLocaleString('en')}${e.classNames ? ', named' : ''}`);
+const classesText = (e: ZooEntry) =>
+  e.classes === 0 ? 'none (a new head)' : `${e.classes.toLocaleString('en')}${e.classNames ? ', named' : ''}`;
 
 export function ZooList() {
   const model = useStore((s) => s.model);
@@ -28,40 +29,66 @@ export function ZooList() {
     <details data-testid="zoo-panel" open>
       <summary>Model zoo: ViT and DeiT checkpoints from the Hugging Face Hub</summary>
       <div className="scroll-x">
-      <table className="runs zoo">
-        <thead>
-          <tr><th>model</th><th>size</th><th>parameters</th><th>input</th><th>normalisation</th><th>classes</th><th>licence</th><th /></tr>
-        </thead>
-        <tbody>
-          {ZOO.map((e) => (
-            <tr key={e.repo}>
-              <td title={`${e.repo}/${e.file}`}>{e.name}<br /><small>{e.repo}</small></td>
-              <td>{formatBytes(e.bytes)}</td>
-              <td>{(e.parameters / 1e6).toFixed(1)} M</td>
-              <td>{e.imageSize} px</td>
-              <td>{normalizationText(e.normalization)}</td>
-              <td>{classesText(e)}</td>
-              <td>{e.licence}</td>
-              <td>
-                <button
-                  type="button" data-testid={`zoo-load-${e.repo}`} onClick={() => void loadZooModel(e.repo)}
-                  aria-label={`${isCached(e.repo) ? 'Load' : 'Fetch'} ${e.repo}`} aria-pressed={model.ref.kind === 'hub' && model.ref.repo === e.repo}
-                >
-                  {isCached(e.repo) ? 'Load' : 'Fetch'}
-                </button>
-              </td>
+        <table className="runs zoo">
+          <thead>
+            <tr>
+              <th>model</th>
+              <th>size</th>
+              <th>parameters</th>
+              <th>input</th>
+              <th>normalisation</th>
+              <th>classes</th>
+              <th>licence</th>
+              <th />
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {ZOO.map((e) => (
+              <tr key={e.repo}>
+                <td title={`${e.repo}/${e.file}`}>
+                  {e.name}
+                  <br />
+                  <small>{e.repo}</small>
+                </td>
+                <td>{formatBytes(e.bytes)}</td>
+                <td>{(e.parameters / 1e6).toFixed(1)} M</td>
+                <td>{e.imageSize} px</td>
+                <td>{normalizationText(e.normalization)}</td>
+                <td>{classesText(e)}</td>
+                <td>{e.licence}</td>
+                <td>
+                  <button
+                    type="button"
+                    data-testid={`zoo-load-${e.repo}`}
+                    onClick={() => void loadZooModel(e.repo)}
+                    aria-label={`${isCached(e.repo) ? 'Load' : 'Fetch'} ${e.repo}`}
+                    aria-pressed={model.ref.kind === 'hub' && model.ref.repo === e.repo}
+                  >
+                    {isCached(e.repo) ? 'Load' : 'Fetch'}
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       </div>
       <div data-testid="zoo-cache">
-        {cached.length === 0 ? <small>No zoo model is kept in this browser yet.</small> : (
+        {cached.length === 0 ? (
+          <small>No zoo model is kept in this browser yet.</small>
+        ) : (
           <ul>
             {cached.map((c) => (
               <li key={c.repo} className="row" data-testid={`zoo-cached-${c.repo}`}>
-                <span>{c.repo}: {c.files.map((f) => `${f.name} ${formatBytes(f.bytes)}`).join(', ')}</span>
-                <button type="button" data-testid={`zoo-remove-${c.repo}`} onClick={() => void removeCachedZoo(c.repo).then(refresh)}>Remove</button>
+                <span>
+                  {c.repo}: {c.files.map((f) => `${f.name} ${formatBytes(f.bytes)}`).join(', ')}
+                </span>
+                <button
+                  type="button"
+                  data-testid={`zoo-remove-${c.repo}`}
+                  onClick={() => void removeCachedZoo(c.repo).then(refresh)}
+                >
+                  Remove
+                </button>
               </li>
             ))}
           </ul>
@@ -70,13 +97,24 @@ export function ZooList() {
       <div className="field">
         <label htmlFor="hub-address">Hub address</label>
         <input
-          id="hub-address" type="url" placeholder={DEFAULT_HUB} value={hub} aria-invalid={hubError !== undefined} data-testid="hub-address"
+          id="hub-address"
+          type="url"
+          placeholder={DEFAULT_HUB}
+          value={hub}
+          aria-invalid={hubError !== undefined}
+          data-testid="hub-address"
           onChange={(ev) => {
             setHub(ev.target.value);
             setHubError(setHubAddress(ev.target.value));
           }}
         />
-        {hubError ? <span className="error" role="alert">{hubError}</span> : <small>a mirror with the Hub's layout (such as https://hf-mirror.com) works too</small>}
+        {hubError ? (
+          <span className="error" role="alert">
+            {hubError}
+          </span>
+        ) : (
+          <small>a mirror with the Hub's layout (such as https://hf-mirror.com) works too</small>
+        )}
       </div>
     </details>
   );

@@ -18,13 +18,17 @@ export function ConfusionMatrix() {
   return (
     <section aria-label="Confusion matrix" className="panel" data-testid="confusion">
       <h2>Confusion matrix: {run.label}</h2>
-      <p className="hint">rows: true class, columns: predicted; validation images. A cell opens its images in the gallery.</p>
+      <p className="hint">
+        rows: true class, columns: predicted; validation images. A cell opens its images in the gallery.
+      </p>
       <table className="confusion">
         <thead>
           <tr>
             <th />
             {classes.map((c, j) => (
-              <th key={j}><bdi>{c}</bdi></th>
+              <th key={j}>
+                <bdi>{c}</bdi>
+              </th>
             ))}
             <th>accuracy</th>
           </tr>
@@ -34,12 +38,27 @@ export function ConfusionMatrix() {
             const total = row.reduce((a, b) => a + b, 0);
             return (
               <tr key={i}>
-                <th><bdi>{classes[i]}</bdi></th>
+                <th>
+                  <bdi>{classes[i]}</bdi>
+                </th>
                 {row.map((v, j) => (
-                  <td key={j} style={{ background: `rgba(${i === j ? '31,119,180' : '214,39,40'},${v / max})` }} data-testid={`cell-${i}-${j}`}>
+                  <td
+                    key={j}
+                    style={{ background: `rgba(${i === j ? '31,119,180' : '214,39,40'},${v / max})` }}
+                    data-testid={`cell-${i}-${j}`}
+                  >
                     {run.predictions?.length ? (
-                      <button type="button" className="cell" onClick={() => open(i, j)} aria-label={`${classes[i]} predicted as ${classes[j]}: ${v} images`}>{v}</button>
-                    ) : v}
+                      <button
+                        type="button"
+                        className="cell"
+                        onClick={() => open(i, j)}
+                        aria-label={`${classes[i]} predicted as ${classes[j]}: ${v} images`}
+                      >
+                        {v}
+                      </button>
+                    ) : (
+                      v
+                    )}
                   </td>
                 ))}
                 <td>{total ? `${((100 * row[i]) / total).toFixed(1)} %` : '–'}</td>

@@ -12,13 +12,27 @@ const PAGE = 60;
 const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
 
 /** A class filter: any, or one class by its index. */
-function ClassSelect(o: { label: string; classes: string[]; value?: number; onChange: (c: number | undefined) => void; testId: string }) {
+function ClassSelect(o: {
+  label: string;
+  classes: string[];
+  value?: number;
+  onChange: (c: number | undefined) => void;
+  testId: string;
+}) {
   return (
     <label>
       {o.label}{' '}
-      <select value={o.value ?? ''} onChange={(e) => o.onChange(e.target.value === '' ? undefined : Number(e.target.value))} data-testid={o.testId}>
+      <select
+        value={o.value ?? ''}
+        onChange={(e) => o.onChange(e.target.value === '' ? undefined : Number(e.target.value))}
+        data-testid={o.testId}
+      >
         <option value="">any</option>
-        {o.classes.map((c, i) => <option key={i} value={i}>{c}</option>)}
+        {o.classes.map((c, i) => (
+          <option key={i} value={i}>
+            {c}
+          </option>
+        ))}
       </select>
     </label>
   );
@@ -50,27 +64,50 @@ export function Gallery() {
       <h2>Predictions: {run.label}</h2>
       <p className="hint">
         {predictions.length} validation images, {predictions.length - wrong} right, {wrong} wrong (the final weights)
-        {pictured < predictions.length && `; pictures kept for ${pictured}, mistakes first`}. An image opens its attention maps.
+        {pictured < predictions.length && `; pictures kept for ${pictured}, mistakes first`}. An image opens its
+        attention maps.
       </p>
       <div className="row">
         <label>
           show{' '}
-          <select value={filter.outcome} onChange={(e) => set({ outcome: e.target.value as GalleryFilter['outcome'] })} data-testid="gallery-outcome">
+          <select
+            value={filter.outcome}
+            onChange={(e) => set({ outcome: e.target.value as GalleryFilter['outcome'] })}
+            data-testid="gallery-outcome"
+          >
             <option value="all">all</option>
             <option value="right">right</option>
             <option value="wrong">wrong</option>
           </select>
         </label>
-        <ClassSelect label="true class" classes={classes} value={filter.label} onChange={(label) => set({ label })} testId="gallery-label" />
-        <ClassSelect label="predicted" classes={classes} value={filter.predicted} onChange={(predicted) => set({ predicted })} testId="gallery-predicted" />
+        <ClassSelect
+          label="true class"
+          classes={classes}
+          value={filter.label}
+          onChange={(label) => set({ label })}
+          testId="gallery-label"
+        />
+        <ClassSelect
+          label="predicted"
+          classes={classes}
+          value={filter.predicted}
+          onChange={(predicted) => set({ predicted })}
+          testId="gallery-predicted"
+        />
         <label>
           order{' '}
-          <select value={filter.order} onChange={(e) => set({ order: e.target.value as GalleryFilter['order'] })} data-testid="gallery-order">
+          <select
+            value={filter.order}
+            onChange={(e) => set({ order: e.target.value as GalleryFilter['order'] })}
+            data-testid="gallery-order"
+          >
             <option value="confident">most confident first</option>
             <option value="unsure">least confident first</option>
           </select>
         </label>
-        <span role="status"><span data-testid="gallery-count">{items.length}</span> shown</span>
+        <span role="status">
+          <span data-testid="gallery-count">{items.length}</span> shown
+        </span>
       </div>
       <ul className="tiles">
         {items.slice(0, shown).map((i) => {
@@ -80,10 +117,21 @@ export function Gallery() {
           return (
             <li key={i}>
               <button
-                type="button" className={`tile ${right ? 'right' : 'wrong'}`} onClick={() => open(i)} title={name} aria-label={name}
-                data-testid="gallery-item" data-label={p.label} data-predicted={p.predicted} data-confidence={p.confidence}
+                type="button"
+                className={`tile ${right ? 'right' : 'wrong'}`}
+                onClick={() => open(i)}
+                title={name}
+                aria-label={name}
+                data-testid="gallery-item"
+                data-label={p.label}
+                data-predicted={p.predicted}
+                data-confidence={p.confidence}
               >
-                {p.pixels ? <PixelCanvas pixels={p.pixels} size={size} shown={64} label="" /> : <span className="no-picture">no picture</span>}
+                {p.pixels ? (
+                  <PixelCanvas pixels={p.pixels} size={size} shown={64} label="" />
+                ) : (
+                  <span className="no-picture">no picture</span>
+                )}
                 <span className="caption">
                   <bdi>{classes[p.label]}</bdi> → <bdi>{classes[p.predicted]}</bdi>
                   <br />

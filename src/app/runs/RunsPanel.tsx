@@ -13,18 +13,26 @@ const pct = (v?: number) => (v === undefined ? '–' : `${(100 * v).toFixed(1)} 
 function Progress({ run }: { run: RunRecord }) {
   const last = run.train.at(-1);
   const step = last?.step ?? 0;
-  const left = last && last.imagesPerSec > 0 ? ((run.settings.steps - step) * run.settings.batch) / last.imagesPerSec : undefined;
+  const left =
+    last && last.imagesPerSec > 0 ? ((run.settings.steps - step) * run.settings.batch) / last.imagesPerSec : undefined;
   return (
     <div className="progress" data-testid="progress">
       <progress max={run.settings.steps} value={step} />
       <span>
         {run.label}: step <span data-testid="progress-step">{step}</span> / {run.settings.steps}
-        {last && <> · {last.imagesPerSec.toFixed(1)} images/s{left !== undefined && <> · {Math.ceil(left)} s left</>}</>}
+        {last && (
+          <>
+            {' '}
+            · {last.imagesPerSec.toFixed(1)} images/s{left !== undefined && <> · {Math.ceil(left)} s left</>}
+          </>
+        )}
         {run.status === 'paused' && ' · paused'}
       </span>
       {run.decode && run.decode.decoded < run.decode.total && (
         <span className="hint" data-testid="decode-progress">
-          {' '}· first decode: {run.decode.decoded} / {run.decode.total} images, {run.decode.ratePerSec.toFixed(0)}/s, {Math.ceil(run.decode.secondsLeft)} s left
+          {' '}
+          · first decode: {run.decode.decoded} / {run.decode.total} images, {run.decode.ratePerSec.toFixed(0)}/s,{' '}
+          {Math.ceil(run.decode.secondsLeft)} s left
         </span>
       )}
     </div>
@@ -67,7 +75,9 @@ export function RunsPanel() {
             <th>Best validation</th>
             <th>at step</th>
             <th>Final validation</th>
-            <th title="Scored once the run finished: the best-validation weights, then the final ones">Test (best val / final)</th>
+            <th title="Scored once the run finished: the best-validation weights, then the final ones">
+              Test (best val / final)
+            </th>
             <th>Time</th>
             <th />
           </tr>
@@ -75,11 +85,21 @@ export function RunsPanel() {
         <tbody>
           {runs.map((r) => {
             const s = summarize(r);
-            const resumable = !r.external && r.checkpointStep !== undefined && r.checkpointStep < r.settings.steps && !active && ['stopped', 'failed', 'interrupted'].includes(r.status);
+            const resumable =
+              !r.external &&
+              r.checkpointStep !== undefined &&
+              r.checkpointStep < r.settings.steps &&
+              !active &&
+              ['stopped', 'failed', 'interrupted'].includes(r.status);
             return (
               <tr
-                key={r.id} className={r.id === selected ? 'selected' : undefined} onClick={() => select(r.id)} data-testid="run-row"
-                tabIndex={0} aria-selected={r.id === selected} onKeyDown={(e) => e.key === 'Enter' && e.target === e.currentTarget && select(r.id)}
+                key={r.id}
+                className={r.id === selected ? 'selected' : undefined}
+                onClick={() => select(r.id)}
+                data-testid="run-row"
+                tabIndex={0}
+                aria-selected={r.id === selected}
+                onKeyDown={(e) => e.key === 'Enter' && e.target === e.currentTarget && select(r.id)}
               >
                 <td>
                   <span className="swatch" style={{ background: PALETTE[r.colour % PALETTE.length] }} /> {r.label}
@@ -88,10 +108,15 @@ export function RunsPanel() {
                   {r.status === 'elsewhere' ? 'training in another tab' : r.status}
                   {r.external && (
                     <div className="hint" data-testid="run-external">
-                      external: PyTorch on {r.external.host} ({r.external.device}{r.external.processes > 1 ? `, ${r.external.processes} processes` : ''})
+                      external: PyTorch on {r.external.host} ({r.external.device}
+                      {r.external.processes > 1 ? `, ${r.external.processes} processes` : ''})
                     </div>
                   )}
-                  {r.warning && <div className="warning" role="status" data-testid="run-warning">{r.warning}</div>}
+                  {r.warning && (
+                    <div className="warning" role="status" data-testid="run-warning">
+                      {r.warning}
+                    </div>
+                  )}
                   {r.error && (
                     <div className="error" role="alert">
                       {r.error.message.replace(/\.$/, '')}. {advice(r.error.kind)}
@@ -102,16 +127,28 @@ export function RunsPanel() {
                 <td data-testid="run-best">{pct(s.bestValAccuracy)}</td>
                 <td>{s.bestStep ?? '–'}</td>
                 <td>{pct(s.finalAccuracy)}</td>
-                <td data-testid="run-test">{r.test?.final ? `${pct(r.test.atBest?.accuracy)} / ${pct(r.test.final.accuracy)}` : '–'}</td>
+                <td data-testid="run-test">
+                  {r.test?.final ? `${pct(r.test.atBest?.accuracy)} / ${pct(r.test.final.accuracy)}` : '–'}
+                </td>
                 <td>{s.seconds.toFixed(0)} s</td>
                 <td>
                   {resumable && (
-                    <button type="button" onClick={(e) => (e.stopPropagation(), resumeFromCheckpoint(r))} data-testid="resume-checkpoint">
+                    <button
+                      type="button"
+                      onClick={(e) => (e.stopPropagation(), resumeFromCheckpoint(r))}
+                      data-testid="resume-checkpoint"
+                    >
                       Resume from step {r.checkpointStep}
                     </button>
                   )}
                   {r.id !== active?.id && r.status !== 'elsewhere' && (
-                    <button type="button" onClick={(e) => (e.stopPropagation(), remove(r.id))} aria-label={`Delete ${r.label}`}>✕</button>
+                    <button
+                      type="button"
+                      onClick={(e) => (e.stopPropagation(), remove(r.id))}
+                      aria-label={`Delete ${r.label}`}
+                    >
+                      ✕
+                    </button>
                   )}
                 </td>
               </tr>

@@ -18,8 +18,17 @@ export function newRuns(e: Experiment, modelSha256: string, list: RunSettings[])
     const colour = [...PALETTE.keys()].find((c) => !used.has(c)) ?? (runs.length + i) % PALETTE.length;
     used.add(colour);
     return {
-      id: crypto.randomUUID(), label: runLabel(settings), colour, model: e.model, modelSha256, data: e.data, settings,
-      status: 'queued', createdAt: Date.now(), train: [], val: [],
+      id: crypto.randomUUID(),
+      label: runLabel(settings),
+      colour,
+      model: e.model,
+      modelSha256,
+      data: e.data,
+      settings,
+      status: 'queued',
+      createdAt: Date.now(),
+      train: [],
+      val: [],
     };
   });
 }
@@ -44,7 +53,10 @@ function queue(settings: RunSettings[]): void {
   const runs = newRuns(e, model.sha256, settings);
   useStore.getState().addRuns(runs, true);
   void saveRuns(runs.map((r) => r.id));
-  queueRuns(runs.map((r) => r.id), inputs);
+  queueRuns(
+    runs.map((r) => r.id),
+    inputs,
+  );
 }
 
 export function train(): void {
@@ -54,5 +66,8 @@ export function train(): void {
 /** StochCA and fine-tuning with the same seed, split and images (the split depends only on the seed). */
 export function compare(): void {
   const s = settingsOf(useStore.getState().experiment);
-  queue([{ ...s, method: 'stochca', p: s.method === 'stochca' && s.p > 0 ? s.p : 0.1 }, { ...s, method: 'finetune' }]);
+  queue([
+    { ...s, method: 'stochca', p: s.method === 'stochca' && s.p > 0 ? s.p : 0.1 },
+    { ...s, method: 'finetune' },
+  ]);
 }

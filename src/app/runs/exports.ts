@@ -23,9 +23,11 @@ export type WhichModel = 'final' | 'best';
 async function savedModel(r: RunRecord, which: WhichModel): Promise<Uint8Array> {
   const bytes = await loadRunModel(r.id, which);
   if (!bytes) {
-    throw new Error(which === 'best'
-      ? `${r.label} has no best-validation model yet (one is kept at each better validation accuracy)`
-      : `${r.label} has no saved checkpoint yet (one is written at each evaluation)`);
+    throw new Error(
+      which === 'best'
+        ? `${r.label} has no best-validation model yet (one is kept at each better validation accuracy)`
+        : `${r.label} has no saved checkpoint yet (one is written at each evaluation)`,
+    );
   }
   return bytes;
 }
@@ -51,7 +53,18 @@ export function curvesCsv(runs: RunRecord[]): string {
 
 export function curvesJson(runs: RunRecord[]): string {
   return JSON.stringify(
-    runs.map((r) => ({ label: r.label, model: r.model, data: r.data, settings: r.settings, summary: summarize(r), counts: r.info?.counts, train: r.train, val: r.val, test: r.test, confusion: r.confusion })),
+    runs.map((r) => ({
+      label: r.label,
+      model: r.model,
+      data: r.data,
+      settings: r.settings,
+      summary: summarize(r),
+      counts: r.info?.counts,
+      train: r.train,
+      val: r.val,
+      test: r.test,
+      confusion: r.confusion,
+    })),
     null,
     1,
   );

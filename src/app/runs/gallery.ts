@@ -14,7 +14,12 @@ export interface GalleryFilter {
 export const ALL: GalleryFilter = { outcome: 'all', order: 'confident' };
 
 /** The filter of the confusion matrix's cell [label][predicted]. */
-export const cellFilter = (label: number, predicted: number): GalleryFilter => ({ outcome: 'all', label, predicted, order: 'confident' });
+export const cellFilter = (label: number, predicted: number): GalleryFilter => ({
+  outcome: 'all',
+  label,
+  predicted,
+  order: 'confident',
+});
 
 /** Indices into `predictions` that pass the filter, sorted by confidence (ties keep the split's order). */
 export function galleryItems(predictions: readonly Prediction[], f: GalleryFilter): number[] {

@@ -34,18 +34,44 @@ async function readJson(tree: FileTree, name: string): Promise<Record<string, un
 }
 
 function trainPoints(v: unknown): TrainPoint[] {
-  const ok = (p: unknown): p is TrainPoint => isObject(p) && Number.isSafeInteger(p.step) && isNumber(p.loss) && isNumber(p.accuracy) &&
-    isNumber(p.lr) && typeof p.mask === 'string' && isNumber(p.seconds) && isNumber(p.epoch) && isNumber(p.imagesPerSec);
-  if (!Array.isArray(v) || v.length === 0 || !v.every(ok)) throw new Error('curves.json has no training curve of steps with loss, accuracy, lr, mask, seconds, epoch and images/s');
-  return v.map(({ step, loss, accuracy, lr, mask, seconds, epoch, imagesPerSec }) => ({ step, loss, accuracy, lr, mask, seconds, epoch, imagesPerSec }));
+  const ok = (p: unknown): p is TrainPoint =>
+    isObject(p) &&
+    Number.isSafeInteger(p.step) &&
+    isNumber(p.loss) &&
+    isNumber(p.accuracy) &&
+    isNumber(p.lr) &&
+    typeof p.mask === 'string' &&
+    isNumber(p.seconds) &&
+    isNumber(p.epoch) &&
+    isNumber(p.imagesPerSec);
+  if (!Array.isArray(v) || v.length === 0 || !v.every(ok))
+    throw new Error(
+      'curves.json has no training curve of steps with loss, accuracy, lr, mask, seconds, epoch and images/s',
+    );
+  return v.map(({ step, loss, accuracy, lr, mask, seconds, epoch, imagesPerSec }) => ({
+    step,
+    loss,
+    accuracy,
+    lr,
+    mask,
+    seconds,
+    epoch,
+    imagesPerSec,
+  }));
 }
 
 type EvalRecord = EvalPoint & { split: string; weights?: string };
 
 function evalRecords(v: unknown): EvalRecord[] {
-  const ok = (p: unknown): p is EvalRecord => isObject(p) && Number.isSafeInteger(p.step) && isNumber(p.loss) && isNumber(p.accuracy) &&
-    Number.isSafeInteger(p.count) && typeof p.split === 'string';
-  if (!Array.isArray(v) || !v.every(ok)) throw new Error('curves.json has evaluations without step, split, loss, accuracy and count');
+  const ok = (p: unknown): p is EvalRecord =>
+    isObject(p) &&
+    Number.isSafeInteger(p.step) &&
+    isNumber(p.loss) &&
+    isNumber(p.accuracy) &&
+    Number.isSafeInteger(p.count) &&
+    typeof p.split === 'string';
+  if (!Array.isArray(v) || !v.every(ok))
+    throw new Error('curves.json has evaluations without step, split, loss, accuracy and count');
   return v;
 }
 
@@ -53,8 +79,15 @@ const point = ({ step, loss, accuracy, count }: EvalPoint): EvalPoint => ({ step
 
 function hostOf(config: Record<string, unknown>): ExternalHost {
   const h = config.host;
-  if (!isObject(h) || typeof h.name !== 'string' || typeof h.device !== 'string' || !Number.isSafeInteger(h.processes)) {
-    throw new Error("config.json does not say where the run trained (its 'host'): is this the output of the exported train.py?");
+  if (
+    !isObject(h) ||
+    typeof h.name !== 'string' ||
+    typeof h.device !== 'string' ||
+    !Number.isSafeInteger(h.processes)
+  ) {
+    throw new Error(
+      "config.json does not say where the run trained (its 'host'): is this the output of the exported train.py?",
+    );
   }
   return { host: h.name, device: h.device, processes: h.processes as number };
 }
@@ -64,7 +97,11 @@ async function readRun(tree: FileTree): Promise<RunRecord> {
   const config = await readJson(tree, 'config.json');
   const external = hostOf(config);
   const refs = isObject(config.refs) ? config.refs : {};
-  const experiment = experimentFromJson({ ...(isObject(config.settings) ? config.settings : {}), model: refs.model, data: refs.data });
+  const experiment = experimentFromJson({
+    ...(isObject(config.settings) ? config.settings : {}),
+    model: refs.model,
+    data: refs.data,
+  });
   if ('error' in experiment) throw new Error(`config.json's settings do not check out: ${experiment.error}`);
   const curves = await readJson(tree, 'curves.json');
   const train = trainPoints(curves.train);
@@ -78,14 +115,21 @@ async function readRun(tree: FileTree): Promise<RunRecord> {
   const model = await modelEntry.read();
   const loaded = loadModelFile(model);
   const best = await find(tree, 'best.safetensors')?.read();
-  if (!loaded.classNames || !loaded.normalization) throw new Error('model.safetensors has no class names or normalisation in its metadata');
+  if (!loaded.classNames || !loaded.normalization)
+    throw new Error('model.safetensors has no class names or normalisation in its metadata');
   const { model: _m, data: _d, ...settings } = experiment.value;
   const counts = isObject(config.counts) ? config.counts : {};
   const info: RunInfo = {
-    config: loaded.config, parameters: [...loaded.weights.values()].reduce((n, t) => n + t.data.length, 0), plannedBytes: 0,
-    microBatch: settings.batch / external.processes, classes: loaded.classNames,
+    config: loaded.config,
+    parameters: [...loaded.weights.values()].reduce((n, t) => n + t.data.length, 0),
+    plannedBytes: 0,
+    microBatch: settings.batch / external.processes,
+    classes: loaded.classNames,
     counts: { train: Number(counts.train) || 0, val: Number(counts.val) || 0, test: Number(counts.test) || 0 },
-    changes: [], leftOut: [], problems: [], normalization: loaded.normalization,
+    changes: [],
+    leftOut: [],
+    problems: [],
+    normalization: loaded.normalization,
   };
   const step = train.at(-1)!.step;
   // The run started from the exported model.safetensors, whose SHA-256 config.json records.
@@ -93,8 +137,15 @@ async function readRun(tree: FileTree): Promise<RunRecord> {
   const [run] = newRuns(experiment.value, startSha256, [settings]);
   await saveImportedModels(run.id, step, model, best);
   return {
-    ...run, label: `${run.label} · PyTorch`, status: step >= settings.steps ? 'finished' : 'stopped', external, info,
-    train, val: evals.filter((r) => r.split === 'val').map(point), test, checkpointStep: step,
+    ...run,
+    label: `${run.label} · PyTorch`,
+    status: step >= settings.steps ? 'finished' : 'stopped',
+    external,
+    info,
+    train,
+    val: evals.filter((r) => r.split === 'val').map(point),
+    test,
+    checkpointStep: step,
   };
 }
 

@@ -65,7 +65,11 @@ export async function loadPersisted(): Promise<RunRecord[]> {
     return runs.sort((a, b) => a.createdAt - b.createdAt).map((r) => asSeenHere(r, held));
   } catch (e) {
     readable = false;
-    useStore.getState().notify(`The runs kept in this browser could not be read (${why(e)}); new runs will not be saved, so that nothing stored is overwritten. Reload to try again.`);
+    useStore
+      .getState()
+      .notify(
+        `The runs kept in this browser could not be read (${why(e)}); new runs will not be saved, so that nothing stored is overwritten. Reload to try again.`,
+      );
     return [];
   }
 }

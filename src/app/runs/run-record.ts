@@ -7,7 +7,8 @@ import type { ErrorKind } from '../../worker/protocol.ts';
 
 /** 'shared': curves that came with a link, shown but not kept or resumable; 'elsewhere': training in
  *  another tab of this browser. */
-export type RunStatus = 'queued' | 'running' | 'paused' | 'finished' | 'stopped' | 'failed' | 'interrupted' | 'shared' | 'elsewhere';
+export type RunStatus =
+  'queued' | 'running' | 'paused' | 'finished' | 'stopped' | 'failed' | 'interrupted' | 'shared' | 'elsewhere';
 
 export interface RunRecord {
   id: string;
@@ -46,9 +47,21 @@ export interface ExternalHost {
   processes: number;
 }
 
-export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];
+export const PALETTE = [
+  '#1f77b4',
+  '#d62728',
+  '#2ca02c',
+  '#ff7f0e',
+  '#9467bd',
+  '#8c564b',
+  '#e377c2',
+  '#17becf',
+  '#7f7f7f',
+  '#bcbd22',
+];
 
-export const runLabel = (s: RunSettings) => (s.method === 'finetune' ? 'fine-tuning' : `StochCA p=${s.p}`) + ` · seed ${s.seed}`;
+export const runLabel = (s: RunSettings) =>
+  (s.method === 'finetune' ? 'fine-tuning' : `StochCA p=${s.p}`) + ` · seed ${s.seed}`;
 
 export interface RunSummary {
   bestValAccuracy?: number;

@@ -46,7 +46,8 @@ function theWorker(): Worker {
       worker = undefined;
       for (const a of asked.values()) a.reject(new Error('the training worker failed'));
       asked.clear();
-      if (id) finish(id, { status: 'failed', error: { kind: 'other', message: e.message || 'the training worker failed' } });
+      if (id)
+        finish(id, { status: 'failed', error: { kind: 'other', message: e.message || 'the training worker failed' } });
     };
   }
   return worker;
@@ -87,7 +88,12 @@ function onMessage(m: FromWorker): void {
       store.patchRun(m.runId, { info: m.info });
       break;
     case 'decode':
-      bucket(m.runId).patch.decode = { decoded: m.decoded, total: m.total, ratePerSec: m.ratePerSec, secondsLeft: m.secondsLeft };
+      bucket(m.runId).patch.decode = {
+        decoded: m.decoded,
+        total: m.total,
+        ratePerSec: m.ratePerSec,
+        secondsLeft: m.secondsLeft,
+      };
       break;
     case 'step':
       bucket(m.runId).train.push(m.point);
@@ -113,8 +119,15 @@ function onMessage(m: FromWorker): void {
     case 'done': {
       const run = store.runs.find((r) => r.id === m.runId);
       const status = m.reason === 'failed' || run?.error ? 'failed' : m.reason;
-      const info = run?.info && m.skipped?.length ? { ...run.info, leftOut: [...run.info.leftOut, ...m.skipped] } : run?.info;
-      finish(m.runId, { status, confusion: m.confusion, predictions: m.predictions, info, ...(m.test ? { test: m.test } : {}) });
+      const info =
+        run?.info && m.skipped?.length ? { ...run.info, leftOut: [...run.info.leftOut, ...m.skipped] } : run?.info;
+      finish(m.runId, {
+        status,
+        confusion: m.confusion,
+        predictions: m.predictions,
+        info,
+        ...(m.test ? { test: m.test } : {}),
+      });
       break;
     }
     case 'attention': {
@@ -129,7 +142,9 @@ function onMessage(m: FromWorker): void {
 
 /** The best validation evaluation up to `step`, as the driver tracks it (the first of equals). */
 function bestBefore(val: EvalPoint[], step: number): EvalPoint | undefined {
-  return val.filter((p) => p.step <= step).reduce<EvalPoint | undefined>((a, e) => (!a || e.accuracy > a.accuracy ? e : a), undefined);
+  return val
+    .filter((p) => p.step <= step)
+    .reduce<EvalPoint | undefined>((a, e) => (!a || e.accuracy > a.accuracy ? e : a), undefined);
 }
 
 /** The bytes of the model a run starts from: the ones it was queued with in this tab, or the model
@@ -138,7 +153,9 @@ export function startingModel(run: RunRecord): ArrayBuffer | undefined {
   const kept = inputs.get(run.id);
   if (kept) return kept.model;
   const { model } = useStore.getState();
-  const same = model.status === 'ready' && (run.modelSha256 ? model.sha256 === run.modelSha256 : JSON.stringify(model.ref) === JSON.stringify(run.model));
+  const same =
+    model.status === 'ready' &&
+    (run.modelSha256 ? model.sha256 === run.modelSha256 : JSON.stringify(model.ref) === JSON.stringify(run.model));
   return same ? model.bytes : undefined;
 }
 
@@ -149,7 +166,8 @@ function inputsOf(run: RunRecord): RunInputs | string {
   if (kept) return kept;
   const { data } = useStore.getState();
   const model = startingModel(run);
-  if (model && data.status === 'ready' && data.source && sameData(data.ref, run.data)) return { model, data: data.source };
+  if (model && data.status === 'ready' && data.source && sameData(data.ref, run.data))
+    return { model, data: data.source };
   return `${run.label} trains on ${describeModel(run.model)} and ${describeData(run.data)}: load ${model ? 'that dataset' : 'that model'} first, then resume it.`;
 }
 
@@ -195,16 +213,28 @@ async function startNext(resumeFrom?: RunRecord): Promise<void> {
   if (resumeFrom?.checkpointStep !== undefined) {
     const keep = resumeFrom.checkpointStep;
     store.patchRun(id, {
-      train: run.train.filter((p) => p.step <= keep), val: run.val.filter((p) => p.step <= keep), confusion: undefined, predictions: undefined, test: undefined,
+      train: run.train.filter((p) => p.step <= keep),
+      val: run.val.filter((p) => p.step <= keep),
+      confusion: undefined,
+      predictions: undefined,
+      test: undefined,
     });
   }
   send({
-    type: 'start', runId: id, model: given.model, data: given.data, settings: run.settings, memoryBudget: budgetBytes(),
-    resume: resumeFrom?.checkpointStep === undefined ? undefined : {
-      step: resumeFrom.checkpointStep,
-      best: bestBefore(resumeFrom.val, resumeFrom.checkpointStep),
-      seconds: resumeFrom.train.find((p) => p.step === resumeFrom.checkpointStep)?.seconds ?? 0,
-    },
+    type: 'start',
+    runId: id,
+    model: given.model,
+    data: given.data,
+    settings: run.settings,
+    memoryBudget: budgetBytes(),
+    resume:
+      resumeFrom?.checkpointStep === undefined
+        ? undefined
+        : {
+            step: resumeFrom.checkpointStep,
+            best: bestBefore(resumeFrom.val, resumeFrom.checkpointStep),
+            seconds: resumeFrom.train.find((p) => p.step === resumeFrom.checkpointStep)?.seconds ?? 0,
+          },
   });
 }
 

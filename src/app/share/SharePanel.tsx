@@ -14,11 +14,25 @@ function resultsOf(runs: RunRecord[]): SharedResults | undefined {
     runs: done.map((r) => {
       const s = summarize(r);
       return {
-        label: r.label, method: r.settings.method, p: r.settings.p, seed: r.settings.seed,
-        summary: { bestValAccuracy: s.bestValAccuracy ?? 0, bestStep: s.bestStep ?? 0, finalAccuracy: s.finalAccuracy ?? 0, seconds: s.seconds },
+        label: r.label,
+        method: r.settings.method,
+        p: r.settings.p,
+        seed: r.settings.seed,
+        summary: {
+          bestValAccuracy: s.bestValAccuracy ?? 0,
+          bestStep: s.bestStep ?? 0,
+          finalAccuracy: s.finalAccuracy ?? 0,
+          seconds: s.seconds,
+        },
         curves: {
-          train: downsample(r.train.map((p) => [p.step, p.loss, p.accuracy] as [number, number, number]), MAX_CURVE_POINTS),
-          val: downsample(r.val.map((p) => [p.step, p.loss, p.accuracy] as [number, number, number]), MAX_CURVE_POINTS),
+          train: downsample(
+            r.train.map((p) => [p.step, p.loss, p.accuracy] as [number, number, number]),
+            MAX_CURVE_POINTS,
+          ),
+          val: downsample(
+            r.val.map((p) => [p.step, p.loss, p.accuracy] as [number, number, number]),
+            MAX_CURVE_POINTS,
+          ),
         },
       };
     }),
@@ -46,29 +60,64 @@ export function SharePanel() {
       notify(`Cannot make a link: ${e instanceof Error ? e.message : String(e)}`);
     }
   };
-  const model = (format: 'safetensors' | 'onnx') => selected && exportModel(selected, format, which).catch((e: unknown) => notify(`Export failed: ${e instanceof Error ? e.message : String(e)}`));
+  const model = (format: 'safetensors' | 'onnx') =>
+    selected &&
+    exportModel(selected, format, which).catch((e: unknown) =>
+      notify(`Export failed: ${e instanceof Error ? e.message : String(e)}`),
+    );
 
   return (
     <section aria-label="Export and share" className="panel" data-testid="share">
       <h2>Export and share</h2>
       <div className="row">
-        <select value={which} onChange={(e) => setWhich(e.target.value as WhichModel)} aria-label="Which model to export" data-testid="export-which">
+        <select
+          value={which}
+          onChange={(e) => setWhich(e.target.value as WhichModel)}
+          aria-label="Which model to export"
+          data-testid="export-which"
+        >
           <option value="final">final model</option>
-          <option value="best" disabled={bestStep === undefined}>model at best validation{bestStep !== undefined ? ` (step ${bestStep})` : ''}</option>
+          <option value="best" disabled={bestStep === undefined}>
+            model at best validation{bestStep !== undefined ? ` (step ${bestStep})` : ''}
+          </option>
         </select>
-        <button type="button" disabled={!selected?.checkpointStep} onClick={() => void model('safetensors')} data-testid="export-safetensors">
+        <button
+          type="button"
+          disabled={!selected?.checkpointStep}
+          onClick={() => void model('safetensors')}
+          data-testid="export-safetensors"
+        >
           Model (.safetensors)
         </button>
-        <button type="button" disabled={!selected?.checkpointStep} onClick={() => void model('onnx')} data-testid="export-onnx">
+        <button
+          type="button"
+          disabled={!selected?.checkpointStep}
+          onClick={() => void model('onnx')}
+          data-testid="export-onnx"
+        >
           Model (ONNX)
         </button>
-        <button type="button" disabled={own.length === 0} onClick={() => download('curves.csv', curvesCsv(own), 'text/csv')} data-testid="export-csv">
+        <button
+          type="button"
+          disabled={own.length === 0}
+          onClick={() => download('curves.csv', curvesCsv(own), 'text/csv')}
+          data-testid="export-csv"
+        >
           Curves (CSV)
         </button>
-        <button type="button" disabled={own.length === 0} onClick={() => download('curves.json', curvesJson(own), 'application/json')} data-testid="export-json">
+        <button
+          type="button"
+          disabled={own.length === 0}
+          onClick={() => download('curves.json', curvesJson(own), 'application/json')}
+          data-testid="export-json"
+        >
           Curves (JSON)
         </button>
-        <button type="button" onClick={() => download('experiment.json', experimentJson(experiment), 'application/json')} data-testid="export-experiment">
+        <button
+          type="button"
+          onClick={() => download('experiment.json', experimentJson(experiment), 'application/json')}
+          data-testid="export-experiment"
+        >
           Experiment (JSON)
         </button>
         <button
@@ -76,7 +125,11 @@ export function SharePanel() {
           disabled={!valid || !loaded}
           title="The experiment, its split, its starting model and a PyTorch script that runs it under torchrun, as a zip"
           // Its own chunk, loaded on the first click: the exporter loads the model as the engine does.
-          onClick={() => void import('./torch-bundle.ts').then((m) => m.exportForTorch()).catch((e: unknown) => notify(`Export failed: ${e instanceof Error ? e.message : String(e)}`))}
+          onClick={() =>
+            void import('./torch-bundle.ts')
+              .then((m) => m.exportForTorch())
+              .catch((e: unknown) => notify(`Export failed: ${e instanceof Error ? e.message : String(e)}`))
+          }
           data-testid="export-torch"
         >
           Export for PyTorch
@@ -85,16 +138,35 @@ export function SharePanel() {
       {selected && (
         <p className="hint">
           The model buttons export {selected.label}{' '}
-          {which === 'best' && bestStep !== undefined ? `at its best validation accuracy (step ${bestStep})` : `at its last checkpoint (step ${selected.checkpointStep ?? '–'})`}.
+          {which === 'best' && bestStep !== undefined
+            ? `at its best validation accuracy (step ${bestStep})`
+            : `at its last checkpoint (step ${selected.checkpointStep ?? '–'})`}
+          .
         </p>
       )}
       <div className="row">
-        <button type="button" disabled={!valid} onClick={() => share(false)} data-testid="share-link">Link to this experiment</button>
-        <button type="button" disabled={!valid || own.every((r) => r.train.length === 0)} onClick={() => share(true)} data-testid="share-results">
+        <button type="button" disabled={!valid} onClick={() => share(false)} data-testid="share-link">
+          Link to this experiment
+        </button>
+        <button
+          type="button"
+          disabled={!valid || own.every((r) => r.train.length === 0)}
+          onClick={() => share(true)}
+          data-testid="share-results"
+        >
           Link with results
         </button>
       </div>
-      {link && <input className="link" readOnly value={link} onFocus={(e) => e.target.select()} data-testid="link" aria-label="Share link" />}
+      {link && (
+        <input
+          className="link"
+          readOnly
+          value={link}
+          onFocus={(e) => e.target.select()}
+          data-testid="link"
+          aria-label="Share link"
+        />
+      )}
     </section>
   );
 }

@@ -14,7 +14,7 @@ import { useStore } from '../store.ts';
 /** What a link's model that is not loaded from the link asks the person to do. */
 const MODEL_ASK: Record<Exclude<ModelRef['kind'], 'builtin'>, string> = {
   url: 'press Fetch in the model panel to download it',
-  hub: 'press its button in the model panel\'s zoo to load it',
+  hub: "press its button in the model panel's zoo to load it",
   file: 'drop the same file in the model panel',
 };
 
@@ -22,10 +22,23 @@ const MODEL_ASK: Record<Exclude<ModelRef['kind'], 'builtin'>, string> = {
 function sharedRuns(results: SharedResults, e: Experiment): RunRecord[] {
   const { model: _m, data: _d, ...settings } = e;
   return results.runs.map((s, i) => ({
-    id: `shared-${i}`, label: `${s.label} (shared)`, colour: (i + 5) % PALETTE.length, model: e.model, data: e.data,
-    settings: { ...settings, method: s.method, p: s.p, seed: s.seed }, status: 'shared', createdAt: 0,
+    id: `shared-${i}`,
+    label: `${s.label} (shared)`,
+    colour: (i + 5) % PALETTE.length,
+    model: e.model,
+    data: e.data,
+    settings: { ...settings, method: s.method, p: s.p, seed: s.seed },
+    status: 'shared',
+    createdAt: 0,
     train: s.curves.train.map(([step, loss, accuracy]) => ({
-      step, loss, accuracy, lr: NaN, mask: '', epoch: 0, imagesPerSec: 0, seconds: (s.summary.seconds * step) / Math.max(1, s.curves.train.at(-1)?.[0] ?? 1),
+      step,
+      loss,
+      accuracy,
+      lr: NaN,
+      mask: '',
+      epoch: 0,
+      imagesPerSec: 0,
+      seconds: (s.summary.seconds * step) / Math.max(1, s.curves.train.at(-1)?.[0] ?? 1),
     })),
     val: s.curves.val.map(([step, loss, accuracy]) => ({ step, loss, accuracy, count: 0 })),
   }));
@@ -38,8 +51,12 @@ export function openFromHash(hash: string): void {
   const e = opened.experiment;
   store.setExperiment(e);
   const notices = opened.notices.map((n) => `Link: ${n}`);
-  if (e.model.kind !== 'builtin') notices.push(`This experiment uses ${describeModel(e.model)}: ${MODEL_ASK[e.model.kind]}.`);
-  if (e.data.kind !== 'pack') notices.push(`This experiment uses ${describeData(e.data)}: ${e.data.kind === 'url' ? 'press Fetch in the dataset panel to download it' : 'drop the same files in the dataset panel'}.`);
+  if (e.model.kind !== 'builtin')
+    notices.push(`This experiment uses ${describeModel(e.model)}: ${MODEL_ASK[e.model.kind]}.`);
+  if (e.data.kind !== 'pack')
+    notices.push(
+      `This experiment uses ${describeData(e.data)}: ${e.data.kind === 'url' ? 'press Fetch in the dataset panel to download it' : 'drop the same files in the dataset panel'}.`,
+    );
   // All in one update: each update of the store renders the page again.
   useStore.setState({ notices: [...useStore.getState().notices, ...notices] });
   if (opened.results) useStore.setState({ runs: [...sharedRuns(opened.results, e), ...useStore.getState().runs] });
@@ -60,14 +77,18 @@ export function syncHash(): () => void {
   return useStore.subscribe((s, prev) => {
     if (s.model.status === 'ready' && prev.model.status !== 'ready') {
       if (wantModel?.kind === 'file' && s.model.ref.kind === 'file' && wantModel.sha256 !== s.model.ref.sha256) {
-        s.notify(`'${s.model.ref.name}' is not the file the link was made with (its SHA-256 differs): results may differ.`);
+        s.notify(
+          `'${s.model.ref.name}' is not the file the link was made with (its SHA-256 differs): results may differ.`,
+        );
       }
       wantModel = undefined;
       useStore.setState({ experiment: { ...useStore.getState().experiment, model: s.model.ref } });
     }
     if (s.data.status === 'ready' && prev.data.status !== 'ready') {
       if (wantData?.kind === 'local' && s.data.ref.kind === 'local' && wantData.sha256 !== s.data.ref.sha256) {
-        s.notify(`'${s.data.ref.name}' is not the dataset the link was made with (its SHA-256 differs): results may differ.`);
+        s.notify(
+          `'${s.data.ref.name}' is not the dataset the link was made with (its SHA-256 differs): results may differ.`,
+        );
       }
       wantData = undefined;
       useStore.setState({ experiment: { ...useStore.getState().experiment, data: s.data.ref } });

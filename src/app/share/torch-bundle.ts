@@ -10,6 +10,14 @@ import { useStore } from '../store.ts';
 export async function exportForTorch(): Promise<void> {
   const { experiment, model, data } = useStore.getState();
   if (!model.bytes || !data.source) throw new Error('load a model and a dataset first');
-  const { files } = torchExport({ experiment, model: { model: new Uint8Array(model.bytes) }, tree: await treeOfSource(data.source), script });
-  download('stochca-torch.zip', zipSync(Object.fromEntries([...files].map(([name, bytes]) => [`stochca-torch/${name}`, bytes]))));
+  const { files } = torchExport({
+    experiment,
+    model: { model: new Uint8Array(model.bytes) },
+    tree: await treeOfSource(data.source),
+    script,
+  });
+  download(
+    'stochca-torch.zip',
+    zipSync(Object.fromEntries([...files].map(([name, bytes]) => [`stochca-torch/${name}`, bytes]))),
+  );
 }

@@ -2,7 +2,13 @@
 // fetched from a URL when the person asks. Scanning lists the classes, counts the images, decodes
 // one thumbnail per class and keeps what was left out and why; the worker later opens the same
 // source with the same code (src/data/dataset-source.ts).
-import { droppedEntries, treeFromEntries, treeFromFileList, type DropEntry, type DropFileEntry } from '../../data/browser-sources.ts';
+import {
+  droppedEntries,
+  treeFromEntries,
+  treeFromFileList,
+  type DropEntry,
+  type DropFileEntry,
+} from '../../data/browser-sources.ts';
 import { sourceOfTree, treeOfSource, type DatasetSource } from '../../data/dataset-source.ts';
 import { BrowserDecoder } from '../../data/decode-browser.ts';
 import { selectImages } from '../../data/entries.ts';
@@ -44,14 +50,25 @@ async function scan(ref: DataRef, name: string, source: DatasetSource): Promise<
   const folder = imageFolder(files);
   const decoder = new BrowserDecoder({ workers: 1 });
   try {
-    const firsts = folder.classes.map((_, c) => folder.train.find((s) => s.label === c) ?? folder.val.find((s) => s.label === c));
-    const thumbnail = async (s: (typeof firsts)[number]) => (s ? rgbaToDataUrl(await decoder.decode(s.entry, THUMB), THUMB) : '');
+    const firsts = folder.classes.map(
+      (_, c) => folder.train.find((s) => s.label === c) ?? folder.val.find((s) => s.label === c),
+    );
+    const thumbnail = async (s: (typeof firsts)[number]) =>
+      s ? rgbaToDataUrl(await decoder.decode(s.entry, THUMB), THUMB) : '';
     const thumbnails = await Promise.all(firsts.map((s) => thumbnail(s).catch(() => '')));
     return {
-      status: 'ready', ref, name, source, classes: folder.classes,
+      status: 'ready',
+      ref,
+      name,
+      source,
+      classes: folder.classes,
       perClass: classCounts(folder.train.length ? folder.train : folder.val, folder.classes.length),
       counts: { train: folder.train.length, val: folder.val.length, test: folder.test.length },
-      leftOut: folder.leftOut, problems: folder.problems, thumbnails, progress: undefined, message: undefined,
+      leftOut: folder.leftOut,
+      problems: folder.problems,
+      thumbnails,
+      progress: undefined,
+      message: undefined,
     };
   } finally {
     decoder.close();
@@ -59,15 +76,34 @@ async function scan(ref: DataRef, name: string, source: DatasetSource): Promise<
 }
 
 /** Runs a load to its scan; its outcome is dropped when a later load of the dataset has replaced it. */
-async function guarded(ref: DataRef, name: string, load: (signal: AbortSignal) => Promise<Partial<DataState>>): Promise<void> {
+async function guarded(
+  ref: DataRef,
+  name: string,
+  load: (signal: AbortSignal) => Promise<Partial<DataState>>,
+): Promise<void> {
   const signal = beginLoad('data');
   const store = useStore.getState();
-  store.setData({ status: 'loading', ref, name, progress: 'reading the file list…', download: undefined, message: undefined });
+  store.setData({
+    status: 'loading',
+    ref,
+    name,
+    progress: 'reading the file list…',
+    download: undefined,
+    message: undefined,
+  });
   try {
     const scanned = await load(signal);
     if (!replaced('data', signal)) store.setData(scanned);
   } catch (e) {
-    if (!replaced('data', signal)) store.setData({ status: 'error', source: undefined, classes: [], progress: undefined, download: undefined, message: `${name}: ${why(e)}` });
+    if (!replaced('data', signal))
+      store.setData({
+        status: 'error',
+        source: undefined,
+        classes: [],
+        progress: undefined,
+        download: undefined,
+        message: `${name}: ${why(e)}`,
+      });
   }
 }
 
@@ -85,9 +121,19 @@ export function loadPack(id: string): Promise<void> {
 async function localRef(name: string, source: DatasetSource): Promise<DataRef> {
   const files = source.kind === 'zip' ? [{ path: name, file: source.blob }] : source.files;
   const size = files.reduce((n, f) => n + f.file.size, 0);
-  const hash = size <= HASH_CONTENT_BYTES
-    ? source.kind === 'zip' ? await sha256(await source.blob.arrayBuffer()) : await filesHash(files)
-    : await sha256(new TextEncoder().encode(files.map((f) => `${f.path}\t${f.file.size}`).sort().join('\n')));
+  const hash =
+    size <= HASH_CONTENT_BYTES
+      ? source.kind === 'zip'
+        ? await sha256(await source.blob.arrayBuffer())
+        : await filesHash(files)
+      : await sha256(
+          new TextEncoder().encode(
+            files
+              .map((f) => `${f.path}\t${f.file.size}`)
+              .sort()
+              .join('\n'),
+          ),
+        );
   return { kind: 'local', name, size, count: source.kind === 'zip' ? 1 : files.length, sha256: hash };
 }
 
@@ -121,7 +167,8 @@ export function loadPicked(list: File[]): Promise<void> {
   const top = list[0]?.webkitRelativePath.split('/')[0];
   const name = top || list[0]?.name || 'picked files';
   return loadLocal(name, async () => {
-    if (list.length === 1 && !list[0].webkitRelativePath && isZip(list[0].name)) return { kind: 'zip', name, blob: list[0] };
+    if (list.length === 1 && !list[0].webkitRelativePath && isZip(list[0].name))
+      return { kind: 'zip', name, blob: list[0] };
     return sourceOfTree(name, await treeFromFileList(list));
   });
 }
@@ -130,7 +177,11 @@ export function loadPicked(list: File[]): Promise<void> {
 export function loadDataUrl(url: string): Promise<void> {
   const ref: DataRef = { kind: 'url', url };
   return guarded(ref, url, async (signal) => {
-    const { blob, name } = await fetchZip(url, { signal, idleSeconds, onProgress: (download) => useStore.getState().setData({ download }) });
+    const { blob, name } = await fetchZip(url, {
+      signal,
+      idleSeconds,
+      onProgress: (download) => useStore.getState().setData({ download }),
+    });
     useStore.getState().setData({ download: undefined });
     return scan(ref, name, { kind: 'zip', name, blob });
   });

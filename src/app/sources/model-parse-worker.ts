@@ -13,7 +13,14 @@ export interface ParseRequest {
 }
 
 export type ParseReply =
-  | { ok: true; bytes: ArrayBuffer; config: CheckpointConfig; parameters: number; classNames?: string[]; changes: string[] }
+  | {
+      ok: true;
+      bytes: ArrayBuffer;
+      config: CheckpointConfig;
+      parameters: number;
+      classNames?: string[];
+      changes: string[];
+    }
   | { ok: false; message: string };
 
 self.onmessage = ({ data: { bytes, hfConfig, normalization } }: MessageEvent<ParseRequest>) => {
@@ -25,7 +32,14 @@ self.onmessage = ({ data: { bytes, hfConfig, normalization } }: MessageEvent<Par
     const folded = hfConfig !== undefined || normalization !== undefined;
     const own = folded ? (saveModelFile(model).buffer as ArrayBuffer) : bytes;
     const parameters = [...model.weights.values()].reduce((n, t) => n + t.data.length, 0);
-    reply = { ok: true, bytes: own, config: model.config, parameters, classNames: model.classNames, changes: model.changes };
+    reply = {
+      ok: true,
+      bytes: own,
+      config: model.config,
+      parameters,
+      classNames: model.classNames,
+      changes: model.changes,
+    };
   } catch (e) {
     reply = { ok: false, message: e instanceof Error ? e.message : String(e) };
   }

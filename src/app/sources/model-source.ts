@@ -23,7 +23,11 @@ const why = (e: unknown) => (e instanceof Error ? e.message : String(e));
 type Loaded = Pick<ModelState, 'ref' | 'name' | 'bytes' | 'config' | 'parameters' | 'classNames' | 'changes'>;
 
 /** Parses in a worker of its own, ended once it answers. `bytes` is transferred: the caller loses it. */
-function parse(bytes: ArrayBuffer, hfConfig?: unknown, normalization?: Normalization): Promise<Extract<ParseReply, { ok: true }>> {
+function parse(
+  bytes: ArrayBuffer,
+  hfConfig?: unknown,
+  normalization?: Normalization,
+): Promise<Extract<ParseReply, { ok: true }>> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./model-parse-worker.ts', import.meta.url), { type: 'module' });
     worker.onmessage = ({ data }: MessageEvent<ParseReply>) => {
@@ -41,7 +45,13 @@ function parse(bytes: ArrayBuffer, hfConfig?: unknown, normalization?: Normaliza
 
 /** `hfConfig`: a parsed config.json, `normalization`: a zoo model's; both are folded into the file's
  *  metadata so the worker needs only bytes. */
-async function accept(ref: ModelRef, name: string, bytes: ArrayBuffer, hfConfig?: unknown, normalization?: Normalization): Promise<Loaded> {
+async function accept(
+  ref: ModelRef,
+  name: string,
+  bytes: ArrayBuffer,
+  hfConfig?: unknown,
+  normalization?: Normalization,
+): Promise<Loaded> {
   const { bytes: own, config, parameters, classNames, changes } = await parse(bytes, hfConfig, normalization);
   return { ref, name, bytes: own, config, parameters, classNames, changes };
 }
@@ -56,7 +66,15 @@ async function guarded(ref: ModelRef, name: string, load: (signal: AbortSignal) 
     const hash = loaded.bytes && (await sha256(loaded.bytes));
     if (!replaced('model', signal)) store.setModel({ status: 'ready', ...loaded, sha256: hash, message: undefined });
   } catch (e) {
-    if (!replaced('model', signal)) store.setModel({ status: 'error', bytes: undefined, sha256: undefined, config: undefined, download: undefined, message: `${name}: ${why(e)}` });
+    if (!replaced('model', signal))
+      store.setModel({
+        status: 'error',
+        bytes: undefined,
+        sha256: undefined,
+        config: undefined,
+        download: undefined,
+        message: `${name}: ${why(e)}`,
+      });
   }
 }
 
@@ -80,7 +98,7 @@ function parseConfig(entry: ZooEntry, text: string): unknown {
 
 /** Checks a file's header from its first bytes, before anything else of it is read. */
 async function checkFileStart(file: Blob): Promise<void> {
-  for (let need = 8; need; ) need = checkModelStart(new Uint8Array(await file.slice(0, need).arrayBuffer()), file.size);
+  for (let need = 8; need;) need = checkModelStart(new Uint8Array(await file.slice(0, need).arrayBuffer()), file.size);
 }
 
 export function loadBuiltinModel(id: string): Promise<void> {
@@ -100,7 +118,12 @@ export function loadModelFiles(files: File[]): Promise<void> {
   const config = files.find((f) => f.name.toLowerCase().endsWith('.json'));
   if (!weights) {
     const names = files.map((f) => f.name).join(', ') || 'nothing';
-    useStore.getState().setModel({ status: 'error', message: `${names}: not a model — drop a .safetensors file (and its config.json, if it has one)` });
+    useStore
+      .getState()
+      .setModel({
+        status: 'error',
+        message: `${names}: not a model — drop a .safetensors file (and its config.json, if it has one)`,
+      });
     return Promise.resolve();
   }
   return guarded({ kind: 'file', name: weights.name, size: weights.size, sha256: '' }, weights.name, async () => {
@@ -143,11 +166,23 @@ export function loadZooModel(repo: string): Promise<void> {
     // A browser without OPFS (or with it unreadable) fetches instead.
     const cached = await readCachedZoo(entry).catch(() => undefined);
     if (cached) return accept(ref, entry.name, cached.weights, parseConfig(entry, cached.config), entry.normalization);
-    const { config, weights } = await downloadZooModel(entry, hubAddress(), { signal, idleSeconds, onProgress: showProgress });
+    const { config, weights } = await downloadZooModel(entry, hubAddress(), {
+      signal,
+      idleSeconds,
+      onProgress: showProgress,
+    });
     showProgress(undefined);
-    const loaded = await accept(ref, entry.name, await weights.arrayBuffer(), parseConfig(entry, config), entry.normalization);
+    const loaded = await accept(
+      ref,
+      entry.name,
+      await weights.arrayBuffer(),
+      parseConfig(entry, config),
+      entry.normalization,
+    );
     await writeCachedZoo(entry, config, weights).catch((e: unknown) => {
-      useStore.getState().notify(`${repo} was not kept in this browser's storage (${why(e)}): it will be fetched again next time.`);
+      useStore
+        .getState()
+        .notify(`${repo} was not kept in this browser's storage (${why(e)}): it will be fetched again next time.`);
     });
     return loaded;
   });

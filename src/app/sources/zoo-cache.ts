@@ -63,8 +63,9 @@ export async function listCachedZoo(): Promise<CachedZooModel[]> {
   for (const entry of ZOO) {
     const dir = await repoDir(entry.repo, false);
     if (!dir) continue;
-    const files = (await Promise.all([entry.file, ZOO_CONFIG_FILE].map((name) => fileOf(dir, name))))
-      .flatMap((f) => (f ? [{ name: f.name, bytes: f.size }] : []));
+    const files = (await Promise.all([entry.file, ZOO_CONFIG_FILE].map((name) => fileOf(dir, name)))).flatMap((f) =>
+      f ? [{ name: f.name, bytes: f.size }] : [],
+    );
     if (files.length) found.push({ repo: entry.repo, files });
   }
   return found;

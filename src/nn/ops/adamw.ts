@@ -76,8 +76,11 @@ export function adamw(gpu: Gpu, b: AdamwBuffers, o: AdamwOptions): void {
   }
   const offset = o.offset ?? 0;
   const count = o.count ?? n - offset;
-  check(Number.isInteger(offset) && Number.isInteger(count) && offset >= 0 && count >= 0 && offset + count <= n, op,
-    () => `the range of ${count} elements from ${offset} does not fit in ${n}`);
+  check(
+    Number.isInteger(offset) && Number.isInteger(count) && offset >= 0 && count >= 0 && offset + count <= n,
+    op,
+    () => `the range of ${count} elements from ${offset} does not fit in ${n}`,
+  );
   check((o.maxNorm === undefined) === (o.norm === undefined), op, () => 'clipping needs both maxNorm and norm');
   if (o.norm) {
     check(numel(o.norm.shape) === 1, op, () => `norm must have 1 element, got ${describe(o.norm!)}`);

@@ -36,8 +36,11 @@ function projectionDims(q: Tensor, kv: Tensor, heads: number, op: string): Atten
   check(Number.isInteger(heads) && heads >= 1, op, () => `heads must be a positive integer, got ${heads}`);
   check(C % (3 * heads) === 0, op, () => `q's ${C} channels are not 3 × ${heads} heads × a head size`);
   const hd = C / (3 * heads);
-  check(hd % 4 === 0 && hd <= MAX_HEAD_SIZE, op, () =>
-    `head size ${hd} (${C} channels / 3 / ${heads} heads) must be a multiple of 4 and at most ${MAX_HEAD_SIZE}`);
+  check(
+    hd % 4 === 0 && hd <= MAX_HEAD_SIZE,
+    op,
+    () => `head size ${hd} (${C} channels / 3 / ${heads} heads) must be a multiple of 4 and at most ${MAX_HEAD_SIZE}`,
+  );
   return { B, N, H: heads, hd };
 }
 

@@ -19,6 +19,12 @@ export function colsum(gpu: Gpu, x: Tensor, y: Tensor): void {
     return;
   }
   const partial = scratch(gpu, 'colsum', [chunks, N]);
-  gpu.dispatch({ op, kernel, params: [R, N, ROWS_PER_CHUNK], tensors: [x, partial], workgroups: [Math.ceil(N / 64), chunks] });
+  gpu.dispatch({
+    op,
+    kernel,
+    params: [R, N, ROWS_PER_CHUNK],
+    tensors: [x, partial],
+    workgroups: [Math.ceil(N / 64), chunks],
+  });
   gpu.dispatch({ op, kernel, params: [chunks, N, chunks], tensors: [partial, y], workgroups: [Math.ceil(N / 64), 1] });
 }

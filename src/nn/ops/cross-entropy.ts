@@ -37,7 +37,11 @@ export function crossEntropy(
     checkShape(dlogits, [B, C], op, 'dlogits');
     checkDType(dlogits, ['f32'], op, 'dlogits');
   }
-  check(Number.isInteger(gradRows) && gradRows >= B, op, () => `the gradient's rows must be a whole number of at least ${B}, got ${gradRows}`);
+  check(
+    Number.isInteger(gradRows) && gradRows >= B,
+    op,
+    () => `the gradient's rows must be a whole number of at least ${B}, got ${gradRows}`,
+  );
   const wg = gpu.layout.reduceWorkgroup;
   const rowLoss = scratch(gpu, 'cross-entropy-loss', [B]);
   const rowCorrect = scratch(gpu, 'cross-entropy-correct', [B], 'u32');

@@ -35,14 +35,28 @@ export function gelu(gpu: Gpu, x: Tensor, y: Tensor): void {
 /** dx = dy · GELU'(x). x, dy, dx: [...] (same shape). */
 export function geluBackward(gpu: Gpu, x: Tensor, dy: Tensor, dx: Tensor): void {
   const op = `geluBackward ${describe(x)}`;
-  checkOperands(op, ['dx', dx], [['x', x], ['dy', dy]]);
+  checkOperands(
+    op,
+    ['dx', dx],
+    [
+      ['x', x],
+      ['dy', dy],
+    ],
+  );
   run(gpu, op, 'gelu_backward', [x, dy, dx], numel(x.shape));
 }
 
 /** out = a + b. a, b, out: [...] (same shape; out must not overlap a or b: use addInto). */
 export function add(gpu: Gpu, a: Tensor, b: Tensor, out: Tensor): void {
   const op = `add ${describe(a)}`;
-  checkOperands(op, ['out', out], [['a', a], ['b', b]]);
+  checkOperands(
+    op,
+    ['out', out],
+    [
+      ['a', a],
+      ['b', b],
+    ],
+  );
   run(gpu, op, 'add', [a, b, out], numel(a.shape));
 }
 

@@ -31,11 +31,29 @@ function rowsAndWidth(op: string, x: Tensor, same: Named, perWidth: Named, perRo
  * x, y: [..., D]; gamma, beta: [D]; mean, rstd: [rows] (rows = product of the leading dims), saved for the backward.
  */
 export function layernorm(
-  gpu: Gpu, x: Tensor, gamma: Tensor, beta: Tensor, y: Tensor, mean: Tensor, rstd: Tensor, eps: number,
+  gpu: Gpu,
+  x: Tensor,
+  gamma: Tensor,
+  beta: Tensor,
+  y: Tensor,
+  mean: Tensor,
+  rstd: Tensor,
+  eps: number,
 ): void {
   const op = `layernorm ${describe(x)}`;
-  const { R, D } = rowsAndWidth(op, x, [['y', y]], [['gamma', gamma], ['beta', beta]],
-    [['mean', mean], ['rstd', rstd]]);
+  const { R, D } = rowsAndWidth(
+    op,
+    x,
+    [['y', y]],
+    [
+      ['gamma', gamma],
+      ['beta', beta],
+    ],
+    [
+      ['mean', mean],
+      ['rstd', rstd],
+    ],
+  );
   check(eps >= 0 && Number.isFinite(eps), op, () => `eps must be a finite number ≥ 0, got ${eps}`);
   gpu.dispatch({
     op,
@@ -52,23 +70,51 @@ export function layernorm(
  * not accumulated.
  */
 export function layernormBackward(
-  gpu: Gpu, dy: Tensor, x: Tensor, gamma: Tensor, mean: Tensor, rstd: Tensor, dx: Tensor, dgamma: Tensor, dbeta: Tensor,
+  gpu: Gpu,
+  dy: Tensor,
+  x: Tensor,
+  gamma: Tensor,
+  mean: Tensor,
+  rstd: Tensor,
+  dx: Tensor,
+  dgamma: Tensor,
+  dbeta: Tensor,
 ): void {
   const op = `layernormBackward ${describe(x)}`;
-  const { R, D } = rowsAndWidth(op, x, [['dy', dy], ['dx', dx]],
-    [['gamma', gamma], ['dgamma', dgamma], ['dbeta', dbeta]], [['mean', mean], ['rstd', rstd]]);
+  const { R, D } = rowsAndWidth(
+    op,
+    x,
+    [
+      ['dy', dy],
+      ['dx', dx],
+    ],
+    [
+      ['gamma', gamma],
+      ['dgamma', dgamma],
+      ['dbeta', dbeta],
+    ],
+    [
+      ['mean', mean],
+      ['rstd', rstd],
+    ],
+  );
   gpu.dispatch({
     op,
-    kernel: { shader: 'layernorm', entry: 'layernorm_backward_input', constants: { WG: gpu.layout.layernormRowThreads } },
+    kernel: {
+      shader: 'layernorm',
+      entry: 'layernorm_backward_input',
+      constants: { WG: gpu.layout.layernormRowThreads },
+    },
     params: [R, D],
     tensors: [x, mean, rstd, dy, gamma, dx],
     workgroups: grid1d(R, 1),
   });
   const rowsPerChunk = Math.max(ROWS_PER_CHUNK, Math.ceil(R / MAX_CHUNKS));
   const chunks = Math.ceil(R / rowsPerChunk);
-  const [pg, pb] = chunks === 1
-    ? [dgamma, dbeta]
-    : [scratch(gpu, 'layernorm-dgamma', [chunks, D]), scratch(gpu, 'layernorm-dbeta', [chunks, D])];
+  const [pg, pb] =
+    chunks === 1
+      ? [dgamma, dbeta]
+      : [scratch(gpu, 'layernorm-dgamma', [chunks, D]), scratch(gpu, 'layernorm-dbeta', [chunks, D])];
   gpu.dispatch({
     op,
     kernel: { shader: 'layernorm', entry: 'layernorm_backward_params', constants: { WG: PARAM_WG } },

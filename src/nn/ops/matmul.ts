@@ -44,7 +44,11 @@ function dims(a: Tensor, b: Tensor, c: Tensor, o: MatmulOptions, op: string): Di
   if (o.bias) check(numel(o.bias.shape) === N, op, () => `bias must have ${N} elements, got ${describe(o.bias!)}`);
   if (o.geluInput) {
     check(!!o.bias, op, () => 'the GELU epilogue needs a bias');
-    check(numel(o.geluInput.shape) === numel(c.shape), op, () => `GELU input must be shaped like C, got ${describe(o.geluInput!)}`);
+    check(
+      numel(o.geluInput.shape) === numel(c.shape),
+      op,
+      () => `GELU input must be shaped like C, got ${describe(o.geluInput!)}`,
+    );
   }
   return { batch: ba, M, N, K, strideA: M * K, strideB: bb === 1 ? 0 : K * N };
 }
@@ -82,7 +86,14 @@ export interface MatmulGrads {
  * Backward of C = op(A)·op(B) + bias, given dC (shaped like C). Each gradient is
  * another product: d op(A) = dC·op(B)ᵀ and d op(B) = op(A)ᵀ·dC.
  */
-export function matmulBackward(gpu: Gpu, a: Tensor, b: Tensor, dc: Tensor, g: MatmulGrads, o: MatmulOptions = {}): void {
+export function matmulBackward(
+  gpu: Gpu,
+  a: Tensor,
+  b: Tensor,
+  dc: Tensor,
+  g: MatmulGrads,
+  o: MatmulOptions = {},
+): void {
   const transA = !!o.transA;
   const transB = !!o.transB;
   if (g.da) {

@@ -15,7 +15,13 @@ export const IMAGENET_STD: Rgb = [0.229, 0.224, 0.225];
  *   pixels: [B, H, W] u32   one RGBA8 pixel per word, R in the low byte (ImageData bytes as a Uint32Array)
  *   out:    [B, 3, H, W] f32
  */
-export function normalizeImages(gpu: Gpu, pixels: Tensor, out: Tensor, mean: Rgb = IMAGENET_MEAN, std: Rgb = IMAGENET_STD): void {
+export function normalizeImages(
+  gpu: Gpu,
+  pixels: Tensor,
+  out: Tensor,
+  mean: Rgb = IMAGENET_MEAN,
+  std: Rgb = IMAGENET_STD,
+): void {
   const op = `normalizeImages ${describe(pixels)}`;
   checkRank(pixels, 3, op, 'pixels');
   checkDType(pixels, ['u32'], op, 'pixels');
@@ -23,7 +29,11 @@ export function normalizeImages(gpu: Gpu, pixels: Tensor, out: Tensor, mean: Rgb
   const [B, H, W] = pixels.shape;
   checkShape(out, [B, 3, H, W], op, 'out');
   check(mean.length === 3 && std.length === 3, op, () => `mean and std need 3 values, got [${mean}] and [${std}]`);
-  check(std.every((s) => s !== 0), op, () => `std must not be zero, got [${std}]`);
+  check(
+    std.every((s) => s !== 0),
+    op,
+    () => `std must not be zero, got [${std}]`,
+  );
   const count = B * H * W;
   gpu.dispatch({
     op,

@@ -13,15 +13,26 @@ import { matmul, matmulBackward } from './matmul.ts';
  *   patches: [B·P, C·p·p]      receives the im2col rows, kept for the backward pass (P = H/p · W/p)
  *   out:     [B, P, D]
  */
-export function patchEmbed(gpu: Gpu, x: Tensor, weight: Tensor, bias: Tensor, patches: Tensor, out: Tensor, patch: number): void {
+export function patchEmbed(
+  gpu: Gpu,
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor,
+  patches: Tensor,
+  out: Tensor,
+  patch: number,
+): void {
   const op = `patchEmbed ${describe(x)} ${describe(weight)} p=${patch}`;
   checkRank(x, 4, op, 'x');
   checkRank(weight, 4, op, 'weight');
   for (const [name, t] of Object.entries({ x, weight, bias, patches, out })) checkDType(t, ['f32'], op, name);
   const [B, C, H, W] = x.shape;
   const D = weight.shape[0];
-  check(Number.isInteger(patch) && patch > 0 && H % patch === 0 && W % patch === 0, op, () =>
-    `image size ${H}x${W} must be a multiple of the patch size ${patch}`);
+  check(
+    Number.isInteger(patch) && patch > 0 && H % patch === 0 && W % patch === 0,
+    op,
+    () => `image size ${H}x${W} must be a multiple of the patch size ${patch}`,
+  );
   checkShape(weight, [D, C, patch, patch], op, 'weight');
   checkShape(bias, [D], op, 'bias');
   const P = (H / patch) * (W / patch);
