@@ -19,7 +19,7 @@ if (process.argv.includes('--tests')) {
     problems.push('Chromium is missing (browser tests): sudo apt-get install chromium, or set CHROMIUM_PATH.');
   }
   if (process.platform === 'linux') {
-    let loader = false;
+    let loader;
     try {
       loader = execFileSync('ldconfig', ['-p'], { encoding: 'utf8' }).includes('libvulkan.so.1');
     } catch {

@@ -291,11 +291,14 @@ function inflateAtMost(data: Uint8Array, cap: number): Uint8Array {
     for (let i = 0; i < data.length; i += 1024) inflater.push(data.subarray(i, i + 1024), i + 1024 >= data.length);
   } catch (err) {
     if (total > cap) throw err;
-    throw new Error('not DEFLATE data');
+    throw new Error('not DEFLATE data', { cause: err });
   }
   const out = new Uint8Array(total);
   let at = 0;
-  for (const c of chunks) (out.set(c, at), (at += c.length));
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
   return out;
 }
 
@@ -328,12 +331,7 @@ function readRun(raw: unknown): SharedRun | string {
   const r = record(raw);
   if (!r) return 'not an object';
   const { label } = r;
-  if (
-    typeof label !== 'string' ||
-    label.length < 1 ||
-    label.length > MAX_LABEL_LENGTH ||
-    /[\u0000-\u001f\u007f]/.test(label)
-  ) {
+  if (typeof label !== 'string' || label.length < 1 || label.length > MAX_LABEL_LENGTH || /\p{Cc}/u.test(label)) {
     return `label must be 1 to ${MAX_LABEL_LENGTH} characters without control characters`;
   }
   const setting = (['method', 'p', 'seed'] as const).map((k) => PROPERTIES[k].check(r[k])).find((m) => m !== undefined);

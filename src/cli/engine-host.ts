@@ -12,9 +12,11 @@ export interface EngineHost {
   /** The adapter, in words. */
   readonly adapter: string;
   /** Runs one of the engine commands (engine-commands.ts `hostApi`) where the engine lives. */
-  call<K extends keyof HostApi>(name: K, ...args: Parameters<HostApi[K]>): Promise<Awaited<ReturnType<HostApi[K]>>>;
+  call<K extends keyof HostApi>(name: K, ...args: Parameters<HostApi[K]>): Promise<HostResult<K>>;
   close(): Promise<void>;
 }
+
+type HostResult<K extends keyof HostApi> = Awaited<ReturnType<HostApi[K]>>;
 
 export async function openEngineHost(): Promise<EngineHost> {
   const choice = process.env.STOCHCA_HOST;
@@ -25,7 +27,8 @@ export async function openEngineHost(): Promise<EngineHost> {
       return {
         kind: 'node',
         adapter: `${gpu.adapter.vendor} ${gpu.adapter.description || gpu.adapter.architecture}`.trim(),
-        call: async (name, ...args) => (api[name] as (...a: any[]) => any)(...args),
+        call: async <K extends keyof HostApi>(name: K, ...args: Parameters<HostApi[K]>): Promise<HostResult<K>> =>
+          (await (api[name] as (...a: unknown[]) => unknown)(...args)) as HostResult<K>,
         close: async () => gpu.destroy(),
       };
     } catch (e) {
@@ -60,13 +63,14 @@ async function openChromiumHost(): Promise<EngineHost> {
       kind: 'chromium',
       adapter,
       // Errors thrown in the page arrive as "page.evaluate: Error: <message>"; keep the message.
-      call: (name, ...args) =>
+      call: <K extends keyof HostApi>(name: K, ...args: Parameters<HostApi[K]>) =>
         page
           .evaluate(
-            ([n, a]) => (window.stochcaHost!.api[n as keyof HostApi] as (...x: any[]) => any)(...(a as unknown[])),
+            ([n, a]) =>
+              (window.stochcaHost!.api[n as keyof HostApi] as (...x: unknown[]) => unknown)(...(a as unknown[])),
             [name, args] as const,
           )
-          .catch(unwrap),
+          .catch(unwrap) as Promise<HostResult<K>>,
       close,
     };
   } catch (e) {

@@ -106,7 +106,7 @@ function readFile(path: string, flag: string): Uint8Array {
   try {
     return new Uint8Array(readFileSync(path));
   } catch (e) {
-    throw new Error(`cannot read --${flag} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new Error(`cannot read --${flag} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
   }
 }
 

@@ -80,7 +80,7 @@ function readJson(path: string, flag: string): unknown {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new Error(`cannot read --${flag} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    throw new Error(`cannot read --${flag} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
   }
   try {
     return JSON.parse(text);

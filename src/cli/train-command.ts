@@ -106,7 +106,9 @@ export function readModel(m: ModelSource, flag = '--model'): { args: ModelArgs; 
     try {
       return new Uint8Array(readFileSync(path));
     } catch (e) {
-      throw new Error(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      throw new Error(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, {
+        cause: e,
+      });
     }
   };
   const bytes = read(m.path, flag);
@@ -129,6 +131,7 @@ export function resumeOptions(dir: string): Omit<TrainOptions, 'stopAfter'> {
   } catch (e) {
     throw new Error(
       `--resume ${dir}: cannot read its config.json (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      { cause: e },
     );
   }
   const settings = experimentFromJson(cfg.settings);

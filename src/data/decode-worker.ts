@@ -154,6 +154,7 @@ async function decode({ blob, size, maxPixels }: DecodeRequest): Promise<Uint8Ar
       header
         ? `damaged or unsupported ${header.format} file (${detail})`
         : `not an image (${NO_SIGNATURE}, and the browser cannot decode it)`,
+      { cause: e },
     );
   }
   try {

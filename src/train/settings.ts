@@ -223,7 +223,7 @@ const FIELD_RULES: Record<RefField, (v: unknown) => string | undefined> = {
       : 'id must be 1 to 64 lower-case letters, digits, dots, dashes or underscores',
   // No control characters and no path separators: a name is what a file picker reports.
   name: (v) =>
-    typeof v === 'string' && v.length >= 1 && v.length <= 255 && !/[\u0000-\u001f\u007f/\\]/.test(v)
+    typeof v === 'string' && v.length >= 1 && v.length <= 255 && !/[\p{Cc}/\\]/u.test(v)
       ? undefined
       : 'file name must be 1 to 255 characters without control characters or slashes',
   size: (v) => (Number.isSafeInteger(v) && (v as number) >= 0 ? undefined : 'size must be a whole number of bytes'),
@@ -243,7 +243,7 @@ const FIELD_RULES: Record<RefField, (v: unknown) => string | undefined> = {
 };
 
 function isHttpUrl(s: string): boolean {
-  if (s.length > MAX_URL_LENGTH || /[\u0000-\u0020\u007f]/.test(s)) return false;
+  if (s.length > MAX_URL_LENGTH || /[\p{Cc} ]/u.test(s)) return false;
   try {
     const u = new URL(s);
     return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';

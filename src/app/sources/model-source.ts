@@ -118,12 +118,10 @@ export function loadModelFiles(files: File[]): Promise<void> {
   const config = files.find((f) => f.name.toLowerCase().endsWith('.json'));
   if (!weights) {
     const names = files.map((f) => f.name).join(', ') || 'nothing';
-    useStore
-      .getState()
-      .setModel({
-        status: 'error',
-        message: `${names}: not a model — drop a .safetensors file (and its config.json, if it has one)`,
-      });
+    useStore.getState().setModel({
+      status: 'error',
+      message: `${names}: not a model — drop a .safetensors file (and its config.json, if it has one)`,
+    });
     return Promise.resolve();
   }
   return guarded({ kind: 'file', name: weights.name, size: weights.size, sha256: '' }, weights.name, async () => {
