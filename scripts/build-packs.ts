@@ -19,7 +19,7 @@
 //
 // `npm run packs -- --full DIR` writes instead DIR/mnist-full.zip and DIR/fashion-mnist-full.zip
 // with every image of both original splits (60,000 + 10,000), in the same layout: the data the
-// built-in model is pretrained on (see the README). They are not served by the page.
+// built-in models are pretrained on (see experiments/pretrain-*/README.md). They are not served by the page.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';

@@ -1,6 +1,6 @@
 // The layers of src/ import only downwards (shaders → gpu → nn → checkpoint → data → train → the
 // hosts: worker, node, bench, cli, app; src/torch/, the exported PyTorch script, is read by cli and app),
-// and the README's layout table names every folder.
+// and the layout table (docs/layout.md) names every folder.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -60,9 +60,8 @@ describe('layering', () => {
     expect(upward).toEqual([]);
   });
 
-  it("the README's layout table names every folder of src/", () => {
-    const readme = readFileSync('README.md', 'utf8');
-    const table = readme.slice(readme.indexOf('## Layout'), readme.indexOf('\n## ', readme.indexOf('## Layout') + 1));
+  it('the layout table of docs/layout.md names every folder of src/', () => {
+    const table = readFileSync('docs/layout.md', 'utf8');
     for (const folder of Object.keys(ALLOWED)) expect(table, folder).toContain(`\`src/${folder}/\``);
   });
 });

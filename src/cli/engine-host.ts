@@ -1,10 +1,11 @@
 // Where the command line runs the engine. With a hardware GPU, Dawn in this Node process.
 // Without one, SwiftShader inside headless Chromium: Dawn for Node on SwiftShader crashes
-// when it polls for completion while a kernel runs (see README), Chromium's does not.
+// when it polls for completion while a kernel runs (see docs/engine.md), Chromium's does not.
 // STOCHCA_HOST=node|chromium forces a choice.
 import { NoWebGPUError } from '../gpu/errors.ts';
 import { envLayout, requestNodeGpu } from '../gpu/device-node.ts';
 import { hostApi, type HostApi } from './engine-commands.ts';
+import { errorMessage } from '../gpu/error-message.ts';
 
 export interface EngineHost {
   /** Where the engine runs: Dawn in this process, or a headless Chromium page. */
@@ -80,7 +81,7 @@ async function openChromiumHost(): Promise<EngineHost> {
 }
 
 function unwrap(e: unknown): never {
-  const message = e instanceof Error ? e.message : String(e);
+  const message = errorMessage(e);
   const m = /^page\.evaluate: (?:\w*Error: )?/.exec(message);
   if (!m) throw new Error(message);
   // The message's detail lines follow its first; the page's stack follows them, a "    at …" line per frame.

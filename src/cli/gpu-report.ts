@@ -3,7 +3,7 @@
 // GPU time of a training step. With a hardware adapter the suites run in this Node process on
 // Dawn (bench-node.ts), so a GPU machine needs no browser. Without one the report stops in one
 // line, unless --allow-software runs it on SwiftShader with a tiny model, in headless Chromium
-// like the other suites (Dawn for Node on SwiftShader crashes on long kernels, see README).
+// like the other suites (Dawn for Node on SwiftShader crashes on long kernels, see docs/engine.md).
 // STOCHCA_HOST=node|chromium forces where the suites run.
 import type { Browser } from 'playwright-core';
 import { NoWebGPUError } from '../gpu/errors.ts';

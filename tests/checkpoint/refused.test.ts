@@ -1,5 +1,5 @@
 // Files made to break the loader, each refused with its message in bounded time and memory (the figures
-// are printed; README "Checkpoints and the command line"): block indices that would size a huge layout,
+// are printed; docs/reliability.md "Checkpoints and the command line"): block indices that would size a huge layout,
 // our metadata of the wrong type, non-finite weights, text given instead of a checkpoint, a header length
 // beyond the file; and the header of a large file checked from its first bytes alone.
 import { rmSync, truncateSync, writeFileSync } from 'node:fs';

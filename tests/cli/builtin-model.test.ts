@@ -10,7 +10,8 @@ import { stochca } from '../helpers/cli.ts';
 
 /** Each model's classes in ImageFolder order (sorted folder names), its output order, and the floor of
  *  its accuracy on its pack's test images. The floors sit under what was measured when the files were
- *  made (see the README: 86.8 % and 97.8 %): room for float rounding across adapters, not for a different model. */
+ *  made (see their records, experiments/pretrain-fmnist and experiments/pretrain-mnist: 86.8 % and
+ *  97.8 %): room for float rounding across adapters, not for a different model. */
 const EXPECTED: Record<string, { pack: string; classes: string[]; floor: number }> = {
   'vit-fmnist': {
     pack: 'fashion-mnist',

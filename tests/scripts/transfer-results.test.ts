@@ -1,6 +1,6 @@
 // experiments/transfer/: the grid that scripts/transfer-grid.ts measured is complete, its fine-tuning
-// runs meet the convergence criterion, results.md is what results.json gives, and the README's tables
-// are results.md's and name the model it started from, the one public/models holds.
+// runs meet the convergence criterion, results.md is what results.json gives, and the tables of its record
+// (experiments/transfer/README.md) are results.md's and name the model it started from, the one public/models holds.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -42,15 +42,11 @@ describe('the transfer grid', () => {
     expect(results.runs.filter((r) => r.method === 'finetune' && !r.converged).map((r) => r.id)).toEqual([]);
   });
 
-  it('writes results.md from results.json, and the README quotes its tables', () => {
+  it('writes results.md from results.json, and the record beside it quotes its tables', () => {
     const md = readFileSync(`${DIR}/results.md`, 'utf8');
     expect(md).toBe(transferReport(results));
-    const readme = readFileSync('README.md', 'utf8');
-    const section = readme.slice(
-      readme.indexOf('## The transfer experiment'),
-      readme.indexOf('\n## ', readme.indexOf('## The transfer experiment') + 1),
-    );
-    // The README names the model the grid was measured from.
+    const section = readFileSync(`${DIR}/README.md`, 'utf8');
+    // The record names the model the grid was measured from.
     expect(section).toContain(`sha256 ${results.settings.modelSha256.slice(0, 8)}…`);
     const rows = section.split('\n').filter((line) => line.startsWith('| '));
     expect(rows.length).toBeGreaterThan(10);
