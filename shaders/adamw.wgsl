@@ -16,7 +16,9 @@
 //   Bias corrections, 1 − β and lr·wd come from the host, computed in float64.
 //   Dispatch: grid1d(count, WG), the flat index folded into x, y.
 
-override WG: u32 = 256u; // a power of two
+//#include "index.wgsl"
+
+override WG: u32; // a power of two
 override FINAL: bool = false;
 override CLIP: bool = false;
 
@@ -72,7 +74,7 @@ fn sum_squares(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: v
 
 @compute @workgroup_size(WG)
 fn adamw(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let k = gid.x + gid.y * nwg.x * WG;
+  let k = flat_index(gid, nwg);
   if (k >= ap.count) { return; }
   let i = ap.offset + k;
   var g = G[i];

@@ -26,7 +26,7 @@ struct Params {
 }
 
 override HD: u32 = 64u;   // head size, a multiple of 4, at most 4·MAX_HD4
-override WG: u32 = 64u;   // rows per workgroup
+override WG: u32;         // rows per workgroup
 override TK: u32 = 32u;   // rows per staged tile, at most MAX_TK
 override HD4: u32 = HD / 4u;
 
@@ -71,6 +71,20 @@ fn row_stat(b: u32, h: u32, n: u32) -> u32 {
   return (b * p.H + h) * p.N + n;
 }
 
+// The row an invocation owns in a dispatch (ceil(N/WG), H, B): token n of head h of batch
+// element b. Invocations past the last token (not live) only help stage the tiles.
+struct Row {
+  b: u32,
+  h: u32,
+  n: u32,
+  live: bool,
+}
+
+fn row_of(wg: vec3u, t: u32) -> Row {
+  let n = wg.x * WG + t;
+  return Row(wg.z, wg.y, n, n < p.N);
+}
+
 // Stages keys and values r0..min(r0+TK, N) of head h; consecutive threads read consecutive vec4s.
 // The kernels read only the rows staged (rn = min(TK, N − r0)).
 fn stage_kv(b: u32, h: u32, r0: u32, t: u32) {
@@ -94,22 +108,19 @@ fn stage_qdo(b: u32, h: u32, r0: u32, t: u32) {
 // the max, l and the accumulator are rescaled by exp2(m_old − m_new), so every exponent is ≤ 0.
 @compute @workgroup_size(WG)
 fn attention_forward(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) t: u32) {
-  let h = wg.y;
-  let b = wg.z;
-  let n = wg.x * WG + t;
-  let live = n < p.N;
+  let row = row_of(wg, t);
   let scale2 = p.scale * LOG2E;
   var q: array<vec4f, MAX_HD4>;
   var acc: array<vec4f, MAX_HD4>;
   var s: array<f32, MAX_TK>;
-  if (live) {
-    let at = qkv_row(b, n) + h * HD4;
+  if (row.live) {
+    let at = qkv_row(row.b, row.n) + row.h * HD4;
     for (var d = 0u; d < HD4; d++) { q[d] = Q[at + d] * scale2; }
   }
   var m = NEG_BIG;
   var l = 0.0;
   for (var r0 = 0u; r0 < p.N; r0 += TK) {
-    stage_kv(b, h, r0, t);
+    stage_kv(row.b, row.h, r0, t);
     workgroupBarrier();
     let rn = min(TK, p.N - r0);
     var mt = m;
@@ -130,39 +141,36 @@ fn attention_forward(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation
     m = mt;
     workgroupBarrier();
   }
-  if (live) {
-    let at = out_row(b, n) + h * HD4;
+  if (row.live) {
+    let at = out_row(row.b, row.n) + row.h * HD4;
     for (var d = 0u; d < HD4; d++) { O[at + d] = acc[d] / l; }
-    LSE[row_stat(b, h, n)] = (m + log2(l)) / LOG2E;
+    LSE[row_stat(row.b, row.h, row.n)] = (m + log2(l)) / LOG2E;
   }
 }
 
 // dQ into the q channels of G, and DELTA for the dK/dV kernel.
 @compute @workgroup_size(WG)
 fn attention_backward_dq(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) t: u32) {
-  let h = wg.y;
-  let b = wg.z;
-  let n = wg.x * WG + t;
-  let live = n < p.N;
+  let row = row_of(wg, t);
   let scale2 = p.scale * LOG2E;
   var q: array<vec4f, MAX_HD4>;
   var g: array<vec4f, MAX_HD4>;
   var acc: array<vec4f, MAX_HD4>;
   var lse2 = 0.0;
   var delta = 0.0;
-  if (live) {
-    let at = qkv_row(b, n) + h * HD4;
-    let ao = out_row(b, n) + h * HD4;
+  if (row.live) {
+    let at = qkv_row(row.b, row.n) + row.h * HD4;
+    let ao = out_row(row.b, row.n) + row.h * HD4;
     for (var d = 0u; d < HD4; d++) {
       q[d] = Q[at + d] * scale2;
       g[d] = dO[ao + d];
       delta += dot(g[d], Ofwd[ao + d]);
     }
-    lse2 = lseIn[row_stat(b, h, n)] * LOG2E;
-    DELTA[row_stat(b, h, n)] = delta;
+    lse2 = lseIn[row_stat(row.b, row.h, row.n)] * LOG2E;
+    DELTA[row_stat(row.b, row.h, row.n)] = delta;
   }
   for (var r0 = 0u; r0 < p.N; r0 += TK) {
-    stage_kv(b, h, r0, t);
+    stage_kv(row.b, row.h, r0, t);
     workgroupBarrier();
     let rn = min(TK, p.N - r0);
     for (var j = 0u; j < rn; j++) {
@@ -177,8 +185,8 @@ fn attention_backward_dq(@builtin(workgroup_id) wg: vec3u, @builtin(local_invoca
     }
     workgroupBarrier();
   }
-  if (live) {
-    let at = qkv_row(b, n) + h * HD4;
+  if (row.live) {
+    let at = qkv_row(row.b, row.n) + row.h * HD4;
     for (var d = 0u; d < HD4; d++) { G[at + d] = acc[d] * p.scale; }
   }
 }
@@ -186,24 +194,21 @@ fn attention_backward_dq(@builtin(workgroup_id) wg: vec3u, @builtin(local_invoca
 // dK and dV into the k and v channels of G; one invocation per key row, queries in tiles.
 @compute @workgroup_size(WG)
 fn attention_backward_dkv(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) t: u32) {
-  let h = wg.y;
-  let b = wg.z;
-  let n = wg.x * WG + t;
-  let live = n < p.N;
+  let row = row_of(wg, t);
   let scale2 = p.scale * LOG2E;
   var k: array<vec4f, MAX_HD4>;
   var v: array<vec4f, MAX_HD4>;
   var dk: array<vec4f, MAX_HD4>;
   var dv: array<vec4f, MAX_HD4>;
-  let at = qkv_row(b, n) + (p.H + h) * HD4;
-  if (live) {
+  let at = qkv_row(row.b, row.n) + (p.H + row.h) * HD4;
+  if (row.live) {
     for (var d = 0u; d < HD4; d++) {
       k[d] = KV[at + d] * scale2;
       v[d] = KV[at + p.H * HD4 + d];
     }
   }
   for (var r0 = 0u; r0 < p.N; r0 += TK) {
-    stage_qdo(b, h, r0, t);
+    stage_qdo(row.b, row.h, r0, t);
     workgroupBarrier();
     let rn = min(TK, p.N - r0);
     for (var i = 0u; i < rn; i++) {
@@ -213,7 +218,7 @@ fn attention_backward_dkv(@builtin(workgroup_id) wg: vec3u, @builtin(local_invoc
         x += dot(k[d], tileA[i * HD4 + d]);
         dp += dot(v[d], tileB[i * HD4 + d]);
       }
-      let r = row_stat(b, h, r0 + i);
+      let r = row_stat(row.b, row.h, r0 + i);
       let pij = exp2(x - lseIn[r] * LOG2E);
       let ds = pij * (dp - deltaIn[r]);
       for (var d = 0u; d < HD4; d++) {
@@ -223,7 +228,7 @@ fn attention_backward_dkv(@builtin(workgroup_id) wg: vec3u, @builtin(local_invoc
     }
     workgroupBarrier();
   }
-  if (live) {
+  if (row.live) {
     for (var d = 0u; d < HD4; d++) {
       G[at + d] = dk[d] * p.scale;
       G[at + p.H * HD4 + d] = dv[d];
@@ -234,14 +239,12 @@ fn attention_backward_dkv(@builtin(workgroup_id) wg: vec3u, @builtin(local_invoc
 // The class token's attention probabilities over all keys, one invocation per key row.
 @compute @workgroup_size(WG)
 fn attention_class_token(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) t: u32) {
-  let h = wg.y;
-  let b = wg.z;
-  let j = wg.x * WG + t;
-  if (j >= p.N) { return; }
-  let aq = qkv_row(b, 0u) + h * HD4;
-  let ak = qkv_row(b, j) + (p.H + h) * HD4;
+  let row = row_of(wg, t);
+  if (!row.live) { return; }
+  let aq = qkv_row(row.b, 0u) + row.h * HD4;
+  let ak = qkv_row(row.b, row.n) + (p.H + row.h) * HD4;
   let scale2 = p.scale * LOG2E;
   var x = 0.0;
   for (var d = 0u; d < HD4; d++) { x += dot(Q[aq + d] * scale2, KV[ak + d]); }
-  PROBS[row_stat(b, h, j)] = exp2(x - lseIn[row_stat(b, h, 0u)] * LOG2E);
+  PROBS[row_stat(row.b, row.h, row.n)] = exp2(x - lseIn[row_stat(row.b, row.h, 0u)] * LOG2E);
 }

@@ -10,8 +10,10 @@
 // A label outside [0, C) gives loss 0, gradient 0 and not correct: callers validate labels on
 // the host; this only keeps the kernel in bounds. Labels are read as u32, so a negative i32
 // label is out of range too.
-// Workgroups of WG threads (256; 64 on CPU adapters). Dispatch: pass 1 grid1d(B, 1) (rows
-// folded into x, y); pass 2 (1).
+// Workgroups of WG threads (src/gpu/layout.ts). Dispatch: pass 1 grid1d(B, 1) (rows folded
+// into x, y); pass 2 (1).
+
+//#include "index.wgsl"
 
 struct Params {
   B: u32,
@@ -20,7 +22,7 @@ struct Params {
 }
 
 override WITH_GRAD: bool = true;
-override WG: u32 = 256u; // a power of two
+override WG: u32; // a power of two
 
 @group(0) @binding(0) var<uniform> p: Params;
 
@@ -51,7 +53,7 @@ fn beats(v: f32, i: u32, bv: f32, bi: u32) -> bool {
 @compute @workgroup_size(WG)
 fn ce_rows(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u,
            @builtin(local_invocation_index) t: u32) {
-  let row = wg.x + wg.y * nwg.x;
+  let row = flat_workgroup(wg, nwg);
   if (row >= p.B) { return; } // the same for the whole workgroup
   let base = row * p.C;
 

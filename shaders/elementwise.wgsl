@@ -9,12 +9,13 @@
 // Dispatch: grid1d(n, WG).
 
 //#include "gelu-math.wgsl"
+//#include "index.wgsl"
 
 struct Params {
   n: u32,
 }
 
-const WG = 64u;
+override WG: u32;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;          // x (gelu_*), a (add)
@@ -22,10 +23,6 @@ const WG = 64u;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;    // gelu_forward
 @group(0) @binding(2) var<storage, read> b: array<f32>;          // dy (gelu_backward), b (add, add_into)
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;  // dx (gelu_backward), out (add)
-
-fn flat_index(gid: vec3u, nwg: vec3u) -> u32 {
-  return gid.x + gid.y * nwg.x * WG;
-}
 
 @compute @workgroup_size(WG)
 fn gelu_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {

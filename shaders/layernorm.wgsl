@@ -9,18 +9,33 @@
 //     [chunks, D]; one thread per column. Dispatch: (ceil(D/WG), chunks).
 //     The TS side sums the chunks with colsum (shaders/reduce.wgsl).
 
-struct Params {
+//#include "index.wgsl"
+
+struct ForwardParams {
   R: u32,
   D: u32,
-  eps: f32,          // layernorm_forward
-  rowsPerChunk: u32, // layernorm_backward_params
+  eps: f32,
 }
 
-// Threads per row: 64 on GPUs; 4 on SwiftShader, whose barriers cost more than the strided loop saves.
-override WG: u32 = 64u;
+struct InputGradParams {
+  R: u32,
+  D: u32,
+}
+
+struct ParamGradParams {
+  R: u32,
+  D: u32,
+  rowsPerChunk: u32,
+}
+
+// Threads per row (forward, backward_input): 64 on GPUs; 4 on SwiftShader, whose barriers cost
+// more than the strided loop saves. Threads per workgroup, one a column (backward_params).
+override WG: u32;
 
 // One line per binding; each entry point uses the names listed beside it.
-@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(0) var<uniform> fp: ForwardParams;                   // forward
+@group(0) @binding(0) var<uniform> ip: InputGradParams;                 // backward_input
+@group(0) @binding(0) var<uniform> gp: ParamGradParams;                 // backward_params
 @group(0) @binding(1) var<storage, read> x: array<f32>;                 // all
 @group(0) @binding(2) var<storage, read_write> mean_out: array<f32>;    // forward
 @group(0) @binding(2) var<storage, read> mean: array<f32>;              // backward
@@ -49,30 +64,26 @@ fn workgroup_sum(v: vec2f, lid: u32) -> vec2f {
   return total;
 }
 
-fn row_index(wg: vec3u, nwg: vec3u) -> u32 {
-  return wg.x + wg.y * nwg.x;
-}
-
 @compute @workgroup_size(WG)
 fn layernorm_forward(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u,
                      @builtin(local_invocation_index) lid: u32) {
-  let row = row_index(wg, nwg);
-  if (row >= p.R) { return; }
-  let base = row * p.D;
-  let n = f32(p.D);
+  let row = flat_workgroup(wg, nwg);
+  if (row >= fp.R) { return; }
+  let base = row * fp.D;
+  let n = f32(fp.D);
   // Two passes over values shifted by the row's first element: the sums then scale with
   // the spread of the row, not its offset, so rows far from zero keep their precision.
   let shift = x[base];
   var s = 0.0;
-  for (var i = lid; i < p.D; i += WG) { s += x[base + i] - shift; }
+  for (var i = lid; i < fp.D; i += WG) { s += x[base + i] - shift; }
   let m = workgroup_sum(vec2f(s, 0.0), lid).x / n; // mean − shift
   var q = 0.0;
-  for (var i = lid; i < p.D; i += WG) {
+  for (var i = lid; i < fp.D; i += WG) {
     let d = x[base + i] - shift - m;
     q += d * d;
   }
-  let r = 1.0 / sqrt(workgroup_sum(vec2f(q, 0.0), lid).x / n + p.eps);
-  for (var i = lid; i < p.D; i += WG) {
+  let r = 1.0 / sqrt(workgroup_sum(vec2f(q, 0.0), lid).x / n + fp.eps);
+  for (var i = lid; i < fp.D; i += WG) {
     y[base + i] = (x[base + i] - shift - m) * r * gamma[i] + beta[i];
   }
   if (lid == 0u) {
@@ -84,18 +95,18 @@ fn layernorm_forward(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) 
 @compute @workgroup_size(WG)
 fn layernorm_backward_input(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u,
                             @builtin(local_invocation_index) lid: u32) {
-  let row = row_index(wg, nwg);
-  if (row >= p.R) { return; }
-  let base = row * p.D;
+  let row = flat_workgroup(wg, nwg);
+  if (row >= ip.R) { return; }
+  let base = row * ip.D;
   let mu = mean[row];
   let r = rstd[row];
   var s = vec2f(0.0);
-  for (var i = lid; i < p.D; i += WG) {
+  for (var i = lid; i < ip.D; i += WG) {
     let g = dy[base + i] * gamma[i];
     s += vec2f(g, g * (x[base + i] - mu) * r);
   }
-  let avg = workgroup_sum(s, lid) / f32(p.D); // (mean of g, mean of g·x̂)
-  for (var i = lid; i < p.D; i += WG) {
+  let avg = workgroup_sum(s, lid) / f32(ip.D); // (mean of g, mean of g·x̂)
+  for (var i = lid; i < ip.D; i += WG) {
     let g = dy[base + i] * gamma[i];
     let xhat = (x[base + i] - mu) * r;
     dx[base + i] = r * (g - avg.x - xhat * avg.y);
@@ -105,16 +116,16 @@ fn layernorm_backward_input(@builtin(workgroup_id) wg: vec3u, @builtin(num_workg
 @compute @workgroup_size(WG)
 fn layernorm_backward_params(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wg: vec3u) {
   let c = gid.x;
-  if (c >= p.D) { return; }
-  let r0 = wg.y * p.rowsPerChunk;
-  let r1 = min(p.R, r0 + p.rowsPerChunk);
+  if (c >= gp.D) { return; }
+  let r0 = wg.y * gp.rowsPerChunk;
+  let r1 = min(gp.R, r0 + gp.rowsPerChunk);
   var sg = 0.0;
   var sb = 0.0;
   for (var r = r0; r < r1; r++) {
-    let g = dy[r * p.D + c];
-    sg += g * (x[r * p.D + c] - mean[r]) * rstd[r];
+    let g = dy[r * gp.D + c];
+    sg += g * (x[r * gp.D + c] - mean[r]) * rstd[r];
     sb += g;
   }
-  dgamma_part[wg.y * p.D + c] = sg;
-  dbeta_part[wg.y * p.D + c] = sb;
+  dgamma_part[wg.y * gp.D + c] = sg;
+  dbeta_part[wg.y * gp.D + c] = sb;
 }

@@ -35,7 +35,7 @@ struct Params {
   epilogue: u32,
 }
 
-override WG: u32 = 16u;
+override WG: u32;
 override RB: u32 = 1u;
 override TILE: u32 = 4u * RB * WG;
 const TK = 16u;

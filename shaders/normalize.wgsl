@@ -2,7 +2,9 @@
 // canvas ImageData viewed as a Uint32Array on a little-endian host) to the float images
 // the model takes, X[b, c, y, x] = (v / 255 - mean[c]) / std[c] for c = R, G, B (alpha dropped).
 // pixels: [B, H, W] u32; X: [B, 3, H, W] f32. One thread per pixel.
-// Dispatch: grid1d(B·H·W, 256).
+// Dispatch: grid1d(B·H·W, WG).
+
+//#include "index.wgsl"
 
 struct Params {
   count: u32,  // B·H·W
@@ -19,11 +21,11 @@ struct Params {
 @group(0) @binding(1) var<storage, read> pixels: array<u32>;
 @group(0) @binding(2) var<storage, read_write> X: array<f32>;
 
-const WGSIZE = 256u;
+override WG: u32;
 
-@compute @workgroup_size(WGSIZE)
+@compute @workgroup_size(WG)
 fn normalize_images(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let idx = gid.x + gid.y * nwg.x * WGSIZE;
+  let idx = flat_index(gid, nwg);
   if (idx >= p.count) { return; }
   let rgb = unpack4x8unorm(pixels[idx]).xyz;  // byte k / 255 in component k
   let v = (rgb - vec3f(p.mean_r, p.mean_g, p.mean_b)) / vec3f(p.std_r, p.std_g, p.std_b);

@@ -4,8 +4,10 @@
 // the column order is (c, kh, kw), that of a conv weight [D, C, p, p] flattened to
 // [D, C·p·p], so tokens = patches · Wᵀ + bias (src/nn/ops/patch-embed.ts).
 // One thread per patch element, consecutive threads writing consecutive addresses.
-// Dispatch: grid1d(B·P·C·p·p, 256).
+// Dispatch: grid1d(B·P·C·p·p, WG).
 // The backward pass is matmul's (weight and bias gradients from the saved patches).
+
+//#include "index.wgsl"
 
 struct Params {
   count: u32,   // B·P·C·p·p
@@ -20,11 +22,11 @@ struct Params {
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read_write> patches: array<f32>;
 
-const WGSIZE = 256u;
+override WG: u32;
 
-@compute @workgroup_size(WGSIZE)
+@compute @workgroup_size(WG)
 fn im2col(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let idx = gid.x + gid.y * nwg.x * WGSIZE;
+  let idx = flat_index(gid, nwg);
   if (idx >= p.count) { return; }
   let pp = p.side * p.side;
   let cols = p.C * pp;

@@ -6,7 +6,9 @@
 //   gather_class_token:      Y[b] = H[b, 0]
 //   gather_class_token_backward: dH[b, 0] = dY[b], zero elsewhere
 // One thread per output element (the backward of embed_tokens: per (n, d), looping over
-// the batch, so dH is read once). Dispatch: grid1d(count, 256).
+// the batch, so dH is read once). Dispatch: grid1d(count, WG).
+
+//#include "index.wgsl"
 
 struct Params {
   B: u32,
@@ -16,11 +18,7 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> p: Params;
 
-const WGSIZE = 256u;
-
-fn flat(gid: vec3u, nwg: vec3u) -> u32 {
-  return gid.x + gid.y * nwg.x * WGSIZE;
-}
+override WG: u32;
 
 // ---- embed_tokens -------------------------------------------------------------
 
@@ -29,9 +27,9 @@ fn flat(gid: vec3u, nwg: vec3u) -> u32 {
 @group(0) @binding(3) var<storage, read> pos: array<f32>;      // [N, D]
 @group(0) @binding(4) var<storage, read_write> H: array<f32>;  // [B, N, D]
 
-@compute @workgroup_size(WGSIZE)
+@compute @workgroup_size(WG)
 fn embed_tokens(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let idx = flat(gid, nwg);
+  let idx = flat_index(gid, nwg);
   let ND = p.N * p.D;
   if (idx >= p.B * ND) { return; }
   let b = idx / ND;
@@ -52,9 +50,9 @@ fn embed_tokens(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgrou
 @group(0) @binding(3) var<storage, read_write> dCls: array<f32>;  // [D]
 @group(0) @binding(4) var<storage, read_write> dPos: array<f32>;  // [N, D]
 
-@compute @workgroup_size(WGSIZE)
+@compute @workgroup_size(WG)
 fn embed_tokens_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let r = flat(gid, nwg);  // n·D + d
+  let r = flat_index(gid, nwg);  // n·D + d
   let ND = p.N * p.D;
   if (r >= ND) { return; }
   var s = 0.0;
@@ -72,9 +70,9 @@ fn embed_tokens_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num
 @group(0) @binding(1) var<storage, read> Hin: array<f32>;         // [B, N, D]
 @group(0) @binding(2) var<storage, read_write> Y: array<f32>;     // [B, D]
 
-@compute @workgroup_size(WGSIZE)
+@compute @workgroup_size(WG)
 fn gather_class_token(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let idx = flat(gid, nwg);
+  let idx = flat_index(gid, nwg);
   if (idx >= p.B * p.D) { return; }
   Y[idx] = Hin[(idx / p.D) * p.N * p.D + idx % p.D];
 }
@@ -84,9 +82,9 @@ fn gather_class_token(@builtin(global_invocation_id) gid: vec3u, @builtin(num_wo
 @group(0) @binding(1) var<storage, read> dY: array<f32>;          // [B, D]
 @group(0) @binding(2) var<storage, read_write> dHout: array<f32>; // [B, N, D]
 
-@compute @workgroup_size(WGSIZE)
+@compute @workgroup_size(WG)
 fn gather_class_token_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let idx = flat(gid, nwg);
+  let idx = flat_index(gid, nwg);
   let ND = p.N * p.D;
   if (idx >= p.B * ND) { return; }
   let r = idx % ND;

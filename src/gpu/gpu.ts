@@ -2,31 +2,39 @@
 // encodes many dispatches into one submit. Knows nothing about neural networks.
 //
 // Binding convention for every kernel: @group(0) @binding(0) is the uniform
-// `Params` struct when the dispatch has params, then one storage binding per
-// tensor in the order given.
+// struct when the kernel has uniforms, then one storage binding per tensor in
+// the order given.
 
 import { DeviceLostError, GpuError } from './errors.ts';
 import { chooseLayout, type KernelLayout, type LayoutName } from './layout.ts';
-import { packParams, type Param } from './params.ts';
+import type { AnyKernel, Kernel, UniformFields, UniformValues } from './kernel.ts';
+import { kernelMismatch, parseWgsl } from './kernel-check.ts';
 import { resolveIncludes, type ShaderSource } from './shader-source.ts';
 import { byteSize, hostArray, shapeStr, numel, type DType, type HostArray, type Tensor } from './tensor.ts';
 import { Timer } from './timer.ts';
 
-export interface KernelRef {
-  /** File name in shaders/ without `.wgsl`. */
-  shader: string;
-  entry: string;
-  /** WGSL `override` constants; each distinct set is its own pipeline. */
-  constants?: Record<string, number>;
-}
-
-export interface Dispatch {
+export type Dispatch<U extends UniformFields, V extends string> = {
   /** Names the op and its shapes in errors and timings, e.g. "matmul A[8x3] B[3x4]". */
   op: string;
-  kernel: KernelRef;
-  params?: readonly Param[];
+  kernel: Kernel<U, V>;
+  /** Every field of the kernel's uniform struct, by name. */
+  uniforms: NoInfer<UniformValues<U>>;
   tensors: readonly Tensor[];
   workgroups: readonly [number, number?, number?];
+} & ([V] extends [never] ? { constants?: undefined } : { constants: NoInfer<Readonly<Record<V, number>>> });
+
+/** A kernel as this device runs it: its layout's constants and a pipeline per variant. */
+interface BoundKernel {
+  constants: Record<string, number>;
+  pipelines: Map<string, Pipeline>;
+}
+
+interface Pipeline {
+  pipeline: GPUComputePipeline;
+  /** Names it in WebGPU's messages: `shader:entry`, and the variant's constants. */
+  label: string;
+  /** Tells its bind groups apart (each pipeline of layout 'auto' has its own bind group layout). */
+  id: number;
 }
 
 export interface AdapterSummary {
@@ -55,8 +63,10 @@ const WANTED_LIMITS = [
 const UNIFORM_SLOTS = 4096;
 
 export class Gpu {
+  private readonly sources = new Map<string, string>();
   private readonly modules = new Map<string, GPUShaderModule>();
-  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly kernels = new Map<AnyKernel, BoundKernel>();
+  private pipelineCount = 0;
   private readonly bindGroups = new Map<string, GPUBindGroup>();
   private readonly bufferIds = new WeakMap<GPUBuffer, number>();
   private nextBufferId = 1;
@@ -66,6 +76,7 @@ export class Gpu {
   /** Each dispatch of the open batch: its op and its pipeline's label, to name the culprit of an error. */
   private batchOps: { op: string; pipeline: string }[] = [];
   private readonly uniformBytes: Uint8Array<ArrayBuffer>;
+  private readonly uniformView: DataView;
   private readonly uniformBuffer: GPUBuffer;
   private readonly slotSize: number;
   private uniformSlots = 0;
@@ -104,6 +115,7 @@ export class Gpu {
     };
     this.slotSize = Math.max(256, device.limits.minUniformBufferOffsetAlignment);
     this.uniformBytes = new Uint8Array(UNIFORM_SLOTS * this.slotSize);
+    this.uniformView = new DataView(this.uniformBytes.buffer);
     this.uniformBuffer = device.createBuffer({
       label: 'uniforms',
       size: this.uniformBytes.byteLength,
@@ -243,20 +255,18 @@ export class Gpu {
 
   // ---- dispatch -----------------------------------------------------------
 
-  dispatch(d: Dispatch): void {
+  dispatch<U extends UniformFields, V extends string>(d: Dispatch<U, V>): void {
     this.encoderNow(); // opens the error scopes that catch pipeline and bind group errors too
-    const pipeline = this.pipeline(d.kernel);
+    const { pipeline, label, id } = this.pipeline(d.kernel, d.constants, d.op);
     const entries: GPUBindGroupEntry[] = [];
-    const keyParts: (string | number)[] = [this.pipelineKey(d.kernel)];
-    if (d.params) {
+    const keyParts: number[] = [id];
+    const size = d.kernel.uniformSize;
+    if (size > 0) {
       if (this.uniformSlots === UNIFORM_SLOTS) this.submit();
       const offset = this.uniformSlots++ * this.slotSize;
-      this.uniformBytes.set(packParams(d.params), offset);
-      entries.push({
-        binding: 0,
-        resource: { buffer: this.uniformBuffer, offset, size: 16 * Math.ceil(d.params.length / 4) || 16 },
-      });
-      keyParts.push(offset, d.params.length);
+      d.kernel.pack(d.uniforms, this.uniformView, offset, d.op);
+      entries.push({ binding: 0, resource: { buffer: this.uniformBuffer, offset, size } });
+      keyParts.push(offset);
     }
     const align = this.device.limits.minStorageBufferOffsetAlignment;
     for (const t of d.tensors) {
@@ -282,7 +292,7 @@ export class Gpu {
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(x, y, z);
-    this.batchOps.push({ op: d.op, pipeline: this.pipelineKey(d.kernel) });
+    this.batchOps.push({ op: d.op, pipeline: label });
     if (this.timer) this.endPass();
   }
 
@@ -405,28 +415,46 @@ export class Gpu {
     return id;
   }
 
-  private pipelineKey(k: KernelRef): string {
-    return `${k.shader}:${k.entry}:${k.constants ? JSON.stringify(k.constants) : ''}`;
-  }
-
-  private pipeline(k: KernelRef): GPUComputePipeline {
-    const key = this.pipelineKey(k);
-    let p = this.pipelines.get(key);
+  /** The pipeline of `k`'s variant `variant`; the first use of `k` checks it against its WGSL. */
+  private pipeline(k: AnyKernel, variant: Readonly<Record<string, number>> | undefined, op: string): Pipeline {
+    let bound = this.kernels.get(k);
+    if (!bound) {
+      const problem = kernelMismatch(k, parseWgsl(this.wgsl(k.shader)), this.layout);
+      if (problem) throw new GpuError('validation', `${op}: ${problem}`);
+      bound = { constants: k.constants(this.layout), pipelines: new Map() };
+      this.kernels.set(k, bound);
+    }
+    let key = '';
+    for (const name of k.variants) {
+      const v = variant?.[name];
+      if (v === undefined) throw new GpuError('validation', `${op}: ${k.name} needs the constant ${name}`);
+      key += `${name}=${v} `;
+    }
+    let p = bound.pipelines.get(key);
     if (!p) {
-      p = this.device.createComputePipeline({
-        label: key,
+      const label = `${k.name} ${key}`.trim();
+      const pipeline = this.device.createComputePipeline({
+        label,
         layout: 'auto',
-        compute: { module: this.module(k.shader), entryPoint: k.entry, constants: k.constants },
+        compute: { module: this.module(k.shader), entryPoint: k.entry, constants: { ...bound.constants, ...variant } },
       });
-      this.pipelines.set(key, p);
+      p = { pipeline, label, id: this.pipelineCount++ };
+      bound.pipelines.set(key, p);
     }
     return p;
+  }
+
+  /** A shader's WGSL, includes resolved. */
+  private wgsl(name: string): string {
+    let text = this.sources.get(name);
+    if (text === undefined) this.sources.set(name, (text = resolveIncludes(name, this.source)));
+    return text;
   }
 
   private module(name: string): GPUShaderModule {
     let m = this.modules.get(name);
     if (!m) {
-      m = this.device.createShaderModule({ label: `${name}.wgsl`, code: resolveIncludes(name, this.source) });
+      m = this.device.createShaderModule({ label: `${name}.wgsl`, code: this.wgsl(name) });
       this.modules.set(name, m);
     }
     return m;

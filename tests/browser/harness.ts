@@ -3,6 +3,7 @@
 // arrays in and out. `?layout=gpu|cpu` forces the kernel layout of its devices.
 import { requestBrowserGpu, urlLayout } from '../../src/gpu/device-browser.ts';
 import type { Gpu } from '../../src/gpu/gpu.ts';
+import { Kernel } from '../../src/gpu/kernel.ts';
 import type { DType, Tensor } from '../../src/gpu/tensor.ts';
 
 type Module = Record<string, unknown>;
@@ -16,6 +17,8 @@ export interface Harness {
   ops: Record<string, (...args: any[]) => any>;
   /** Every export of src/nn/*.ts (model, planner, StochCA step). */
   nn: Record<string, any>;
+  /** The kernel description class, for kernels a test makes up. */
+  Kernel: typeof Kernel;
   up(data: ArrayLike<number>, shape: readonly number[], dtype?: DType): Tensor;
   empty(shape: readonly number[], dtype?: DType): Tensor;
   down(t: Tensor): Promise<number[]>;
@@ -39,6 +42,7 @@ try {
     gpu,
     ops: ops as Harness['ops'],
     nn,
+    Kernel,
     up: (data, shape, dtype = 'f32') => {
       const host =
         dtype === 'f32' ? Float32Array.from(data) : dtype === 'u32' ? Uint32Array.from(data) : Int32Array.from(data);

@@ -17,12 +17,13 @@ describe('runtime', () => {
   it('turns a validation error into an exception naming the op', async () => {
     const page = await harnessPage();
     const message = await page.evaluate(async () => {
-      const { gpu, empty } = window.stochca!;
+      const { gpu, Kernel, empty } = window.stochca!;
+      const uniforms = { R: 'u32', N: 'u32', rowsPerChunk: 'u32' } as const;
       gpu.dispatch({
         op: 'probe x[4]',
-        kernel: { shader: 'reduce', entry: 'no_such_entry' },
-        params: [4, 1, 4],
-        tensors: [empty([4]), empty([1])],
+        kernel: new Kernel({ shader: 'reduce', entry: 'colsum', workgroupSize: 64, uniforms }),
+        uniforms: { R: 1, N: 4, rowsPerChunk: 1 },
+        tensors: [empty([4])], // colsum binds two
         workgroups: [1],
       });
       try {
@@ -33,7 +34,30 @@ describe('runtime', () => {
       }
     });
     expect(message).toMatch(/^GpuError: probe x\[4\]: /);
-    expect(message).toMatch(/no_such_entry/);
+    expect(message).toMatch(/number of entries/i);
+  });
+
+  it("refuses a kernel whose uniforms do not fit its shader's struct when it makes the pipeline, naming the op, kernel and field", async () => {
+    const page = await harnessPage();
+    const message = await page.evaluate(() => {
+      const { gpu, Kernel, empty } = window.stochca!;
+      const uniforms = { R: 'u32', rowsPerChunk: 'u32', N: 'u32' } as const;
+      try {
+        gpu.dispatch({
+          op: 'probe x[4]',
+          kernel: new Kernel({ shader: 'reduce', entry: 'colsum', workgroupSize: 64, uniforms }),
+          uniforms: { R: 1, N: 4, rowsPerChunk: 1 },
+          tensors: [empty([4]), empty([4])],
+          workgroups: [1],
+        });
+        return 'no error';
+      } catch (e) {
+        return `${(e as Error).name}: ${(e as Error).message}`;
+      }
+    });
+    expect(message).toBe(
+      'GpuError: probe x[4]: kernel reduce:colsum: uniforms out of order: struct Params (reduce.wgsl) has N where the kernel has rowsPerChunk',
+    );
   });
 
   it('refuses a buffer larger than the adapter allows, naming the tensor and the sizes', async () => {

@@ -1,13 +1,40 @@
 // AdamW over flat parameter buffers with optional global-norm gradient clipping
 // (shaders/adamw.wgsl). Clipping reads the norm on the GPU: no host round trip.
-import { grid1d } from '../../gpu/grid.ts';
 import type { Gpu } from '../../gpu/gpu.ts';
-import { f32 } from '../../gpu/params.ts';
+import { Kernel } from '../../gpu/kernel.ts';
 import { scratch } from '../../gpu/scratch.ts';
 import { check, checkDType, checkRank, checkShape, describe, numel, type Tensor } from '../../gpu/tensor.ts';
 
 /** Most workgroups of the first norm pass: enough to fill a GPU, few enough for one final workgroup. */
 const NORM_GROUPS = 1024;
+
+export const sumSquaresKernel = new Kernel({
+  shader: 'adamw',
+  entry: 'sum_squares',
+  workgroupSize: (l) => l.reduceWorkgroup,
+  variants: ['FINAL'],
+  uniforms: { n: 'u32' },
+});
+
+export const adamwKernel = new Kernel({
+  shader: 'adamw',
+  entry: 'adamw',
+  workgroupSize: (l) => l.reduceWorkgroup,
+  variants: ['CLIP'],
+  uniforms: {
+    offset: 'u32',
+    count: 'u32',
+    lrWd: 'f32',
+    beta1: 'f32',
+    oneMinusBeta1: 'f32',
+    beta2: 'f32',
+    oneMinusBeta2: 'f32',
+    stepSize: 'f32',
+    bc2Sqrt: 'f32',
+    eps: 'f32',
+    maxNorm: 'f32',
+  },
+});
 
 /** grads: [n] f32; norm: [1] f32 ← ‖grads‖₂ (float32 sums of squares in two passes). */
 export function gradNorm(gpu: Gpu, grads: Tensor, norm: Tensor): void {
@@ -17,20 +44,22 @@ export function gradNorm(gpu: Gpu, grads: Tensor, norm: Tensor): void {
   check(numel(norm.shape) === 1, op, () => `norm must have 1 element, got ${describe(norm)}`);
   checkDType(norm, ['f32'], op, 'norm');
   const n = grads.shape[0];
-  const wg = gpu.layout.reduceWorkgroup;
-  const groups = Math.max(1, Math.min(NORM_GROUPS, Math.ceil(n / wg)));
+  const kernel = sumSquaresKernel;
+  const groups = Math.max(1, Math.min(NORM_GROUPS, Math.ceil(n / kernel.workgroupSize(gpu.layout))));
   const partials = scratch(gpu, 'grad-norm', [groups]);
   gpu.dispatch({
     op,
-    kernel: { shader: 'adamw', entry: 'sum_squares', constants: { WG: wg, FINAL: 0 } },
-    params: [n],
+    kernel,
+    constants: { FINAL: 0 },
+    uniforms: { n },
     tensors: [grads, partials],
     workgroups: [groups],
   });
   gpu.dispatch({
     op,
-    kernel: { shader: 'adamw', entry: 'sum_squares', constants: { WG: wg, FINAL: 1 } },
-    params: [groups],
+    kernel,
+    constants: { FINAL: 1 },
+    uniforms: { n: groups },
     tensors: [partials, norm],
     workgroups: [1],
   });
@@ -88,25 +117,25 @@ export function adamw(gpu: Gpu, b: AdamwBuffers, o: AdamwOptions): void {
   }
   checkHyperparameters(o, op);
   if (count === 0) return;
-  const wg = gpu.layout.reduceWorkgroup;
   gpu.dispatch({
     op,
-    kernel: { shader: 'adamw', entry: 'adamw', constants: { WG: wg, CLIP: o.norm ? 1 : 0 } },
-    params: [
+    kernel: adamwKernel,
+    constants: { CLIP: o.norm ? 1 : 0 },
+    uniforms: {
       offset,
       count,
-      f32(o.lr * o.weightDecay),
-      f32(o.beta1),
-      f32(1 - o.beta1),
-      f32(o.beta2),
-      f32(1 - o.beta2),
-      f32(o.lr / (1 - o.beta1 ** o.step)),
-      f32(Math.sqrt(1 - o.beta2 ** o.step)),
-      f32(o.eps),
-      f32(o.maxNorm ?? 0),
-    ],
+      lrWd: o.lr * o.weightDecay,
+      beta1: o.beta1,
+      oneMinusBeta1: 1 - o.beta1,
+      beta2: o.beta2,
+      oneMinusBeta2: 1 - o.beta2,
+      stepSize: o.lr / (1 - o.beta1 ** o.step),
+      bc2Sqrt: Math.sqrt(1 - o.beta2 ** o.step),
+      eps: o.eps,
+      maxNorm: o.maxNorm ?? 0,
+    },
     tensors: [b.params, b.grads, b.m, b.v, o.norm ?? gpu.dummy(0)],
-    workgroups: grid1d(count, wg),
+    workgroups: adamwKernel.flatGrid(gpu.layout, count),
   });
 }
 

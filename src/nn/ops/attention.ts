@@ -2,8 +2,8 @@
 // Q comes from `q` and K, V from `kv`, both fused projections [B, N, 3D] (q | k | v thirds,
 // head h at channels h·hd.. of each third): self-attention passes the same tensor twice,
 // StochCA's cross-attention passes the frozen teacher's projection as `kv`.
-import type { Gpu, KernelRef } from '../../gpu/gpu.ts';
-import { f32 } from '../../gpu/params.ts';
+import type { Gpu } from '../../gpu/gpu.ts';
+import { Kernel } from '../../gpu/kernel.ts';
 import { scratch } from '../../gpu/scratch.ts';
 import { check, checkDType, checkRank, checkShape, describe, type Tensor } from '../../gpu/tensor.ts';
 
@@ -22,8 +22,25 @@ function tileRows(hd: number): number {
   return Math.min(64, Math.floor(2048 / hd));
 }
 
-function kernel(gpu: Gpu, entry: string, hd: number): KernelRef {
-  return { shader: 'attention', entry, constants: { HD: hd, WG: gpu.layout.attentionRows, TK: tileRows(hd) } };
+const attentionKernel = (entry: string) =>
+  new Kernel({
+    shader: 'attention',
+    entry,
+    workgroupSize: (l) => l.attentionRows, // rows per workgroup
+    variants: ['HD', 'TK'], // head size, rows per staged tile
+    uniforms: { N: 'u32', H: 'u32', scale: 'f32' },
+  });
+
+export const attentionKernels = {
+  forward: attentionKernel('attention_forward'),
+  backwardQ: attentionKernel('attention_backward_dq'),
+  backwardKV: attentionKernel('attention_backward_dkv'),
+  classToken: attentionKernel('attention_class_token'),
+};
+
+/** The variant and uniforms every attention kernel takes. */
+function setup(d: AttentionDims) {
+  return { constants: { HD: d.hd, TK: tileRows(d.hd) }, uniforms: { N: d.N, H: d.H, scale: 1 / Math.sqrt(d.hd) } };
 }
 
 /** Checks the two projections and the head count and returns their sizes. */
@@ -67,7 +84,7 @@ function checkWritable(w: Tensor, reads: readonly Tensor[], op: string, name: st
 }
 
 function workgroups(gpu: Gpu, d: AttentionDims): [number, number, number] {
-  return [Math.ceil(d.N / gpu.layout.attentionRows), d.H, d.B];
+  return [Math.ceil(d.N / attentionKernels.forward.workgroupSize(gpu.layout)), d.H, d.B];
 }
 
 /**
@@ -81,8 +98,8 @@ export function attention(gpu: Gpu, q: Tensor, kv: Tensor, out: Tensor, lse: Ten
   checkWritable(lse, [q, kv], op, 'lse');
   gpu.dispatch({
     op,
-    kernel: kernel(gpu, 'attention_forward', d.hd),
-    params: [d.N, d.H, f32(1 / Math.sqrt(d.hd))],
+    kernel: attentionKernels.forward,
+    ...setup(d),
     tensors: [q, kv, out, lse],
     workgroups: workgroups(gpu, d),
   });
@@ -120,21 +137,20 @@ export function attentionBackward(
     checkDType(dkv, ['f32'], op, 'dkv');
     checkWritable(dkv, [q, kv, lse, dout], op, 'dkv');
   }
-  const params = [d.N, d.H, f32(1 / Math.sqrt(d.hd))];
   // δ_i = dO_i·O_i per query row [B, heads, N], written by the dQ kernel for the dK/dV kernel.
   const delta = scratch(gpu, 'attention-delta', [d.B, d.H, d.N]);
   gpu.dispatch({
     op: `attentionBackwardQ ${what}`,
-    kernel: kernel(gpu, 'attention_backward_dq', d.hd),
-    params,
+    kernel: attentionKernels.backwardQ,
+    ...setup(d),
     tensors: [q, kv, dout, lse, dq, delta, out],
     workgroups: workgroups(gpu, d),
   });
   if (!dkv) return;
   gpu.dispatch({
     op: `attentionBackwardKV ${what}`,
-    kernel: kernel(gpu, 'attention_backward_dkv', d.hd),
-    params,
+    kernel: attentionKernels.backwardKV,
+    ...setup(d),
     tensors: [q, kv, dout, lse, dkv, delta],
     workgroups: workgroups(gpu, d),
   });
@@ -153,8 +169,8 @@ export function classTokenAttention(gpu: Gpu, q: Tensor, kv: Tensor, lse: Tensor
   checkWritable(probs, [q, kv, lse], op, 'probs');
   gpu.dispatch({
     op,
-    kernel: kernel(gpu, 'attention_class_token', d.hd),
-    params: [d.N, d.H, f32(1 / Math.sqrt(d.hd))],
+    kernel: attentionKernels.classToken,
+    ...setup(d),
     tensors: [q, kv, probs, lse],
     workgroups: workgroups(gpu, d), // (ceil(N/WG), H, B): one invocation per key
   });

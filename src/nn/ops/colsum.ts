@@ -1,9 +1,17 @@
 // Column sums Y[c] = Σ_r X[r, c] (shaders/reduce.wgsl), e.g. a bias gradient.
 import type { Gpu } from '../../gpu/gpu.ts';
+import { Kernel } from '../../gpu/kernel.ts';
 import { scratch } from '../../gpu/scratch.ts';
 import { check, checkDType, describe, numel, type Tensor } from '../../gpu/tensor.ts';
 
 const ROWS_PER_CHUNK = 256;
+
+export const colsumKernel = new Kernel({
+  shader: 'reduce',
+  entry: 'colsum',
+  workgroupSize: 64, // columns per workgroup
+  uniforms: { R: 'u32', N: 'u32', rowsPerChunk: 'u32' },
+});
 
 /** x: [..., N] viewed as [R, N]; y: [N]. */
 export function colsum(gpu: Gpu, x: Tensor, y: Tensor): void {
@@ -12,19 +20,16 @@ export function colsum(gpu: Gpu, x: Tensor, y: Tensor): void {
   check(numel(y.shape) === N, 'colsum', () => `output ${describe(y)} must have ${N} elements for input ${describe(x)}`);
   checkDType(x, ['f32'], 'colsum', 'x');
   const op = `colsum ${describe(x)}`;
-  const kernel = { shader: 'reduce', entry: 'colsum' };
+  const kernel = colsumKernel;
+  const groups = Math.ceil(N / kernel.workgroupSize(gpu.layout));
   const chunks = Math.ceil(R / ROWS_PER_CHUNK);
+  const uniforms = { R, N, rowsPerChunk: ROWS_PER_CHUNK };
   if (chunks <= 1) {
-    gpu.dispatch({ op, kernel, params: [R, N, ROWS_PER_CHUNK], tensors: [x, y], workgroups: [Math.ceil(N / 64), 1] });
+    gpu.dispatch({ op, kernel, uniforms, tensors: [x, y], workgroups: [groups, 1] });
     return;
   }
   const partial = scratch(gpu, 'colsum', [chunks, N]);
-  gpu.dispatch({
-    op,
-    kernel,
-    params: [R, N, ROWS_PER_CHUNK],
-    tensors: [x, partial],
-    workgroups: [Math.ceil(N / 64), chunks],
-  });
-  gpu.dispatch({ op, kernel, params: [chunks, N, chunks], tensors: [partial, y], workgroups: [Math.ceil(N / 64), 1] });
+  gpu.dispatch({ op, kernel, uniforms, tensors: [x, partial], workgroups: [groups, chunks] });
+  const sum = { R: chunks, N, rowsPerChunk: chunks };
+  gpu.dispatch({ op, kernel, uniforms: sum, tensors: [partial, y], workgroups: [groups, 1] });
 }

@@ -2,8 +2,28 @@
 // its gradient and the number of correct predictions, without a host round trip.
 import { grid1d } from '../../gpu/grid.ts';
 import type { Gpu } from '../../gpu/gpu.ts';
+import { Kernel } from '../../gpu/kernel.ts';
 import { scratch } from '../../gpu/scratch.ts';
 import { check, checkDType, checkRank, checkShape, describe, numel, type Tensor } from '../../gpu/tensor.ts';
+
+const uniforms = { B: 'u32', C: 'u32', G: 'u32' } as const;
+
+/** One workgroup per row: its loss, whether it is correct and (WITH_GRAD) its gradient. */
+export const crossEntropyRowsKernel = new Kernel({
+  shader: 'cross-entropy',
+  entry: 'ce_rows',
+  workgroupSize: (l) => l.reduceWorkgroup,
+  variants: ['WITH_GRAD'],
+  uniforms,
+});
+
+/** One workgroup: the rows' mean loss and number correct. */
+export const crossEntropyTotalKernel = new Kernel({
+  shader: 'cross-entropy',
+  entry: 'ce_total',
+  workgroupSize: (l) => l.reduceWorkgroup,
+  uniforms,
+});
 
 /**
  * logits: [B, C] f32; labels: [B] u32 or i32 with values in [0, C);
@@ -42,20 +62,20 @@ export function crossEntropy(
     op,
     () => `the gradient's rows must be a whole number of at least ${B}, got ${gradRows}`,
   );
-  const wg = gpu.layout.reduceWorkgroup;
   const rowLoss = scratch(gpu, 'cross-entropy-loss', [B]);
   const rowCorrect = scratch(gpu, 'cross-entropy-correct', [B], 'u32');
   gpu.dispatch({
     op,
-    kernel: { shader: 'cross-entropy', entry: 'ce_rows', constants: { WG: wg, WITH_GRAD: dlogits ? 1 : 0 } },
-    params: [B, C, gradRows],
+    kernel: crossEntropyRowsKernel,
+    constants: { WITH_GRAD: dlogits ? 1 : 0 },
+    uniforms: { B, C, G: gradRows },
     tensors: [logits, labels, rowLoss, rowCorrect, dlogits ?? gpu.dummy(0)],
     workgroups: grid1d(B, 1),
   });
   gpu.dispatch({
     op,
-    kernel: { shader: 'cross-entropy', entry: 'ce_total', constants: { WG: wg } },
-    params: [B, C, gradRows],
+    kernel: crossEntropyTotalKernel,
+    uniforms: { B, C, G: gradRows },
     tensors: [rowLoss, rowCorrect, loss, correct],
     workgroups: [1],
   });

@@ -4,10 +4,18 @@
 // The backward of out = a + b is the identity to both inputs: da = db = dout. Where a
 // gradient already holds a value (a residual stream's), add dout into it with addInto.
 import type { Gpu } from '../../gpu/gpu.ts';
-import { grid1d } from '../../gpu/grid.ts';
+import { Kernel } from '../../gpu/kernel.ts';
 import { byteSize, check, checkDType, checkShape, describe, numel, type Tensor } from '../../gpu/tensor.ts';
 
-const WG = 64; // elementwise.wgsl WG
+const elementwise = (entry: string) =>
+  new Kernel({ shader: 'elementwise', entry, workgroupSize: 64, uniforms: { n: 'u32' } });
+
+export const elementwiseKernels = {
+  geluForward: elementwise('gelu_forward'),
+  geluBackward: elementwise('gelu_backward'),
+  add: elementwise('add'),
+  addInto: elementwise('add_into'),
+};
 
 /** Checks f32 operands of one shape, and that the written one shares no bytes with the others (WebGPU forbids it). */
 function checkOperands(op: string, written: [string, Tensor], read: [string, Tensor][]): void {
@@ -21,15 +29,15 @@ function checkOperands(op: string, written: [string, Tensor], read: [string, Ten
   }
 }
 
-function run(gpu: Gpu, op: string, entry: string, tensors: Tensor[], n: number): void {
-  gpu.dispatch({ op, kernel: { shader: 'elementwise', entry }, params: [n], tensors, workgroups: grid1d(n, WG) });
+function run(gpu: Gpu, op: string, kernel: Kernel<{ n: 'u32' }>, tensors: Tensor[], n: number): void {
+  gpu.dispatch({ op, kernel, uniforms: { n }, tensors, workgroups: kernel.flatGrid(gpu.layout, n) });
 }
 
 /** y = GELU(x) (exact, erf form). x, y: [...] (same shape). */
 export function gelu(gpu: Gpu, x: Tensor, y: Tensor): void {
   const op = `gelu ${describe(x)}`;
   checkOperands(op, ['y', y], [['x', x]]);
-  run(gpu, op, 'gelu_forward', [x, y], numel(x.shape));
+  run(gpu, op, elementwiseKernels.geluForward, [x, y], numel(x.shape));
 }
 
 /** dx = dy · GELU'(x). x, dy, dx: [...] (same shape). */
@@ -43,7 +51,7 @@ export function geluBackward(gpu: Gpu, x: Tensor, dy: Tensor, dx: Tensor): void 
       ['dy', dy],
     ],
   );
-  run(gpu, op, 'gelu_backward', [x, dy, dx], numel(x.shape));
+  run(gpu, op, elementwiseKernels.geluBackward, [x, dy, dx], numel(x.shape));
 }
 
 /** out = a + b. a, b, out: [...] (same shape; out must not overlap a or b: use addInto). */
@@ -57,12 +65,12 @@ export function add(gpu: Gpu, a: Tensor, b: Tensor, out: Tensor): void {
       ['b', b],
     ],
   );
-  run(gpu, op, 'add', [a, b, out], numel(a.shape));
+  run(gpu, op, elementwiseKernels.add, [a, b, out], numel(a.shape));
 }
 
 /** acc += b. acc, b: [...] (same shape). */
 export function addInto(gpu: Gpu, acc: Tensor, b: Tensor): void {
   const op = `addInto ${describe(acc)}`;
   checkOperands(op, ['acc', acc], [['b', b]]);
-  run(gpu, op, 'add_into', [acc, b], numel(acc.shape));
+  run(gpu, op, elementwiseKernels.addInto, [acc, b], numel(acc.shape));
 }

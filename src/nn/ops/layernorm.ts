@@ -1,14 +1,37 @@
 // LayerNorm over the last dim (shaders/layernorm.wgsl) and its backward pass.
 import type { Gpu } from '../../gpu/gpu.ts';
 import { grid1d } from '../../gpu/grid.ts';
-import { f32 } from '../../gpu/params.ts';
+import { Kernel } from '../../gpu/kernel.ts';
 import { scratch } from '../../gpu/scratch.ts';
 import { check, checkDType, checkShape, describe, numel, type Tensor } from '../../gpu/tensor.ts';
 import { colsum } from './colsum.ts';
 
-const PARAM_WG = 64; // threads per workgroup of layernorm_backward_params (columns)
 const ROWS_PER_CHUNK = 64;
 const MAX_CHUNKS = 4096; // keeps the partial sums small and the dispatch under 65535 workgroups
+
+export const layernormKernels = {
+  /** One workgroup per row. */
+  forward: new Kernel({
+    shader: 'layernorm',
+    entry: 'layernorm_forward',
+    workgroupSize: (l) => l.layernormRowThreads,
+    uniforms: { R: 'u32', D: 'u32', eps: 'f32' },
+  }),
+  /** One workgroup per row. */
+  backwardInput: new Kernel({
+    shader: 'layernorm',
+    entry: 'layernorm_backward_input',
+    workgroupSize: (l) => l.layernormRowThreads,
+    uniforms: { R: 'u32', D: 'u32' },
+  }),
+  /** One thread per column and chunk of rows. */
+  backwardParams: new Kernel({
+    shader: 'layernorm',
+    entry: 'layernorm_backward_params',
+    workgroupSize: 64,
+    uniforms: { R: 'u32', D: 'u32', rowsPerChunk: 'u32' },
+  }),
+};
 
 type Named = [name: string, t: Tensor][];
 
@@ -57,8 +80,8 @@ export function layernorm(
   check(eps >= 0 && Number.isFinite(eps), op, () => `eps must be a finite number ≥ 0, got ${eps}`);
   gpu.dispatch({
     op,
-    kernel: { shader: 'layernorm', entry: 'layernorm_forward', constants: { WG: gpu.layout.layernormRowThreads } },
-    params: [R, D, f32(eps)],
+    kernel: layernormKernels.forward,
+    uniforms: { R, D, eps },
     tensors: [x, mean, rstd, y, gamma, beta],
     workgroups: grid1d(R, 1),
   });
@@ -100,12 +123,8 @@ export function layernormBackward(
   );
   gpu.dispatch({
     op,
-    kernel: {
-      shader: 'layernorm',
-      entry: 'layernorm_backward_input',
-      constants: { WG: gpu.layout.layernormRowThreads },
-    },
-    params: [R, D],
+    kernel: layernormKernels.backwardInput,
+    uniforms: { R, D },
     tensors: [x, mean, rstd, dy, gamma, dx],
     workgroups: grid1d(R, 1),
   });
@@ -115,12 +134,13 @@ export function layernormBackward(
     chunks === 1
       ? [dgamma, dbeta]
       : [scratch(gpu, 'layernorm-dgamma', [chunks, D]), scratch(gpu, 'layernorm-dbeta', [chunks, D])];
+  const params = layernormKernels.backwardParams;
   gpu.dispatch({
     op,
-    kernel: { shader: 'layernorm', entry: 'layernorm_backward_params', constants: { WG: PARAM_WG } },
-    params: [R, D, 0, rowsPerChunk],
+    kernel: params,
+    uniforms: { R, D, rowsPerChunk },
     tensors: [x, mean, rstd, dy, pg, pb],
-    workgroups: [Math.ceil(D / PARAM_WG), chunks],
+    workgroups: [Math.ceil(D / params.workgroupSize(gpu.layout)), chunks],
   });
   if (chunks > 1) {
     colsum(gpu, pg, dgamma);

@@ -1,5 +1,6 @@
 // Matrix products (shaders/matmul.wgsl) and their backward pass.
 import type { Gpu } from '../../gpu/gpu.ts';
+import { Kernel } from '../../gpu/kernel.ts';
 import { check, checkDType, describe, numel, view, type Tensor } from '../../gpu/tensor.ts';
 import { colsum } from './colsum.ts';
 
@@ -13,6 +14,24 @@ export interface MatmulOptions {
   /** With a bias: C = GELU(U), where U (shape of C) receives op(A)·op(B) + bias. */
   geluInput?: Tensor;
 }
+
+export const matmulKernel = new Kernel({
+  shader: 'matmul',
+  entry: 'matmul',
+  workgroupSize: (l) => l.matmul.wg, // threads per workgroup side
+  constants: (l) => ({ RB: l.matmul.rb }), // 4x4 blocks per thread side
+  uniforms: {
+    M: 'u32',
+    N: 'u32',
+    K: 'u32',
+    strideA: 'u32',
+    strideB: 'u32',
+    strideC: 'u32',
+    transA: 'u32',
+    transB: 'u32',
+    epilogue: 'u32',
+  },
+});
 
 interface Dims {
   batch: number;
@@ -57,17 +76,22 @@ function dims(a: Tensor, b: Tensor, c: Tensor, o: MatmulOptions, op: string): Di
 export function matmul(gpu: Gpu, a: Tensor, b: Tensor, c: Tensor, o: MatmulOptions = {}): void {
   const op = `matmul ${describe(a)}${o.transA ? 'ᵀ' : ''}·${describe(b)}${o.transB ? 'ᵀ' : ''}`;
   const d = dims(a, b, c, o, op);
-  const { wg, rb } = gpu.layout.matmul; // WG threads per side, RB 4x4 blocks per thread side
+  const { wg, rb } = gpu.layout.matmul;
   const tile = 4 * rb * wg;
-  const epilogue = o.geluInput ? 2 : o.bias ? 1 : 0;
   gpu.dispatch({
     op,
-    kernel: {
-      shader: 'matmul',
-      entry: 'matmul',
-      constants: { WG: wg, RB: rb },
+    kernel: matmulKernel,
+    uniforms: {
+      M: d.M,
+      N: d.N,
+      K: d.K,
+      strideA: d.strideA,
+      strideB: d.strideB,
+      strideC: d.M * d.N,
+      transA: o.transA ? 1 : 0,
+      transB: o.transB ? 1 : 0,
+      epilogue: o.geluInput ? 2 : o.bias ? 1 : 0,
     },
-    params: [d.M, d.N, d.K, d.strideA, d.strideB, d.M * d.N, o.transA ? 1 : 0, o.transB ? 1 : 0, epilogue],
     tensors: [a, b, o.bias ?? gpu.dummy(0), c, o.geluInput ?? gpu.dummy(1)],
     workgroups: [Math.ceil(d.N / tile), Math.ceil(d.M / tile), d.batch],
   });

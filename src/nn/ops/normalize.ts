@@ -1,7 +1,6 @@
 // Input normalisation (shaders/normalize.wgsl): uint8 RGBA pixels to normalised float images.
 import type { Gpu } from '../../gpu/gpu.ts';
-import { grid1d } from '../../gpu/grid.ts';
-import { f32 } from '../../gpu/params.ts';
+import { Kernel } from '../../gpu/kernel.ts';
 import { check, checkDType, checkRank, checkShape, describe, type Tensor } from '../../gpu/tensor.ts';
 
 export type Rgb = readonly [number, number, number];
@@ -9,6 +8,22 @@ export type Rgb = readonly [number, number, number];
 /** The per-channel statistics torchvision's ImageNet weights were trained with. */
 export const IMAGENET_MEAN: Rgb = [0.485, 0.456, 0.406];
 export const IMAGENET_STD: Rgb = [0.229, 0.224, 0.225];
+
+export const normalizeKernel = new Kernel({
+  shader: 'normalize',
+  entry: 'normalize_images',
+  workgroupSize: 256,
+  uniforms: {
+    count: 'u32',
+    HW: 'u32',
+    mean_r: 'f32',
+    mean_g: 'f32',
+    mean_b: 'f32',
+    std_r: 'f32',
+    std_g: 'f32',
+    std_b: 'f32',
+  },
+});
 
 /**
  * out[b, c, y, x] = (byte c of pixels[b, y, x] / 255 - mean[c]) / std[c], alpha dropped.
@@ -37,9 +52,18 @@ export function normalizeImages(
   const count = B * H * W;
   gpu.dispatch({
     op,
-    kernel: { shader: 'normalize', entry: 'normalize_images' },
-    params: [count, H * W, ...mean.map(f32), ...std.map(f32)],
+    kernel: normalizeKernel,
+    uniforms: {
+      count,
+      HW: H * W,
+      mean_r: mean[0],
+      mean_g: mean[1],
+      mean_b: mean[2],
+      std_r: std[0],
+      std_g: std[1],
+      std_b: std[2],
+    },
     tensors: [pixels, out],
-    workgroups: grid1d(count, 256),
+    workgroups: normalizeKernel.flatGrid(gpu.layout, count),
   });
 }

@@ -1,9 +1,17 @@
 // Patch embedding (shaders/patch-embed.wgsl): Conv2d(C, D, kernel = stride = p) with bias,
 // as im2col followed by a matmul with the flattened conv weight.
 import type { Gpu } from '../../gpu/gpu.ts';
-import { grid1d } from '../../gpu/grid.ts';
+import { Kernel } from '../../gpu/kernel.ts';
 import { check, checkDType, checkRank, checkShape, describe, view, type Tensor } from '../../gpu/tensor.ts';
 import { matmul, matmulBackward } from './matmul.ts';
+
+/** One thread per element of the patches (side: the patch side p; gridW: patches per grid row). */
+export const im2colKernel = new Kernel({
+  shader: 'patch-embed',
+  entry: 'im2col',
+  workgroupSize: 256,
+  uniforms: { count: 'u32', C: 'u32', H: 'u32', W: 'u32', side: 'u32', gridW: 'u32' },
+});
 
 /**
  * tokens = conv(x, weight, stride = patch) + bias, one token per patch in row-major (h, w) order.
@@ -42,10 +50,10 @@ export function patchEmbed(
   const count = B * P * cols;
   gpu.dispatch({
     op,
-    kernel: { shader: 'patch-embed', entry: 'im2col' },
-    params: [count, C, H, W, patch, W / patch],
+    kernel: im2colKernel,
+    uniforms: { count, C, H, W, side: patch, gridW: W / patch },
     tensors: [x, patches],
-    workgroups: grid1d(count, 256),
+    workgroups: im2colKernel.flatGrid(gpu.layout, count),
   });
   matmul(gpu, patches, view(weight, [D, cols]), view(out, [B * P, D]), { transB: true, bias });
 }

@@ -1,10 +1,18 @@
 // The class token and position embedding (shaders/tokens.wgsl): prepended and added
 // before the encoder, the class token taken out after it. N = P + 1 tokens, token 0 the class token.
 import type { Gpu } from '../../gpu/gpu.ts';
-import { grid1d } from '../../gpu/grid.ts';
+import { Kernel } from '../../gpu/kernel.ts';
 import { checkDType, checkRank, checkShape, describe, type Tensor } from '../../gpu/tensor.ts';
 
-const WGSIZE = 256;
+const tokensKernel = (entry: string) =>
+  new Kernel({ shader: 'tokens', entry, workgroupSize: 256, uniforms: { B: 'u32', N: 'u32', D: 'u32' } });
+
+export const tokensKernels = {
+  embed: tokensKernel('embed_tokens'),
+  embedBackward: tokensKernel('embed_tokens_backward'),
+  gatherClassToken: tokensKernel('gather_class_token'),
+  gatherClassTokenBackward: tokensKernel('gather_class_token_backward'),
+};
 
 /**
  * h[b, 0] = cls + pos[0];  h[b, 1+i] = x[b, i] + pos[1+i].
@@ -21,13 +29,14 @@ export function embedTokens(gpu: Gpu, x: Tensor, cls: Tensor, pos: Tensor, h: Te
   checkShape(pos, [P + 1, D], op, 'pos');
   checkShape(h, [B, P + 1, D], op, 'h');
   for (const [name, t] of Object.entries({ x, cls, pos, h })) checkDType(t, ['f32'], op, name);
+  const kernel = tokensKernels.embed;
   gpu.dispatch({
     op,
-    kernel: { shader: 'tokens', entry: 'embed_tokens' },
-    params: [B, P + 1, D],
+    kernel,
+    uniforms: { B, N: P + 1, D },
     // A buffer binding cannot be empty: with no patches gpu.dummy stands in for x.
     tensors: [P > 0 ? x : gpu.dummy(0), cls, pos, h],
-    workgroups: grid1d(B * (P + 1) * D, WGSIZE),
+    workgroups: kernel.flatGrid(gpu.layout, B * (P + 1) * D),
   });
 }
 
@@ -46,12 +55,13 @@ export function embedTokensBackward(gpu: Gpu, dh: Tensor, dx: Tensor, dcls: Tens
   checkShape(dcls, [D], op, 'dcls');
   checkShape(dpos, [N, D], op, 'dpos');
   for (const [name, t] of Object.entries({ dh, dx, dcls, dpos })) checkDType(t, ['f32'], op, name);
+  const kernel = tokensKernels.embedBackward;
   gpu.dispatch({
     op,
-    kernel: { shader: 'tokens', entry: 'embed_tokens_backward' },
-    params: [B, N, D],
+    kernel,
+    uniforms: { B, N, D },
     tensors: [dh, N > 1 ? dx : gpu.dummy(0), dcls, dpos],
-    workgroups: grid1d(N * D, WGSIZE),
+    workgroups: kernel.flatGrid(gpu.layout, N * D),
   });
 }
 
@@ -66,12 +76,13 @@ export function gatherClassToken(gpu: Gpu, h: Tensor, y: Tensor): void {
   const [B, N, D] = h.shape;
   checkShape(y, [B, D], op, 'y');
   for (const [name, t] of Object.entries({ h, y })) checkDType(t, ['f32'], op, name);
+  const kernel = tokensKernels.gatherClassToken;
   gpu.dispatch({
     op,
-    kernel: { shader: 'tokens', entry: 'gather_class_token' },
-    params: [B, N, D],
+    kernel,
+    uniforms: { B, N, D },
     tensors: [h, y],
-    workgroups: grid1d(B * D, WGSIZE),
+    workgroups: kernel.flatGrid(gpu.layout, B * D),
   });
 }
 
@@ -86,11 +97,12 @@ export function gatherClassTokenBackward(gpu: Gpu, dy: Tensor, dh: Tensor): void
   const [B, N, D] = dh.shape;
   checkShape(dy, [B, D], op, 'dy');
   for (const [name, t] of Object.entries({ dy, dh })) checkDType(t, ['f32'], op, name);
+  const kernel = tokensKernels.gatherClassTokenBackward;
   gpu.dispatch({
     op,
-    kernel: { shader: 'tokens', entry: 'gather_class_token_backward' },
-    params: [B, N, D],
+    kernel,
+    uniforms: { B, N, D },
     tensors: [dy, dh],
-    workgroups: grid1d(B * N * D, WGSIZE),
+    workgroups: kernel.flatGrid(gpu.layout, B * N * D),
   });
 }
