@@ -35,7 +35,12 @@ export interface KernelSpec<U extends UniformFields, V extends string> {
 /** Any kernel, whatever its uniforms and variants. */
 export type AnyKernel = Kernel<UniformFields, string>;
 
-const INT_RANGE: Record<'u32' | 'i32', [number, number]> = { u32: [0, 2 ** 32 - 1], i32: [-(2 ** 31), 2 ** 31 - 1] };
+/** The integers a u32 or i32 field takes; an f32 field takes any number, rounded to the nearest float. */
+const RANGE: Record<UniformType, [min: number, max: number]> = {
+  u32: [0, 2 ** 32 - 1],
+  i32: [-(2 ** 31), 2 ** 31 - 1],
+  f32: [-Infinity, Infinity],
+};
 
 export class Kernel<U extends UniformFields = UniformFields, V extends string = never> {
   readonly shader: string;
@@ -46,7 +51,7 @@ export class Kernel<U extends UniformFields = UniformFields, V extends string = 
   readonly variants: readonly V[];
   /** Bytes the uniform binding covers: the struct's size rounded up to 16, 0 without uniforms. */
   readonly uniformSize: number;
-  private readonly fields: readonly { name: string; type: UniformType; offset: number }[];
+  private readonly fields: readonly { name: string; type: UniformType; offset: number; min: number; max: number }[];
 
   constructor(private readonly spec: KernelSpec<U, V>) {
     this.shader = spec.shader;
@@ -54,7 +59,10 @@ export class Kernel<U extends UniformFields = UniformFields, V extends string = 
     this.name = `${spec.shader}:${spec.entry}`;
     this.uniforms = spec.uniforms;
     this.variants = spec.variants ?? [];
-    this.fields = Object.entries(spec.uniforms).map(([name, type], i) => ({ name, type, offset: 4 * i }));
+    this.fields = Object.entries(spec.uniforms).map(([name, type], i) => {
+      const [min, max] = RANGE[type];
+      return { name, type, offset: 4 * i, min, max };
+    });
     this.uniformSize = Math.ceil(this.fields.length / 4) * 16;
   }
 
@@ -78,14 +86,10 @@ export class Kernel<U extends UniformFields = UniformFields, V extends string = 
   pack(values: UniformValues<U>, view: DataView, at: number, op: string): void {
     for (const f of this.fields) {
       const v = (values as Record<string, number>)[f.name];
-      if (f.type === 'f32') {
-        if (typeof v !== 'number') throw this.badUniform(op, f.name, f.type, v);
-        view.setFloat32(at + f.offset, v, true);
-        continue;
-      }
-      const [lo, hi] = INT_RANGE[f.type];
-      if (!(Number.isInteger(v) && v >= lo && v <= hi)) throw this.badUniform(op, f.name, f.type, v);
-      if (f.type === 'u32') view.setUint32(at + f.offset, v, true);
+      const ok = f.type === 'f32' ? typeof v === 'number' : Number.isInteger(v) && v >= f.min && v <= f.max;
+      if (!ok) throw this.badUniform(op, f.name, f.type, v);
+      if (f.type === 'f32') view.setFloat32(at + f.offset, v, true);
+      else if (f.type === 'u32') view.setUint32(at + f.offset, v, true);
       else view.setInt32(at + f.offset, v, true);
     }
   }
