@@ -1,6 +1,6 @@
 // Dispatch shapes for kernels that index a flat range of `count` items.
 // WebGPU caps each dimension at 65535 workgroups, so large ranges fold into y;
-// the kernel computes its flat index as gid.x + gid.y * (num_workgroups.x * workgroupSize).
+// the kernel computes its flat index with flat_index or flat_workgroup (shaders/index.wgsl).
 
 export function grid1d(count: number, workgroupSize: number): [number, number] {
   const groups = Math.max(1, Math.ceil(count / workgroupSize));

@@ -1,6 +1,6 @@
 // Where WGSL text comes from. The browser build bundles shaders/*.wgsl through
 // Vite; Node reads the same files from disk. A line `//#include "name.wgsl"`
-// pastes another file of shaders/ once (shared helpers such as erf).
+// pastes another file of shaders/ once (shared helpers such as erf and the flat indices).
 
 export type ShaderSource = (name: string) => string;
 
