@@ -1,5 +1,5 @@
-// The playground: finds the GPU, restores the runs kept in this browser and the experiment in the
-// link (or the built-in model and dataset), then shows the panels: the setup (data, run, model) in a
+// The playground: finds the GPU, starts the page (page-start.ts: the runs kept in this browser, the
+// experiment in the link or the built-in model and dataset), then shows the panels: the setup (data, run, model) in a
 // column beside the results, whose curves and attention maps come first.
 import { useEffect, useState } from 'react';
 import { requestBrowserGpu } from '../gpu/device-browser.ts';
@@ -15,32 +15,13 @@ import { ModelPanel } from './panels/ModelPanel.tsx';
 import { RunPanel } from './panels/RunPanel.tsx';
 import { ConfusionMatrix } from './runs/ConfusionMatrix.tsx';
 import { Gallery } from './runs/Gallery.tsx';
-import { askPersistentStorage, followOtherTabs, loadPersisted } from './runs/persist.ts';
 import { RunProgress, RunsPanel } from './runs/RunsPanel.tsx';
-import { openFromHash, syncHash } from './share/link-sync.ts';
 import { SharePanel } from './share/SharePanel.tsx';
-import { useStore } from './store.ts';
 
 type GpuState = { kind: 'probing' } | { kind: 'ready'; adapter: AdapterSummary } | { kind: 'missing'; message: string };
 
-let started: Promise<void> | undefined;
-
-/** Once per page (React's development mode mounts twice): runs from IndexedDB, then the link's
- *  experiment, then the hash follows the fields. */
-function startPage(): Promise<void> {
-  return (started ??= restore());
-}
-
-async function restore(): Promise<void> {
-  const kept = await loadPersisted();
-  useStore.setState({ runs: [...useStore.getState().runs, ...kept] });
-  followOtherTabs();
-  void askPersistentStorage();
-  openFromHash(location.hash);
-  syncHash();
-}
-
-export function App() {
+/** `start`: the page's start (page-start.ts), once the GPU is found. */
+export function App({ start }: { start: () => Promise<void> }) {
   const [gpu, setGpu] = useState<GpuState>({ kind: 'probing' });
 
   useEffect(() => {
@@ -50,7 +31,7 @@ export function App() {
         g.destroy(); // the training worker creates its own device
         // The panels appear once the link's (or the default) model and dataset have started loading, so a
         // file the person drops at once is the one that stays: a later start would replace it.
-        await startPage();
+        await start();
         if (!cancelled) setGpu({ kind: 'ready', adapter: g.adapter });
       },
       (e: unknown) => {
@@ -61,7 +42,7 @@ export function App() {
     return () => {
       cancelled = true;
     };
-  }, []);
+  }, [start]);
 
   return (
     <main>

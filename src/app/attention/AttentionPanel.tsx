@@ -3,14 +3,16 @@
 // over the blocks up to it (attention-views.ts), for the pretrained model (the teacher) and for the
 // last finished runs' models side by side. Computed by the training worker once no run is training.
 import { useEffect, useMemo, useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import { visibleText } from '../../data/visible-text.ts';
 import { scoreRow } from '../../train/scoring.ts';
 import type { AttentionMaps, AttentionModel } from '../../worker/protocol.ts';
 import { DropZone } from '../panels/DropZone.tsx';
 import { PixelCanvas } from '../PixelCanvas.tsx';
 import { PALETTE, type RunRecord } from '../runs/run-record.ts';
-import { requestAttention, startingModel } from '../runs/trainer.ts';
-import { useStore, type InspectedImage } from '../store.ts';
+import { useTrainer } from '../runs/trainer-context.ts';
+import { useStore, type AppState, type InspectedImage } from '../store.ts';
+import { busy, runById } from '../store/selectors.ts';
 import { headMean, headRow, rollout } from './attention-views.ts';
 import { HeatMap } from './HeatMap.tsx';
 import { modelInput } from './image-input.ts';
@@ -34,13 +36,35 @@ interface Row {
   model: AttentionModel;
 }
 
-let drops = 0;
+/** What the panel reads of the run it is anchored to: the same while that run's curves grow. */
+type Anchor = Pick<RunRecord, 'id' | 'model' | 'modelSha256' | 'settings' | 'info' | 'predictions'>;
 
-/** The inspected image, or the anchor run's first pictured validation image. */
-function imageOf(inspected: InspectedImage | undefined, runs: RunRecord[], anchor: RunRecord): Image | undefined {
+const anchorOf = (r: RunRecord | undefined): Anchor | undefined =>
+  r && {
+    id: r.id,
+    model: r.model,
+    modelSha256: r.modelSha256,
+    settings: r.settings,
+    info: r.info,
+    predictions: r.predictions,
+  };
+
+/** The selected run, or the latest, of the ones whose model is known (not a link's). */
+function anchorRun(s: AppState): RunRecord | undefined {
+  const withInfo = s.runs.filter((r) => r.info && r.status !== 'shared');
+  return withInfo.find((r) => r.id === s.selected) ?? withInfo.at(-1);
+}
+
+/** Runs whose model has a checkpoint to look into. */
+const finishedRuns = (s: AppState) =>
+  s.runs.filter((r) => r.info && r.checkpointStep !== undefined && (r.status === 'finished' || r.status === 'stopped'));
+
+/** The inspected image: one dropped, a validation image of `shown` (the inspected run), or the anchor
+ *  run's first pictured validation image. */
+function imageOf(inspected: InspectedImage | undefined, shown: Anchor | undefined, anchor: Anchor): Image | undefined {
   if (inspected && 'pixels' in inspected)
-    return { key: `drop ${drops}`, pixels: inspected.pixels, size: inspected.size, caption: inspected.name };
-  const run = inspected ? runs.find((r) => r.id === inspected.runId) : anchor;
+    return { key: inspected.key, pixels: inspected.pixels, size: inspected.size, caption: inspected.name };
+  const run = inspected ? shown : anchor;
   const index = inspected?.index ?? anchor.predictions?.findIndex((p) => p.pixels) ?? -1;
   const p = run?.predictions?.[index];
   if (!run?.info || !p?.pixels) return undefined;
@@ -52,23 +76,21 @@ function imageOf(inspected: InspectedImage | undefined, runs: RunRecord[], ancho
   };
 }
 
-function rowsFor(runs: RunRecord[], anchor: RunRecord, size: number): Row[] {
+/** The models to look through: the anchor's starting model (`start`, when it is loaded), then the
+ *  latest finished runs of the image's size. */
+function rowsFor(finished: RunRecord[], anchor: Anchor, start: ArrayBuffer | undefined, size: number): Row[] {
   const rows: Row[] = [];
-  const start = startingModel(anchor);
   if (start && anchor.info?.config.imageSize === size) {
     rows.push({
       key: `pretrained ${anchor.modelSha256 ?? anchor.id}`,
       title: 'pretrained (the teacher)',
-      model: { kind: 'pretrained', model: start, classNames: anchor.info!.classes, settings: anchor.settings },
+      model: { kind: 'pretrained', model: start, classNames: anchor.info.classes, settings: anchor.settings },
     });
   }
-  const done = runs.filter(
-    (r) =>
-      r.info?.config.imageSize === size &&
-      r.checkpointStep !== undefined &&
-      (r.status === 'finished' || r.status === 'stopped'),
-  );
-  for (const r of done.slice(-MAX_RUNS).reverse()) {
+  for (const r of finished
+    .filter((r) => r.info?.config.imageSize === size)
+    .slice(-MAX_RUNS)
+    .reverse()) {
     rows.push({
       key: `${r.id} ${r.checkpointStep}`,
       title: r.label,
@@ -91,37 +113,49 @@ function PredictedClass({ row, maps }: { row: Row; maps: AttentionMaps }) {
 }
 
 export function AttentionPanel() {
-  const runs = useStore((s) => s.runs);
-  const selected = useStore((s) => s.selected);
+  const trainer = useTrainer();
+  const anchor = useStore(useShallow((s) => anchorOf(anchorRun(s))));
   const inspected = useStore((s) => s.inspected);
-  const inspect = useStore((s) => s.inspect);
+  const shown = useStore(
+    useShallow((s) => anchorOf(s.inspected && 'runId' in s.inspected ? runById(s, s.inspected.runId) : undefined)),
+  );
+  const finished = useStore(useShallow(finishedRuns));
+  const loaded = useStore(
+    useShallow((s) => ({ status: s.model.status, ref: s.model.ref, sha256: s.model.sha256, bytes: s.model.bytes })),
+  );
+  const isBusy = useStore(busy);
+  const inspectDropped = useStore((s) => s.inspectDropped);
   const [block, setBlock] = useState(0);
   const [result, setResult] = useState<{ key: string; maps?: AttentionMaps[]; error?: string }>();
   const [dropError, setDropError] = useState<string>();
 
-  const withInfo = runs.filter((r) => r.info && r.status !== 'shared');
-  const anchor = withInfo.find((r) => r.id === selected) ?? withInfo.at(-1);
-  const image = anchor && imageOf(inspected, runs, anchor);
-  const rows = anchor && image ? rowsFor(runs, anchor, image.size) : [];
-  const busy = runs.some((r) => r.status === 'running' || r.status === 'paused' || r.status === 'queued');
+  const image = useMemo(() => anchor && imageOf(inspected, shown, anchor), [inspected, shown, anchor]);
+  const start = useMemo(() => anchor && trainer.startingModel(anchor, loaded), [trainer, anchor, loaded]);
+  const rows = useMemo(
+    () => (anchor && image ? rowsFor(finished, anchor, start, image.size) : []),
+    [finished, anchor, start, image],
+  );
   const key = image ? `${image.key} | ${rows.map((r) => r.key).join(', ')}` : '';
+  const answered = result?.key === key;
 
+  // The maps of this image in these models, asked once no run is in progress (and again only for
+  // another image or other models).
   useEffect(() => {
-    if (!image || busy || rows.length === 0 || result?.key === key) return;
+    if (!image || isBusy || rows.length === 0 || answered) return;
     let current = true;
-    setResult({ key: `${key} (asked)` });
-    requestAttention(
-      image.pixels,
-      rows.map((r) => r.model),
-    ).then(
-      (maps) => current && setResult({ key, maps }),
-      (e: unknown) => current && setResult({ key, error: e instanceof Error ? e.message : String(e) }),
-    );
+    trainer
+      .requestAttention(
+        image.pixels,
+        rows.map((r) => r.model),
+      )
+      .then(
+        (maps) => current && setResult({ key, maps }),
+        (e: unknown) => current && setResult({ key, error: e instanceof Error ? e.message : String(e) }),
+      );
     return () => {
       current = false;
     };
-    // `key` names the image and the models, whose objects are rebuilt on every render.
-  }, [key, busy]);
+  }, [trainer, image, rows, isBusy, key, answered]);
 
   const maps = result?.key === key ? result.maps : undefined;
   const depth = maps ? Math.max(...maps.map((m) => m.depth)) : (anchor?.info?.config.depth ?? 1);
@@ -147,10 +181,7 @@ export function AttentionPanel() {
     if (!file) return;
     setDropError(undefined);
     modelInput(file, size).then(
-      (pixels) => {
-        drops++;
-        inspect({ name: file.name, pixels, size });
-      },
+      (pixels) => inspectDropped({ name: file.name, pixels, size }),
       (e: unknown) => setDropError(e instanceof Error ? e.message : String(e)),
     );
   };
@@ -189,9 +220,9 @@ export function AttentionPanel() {
         </p>
       )}
       {!image && <p className="hint">Finish a run to see its validation images here, or drop an image.</p>}
-      {image && busy && <p role="status">The maps are computed once the runs in progress have ended.</p>}
-      {image && !busy && !maps && !result?.error && rows.length > 0 && <p role="status">Computing the maps…</p>}
-      {result?.key === key && result.error && (
+      {image && isBusy && <p role="status">The maps are computed once the runs in progress have ended.</p>}
+      {image && !isBusy && !answered && rows.length > 0 && <p role="status">Computing the maps…</p>}
+      {answered && result.error && (
         <p role="alert" className="error">
           {visibleText(result.error)}
         </p>

@@ -2,11 +2,11 @@
 // faint behind), validation loss and accuracy per evaluation, and the learning rate, as wide as the
 // page allows; under the loss, each run's StochCA masks (MaskStrip). The x-axis is the step, the
 // epoch or the wall time; the loss may be drawn on a log scale.
-import { memo, useDeferredValue, useEffect, useState, type ReactNode } from 'react';
+import { memo, useDeferredValue, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { RunRecord } from '../runs/run-record.ts';
 import { PALETTE } from '../runs/run-record.ts';
-import { useStore, type ChartView } from '../store.ts';
+import { useStore, type ChartView, type XAxis as Axis } from '../store.ts';
 import { downsample as thin } from '../share-link.ts';
 import { MaskStrip } from './MaskStrip.tsx';
 import { smooth } from './smoothing.ts';
@@ -19,9 +19,9 @@ const tick = (v: number): string => (v !== 0 && Math.abs(v) < 0.01 ? v.toExponen
 type Row = { x: number } & Record<string, number>;
 
 /** x of a step: the step itself, epochs (images seen / training images) or seconds. */
-function xOf(run: RunRecord, view: ChartView, step: number, seconds?: number): number {
-  if (view.x === 'step') return step;
-  if (view.x === 'time') return seconds ?? run.train.find((p) => p.step === step)?.seconds ?? 0;
+function xOf(run: RunRecord, x: Axis, step: number, seconds?: number): number {
+  if (x === 'step') return step;
+  if (x === 'time') return seconds ?? run.train.find((p) => p.step === step)?.seconds ?? 0;
   return (step * run.settings.batch) / Math.max(1, run.info?.counts.train ?? 1);
 }
 
@@ -33,32 +33,33 @@ interface Series {
   points: { x: number; y: number }[];
 }
 
-function series(runs: RunRecord[], view: ChartView, metric: 'loss' | 'accuracy' | 'lr'): Series[] {
+/** `smoothing`: of the training lines (the learning rate is never smoothed). */
+function series(runs: RunRecord[], x: Axis, smoothing: number, metric: 'loss' | 'accuracy' | 'lr'): Series[] {
   const out: Series[] = [];
   for (const run of runs) {
     const colour = PALETTE[run.colour % PALETTE.length];
     const train = thin(run.train, MAX_POINTS * 4);
-    const xs = train.map((p) => xOf(run, view, p.step, p.seconds));
+    const xs = train.map((p) => xOf(run, x, p.step, p.seconds));
     const raw = train.map((p) => (metric === 'accuracy' ? 100 * p.accuracy : p[metric]));
     if (metric === 'lr') {
       out.push({
         key: `${run.id}:lr`,
         colour,
         points: thin(
-          xs.map((x, i) => ({ x, y: raw[i] })),
+          xs.map((px, i) => ({ x: px, y: raw[i] })),
           MAX_POINTS,
         ),
       });
       continue;
     }
-    const sm = smooth(raw, view.smoothing);
-    if (view.smoothing > 0)
+    const sm = smooth(raw, smoothing);
+    if (smoothing > 0)
       out.push({
         key: `${run.id}:raw`,
         colour,
         faint: true,
         points: thin(
-          xs.map((x, i) => ({ x, y: raw[i] })),
+          xs.map((px, i) => ({ x: px, y: raw[i] })),
           MAX_POINTS,
         ),
       });
@@ -66,7 +67,7 @@ function series(runs: RunRecord[], view: ChartView, metric: 'loss' | 'accuracy' 
       key: `${run.id}:train`,
       colour,
       points: thin(
-        xs.map((x, i) => ({ x, y: sm[i] })),
+        xs.map((px, i) => ({ x: px, y: sm[i] })),
         MAX_POINTS,
       ),
     });
@@ -74,7 +75,7 @@ function series(runs: RunRecord[], view: ChartView, metric: 'loss' | 'accuracy' 
       key: `${run.id}:val`,
       colour,
       dashed: true,
-      points: run.val.map((p) => ({ x: xOf(run, view, p.step), y: metric === 'accuracy' ? 100 * p.accuracy : p.loss })),
+      points: run.val.map((p) => ({ x: xOf(run, x, p.step), y: metric === 'accuracy' ? 100 * p.accuracy : p.loss })),
     });
   }
   return out;
@@ -173,39 +174,32 @@ const Chart = memo(function Chart({
 });
 
 /** The three charts, rendered from deferred state: React renders them in slices between frames,
- *  so new points never hold the main thread for long. */
+ *  so new points never hold the main thread for long. Each chart's series are kept while what they are
+ *  drawn from stays, so a change of one view setting redraws only the charts it concerns. */
 const Charts = memo(function Charts({ runs, view }: { runs: RunRecord[]; view: ChartView }) {
-  const visible = runs.filter((r) => !view.hidden.includes(r.id) && r.train.length > 0);
+  const { hidden, x, smoothing, logLoss } = view;
+  const visible = useMemo(() => runs.filter((r) => !hidden.includes(r.id) && r.train.length > 0), [runs, hidden]);
+  const loss = useMemo(() => series(visible, x, smoothing, 'loss'), [visible, x, smoothing]);
+  const accuracy = useMemo(() => series(visible, x, smoothing, 'accuracy'), [visible, x, smoothing]);
+  const lr = useMemo(() => series(visible, x, 0, 'lr'), [visible, x]);
+  const masks = useMemo(() => <MaskStrip runs={visible} />, [visible]);
   return (
     <div className="charts">
-      <Chart
-        title="Loss"
-        series={series(visible, view, 'loss')}
-        log={view.logLoss}
-        testId="chart-loss"
-        delayMs={0}
-        height={270}
-        wide
-      >
-        <MaskStrip runs={visible} />
+      <Chart title="Loss" series={loss} log={logLoss} testId="chart-loss" delayMs={0} height={270} wide>
+        {masks}
       </Chart>
-      <Chart
-        title="Accuracy (%)"
-        series={series(visible, view, 'accuracy')}
-        unit="%"
-        testId="chart-accuracy"
-        delayMs={120}
-        height={150}
-      />
-      <Chart title="Learning rate" series={series(visible, view, 'lr')} testId="chart-lr" delayMs={240} height={150} />
+      <Chart title="Accuracy (%)" series={accuracy} unit="%" testId="chart-accuracy" delayMs={120} height={150} />
+      <Chart title="Learning rate" series={lr} testId="chart-lr" delayMs={240} height={150} />
     </div>
   );
 });
 
 export function CurveCharts() {
+  // The one panel that draws every run's curves: it follows every change of them.
   const runs = useStore((s) => s.runs);
   const view = useStore((s) => s.view);
   const setView = useStore((s) => s.setView);
+  const showRun = useStore((s) => s.showRun);
   const deferredRuns = useDeferredValue(runs);
   const deferredView = useDeferredValue(view);
   return (
@@ -249,9 +243,7 @@ export function CurveCharts() {
               <input
                 type="checkbox"
                 checked={!view.hidden.includes(r.id)}
-                onChange={(e) =>
-                  setView({ hidden: e.target.checked ? view.hidden.filter((h) => h !== r.id) : [...view.hidden, r.id] })
-                }
+                onChange={(e) => showRun(r.id, e.target.checked)}
               />{' '}
               {r.label}
             </label>

@@ -14,11 +14,12 @@ const SHOWN_LEFT_OUT = 50;
 
 export function DataPanel() {
   const data = useStore((s) => s.data);
+  const notify = useStore((s) => s.notify);
   const [packs, setPacks] = useState<PackInfo[]>([]);
   const [url, setUrl] = useState('');
   useEffect(() => {
-    packIndex().then(setPacks, (e: unknown) => useStore.getState().notify(String(e instanceof Error ? e.message : e)));
-  }, []);
+    packIndex().then(setPacks, (e: unknown) => notify(String(e instanceof Error ? e.message : e)));
+  }, [notify]);
 
   return (
     <section aria-label="Dataset" data-testid="data-panel" className="panel">

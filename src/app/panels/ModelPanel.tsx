@@ -18,14 +18,15 @@ export function ModelPanel({ limits }: { limits: DeviceLimits }) {
   const experiment = useStore((s) => s.experiment);
   const classes = useStore((s) => s.data.classes.length);
   const budget = useStore((s) => s.memoryBudgetMiB);
+  const setMemoryBudget = useStore((s) => s.setMemoryBudget);
   const [url, setUrl] = useState('');
   const [budgetText, setBudgetText] = useState(budget === undefined ? '' : String(budget));
   const budgetValid = budgetText.trim() === '' || Number(budgetText) > 0;
   const setBudget = (text: string) => {
     setBudgetText(text);
     const n = Number(text);
-    if (text.trim() === '') useStore.setState({ memoryBudgetMiB: undefined });
-    else if (n > 0 && Number.isFinite(n)) useStore.setState({ memoryBudgetMiB: n });
+    if (text.trim() === '') setMemoryBudget(undefined);
+    else if (n > 0 && Number.isFinite(n)) setMemoryBudget(n);
   };
 
   let memory: string | undefined;

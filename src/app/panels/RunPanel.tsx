@@ -1,9 +1,9 @@
 // Train, Compare and the controls of the run in progress, then the run settings: one input per
 // experiment property, checked as it is typed, with the message beside the field.
 import { PROPERTY_LIST, type AnyProperty, type ExperimentKey } from '../../train/settings.ts';
-import { cannotRun, compare, train } from '../runs/actions.ts';
-import { pause, resume, stop } from '../runs/trainer.ts';
+import { useTrainer } from '../runs/trainer-context.ts';
 import { useStore } from '../store.ts';
+import { activeRun, cannotRun } from '../store/selectors.ts';
 
 const HINTS: Partial<Record<ExperimentKey, string>> = {
   p: 'probability that a block cross-attends to the frozen pretrained model',
@@ -67,31 +67,38 @@ function Field({ prop }: { prop: AnyProperty }) {
 }
 
 export function RunPanel() {
-  const running = useStore((s) => s.runs.find((r) => r.status === 'running' || r.status === 'paused'));
-  const blocked = useStore(() => cannotRun());
+  const trainer = useTrainer();
+  const status = useStore((s) => activeRun(s)?.status);
+  const blocked = useStore(cannotRun);
   const fields = PROPERTY_LIST.filter((p) => p.type !== 'model' && p.type !== 'data');
   return (
     <section aria-label="Run" className="panel" data-testid="run-panel">
       <h2>Run</h2>
       <div className="row">
-        <button type="button" className="primary" disabled={!!blocked} onClick={train} data-testid="train">
+        <button
+          type="button"
+          className="primary"
+          disabled={!!blocked}
+          onClick={() => trainer.train()}
+          data-testid="train"
+        >
           Train
         </button>
-        <button type="button" disabled={!!blocked} onClick={compare} data-testid="compare">
+        <button type="button" disabled={!!blocked} onClick={() => trainer.compare()} data-testid="compare">
           Compare StochCA vs fine-tuning
         </button>
-        {running?.status === 'running' && (
-          <button type="button" onClick={pause} data-testid="pause">
+        {status === 'running' && (
+          <button type="button" onClick={() => trainer.pause()} data-testid="pause">
             Pause
           </button>
         )}
-        {running?.status === 'paused' && (
-          <button type="button" onClick={resume} data-testid="resume">
+        {status === 'paused' && (
+          <button type="button" onClick={() => trainer.resume()} data-testid="resume">
             Resume
           </button>
         )}
-        {running && (
-          <button type="button" onClick={stop} data-testid="stop">
+        {status && (
+          <button type="button" onClick={() => trainer.stop()} data-testid="stop">
             Stop
           </button>
         )}

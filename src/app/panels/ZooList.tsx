@@ -7,6 +7,7 @@ import { formatBytes } from '../../data/download.ts';
 import { hubAddress, setHubAddress } from '../sources/hub-address.ts';
 import { loadZooModel } from '../sources/model-source.ts';
 import { listCachedZoo, removeCachedZoo, type CachedZooModel } from '../sources/zoo-cache.ts';
+import { useShallow } from 'zustand/react/shallow';
 import { useStore } from '../store.ts';
 
 const normalizationText = ({ mean, std }: ZooEntry['normalization']) =>
@@ -16,7 +17,7 @@ const classesText = (e: ZooEntry) =>
   e.classes === 0 ? 'none (a new head)' : `${e.classes.toLocaleString('en')}${e.classNames ? ', named' : ''}`;
 
 export function ZooList() {
-  const model = useStore((s) => s.model);
+  const model = useStore(useShallow((s) => ({ status: s.model.status, ref: s.model.ref })));
   const [cached, setCached] = useState<CachedZooModel[]>([]);
   const [hub, setHub] = useState(hubAddress);
   const [hubError, setHubError] = useState<string>();

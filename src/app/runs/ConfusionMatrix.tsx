@@ -1,15 +1,22 @@
 // The selected run's confusion matrix on the validation split after it ends, per-class accuracy
 // beside it; a cell opens the predictions gallery filtered to it.
 import { visibleText } from '../../data/visible-text.ts';
+import { useShallow } from 'zustand/react/shallow';
 import { useStore } from '../store.ts';
+import { selectedRun } from '../store/selectors.ts';
 import { cellFilter } from './gallery.ts';
 
 export function ConfusionMatrix() {
-  const run = useStore((s) => s.runs.find((r) => r.id === s.selected));
+  const { label, confusion, info, pictured } = useStore(
+    useShallow((s) => {
+      const r = selectedRun(s);
+      return { label: r?.label, confusion: r?.confusion, info: r?.info, pictured: !!r?.predictions?.length };
+    }),
+  );
   const setGallery = useStore((s) => s.setGallery);
-  if (!run?.confusion || !run.info) return null;
-  const classes = run.info.classes.map(visibleText);
-  const m = run.confusion;
+  if (!confusion || !info) return null;
+  const classes = info.classes.map(visibleText);
+  const m = confusion;
   const max = Math.max(1, ...m.flat());
   const open = (i: number, j: number) => {
     setGallery(cellFilter(i, j));
@@ -17,7 +24,7 @@ export function ConfusionMatrix() {
   };
   return (
     <section aria-label="Confusion matrix" className="panel" data-testid="confusion">
-      <h2>Confusion matrix: {run.label}</h2>
+      <h2>Confusion matrix: {label}</h2>
       <p className="hint">
         rows: true class, columns: predicted; validation images. A cell opens its images in the gallery.
       </p>
@@ -47,7 +54,7 @@ export function ConfusionMatrix() {
                     style={{ background: `rgba(${i === j ? '31,119,180' : '214,39,40'},${v / max})` }}
                     data-testid={`cell-${i}-${j}`}
                   >
-                    {run.predictions?.length ? (
+                    {pictured ? (
                       <button
                         type="button"
                         className="cell"

@@ -4,7 +4,9 @@
 import { useState } from 'react';
 import { visibleText } from '../../data/visible-text.ts';
 import { PixelCanvas } from '../PixelCanvas.tsx';
+import { useShallow } from 'zustand/react/shallow';
 import { useStore } from '../store.ts';
+import { selectedRun } from '../store/selectors.ts';
 import { galleryItems, type GalleryFilter } from './gallery.ts';
 
 const PAGE = 60;
@@ -39,15 +41,21 @@ function ClassSelect(o: {
 }
 
 export function Gallery() {
-  const run = useStore((s) => s.runs.find((r) => r.id === s.selected));
+  const id = useStore((s) => s.selected);
+  // What the gallery shows of the run: the same while a run trains (its curves grow, these do not).
+  const { label, predictions, info } = useStore(
+    useShallow((s) => {
+      const r = selectedRun(s);
+      return { label: r?.label, predictions: r?.predictions, info: r?.info };
+    }),
+  );
   const filter = useStore((s) => s.gallery);
   const setGallery = useStore((s) => s.setGallery);
   const inspect = useStore((s) => s.inspect);
   const [shown, setShown] = useState(PAGE);
-  if (!run?.predictions?.length || !run.info) return null;
-  const predictions = run.predictions;
-  const classes = run.info.classes.map(visibleText);
-  const size = run.info.config.imageSize;
+  if (!id || !predictions?.length || !info) return null;
+  const classes = info.classes.map(visibleText);
+  const size = info.config.imageSize;
   const items = galleryItems(predictions, filter);
   const wrong = predictions.filter((p) => p.predicted !== p.label).length;
   const pictured = predictions.filter((p) => p.pixels).length;
@@ -56,12 +64,12 @@ export function Gallery() {
     setShown(PAGE);
   };
   const open = (index: number) => {
-    inspect({ runId: run.id, index });
+    inspect({ runId: id, index });
     document.querySelector('[data-testid=attention]')?.scrollIntoView({ block: 'nearest' });
   };
   return (
     <section aria-label="Predictions" className="panel gallery" data-testid="gallery">
-      <h2>Predictions: {run.label}</h2>
+      <h2>Predictions: {label}</h2>
       <p className="hint">
         {predictions.length} validation images, {predictions.length - wrong} right, {wrong} wrong (the final weights)
         {pictured < predictions.length && `; pictures kept for ${pictured}, mistakes first`}. An image opens its

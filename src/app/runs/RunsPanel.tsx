@@ -1,12 +1,13 @@
 // The runs: the progress bar of the one in progress (RunProgress, above the curves), and a table
 // comparing all of them (best validation accuracy and its step, final accuracy, test accuracy, time),
 // with their status and errors.
-import { useStore } from '../store.ts';
-import { resumeFromCheckpoint } from './trainer.ts';
-import { advice, PALETTE, summarize, type RunRecord } from './run-record.ts';
+import { useShallow } from 'zustand/react/shallow';
 import { deleteCheckpoint } from '../../train/opfs-store.ts';
-import { saveRuns } from './persist.ts';
+import { useStore } from '../store.ts';
+import { activeRun, inProgress, runById } from '../store/selectors.ts';
 import { ImportRun } from './ImportRun.tsx';
+import { advice, PALETTE, summarize, type RunRecord } from './run-record.ts';
+import { useTrainer } from './trainer-context.ts';
 
 const pct = (v?: number) => (v === undefined ? '–' : `${(100 * v).toFixed(1)} %`);
 
@@ -41,16 +42,92 @@ function Progress({ run }: { run: RunRecord }) {
 
 /** The run in progress, if any: shown above the curves. */
 export function RunProgress() {
-  const active = useStore((s) => s.runs.find((r) => r.status === 'running' || r.status === 'paused'));
+  const active = useStore(activeRun);
   return active ? <Progress run={active} /> : null;
 }
 
-export function RunsPanel() {
-  const runs = useStore((s) => s.runs);
-  const selected = useStore((s) => s.selected);
+/** One run's row: it renders again when that run changes, not when another one does. */
+function RunRow({ id, anyActive }: { id: string; anyActive: boolean }) {
+  const r = useStore((s) => runById(s, id));
+  const isSelected = useStore((s) => s.selected === id);
   const select = useStore((s) => s.select);
-  const active = runs.find((r) => r.status === 'running' || r.status === 'paused');
-  if (runs.length === 0) {
+  const removeRun = useStore((s) => s.removeRun);
+  const trainer = useTrainer();
+  if (!r) return null;
+  const s = summarize(r);
+  const resumable =
+    !r.external &&
+    r.checkpointStep !== undefined &&
+    r.checkpointStep < r.settings.steps &&
+    !anyActive &&
+    ['stopped', 'failed', 'interrupted'].includes(r.status);
+  const remove = () => {
+    removeRun(r.id);
+    void deleteCheckpoint(r.id);
+  };
+  return (
+    <tr
+      className={isSelected ? 'selected' : undefined}
+      onClick={() => select(r.id)}
+      data-testid="run-row"
+      tabIndex={0}
+      aria-selected={isSelected}
+      onKeyDown={(e) => e.key === 'Enter' && e.target === e.currentTarget && select(r.id)}
+    >
+      <td>
+        <span className="swatch" style={{ background: PALETTE[r.colour % PALETTE.length] }} /> {r.label}
+      </td>
+      <td data-testid="run-status">
+        {r.status === 'elsewhere' ? 'training in another tab' : r.status}
+        {r.external && (
+          <div className="hint" data-testid="run-external">
+            external: PyTorch on {r.external.host} ({r.external.device}
+            {r.external.processes > 1 ? `, ${r.external.processes} processes` : ''})
+          </div>
+        )}
+        {r.warning && (
+          <div className="warning" role="status" data-testid="run-warning">
+            {r.warning}
+          </div>
+        )}
+        {r.error && (
+          <div className="error" role="alert">
+            {r.error.message.replace(/\.$/, '')}. {advice(r.error.kind)}
+          </div>
+        )}
+      </td>
+      <td data-testid="run-images">{r.info ? `${r.info.counts.train} / ${r.info.counts.val}` : '–'}</td>
+      <td data-testid="run-best">{pct(s.bestValAccuracy)}</td>
+      <td>{s.bestStep ?? '–'}</td>
+      <td>{pct(s.finalAccuracy)}</td>
+      <td data-testid="run-test">
+        {r.test?.final ? `${pct(r.test.atBest?.accuracy)} / ${pct(r.test.final.accuracy)}` : '–'}
+      </td>
+      <td>{s.seconds.toFixed(0)} s</td>
+      <td>
+        {resumable && (
+          <button
+            type="button"
+            onClick={(e) => (e.stopPropagation(), trainer.resumeFromCheckpoint(r))}
+            data-testid="resume-checkpoint"
+          >
+            Resume from step {r.checkpointStep}
+          </button>
+        )}
+        {!inProgress(r) && r.status !== 'elsewhere' && (
+          <button type="button" onClick={(e) => (e.stopPropagation(), remove())} aria-label={`Delete ${r.label}`}>
+            ✕
+          </button>
+        )}
+      </td>
+    </tr>
+  );
+}
+
+export function RunsPanel() {
+  const ids = useStore(useShallow((s) => s.runs.map((r) => r.id)));
+  const anyActive = useStore((s) => activeRun(s) !== undefined);
+  if (ids.length === 0) {
     return (
       <section aria-label="Runs" className="panel" data-testid="runs-none">
         <h2>Runs</h2>
@@ -58,11 +135,6 @@ export function RunsPanel() {
       </section>
     );
   }
-  const remove = (id: string) => {
-    useStore.getState().removeRun(id);
-    void deleteCheckpoint(id);
-    void saveRuns([id]);
-  };
   return (
     <section aria-label="Runs" className="panel" data-testid="runs">
       <h2>Runs</h2>
@@ -83,77 +155,9 @@ export function RunsPanel() {
           </tr>
         </thead>
         <tbody>
-          {runs.map((r) => {
-            const s = summarize(r);
-            const resumable =
-              !r.external &&
-              r.checkpointStep !== undefined &&
-              r.checkpointStep < r.settings.steps &&
-              !active &&
-              ['stopped', 'failed', 'interrupted'].includes(r.status);
-            return (
-              <tr
-                key={r.id}
-                className={r.id === selected ? 'selected' : undefined}
-                onClick={() => select(r.id)}
-                data-testid="run-row"
-                tabIndex={0}
-                aria-selected={r.id === selected}
-                onKeyDown={(e) => e.key === 'Enter' && e.target === e.currentTarget && select(r.id)}
-              >
-                <td>
-                  <span className="swatch" style={{ background: PALETTE[r.colour % PALETTE.length] }} /> {r.label}
-                </td>
-                <td data-testid="run-status">
-                  {r.status === 'elsewhere' ? 'training in another tab' : r.status}
-                  {r.external && (
-                    <div className="hint" data-testid="run-external">
-                      external: PyTorch on {r.external.host} ({r.external.device}
-                      {r.external.processes > 1 ? `, ${r.external.processes} processes` : ''})
-                    </div>
-                  )}
-                  {r.warning && (
-                    <div className="warning" role="status" data-testid="run-warning">
-                      {r.warning}
-                    </div>
-                  )}
-                  {r.error && (
-                    <div className="error" role="alert">
-                      {r.error.message.replace(/\.$/, '')}. {advice(r.error.kind)}
-                    </div>
-                  )}
-                </td>
-                <td data-testid="run-images">{r.info ? `${r.info.counts.train} / ${r.info.counts.val}` : '–'}</td>
-                <td data-testid="run-best">{pct(s.bestValAccuracy)}</td>
-                <td>{s.bestStep ?? '–'}</td>
-                <td>{pct(s.finalAccuracy)}</td>
-                <td data-testid="run-test">
-                  {r.test?.final ? `${pct(r.test.atBest?.accuracy)} / ${pct(r.test.final.accuracy)}` : '–'}
-                </td>
-                <td>{s.seconds.toFixed(0)} s</td>
-                <td>
-                  {resumable && (
-                    <button
-                      type="button"
-                      onClick={(e) => (e.stopPropagation(), resumeFromCheckpoint(r))}
-                      data-testid="resume-checkpoint"
-                    >
-                      Resume from step {r.checkpointStep}
-                    </button>
-                  )}
-                  {r.id !== active?.id && r.status !== 'elsewhere' && (
-                    <button
-                      type="button"
-                      onClick={(e) => (e.stopPropagation(), remove(r.id))}
-                      aria-label={`Delete ${r.label}`}
-                    >
-                      ✕
-                    </button>
-                  )}
-                </td>
-              </tr>
-            );
-          })}
+          {ids.map((id) => (
+            <RunRow key={id} id={id} anyActive={anyActive} />
+          ))}
         </tbody>
       </table>
       <ImportRun />

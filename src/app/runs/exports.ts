@@ -15,12 +15,12 @@ export function download(name: string, data: BlobPart, type = 'application/octet
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-const fileStem = (r: RunRecord) => r.label.replace(/[^\w.=-]+/g, '-').replace(/-+/g, '-');
+const fileStem = (r: Pick<RunRecord, 'label'>) => r.label.replace(/[^\w.=-]+/g, '-').replace(/-+/g, '-');
 
 /** 'final': the model at the run's last checkpoint; 'best': at its best validation accuracy. */
 export type WhichModel = 'final' | 'best';
 
-async function savedModel(r: RunRecord, which: WhichModel): Promise<Uint8Array> {
+async function savedModel(r: Pick<RunRecord, 'id' | 'label'>, which: WhichModel): Promise<Uint8Array> {
   const bytes = await loadRunModel(r.id, which);
   if (!bytes) {
     throw new Error(
@@ -32,7 +32,11 @@ async function savedModel(r: RunRecord, which: WhichModel): Promise<Uint8Array> 
   return bytes;
 }
 
-export async function exportModel(r: RunRecord, format: 'safetensors' | 'onnx', which: WhichModel): Promise<void> {
+export async function exportModel(
+  r: Pick<RunRecord, 'id' | 'label'>,
+  format: 'safetensors' | 'onnx',
+  which: WhichModel,
+): Promise<void> {
   const bytes = await savedModel(r, which);
   const stem = which === 'best' ? `${fileStem(r)}-best` : fileStem(r);
   if (format === 'safetensors') return download(`${stem}.safetensors`, bytes as Uint8Array<ArrayBuffer>);

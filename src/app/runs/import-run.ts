@@ -8,8 +8,7 @@ import type { EvalPoint, RunInfo, TestScores, TrainPoint } from '../../train/rec
 import { saveImportedModels } from '../../train/opfs-store.ts';
 import { experimentFromJson } from '../../train/settings.ts';
 import { useStore } from '../store.ts';
-import { newRuns } from './actions.ts';
-import { saveRuns } from './persist.ts';
+import { newRuns } from './new-runs.ts';
 import type { ExternalHost, RunRecord } from './run-record.ts';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -134,7 +133,7 @@ async function readRun(tree: FileTree): Promise<RunRecord> {
   const step = train.at(-1)!.step;
   // The run started from the exported model.safetensors, whose SHA-256 config.json records.
   const startSha256 = isObject(config.model) && typeof config.model.sha256 === 'string' ? config.model.sha256 : '';
-  const [run] = newRuns(experiment.value, startSha256, [settings]);
+  const [run] = newRuns(useStore.getState().runs, experiment.value, startSha256, [settings]);
   await saveImportedModels(run.id, step, model, best);
   return {
     ...run,
@@ -154,7 +153,6 @@ export async function importRun(tree: Promise<FileTree>): Promise<void> {
   try {
     const run = await readRun(await tree);
     store.addRuns([run], false);
-    void saveRuns([run.id]);
   } catch (e) {
     store.notify(`Cannot import the run: ${e instanceof Error ? e.message : String(e)}.`);
   }

@@ -4,25 +4,29 @@
 // after it (trainer.ts); in another tab it shows as training there, and one whose tab went away as
 // interrupted, resumable from its checkpoint. When the stored runs cannot be read, nothing is written,
 // so nothing stored is overwritten.
-import { del, entries, get, set } from 'idb-keyval';
-import { useStore } from '../store.ts';
+//
+// Nothing calls a save: KeptRuns follows the runs of the store and writes the records that changed.
+// A run in progress changes at every flush of its curves (trainer.ts), so a change of its curves alone
+// is written at most once every SAVE_MS; any other change (a run added, deleted, started, checkpointed
+// or ended) is written at the end of the task that made it.
+import { del, delMany, entries, get, set, setMany } from 'idb-keyval';
+import type { AppStore } from '../store.ts';
+import { inProgress, runById } from '../store/selectors.ts';
 import type { RunRecord } from './run-record.ts';
 
 const PREFIX = 'stochca-run:';
 /** Where all runs were kept under one key before; read once and moved into records of their own. */
 const LEGACY = 'stochca-runs-v1';
-const channel = typeof BroadcastChannel === 'undefined' ? undefined : new BroadcastChannel('stochca-runs');
+const SAVE_MS = 1000;
 
 /** The Web Lock a tab holds while it trains the run. */
 export const runLock = (id: string) => `stochca-train:${id}`;
-
-let readable = true;
 
 const why = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /** Locks held by any tab of this origin. */
 async function heldLocks(): Promise<Set<string>> {
-  const q = await navigator.locks?.query().catch(() => undefined);
+  const q = await globalThis.navigator?.locks?.query().catch(() => undefined);
   return new Set((q?.held ?? []).map((l) => l.name ?? ''));
 }
 
@@ -33,70 +37,128 @@ function asSeenHere(r: RunRecord, held: Set<string>): RunRecord {
   return { ...r, status: held.has(runLock(r.id)) ? 'elsewhere' : 'interrupted' };
 }
 
+/** Runs this tab writes: not a link's, nor one another tab trains. */
+const writable = (r: RunRecord) => r.status !== 'shared' && r.status !== 'elsewhere';
+
 const stored = ({ decode: _, ...r }: RunRecord) => r;
 
-/** Writes the runs of `ids` as this tab holds them (a run no longer held is deleted). */
-export async function saveRuns(ids: string[]): Promise<void> {
-  if (!readable) return;
-  const runs = useStore.getState().runs;
-  try {
-    for (const id of ids) {
-      const r = runs.find((x) => x.id === id);
-      if (!r) await del(PREFIX + id);
-      else if (r.status !== 'shared' && r.status !== 'elsewhere') await set(PREFIX + id, stored(r));
-    }
-    channel?.postMessage(ids);
-  } catch (e) {
-    useStore.getState().notify(`The runs could not be saved in this browser's storage (${why(e)}).`);
-  }
-}
+/** The runs of a store, kept in this browser's IndexedDB and shared with its other tabs. */
+export class KeptRuns {
+  private readable = true;
+  /** Each run as storage holds it: the record this tab last wrote or read, by id. */
+  private readonly known = new Map<string, RunRecord>();
+  private timer?: ReturnType<typeof setTimeout>;
+  private dueAt = Infinity;
+  /** A failed write is said once, until a write succeeds again. */
+  private failing = false;
 
-export async function loadPersisted(): Promise<RunRecord[]> {
-  try {
-    const all = await entries<IDBValidKey, RunRecord>();
-    const runs = all.filter(([k]) => typeof k === 'string' && k.startsWith(PREFIX)).map(([, r]) => r);
-    const legacy = (await get<RunRecord[]>(LEGACY)) ?? [];
-    for (const r of legacy.filter((l) => !runs.some((x) => x.id === l.id))) {
-      await set(PREFIX + r.id, r);
-      runs.push(r);
-    }
-    if (legacy.length) await del(LEGACY);
-    const held = await heldLocks();
-    return runs.sort((a, b) => a.createdAt - b.createdAt).map((r) => asSeenHere(r, held));
-  } catch (e) {
-    readable = false;
-    useStore
-      .getState()
-      .notify(
-        `The runs kept in this browser could not be read (${why(e)}); new runs will not be saved, so that nothing stored is overwritten. Reload to try again.`,
-      );
-    return [];
-  }
-}
+  constructor(
+    private readonly store: AppStore,
+    private readonly channel = typeof BroadcastChannel === 'undefined'
+      ? undefined
+      : new BroadcastChannel('stochca-runs'),
+  ) {}
 
-/** Keeps this tab's list up to date with the runs other tabs save or delete. */
-export function followOtherTabs(): void {
-  channel?.addEventListener('message', async (e: MessageEvent<string[]>) => {
-    const held = await heldLocks();
-    for (const id of e.data) {
-      const mine = useStore.getState().runs.find((r) => r.id === id);
-      // A run this tab trains or queues is this tab's to write.
-      if (mine && (mine.status === 'running' || mine.status === 'paused' || mine.status === 'queued')) continue;
-      const r = await get<RunRecord>(PREFIX + id).catch(() => undefined);
-      const { runs } = useStore.getState();
-      if (!r) useStore.setState({ runs: runs.filter((x) => x.id !== id) });
-      else {
-        const seen = asSeenHere(r, held);
-        useStore.setState({ runs: mine ? runs.map((x) => (x.id === id ? seen : x)) : [...runs, seen] });
+  /** Adds the runs kept in this browser to the store (after its own), oldest first. */
+  async restore(): Promise<void> {
+    try {
+      const all = await entries<IDBValidKey, RunRecord>();
+      const runs = all.filter(([k]) => typeof k === 'string' && k.startsWith(PREFIX)).map(([, r]) => r);
+      const legacy = (await get<RunRecord[]>(LEGACY)) ?? [];
+      for (const r of legacy.filter((l) => !runs.some((x) => x.id === l.id))) {
+        await set(PREFIX + r.id, r);
+        runs.push(r);
       }
+      if (legacy.length) await del(LEGACY);
+      const held = await heldLocks();
+      const kept = runs.sort((a, b) => a.createdAt - b.createdAt).map((r) => asSeenHere(r, held));
+      for (const r of kept) this.known.set(r.id, r);
+      this.store.getState().restoreRuns(kept);
+    } catch (e) {
+      this.readable = false;
+      this.store
+        .getState()
+        .notify(
+          `The runs kept in this browser could not be read (${why(e)}); new runs will not be saved, so that nothing stored is overwritten. Reload to try again.`,
+        );
     }
-  });
+  }
+
+  /** Writes the runs of the store as they change, and takes in the ones other tabs write; returns the
+   *  function that stops both. */
+  follow(): () => void {
+    const unsubscribe = this.store.subscribe((s, prev) => {
+      if (s.runs !== prev.runs) this.schedule(s.runs);
+    });
+    const fromOtherTab = (e: MessageEvent<string[]>) => void this.takeIn(e.data);
+    this.channel?.addEventListener('message', fromOtherTab);
+    return () => {
+      unsubscribe();
+      this.channel?.removeEventListener('message', fromOtherTab);
+      clearTimeout(this.timer);
+    };
+  }
+
+  /** The runs to write (changed since storage last saw them) and to delete (gone from the store). */
+  private changes(runs: RunRecord[]) {
+    const changed = runs.filter((r) => writable(r) && this.known.get(r.id) !== r);
+    const deleted = [...this.known.keys()].filter((id) => !runs.some((r) => r.id === id));
+    return { changed, deleted };
+  }
+
+  private schedule(runs: RunRecord[]): void {
+    if (!this.readable) return;
+    const { changed, deleted } = this.changes(runs);
+    if (!changed.length && !deleted.length) return;
+    const curvesOnly = changed.every((r) => {
+      const k = this.known.get(r.id);
+      return k && k.status === r.status && k.checkpointStep === r.checkpointStep;
+    });
+    const wait = curvesOnly && !deleted.length ? SAVE_MS : 0;
+    if (Date.now() + wait >= this.dueAt) return;
+    clearTimeout(this.timer);
+    this.dueAt = Date.now() + wait;
+    this.timer = setTimeout(() => void this.save(), wait);
+  }
+
+  private async save(): Promise<void> {
+    this.dueAt = Infinity;
+    const { changed, deleted } = this.changes(this.store.getState().runs);
+    for (const r of changed) this.known.set(r.id, r);
+    for (const id of deleted) this.known.delete(id);
+    try {
+      if (changed.length) await setMany(changed.map((r) => [PREFIX + r.id, stored(r)]));
+      if (deleted.length) await delMany(deleted.map((id) => PREFIX + id));
+      this.failing = false;
+      this.channel?.postMessage([...changed.map((r) => r.id), ...deleted]);
+    } catch (e) {
+      if (!this.failing)
+        this.store.getState().notify(`The runs could not be saved in this browser's storage (${why(e)}).`);
+      this.failing = true;
+    }
+  }
+
+  /** Runs another tab wrote or deleted, read again. */
+  private async takeIn(ids: string[]): Promise<void> {
+    const held = await heldLocks();
+    for (const id of ids) {
+      const mine = runById(this.store.getState(), id);
+      // A run this tab trains or queues is this tab's to write.
+      if (mine && (inProgress(mine) || mine.status === 'queued')) continue;
+      const r = await get<RunRecord>(PREFIX + id).catch(() => undefined);
+      const seen = r && asSeenHere(r, held);
+      // Known before it reaches the store, so that it is not written back.
+      if (seen) this.known.set(id, seen);
+      else this.known.delete(id);
+      this.store.getState().putStored(id, seen);
+    }
+  }
 }
 
 /** Asks once that the browser keep this page's storage under pressure; the answer is shown. */
-export async function askPersistentStorage(): Promise<void> {
+export async function askPersistentStorage(store: AppStore): Promise<void> {
   const storage = navigator.storage;
   if (!storage?.persist) return;
   const persisted = (await storage.persisted()) || (await storage.persist());
-  useStore.setState({ storagePersisted: persisted });
+  store.getState().setStoragePersisted(persisted);
 }

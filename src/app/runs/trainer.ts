@@ -1,14 +1,18 @@
 // The page's side of the training worker: starts queued runs one after another, each on the model
 // and dataset it was queued with (or, resumed after a reload, on the ones loaded now when they are the
-// ones it names), and folds the worker's messages into the store. While a run trains, this tab holds
-// its Web Lock, so no other tab resumes it too. Step records are gathered and applied a few times a
-// second, so the main thread renders, not the stream.
+// ones it names), and folds the worker's messages into the store, where the runs' status lives. While
+// a run trains, this tab holds its Web Lock, so no other tab resumes it too. Step records are gathered
+// and applied a few times a second, so the main thread renders, not the stream. One Trainer is made
+// when the page starts (main.tsx) and reaches the panels through TrainerContext.
 import type { DatasetSource } from '../../data/dataset-source.ts';
 import type { EvalPoint, TrainPoint } from '../../train/records.ts';
+import type { RunSettings } from '../../train/settings.ts';
 import type { AttentionMaps, AttentionModel, FromWorker, ToWorker } from '../../worker/protocol.ts';
 import { describeData, describeModel, sameData } from '../sources/refs.ts';
-import { useStore } from '../store.ts';
-import { runLock, saveRuns } from './persist.ts';
+import type { AppState, AppStore, ModelState } from '../store.ts';
+import { activeRun, runById } from '../store/selectors.ts';
+import { newRuns, settingsOf } from './new-runs.ts';
+import { runLock } from './persist.ts';
 import type { RunRecord } from './run-record.ts';
 
 /** What a run trains on: the starting model's bytes and the dataset. */
@@ -17,128 +21,13 @@ export interface RunInputs {
   data: DatasetSource;
 }
 
-const budgetBytes = () => {
-  const mib = useStore.getState().memoryBudgetMiB;
-  return mib === undefined ? undefined : mib * 2 ** 20;
-};
+/** The worker as the trainer uses it (a test gives its own). */
+export type TrainingWorker = Pick<Worker, 'postMessage' | 'onmessage' | 'onerror'>;
 
 const FLUSH_MS = 500;
 
-let worker: Worker | undefined;
-let active: string | undefined;
-/** Releases the active run's Web Lock. */
-let unlock: (() => void) | undefined;
-/** The inputs of runs queued or trained in this tab. */
-const inputs = new Map<string, RunInputs>();
-let pending = new Map<string, { train: TrainPoint[]; val: EvalPoint[]; patch: Partial<RunRecord> }>();
-let flushTimer: ReturnType<typeof setTimeout> | undefined;
-/** Attention requests sent to the worker and not answered yet, by request id. */
-const asked = new Map<number, { resolve(maps: AttentionMaps[]): void; reject(e: Error): void }>();
-let nextRequest = 0;
-
-function theWorker(): Worker {
-  if (!worker) {
-    worker = new Worker(new URL('../../worker/train-worker.ts', import.meta.url), { type: 'module' });
-    worker.onmessage = (e: MessageEvent<FromWorker>) => onMessage(e.data);
-    worker.onerror = (e) => {
-      const id = active;
-      useStore.getState().notify(`The training worker failed: ${e.message || 'unknown error'}`);
-      worker = undefined;
-      for (const a of asked.values()) a.reject(new Error('the training worker failed'));
-      asked.clear();
-      if (id)
-        finish(id, { status: 'failed', error: { kind: 'other', message: e.message || 'the training worker failed' } });
-    };
-  }
-  return worker;
-}
-
-const send = (m: ToWorker) => theWorker().postMessage(m);
-
-function bucket(id: string) {
-  let b = pending.get(id);
-  if (!b) pending.set(id, (b = { train: [], val: [], patch: {} }));
-  flushTimer ??= setTimeout(flush, FLUSH_MS);
-  return b;
-}
-
-function flush(): void {
-  flushTimer = undefined;
-  const store = useStore.getState();
-  for (const [id, b] of pending) store.appendPoints(id, b.train, b.val, b.patch);
-  pending = new Map();
-}
-
-function finish(id: string, patch: Partial<RunRecord>): void {
-  flush();
-  useStore.getState().patchRun(id, { ...patch, decode: undefined });
-  if (active === id) {
-    active = undefined;
-    unlock?.();
-    unlock = undefined;
-  }
-  void saveRuns([id]);
-  void startNext();
-}
-
-function onMessage(m: FromWorker): void {
-  const store = useStore.getState();
-  switch (m.type) {
-    case 'info':
-      store.patchRun(m.runId, { info: m.info });
-      break;
-    case 'decode':
-      bucket(m.runId).patch.decode = {
-        decoded: m.decoded,
-        total: m.total,
-        ratePerSec: m.ratePerSec,
-        secondsLeft: m.secondsLeft,
-      };
-      break;
-    case 'step':
-      bucket(m.runId).train.push(m.point);
-      break;
-    case 'eval':
-      bucket(m.runId).val.push(m.point);
-      break;
-    case 'checkpoint':
-      flush();
-      store.patchRun(m.runId, { checkpointStep: m.step });
-      void saveRuns([m.runId]);
-      break;
-    case 'paused':
-      store.patchRun(m.runId, { status: 'paused' });
-      break;
-    case 'warning':
-      store.patchRun(m.runId, { warning: m.message });
-      break;
-    case 'error':
-      if (m.runId) store.patchRun(m.runId, { error: { kind: m.kind, message: m.message } });
-      else store.notify(m.message);
-      break;
-    case 'done': {
-      const run = store.runs.find((r) => r.id === m.runId);
-      const status = m.reason === 'failed' || run?.error ? 'failed' : m.reason;
-      const info =
-        run?.info && m.skipped?.length ? { ...run.info, leftOut: [...run.info.leftOut, ...m.skipped] } : run?.info;
-      finish(m.runId, {
-        status,
-        confusion: m.confusion,
-        predictions: m.predictions,
-        info,
-        ...(m.test ? { test: m.test } : {}),
-      });
-      break;
-    }
-    case 'attention': {
-      const a = asked.get(m.requestId);
-      asked.delete(m.requestId);
-      if ('error' in m) a?.reject(new Error(m.error));
-      else a?.resolve(m.maps);
-      break;
-    }
-  }
-}
+const startWorker = (): TrainingWorker =>
+  new Worker(new URL('../../worker/train-worker.ts', import.meta.url), { type: 'module' });
 
 /** The best validation evaluation up to `step`, as the driver tracks it (the first of equals). */
 function bestBefore(val: EvalPoint[], step: number): EvalPoint | undefined {
@@ -147,130 +36,291 @@ function bestBefore(val: EvalPoint[], step: number): EvalPoint | undefined {
     .reduce<EvalPoint | undefined>((a, e) => (!a || e.accuracy > a.accuracy ? e : a), undefined);
 }
 
-/** The bytes of the model a run starts from: the ones it was queued with in this tab, or the model
- *  loaded now when it is the one the run names. */
-export function startingModel(run: RunRecord): ArrayBuffer | undefined {
-  const kept = inputs.get(run.id);
-  if (kept) return kept.model;
-  const { model } = useStore.getState();
-  const same =
-    model.status === 'ready' &&
-    (run.modelSha256 ? model.sha256 === run.modelSha256 : JSON.stringify(model.ref) === JSON.stringify(run.model));
-  return same ? model.bytes : undefined;
-}
-
-/** The inputs a run names: the ones it was queued with in this tab, or the model and dataset loaded
- *  now when they are the ones it names; otherwise what to load, in words. */
-function inputsOf(run: RunRecord): RunInputs | string {
-  const kept = inputs.get(run.id);
-  if (kept) return kept;
-  const { data } = useStore.getState();
-  const model = startingModel(run);
-  if (model && data.status === 'ready' && data.source && sameData(data.ref, run.data))
-    return { model, data: data.source };
-  return `${run.label} trains on ${describeModel(run.model)} and ${describeData(run.data)}: load ${model ? 'that dataset' : 'that model'} first, then resume it.`;
-}
-
-/** Holds the run's Web Lock until `unlock` is called; false when another tab holds it. */
-function lockRun(id: string): Promise<boolean> {
-  if (!navigator.locks) return Promise.resolve(true);
+/** Holds `id`'s Web Lock until the returned function is called; undefined when another tab holds it. */
+function lockRun(id: string): Promise<(() => void) | undefined> {
+  const locks = globalThis.navigator?.locks;
+  if (!locks) return Promise.resolve(() => undefined);
   return new Promise((granted) => {
-    void navigator.locks.request(runLock(id), { ifAvailable: true }, (lock) => {
-      granted(lock !== null);
-      return lock ? new Promise<void>((release) => (unlock = release)) : undefined;
+    void locks.request(runLock(id), { ifAvailable: true }, (lock) => {
+      if (!lock) return granted(undefined);
+      return new Promise<void>((release) => granted(release));
     });
   });
 }
 
-/** Queues runs with what they train on, and starts the first when the worker is free. */
-export function queueRuns(ids: string[], with_: RunInputs): void {
-  for (const id of ids) inputs.set(id, with_);
-  void startNext();
-}
+export class Trainer {
+  private worker?: TrainingWorker;
+  /** The run whose Web Lock this tab holds, and the function that releases it. */
+  private locked?: { id: string; release(): void };
+  /** The inputs of runs queued or trained in this tab. */
+  private readonly inputs = new Map<string, RunInputs>();
+  /** Curve points and changes of runs, applied to the store every FLUSH_MS. */
+  private pending = new Map<string, { train: TrainPoint[]; val: EvalPoint[]; patch: Partial<RunRecord> }>();
+  private flushTimer?: ReturnType<typeof setTimeout>;
+  /** Attention requests sent to the worker and not answered yet, by request id. */
+  private readonly asked = new Map<number, { resolve(maps: AttentionMaps[]): void; reject(e: Error): void }>();
+  private nextRequest = 0;
+  /** Starts one after another: a start ends once its run is in progress, and the next then waits. */
+  private starts = Promise.resolve();
 
-/** Starts the next queued run when the worker is free. */
-async function startNext(resumeFrom?: RunRecord): Promise<void> {
-  if (active) return;
-  const store = useStore.getState();
-  const id = resumeFrom?.id ?? store.dequeue();
-  if (!id) return;
-  const run = store.runs.find((r) => r.id === id);
-  if (!run) return startNext();
-  active = id;
-  const given = inputsOf(run);
-  if (typeof given === 'string' || !(await lockRun(id))) {
-    active = undefined;
-    const message = typeof given === 'string' ? given : `${run.label} is training in another tab of this browser.`;
-    if (resumeFrom) store.notify(message);
-    else {
-      store.patchRun(id, { status: 'failed', error: { kind: 'other', message } });
-      void saveRuns([id]);
+  constructor(
+    private readonly store: AppStore,
+    private readonly makeWorker: () => TrainingWorker = startWorker,
+  ) {}
+
+  /** The store's state now (its actions never change). */
+  private get state(): AppState {
+    return this.store.getState();
+  }
+
+  /** Train: a run of the experiment as set. */
+  train(): void {
+    this.queue([settingsOf(this.state.experiment)]);
+  }
+
+  /** StochCA and fine-tuning with the same seed, split and images (the split depends only on the seed). */
+  compare(): void {
+    const s = settingsOf(this.state.experiment);
+    this.queue([
+      { ...s, method: 'stochca', p: s.method === 'stochca' && s.p > 0 ? s.p : 0.1 },
+      { ...s, method: 'finetune' },
+    ]);
+  }
+
+  pause(): void {
+    this.send({ type: 'pause' });
+  }
+
+  resume(): void {
+    const active = activeRun(this.state);
+    if (!active) return;
+    this.send({ type: 'resume' });
+    this.state.patchRun(active.id, { status: 'running' });
+  }
+
+  /** Stops the run in progress and every queued one. */
+  stop(): void {
+    this.send({ type: 'stop' });
+    this.state.stopQueued();
+  }
+
+  /** Continues a stopped, failed or interrupted run from its last checkpoint; the curves after it are dropped. */
+  resumeFromCheckpoint(run: RunRecord): void {
+    if (activeRun(this.state) || run.checkpointStep === undefined) return;
+    this.startNext(run);
+  }
+
+  /** The bytes of the model a run starts from: the ones it was queued with in this tab, or `model`
+   *  (the one loaded now) when it is the one the run names. */
+  startingModel(
+    run: Pick<RunRecord, 'id' | 'model' | 'modelSha256'>,
+    model: Pick<ModelState, 'status' | 'ref' | 'sha256' | 'bytes'> = this.state.model,
+  ): ArrayBuffer | undefined {
+    const kept = this.inputs.get(run.id);
+    if (kept) return kept.model;
+    const same =
+      model.status === 'ready' &&
+      (run.modelSha256 ? model.sha256 === run.modelSha256 : JSON.stringify(model.ref) === JSON.stringify(run.model));
+    return same ? model.bytes : undefined;
+  }
+
+  /** The class token's attention maps of one image (RGBA [S, S, 4]) in each model, computed by the
+   *  worker once its run in progress, if any, has ended. */
+  requestAttention(pixels: Uint8Array, models: AttentionModel[]): Promise<AttentionMaps[]> {
+    const requestId = this.nextRequest++;
+    return new Promise((resolve, reject) => {
+      this.asked.set(requestId, { resolve, reject });
+      this.send({ type: 'attention', requestId, pixels, models });
+    });
+  }
+
+  /** Queues runs of the experiment on the model and dataset loaded now: they keep those, whatever the
+   *  panels load while they wait. */
+  private queue(settings: RunSettings[]): void {
+    const { experiment, model, data, runs, addRuns } = this.state;
+    if (!model.bytes || !model.sha256 || !data.source) return;
+    const created = newRuns(runs, experiment, model.sha256, settings);
+    for (const r of created) this.inputs.set(r.id, { model: model.bytes, data: data.source });
+    addRuns(created, true);
+    this.startNext();
+  }
+
+  private theWorker(): TrainingWorker {
+    if (!this.worker) {
+      const worker = this.makeWorker();
+      worker.onmessage = (e: MessageEvent<FromWorker>) => this.onMessage(e.data);
+      worker.onerror = (e) => this.onWorkerError(e.message || 'unknown error');
+      this.worker = worker;
     }
-    return startNext();
+    return this.worker;
   }
-  inputs.set(id, given);
-  store.patchRun(id, { status: 'running', error: undefined, warning: undefined });
-  if (resumeFrom?.checkpointStep !== undefined) {
-    const keep = resumeFrom.checkpointStep;
-    store.patchRun(id, {
-      train: run.train.filter((p) => p.step <= keep),
-      val: run.val.filter((p) => p.step <= keep),
-      confusion: undefined,
-      predictions: undefined,
-      test: undefined,
+
+  private send(m: ToWorker): void {
+    this.theWorker().postMessage(m);
+  }
+
+  private onWorkerError(message: string): void {
+    const id = activeRun(this.state)?.id;
+    this.state.notify(`The training worker failed: ${message}`);
+    this.worker = undefined;
+    for (const a of this.asked.values()) a.reject(new Error('the training worker failed'));
+    this.asked.clear();
+    if (id) this.finish(id, { status: 'failed', error: { kind: 'other', message } });
+  }
+
+  private bucket(id: string) {
+    let b = this.pending.get(id);
+    if (!b) this.pending.set(id, (b = { train: [], val: [], patch: {} }));
+    this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_MS);
+    return b;
+  }
+
+  private flush(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const { appendPoints } = this.state;
+    for (const [id, b] of this.pending) appendPoints(id, b.train, b.val, b.patch);
+    this.pending = new Map();
+  }
+
+  private finish(id: string, patch: Partial<RunRecord>): void {
+    this.flush();
+    this.state.patchRun(id, { ...patch, decode: undefined });
+    if (this.locked?.id === id) {
+      this.locked.release();
+      this.locked = undefined;
+    }
+    this.startNext();
+  }
+
+  private onMessage(m: FromWorker): void {
+    const store = this.state;
+    switch (m.type) {
+      case 'info':
+        store.patchRun(m.runId, { info: m.info });
+        break;
+      case 'decode':
+        this.bucket(m.runId).patch.decode = {
+          decoded: m.decoded,
+          total: m.total,
+          ratePerSec: m.ratePerSec,
+          secondsLeft: m.secondsLeft,
+        };
+        break;
+      case 'step':
+        this.bucket(m.runId).train.push(m.point);
+        break;
+      case 'eval':
+        this.bucket(m.runId).val.push(m.point);
+        break;
+      case 'checkpoint':
+        this.flush();
+        store.patchRun(m.runId, { checkpointStep: m.step });
+        break;
+      case 'paused':
+        store.patchRun(m.runId, { status: 'paused' });
+        break;
+      case 'warning':
+        store.patchRun(m.runId, { warning: m.message });
+        break;
+      case 'error':
+        if (m.runId) store.patchRun(m.runId, { error: { kind: m.kind, message: m.message } });
+        else store.notify(m.message);
+        break;
+      case 'done': {
+        const run = runById(store, m.runId);
+        const status = m.reason === 'failed' || run?.error ? 'failed' : m.reason;
+        const info =
+          run?.info && m.skipped?.length ? { ...run.info, leftOut: [...run.info.leftOut, ...m.skipped] } : run?.info;
+        this.finish(m.runId, {
+          status,
+          confusion: m.confusion,
+          predictions: m.predictions,
+          info,
+          ...(m.test ? { test: m.test } : {}),
+        });
+        break;
+      }
+      case 'attention': {
+        const a = this.asked.get(m.requestId);
+        this.asked.delete(m.requestId);
+        if ('error' in m) a?.reject(new Error(m.error));
+        else a?.resolve(m.maps);
+        break;
+      }
+    }
+  }
+
+  /** The inputs a run names: the ones it was queued with in this tab, or the model and dataset loaded
+   *  now when they are the ones it names; otherwise what to load, in words. */
+  private inputsOf(run: RunRecord): RunInputs | string {
+    const kept = this.inputs.get(run.id);
+    if (kept) return kept;
+    const { data } = this.state;
+    const model = this.startingModel(run);
+    if (model && data.status === 'ready' && data.source && sameData(data.ref, run.data))
+      return { model, data: data.source };
+    return `${run.label} trains on ${describeModel(run.model)} and ${describeData(run.data)}: load ${model ? 'that dataset' : 'that model'} first, then resume it.`;
+  }
+
+  /** Starts the next queued run (or `resumeFrom`) when no run is in progress, after any start before it. */
+  private startNext(resumeFrom?: RunRecord): void {
+    this.starts = this.starts
+      .then(() => this.start(resumeFrom))
+      .catch((e: unknown) => this.state.notify(`A run could not start: ${e instanceof Error ? e.message : String(e)}`));
+  }
+
+  private async start(resumeFrom?: RunRecord): Promise<void> {
+    if (activeRun(this.state)) return;
+    const id = resumeFrom?.id ?? this.state.dequeue();
+    if (!id) return;
+    const run = runById(this.state, id);
+    if (!run) return this.start();
+    const given = this.inputsOf(run);
+    const release = typeof given === 'string' ? undefined : await lockRun(id);
+    if (typeof given === 'string' || !release) {
+      const message = typeof given === 'string' ? given : `${run.label} is training in another tab of this browser.`;
+      if (resumeFrom) this.state.notify(message);
+      else this.state.patchRun(id, { status: 'failed', error: { kind: 'other', message } });
+      return this.start();
+    }
+    this.locked = { id, release };
+    this.inputs.set(id, given);
+    const keep = resumeFrom?.checkpointStep;
+    this.state.patchRun(id, {
+      status: 'running',
+      error: undefined,
+      warning: undefined,
+      ...(keep === undefined
+        ? {}
+        : {
+            train: run.train.filter((p) => p.step <= keep),
+            val: run.val.filter((p) => p.step <= keep),
+            confusion: undefined,
+            predictions: undefined,
+            test: undefined,
+          }),
+    });
+    this.send({
+      type: 'start',
+      runId: id,
+      model: given.model,
+      data: given.data,
+      settings: run.settings,
+      memoryBudget: this.budgetBytes(),
+      resume:
+        keep === undefined
+          ? undefined
+          : {
+              step: keep,
+              best: bestBefore(run.val, keep),
+              seconds: run.train.find((p) => p.step === keep)?.seconds ?? 0,
+            },
     });
   }
-  send({
-    type: 'start',
-    runId: id,
-    model: given.model,
-    data: given.data,
-    settings: run.settings,
-    memoryBudget: budgetBytes(),
-    resume:
-      resumeFrom?.checkpointStep === undefined
-        ? undefined
-        : {
-            step: resumeFrom.checkpointStep,
-            best: bestBefore(resumeFrom.val, resumeFrom.checkpointStep),
-            seconds: resumeFrom.train.find((p) => p.step === resumeFrom.checkpointStep)?.seconds ?? 0,
-          },
-  });
-}
 
-export const activeRun = () => active;
-
-/** The class token's attention maps of one image (RGBA [S, S, 4]) in each model, computed by the
- *  worker once its run in progress, if any, has ended. */
-export function requestAttention(pixels: Uint8Array, models: AttentionModel[]): Promise<AttentionMaps[]> {
-  const requestId = nextRequest++;
-  return new Promise((resolve, reject) => {
-    asked.set(requestId, { resolve, reject });
-    send({ type: 'attention', requestId, pixels, models });
-  });
-}
-
-export function pause(): void {
-  send({ type: 'pause' });
-}
-
-export function resume(): void {
-  if (active) {
-    send({ type: 'resume' });
-    useStore.getState().patchRun(active, { status: 'running' });
+  private budgetBytes(): number | undefined {
+    const mib = this.state.memoryBudgetMiB;
+    return mib === undefined ? undefined : mib * 2 ** 20;
   }
-}
-
-export function stop(): void {
-  send({ type: 'stop' });
-  const { runs, queue } = useStore.getState();
-  useStore.getState().setRuns(runs.map((r) => (r.status === 'queued' ? { ...r, status: 'stopped' } : r)));
-  useStore.setState({ queue: [] });
-  void saveRuns(queue);
-}
-
-/** Continues a stopped, failed or interrupted run from its last checkpoint; the curves after it are dropped. */
-export function resumeFromCheckpoint(run: RunRecord): void {
-  if (active || run.checkpointStep === undefined) return;
-  void startNext(run);
 }

@@ -5,7 +5,9 @@ import { experimentErrors, experimentJson } from '../../train/settings.ts';
 import { downsample, experimentToHash, MAX_CURVE_POINTS, type SharedResults } from '../share-link.ts';
 import { curvesCsv, curvesJson, download, exportModel, type WhichModel } from '../runs/exports.ts';
 import { summarize, type RunRecord } from '../runs/run-record.ts';
+import { useShallow } from 'zustand/react/shallow';
 import { useStore } from '../store.ts';
+import { ownRuns, selectedRun } from '../store/selectors.ts';
 
 function resultsOf(runs: RunRecord[]): SharedResults | undefined {
   const done = runs.filter((r) => r.status !== 'shared' && r.train.length > 0);
@@ -40,20 +42,30 @@ function resultsOf(runs: RunRecord[]): SharedResults | undefined {
 }
 
 export function SharePanel() {
-  const runs = useStore((s) => s.runs);
   const experiment = useStore((s) => s.experiment);
-  const selected = useStore((s) => s.runs.find((r) => r.id === s.selected && r.status !== 'shared'));
+  // The selected run as the model buttons need it: the same while its curves grow between evaluations.
+  const selected = useStore(
+    useShallow((s) => {
+      const r = selectedRun(s);
+      return r && r.status !== 'shared'
+        ? { id: r.id, label: r.label, checkpointStep: r.checkpointStep, val: r.val }
+        : undefined;
+    }),
+  );
+  const hasOwn = useStore((s) => ownRuns(s).length > 0);
+  const hasCurves = useStore((s) => ownRuns(s).some((r) => r.train.length > 0));
   const notify = useStore((s) => s.notify);
   const [link, setLink] = useState('');
   const [which, setWhich] = useState<WhichModel>('final');
-  const bestStep = selected ? summarize(selected).bestStep : undefined;
+  const bestStep = selected ? summarize({ train: [], val: selected.val }).bestStep : undefined;
   const valid = Object.keys(experimentErrors(experiment)).length === 0;
   const loaded = useStore((s) => s.model.status === 'ready' && s.data.status === 'ready');
-  const own = runs.filter((r) => r.status !== 'shared');
+  // The runs' curves as they are at the click.
+  const own = () => ownRuns(useStore.getState());
 
   const share = (withResults: boolean) => {
     try {
-      const url = `${location.origin}${location.pathname}${experimentToHash(experiment, withResults ? resultsOf(runs) : undefined)}`;
+      const url = `${location.origin}${location.pathname}${experimentToHash(experiment, withResults ? resultsOf(useStore.getState().runs) : undefined)}`;
       setLink(url);
       void navigator.clipboard?.writeText(url).catch(() => undefined);
     } catch (e) {
@@ -99,16 +111,16 @@ export function SharePanel() {
         </button>
         <button
           type="button"
-          disabled={own.length === 0}
-          onClick={() => download('curves.csv', curvesCsv(own), 'text/csv')}
+          disabled={!hasOwn}
+          onClick={() => download('curves.csv', curvesCsv(own()), 'text/csv')}
           data-testid="export-csv"
         >
           Curves (CSV)
         </button>
         <button
           type="button"
-          disabled={own.length === 0}
-          onClick={() => download('curves.json', curvesJson(own), 'application/json')}
+          disabled={!hasOwn}
+          onClick={() => download('curves.json', curvesJson(own()), 'application/json')}
           data-testid="export-json"
         >
           Curves (JSON)
@@ -148,12 +160,7 @@ export function SharePanel() {
         <button type="button" disabled={!valid} onClick={() => share(false)} data-testid="share-link">
           Link to this experiment
         </button>
-        <button
-          type="button"
-          disabled={!valid || own.every((r) => r.train.length === 0)}
-          onClick={() => share(true)}
-          data-testid="share-results"
-        >
+        <button type="button" disabled={!valid || !hasCurves} onClick={() => share(true)} data-testid="share-results">
           Link with results
         </button>
       </div>

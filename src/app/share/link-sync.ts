@@ -58,8 +58,8 @@ export function openFromHash(hash: string): void {
       `This experiment uses ${describeData(e.data)}: ${e.data.kind === 'url' ? 'press Fetch in the dataset panel to download it' : 'drop the same files in the dataset panel'}.`,
     );
   // All in one update: each update of the store renders the page again.
-  useStore.setState({ notices: [...useStore.getState().notices, ...notices] });
-  if (opened.results) useStore.setState({ runs: [...sharedRuns(opened.results, e), ...useStore.getState().runs] });
+  store.notify(...notices);
+  if (opened.results) store.addShared(sharedRuns(opened.results, e));
 
   if (e.model.kind === 'builtin') void loadBuiltinModel(e.model.id);
   else store.setModel({ status: 'none', ref: e.model, name: '', message: undefined });
@@ -82,7 +82,7 @@ export function syncHash(): () => void {
         );
       }
       wantModel = undefined;
-      useStore.setState({ experiment: { ...useStore.getState().experiment, model: s.model.ref } });
+      s.adoptSources({ model: s.model.ref });
     }
     if (s.data.status === 'ready' && prev.data.status !== 'ready') {
       if (wantData?.kind === 'local' && s.data.ref.kind === 'local' && wantData.sha256 !== s.data.ref.sha256) {
@@ -91,7 +91,7 @@ export function syncHash(): () => void {
         );
       }
       wantData = undefined;
-      useStore.setState({ experiment: { ...useStore.getState().experiment, data: s.data.ref } });
+      s.adoptSources({ data: s.data.ref });
     }
     if (s.experiment !== prev.experiment && Object.keys(experimentErrors(s.experiment)).length === 0) {
       history.replaceState(null, '', experimentToHash(s.experiment));

@@ -17,15 +17,14 @@ import { classCounts } from '../../data/split.ts';
 import { fetchZip } from '../../data/url-source.ts';
 import type { DataRef } from '../../train/settings.ts';
 import { PACK_INDEX, type PackInfo } from '../../train/builtins.ts';
-import { useStore, type DataState } from '../store.ts';
+import { useStore, type ScannedData } from '../store.ts';
 import { filesHash, sha256 } from './content-hash.ts';
-import { beginLoad, idleSeconds, replaced } from './downloads.ts';
+import { idleSeconds } from './downloads.ts';
+import { guarded } from './guarded.ts';
 
 /** Datasets up to this size are hashed by content for share links; larger ones by their listing. */
 const HASH_CONTENT_BYTES = 256 * 2 ** 20;
 const THUMB = 48;
-
-const why = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 let packs: Promise<PackInfo[]> | undefined;
 
@@ -45,7 +44,7 @@ export function rgbaToDataUrl(pixels: Uint8Array, size: number): string {
   return canvas.toDataURL('image/png');
 }
 
-async function scan(ref: DataRef, name: string, source: DatasetSource): Promise<Partial<DataState>> {
+async function scan(ref: DataRef, name: string, source: DatasetSource): Promise<ScannedData> {
   const files = selectImages(await treeOfSource(source));
   const folder = imageFolder(files);
   const decoder = new BrowserDecoder({ workers: 1 });
@@ -57,7 +56,6 @@ async function scan(ref: DataRef, name: string, source: DatasetSource): Promise<
       s ? rgbaToDataUrl(await decoder.decode(s.entry, THUMB), THUMB) : '';
     const thumbnails = await Promise.all(firsts.map((s) => thumbnail(s).catch(() => '')));
     return {
-      status: 'ready',
       ref,
       name,
       source,
@@ -67,49 +65,26 @@ async function scan(ref: DataRef, name: string, source: DatasetSource): Promise<
       leftOut: folder.leftOut,
       problems: folder.problems,
       thumbnails,
-      progress: undefined,
-      message: undefined,
     };
   } finally {
     decoder.close();
   }
 }
 
-/** Runs a load to its scan; its outcome is dropped when a later load of the dataset has replaced it. */
-async function guarded(
-  ref: DataRef,
-  name: string,
-  load: (signal: AbortSignal) => Promise<Partial<DataState>>,
-): Promise<void> {
-  const signal = beginLoad('data');
+/** Loads a dataset to its scan (guarded.ts). */
+function loadData(ref: DataRef, name: string, load: (signal: AbortSignal) => Promise<ScannedData>): Promise<void> {
   const store = useStore.getState();
-  store.setData({
-    status: 'loading',
-    ref,
+  return guarded(
+    'data',
     name,
-    progress: 'reading the file list…',
-    download: undefined,
-    message: undefined,
-  });
-  try {
-    const scanned = await load(signal);
-    if (!replaced('data', signal)) store.setData(scanned);
-  } catch (e) {
-    if (!replaced('data', signal))
-      store.setData({
-        status: 'error',
-        source: undefined,
-        classes: [],
-        progress: undefined,
-        download: undefined,
-        message: `${name}: ${why(e)}`,
-      });
-  }
+    { loading: () => store.dataLoading(ref, name), ready: store.dataReady, failed: store.dataFailed },
+    load,
+  );
 }
 
 export function loadPack(id: string): Promise<void> {
   const ref: DataRef = { kind: 'pack', id };
-  return guarded(ref, id, async () => {
+  return loadData(ref, id, async () => {
     const pack = (await packIndex()).find((p) => p.id === id);
     if (!pack) throw new Error(`there is no built-in dataset '${id}'`);
     const response = await fetch(`${import.meta.env.BASE_URL}packs/${pack.file}`);
@@ -139,7 +114,7 @@ async function localRef(name: string, source: DatasetSource): Promise<DataRef> {
 
 async function loadLocal(name: string, makeSource: () => Promise<DatasetSource>): Promise<void> {
   const pendingRef: DataRef = { kind: 'local', name, size: 0, count: 0, sha256: '' };
-  await guarded(pendingRef, name, async () => {
+  await loadData(pendingRef, name, async () => {
     const source = await makeSource();
     useStore.getState().setData({ progress: 'checking the files…' });
     return scan(await localRef(name, source), name, source);
@@ -176,7 +151,7 @@ export function loadPicked(list: File[]): Promise<void> {
 /** Fetched only when the person presses the button. */
 export function loadDataUrl(url: string): Promise<void> {
   const ref: DataRef = { kind: 'url', url };
-  return guarded(ref, url, async (signal) => {
+  return loadData(ref, url, async (signal) => {
     const { blob, name } = await fetchZip(url, {
       signal,
       idleSeconds,

@@ -9,10 +9,11 @@ import { downloadModel, downloadZooModel } from '../../data/model-download.ts';
 import type { Normalization } from '../../checkpoint/checkpoint-config.ts';
 import { zooEntry, type ZooEntry } from '../../checkpoint/zoo.ts';
 import { builtinModel } from '../../train/builtins.ts';
-import { useStore, type ModelState } from '../store.ts';
+import { useStore, type LoadedModel } from '../store.ts';
 import type { ModelRef } from '../../train/settings.ts';
 import { sha256 } from './content-hash.ts';
-import { beginLoad, idleSeconds, replaced } from './downloads.ts';
+import { idleSeconds } from './downloads.ts';
+import { guarded } from './guarded.ts';
 import { hubAddress } from './hub-address.ts';
 import type { ParseReply, ParseRequest } from './model-parse-worker.ts';
 import { checkModelStart } from '../../checkpoint/safetensors-start.ts';
@@ -20,7 +21,7 @@ import { readCachedZoo, writeCachedZoo } from './zoo-cache.ts';
 
 const why = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-type Loaded = Pick<ModelState, 'ref' | 'name' | 'bytes' | 'config' | 'parameters' | 'classNames' | 'changes'>;
+type Loaded = Omit<LoadedModel, 'sha256'>;
 
 /** Parses in a worker of its own, ended once it answers. `bytes` is transferred: the caller loses it. */
 function parse(
@@ -56,26 +57,18 @@ async function accept(
   return { ref, name, bytes: own, config, parameters, classNames, changes };
 }
 
-/** Runs a load; its outcome is dropped when a later load of the model has replaced it. */
-async function guarded(ref: ModelRef, name: string, load: (signal: AbortSignal) => Promise<Loaded>): Promise<void> {
-  const signal = beginLoad('model');
+/** Loads a model and hashes its bytes (guarded.ts). */
+function loadModel(ref: ModelRef, name: string, load: (signal: AbortSignal) => Promise<Loaded>): Promise<void> {
   const store = useStore.getState();
-  store.setModel({ status: 'loading', ref, name, download: undefined, message: undefined });
-  try {
-    const loaded = await load(signal);
-    const hash = loaded.bytes && (await sha256(loaded.bytes));
-    if (!replaced('model', signal)) store.setModel({ status: 'ready', ...loaded, sha256: hash, message: undefined });
-  } catch (e) {
-    if (!replaced('model', signal))
-      store.setModel({
-        status: 'error',
-        bytes: undefined,
-        sha256: undefined,
-        config: undefined,
-        download: undefined,
-        message: `${name}: ${why(e)}`,
-      });
-  }
+  return guarded(
+    'model',
+    name,
+    { loading: () => store.modelLoading(ref, name), ready: store.modelReady, failed: store.modelFailed },
+    async (signal) => {
+      const loaded = await load(signal);
+      return { ...loaded, sha256: loaded.bytes && (await sha256(loaded.bytes)) };
+    },
+  );
 }
 
 /** Shows a download's progress in the model panel; undefined once it is over. */
@@ -109,7 +102,7 @@ export function loadBuiltinModel(id: string): Promise<void> {
     return Promise.resolve();
   }
   const url = new URL(`${import.meta.env.BASE_URL}${builtin.file}`, location.href).href;
-  return guarded(ref, builtin.name, async (signal) => accept(ref, builtin.name, await fetchModel(url, signal)));
+  return loadModel(ref, builtin.name, async (signal) => accept(ref, builtin.name, await fetchModel(url, signal)));
 }
 
 /** Files dropped or picked: one .safetensors, optionally with a config.json. */
@@ -124,7 +117,7 @@ export function loadModelFiles(files: File[]): Promise<void> {
     });
     return Promise.resolve();
   }
-  return guarded({ kind: 'file', name: weights.name, size: weights.size, sha256: '' }, weights.name, async () => {
+  return loadModel({ kind: 'file', name: weights.name, size: weights.size, sha256: '' }, weights.name, async () => {
     await checkFileStart(weights);
     const bytes = await weights.arrayBuffer();
     const ref: ModelRef = { kind: 'file', name: weights.name, size: weights.size, sha256: await sha256(bytes) };
@@ -143,7 +136,7 @@ export function loadModelFiles(files: File[]): Promise<void> {
 /** Fetched only when the person presses the button. */
 export function loadModelUrl(url: string): Promise<void> {
   const ref: ModelRef = { kind: 'url', url };
-  return guarded(ref, url, async (signal) => {
+  return loadModel(ref, url, async (signal) => {
     if (!isHttpUrl(url)) throw new Error('the model URL must start with http:// or https://');
     return accept(ref, urlFileName(url, url), await fetchModel(url, signal));
   });
@@ -160,7 +153,7 @@ export function loadZooModel(repo: string): Promise<void> {
     useStore.getState().setModel({ status: 'error', ref, name: repo, message: `${repo}: ${why(e)}` });
     return Promise.resolve();
   }
-  return guarded(ref, entry.name, async (signal) => {
+  return loadModel(ref, entry.name, async (signal) => {
     // A browser without OPFS (or with it unreadable) fetches instead.
     const cached = await readCachedZoo(entry).catch(() => undefined);
     if (cached) return accept(ref, entry.name, cached.weights, parseConfig(entry, cached.config), entry.normalization);

@@ -1,0 +1,71 @@
+// The runs: their records with their curves, the queue of runs waiting for the worker, and the run
+// selected in the table. The trainer (runs/trainer.ts) and the panels change them through these
+// actions; persistence (runs/persist.ts) follows them.
+import type { StateCreator } from 'zustand';
+import type { EvalPoint, TrainPoint } from '../../train/records.ts';
+import type { RunRecord } from '../runs/run-record.ts';
+import type { AppState } from '../store.ts';
+
+export interface RunsSlice {
+  runs: RunRecord[];
+  /** Ids of runs waiting for the worker, in order. */
+  queue: string[];
+  selected?: string;
+
+  /** New runs of this tab, selected, and queued for the worker when `queue` is set. */
+  addRuns(runs: RunRecord[], queue: boolean): void;
+  /** Runs kept in this browser, after the ones already shown. */
+  restoreRuns(kept: RunRecord[]): void;
+  /** The runs a link carries, before the others. */
+  addShared(runs: RunRecord[]): void;
+  /** A run as another tab saved it (undefined: deleted there), in place of this tab's copy. */
+  putStored(id: string, run: RunRecord | undefined): void;
+  patchRun(id: string, patch: Partial<RunRecord>): void;
+  /** New curve points of a run, and other changes to it, in one update. */
+  appendPoints(id: string, train: TrainPoint[], val: EvalPoint[], patch?: Partial<RunRecord>): void;
+  removeRun(id: string): void;
+  /** The next queued run's id, taken off the queue. */
+  dequeue(): string | undefined;
+  /** Every queued run stopped, the queue emptied. */
+  stopQueued(): void;
+  select(id?: string): void;
+}
+
+export const runsSlice: StateCreator<AppState, [], [], RunsSlice> = (set, get) => {
+  const update = (id: string, f: (r: RunRecord) => RunRecord) =>
+    set({ runs: get().runs.map((r) => (r.id === id ? f(r) : r)) });
+  return {
+    runs: [],
+    queue: [],
+
+    addRuns: (runs, queue) =>
+      set({
+        runs: [...get().runs, ...runs],
+        queue: queue ? [...get().queue, ...runs.map((r) => r.id)] : get().queue,
+        selected: runs[0]?.id ?? get().selected,
+      }),
+    restoreRuns: (kept) => set({ runs: [...get().runs, ...kept] }),
+    addShared: (runs) => set({ runs: [...runs, ...get().runs] }),
+    putStored(id, run) {
+      const { runs } = get();
+      if (!run) set({ runs: runs.filter((r) => r.id !== id) });
+      else if (runs.some((r) => r.id === id)) update(id, () => run);
+      else set({ runs: [...runs, run] });
+    },
+    patchRun: (id, patch) => update(id, (r) => ({ ...r, ...patch })),
+    appendPoints: (id, train, val, patch = {}) =>
+      update(id, (r) => ({ ...r, ...patch, train: [...r.train, ...train], val: [...r.val, ...val] })),
+    removeRun: (id) => set({ runs: get().runs.filter((r) => r.id !== id), queue: get().queue.filter((q) => q !== id) }),
+    dequeue() {
+      const [next, ...rest] = get().queue;
+      set({ queue: rest });
+      return next;
+    },
+    stopQueued: () =>
+      set({
+        runs: get().runs.map((r) => (r.status === 'queued' ? { ...r, status: 'stopped' } : r)),
+        queue: [],
+      }),
+    select: (selected) => set({ selected }),
+  };
+};

@@ -1,0 +1,131 @@
+// The page's trainer (src/app/runs/trainer.ts) against a worker that records what it is sent and
+// answers as the training worker does: runs start one at a time on what they were queued with, the
+// worker's records reach the store in batches, a run's end starts the next, Stop stops the queue, a
+// resume on another dataset is refused in words, and a failed worker fails its run.
+import { describe, expect, it, vi } from 'vitest';
+import type { DatasetSource } from '../../src/data/dataset-source.ts';
+import { Trainer } from '../../src/app/runs/trainer.ts';
+import { createAppStore } from '../../src/app/store.ts';
+import { activeRun } from '../../src/app/store/selectors.ts';
+import { evalPoint, FakeWorker, runInfo, runRecord, trainPoint } from './run-fixtures.ts';
+
+const source: DatasetSource = { kind: 'zip', name: 'd.zip', blob: new Blob([]) };
+
+/** A store with a model and a dataset loaded, its trainer and its worker. */
+function loaded() {
+  const store = createAppStore();
+  const s = store.getState();
+  s.modelReady({ ref: s.experiment.model, name: 'm', bytes: new ArrayBuffer(16), sha256: 'ab'.repeat(32) });
+  s.dataReady({
+    ref: s.experiment.data,
+    name: 'd',
+    source,
+    classes: ['a', 'b'],
+    perClass: [5, 5],
+    counts: { train: 10, val: 0, test: 0 },
+    leftOut: [],
+    problems: [],
+    thumbnails: [],
+  });
+  const worker = new FakeWorker();
+  return { store, worker, trainer: new Trainer(store, () => worker) };
+}
+
+describe('the trainer', () => {
+  it('starts the runs of a Compare one after the other, each on the model and data it was queued with', async () => {
+    const { store, worker, trainer } = loaded();
+    const bytes = store.getState().model.bytes;
+    trainer.compare();
+    const [a, b] = store.getState().runs;
+    expect([a.settings.method, b.settings.method]).toEqual(['stochca', 'finetune']);
+    await vi.waitFor(() => expect(worker.starts()).toHaveLength(1));
+    expect(worker.starts()[0]).toMatchObject({ runId: a.id, model: bytes, data: source, settings: a.settings });
+    expect(store.getState().runs.map((r) => r.status)).toEqual(['running', 'queued']);
+
+    // Another model loaded meanwhile: the queued run keeps the one it was queued with.
+    store.getState().modelReady({ ref: { kind: 'builtin', id: 'other' }, name: 'o', bytes: new ArrayBuffer(4) });
+    trainer.train();
+    worker.answer({ type: 'done', runId: a.id, reason: 'finished' });
+    expect(store.getState().runs[0].status).toBe('finished');
+    await vi.waitFor(() => expect(worker.starts()).toHaveLength(2));
+    expect(worker.starts()[1]).toMatchObject({ runId: b.id, model: bytes });
+    expect(activeRun(store.getState())?.id).toBe(b.id);
+  });
+
+  it("applies the worker's steps in batches, and a checkpoint at once", async () => {
+    const { store, worker, trainer } = loaded();
+    trainer.train();
+    const id = store.getState().runs[0].id;
+    await vi.waitFor(() => expect(worker.starts()).toHaveLength(1));
+    worker.answer({ type: 'info', runId: id, info: runInfo() });
+    for (const step of [1, 2, 3]) worker.answer({ type: 'step', runId: id, point: trainPoint(step) });
+    expect(store.getState().runs[0].train).toEqual([]);
+    await vi.waitFor(() => expect(store.getState().runs[0].train.map((p) => p.step)).toEqual([1, 2, 3]), {
+      timeout: 1500,
+    });
+    worker.answer({ type: 'step', runId: id, point: trainPoint(4) });
+    worker.answer({ type: 'eval', runId: id, point: evalPoint(4, 0.75) });
+    worker.answer({ type: 'checkpoint', runId: id, step: 4 });
+    expect(store.getState().runs[0]).toMatchObject({ checkpointStep: 4, val: [evalPoint(4, 0.75)] });
+    expect(store.getState().runs[0].train).toHaveLength(4);
+  });
+
+  it('pauses, resumes, and stops the run in progress with every queued run', async () => {
+    const { store, worker, trainer } = loaded();
+    trainer.compare();
+    await vi.waitFor(() => expect(worker.starts()).toHaveLength(1));
+    const [a] = store.getState().runs;
+    trainer.pause();
+    worker.answer({ type: 'paused', runId: a.id, step: 1 });
+    expect(activeRun(store.getState())?.status).toBe('paused');
+    trainer.resume();
+    expect(activeRun(store.getState())?.status).toBe('running');
+    trainer.stop();
+    expect(worker.sent.map((m) => m.type)).toEqual(['start', 'pause', 'resume', 'stop']);
+    expect(store.getState().runs.map((r) => r.status)).toEqual(['running', 'stopped']);
+    worker.answer({ type: 'done', runId: a.id, reason: 'stopped' });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(store.getState().runs.map((r) => r.status)).toEqual(['stopped', 'stopped']);
+    expect(worker.starts()).toHaveLength(1);
+  });
+
+  it('resumes a run kept from before only on the dataset it names, and then from its checkpoint', async () => {
+    const { store, worker, trainer } = loaded();
+    const kept = runRecord({
+      status: 'interrupted',
+      data: { kind: 'pack', id: 'fmnist' },
+      checkpointStep: 2,
+      train: [trainPoint(1), trainPoint(2), trainPoint(3)],
+      val: [evalPoint(2, 0.5), evalPoint(3, 0.6)],
+    });
+    store.getState().restoreRuns([kept]);
+    trainer.resumeFromCheckpoint(kept);
+    await vi.waitFor(() => expect(store.getState().notices).toHaveLength(1));
+    expect(store.getState().notices[0]).toMatch(
+      /the built-in dataset 'fmnist': load that dataset first, then resume it/,
+    );
+    expect(store.getState().runs[0].status).toBe('interrupted');
+    expect(worker.sent).toEqual([]);
+
+    store.getState().dataReady({ ...store.getState().data, ref: { kind: 'pack', id: 'fmnist' }, source });
+    trainer.resumeFromCheckpoint(kept);
+    await vi.waitFor(() => expect(worker.starts()).toHaveLength(1));
+    expect(worker.starts()[0].resume).toEqual({ step: 2, best: evalPoint(2, 0.5), seconds: trainPoint(2).seconds });
+    expect(store.getState().runs[0]).toMatchObject({ status: 'running', val: [evalPoint(2, 0.5)] });
+    expect(store.getState().runs[0].train.map((p) => p.step)).toEqual([1, 2]);
+  });
+
+  it('fails the run in progress and the attention requests when the worker fails', async () => {
+    const { store, worker, trainer } = loaded();
+    trainer.train();
+    await vi.waitFor(() => expect(worker.starts()).toHaveLength(1));
+    const asked = trainer.requestAttention(new Uint8Array(4), []);
+    worker.onerror?.call(worker as unknown as Worker, { message: 'out of luck' } as ErrorEvent);
+    await expect(asked).rejects.toThrow('the training worker failed');
+    expect(store.getState().runs[0]).toMatchObject({
+      status: 'failed',
+      error: { kind: 'other', message: 'out of luck' },
+    });
+    expect(store.getState().notices).toEqual(['The training worker failed: out of luck']);
+  });
+});
