@@ -1,5 +1,7 @@
 // `stochca info [--json]`: the adapter the engine gets, its limits and features, where the
-// engine runs and which kernel layout it uses (STOCHCA_HOST and STOCHCA_LAYOUT change the last two).
+// engine runs and which kernel layout it uses (STOCHCA_HOST and STOCHCA_LAYOUT change the last two),
+// and the Vulkan drivers Dawn for Node left out, with why (also when the engine runs in Chromium).
+import { skippedNodeDrivers, type SkippedDriver } from '../gpu/device-node.ts';
 import type { AdapterSummary } from '../gpu/gpu.ts';
 import type { LayoutName } from '../gpu/layout.ts';
 import { openEngineHost, type EngineHost } from './engine-host.ts';
@@ -12,6 +14,8 @@ export interface InfoReport {
   /** The limits the engine raises to the adapter's maximum. */
   limits: AdapterSummary['limits'];
   features: string[];
+  /** The Vulkan drivers Dawn for Node left out (Linux; none elsewhere). */
+  skipped: SkippedDriver[];
 }
 
 export async function infoReport(host: EngineHost): Promise<InfoReport> {
@@ -23,6 +27,8 @@ export async function infoReport(host: EngineHost): Promise<InfoReport> {
     fallback: a.fallback,
     limits: a.limits,
     features: a.features,
+    // The choice openEngineHost makes: any adapter when STOCHCA_HOST=node, else a hardware one.
+    skipped: await skippedNodeDrivers(process.env.STOCHCA_HOST === 'node' ? 'auto' : 'hardware'),
   };
 }
 
@@ -33,6 +39,8 @@ export function formatInfo(r: InfoReport): string {
     ...Object.entries(r.adapter).map(([k, v]): [string, string] => [k, v || '(none)']),
     ['fallback', r.fallback ? 'yes (WebGPU on the CPU or another slow path)' : 'no'],
     ['host', `${r.host} (${HOSTS[r.host]})`],
+    ['skipped', r.skipped.length ? 'Vulkan drivers Dawn for Node left out:' : 'none'],
+    ...r.skipped.map((s): [string, string] => [`  ${s.driver}`, `${s.reason} (${s.icd})`]),
     ['layout', `${r.layout} (kernel workgroup shapes; STOCHCA_LAYOUT=gpu|cpu forces one)`],
     ['features', r.features.join(', ') || 'none'],
     ['limits', ''],
