@@ -8,15 +8,17 @@ import { envLayout } from '../../src/gpu/device-node.ts';
 let browser: Promise<Browser> | undefined;
 
 /** Opens `path` of the dev server (or, with `app`, of the production build) in a fresh context of
- *  the shared browser (or of `options.browser`); `init` runs before the page's own scripts. */
+ *  the shared browser (or of `options.browser`); `init` runs before the page's own scripts, `listen`
+ *  before the page is opened (to record its console, say). */
 export async function openPage(
   path: string,
-  options: { init?: () => void; app?: boolean; browser?: Browser } = {},
+  options: { init?: () => void; listen?: (page: Page) => void; app?: boolean; browser?: Browser } = {},
 ): Promise<Page> {
   const context = await (options.browser ?? (await (browser ??= chromium.connect(inject('browserWs'))))).newContext();
   if (options.init) await context.addInitScript(options.init);
   const page = await context.newPage();
   page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+  options.listen?.(page);
   await page.goto(`${inject(options.app ? 'appUrl' : 'baseUrl')}${path}`);
   return page;
 }
