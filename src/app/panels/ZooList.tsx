@@ -27,52 +27,47 @@ export function ZooList() {
   const isCached = (repo: string) => cached.some((c) => c.repo === repo);
 
   return (
-    <details data-testid="zoo-panel" open>
+    <details className="zoo" data-testid="zoo-panel" open>
       <summary>Model zoo: ViT and DeiT checkpoints from the Hugging Face Hub</summary>
-      <div className="scroll-x">
-        <table className="runs zoo">
-          <thead>
-            <tr>
-              <th>model</th>
-              <th>size</th>
-              <th>parameters</th>
-              <th>input</th>
-              <th>normalisation</th>
-              <th>classes</th>
-              <th>licence</th>
-              <th />
+      <table>
+        <thead>
+          <tr>
+            <th>model</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {ZOO.map((e) => (
+            <tr key={e.repo}>
+              <td title={`${e.repo}/${e.file}`}>
+                {e.name}
+                <small>{e.repo}</small>
+                <small>
+                  {[
+                    formatBytes(e.bytes),
+                    `${(e.parameters / 1e6).toFixed(1)} M parameters`,
+                    `${e.imageSize} px input`,
+                    normalizationText(e.normalization),
+                    `classes: ${classesText(e)}`,
+                    e.licence,
+                  ].join(' · ')}
+                </small>
+              </td>
+              <td>
+                <button
+                  type="button"
+                  data-testid={`zoo-load-${e.repo}`}
+                  onClick={() => void loadZooModel(e.repo)}
+                  aria-label={`${isCached(e.repo) ? 'Load' : 'Fetch'} ${e.repo}`}
+                  aria-pressed={model.ref.kind === 'hub' && model.ref.repo === e.repo}
+                >
+                  {isCached(e.repo) ? 'Load' : 'Fetch'}
+                </button>
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {ZOO.map((e) => (
-              <tr key={e.repo}>
-                <td title={`${e.repo}/${e.file}`}>
-                  {e.name}
-                  <br />
-                  <small>{e.repo}</small>
-                </td>
-                <td>{formatBytes(e.bytes)}</td>
-                <td>{(e.parameters / 1e6).toFixed(1)} M</td>
-                <td>{e.imageSize} px</td>
-                <td>{normalizationText(e.normalization)}</td>
-                <td>{classesText(e)}</td>
-                <td>{e.licence}</td>
-                <td>
-                  <button
-                    type="button"
-                    data-testid={`zoo-load-${e.repo}`}
-                    onClick={() => void loadZooModel(e.repo)}
-                    aria-label={`${isCached(e.repo) ? 'Load' : 'Fetch'} ${e.repo}`}
-                    aria-pressed={model.ref.kind === 'hub' && model.ref.repo === e.repo}
-                  >
-                    {isCached(e.repo) ? 'Load' : 'Fetch'}
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+          ))}
+        </tbody>
+      </table>
       <div data-testid="zoo-cache">
         {cached.length === 0 ? (
           <small>No zoo model is kept in this browser yet.</small>
