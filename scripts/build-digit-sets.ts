@@ -30,6 +30,7 @@ import sharp from 'sharp';
 import { Uint8ArrayReader } from '@zip.js/zip.js';
 import { seededRng } from '../src/nn/rng.ts';
 import { encodePng, reproducibleZip } from './build-packs.ts';
+import { errorMessage } from '../src/gpu/error-message.ts';
 
 const UCI_FILE = 'usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz';
 const OPENCV_FILE = 'usr/share/doc/opencv-doc/examples/data/digits.png';
@@ -206,7 +207,7 @@ async function main(): Promise<void> {
   try {
     args = parseArgs({ options: { root: { type: 'string', multiple: true } }, allowPositionals: true });
   } catch (e) {
-    console.error(`${(e as Error).message.split('\n')[0]}\n${USAGE}`);
+    console.error(`${errorMessage(e).split('\n')[0]}\n${USAGE}`);
     process.exit(2);
   }
   if (args.positionals.length !== 1) {

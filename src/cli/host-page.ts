@@ -2,6 +2,7 @@
 // engine commands on the page's WebGPU device (`?layout=` forces its kernel layout).
 import { requestBrowserGpu, urlLayout } from '../gpu/device-browser.ts';
 import { hostApi, type HostApi } from './engine-commands.ts';
+import { errorMessage } from '../gpu/error-message.ts';
 
 declare global {
   interface Window {
@@ -17,5 +18,5 @@ try {
     api: hostApi(gpu),
   };
 } catch (e) {
-  window.stochcaHostError = e instanceof Error ? e.message : String(e);
+  window.stochcaHostError = errorMessage(e);
 }

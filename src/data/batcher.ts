@@ -22,6 +22,7 @@ import {
 } from './augment.ts';
 import { DatasetError, type DataEntry, type LeftOut } from './entries.ts';
 import type { Sample } from './layout.ts';
+import { errorMessage } from '../gpu/error-message.ts';
 
 /** Decodes an entry into its C×C RGBA cache image ([C, C, 4] uint8). */
 export type DecodeEntry = (entry: DataEntry) => Promise<Uint8Array>;
@@ -345,7 +346,7 @@ export class Batcher implements AsyncIterable<Batch> {
     const path = this.samples[index].entry.path;
     this.failed[index] = 1;
     this.failedCount++;
-    const message = e instanceof Error ? e.message : String(e);
+    const message = errorMessage(e);
     const prefix = `'${path}': `;
     this.skipped.push({ path, reason: message.startsWith(prefix) ? message.slice(prefix.length) : message });
   }

@@ -9,13 +9,14 @@ import sharp, { type Metadata, type Sharp } from 'sharp';
 import { resizeCover } from './augment.ts';
 import { decodeBmp, isBmp, readBmpHeader } from './bmp.ts';
 import { DatasetError, type DataEntry } from './entries.ts';
+import { errorMessage } from '../gpu/error-message.ts';
 
 /** Images above this many pixels are refused from their header, before any pixel is decoded. */
 export const MAX_PIXELS = 100_000_000;
 
 const SHARP_FORMATS: Record<string, string> = { png: 'PNG', jpeg: 'JPEG', webp: 'WebP', gif: 'GIF' };
 
-const cleanMessage = (e: unknown) => (e instanceof Error ? e.message : String(e)).replace(/[:\s]+$/, '');
+const cleanMessage = (e: unknown) => errorMessage(e).replace(/[:\s]+$/, '');
 
 function notDecodable(what: string, why: string): DatasetError {
   return new DatasetError(`'${what}': not a decodable image (${why})`);

@@ -7,6 +7,7 @@
 // first, so that an image too large to hold is refused before its pixels are allocated.
 import { resizeCover } from './augment.ts';
 import { imageFormat, NO_SIGNATURE } from './image-signature.ts';
+import { errorMessage } from '../gpu/error-message.ts';
 
 export interface DecodeRequest {
   id: number;
@@ -149,7 +150,7 @@ async function decode({ blob, size, maxPixels }: DecodeRequest): Promise<Uint8Ar
   try {
     bitmap = await createImageBitmap(blob);
   } catch (e) {
-    const detail = e instanceof Error ? e.message : String(e);
+    const detail = errorMessage(e);
     throw new Error(
       header
         ? `damaged or unsupported ${header.format} file (${detail})`
@@ -172,6 +173,6 @@ addEventListener('message', async (event: MessageEvent<DecodeRequest>) => {
     const pixels = await decode(event.data);
     postMessage({ id, pixels } satisfies DecodeReply, { transfer: [pixels.buffer] });
   } catch (e) {
-    postMessage({ id, reason: e instanceof Error ? e.message : String(e) } satisfies DecodeReply);
+    postMessage({ id, reason: errorMessage(e) } satisfies DecodeReply);
   }
 });

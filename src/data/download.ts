@@ -4,6 +4,7 @@
 // before buffering it, lets the caller check the first bytes as they arrive, reports progress, resumes
 // a body that broke off with a Range request when asked to, and stops when the caller cancels.
 // Works in the browser and in Node (global fetch, which follows redirects).
+import { errorMessage } from '../gpu/error-message.ts';
 
 /** A server that sends nothing for this long has stalled: a slow link still delivers bytes every few
  *  seconds, while a hung server or a dropped connection would otherwise keep the download open for
@@ -74,8 +75,19 @@ export interface DownloadOptions {
   json?: boolean;
 }
 
+/** The longest URL a model or dataset is fetched from, or a share link names. */
+export const MAX_URL_LENGTH = 2000;
+
+/** An http:// or https:// address with a host, at most MAX_URL_LENGTH characters, with no spaces or
+ *  control characters: what a model or dataset is fetched from, and what a share link may name. */
 export function isHttpUrl(s: string): boolean {
-  return /^https?:\/\//i.test(s);
+  if (s.length > MAX_URL_LENGTH || /[\p{Cc} ]/u.test(s)) return false;
+  try {
+    const u = new URL(s);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
 }
 
 /** The URL's last path segment, or `fallback`. */
@@ -99,8 +111,6 @@ export function progressText({ received, total, bytesPerSecond, secondsLeft, res
     `${resumes ? `, resumed ${resumes === 1 ? 'once' : `${resumes} times`}` : ''}`
   );
 }
-
-const why = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /** What a Content-Type or the body's first bytes say the answer is, when it is a page or JSON. */
 function textAnswer(contentType: string | null, head?: Uint8Array): string | undefined {
@@ -185,7 +195,7 @@ export async function download(url: string, o: DownloadOptions): Promise<Blob> {
   };
   // A network error, or the reason the download was stopped for (which the network error then is about).
   const failure = (e: unknown, doing: string) =>
-    controller.signal.aborted ? controller.signal.reason : new DownloadError(`${doing} (${why(e)})`);
+    controller.signal.aborted ? controller.signal.reason : new DownloadError(`${doing} (${errorMessage(e)})`);
   const meter = progressMeter(o.onProgress);
   /** Waits before a resume; a cancel ends the wait. */
   const pause = (ms: number) =>
@@ -208,7 +218,9 @@ export async function download(url: string, o: DownloadOptions): Promise<Blob> {
         ...(from > 0 && { headers: { range: `bytes=${from}-` } }),
       });
     } catch (e) {
-      throw controller.signal.aborted ? controller.signal.reason : new Transient(`cannot fetch ${url} (${why(e)})`);
+      throw controller.signal.aborted
+        ? controller.signal.reason
+        : new Transient(`cannot fetch ${url} (${errorMessage(e)})`);
     }
     if (!response.ok || !response.body) {
       const message = `cannot fetch ${url} (HTTP ${response.status} ${response.statusText})`;

@@ -1,3 +1,4 @@
+import { errorMessage } from '../gpu/error-message.ts';
 // The IDX format of MNIST and Fashion-MNIST: a 4-byte magic (0x00 0x00, a type
 // byte, the number of dimensions), the dimensions as big-endian uint32, then the
 // values in row-major order. Only unsigned bytes (type 0x08) are used here:
@@ -83,7 +84,7 @@ async function readMaybeGzip(path: string): Promise<Uint8Array> {
   try {
     return gunzipSync(raw);
   } catch (e) {
-    throw new IdxError(`${path}: not a valid gzip file (${(e as Error).message})`);
+    throw new IdxError(`${path}: not a valid gzip file (${errorMessage(e)})`);
   }
 }
 

@@ -16,6 +16,7 @@ import {
 } from '@zip.js/zip.js';
 import { DatasetError, MAX_ENTRIES, tooManyEntries, type FileTree } from './entries.ts';
 import { imageFormat, NO_SIGNATURE, SIGNATURE_BYTES } from './image-signature.ts';
+import { errorMessage } from '../gpu/error-message.ts';
 
 /** The most bytes one entry may decode to. Each image read is held whole in memory, several at
  *  once, so this is kept to what images for training are: a 100-megapixel camera JPEG is about
@@ -28,11 +29,10 @@ export interface ZipOptions {
   maxEntryBytes?: number;
 }
 
-const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 const inWords = (bytes: number) => (bytes >= 2 ** 20 ? `${+(bytes / 2 ** 20).toFixed(1)} MiB` : `${bytes} bytes`);
 
 function openError(name: string, e: unknown): DatasetError {
-  const why = message(e);
+  const why = errorMessage(e);
   return [ERR_EOCDR_NOT_FOUND, ERR_BAD_FORMAT].includes(why)
     ? new DatasetError(`'${name}' is not a zip file, or it is truncated (${why})`)
     : new DatasetError(`'${name}' is a damaged zip file (${why})`);
@@ -120,12 +120,12 @@ export async function readEntry(entry: FileEntry, zipName: string, maxBytes: num
     await entry.getData(writable);
   } catch (e) {
     if (refused) throw refuse(refused);
-    if (message(e) === ERR_INVALID_UNCOMPRESSED_SIZE) {
+    if (errorMessage(e) === ERR_INVALID_UNCOMPRESSED_SIZE) {
       throw refuse(
         `does not decode to the ${entry.uncompressedSize} bytes its header declares (a damaged or crafted zip)`,
       );
     }
-    throw new DatasetError(`cannot read '${entry.filename}' from '${zipName}' (${message(e)})`);
+    throw new DatasetError(`cannot read '${entry.filename}' from '${zipName}' (${errorMessage(e)})`);
   }
   const bytes = join(chunks, size);
   if (size < SIGNATURE_BYTES && !imageFormat(bytes)) throw refuse(notImage);

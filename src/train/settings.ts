@@ -9,6 +9,7 @@
 // random crops without flips, because a mirrored digit is another glyph; weight decay on every
 // parameter and no clipping, as the method's reference recipe trains.
 import type { AugmentOptions } from '../data/augment.ts';
+import { isHttpUrl, MAX_URL_LENGTH } from '../data/download.ts';
 
 export type ModelRef =
   | { kind: 'builtin'; id: string }
@@ -212,7 +213,6 @@ const REF_FIELDS = {
 type RefKind = keyof typeof REF_FIELDS;
 type RefField = (typeof REF_FIELDS)[RefKind][number];
 
-export const MAX_URL_LENGTH = 2000;
 const NUMERIC_FIELDS: ReadonlySet<RefField> = new Set(['size', 'count']);
 
 /** Each field's rule, as a message completing "<label> …", or undefined when it holds. */
@@ -241,16 +241,6 @@ const FIELD_RULES: Record<RefField, (v: unknown) => string | undefined> = {
       ? undefined
       : 'Hub repository must be <org>/<name>, each 1 to 96 letters, digits, dots, dashes or underscores',
 };
-
-function isHttpUrl(s: string): boolean {
-  if (s.length > MAX_URL_LENGTH || /[\p{Cc} ]/u.test(s)) return false;
-  try {
-    const u = new URL(s);
-    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
-  } catch {
-    return false;
-  }
-}
 
 function reference<K extends 'model' | 'data'>(
   key: K,

@@ -12,12 +12,13 @@ import { loadCheckpointState, opfsRunFiles } from '../train/opfs-store.ts';
 import type { RunControl } from '../train/run-control.ts';
 import { DivergedError, runExperiment, type RunFiles } from '../train/run.ts';
 import type { ErrorKind, FromWorker, ToWorker } from './protocol.ts';
+import { errorMessage } from '../gpu/error-message.ts';
 
 type Start = Extract<ToWorker, { type: 'start' }>;
 
 /** What went wrong, for the person: the kind decides the advice the page shows. */
 export function classify(e: unknown): { kind: ErrorKind; message: string } {
-  const message = e instanceof Error ? e.message : String(e);
+  const message = errorMessage(e);
   if (e instanceof DeviceLostError) return { kind: 'device-lost', message };
   if (e instanceof GpuError && e.kind === 'out-of-memory') return { kind: 'out-of-memory', message };
   if (e instanceof RangeError && /does not fit/.test(message)) return { kind: 'out-of-memory', message };

@@ -7,6 +7,7 @@ import { RunControl } from '../train/run-control.ts';
 import { attentionMaps } from './attention-maps.ts';
 import type { FromWorker, ToWorker } from './protocol.ts';
 import { classify, runTraining } from './train-run.ts';
+import { errorMessage } from '../gpu/error-message.ts';
 
 let gpu: Gpu | undefined;
 let control: RunControl | undefined;
@@ -51,7 +52,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
           maps: await attentionMaps(await device(), msg.pixels, msg.models),
         });
       } catch (e) {
-        post({ type: 'attention', requestId: msg.requestId, error: e instanceof Error ? e.message : String(e) });
+        post({ type: 'attention', requestId: msg.requestId, error: errorMessage(e) });
       }
     });
   }

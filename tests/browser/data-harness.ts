@@ -6,6 +6,7 @@ import * as sources from '../../src/data/browser-sources.ts';
 import { BrowserDecoder, ImageDecodeError } from '../../src/data/decode-browser.ts';
 import { selectImages, type FileTree, type LeftOut } from '../../src/data/entries.ts';
 import { imageFolder, type ImageFolder } from '../../src/data/layout.ts';
+import { errorMessage } from '../../src/gpu/error-message.ts';
 
 /** A dataset as plain data that can leave the page. */
 export interface SourceSummary {
@@ -65,9 +66,7 @@ window.stochcaData = harness;
 const result = document.getElementById('result')!;
 
 function show(tree: Promise<FileTree>): void {
-  harness.last = tree
-    .then(harness.summarize)
-    .catch((e: unknown) => ({ error: e instanceof Error ? e.message : String(e) }));
+  harness.last = tree.then(harness.summarize).catch((e: unknown) => ({ error: errorMessage(e) }));
   harness.last.then((summary) => (result.textContent = JSON.stringify(summary, null, 2)));
 }
 

@@ -10,6 +10,7 @@ import { download, type DownloadOptions, type DownloadProgress } from '../../src
 import { selectImages } from '../../src/data/entries.ts';
 import { imageFolder } from '../../src/data/layout.ts';
 import { fetchZip, isDataUrl, urlTree } from '../../src/data/url-source.ts';
+import { errorMessage } from '../../src/gpu/error-message.ts';
 import {
   SLOW_MS,
   startDownloadServer,
@@ -49,10 +50,7 @@ async function failure(run: () => Promise<unknown>, label: string) {
   let peak = 0;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss - rss0)), 5);
   const t0 = performance.now();
-  const message = await run().then(
-    () => 'no error',
-    (e: unknown) => (e instanceof Error ? e.message : String(e)),
-  );
+  const message = await run().then(() => 'no error', errorMessage);
   const ms = performance.now() - t0;
   clearInterval(sampler);
   const end = process.memoryUsage().rss - rss0;
@@ -93,6 +91,11 @@ describe('dataset URLs', () => {
     );
     expect(isDataUrl('HTTPS://a/b.zip')).toBe(true);
     expect(isDataUrl('data/b.zip')).toBe(false);
+    // The rule a share link's url: reference is checked by (settings.ts): a host, no spaces, at most 2000 characters.
+    await expect(urlTree('http://:80/x.zip')).rejects.toThrow("'http://:80/x.zip' is not an http(s) URL");
+    expect(isDataUrl('https://exa mple.org/x.zip')).toBe(false);
+    expect(isDataUrl(`https://example.org/${'a'.repeat(1980)}`)).toBe(true);
+    expect(isDataUrl(`https://example.org/${'a'.repeat(1981)}`)).toBe(false);
   });
 });
 
