@@ -12,6 +12,7 @@ import { Batcher, type Batch, type DecodeEntry, type DecodeProgress } from '../d
 import { selectImages, type DatasetFiles, type FileTree, type LeftOut } from '../data/entries.ts';
 import { imageFolder, type ImageFolder } from '../data/layout.ts';
 import { splitDataset, type DatasetSplit } from '../data/split.ts';
+import { isNewBest } from './best.ts';
 import type { Engine, ModelArgs } from './engine-api.ts';
 import { evaluateSplit, type SplitScore } from './evaluate.ts';
 import type { EvalPoint, Prediction, RunInfo, StepRecord, TestScores, TrainPoint } from './records.ts';
@@ -217,7 +218,7 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
         report.log?.(
           `step ${step}: validation accuracy ${(100 * point.accuracy).toFixed(2)}% (${point.count} images), loss ${point.loss.toFixed(4)}`,
         );
-        if (!best || point.accuracy > best.accuracy) {
+        if (isNewBest(point, best)) {
           best = point;
           bestModel = await engine.call('trainSave');
           await files.saveBest(step, bestModel);
