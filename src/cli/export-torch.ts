@@ -1,9 +1,10 @@
 // `stochca export-torch`: the experiment `stochca train` would run, with the same flags, written as a
 // folder for PyTorch (src/train/torch-export.ts): experiment.json, split.json, model.safetensors,
 // train.py and README.md. Nothing is trained, so no GPU is needed.
-import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { datasetHash, type HashedDataset } from '../data/content-hash.ts';
 import type { FileTree } from '../data/entries.ts';
 import { openDataPath } from '../data/folder-source.ts';
 import { isDataUrl, urlTree } from '../data/url-source.ts';
@@ -25,31 +26,16 @@ export const EXPORT_TORCH_FLAGS = Object.fromEntries(
 
 const SCRIPT = new URL('../torch/train.py', import.meta.url);
 
-/** Content above this is named by its listing, as the page names it (src/app/sources/data-source.ts). */
-const HASH_CONTENT_BYTES = 256 * 2 ** 20;
-
-const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
-
 /** The reference the page gives the same zip or folder when it is dropped or picked. */
 async function localRef(path: string, tree: FileTree): Promise<DataRef> {
   const name = basename(path);
-  if (!statSync(path).isDirectory()) {
-    const size = statSync(path).size;
-    return {
-      kind: 'local',
-      name,
-      size,
-      count: 1,
-      sha256: size <= HASH_CONTENT_BYTES ? sha256(readFileSync(path)) : sha256(`${name}\t${size}`),
-    };
-  }
-  const files = [...tree.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const size = files.reduce((n, f) => n + f.size, 0);
-  const lines =
-    size <= HASH_CONTENT_BYTES
-      ? await Promise.all(files.map(async (f) => `${f.path}\t${f.size}\t${sha256(await f.read())}`))
-      : files.map((f) => `${f.path}\t${f.size}`);
-  return { kind: 'local', name, size, count: files.length, sha256: sha256(lines.join('\n')) };
+  const dataset: HashedDataset = statSync(path).isDirectory()
+    ? { kind: 'folder', files: tree.files }
+    : {
+        kind: 'zip',
+        file: { path: name, size: statSync(path).size, read: async () => new Uint8Array(await readFile(path)) },
+      };
+  return { kind: 'local', name, ...(await datasetHash(dataset)) };
 }
 
 /** The experiment the flags give, with the model and data they name. */
