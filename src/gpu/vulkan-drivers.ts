@@ -70,8 +70,7 @@ function probeDriver(icd: string, flags: string[], webgpu: string, env: NodeJS.P
       ['--input-type=module', '--eval', CHILD, webgpu, JSON.stringify(flags)],
       { env: childEnv, timeout: PROBE_TIMEOUT_MS, killSignal: 'SIGKILL' },
       (error, stdout, stderr) => {
-        const answer = stdout.trim().split('\n').at(-1);
-        const adapter = !error && answer ? (JSON.parse(answer) as ProbedAdapter | null) : null;
+        const adapter = error ? null : lastLineAdapter(stdout);
         if (adapter) return resolve({ icd, driver, adapter });
         const ended =
           error &&
@@ -82,6 +81,15 @@ function probeDriver(icd: string, flags: string[], webgpu: string, env: NodeJS.P
       },
     );
   });
+}
+
+/** The adapter the child printed last, as JSON; null when it printed none or something else. */
+function lastLineAdapter(stdout: string): ProbedAdapter | null {
+  try {
+    return JSON.parse(stdout.trim().split('\n').at(-1) || 'null') as ProbedAdapter | null;
+  } catch {
+    return null;
+  }
 }
 
 /** Dawn's and the loader's messages, in short words. Known ones first; else the first message line. */
