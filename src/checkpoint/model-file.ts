@@ -7,17 +7,11 @@ import { linearInit } from '../nn/init.ts';
 import type { Rgb } from '../nn/ops/normalize.ts';
 import { seededRng } from '../nn/rng.ts';
 import { checkVitArch } from '../nn/vit-arch.ts';
-import {
-  configMetadata,
-  detectNaming,
-  fromCanonical,
-  inferConfig,
-  refuseDistilled,
-  toCanonical,
-  unusedTensors,
-  validateCheckpoint,
-  type Naming,
-} from './names.ts';
+import { fromCanonical, toCanonical } from './convert.ts';
+import { detectNaming, refuseDistilled, unusedTensors } from './detect.ts';
+import { configMetadata, inferConfig } from './infer-config.ts';
+import type { Naming } from './name-tables.ts';
+import { validateCheckpoint } from './validate.ts';
 import { resizePosEmbedding } from './resize.ts';
 import type { HostTensor } from '../gpu/tensor.ts';
 import { CheckpointError, isObject, parseSafetensors, writeSafetensors } from './safetensors.ts';

@@ -5,10 +5,11 @@
 // The residual stream is kept as the [B·N, D] matrix the engine multiplies, so every Linear layer
 // is one Gemm with transB = 1 on the weight as stored ([out, in], PyTorch's layout): the file holds
 // the canonical tensors under their canonical names, unchanged. Only attention reshapes to heads.
+import { numel, shapeStr } from '../gpu/tensor.ts';
 import { vitDims, checkVitArch, type VitArch } from '../nn/vit-arch.ts';
 import { vitParamSpecs } from '../nn/vit-params.ts';
 import { ProtoWriter } from './protobuf.ts';
-import { CheckpointError, elementCount, shapeString } from './safetensors.ts';
+import { CheckpointError } from './safetensors.ts';
 
 // Field numbers and enums of onnx/onnx.proto.
 const MODEL = { irVersion: 1, producerName: 2, graph: 7, opsetImport: 8 };
@@ -129,10 +130,10 @@ function checkWeights(config: VitArch, weights: Record<string, Float32Array>): v
   const specs = vitParamSpecs(config);
   for (const { name, shape } of specs) {
     const w = weights[name];
-    if (!w) throw new CheckpointError(`ONNX export: missing tensor ${name} ${shapeString(shape)}`);
-    if (w.length !== elementCount(shape)) {
+    if (!w) throw new CheckpointError(`ONNX export: missing tensor ${name} ${shapeStr(shape, ', ')}`);
+    if (w.length !== numel(shape)) {
       throw new CheckpointError(
-        `ONNX export: ${name} has ${w.length} values, expected ${shapeString(shape)} = ${elementCount(shape)}`,
+        `ONNX export: ${name} has ${w.length} values, expected ${shapeStr(shape, ', ')} = ${numel(shape)}`,
       );
     }
   }

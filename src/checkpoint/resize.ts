@@ -2,8 +2,8 @@
 // does: the class token's row is kept, the G x G grid of patch rows is resized to G' x G' with
 // torch.nn.functional.interpolate(mode='bicubic'), one channel at a time. Arithmetic is float64,
 // rounded once to f32; PyTorch's is float32 throughout, so the two differ only in rounding.
-import type { HostTensor } from '../gpu/tensor.ts';
-import { CheckpointError, shapeString } from './safetensors.ts';
+import { shapeStr, type HostTensor } from '../gpu/tensor.ts';
+import { CheckpointError } from './safetensors.ts';
 
 export interface ResizeOptions {
   /**
@@ -51,7 +51,7 @@ function cubicTaps(
  * Returns `pos` itself when the grid already has that size, as torchvision does.
  */
 export function resizePosEmbedding(pos: HostTensor, grid: number, options: ResizeOptions = {}): HostTensor {
-  if (pos.shape.length !== 2) throw new CheckpointError(`pos: expected [1 + G², D], got ${shapeString(pos.shape)}`);
+  if (pos.shape.length !== 2) throw new CheckpointError(`pos: expected [1 + G², D], got ${shapeStr(pos.shape, ', ')}`);
   const [tokens, D] = pos.shape;
   const G = Math.round(Math.sqrt(tokens - 1));
   if (G * G !== tokens - 1) {

@@ -6,7 +6,8 @@
 // Typed arrays are read in the host's byte order, which is little-endian on every platform that
 // has WebGPU, the same order as the file.
 
-import type { HostTensor } from '../gpu/tensor.ts';
+import { numel, shapeStr, type HostTensor } from '../gpu/tensor.ts';
+import { errorMessage } from '../gpu/error-message.ts';
 
 /** A malformed checkpoint, or one that does not fit the model. The message names the tensor. */
 export class CheckpointError extends Error {
@@ -44,14 +45,6 @@ export interface Header {
   metadata: Record<string, string>;
   /** Byte offset of the tensor data in the file: 8 + header length. */
   dataStart: number;
-}
-
-export function shapeString(shape: readonly number[]): string {
-  return `[${shape.join(', ')}]`;
-}
-
-export function elementCount(shape: readonly number[]): number {
-  return shape.reduce((n, d) => n * d, 1);
 }
 
 function fail(message: string): never {
@@ -116,7 +109,7 @@ export function readHeader(bytes: Uint8Array, fileSize = bytes.length): Header {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    return fail(`not a safetensors file: the header is not JSON (${(e as Error).message})`);
+    return fail(`not a safetensors file: the header is not JSON (${errorMessage(e)})`);
   }
   if (!isObject(json)) return fail('not a safetensors file: the header is not a JSON object');
 
@@ -166,10 +159,10 @@ function readEntry(name: string, value: unknown, dataBytes: number): HeaderEntry
     );
   }
   const t: HeaderEntry = { name, dtype: dtype as DType, shape: shape as number[], begin, end };
-  const want = elementCount(t.shape) * ITEM_BYTES[t.dtype];
+  const want = numel(t.shape) * ITEM_BYTES[t.dtype];
   if (end - begin !== want) {
     fail(
-      `${name}: ${t.dtype} ${shapeString(t.shape)} needs ${want} bytes, data_offsets [${begin}, ${end}] hold ${end - begin}`,
+      `${name}: ${t.dtype} ${shapeStr(t.shape, ', ')} needs ${want} bytes, data_offsets [${begin}, ${end}] hold ${end - begin}`,
     );
   }
   return t;
@@ -238,7 +231,7 @@ function checkFinite(e: HeaderEntry, data: Float32Array): Float32Array {
 }
 
 function decode(e: HeaderEntry, raw: Uint8Array, finite: boolean): StoredTensor {
-  const n = elementCount(e.shape);
+  const n = numel(e.shape);
   const shape = e.shape;
   const floats = (data: Float32Array) => (finite ? checkFinite(e, data) : data);
   // slice() copies into a fresh, aligned buffer: the data section need not be aligned.
@@ -346,10 +339,10 @@ export function writeSafetensors(tensors: ReadonlyMap<string, HostTensor>, optio
   let offset = 0;
   for (const [name, t] of tensors) {
     if (name === '__metadata__') fail('__metadata__ is reserved for the metadata and cannot name a tensor');
-    if (!t.shape.every(isCount)) fail(`${name}: shape ${shapeString(t.shape)} must be non-negative integers`);
-    const n = elementCount(t.shape);
+    if (!t.shape.every(isCount)) fail(`${name}: shape ${shapeStr(t.shape, ', ')} must be non-negative integers`);
+    const n = numel(t.shape);
     if (t.data.length !== n)
-      fail(`${name}: shape ${shapeString(t.shape)} has ${n} elements, data has ${t.data.length}`);
+      fail(`${name}: shape ${shapeStr(t.shape, ', ')} has ${n} elements, data has ${t.data.length}`);
     header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + n * item] };
     offset += n * item;
   }

@@ -1,12 +1,14 @@
 // The engine side of the command line: bytes in, bytes out, so the same code runs on a Node GPU or
 // inside a headless Chromium page (see engine-host.ts).
-import { loadModelFile } from '../checkpoint/model-file.ts';
-import { fromCanonical } from '../checkpoint/names.ts';
+import { loadModelFile, type ModelFile } from '../checkpoint/model-file.ts';
+import { fromCanonical } from '../checkpoint/convert.ts';
 import { writeSafetensors } from '../checkpoint/safetensors.ts';
 import type { Gpu } from '../gpu/gpu.ts';
+import { shapeStr } from '../gpu/tensor.ts';
 import { vitDims } from '../nn/vit-arch.ts';
-import { engineApi, loadOptions, type ModelArgs } from '../train/engine-api.ts';
-import { predictClassAttention, predictLogits, stepGradients } from '../train/model-runner.ts';
+import { engineApi, loadOptions, normalizationOf, type ModelArgs } from '../train/engine-api.ts';
+import { checkImages, stepGradients } from '../train/model-runner.ts';
+import { EvalSession } from '../train/session.ts';
 import { readNpy, writeNpy } from './npy.ts';
 
 export interface InferArgs extends ModelArgs {
@@ -37,21 +39,49 @@ function floatImages(bytes: Uint8Array): { data: Float32Array; shape: number[] }
   return { data: x.data, shape: x.shape };
 }
 
+/**
+ * The student alone (self-attention everywhere) on float images [n, 3, S, S], `batch` at a time: its
+ * logits [n, C], or the class token's attention maps [n, depth, heads, N].
+ */
+async function predict(
+  gpu: Gpu,
+  model: ModelFile,
+  x: { data: Float32Array; shape: number[] },
+  output: 'logits' | 'attention',
+  batch = 32,
+): Promise<Float32Array> {
+  const c = model.config;
+  const n = checkImages(c, x.shape, 'the input');
+  const { N, H } = vitDims(c);
+  const per = output === 'logits' ? c.numClasses : c.depth * H * N; // one image's outputs
+  const B = Math.max(1, Math.min(batch, n));
+  const session = new EvalSession(gpu, model, B, normalizationOf(model));
+  const pixels = 3 * c.imageSize * c.imageSize;
+  const out = new Float32Array(n * per);
+  for (let start = 0; start < n; start += B) {
+    const count = Math.min(B, n - start);
+    const images = x.data.subarray(start * pixels, (start + count) * pixels);
+    out.set(
+      output === 'logits' ? await session.logits(images, count) : (await session.attention(images, count)).maps,
+      start * per,
+    );
+  }
+  return out;
+}
+
 /** x [N, 3, H, W] float32 → logits [N, C] float32 as .npy bytes. */
 export async function inferCommand(gpu: Gpu, a: InferArgs): Promise<Uint8Array> {
   const model = loadModelFile(a.model, loadOptions(a));
   const x = floatImages(a.input);
-  const logits = await predictLogits(gpu, model, x.data, x.shape);
-  return writeNpy(logits, [x.shape[0], model.config.numClasses]);
+  return writeNpy(await predict(gpu, model, x, 'logits'), [x.shape[0], model.config.numClasses]);
 }
 
 /** x [N, 3, H, W] float32 → the class token's attention [N, depth, heads, tokens] float32 as .npy bytes. */
 export async function attentionCommand(gpu: Gpu, a: InferArgs): Promise<Uint8Array> {
   const model = loadModelFile(a.model, loadOptions(a));
   const x = floatImages(a.input);
-  const maps = await predictClassAttention(gpu, model, x.data, x.shape);
   const { N, H } = vitDims(model.config);
-  return writeNpy(maps, [x.shape[0], model.config.depth, H, N]);
+  return writeNpy(await predict(gpu, model, x, 'attention'), [x.shape[0], model.config.depth, H, N]);
 }
 
 export async function gradCommand(gpu: Gpu, a: GradArgs): Promise<GradResult> {
@@ -64,7 +94,7 @@ export async function gradCommand(gpu: Gpu, a: GradArgs): Promise<GradResult> {
   const y = readNpy(a.labels, '--labels');
   if (y.dtype !== 'i4' && y.dtype !== 'i8')
     throw new Error(`--labels must be int32 or int64, got ${y.dtype === 'f4' ? 'float32' : 'float64'}`);
-  if (y.shape.length !== 1) throw new Error(`--labels must be one-dimensional [N], got [${y.shape.join(', ')}]`);
+  if (y.shape.length !== 1) throw new Error(`--labels must be one-dimensional [N], got ${shapeStr(y.shape, ', ')}`);
   const labels = Uint32Array.from(y.dtype === 'i4' ? y.data : Array.from(y.data, Number), (v) =>
     v < 0 ? 0xffffffff : v,
   );

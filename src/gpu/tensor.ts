@@ -38,8 +38,10 @@ export function byteSize(t: { shape: readonly number[] }): number {
   return 4 * numel(t.shape);
 }
 
-export function shapeStr(shape: readonly number[]): string {
-  return `[${shape.join('x')}]`;
+/** A shape in a message: [4x3] beside a tensor's label (a kernel's), or [3072, 768] as PyTorch lists a
+ *  checkpoint's tensors, for the person who made the file. */
+export function shapeStr(shape: readonly number[], separator: 'x' | ', ' = 'x'): string {
+  return `[${shape.join(separator)}]`;
 }
 
 export function describe(t: Tensor): string {

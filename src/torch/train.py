@@ -293,7 +293,8 @@ def training_batches(n, B, seed):
 
 # ---------------------------------------------------------------------------------------------------
 # Checkpoints: safetensors read and written by hand (an 8-byte length, a JSON header, little-endian
-# tensors), under the names the file has: torchvision, timm or Hugging Face (src/checkpoint/names.ts).
+# tensors), under the names the file has: torchvision, timm or Hugging Face
+# (src/checkpoint/name-tables.ts).
 
 DTYPES = {'F32': torch.float32, 'F16': torch.float16, 'BF16': torch.bfloat16, 'F64': torch.float64}
 

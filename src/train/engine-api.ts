@@ -60,7 +60,7 @@ export const normalizationOf = (m: ModelFile) => m.normalization ?? { mean: IMAG
 
 /** The one loading of a run's starting model: the task's classes (a new head when they differ), the
  *  input size (the position embedding resized), the head seeded by the run's seed. */
-export function loadRunModel(a: TrainStartArgs): ModelFile {
+export function loadStartingModel(a: TrainStartArgs): ModelFile {
   const model = loadModelFile(a.model, {
     ...loadOptions(a),
     numClasses: a.classNames.length,
@@ -80,7 +80,7 @@ export function engineApi(gpu: Gpu) {
   };
   return {
     async trainStart(a: TrainStartArgs): Promise<TrainInfo> {
-      const model = loadRunModel(a);
+      const model = loadStartingModel(a);
       const normalization = normalizationOf(model);
       training = new TrainingSession(gpu, model, a.settings, normalization);
       const parameters = [...model.weights.values()].reduce((n, t) => n + t.data.length, 0);

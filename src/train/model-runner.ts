@@ -1,14 +1,13 @@
-// Runs a loaded model on the engine: logits and the class token's attention maps for a batch
-// of images, and the loss and gradients of one StochCA step with a given mask (no update).
-// Used by the command line and by the page alike.
+// A loaded model on the engine: its network planned and allocated with the model's weights, the
+// class token's attention maps of the images in it, and the loss and gradients of one StochCA step
+// with a given mask (no update). Evaluation (session.ts) and the command line build on it.
 import type { ModelFile } from '../checkpoint/model-file.ts';
-import type { HostTensor, Tensor } from '../gpu/tensor.ts';
 import type { Gpu } from '../gpu/gpu.ts';
 import { checkLabelRange } from '../nn/ops/cross-entropy.ts';
 import { checkPlanFits, planVit, type StepOptions, type VitPlan } from '../nn/planner.ts';
-import { numel } from '../gpu/tensor.ts';
+import { numel, shapeStr, type HostTensor, type Tensor } from '../gpu/tensor.ts';
 import { classAttention } from '../nn/class-attention.ts';
-import { computeGradients, studentForward } from '../nn/stochca-step.ts';
+import { computeGradients } from '../nn/stochca-step.ts';
 import { allocateVit, type ParamSet, type VitBuffers } from '../nn/vit-buffers.ts';
 import { vitDims, type VitArch } from '../nn/vit-arch.ts';
 
@@ -47,57 +46,15 @@ function writeWeights(
   }
 }
 
-/** images: [n, 3, S, S] at the model's own size and normalisation. */
-function checkImages(c: VitArch, shape: readonly number[], what: string): number {
+/** The number of images n of a shape [n, 3, S, S] at the model's own size. */
+export function checkImages(c: VitArch, shape: readonly number[], what: string): number {
   const want = [3, c.imageSize, c.imageSize];
   if (shape.length !== 4 || want.some((d, i) => shape[i + 1] !== d)) {
-    throw new RangeError(`${what} is [${shape.join(', ')}]; the model expects [N, 3, ${c.imageSize}, ${c.imageSize}]`);
+    throw new RangeError(
+      `${what} is ${shapeStr(shape, ', ')}; the model expects [N, 3, ${c.imageSize}, ${c.imageSize}]`,
+    );
   }
   return shape[0];
-}
-
-/**
- * Writes the n images (checked by checkImages) into an inference network `batch` at a time and
- * calls `each` for every batch: images start..start+count, padded with zeros to the network's batch.
- */
-async function forEachBatch(
-  gpu: Gpu,
-  model: Pick<ModelFile, 'config' | 'weights'>,
-  images: Float32Array,
-  n: number,
-  batch: number,
-  each: (net: VitBuffers, start: number, count: number) => Promise<void>,
-): Promise<void> {
-  const c = model.config;
-  const B = Math.max(1, Math.min(batch, n));
-  const net = netFor(gpu, model, { batch: B, training: false, teacher: false });
-  const per = 3 * c.imageSize * c.imageSize;
-  for (let start = 0; start < n; start += B) {
-    const count = Math.min(B, n - start);
-    const chunk = new Float32Array(B * per);
-    chunk.set(images.subarray(start * per, (start + count) * per));
-    gpu.write(net.stem.images, chunk);
-    gpu.write(net.stem.labels, new Uint32Array(B)); // the forward also computes a loss
-    await each(net, start, count);
-  }
-}
-
-/** Logits [n, C] of the student alone (self-attention everywhere), `batch` images at a time. */
-export async function predictLogits(
-  gpu: Gpu,
-  model: Pick<ModelFile, 'config' | 'weights'>,
-  images: Float32Array,
-  shape: readonly number[],
-  batch = 32,
-): Promise<Float32Array> {
-  const C = model.config.numClasses;
-  const n = checkImages(model.config, shape, 'the input');
-  const logits = new Float32Array(n * C);
-  await forEachBatch(gpu, model, images, n, batch, async (net, start, count) => {
-    studentForward(gpu, net);
-    logits.set((await gpu.read(net.stem.logits)).subarray(0, count * C), start * C);
-  });
-  return logits;
 }
 
 /** Per block, a [B, heads, N] tensor for classAttention on an inference network of batch B. */
@@ -128,30 +85,6 @@ export async function readClassAttention(
     got.forEach((m, i) => out.set(m.subarray(k * map, (k + 1) * map), (k * c.depth + i) * map));
   }
   return { maps: out, logits: (logits as Float32Array).slice(0, count * c.numClasses) };
-}
-
-/**
- * The class token's attention probabilities [n, depth, heads, N] over all N tokens, per block and
- * head, of the student alone (self-attention everywhere, as at evaluation), `batch` images at a time.
- */
-export async function predictClassAttention(
-  gpu: Gpu,
-  model: Pick<ModelFile, 'config' | 'weights'>,
-  images: Float32Array,
-  shape: readonly number[],
-  batch = 32,
-): Promise<Float32Array> {
-  const c = model.config;
-  const n = checkImages(c, shape, 'the input');
-  const { N, H } = vitDims(c);
-  const per = c.depth * H * N; // one image's maps
-  const out = new Float32Array(n * per);
-  let maps: Tensor[] | undefined;
-  await forEachBatch(gpu, model, images, n, batch, async (net, start, count) => {
-    maps ??= classAttentionMaps(gpu, net);
-    out.set((await readClassAttention(gpu, net, maps, count)).maps, start * per);
-  });
-  return out;
 }
 
 export interface StepGradients {

@@ -2,9 +2,8 @@
 // uint8 pixels, evaluation logits, and the fine-tuned weights. The loop, the data and the
 // records live with the caller (the command line or the page's worker).
 import type { ModelFile } from '../checkpoint/model-file.ts';
-import type { HostTensor } from '../gpu/tensor.ts';
 import type { Gpu } from '../gpu/gpu.ts';
-import type { Tensor } from '../gpu/tensor.ts';
+import { numel, type HostTensor, type Tensor } from '../gpu/tensor.ts';
 import { normalizeImages, type Rgb } from '../nn/ops/normalize.ts';
 import { learningRate } from '../nn/schedule.ts';
 import { computeGradients, drawMask, optimizerStep, studentForward } from '../nn/stochca-step.ts';
@@ -33,45 +32,58 @@ export interface TrainState {
 
 type Normalization = { mean: Rgb; std: Rgb };
 
-/** Uploads up to one batch of RGBA pixels [n, S, S] (a short batch padded with black) and normalises it. */
+/**
+ * Images for the model: RGBA pixels packed one per u32 [n, S, S], normalised on the device, or float
+ * images [n, 3, S, S] already at the model's normalisation (the command line's .npy input).
+ */
+export type ModelImages = Uint32Array | Float32Array;
+
+/** Writes `data` into `t`, up to t's size: a short batch is padded with zeros (black, or 0 after normalisation). */
+function writePadded(gpu: Gpu, t: Tensor, data: Uint32Array | Float32Array): void {
+  const size = numel(t.shape);
+  let full = data.subarray(0, size);
+  if (full.length < size) {
+    full = data instanceof Float32Array ? new Float32Array(size) : new Uint32Array(size);
+    full.set(data);
+  }
+  gpu.write(t, full);
+}
+
+/** Uploads up to one batch of images into the network's input, normalising pixels into `target` first. */
 function uploadBatch(
   gpu: Gpu,
   net: VitBuffers,
   target: Tensor,
-  pixels: Uint32Array,
+  images: ModelImages,
   labels: Uint32Array | undefined,
   n: Normalization,
 ): void {
-  const batch = net.plan.options.batch;
-  const size = target.shape.reduce((a, b) => a * b, 1);
-  let full = pixels.subarray(0, size);
-  if (full.length < size) {
-    full = new Uint32Array(size);
-    full.set(pixels);
+  if (images instanceof Float32Array) writePadded(gpu, net.stem.images, images);
+  else {
+    writePadded(gpu, target, images);
+    normalizeImages(gpu, target, net.stem.images, n.mean, n.std);
   }
-  gpu.write(target, full);
-  normalizeImages(gpu, target, net.stem.images, n.mean, n.std);
-  const y = new Uint32Array(batch);
-  if (labels) y.set(labels.subarray(0, batch));
+  const y = new Uint32Array(net.plan.options.batch);
+  if (labels) y.set(labels.subarray(0, y.length));
   gpu.write(net.stem.labels, y);
 }
 
-/** The student's logits [count, C] (self-attention everywhere) for up to one batch of pixels. */
+/** The student's logits [count, C] (self-attention everywhere) for up to one batch of images. */
 async function batchLogits(
   gpu: Gpu,
   net: VitBuffers,
   target: Tensor,
-  pixels: Uint32Array,
+  images: ModelImages,
   count: number,
   n: Normalization,
 ): Promise<Float32Array> {
-  uploadBatch(gpu, net, target, pixels, undefined, n);
+  uploadBatch(gpu, net, target, images, undefined, n);
   studentForward(gpu, net);
   const all = (await gpu.read(net.stem.logits)) as Float32Array;
   return all.slice(0, count * net.plan.config.numClasses);
 }
 
-/** Evaluation of a model on uint8 images, batch by batch: logits, or logits and attention maps. */
+/** Evaluation of a model, batch by batch: logits, or logits and attention maps. */
 export class EvalSession {
   private readonly net: VitBuffers;
   private readonly pixels: Tensor; // [B, S, S] RGBA packed in u32
@@ -87,13 +99,14 @@ export class EvalSession {
     this.pixels = gpu.tensor([batch, model.config.imageSize, model.config.imageSize], 'u32', 'pixels');
   }
 
-  logits(pixels: Uint32Array, count: number): Promise<Float32Array> {
-    return batchLogits(this.gpu, this.net, this.pixels, pixels, count, this.norm);
+  /** Logits [count, C] of up to one batch. */
+  logits(images: ModelImages, count: number): Promise<Float32Array> {
+    return batchLogits(this.gpu, this.net, this.pixels, images, count, this.norm);
   }
 
   /** The class token's attention maps [count, depth, heads, N] and logits [count, C] of up to one batch. */
-  attention(pixels: Uint32Array, count: number): Promise<{ maps: Float32Array; logits: Float32Array }> {
-    uploadBatch(this.gpu, this.net, this.pixels, pixels, undefined, this.norm);
+  attention(images: ModelImages, count: number): Promise<{ maps: Float32Array; logits: Float32Array }> {
+    uploadBatch(this.gpu, this.net, this.pixels, images, undefined, this.norm);
     this.maps ??= classAttentionMaps(this.gpu, this.net);
     return readClassAttention(this.gpu, this.net, this.maps, count);
   }

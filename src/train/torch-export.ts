@@ -1,12 +1,12 @@
 // An experiment exported for PyTorch: the files `stochca export-torch` writes into a folder and the
 // page's "Export for PyTorch" puts in a zip. The split is the run driver's own (run.ts `runSplit`) and
-// the model the one the engine would start from (engine-api.ts `loadRunModel`: the new head seeded
+// the model the one the engine would start from (engine-api.ts `loadStartingModel`: the new head seeded
 // with the run's seed, the position embedding resized), so the script (src/torch/train.py) trains
 // the same images from the same weights; it reimplements the rest (masks, order, views, schedule).
 import { saveModelFile } from '../checkpoint/model-file.ts';
 import type { FileTree } from '../data/entries.ts';
 import type { Sample } from '../data/layout.ts';
-import { loadRunModel, type ModelArgs } from './engine-api.ts';
+import { loadStartingModel, type ModelArgs } from './engine-api.ts';
 import { runSplit } from './run.ts';
 import { effectiveP, experimentJson, type Experiment } from './settings.ts';
 import { torchReadme } from './torch-readme.ts';
@@ -40,7 +40,7 @@ export function torchExport(i: TorchExportInput): {
 } {
   const { files, folder, split } = runSplit(i.tree, i.experiment);
   const { model: _m, data: _d, ...settings } = i.experiment;
-  const model = loadRunModel({
+  const model = loadStartingModel({
     ...i.model,
     classNames: folder.classes,
     imageSize: settings.imageSize,

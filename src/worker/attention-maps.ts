@@ -4,8 +4,8 @@
 import { loadModelFile, type ModelFile } from '../checkpoint/model-file.ts';
 import type { Gpu } from '../gpu/gpu.ts';
 import { vitDims } from '../nn/vit-arch.ts';
-import { loadRunModel, normalizationOf } from '../train/engine-api.ts';
-import { loadRunModel as loadRunFile } from '../train/opfs-store.ts';
+import { loadStartingModel, normalizationOf } from '../train/engine-api.ts';
+import { loadRunModel } from '../train/opfs-store.ts';
 import { EvalSession } from '../train/session.ts';
 import { effectiveP } from '../train/settings.ts';
 import type { AttentionMaps, AttentionModel } from './protocol.ts';
@@ -13,14 +13,14 @@ import type { AttentionMaps, AttentionModel } from './protocol.ts';
 async function modelOf(m: AttentionModel): Promise<ModelFile> {
   if (m.kind === 'pretrained') {
     const settings = { ...m.settings, p: effectiveP(m.settings) };
-    return loadRunModel({
+    return loadStartingModel({
       model: new Uint8Array(m.model),
       classNames: m.classNames,
       imageSize: m.settings.imageSize,
       settings,
     });
   }
-  const bytes = await loadRunFile(m.runId, 'final');
+  const bytes = await loadRunModel(m.runId, 'final');
   if (!bytes)
     throw new Error("the run's model is not in this browser's storage (deleted, or the run never saved a checkpoint)");
   return loadModelFile(bytes);

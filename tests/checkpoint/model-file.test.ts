@@ -2,7 +2,8 @@
 // weights and the same logits from the engine; another image size; a new head.
 import { describe, expect, it } from 'vitest';
 import { loadModelFile, saveModelFile } from '../../src/checkpoint/model-file.ts';
-import { fromCanonical, type Naming } from '../../src/checkpoint/names.ts';
+import { fromCanonical } from '../../src/checkpoint/convert.ts';
+import type { Naming } from '../../src/checkpoint/name-tables.ts';
 import { writeSafetensors } from '../../src/checkpoint/safetensors.ts';
 import type { HostTensor } from '../../src/gpu/tensor.ts';
 import type { VitArch } from '../../src/nn/vit-arch.ts';

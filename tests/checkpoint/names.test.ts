@@ -1,17 +1,11 @@
 // Name maps: tiny random checkpoints written by hand in each convention go through safetensors
 // bytes, detection, config inference, validation, the canonical names and back, bit for bit.
 import { describe, expect, it } from 'vitest';
-import {
-  canonicalShapes,
-  checkpointShapes,
-  configMetadata,
-  detectNaming,
-  fromCanonical,
-  inferConfig,
-  toCanonical,
-  validateCheckpoint,
-  type Naming,
-} from '../../src/checkpoint/names.ts';
+import { fromCanonical, toCanonical } from '../../src/checkpoint/convert.ts';
+import { detectNaming } from '../../src/checkpoint/detect.ts';
+import { configMetadata, inferConfig } from '../../src/checkpoint/infer-config.ts';
+import { canonicalShapes, checkpointShapes, type Naming } from '../../src/checkpoint/name-tables.ts';
+import { validateCheckpoint } from '../../src/checkpoint/validate.ts';
 import {
   CheckpointError,
   parseSafetensors,

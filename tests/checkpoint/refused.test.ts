@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadModelFile, saveModelFile } from '../../src/checkpoint/model-file.ts';
-import { checkpointShapes, fromCanonical, MAX_BLOCKS } from '../../src/checkpoint/names.ts';
+import { fromCanonical } from '../../src/checkpoint/convert.ts';
+import { checkpointShapes, MAX_BLOCKS } from '../../src/checkpoint/name-tables.ts';
 import {
   CheckpointError,
   headerEnd,

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stochca } from '../helpers/cli.ts';
-import { fromCanonical } from '../../src/checkpoint/names.ts';
+import { fromCanonical } from '../../src/checkpoint/convert.ts';
 import { writeSafetensors } from '../../src/checkpoint/safetensors.ts';
 import type { CheckpointConfig } from '../../src/checkpoint/checkpoint-config.ts';
 import { initCommand } from '../../src/cli/init-command.ts';

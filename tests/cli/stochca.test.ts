@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stochca, stochcaWithEnv } from '../helpers/cli.ts';
-import { fromCanonical, toCanonical } from '../../src/checkpoint/names.ts';
+import { fromCanonical, toCanonical } from '../../src/checkpoint/convert.ts';
 import { parseSafetensors, writeSafetensors } from '../../src/checkpoint/safetensors.ts';
 import type { HostTensor } from '../../src/gpu/tensor.ts';
 import { readNpy, writeNpy } from '../../src/cli/npy.ts';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stochca } from '../helpers/cli.ts';
 import { loadModelFile } from '../../src/checkpoint/model-file.ts';
-import { fromCanonical } from '../../src/checkpoint/names.ts';
+import { fromCanonical } from '../../src/checkpoint/convert.ts';
 import { writeSafetensors } from '../../src/checkpoint/safetensors.ts';
 import type { HostTensor } from '../../src/gpu/tensor.ts';
 import type { VitArch } from '../../src/nn/vit-arch.ts';
