@@ -17,7 +17,7 @@ const ALLOWED: Record<string, string[]> = {
   worker: BASE,
   node: BASE,
   bench: [...BASE, 'node'],
-  cli: [...BASE, 'node', 'bench', 'torch'],
+  cli: [...BASE, 'node', 'torch'],
   app: [...BASE, 'worker', 'torch'],
   // The PyTorch script an experiment is exported with: Python, read as text by the hosts.
   torch: [],

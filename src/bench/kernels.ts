@@ -1,6 +1,6 @@
 // The kernel benchmark: our matmul and attention against TensorFlow.js's WebGPU
 // backend doing the same work on the same inputs, on one shared GPUDevice
-// (tfjs-device.ts); in a page (kernels-page.ts) or in Node (src/cli/bench-node.ts).
+// (tfjs-device.ts); in a page (kernels-page.ts) or in Node (node-suites.ts).
 // ?models=a,b (training benchmark models, ?batch=N overriding their batch) replaces the
 // default cases with each model's block: its four Linears and its attention.
 // TF.js's declarations reference an older copy of @webgpu/types (nested in

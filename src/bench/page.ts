@@ -1,4 +1,4 @@
-// What a benchmark page offers the command line (src/cli/bench.ts) on window:
+// What a benchmark page offers its driver (main.ts, `npm run bench`) on window:
 // the adapter, the list of cases, and a function that measures one case.
 // Each suite has its own result type; all share CaseInfo.
 import type { Gpu } from '../gpu/gpu.ts';

@@ -1,4 +1,5 @@
-// The kernel benchmark as an aligned table, printed one row per case as it finishes.
+// The benchmarks' aligned tables, printed one row per case as it finishes: the kernel benchmark's here
+// (the training benchmark's in train-table.ts), each a case and shape column, then its own columns.
 import type { AdapterFields, CaseInfo, KernelResult } from './page.ts';
 
 /** Three significant digits, without exponents. */
@@ -10,7 +11,48 @@ export function num(x: number | null): string {
   return x.toPrecision(3);
 }
 
-const COLUMNS: { title: string; cell: (r: KernelResult) => string }[] = [
+export interface Column<R> {
+  title: string;
+  cell: (r: R) => string;
+}
+
+/** The adapter's vendor, architecture and description, '(none)' for what it leaves empty. */
+export const adapterName = (a: AdapterFields) =>
+  [a.vendor, a.architecture, a.description].map((s) => s || '(none)').join(' / ');
+
+/** A table's header (its notes, a blank line, the column titles) and rows: the case's name and shape
+ *  left-aligned, then each column right-aligned to its title and at least `width` characters. */
+export function caseTable<R extends CaseInfo>(cases: CaseInfo[], columns: Column<R>[], width: number, notes: string[]) {
+  const nameWidth = Math.max(4, ...cases.map((c) => c.name.length));
+  const shapeWidth = Math.max(5, ...cases.map((c) => c.shape.length));
+  const line = (name: string, shape: string, cells: string[]) =>
+    [
+      name.padEnd(nameWidth),
+      shape.padEnd(shapeWidth),
+      ...cells.map((s, i) => s.padStart(Math.max(width, columns[i].title.length))),
+    ]
+      .join('  ')
+      .trimEnd();
+  return {
+    header: [
+      ...notes,
+      '',
+      line(
+        'case',
+        'shape',
+        columns.map((c) => c.title),
+      ),
+    ],
+    row: (r: R) =>
+      line(
+        r.name,
+        r.shape,
+        columns.map((c) => c.cell(r)),
+      ),
+  };
+}
+
+const COLUMNS: Column<KernelResult>[] = [
   { title: 'reps', cell: (r) => String(r.reps) },
   { title: 'ms', cell: (r) => num(r.ms) },
   { title: 'gpu ms', cell: (r) => num(r.gpu_ms) },
@@ -22,33 +64,8 @@ const COLUMNS: { title: string; cell: (r: KernelResult) => string }[] = [
 ];
 
 export function kernelTable(adapter: AdapterFields, cases: CaseInfo[]) {
-  const nameWidth = Math.max(4, ...cases.map((c) => c.name.length));
-  const shapeWidth = Math.max(5, ...cases.map((c) => c.shape.length));
-  const line = (name: string, shape: string, cells: string[]) =>
-    [
-      name.padEnd(nameWidth),
-      shape.padEnd(shapeWidth),
-      ...cells.map((s, i) => s.padStart(Math.max(8, COLUMNS[i].title.length))),
-    ]
-      .join('  ')
-      .trimEnd();
-  const title = [adapter.vendor, adapter.architecture, adapter.description].map((s) => s || '(none)').join(' / ');
-  return {
-    header: [
-      `adapter (vendor / architecture / description): ${title} (GPU timestamps: ${adapter.timestamps ? 'yes' : 'no'}; kernel layout: ${adapter.layout})`,
-      'ms: wall-clock per repetition; ratio = tfjs ms / ms (above 1: the engine is faster than TensorFlow.js webgpu)',
-      '',
-      line(
-        'case',
-        'shape',
-        COLUMNS.map((c) => c.title),
-      ),
-    ],
-    row: (r: KernelResult) =>
-      line(
-        r.name,
-        r.shape,
-        COLUMNS.map((c) => c.cell(r)),
-      ),
-  };
+  return caseTable(cases, COLUMNS, 8, [
+    `adapter (vendor / architecture / description): ${adapterName(adapter)} (GPU timestamps: ${adapter.timestamps ? 'yes' : 'no'}; kernel layout: ${adapter.layout})`,
+    'ms: wall-clock per repetition; ratio = tfjs ms / ms (above 1: the engine is faster than TensorFlow.js webgpu)',
+  ]);
 }

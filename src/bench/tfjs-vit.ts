@@ -5,7 +5,7 @@
 // The frozen teacher runs without gradients up to the deepest cross-attending block and
 // hands those blocks' K/V to the student, as src/nn/stochca-step.ts does.
 // tfjs-core alone registers no gradient functions: the host registers them first
-// (train-page.ts, src/cli/bench-node.ts).
+// (train-page.ts, node-suites.ts).
 // TF.js's declarations reference an older copy of @webgpu/types; see tfjs-device.ts.
 /// <reference types="@webgpu/types" />
 import * as tf from '@tensorflow/tfjs-core';

@@ -1,10 +1,10 @@
 // The training benchmark as an aligned table, printed one row per case as it finishes.
 import type { AdapterFields, CaseInfo, TrainResult } from './page.ts';
-import { num } from './table.ts';
+import { adapterName, caseTable, num, type Column } from './table.ts';
 
 const ratio = (x: number | null) => (x === null ? '-' : `${x.toFixed(2)}x`);
 
-const COLUMNS: { title: string; cell: (r: TrainResult) => string }[] = [
+const COLUMNS: Column<TrainResult>[] = [
   { title: 'batch', cell: (r) => String(r.batch) },
   { title: 'steps', cell: (r) => String(r.steps) },
   { title: 'cross', cell: (r) => String(r.cross_blocks) },
@@ -20,37 +20,12 @@ const COLUMNS: { title: string; cell: (r: TrainResult) => string }[] = [
 ];
 
 export function trainTable(adapter: AdapterFields, cases: CaseInfo[]) {
-  const nameWidth = Math.max(4, ...cases.map((c) => c.name.length));
-  const shapeWidth = Math.max(5, ...cases.map((c) => c.shape.length));
-  const line = (name: string, shape: string, cells: string[]) =>
-    [
-      name.padEnd(nameWidth),
-      shape.padEnd(shapeWidth),
-      ...cells.map((s, i) => s.padStart(Math.max(5, COLUMNS[i].title.length))),
-    ]
-      .join('  ')
-      .trimEnd();
-  const title = [adapter.vendor, adapter.architecture, adapter.description].map((s) => s || '(none)').join(' / ');
-  return {
-    header: [
-      `adapter (vendor / architecture / description): ${title} (kernel layout: ${adapter.layout})`,
-      'one step = teacher forward up to the deepest cross-attending block + student forward + backward + AdamW;',
-      'img/s: batch / wall-clock per step, each step run to completion, the engines alternating step by step (same masks);',
-      'cross: cross-attending blocks summed over the timed steps;',
-      'GFLOP/s: matmul and attention FLOPs only; ratio = img/s / tfjs img/s (above 1: the engine is faster than TensorFlow.js webgpu);',
-      "cost: time per step / the same model's p=0; planned: plan.bytes.total; loss Δ: relative difference of the first step's losses",
-      '',
-      line(
-        'case',
-        'shape',
-        COLUMNS.map((c) => c.title),
-      ),
-    ],
-    row: (r: TrainResult) =>
-      line(
-        r.name,
-        r.shape,
-        COLUMNS.map((c) => c.cell(r)),
-      ),
-  };
+  return caseTable(cases, COLUMNS, 5, [
+    `adapter (vendor / architecture / description): ${adapterName(adapter)} (kernel layout: ${adapter.layout})`,
+    'one step = teacher forward up to the deepest cross-attending block + student forward + backward + AdamW;',
+    'img/s: batch / wall-clock per step, each step run to completion, the engines alternating step by step (same masks);',
+    'cross: cross-attending blocks summed over the timed steps;',
+    'GFLOP/s: matmul and attention FLOPs only; ratio = img/s / tfjs img/s (above 1: the engine is faster than TensorFlow.js webgpu);',
+    "cost: time per step / the same model's p=0; planned: plan.bytes.total; loss Δ: relative difference of the first step's losses",
+  ]);
 }

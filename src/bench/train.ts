@@ -4,7 +4,7 @@
 // (p = 0) and StochCA at p = 0.1 and 0.5. Both engines start every case from the same
 // weights and batch and run the same mask sequence, alternating step by step; the first
 // step's losses must agree, which guards against comparing different work.
-// In a page (train-page.ts) or in Node (src/cli/bench-node.ts). ?models=a,b picks TRAIN_MODELS
+// In a page (train-page.ts) or in Node (node-suites.ts). ?models=a,b picks TRAIN_MODELS
 // entries; ?batch=N, ?warmup=N and ?steps=N override their batch, untimed and timed steps.
 // With timestamp-query, our engine then runs the timed masks once more with every dispatch
 // timed, for each kernel's share of the GPU time.

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
 function bench(...args: string[]) {
-  return spawnSync('npx', ['tsx', 'src/cli/bench.ts', ...args], { encoding: 'utf8', timeout: 60_000 });
+  return spawnSync('npx', ['tsx', 'src/bench/main.ts', ...args], { encoding: 'utf8', timeout: 60_000 });
 }
 
 describe('npm run bench', () => {

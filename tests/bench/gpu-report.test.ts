@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 async function report(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)('npx', ['tsx', 'src/cli/bench.ts', 'gpu-report', ...args], {
+    const { stdout, stderr } = await promisify(execFile)('npx', ['tsx', 'src/bench/main.ts', 'gpu-report', ...args], {
       timeout: 240_000,
     });
     return { code: 0, stdout, stderr };

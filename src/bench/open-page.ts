@@ -1,8 +1,8 @@
 // A benchmark page (bench/*.html) driven from Node: the Vite server that serves the pages,
 // and one page opened in headless Chromium once its device and cases are ready.
 import type { Browser, Page } from 'playwright-core';
-import type { AdapterFields, BenchPage, CaseInfo } from '../bench/page.ts';
-import type { TrainOverrides } from '../bench/train-models.ts';
+import type { AdapterFields, BenchPage, CaseInfo } from './page.ts';
+import type { TrainOverrides } from './train-models.ts';
 import { envLayout } from '../gpu/device-node.ts';
 import { startDevServer, type DevServer } from '../node/dev-server.ts';
 

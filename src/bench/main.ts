@@ -6,16 +6,17 @@ import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { chromiumPath, INSTALL_CHROMIUM, launchChromium } from '../node/chromium.ts';
 import type { DevServer } from '../node/dev-server.ts';
-import { kernelTable } from '../bench/table.ts';
-import { trainTable } from '../bench/train-table.ts';
-import type { AdapterFields, CaseInfo } from '../bench/page.ts';
-import { DEFAULT_TRAIN_MODELS, TRAIN_MODELS } from '../bench/train-models.ts';
-import { DATA_SIZE, dataTable, measureDataPasses } from '../bench/data-pipeline.ts';
+import { kernelTable } from './table.ts';
+import { trainTable } from './train-table.ts';
+import type { AdapterFields, CaseInfo } from './page.ts';
+import { DEFAULT_TRAIN_MODELS, TRAIN_MODELS } from './train-models.ts';
+import { DATA_SIZE, dataTable, measureDataPasses } from './data-pipeline.ts';
 import { cacheSizeFor } from '../data/augment.ts';
 import { nodeDecoder } from '../data/decode-node.ts';
 import { openDataPath } from '../data/folder-source.ts';
-import { openBenchPage, pageQuery, startBenchServer } from './bench-page.ts';
+import { openBenchPage, pageQuery, startBenchServer } from './open-page.ts';
 import { GPU_REPORT_MODELS, gpuReport, SOFTWARE_REPORT_MODELS, type ReportOptions } from './gpu-report.ts';
+import { errorMessage } from '../gpu/error-message.ts';
 
 type Option = 'model' | 'batch' | 'warmup' | 'steps' | 'allow-software';
 
@@ -160,7 +161,7 @@ async function main(): Promise<number> {
     await run(args);
     return 0;
   } catch (e) {
-    console.error(`bench ${args.name}: ${e instanceof Error ? e.message : String(e)}`);
+    console.error(`bench ${args.name}: ${errorMessage(e)}`);
     return 1;
   }
 }

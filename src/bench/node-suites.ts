@@ -3,10 +3,10 @@
 // them here on a hardware adapter, so a GPU machine needs no browser.
 import { createRequire } from 'node:module';
 import type { Gpu } from '../gpu/gpu.ts';
-import { kernelSuite } from '../bench/kernels.ts';
-import type { BenchPage, CaseInfo } from '../bench/page.ts';
-import { trainSuite } from '../bench/train.ts';
-import type { OpenBenchPage } from './bench-page.ts';
+import { kernelSuite } from './kernels.ts';
+import type { BenchPage, CaseInfo } from './page.ts';
+import { trainSuite } from './train.ts';
+import type { OpenBenchPage } from './open-page.ts';
 
 const SUITES = { kernels: kernelSuite, train: trainSuite };
 

@@ -1,7 +1,7 @@
 // npm run bench -- gpu-report: the kernel and training benchmarks of ViT-Ti/S/B/16 at 224 px on
 // this machine's GPU, against TF.js webgpu on the same device, with each kernel's share of the
 // GPU time of a training step. With a hardware adapter the suites run in this Node process on
-// Dawn (bench-node.ts), so a GPU machine needs no browser. Without one the report stops in one
+// Dawn (node-suites.ts), so a GPU machine needs no browser. Without one the report stops in one
 // line, unless --allow-software runs it on SwiftShader with a tiny model, in headless Chromium
 // like the other suites (Dawn for Node on SwiftShader crashes on long kernels, see docs/engine.md).
 // STOCHCA_HOST=node|chromium forces where the suites run.
@@ -9,15 +9,15 @@ import type { Browser } from 'playwright-core';
 import { NoWebGPUError } from '../gpu/errors.ts';
 import type { Gpu } from '../gpu/gpu.ts';
 import { requestNodeGpu } from '../gpu/device-node.ts';
-import type { AdapterFields, CaseInfo, KernelResult, TrainResult } from '../bench/page.ts';
-import { kernelShares, shareTables, type KernelShares } from '../bench/share-table.ts';
-import { kernelTable } from '../bench/table.ts';
-import { trainTable } from '../bench/train-table.ts';
-import type { TrainOverrides } from '../bench/train-models.ts';
+import type { AdapterFields, CaseInfo, KernelResult, TrainResult } from './page.ts';
+import { kernelShares, shareTables, type KernelShares } from './share-table.ts';
+import { adapterName, kernelTable } from './table.ts';
+import { trainTable } from './train-table.ts';
+import type { TrainOverrides } from './train-models.ts';
 import { chromiumArgs, launchChromium } from '../node/chromium.ts';
 import type { DevServer } from '../node/dev-server.ts';
-import { openBenchPage, pageQuery, startBenchServer, type OpenBenchPage } from './bench-page.ts';
-import { openNodeSuite } from './bench-node.ts';
+import { openBenchPage, pageQuery, startBenchServer, type OpenBenchPage } from './open-page.ts';
+import { openNodeSuite } from './node-suites.ts';
 
 export const GPU_REPORT_MODELS = ['vit-ti16-224', 'vit-s16-224', 'vit-b16-224'];
 export const SOFTWARE_REPORT_MODELS = ['vit-tiny-16px'];
@@ -97,7 +97,7 @@ async function chooseHost(allowSoftware: boolean): Promise<{ host?: Host; softwa
 }
 
 const adapterText = (a: AdapterFields) =>
-  `${[a.vendor, a.architecture, a.description].map((s) => s || '(none)').join(' / ')} (fallback adapter: ${a.fallback ? 'yes' : 'no'}; ` +
+  `${adapterName(a)} (fallback adapter: ${a.fallback ? 'yes' : 'no'}; ` +
   `GPU timestamps: ${a.timestamps ? 'yes' : 'no'}; kernel layout: ${a.layout})`;
 
 /** Prints the report; returns the exit code. */
