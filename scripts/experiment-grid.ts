@@ -23,8 +23,9 @@ import { buildPack, PACKS } from './build-packs.ts';
 import { buildDigitSets, DigitSetError } from './build-digit-sets.ts';
 import {
   GridError,
-  gridUsage,
+  gridOrExit,
   parseGridArgs,
+  trainCommandLine,
   type CommonGrid,
   type GridDefaults,
   type Method,
@@ -114,33 +115,7 @@ async function runOne(
   dir: string,
 ): Promise<RunResult> {
   const s = grid.settings;
-  const command = [
-    'train',
-    '--model',
-    s.model,
-    '--data',
-    data.mnist,
-    ...method.args,
-    '--fraction',
-    String(fraction),
-    '--seed',
-    String(seed),
-    '--steps',
-    String(s.steps),
-    '--batch',
-    String(s.batch),
-    '--lr',
-    String(s.lr),
-    '--eval-every',
-    String(s.evalEvery),
-    '--val-fraction',
-    String(s.valFraction),
-    '--crop',
-    s.crop,
-    '--no-flip',
-    '--out',
-    dir,
-  ];
+  const command = trainCommandLine(s, data.mnist, method, fraction, seed, dir);
   let started = performance.now();
   const [train] = (await stochca(command, join(dir, 'train.log'))) as RunResult['train'][];
   const times = { train: seconds(started), uci: 0, opencv: 0 };
@@ -247,15 +222,7 @@ function report(grid: Grid, runs: RunResult[], argv: string[], wall: number): st
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  let grid: Grid;
-  try {
-    grid = parseGridArgs(argv, DEFAULTS);
-  } catch (e) {
-    console.error(
-      `${(e as Error).message.split('\n')[0]}\n${gridUsage(DEFAULTS).split('\n')[0]} (--help for the options)`,
-    );
-    process.exit(2);
-  }
+  const grid: Grid = gridOrExit(() => parseGridArgs(argv, DEFAULTS), DEFAULTS);
   const started = performance.now();
   const data = await prepareData(join(grid.out, 'data'), grid.roots);
   // Seed by seed, so that a grid stopped early still fills every cell of the tables.

@@ -30,9 +30,10 @@ import { buildPack, PACKS } from './build-packs.ts';
 import { buildDigitSets, buildOpenCvTransfer, DigitSetError, OPENCV_TRANSFER } from './build-digit-sets.ts';
 import {
   GridError,
-  gridUsage,
+  gridOrExit,
   number,
   parseGridArgs,
+  trainCommandLine,
   type CommonGrid,
   type GridDefaults,
   type Method,
@@ -147,33 +148,7 @@ async function runOne(
   dir: string,
 ): Promise<TransferRun> {
   const s = grid.settings;
-  const command = [
-    'train',
-    '--model',
-    s.model,
-    '--data',
-    data.target,
-    ...method.args,
-    '--fraction',
-    String(fraction),
-    '--seed',
-    String(seed),
-    '--steps',
-    String(s.steps),
-    '--batch',
-    String(s.batch),
-    '--lr',
-    String(s.lr),
-    '--eval-every',
-    String(s.evalEvery),
-    '--val-fraction',
-    String(s.valFraction),
-    '--crop',
-    s.crop,
-    '--no-flip',
-    '--out',
-    dir,
-  ];
+  const command = trainCommandLine(s, data.target, method, fraction, seed, dir);
   let started = performance.now();
   const options = trainOptions(
     parseArgs({ args: command.slice(1), options: TRAIN_FLAGS, strict: true }).values as Record<
@@ -222,15 +197,7 @@ async function runOne(
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  let grid: Grid;
-  try {
-    grid = parseGrid(argv);
-  } catch (e) {
-    console.error(
-      `${(e as Error).message.split('\n')[0]}\n${gridUsage(DEFAULTS).split('\n')[0]} (--help for the options)`,
-    );
-    process.exit(2);
-  }
+  const grid: Grid = gridOrExit(() => parseGrid(argv), DEFAULTS);
   const started = performance.now();
   const data = await prepareData(join(grid.out, 'data'), grid.roots, grid.settings.sourcePerClass);
   const host = await openEngineHost();

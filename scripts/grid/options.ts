@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { errorMessage } from '../../src/gpu/error-message.ts';
 
 export class GridError extends Error {}
 
@@ -65,6 +66,55 @@ export interface RunSettingsOfGrid {
   evalEvery: number;
   valFraction: number;
   crop: string;
+}
+
+/** The grid a script's command line gives (`parse` reads it), or an exit with code 2 after the error's
+ *  first line and the usage's. */
+export function gridOrExit<G>(parse: () => G, d: GridDefaults): G {
+  try {
+    return parse();
+  } catch (e) {
+    console.error(`${errorMessage(e).split('\n')[0]}\n${gridUsage(d).split('\n')[0]} (--help for the options)`);
+    process.exit(2);
+  }
+}
+
+/** The `stochca train` command line of one run of a grid, its output in `out`: the grid's settings, no flips. */
+export function trainCommandLine(
+  s: RunSettingsOfGrid,
+  data: string,
+  method: Method,
+  fraction: number,
+  seed: number,
+  out: string,
+): string[] {
+  return [
+    'train',
+    '--model',
+    s.model,
+    '--data',
+    data,
+    ...method.args,
+    '--fraction',
+    String(fraction),
+    '--seed',
+    String(seed),
+    '--steps',
+    String(s.steps),
+    '--batch',
+    String(s.batch),
+    '--lr',
+    String(s.lr),
+    '--eval-every',
+    String(s.evalEvery),
+    '--val-fraction',
+    String(s.valFraction),
+    '--crop',
+    s.crop,
+    '--no-flip',
+    '--out',
+    out,
+  ];
 }
 
 /** What the grid scripts have in common, parsed; `values` holds the script's own flags. */
