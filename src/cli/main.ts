@@ -1,6 +1,6 @@
 // The `stochca` command line. Every bad argument or file ends with one error on stderr (a line, then
 // its details: the tensors, the shapes) and a non-zero exit code (2: usage, 1: anything else).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { openEngineHost } from './engine-host.ts';
 import { leftOutLine } from '../train/run.ts';
@@ -10,7 +10,19 @@ import { initCommand } from './init-command.ts';
 import { EXPORT_TORCH_FLAGS, exportTorch } from './export-torch.ts';
 import { trainCommand } from './train-command.ts';
 import { cacheZooModel } from './zoo-cache.ts';
-import { dataPath, heads, modelSource, settingsUsage, TRAIN_FLAGS, trainOptions, UsageError } from './train-args.ts';
+import {
+  dataPath,
+  heads,
+  HELP_FLAG,
+  MODEL_FLAGS,
+  modelSource,
+  settingsUsage,
+  TRAIN_FLAGS,
+  trainOptions,
+  UsageError,
+} from './train-args.ts';
+import { errorMessage } from '../gpu/error-message.ts';
+import { readFlagFile, readFlagText } from './flag-files.ts';
 
 const USAGE = () => `usage:
   stochca infer --model M.safetensors --input x.npy --out logits.npy [--heads N] [--config config.json]
@@ -42,7 +54,8 @@ const USAGE = () => `usage:
   default https://huggingface.co) the first time and kept in $STOCHCA_CACHE/hub (else
   $XDG_CACHE_HOME/stochca/hub, else ~/.cache/stochca/hub) for later runs.
   train writes config.json, curves.json, curves.csv, model.safetensors and state.safetensors (the last
-  checkpoint) and best.safetensors (the best validation accuracy) into --out (default stochca-run).
+  checkpoint, which manifest.json commits) and best.safetensors (the best validation accuracy) into --out
+  (default stochca-run).
   Its settings, defaults and rules are the page's: --experiment reads the page's experiment.json, flags
   override it; without --model/--data the experiment's built-in model and pack are used. --warmup and
   --eval-every default to a tenth and a sixth of --steps. Ctrl-C or --stop-after ends the run with a
@@ -53,14 +66,7 @@ const USAGE = () => `usage:
   "data" names it).
   init writes a ViT initialised from scratch (timm's scheme), to pretrain with train.`;
 
-const COMMON = {
-  model: { type: 'string' },
-  input: { type: 'string' },
-  out: { type: 'string' },
-  heads: { type: 'string' },
-  config: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+const COMMON = { ...MODEL_FLAGS, input: { type: 'string' }, out: { type: 'string' }, ...HELP_FLAG } as const;
 
 const INIT = {
   out: { type: 'string' },
@@ -72,18 +78,16 @@ const INIT = {
   mlp: { type: 'string' },
   classes: { type: 'string' },
   seed: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
+  ...HELP_FLAG,
 } as const;
 
 const EVAL = {
-  model: { type: 'string' },
+  ...MODEL_FLAGS,
   data: { type: 'string', multiple: true },
   batch: { type: 'string' },
   json: { type: 'boolean' },
   split: { type: 'string' },
-  heads: { type: 'string' },
-  config: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
+  ...HELP_FLAG,
 } as const;
 
 const COMMANDS = {
@@ -94,20 +98,12 @@ const COMMANDS = {
   infer: COMMON,
   attention: COMMON,
   grad: { ...COMMON, teacher: { type: 'string' }, labels: { type: 'string' }, 'ca-mask': { type: 'string' } },
-  info: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  info: { json: { type: 'boolean' }, ...HELP_FLAG },
 } as const;
 
 function need(v: string | undefined, flag: string): string {
   if (v === undefined) throw new UsageError(`missing --${flag}`);
   return v;
-}
-
-function readFile(path: string, flag: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(path));
-  } catch (e) {
-    throw new Error(`cannot read --${flag} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
-  }
 }
 
 /** A numeric flag: integer and/or range checked, with its default. */
@@ -176,8 +172,8 @@ async function evaluate(values: Record<string, unknown>): Promise<void> {
     split: split as EvalSplit,
     batch: num(values, 'batch', 32, { int: true, min: 1 }),
     heads: heads(str('heads')),
-    model: readFile(source.path, 'model'),
-    config: configPath === undefined ? undefined : new TextDecoder().decode(readFile(configPath, 'config')),
+    model: readFlagFile(source.path, 'model'),
+    config: configPath === undefined ? undefined : readFlagText(configPath, 'config'),
     normalization: source.normalization,
   };
   // One engine for every data set: its start is most of a small set's time.
@@ -228,7 +224,7 @@ async function run(argv: string[]): Promise<void> {
     const options = COMMANDS[command as keyof typeof COMMANDS];
     values = parseArgs({ args: rest, options, strict: true, allowPositionals: false }).values as typeof values;
   } catch (e) {
-    throw new UsageError((e as Error).message.split('\n')[0]);
+    throw new UsageError(errorMessage(e).split('\n')[0]);
   }
   if (values.help) {
     console.log(USAGE());
@@ -243,18 +239,18 @@ async function run(argv: string[]): Promise<void> {
   const out = need(str('out'), 'out');
   const headCount = heads(str('heads'));
   const base = {
-    model: readFile(need(str('model'), 'model'), 'model'),
-    config: str('config') === undefined ? undefined : new TextDecoder().decode(readFile(str('config')!, 'config')),
+    model: readFlagFile(need(str('model'), 'model'), 'model'),
+    config: str('config') === undefined ? undefined : readFlagText(str('config')!, 'config'),
     heads: headCount,
-    input: readFile(need(str('input'), 'input'), 'input'),
+    input: readFlagFile(need(str('input'), 'input'), 'input'),
   };
   const grad =
     command === 'grad'
       ? {
           ...base,
-          labels: readFile(need(str('labels'), 'labels'), 'labels'),
+          labels: readFlagFile(need(str('labels'), 'labels'), 'labels'),
           mask: need(str('ca-mask'), 'ca-mask'),
-          teacher: str('teacher') === undefined ? undefined : readFile(str('teacher')!, 'teacher'),
+          teacher: str('teacher') === undefined ? undefined : readFlagFile(str('teacher')!, 'teacher'),
         }
       : undefined;
   const host = await openEngineHost();
@@ -287,7 +283,7 @@ function errorText(message: string): string {
 run(process.argv.slice(2)).then(
   () => process.exit(0),
   (e: unknown) => {
-    console.error(errorText(e instanceof Error ? e.message : String(e)));
+    console.error(errorText(errorMessage(e)));
     if (e instanceof UsageError) console.error("run 'stochca --help' for usage");
     process.exit(e instanceof UsageError ? 2 : 1);
   },

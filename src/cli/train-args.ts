@@ -15,8 +15,10 @@ import {
   type ExperimentKey,
   type ModelRef,
 } from '../train/settings.ts';
+import { readFlagText } from './flag-files.ts';
 import { resumeOptions, type ModelSource, type TrainOptions } from './train-command.ts';
 import { zooPaths } from './zoo-cache.ts';
+import { errorMessage } from '../gpu/error-message.ts';
 
 /** A bad flag or flag value: exit code 2 with the usage hint. */
 export class UsageError extends Error {}
@@ -25,6 +27,15 @@ export class UsageError extends Error {}
 const PUBLIC = new URL('../../public/', import.meta.url);
 
 const SETTINGS = PROPERTY_LIST.filter((p) => p.type !== 'model' && p.type !== 'data');
+
+/** The parseArgs options of every command that reads a model file: the file, and what its shapes cannot tell. */
+export const MODEL_FLAGS = {
+  model: { type: 'string' },
+  heads: { type: 'string' },
+  config: { type: 'string' },
+} as const;
+
+export const HELP_FLAG = { help: { type: 'boolean', short: 'h' } } as const;
 
 /** parseArgs options of `train`: one per setting (booleans also as --no-<flag>), plus the run's own. */
 type Flag = { type: 'string' | 'boolean'; short?: string };
@@ -39,16 +50,14 @@ export const TRAIN_FLAGS: Record<string, Flag> = {
         : [[p.flag, { type: 'string' }]],
     ),
   ),
-  model: { type: 'string' },
+  ...MODEL_FLAGS,
   data: { type: 'string' },
   out: { type: 'string' },
-  heads: { type: 'string' },
-  config: { type: 'string' },
   experiment: { type: 'string' },
   resume: { type: 'string' },
   'stop-after': { type: 'string' },
   'memory-budget': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
+  ...HELP_FLAG,
 };
 
 /** The settings flags for the usage text, e.g. `[--lr 0.001]`, with their defaults, in lines of at most
@@ -76,12 +85,7 @@ export function heads(v: string | undefined): number | undefined {
 }
 
 function readJson(path: string, flag: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new Error(`cannot read --${flag} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
-  }
+  const text = readFlagText(path, flag);
   try {
     return JSON.parse(text);
   } catch {
@@ -98,7 +102,7 @@ export function modelSource(text: string): Pick<ModelSource, 'path' | 'configPat
     try {
       entry = zooEntry(repo);
     } catch (e) {
-      throw new UsageError(`--model ${text}: ${(e as Error).message}`);
+      throw new UsageError(`--model ${text}: ${errorMessage(e)}`);
     }
     const paths = zooPaths(entry);
     return { path: paths.weights, configPath: paths.config, hub: repo, normalization: entry.normalization };

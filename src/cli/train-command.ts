@@ -2,21 +2,26 @@
 // sharp, checkpoints in the --out folder and progress on the terminal. The folder holds, from the
 // first checkpoint on: config.json (the settings, where the model and data came from, classes,
 // counts, what was left out and why), curves.json and curves.csv, model.safetensors and
-// state.safetensors (the last checkpoint), best.safetensors (the best validation accuracy), so
-// `stochca train --resume DIR` continues the run exactly where it stopped.
+// state.safetensors (the last checkpoint) with manifest.json, which commits them as a pair
+// (src/train/checkpoint-files.ts), and best.safetensors (the best validation accuracy), so
+// `stochca train --resume DIR` continues the run exactly where its last checkpoint left it.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Normalization } from '../checkpoint/checkpoint-config.ts';
 import { nodeDecoder } from '../data/decode-node.ts';
 import { openDataPath } from '../data/folder-source.ts';
 import { isDataUrl, urlTree } from '../data/url-source.ts';
-import { CHECKPOINT_FILES, readStateFile, writeStateFile } from '../train/checkpoint-files.ts';
+import { bestEvaluation } from '../train/best.ts';
+import { committedState, runFiles } from '../train/checkpoint-files.ts';
 import type { Engine, ModelArgs } from '../train/engine-api.ts';
 import type { EvalPoint, RunInfo, TrainPoint } from '../train/records.ts';
-import { runExperiment, type RunFiles, type RunResult } from '../train/run.ts';
+import { runExperiment, type RunResult } from '../train/run.ts';
 import { RunControl } from '../train/run-control.ts';
 import { experimentFromJson, type RunSettings } from '../train/settings.ts';
+import { readFlagFile, readFlagText } from './flag-files.ts';
+import { diskFolder, writeAtomic } from './folder-store.ts';
+import { errorMessage } from '../gpu/error-message.ts';
 
 /** Where the run's model came from, as config.json records it for a resume. */
 export interface ModelSource {
@@ -59,27 +64,6 @@ interface Curves {
 
 export const sha256File = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
-/** Writes through a temporary name, so an interrupted write never leaves half a file under the real one. */
-export function writeAtomic(path: string, bytes: Uint8Array | string): void {
-  writeFileSync(`${path}.partial`, bytes);
-  renameSync(`${path}.partial`, path);
-}
-
-function folderRunFiles(dir: string): RunFiles {
-  return {
-    async saveCheckpoint(step, model, state) {
-      writeAtomic(join(dir, CHECKPOINT_FILES.state), writeStateFile(state, step));
-      writeAtomic(join(dir, CHECKPOINT_FILES.model), model);
-      return true;
-    },
-    saveBest: async (_step, model) => writeAtomic(join(dir, CHECKPOINT_FILES.best), model),
-    loadBest: async () =>
-      existsSync(join(dir, CHECKPOINT_FILES.best))
-        ? new Uint8Array(readFileSync(join(dir, CHECKPOINT_FILES.best)))
-        : undefined,
-  };
-}
-
 function progressLine(r: TrainPoint, steps: number, batch: number): string {
   const left = r.imagesPerSec > 0 ? ((steps - r.step) * batch) / r.imagesPerSec : 0;
   const width = 24;
@@ -101,24 +85,15 @@ function writeCurves(dir: string, c: Curves): void {
 }
 
 /** The model file and its arguments for the engine, checked against the SHA-256 a run recorded. */
-export function readModel(m: ModelSource, flag = '--model'): { args: ModelArgs; sha256: string } {
-  const read = (path: string, what: string) => {
-    try {
-      return new Uint8Array(readFileSync(path));
-    } catch (e) {
-      throw new Error(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, {
-        cause: e,
-      });
-    }
-  };
-  const bytes = read(m.path, flag);
+export function readModel(m: ModelSource): { args: ModelArgs; sha256: string } {
+  const bytes = readFlagFile(m.path, 'model');
   const sha256 = sha256File(bytes);
   if (m.sha256 && m.sha256 !== sha256) {
     throw new Error(
       `${m.path} is not the model the run names (its SHA-256 is ${sha256.slice(0, 12)}…, the run's ${m.sha256.slice(0, 12)}…)`,
     );
   }
-  const config = m.configPath === undefined ? undefined : new TextDecoder().decode(read(m.configPath, '--config'));
+  const config = m.configPath === undefined ? undefined : readFlagText(m.configPath, 'config');
   return { args: { model: bytes, config, heads: m.heads, normalization: m.normalization }, sha256 };
 }
 
@@ -130,7 +105,7 @@ export function resumeOptions(dir: string): Omit<TrainOptions, 'stopAfter'> {
     cfg = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
     throw new Error(
-      `--resume ${dir}: cannot read its config.json (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      `--resume ${dir}: cannot read its config.json (${(e as NodeJS.ErrnoException).code ?? errorMessage(e)})`,
       { cause: e },
     );
   }
@@ -151,17 +126,15 @@ export async function trainCommand(engine: Engine, o: TrainOptions): Promise<Run
   const curves: Curves = { train: [], eval: [] };
   let resume;
   if (o.resume) {
-    const { state, step } = readStateFile(new Uint8Array(readFileSync(join(o.out, CHECKPOINT_FILES.state))));
+    const { state, step } = await committedState(diskFolder(o.out)).catch((e: unknown) => {
+      throw new Error(`--resume ${o.out}: ${errorMessage(e)}`, { cause: e });
+    });
     const before: Curves = JSON.parse(readFileSync(join(o.out, 'curves.json'), 'utf8'));
     curves.train = before.train.filter((p) => p.step <= step);
     curves.eval = before.eval.filter((e) => e.split === 'val' && e.step <= step);
-    const best = curves.eval.reduce<EvalRecord | undefined>(
-      (a, e) => (!a || e.accuracy > a.accuracy ? e : a),
-      undefined,
-    );
-    resume = { step, state, best, seconds: curves.train.at(-1)?.seconds ?? 0 };
+    resume = { step, state, best: bestEvaluation(curves.eval), seconds: curves.train.at(-1)?.seconds ?? 0 };
   }
-  const folder = folderRunFiles(o.out);
+  const folder = runFiles(diskFolder(o.out));
   const control = new RunControl();
   // Ctrl-C ends the run after the step in progress, with a checkpoint; a second one exits at once.
   const onInterrupt = () => {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { DEFAULT_HUB, ZOO_CONFIG_FILE, zooEntry, type ZooEntry } from '../checkpoint/zoo.ts';
 import { formatBytes, progressText, type DownloadProgress } from '../data/download.ts';
 import { downloadZooModel } from '../data/model-download.ts';
-import { writeAtomic } from './train-command.ts';
+import { writeAtomic } from './folder-store.ts';
 
 export const hubAddress = (): string => process.env.STOCHCA_HUB || DEFAULT_HUB;
 
