@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 // The panels whose logic moved into the store and the trainer, rendered in jsdom on the page's store
-// with a Trainer whose worker the test plays (run-fixtures.ts): Train and the run controls follow the
+// with a Trainer whose worker the test plays (tests/helpers/run-records.ts): Train and the run controls follow the
 // store's active run; the runs table offers Resume only while no run is in progress and deletes a run;
 // a confusion-matrix cell filters the gallery; the attention panel asks the worker once per image and
 // models, not while runs are in progress, and shows the worker's error.
@@ -16,7 +16,7 @@ import { Trainer } from '../../src/app/runs/trainer.ts';
 import { TrainerContext } from '../../src/app/runs/trainer-context.ts';
 import { useStore } from '../../src/app/store.ts';
 import type { DatasetSource } from '../../src/data/dataset-source.ts';
-import { evalPoint, FakeWorker, predictionsOf, runInfo, runRecord, trainPoint } from './run-fixtures.ts';
+import { evalPoint, FakeWorker, predictionsOf, runInfo, runRecord, trainPoint } from '../helpers/run-records.ts';
 
 let worker: FakeWorker;
 let trainer: Trainer;

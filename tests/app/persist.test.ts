@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { KeptRuns } from '../../src/app/runs/persist.ts';
 import type { RunRecord } from '../../src/app/runs/run-record.ts';
 import { createAppStore, type AppStore } from '../../src/app/store.ts';
-import { evalPoint, runRecord, trainPoint } from './run-fixtures.ts';
+import { evalPoint, runRecord, trainPoint } from '../helpers/run-records.ts';
 
 const key = (id: string) => `stochca-run:${id}`;
 const storedRun = (id: string) => get<RunRecord>(key(id));

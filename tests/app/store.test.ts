@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createAppStore } from '../../src/app/store.ts';
 import { activeRun, busy, cannotRun, ownRuns, runById, selectedRun } from '../../src/app/store/selectors.ts';
 import { defaultExperiment } from '../../src/train/settings.ts';
-import { evalPoint, runRecord, trainPoint } from './run-fixtures.ts';
+import { evalPoint, runRecord, trainPoint } from '../helpers/run-records.ts';
 
 describe('the setup slice', () => {
   it('keeps a field that does not hold as a draft with its message, and takes one that does', () => {

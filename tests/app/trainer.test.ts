@@ -7,7 +7,7 @@ import type { DatasetSource } from '../../src/data/dataset-source.ts';
 import { Trainer } from '../../src/app/runs/trainer.ts';
 import { createAppStore } from '../../src/app/store.ts';
 import { activeRun } from '../../src/app/store/selectors.ts';
-import { evalPoint, FakeWorker, runInfo, runRecord, trainPoint } from './run-fixtures.ts';
+import { evalPoint, FakeWorker, runInfo, runRecord, trainPoint } from '../helpers/run-records.ts';
 
 const source: DatasetSource = { kind: 'zip', name: 'd.zip', blob: new Blob([]) };
 

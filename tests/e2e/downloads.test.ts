@@ -3,10 +3,10 @@
 // URL shows its progress until Cancel stops it; a stalled URL gives up after the idle timeout; an HTML
 // answer and a dropped file that is not a model are refused from their first bytes, in words.
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { classFolders, makeZip, png } from '../data/fixtures.ts';
-import { openPage } from '../helpers/browser.ts';
 import { startDownloadServer, tinyModel, type DownloadServer } from '../helpers/download-server.ts';
+import { openPlayground } from '../helpers/playground.ts';
 
 /** The page reads ?downloadIdleSeconds= once at startup: with it a real stall is seen in 3 s, not
  *  after the real 30 s, which would hold this test for half a minute. */
@@ -48,15 +48,18 @@ beforeAll(async () => {
     'shapes.zip',
     new Uint8Array(await (await makeZip(classFolders({ dark: 4, light: 4 }, await png(40, 8)))).arrayBuffer()),
   );
-  page = await openPage(`/?downloadIdleSeconds=${IDLE_SECONDS}`, { app: true });
-  await page
-    .getByTestId('model-name')
-    .filter({ hasText: /built in/ })
-    .waitFor({ timeout: 60_000 });
+});
+
+// Each test on a fresh page of its own, the built-in model and dataset loaded.
+beforeEach(async () => {
+  page = await openPlayground({ path: `/?downloadIdleSeconds=${IDLE_SECONDS}` });
+});
+
+afterEach(async () => {
+  await page?.context().close();
 });
 
 afterAll(async () => {
-  await page?.context().close();
   await server?.close();
 });
 

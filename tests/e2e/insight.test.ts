@@ -1,16 +1,16 @@
 // What the model sees, in the page as `npm start` serves it: a short Compare on the built-in model and
-// MNIST pack, then the mask strip (against drawMask for the run's seed), the predictions gallery
+// MNIST pack (trained once for the file; each test opens a fresh page that starts from what it kept),
+// then the mask strip (against drawMask for the run's seed), the predictions gallery
 // (against the confusion matrix), the attention maps (pretrained and both runs, real pixels) for a
 // gallery image and a dropped one, by mouse and keyboard; screenshots at 1280×800 and 1920×1080.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { drawMask } from '../../src/nn/stochca-step.ts';
 import { removeTempDirs, tempDir } from '../data/fixtures.ts';
-import { openPage } from '../helpers/browser.ts';
-import { setFields, statuses } from '../helpers/playground.ts';
+import { keptState, openPlayground, setFields, statuses, type KeptState } from '../helpers/playground.ts';
 
 const SHOTS = 'test-results/screenshots';
 const RUN = { steps: '6', evalEvery: '3', warmup: '1', batch: '8', p: '0.5', seed: '11', valFraction: '0.02' };
@@ -19,17 +19,49 @@ const DEPTH = 4;
 const HEADS = 4;
 
 let page: Page;
+/** What the Compare left in its page's storage: the runs, their checkpoints and models. */
+let compared: KeptState;
+
+/** Trains the Compare in a page of its own, until both runs have finished. */
+async function trainCompare(): Promise<KeptState> {
+  const setup = await openPlayground();
+  try {
+    await setup.setViewportSize({ width: 1280, height: 800 });
+    await setFields(setup, RUN);
+    await setup.getByTestId('compare').click();
+    await setup.waitForFunction(() => document.querySelectorAll('[data-testid=mask-share]').length > 0, null, {
+      timeout: 300_000,
+    });
+    await setup.screenshot({ path: `${SHOTS}/insight-training-1280.png` });
+    await setup.waitForFunction(
+      () =>
+        [...document.querySelectorAll('[data-testid=run-status]')].filter((e) =>
+          /^(finished|failed|stopped)/.test(e.textContent ?? ''),
+        ).length >= 2,
+      null,
+      { timeout: 600_000, polling: 500 },
+    );
+    return await keptState(setup);
+  } finally {
+    await setup.context().close();
+  }
+}
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  page = await openPage('/', { app: true });
+  compared = await trainCompare();
+}, 900_000);
+
+beforeEach(async () => {
+  page = await openPlayground({ kept: compared });
   await page.setViewportSize({ width: 1280, height: 800 });
 });
 
-afterAll(async () => {
+afterEach(async () => {
   await page?.context().close();
-  await removeTempDirs();
 });
+
+afterAll(removeTempDirs);
 
 /** Distinct colours of each heat-map canvas. */
 const heatColours = (p: Page) =>
@@ -48,28 +80,12 @@ async function mapsFor(caption: RegExp): Promise<void> {
 }
 
 describe('what the model sees', () => {
-  it('trains a short Compare and shows the masks each step drew', async () => {
-    await page.waitForFunction(
-      () => !(document.querySelector('[data-testid=compare]') as HTMLButtonElement | null)?.disabled,
-      null,
-      { timeout: 120_000 },
-    );
-    await expect(page.getByTestId('data-name').textContent()).resolves.toBe('MNIST digits');
-    await setFields(page, RUN);
-    await page.getByTestId('compare').click();
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid=mask-share]').length > 0, null, {
-      timeout: 300_000,
-    });
-    await page.screenshot({ path: `${SHOTS}/insight-training-1280.png` });
-    await page.waitForFunction(
-      () =>
-        [...document.querySelectorAll('[data-testid=run-status]')].filter((e) =>
-          /^(finished|failed|stopped)/.test(e.textContent ?? ''),
-        ).length >= 2,
-      null,
-      { timeout: 600_000, polling: 500 },
-    );
+  it('shows the masks each step of a short Compare drew', async () => {
+    await page.getByTestId('runs').waitFor({ timeout: 60_000 });
     expect(await statuses(page)).toEqual(['finished', 'finished']);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=mask-share]').length > 0, null, {
+      timeout: 60_000,
+    });
 
     const strip = page.locator('[data-testid=mask-strip][data-run^="StochCA p=0.5"]');
     const shares = await strip
@@ -123,6 +139,7 @@ describe('what the model sees', () => {
   });
 
   it('shows the attention maps of the pretrained model and both runs, for a dropped image and a gallery one', async () => {
+    await page.getByTestId('run-row').first().click();
     await mapsFor(/\.png/);
     await expect(page.getByTestId('attention-row').count()).resolves.toBe(3);
     const colours = await heatColours(page);
@@ -164,6 +181,7 @@ describe('what the model sees', () => {
   });
 
   it('lays the page out around the curves, at 1280×800 and 1920×1080', async () => {
+    await page.getByTestId('attention-maps').waitFor({ timeout: 300_000 });
     for (const [width, height] of [
       [1920, 1080],
       [1280, 800],

@@ -1,18 +1,19 @@
 // The playground as a person uses it (the production build `npm start` serves), in headless
-// Chromium: drop a folder, train, compare StochCA with fine-tuning, reload, export, share.
-// Screenshots of each state go to test-results/screenshots.
+// Chromium: drop a folder, train, compare StochCA with fine-tuning, reload, export, share. Each test
+// opens a fresh page and makes the runs it needs. Screenshots of each state go to test-results/screenshots.
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadModelFile } from '../../src/checkpoint/model-file.ts';
 import { launchChromium } from '../../src/node/chromium.ts';
 import { makeFolder, makeZip, removeTempDirs, tempDir, type Files } from '../data/fixtures.ts';
 import { lowerGpuProcessPriority, openPage } from '../helpers/browser.ts';
-import { setFields, statuses, watchLongTasks } from '../helpers/playground.ts';
+import { keptRuns, openPlayground, setFields, statuses, watchLongTasks } from '../helpers/playground.ts';
+import { evalPoint, runRecord, trainPoint } from '../helpers/run-records.ts';
 
 const SHOTS = 'test-results/screenshots';
 const CLASSES = ['circle', 'square', 'stripes'];
@@ -68,13 +69,27 @@ let files: Files;
 let folder: string;
 const TRAIN = { steps: '9', evalEvery: '3', warmup: '1', batch: '8', seed: '7' };
 
+/** Picks the shapes folder in the dataset panel, and sets the run fields to TRAIN. */
+async function pickShapes(): Promise<void> {
+  await page.setInputFiles('[data-testid=data-drop-folder]', folder);
+  await expect.poll(() => page.getByTestId('data-name').textContent(), { timeout: 60_000 }).toBe('shapes');
+  await setFields(page, TRAIN);
+}
+
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   files = await shapes();
   folder = join(await makeFolder(files), 'shapes');
   // Its own browser, whose GPU process the long-task measurement lowers in priority.
   browser = await launchChromium();
-  page = await openPage('/', { init: watchLongTasks, app: true, browser });
+});
+
+beforeEach(async () => {
+  page = await openPlayground({ init: watchLongTasks, browser });
+});
+
+afterEach(async () => {
+  await page?.context().close();
 });
 
 afterAll(async () => {
@@ -115,11 +130,9 @@ describe('the playground', () => {
   });
 
   it('trains on a picked folder, with validation points on the chart and a responsive main thread', async () => {
-    await page.setInputFiles('[data-testid=data-drop-folder]', folder);
-    await expect.poll(() => page.getByTestId('data-name').textContent(), { timeout: 60_000 }).toBe('shapes');
+    await pickShapes();
     await expect(page.getByTestId('data-classes').textContent()).resolves.toBe('3');
     await expect(page.getByTestId('data-train-count').textContent()).resolves.toBe(String(3 * PER_CLASS));
-    await setFields(page, TRAIN);
     if (process.platform === 'linux') expect(await lowerGpuProcessPriority(browser)).toBeGreaterThan(0);
     await page.evaluate(() => ((window as unknown as { longTasks: number[] }).longTasks = []));
     await page.getByTestId('train').click();
@@ -144,6 +157,7 @@ describe('the playground', () => {
   });
 
   it('compares StochCA with fine-tuning on the same split, overlaid, pausing in between', async () => {
+    await pickShapes();
     await page.getByTestId('compare').click();
     await page.waitForFunction(
       () => Number(document.querySelector('[data-testid=progress-step]')?.textContent) >= 2,
@@ -160,15 +174,15 @@ describe('the playground', () => {
     expect(await statuses(page)).toContain('paused');
     await page.screenshot({ path: `${SHOTS}/paused.png`, fullPage: true });
     await page.getByTestId('resume').click();
-    await waitForRuns(page, 3);
-    expect(await statuses(page)).toEqual(['finished', 'finished', 'finished']);
+    await waitForRuns(page, 2);
+    expect(await statuses(page)).toEqual(['finished', 'finished']);
     const labels = await page.getByTestId('legend').locator('label').allTextContents();
-    expect(labels.slice(1).map((l) => l.trim())).toEqual(['StochCA p=0.1 · seed 7', 'fine-tuning · seed 7']);
+    expect(labels.map((l) => l.trim())).toEqual(['StochCA p=0.1 · seed 7', 'fine-tuning · seed 7']);
     const images = await page.getByTestId('run-images').allTextContents();
     expect(new Set(images).size).toBe(1);
     // One validation line per run on the accuracy chart.
     await page.waitForFunction(
-      () => document.querySelectorAll('[data-testid=chart-accuracy] .val-line').length === 3,
+      () => document.querySelectorAll('[data-testid=chart-accuracy] .val-line').length === 2,
       null,
       { timeout: 10_000 },
     );
@@ -176,10 +190,13 @@ describe('the playground', () => {
   });
 
   it('keeps the runs over a reload, and exports models that load back', async () => {
+    await pickShapes();
+    await page.getByTestId('train').click();
+    await waitForRuns(page, 1);
     await page.reload();
     await page.getByTestId('runs').waitFor({ timeout: 60_000 });
-    expect(await statuses(page)).toEqual(['finished', 'finished', 'finished']);
-    await page.getByTestId('run-row').nth(1).click();
+    expect(await statuses(page)).toEqual(['finished']);
+    await page.getByTestId('run-row').first().click();
 
     const model = loadModelFile(await downloaded(page, 'export-safetensors'));
     expect(model.classNames).toEqual(CLASSES);
@@ -201,13 +218,11 @@ describe('the playground', () => {
 
     const rows = (await downloaded(page, 'export-csv')).toString('utf8').trim().split('\n');
     expect(rows[0]).toBe('run,method,p,seed,split,step,seconds,loss,accuracy,lr');
-    expect(rows.filter((r) => r.includes(',val,')).length).toBe(9);
+    expect(rows.filter((r) => r.includes(',val,')).length).toBe(3);
   });
 
   it('stops a run and resumes it from its last checkpoint', async () => {
-    // A reload forgets dropped files (the link names them); drop the folder again.
-    await page.setInputFiles('[data-testid=data-drop-folder]', folder);
-    await expect.poll(() => page.getByTestId('data-name').textContent(), { timeout: 60_000 }).toBe('shapes');
+    await pickShapes();
     await page.getByTestId('train').click();
     await page.waitForFunction(
       () => Number(document.querySelector('[data-testid=progress-step]')?.textContent) >= 4,
@@ -215,11 +230,11 @@ describe('the playground', () => {
       { timeout: 120_000 },
     );
     await page.getByTestId('stop').click();
-    await waitForRuns(page, 4);
-    expect((await statuses(page))[3]).toBe('stopped');
+    await waitForRuns(page, 1);
+    expect(await statuses(page)).toEqual(['stopped']);
     await page.getByTestId('resume-checkpoint').click();
     await page.waitForFunction(
-      () => [...document.querySelectorAll('[data-testid=run-status]')][3]?.textContent?.startsWith('finished'),
+      () => document.querySelector('[data-testid=run-status]')?.textContent?.startsWith('finished'),
       null,
       { timeout: 300_000, polling: 500 },
     );
@@ -233,6 +248,13 @@ describe('the playground', () => {
   });
 
   it('shares the experiment and its curves in a link that a fresh page restores', async () => {
+    // Runs with curves, kept before the page opened; the experiment on the picked folder.
+    const first = runRecord({ status: 'finished', train: [1, 2, 3].map(trainPoint), val: [evalPoint(3, 0.5)] });
+    const second = runRecord({ status: 'stopped', train: [trainPoint(1)], val: [] }, [first]);
+    await page.context().close();
+    page = await openPlayground({ browser, kept: keptRuns([first, second]) });
+    await page.getByTestId('runs').waitFor({ timeout: 60_000 });
+    await pickShapes();
     await page.getByTestId('share-results').click();
     const link = await page.getByTestId('link').inputValue();
     expect(link).toMatch(/#v=1&.*steps=9.*&r=/);
@@ -242,7 +264,7 @@ describe('the playground', () => {
       for (const [key, v] of Object.entries(TRAIN))
         await expect(fresh.locator(`#field-${key}`).inputValue()).resolves.toBe(v);
       const rows = await fresh.getByTestId('run-row').allTextContents();
-      expect(rows.filter((r) => r.includes('(shared)'))).toHaveLength(4);
+      expect(rows.filter((r) => r.includes('(shared)'))).toHaveLength(2);
       await expect(fresh.getByTestId('notices').textContent()).resolves.toMatch(/drop the same files/);
       await fresh.screenshot({ path: `${SHOTS}/shared-link.png`, fullPage: true });
     } finally {

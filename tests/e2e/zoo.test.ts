@@ -1,15 +1,14 @@
 // The model zoo in the playground (the production build, headless Chromium), with the Hub address set
 // in the model panel to a loopback mirror of the Hub (tests/helpers/hub-mirror.ts): DeiT-Ti, the
 // smallest entry (5.7 M parameters, 21.8 MiB of random weights with the Hub file's names and shapes),
-// is fetched with its progress shown, loads again after a reload from the page's cache without a
+// is fetched with its progress shown (each test on a fresh page, fetching it first when it needs it kept), loads again after a reload from the page's cache without a
 // request, trains a step on the built-in MNIST pack at its 224 px input, and, removed from the cache and
 // fetched again over a connection dropped half way, is resumed with a Range request.
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { zooEntry } from '../../src/checkpoint/zoo.ts';
-import { openPage } from '../helpers/browser.ts';
 import { startHubMirror, type HubMirror } from '../helpers/hub-mirror.ts';
-import { setFields, statuses } from '../helpers/playground.ts';
+import { openPlayground, setFields, statuses } from '../helpers/playground.ts';
 
 const entry = zooEntry('facebook/deit-tiny-patch16-224');
 /** The weights arrive over about 3 s, so that their progress is seen. */
@@ -38,25 +37,38 @@ async function progress(re: RegExp): Promise<string> {
   return (await text.jsonValue()) as string;
 }
 
+/** What a test starts from when it needs the model kept in the page's cache: fetched and loaded. */
+async function fetchIntoCache(): Promise<void> {
+  await zooButton().click();
+  await expect.poll(modelName, { timeout: 60_000 }).toBe(entry.name);
+  await expect
+    .poll(() => page.getByTestId(`zoo-cached-${entry.repo}`).textContent(), { timeout: 10_000 })
+    .toMatch(/model\.safetensors 21\.8 MiB/);
+}
+
 beforeAll(async () => {
   mirror = await startHubMirror();
   mirror.bytesPerSecond = PACE;
   mirror.weights(entry.repo);
-  page = await openPage('/', { app: true });
-  await page
-    .getByTestId('model-name')
-    .filter({ hasText: /built in/ })
-    .waitFor({ timeout: 60_000 });
+});
+
+// Each test on a fresh page of its own (an empty cache), the Hub address set to the mirror.
+beforeEach(async () => {
+  page = await openPlayground();
   await page.getByTestId('hub-address').fill(mirror.base);
 });
 
-afterAll(async () => {
+afterEach(async () => {
   await page?.context().close();
+});
+
+afterAll(async () => {
   await mirror?.close();
 });
 
 describe('the model zoo in the playground', () => {
   it('fetches a zoo model from the Hub address with its progress, and keeps it', async () => {
+    const before = mirror.requests.length;
     await expect(zooButton().textContent()).resolves.toBe('Fetch');
     const t0 = Date.now();
     await zooButton().click();
@@ -66,7 +78,7 @@ describe('the model zoo in the playground', () => {
     await expect(page.getByTestId('model-info').textContent()).resolves.toMatch(
       /patch 16 dim 192 depth 12 heads 3 mlp 768 classes 1000.*5,717,416/,
     );
-    expect(cdnRequests(0)).toEqual([
+    expect(cdnRequests(before)).toEqual([
       `200 /${entry.repo}/resolve/main/config.json`,
       `302 /${entry.repo}/resolve/main/model.safetensors`,
       '200 /cdn/<hash>',
@@ -80,6 +92,7 @@ describe('the model zoo in the playground', () => {
   });
 
   it('loads it from the cache after a reload, with no request', async () => {
+    await fetchIntoCache();
     const before = mirror.requests.length;
     await page.reload();
     // The hash names the zoo model now: the page waits for its button, as it would for a URL.
@@ -97,6 +110,7 @@ describe('the model zoo in the playground', () => {
   });
 
   it('trains on it: the MNIST pack at its 224 px input, batch 2, until Stop', async () => {
+    await fetchIntoCache();
     await page.locator('#field-method').selectOption('finetune');
     await setFields(page, { batch: '2', steps: '4', warmup: '0', evalEvery: '4', valFraction: '0' });
     await expect(page.getByTestId('model-memory').textContent()).resolves.toMatch(
@@ -125,6 +139,7 @@ describe('the model zoo in the playground', () => {
   });
 
   it('removes it from the cache, and resumes a dropped download with a Range request', async () => {
+    await fetchIntoCache();
     await page.getByTestId(`zoo-remove-${entry.repo}`).click();
     await expect
       .poll(() => page.getByTestId('zoo-cache').textContent(), { timeout: 10_000 })

@@ -1,5 +1,7 @@
-// Reading and filling the playground page in the e2e tests.
-import type { Page } from 'playwright-core';
+// Opening, reading and filling the playground page in the e2e tests.
+import type { Browser, Page } from 'playwright-core';
+import type { RunRecord } from '../../src/app/runs/run-record.ts';
+import { openPage } from './browser.ts';
 
 /** Types each value into the run panel's field of that key. */
 export async function setFields(page: Page, values: Record<string, string>): Promise<void> {
@@ -17,4 +19,116 @@ export function watchLongTasks() {
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) (window as unknown as { longTasks: number[] }).longTasks.push(e.duration);
   }).observe({ type: 'longtask', buffered: true });
+}
+
+/** A fresh page of the playground as `npm start` serves it, in a browser context of its own (so with
+ *  storage of its own), once the built-in model and dataset are ready; with `kept`, it starts from the
+ *  runs and files another page kept (keptState). Each test opens its own, and so starts from its own state. */
+export async function openPlayground(
+  options: { path?: string; browser?: Browser; init?: () => void; kept?: KeptState } = {},
+): Promise<Page> {
+  const page = await openPage(options.path ?? '/', { app: true, browser: options.browser, init: options.init });
+  await builtinsReady(page);
+  if (options.kept) {
+    await page.evaluate(restoreInPage, options.kept);
+    await page.reload();
+    await builtinsReady(page);
+  }
+  return page;
+}
+
+/** Waits for the built-in model and the MNIST pack, which a page without a link loads at its start. */
+export async function builtinsReady(page: Page): Promise<void> {
+  // Locators rather than expect.poll, so that this works in hooks too.
+  await page
+    .getByTestId('model-name')
+    .filter({ hasText: /built in/ })
+    .waitFor({ timeout: 120_000 });
+  await page
+    .getByTestId('data-name')
+    .filter({ hasText: /^MNIST digits$/ })
+    .waitFor({ timeout: 120_000 });
+}
+
+/** What a page of the playground keeps in its origin: its runs' records (IndexedDB, as JSON whose byte
+ *  arrays and non-finite numbers are tagged) and its files (OPFS: the runs' checkpoints and models, the
+ *  zoo's cache), base64. */
+export interface KeptState {
+  records: string;
+  files: { path: string; base64: string }[];
+}
+
+/** Run records as a page keeps them (persist.ts), with no files: runs whose curves a test needs, not their models. */
+export function keptRuns(runs: RunRecord[]): KeptState {
+  return { records: JSON.stringify(runs.map((r) => [`stochca-run:${r.id}`, r])), files: [] };
+}
+
+/** What `page` keeps now, for other pages to start from (openPlayground's `kept`). */
+export function keptState(page: Page): Promise<KeptState> {
+  return page.evaluate(async (): Promise<KeptState> => {
+    const base64 = (bytes: Uint8Array) => {
+      let s = '';
+      for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      return btoa(s);
+    };
+    const request = <T>(r: IDBRequest<T>) =>
+      new Promise<T>(
+        (resolve, reject) => ((r.onsuccess = () => resolve(r.result)), (r.onerror = () => reject(r.error))),
+      );
+    const db = await request(indexedDB.open('keyval-store'));
+    const store = db.transaction('keyval').objectStore('keyval');
+    const [keys, values] = await Promise.all([request(store.getAllKeys()), request(store.getAll())]);
+    db.close();
+    const records = JSON.stringify(
+      keys.map((k, i) => [k, values[i]]),
+      (_, v: unknown) =>
+        v instanceof Uint8Array
+          ? { bytes: base64(v) }
+          : typeof v === 'number' && !Number.isFinite(v)
+            ? { number: String(v) }
+            : v,
+    );
+    const files: KeptState['files'] = [];
+    const walk = async (dir: FileSystemDirectoryHandle, prefix: string): Promise<void> => {
+      for await (const [name, handle] of (
+        dir as unknown as { entries(): AsyncIterable<[string, FileSystemHandle]> }
+      ).entries()) {
+        if (handle.kind === 'file') {
+          const file = await (handle as FileSystemFileHandle).getFile();
+          files.push({ path: prefix + name, base64: base64(new Uint8Array(await file.arrayBuffer())) });
+        } else await walk(handle as FileSystemDirectoryHandle, `${prefix}${name}/`);
+      }
+    };
+    await walk(await navigator.storage.getDirectory(), '');
+    return { records, files };
+  });
+}
+
+/** Writes a KeptState into the page's origin (run in the page, before a reload reads it). */
+async function restoreInPage(kept: KeptState): Promise<void> {
+  const bytes = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+  const request = <T>(r: IDBRequest<T>) =>
+    new Promise<T>((resolve, reject) => ((r.onsuccess = () => resolve(r.result)), (r.onerror = () => reject(r.error))));
+  const records = JSON.parse(kept.records, (_, v: unknown) =>
+    v && typeof v === 'object' && 'bytes' in v && typeof v.bytes === 'string'
+      ? bytes(v.bytes)
+      : v && typeof v === 'object' && 'number' in v && typeof v.number === 'string'
+        ? Number(v.number)
+        : v,
+  ) as [IDBValidKey, unknown][];
+  const open = indexedDB.open('keyval-store');
+  open.onupgradeneeded = () => open.result.createObjectStore('keyval');
+  const db = await request(open);
+  const tx = db.transaction('keyval', 'readwrite');
+  for (const [k, v] of records) tx.objectStore('keyval').put(v, k);
+  await new Promise((resolve, reject) => ((tx.oncomplete = resolve), (tx.onerror = () => reject(tx.error))));
+  db.close();
+  for (const { path, base64 } of kept.files) {
+    const parts = path.split('/');
+    let dir = await navigator.storage.getDirectory();
+    for (const part of parts.slice(0, -1)) dir = await dir.getDirectoryHandle(part, { create: true });
+    const writable = await (await dir.getFileHandle(parts.at(-1)!, { create: true })).createWritable();
+    await writable.write(bytes(base64));
+    await writable.close();
+  }
 }

@@ -1,4 +1,5 @@
-// Run records for the page's store tests: made by the page's own newRuns from the default experiment,
+// Run records for the page's tests (the store's, and e2e pages started from kept runs): made by the
+// page's own newRuns from the default experiment,
 // with curves, a run's info and predictions as the worker would report them; and a training worker
 // that records what the trainer sends it and answers as a test tells it to.
 import type { EvalPoint, Prediction, RunInfo, TrainPoint } from '../../src/train/records.ts';
