@@ -57,6 +57,7 @@ export function SharePanel() {
   const notify = useStore((s) => s.notify);
   const [link, setLink] = useState('');
   const [which, setWhich] = useState<WhichModel>('final');
+  // The best step depends on the evaluations alone.
   const bestStep = selected ? summarize({ train: [], val: selected.val }).bestStep : undefined;
   const valid = Object.keys(experimentErrors(experiment)).length === 0;
   const loaded = useStore((s) => s.model.status === 'ready' && s.data.status === 'ready');
