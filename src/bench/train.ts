@@ -94,6 +94,7 @@ function freeVit(net: VitBuffers): void {
     net.v,
     ...Object.values(net.stem),
     ...net.blocks.flatMap((b) => Object.values(b)),
+    ...Object.values(net.lossGrads ?? {}),
     ...Object.values(net.bwd ?? {}),
     t?.weights.flat,
     ...(t?.qkv ?? []),

@@ -1,7 +1,9 @@
 // The one place that lays out everything a ViT step needs: parameters, their
 // gradients, AdamW's two moments, the student's saved activations, the backward
 // pass's working gradients and the frozen teacher's buffers. It reports the bytes
-// before anything is allocated, so a configuration can be refused up front.
+// before anything is allocated, so a configuration can be refused up front. A linear probe
+// (`headOnly`) trains the head alone: gradients and moments of the head only, and the forward's
+// activations as an evaluation keeps them, as nothing is backpropagated through the blocks.
 import { vitDims, type VitArch } from './vit-arch.ts';
 import { vitParamSpecs } from './vit-params.ts';
 
@@ -13,7 +15,7 @@ export const PARAM_ALIGN = 64; // elements
 export interface ParamSlot {
   name: string;
   shape: Shape;
-  /** Element offset in the flat parameter (and gradient, moment) buffers. */
+  /** Element offset in the flat parameter buffer (in the gradient and moment buffers, less the plan's trainOffset). */
   offset: number;
 }
 
@@ -31,16 +33,23 @@ export interface StepOptions {
   teacher: boolean;
   /** `batch` is one micro-batch of a larger one: plan the sum of the micro-batches' gradients. */
   accumulate?: boolean;
+  /** Train the classifier head alone on the frozen rest (the linear probe): no teacher, no backward
+   *  through the final LayerNorm, the blocks or the embedding. */
+  headOnly?: boolean;
 }
 
 export interface VitPlan {
   config: VitArch;
   options: StepOptions;
-  /** Weight-decayed parameters first, then the rest (see `decayed`): one range each for AdamW. */
+  /** The frozen parameters (a linear probe's backbone) first, then the trained ones; within each, the
+   *  weight-decayed parameters first, then the rest (see `decayed`): one range each for AdamW. */
   params: ParamSlot[];
   /** Elements of the flat parameter buffer, padding included. */
   paramElems: number;
-  /** Elements [0, decayElems) hold the parameters `decayed` names; the exempt ones follow. */
+  /** Elements [trainOffset, paramElems) hold the trained parameters (0: all of them). The gradients and
+   *  AdamW's moments hold these alone, element k of theirs being element trainOffset + k of the parameters. */
+  trainOffset: number;
+  /** Elements [trainOffset, decayElems) hold the trained parameters `decayed` names; the exempt ones follow. */
   decayElems: number;
   /** Shapes of one transformer block's saved activations (student and teacher alike). */
   block: BlockShapes;
@@ -98,11 +107,15 @@ export function stemShapes(c: VitArch, B: number) {
   } satisfies Record<string, Shape>;
 }
 
-/** Working gradients of the backward pass (reused by every block). */
+/** Gradients every training step holds: the loss's with respect to the logits, and the gradients' global norm. */
+export function lossGradShapes(c: VitArch, B: number) {
+  return { dlogits: [B, c.numClasses], gradNorm: [1] } satisfies Record<string, Shape>;
+}
+
+/** Working gradients of the backward pass below the classifier (reused by every block). */
 export function backwardShapes(c: VitArch, B: number) {
-  const { P, N, D, M, C } = vitDims(c);
+  const { P, N, D, M } = vitDims(c);
   return {
-    dlogits: [B, C],
     dclsNorm: [B, D],
     dcls: [B, D],
     dh: [B, N, D],
@@ -112,7 +125,6 @@ export function backwardShapes(c: VitArch, B: number) {
     dg: [B, N, M],
     du: [B, N, M],
     dtokens: [B, P, D],
-    gradNorm: [1],
   } satisfies Record<string, Shape>;
 }
 
@@ -120,22 +132,38 @@ export function backwardShapes(c: VitArch, B: number) {
  *  LayerNorm parameters, the class token and the position embedding do not. */
 export const decayed = (name: string, shape: Shape): boolean => shape.length > 1 && name !== 'pos' && name !== 'cls';
 
+/** The classifier's parameters: what a linear probe trains. */
+export const isHead = (name: string): boolean => name.startsWith('head.');
+
+/** Whether a plan keeps every block's activations for a backward through the blocks. */
+export const savesBlocks = (o: StepOptions): boolean => o.training && !o.headOnly;
+
 export function planVit(config: VitArch, options: StepOptions): VitPlan {
   const B = options.batch;
+  if (options.headOnly && options.teacher) throw new RangeError('a linear probe runs no teacher');
   let offset = 0;
   const specs = vitParamSpecs(config);
-  const ordered = [...specs.filter((p) => decayed(p.name, p.shape)), ...specs.filter((p) => !decayed(p.name, p.shape))];
+  const trained = (name: string) => !options.headOnly || isHead(name);
+  const byDecay = (ps: typeof specs) => [
+    ...ps.filter((p) => decayed(p.name, p.shape)),
+    ...ps.filter((p) => !decayed(p.name, p.shape)),
+  ];
+  const frozen = byDecay(specs.filter((p) => !trained(p.name)));
+  const ordered = [...frozen, ...byDecay(specs.filter((p) => trained(p.name)))];
+  let trainOffset = 0;
   let decayElems = 0;
-  const params = ordered.map((p) => {
+  const params = ordered.map((p, i) => {
+    if (i === frozen.length) trainOffset = offset;
     const slot = { name: p.name, shape: p.shape, offset };
     offset += Math.ceil(size(p.shape) / PARAM_ALIGN) * PARAM_ALIGN;
-    if (decayed(p.name, p.shape)) decayElems = offset;
+    if (i >= frozen.length && decayed(p.name, p.shape)) decayElems = offset;
     return slot;
   });
   const block = blockShapes(config, B);
   const blockBytes = bytesOf(Object.values(block));
   const stem = bytesOf(Object.values(stemShapes(config, B)));
   const paramBytes = 4 * offset;
+  const trainedBytes = 4 * (offset - trainOffset);
   // The teacher: its own frozen weights, the qkv of every block that may cross-attend, and one
   // block's working set (its hidden state is updated in place block after block).
   const { P, D } = vitDims(config);
@@ -144,15 +172,23 @@ export function planVit(config: VitArch, options: StepOptions): VitPlan {
     : 0;
   const bytes = {
     params: paramBytes,
-    grads: options.training ? (options.accumulate ? 2 : 1) * paramBytes : 0,
-    optimizer: options.training ? 2 * paramBytes : 0,
-    activations: stem + (options.training ? config.depth : 1) * blockBytes,
-    backward: options.training ? bytesOf(Object.values(backwardShapes(config, B))) : 0,
+    grads: options.training ? (options.accumulate ? 2 : 1) * trainedBytes : 0,
+    optimizer: options.training ? 2 * trainedBytes : 0,
+    activations: stem + (savesBlocks(options) ? config.depth : 1) * blockBytes,
+    backward: bytesOf(gradShapes(config, options)),
     teacher,
     total: 0,
   };
   bytes.total = bytes.params + bytes.grads + bytes.optimizer + bytes.activations + bytes.backward + bytes.teacher;
-  return { config, options, params, paramElems: offset, decayElems, block, bytes };
+  return { config, options, params, paramElems: offset, trainOffset, decayElems, block, bytes };
+}
+
+/** The shapes of a plan's gradient buffers besides the parameters': none for inference, the loss's for a
+ *  linear probe, and the backward's working set too when the whole network trains. */
+function gradShapes(c: VitArch, o: StepOptions): Shape[] {
+  if (!o.training) return [];
+  const loss = Object.values(lossGradShapes(c, o.batch));
+  return o.headOnly ? loss : [...loss, ...Object.values(backwardShapes(c, o.batch))];
 }
 
 export interface DeviceLimits {
@@ -163,8 +199,11 @@ export interface DeviceLimits {
 /** The largest single buffer of a plan: the flat parameters or the biggest activation. */
 export function largestBuffer(plan: VitPlan): number {
   const { config: c, options: o } = plan;
-  const shapes = [...Object.values(blockShapes(c, o.batch)), ...Object.values(stemShapes(c, o.batch))];
-  if (o.training) shapes.push(...Object.values(backwardShapes(c, o.batch)));
+  const shapes = [
+    ...Object.values(blockShapes(c, o.batch)),
+    ...Object.values(stemShapes(c, o.batch)),
+    ...gradShapes(c, o),
+  ];
   return Math.max(4 * plan.paramElems, ...shapes.map((s) => 4 * size(s)));
 }
 
@@ -203,8 +242,10 @@ export function chooseMicroBatch(
   teacher: boolean,
   limits: DeviceLimits,
   memoryBudget = Infinity,
+  headOnly = false,
 ): { microBatch: number; plan: VitPlan } {
-  const planFor = (m: number) => planVit(config, { batch: m, training: true, teacher, accumulate: m < batch });
+  const planFor = (m: number) =>
+    planVit(config, { batch: m, training: true, teacher, accumulate: m < batch, headOnly });
   const cap = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
   for (let m = batch; m >= 1; m--) {
     if (batch % m !== 0) continue;

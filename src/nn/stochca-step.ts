@@ -2,13 +2,15 @@
 // Bernoulli(p) draw per block, the frozen teacher run only as deep as the deepest
 // cross-attending block keeping those blocks' qkv, the student attending to the
 // teacher's K/V there, loss, backward (nothing flows into the teacher), AdamW.
-// p = 0 is plain fine-tuning and runs no teacher at all.
+// p = 0 is plain fine-tuning and runs no teacher at all; a network planned `headOnly` is the linear
+// probe: p = 0, and the backward and AdamW stop at the classifier head.
 import type { Gpu } from '../gpu/gpu.ts';
 import { blockParams } from './block-params.ts';
 import { adamw, gradNorm } from './ops/adamw.ts';
 import { addInto } from './ops/elementwise.ts';
 import { mix, seededRng } from './rng.ts';
-import { blockBackward, embedBackward, headBackward } from './vit-backward.ts';
+import { view } from '../gpu/tensor.ts';
+import { blockBackward, classifierBackward, embedBackward, headBackward } from './vit-backward.ts';
 import type { BlockActs, VitBuffers } from './vit-buffers.ts';
 import { blockForward, embedForward, headForward, lossForward } from './vit-forward.ts';
 
@@ -52,12 +54,12 @@ export function studentForward(
 ): void {
   const c = net.plan.config;
   const s = net.stem;
-  const training = net.plan.options.training;
+  const saved = net.blocks.length > 1;
   if (mask?.includes(true)) teacherForward(gpu, net, mask);
   embedForward(gpu, c, net.weights.at, s.images, s.patches, s.tokens, s.h0);
   let x = s.h0;
   for (let i = 0; i < c.depth; i++) {
-    const acts = net.blocks[training ? i : 0];
+    const acts = net.blocks[saved ? i : 0];
     blockForward(
       gpu,
       c,
@@ -71,7 +73,7 @@ export function studentForward(
     x = acts.out;
   }
   headForward(gpu, c, net.weights.at, x, s);
-  lossForward(gpu, s, training ? net.bwd?.dlogits : undefined, net.plan.options.batch * part.of);
+  lossForward(gpu, s, net.lossGrads?.dlogits, net.plan.options.batch * part.of);
 }
 
 /** Which micro-batch of a step's batch the network holds: `index` of `of`, each of the plan's batch size. */
@@ -83,26 +85,30 @@ export interface MicroBatch {
 const WHOLE: MicroBatch = { index: 0, of: 1 };
 
 /**
- * Gradients of the mean loss with respect to every student parameter (net.grads), given the mask.
+ * Gradients of the mean loss with respect to every trained student parameter (net.grads: all of them,
+ * or the head's alone for a linear probe, whose backward ends there), given the mask.
  * With micro-batches (`part.of` > 1, planned with `accumulate`), each one's gradients are of the whole
  * batch's mean loss and are summed into net.gradSum, which then holds the batch's gradient: the batch
  * the optimizer sees is the experiment's, whatever fits the GPU's memory at once.
  */
 export function computeGradients(gpu: Gpu, net: VitBuffers, mask: readonly boolean[], part: MicroBatch = WHOLE): void {
-  const { grads, bwd } = net;
-  if (!grads || !bwd) throw new Error('this network was planned for inference only');
+  const { grads, lossGrads, bwd } = net;
+  if (!grads || !lossGrads) throw new Error('this network was planned for inference only');
   if (part.of > 1 && !net.gradSum) throw new Error('this network was planned without micro-batches (accumulate)');
   const c = net.plan.config;
   studentForward(gpu, net, mask, part);
-  headBackward(gpu, net.weights.at, grads.at, net.stem, bwd);
-  for (let i = c.depth - 1; i >= 0; i--) {
-    const x = i === 0 ? net.stem.h0 : net.blocks[i - 1].out;
-    const kv = mask[i] ? net.teacher!.qkv[i] : undefined;
-    blockBackward(gpu, blockParams(net.weights.at, i), blockParams(grads.at, i), x, net.blocks[i], bwd, c.heads, kv);
+  if (!bwd) classifierBackward(gpu, net.weights.at, grads.at, net.stem, lossGrads.dlogits);
+  else {
+    headBackward(gpu, net.weights.at, grads.at, net.stem, lossGrads.dlogits, bwd);
+    for (let i = c.depth - 1; i >= 0; i--) {
+      const x = i === 0 ? net.stem.h0 : net.blocks[i - 1].out;
+      const kv = mask[i] ? net.teacher!.qkv[i] : undefined;
+      blockBackward(gpu, blockParams(net.weights.at, i), blockParams(grads.at, i), x, net.blocks[i], bwd, c.heads, kv);
+    }
+    embedBackward(gpu, grads.at, net.stem, bwd);
   }
-  embedBackward(gpu, grads.at, net.stem, bwd);
   if (part.of === 1) return;
-  if (part.index === 0) gpu.copy(grads.flat.buffer, 0, net.gradSum!.buffer, 0, 4 * net.plan.paramElems);
+  if (part.index === 0) gpu.copy(grads.flat.buffer, 0, net.gradSum!.buffer, 0, 4 * grads.flat.shape[0]);
   else addInto(gpu, net.gradSum!, grads.flat);
 }
 
@@ -120,14 +126,18 @@ export interface OptimizerSettings {
   step: number;
 }
 
-/** AdamW over all student parameters: one flat range, or with `wdExempt` the planner's two groups. */
+/** AdamW over the trained student parameters (all, or the head's): one flat range, or with `wdExempt`
+ *  the planner's two groups. */
 export function optimizerStep(gpu: Gpu, net: VitBuffers, o: OptimizerSettings): void {
-  const { grads, m, v, bwd } = net;
-  if (!grads || !m || !v || !bwd) throw new Error('this network was planned for inference only');
+  const { grads, m, v, lossGrads } = net;
+  if (!grads || !m || !v || !lossGrads) throw new Error('this network was planned for inference only');
   // The step's gradient: the micro-batches' sum when there are several.
   const g = net.gradSum ?? grads.flat;
-  if (o.maxNorm !== undefined) gradNorm(gpu, g, bwd.gradNorm);
-  const buffers = { params: net.weights.flat, grads: g, m, v };
+  if (o.maxNorm !== undefined) gradNorm(gpu, g, lossGrads.gradNorm);
+  const { trainOffset } = net.plan;
+  // The trained parameters' range of the flat weights, which the gradients and moments match element for element.
+  const params = trainOffset ? view(net.weights.flat, g.shape, trainOffset) : net.weights.flat;
+  const buffers = { params, grads: g, m, v };
   const shared = {
     lr: o.lr,
     beta1: o.beta1,
@@ -135,10 +145,10 @@ export function optimizerStep(gpu: Gpu, net: VitBuffers, o: OptimizerSettings): 
     eps: o.eps,
     step: o.step,
     maxNorm: o.maxNorm,
-    norm: o.maxNorm !== undefined ? bwd.gradNorm : undefined,
+    norm: o.maxNorm !== undefined ? lossGrads.gradNorm : undefined,
   };
   if (!o.wdExempt) return adamw(gpu, buffers, { ...shared, weightDecay: o.weightDecay });
-  const split = net.plan.decayElems;
+  const split = net.plan.decayElems - trainOffset;
   adamw(gpu, buffers, { ...shared, weightDecay: o.weightDecay, offset: 0, count: split });
   adamw(gpu, buffers, { ...shared, weightDecay: 0, offset: split });
 }

@@ -15,22 +15,35 @@ import { rows } from './vit-forward.ts';
 
 const T = { transB: true } as const;
 
-/** From dlogits [B, C] to dh [B, N, D] (zero except the class token), with the head's gradients. */
-export function headBackward(
+/** The classifier's weight and bias gradients from dlogits [B, C]; with `dclsNorm` [B, D], its input's too. */
+export function classifierBackward(
   gpu: Gpu,
   at: Record<string, Tensor>,
   g: Record<string, Tensor>,
   s: StemActs,
-  d: BackwardActs,
+  dlogits: Tensor,
+  dclsNorm?: Tensor,
 ): void {
   matmulBackward(
     gpu,
     s.clsNorm,
     at['head.weight'],
-    d.dlogits,
-    { da: d.dclsNorm, db: g['head.weight'], dbias: g['head.bias'] },
+    dlogits,
+    { da: dclsNorm, db: g['head.weight'], dbias: g['head.bias'] },
     T,
   );
+}
+
+/** From dlogits [B, C] to dh [B, N, D] (zero except the class token), with the head's and final norm's gradients. */
+export function headBackward(
+  gpu: Gpu,
+  at: Record<string, Tensor>,
+  g: Record<string, Tensor>,
+  s: StemActs,
+  dlogits: Tensor,
+  d: BackwardActs,
+): void {
+  classifierBackward(gpu, at, g, s, dlogits, d.dclsNorm);
   layernormBackward(
     gpu,
     d.dclsNorm,

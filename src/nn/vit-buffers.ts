@@ -2,11 +2,20 @@
 // dispatch to read and write the same buffer, so they cannot share one arena.
 import type { Gpu } from '../gpu/gpu.ts';
 import { view, type Tensor } from '../gpu/tensor.ts';
-import { backwardShapes, blockShapes, stemShapes, type BlockShapes, type VitPlan } from './planner.ts';
+import {
+  backwardShapes,
+  blockShapes,
+  lossGradShapes,
+  savesBlocks,
+  stemShapes,
+  type BlockShapes,
+  type VitPlan,
+} from './planner.ts';
 import { vitDims } from './vit-arch.ts';
 
 export type BlockActs = { [K in keyof BlockShapes]: Tensor };
 export type StemActs = { [K in keyof ReturnType<typeof stemShapes>]: Tensor };
+export type LossGrads = { [K in keyof ReturnType<typeof lossGradShapes>]: Tensor };
 export type BackwardActs = { [K in keyof ReturnType<typeof backwardShapes>]: Tensor };
 
 /** A flat parameter-shaped buffer and a view per named parameter. */
@@ -26,14 +35,18 @@ export interface TeacherBuffers {
 export interface VitBuffers {
   plan: VitPlan;
   weights: ParamSet;
+  /** The trained parameters' gradients [paramElems − trainOffset], a view per trained parameter. */
   grads?: ParamSet;
-  /** The sum of the micro-batches' gradients [paramElems], when a step has several. */
+  /** The sum of the micro-batches' gradients, shaped as grads.flat, when a step has several. */
   gradSum?: Tensor;
   m?: Tensor;
   v?: Tensor;
   stem: StemActs;
-  /** One per block when training (the backward needs them all); one shared otherwise. */
+  /** One per block when the backward goes through the blocks (it needs them all); one shared otherwise. */
   blocks: BlockActs[];
+  /** When training. */
+  lossGrads?: LossGrads;
+  /** When training goes below the head (not for a linear probe). */
   bwd?: BackwardActs;
   teacher?: TeacherBuffers;
 }
@@ -50,10 +63,13 @@ function tensors<T extends Record<string, readonly number[]>>(
   return out;
 }
 
-function paramSet(gpu: Gpu, plan: VitPlan, label: string): ParamSet {
-  const flat = gpu.tensor([plan.paramElems], 'f32', label);
+/** The parameters' flat buffer from element `from` on (0: all of them; trainOffset: the trained ones). */
+function paramSet(gpu: Gpu, plan: VitPlan, label: string, from = 0): ParamSet {
+  const flat = gpu.tensor([plan.paramElems - from], 'f32', label);
   const at: Record<string, Tensor> = {};
-  for (const p of plan.params) at[p.name] = view(flat, p.shape, p.offset, `${label}:${p.name}`);
+  for (const p of plan.params) {
+    if (p.offset >= from) at[p.name] = view(flat, p.shape, p.offset - from, `${label}:${p.name}`);
+  }
   return { flat, at };
 }
 
@@ -64,14 +80,19 @@ export function allocateVit(gpu: Gpu, plan: VitPlan): VitBuffers {
     plan,
     weights: paramSet(gpu, plan, 'weights'),
     stem: tensors(gpu, stemShapes(c, B), ''),
-    blocks: Array.from({ length: o.training ? c.depth : 1 }, (_, i) => tensors(gpu, blockShapes(c, B), `block${i}.`)),
+    blocks: Array.from({ length: savesBlocks(o) ? c.depth : 1 }, (_, i) =>
+      tensors(gpu, blockShapes(c, B), `block${i}.`),
+    ),
   };
   if (o.training) {
-    buffers.grads = paramSet(gpu, plan, 'grads');
-    if (o.accumulate) buffers.gradSum = gpu.tensor([plan.paramElems], 'f32', 'grads.sum');
-    buffers.m = gpu.tensor([plan.paramElems], 'f32', 'adam.m');
-    buffers.v = gpu.tensor([plan.paramElems], 'f32', 'adam.v');
-    buffers.bwd = tensors(gpu, backwardShapes(c, B), 'grad.');
+    const grads = paramSet(gpu, plan, 'grads', plan.trainOffset);
+    const n = grads.flat.shape;
+    buffers.grads = grads;
+    if (o.accumulate) buffers.gradSum = gpu.tensor(n, 'f32', 'grads.sum');
+    buffers.m = gpu.tensor(n, 'f32', 'adam.m');
+    buffers.v = gpu.tensor(n, 'f32', 'adam.v');
+    buffers.lossGrads = tensors(gpu, lossGradShapes(c, B), 'grad.');
+    if (!o.headOnly) buffers.bwd = tensors(gpu, backwardShapes(c, B), 'grad.');
   }
   if (o.teacher) {
     const { P, D } = vitDims(c);

@@ -18,7 +18,7 @@ import { evaluateSplit, type SplitScore } from './evaluate.ts';
 import type { EvalPoint, Prediction, RunInfo, StepRecord, TestScores, TrainPoint } from './records.ts';
 import type { RunControl } from './run-control.ts';
 import type { TrainState } from './session.ts';
-import { effectiveP, type RunSettings } from './settings.ts';
+import { effectiveP, headOnly, type RunSettings } from './settings.ts';
 
 /** Decoded images kept between epochs: enough for the built-in packs at 28 px many times over. */
 const CACHE_BYTES = 192 * 2 ** 20;
@@ -124,6 +124,7 @@ export async function runExperiment(o: RunOptions): Promise<RunResult> {
     imageSize: s.imageSize,
     settings: {
       p,
+      headOnly: headOnly(s),
       steps: s.steps,
       batch: s.batch,
       lr: s.lr,

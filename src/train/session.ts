@@ -1,4 +1,4 @@
-// A training run on the engine: one StochCA (or, with p = 0, fine-tuning) step per batch of
+// A training run on the engine: one StochCA (or, with p = 0, fine-tuning; or a linear probe) step per batch of
 // uint8 pixels, evaluation logits, and the fine-tuned weights. The loop, the data and the
 // records live with the caller (the command line or the page's worker).
 import type { ModelFile } from '../checkpoint/model-file.ts';
@@ -20,10 +20,13 @@ export type TrainSettings = Pick<
 > & {
   /** Probability that a block cross-attends to the teacher in a step; 0 is plain fine-tuning. */
   p: number;
+  /** Train the classifier head alone on the frozen rest (the linear probe, with p = 0). */
+  headOnly?: boolean;
   /** Bytes of GPU memory the session may plan; the micro-batch is the largest that fits (planner.ts). */
   memoryBudget?: number;
 };
 
+/** Flat weights [paramElems] and AdamW's moments of the trained parameters (all, or a linear probe's head). */
 export interface TrainState {
   weights: Float32Array;
   m: Float32Array;
@@ -129,7 +132,15 @@ export class TrainingSession {
   ) {
     const s = settings;
     if (!(s.p >= 0 && s.p <= 1)) throw new RangeError(`p must be between 0 and 1, got ${s.p}`);
-    const { microBatch, plan } = chooseMicroBatch(model.config, s.batch, s.p > 0, gpu.adapter.limits, s.memoryBudget);
+    if (s.headOnly && s.p > 0) throw new RangeError(`a linear probe trains with p = 0, got ${s.p}`);
+    const { microBatch, plan } = chooseMicroBatch(
+      model.config,
+      s.batch,
+      s.p > 0,
+      gpu.adapter.limits,
+      s.memoryBudget,
+      s.headOnly,
+    );
     this.microBatch = microBatch;
     this.net = allocateNet(gpu, model, plan);
     this.plannedBytes = plan.bytes.total;
@@ -208,7 +219,7 @@ export class TrainingSession {
     return out;
   }
 
-  /** Everything a resumed run needs besides the settings: flat weights and AdamW moments [paramElems]. */
+  /** Everything a resumed run needs besides the settings: flat weights and AdamW moments. */
   async state(): Promise<TrainState> {
     const net = this.net;
     const [weights, m, v] = await this.gpu.readAll([net.weights.flat, net.m!, net.v!]);
@@ -217,9 +228,10 @@ export class TrainingSession {
 
   /** Puts back a state() of a run of the same model and settings; the teacher keeps the start weights. */
   restore(state: TrainState): void {
-    const n = this.net.plan.paramElems;
+    const want = { weights: this.net.plan.paramElems, m: this.net.m!.shape[0], v: this.net.v!.shape[0] };
     for (const [name, t] of Object.entries(state)) {
-      if (t.length !== n) throw new RangeError(`the saved ${name} has ${t.length} values, the model ${n}`);
+      const n = want[name as keyof TrainState];
+      if (t.length !== n) throw new RangeError(`the saved ${name} has ${t.length} values, this run ${n}`);
     }
     this.gpu.write(this.net.weights.flat, state.weights);
     this.gpu.write(this.net.m!, state.m);

@@ -23,7 +23,8 @@ export type DataRef =
   | { kind: 'local'; name: string; size: number; count: number; sha256: string }
   | { kind: 'url'; url: string };
 
-export const METHODS = ['stochca', 'finetune'] as const;
+/** StochCA; plain fine-tuning (p = 0); the linear probe: the classifier head alone on the frozen rest (p = 0). */
+export const METHODS = ['stochca', 'finetune', 'linear-probe'] as const;
 export const CROPS = ['random-resized', 'random', 'none'] as const satisfies readonly AugmentOptions['crop'][];
 
 export interface Experiment {
@@ -448,8 +449,11 @@ export function experimentFromJson(json: unknown): Checked<Experiment> {
 /** An experiment.json's text, as the page exports it (alone, or for PyTorch) and `stochca train --experiment` reads it. */
 export const experimentJson = (e: Experiment): string => JSON.stringify(e, null, 2);
 
-/** A run's settings as the engine uses them: p is 0 for fine-tuning. */
-export const effectiveP = (s: Pick<RunSettings, 'method' | 'p'>): number => (s.method === 'finetune' ? 0 : s.p);
+/** A run's settings as the engine uses them: p is 0 for fine-tuning and the linear probe. */
+export const effectiveP = (s: Pick<RunSettings, 'method' | 'p'>): number => (s.method === 'stochca' ? s.p : 0);
+
+/** Whether a run trains the classifier head alone (the linear probe). */
+export const headOnly = (s: Pick<RunSettings, 'method'>): boolean => s.method === 'linear-probe';
 
 /** The cross-field rule of a property against the other fields of `e`: a message, or undefined
  *  (also when the other field is itself invalid: its own message says so). */

@@ -406,7 +406,7 @@ describe('results', () => {
     [
       'method eval()',
       { runs: [{ ...good.runs[0], method: 'eval()' }] },
-      "run 1: method must be 'stochca' or 'finetune'",
+      "run 1: method must be 'stochca', 'finetune' or 'linear-probe'",
     ],
     ['label a function', { runs: [{ ...good.runs[0], label: { toString: 'alert(1)' } }] }, 'run 1: label must be'],
     ['label 101 characters', { runs: [{ ...good.runs[0], label: 'x'.repeat(101) }] }, 'run 1: label must be'],

@@ -4,8 +4,10 @@ import { describe, expect, it } from 'vitest';
 import {
   completeExperiment,
   defaultExperiment,
+  effectiveP,
   experimentErrors,
   experimentFromJson,
+  headOnly,
   PROPERTIES,
   PROPERTY_LIST,
   validateField,
@@ -53,6 +55,18 @@ describe('defaults', () => {
     expect(PROPERTY_LIST.map((p) => p.key).sort()).toStrictEqual(Object.keys(EXPECTED_DEFAULTS).sort());
     expect(new Set(PROPERTY_LIST.map((p) => p.hash)).size).toBe(PROPERTY_LIST.length);
     for (const p of PROPERTY_LIST) expect(PROPERTIES[p.key]).toBe(p);
+  });
+});
+
+describe('methods as the engine runs them', () => {
+  it('uses p for StochCA alone, and trains the head alone for the linear probe', () => {
+    const run = (method: Experiment['method']) => ({
+      p: effectiveP({ method, p: 0.3 }),
+      headOnly: headOnly({ method }),
+    });
+    expect(run('stochca')).toStrictEqual({ p: 0.3, headOnly: false });
+    expect(run('finetune')).toStrictEqual({ p: 0, headOnly: false });
+    expect(run('linear-probe')).toStrictEqual({ p: 0, headOnly: true });
   });
 });
 
@@ -111,9 +125,9 @@ const RULES: [ExperimentKey, Record<string, unknown>, string[], string][] = [
   ],
   [
     'method',
-    { stochca: 'stochca', finetune: 'finetune' },
-    ['StochCA', 'sgd', ''],
-    "method must be 'stochca' or 'finetune'",
+    { stochca: 'stochca', finetune: 'finetune', 'linear-probe': 'linear-probe' },
+    ['StochCA', 'sgd', 'linear_probe', ''],
+    "method must be 'stochca', 'finetune' or 'linear-probe'",
   ],
   [
     'crop',
