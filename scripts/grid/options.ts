@@ -1,5 +1,5 @@
 // The command line the experiment grids share: the model, the run settings, fractions, methods (fine-
-// tuning or StochCA at a p) and seeds, checked, with their usage; and the error that ends a script
+// tuning, the linear probe or StochCA at a p) and seeds, checked, with their usage; and the error that ends a script
 // with one line instead of a stack.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -9,19 +9,20 @@ import { errorMessage } from '../../src/gpu/error-message.ts';
 export class GridError extends Error {}
 
 export interface Method {
-  /** 'finetune' or 'stochca:P'. */
+  /** 'finetune', 'linear-probe' or 'stochca:P'. */
   name: string;
-  /** The cross-attention probability: 0 for fine-tuning. */
+  /** The cross-attention probability: 0 for fine-tuning and the linear probe. */
   p: number;
   /** The flags that select it in `stochca train`. */
   args: string[];
 }
 
 function parseMethod(text: string): Method {
-  if (text === 'finetune') return { name: text, p: 0, args: ['--method', 'finetune'] };
+  if (text === 'finetune' || text === 'linear-probe') return { name: text, p: 0, args: ['--method', text] };
   const m = /^stochca:(.+)$/.exec(text);
   const p = m ? Number(m[1]) : NaN;
-  if (!(p >= 0 && p <= 1)) throw new GridError(`--methods: '${text}' is not finetune or stochca:P with P in [0, 1]`);
+  if (!(p >= 0 && p <= 1))
+    throw new GridError(`--methods: '${text}' is not finetune, linear-probe or stochca:P with P in [0, 1]`);
   return { name: `stochca:${p}`, p, args: ['--method', 'stochca', '--p', String(p)] };
 }
 
@@ -160,7 +161,7 @@ export function gridUsage(d: GridDefaults): string {
     ...Object.entries(d.extra).map(([flag, text]) => line(flag, text)),
     line('--seeds S,S,...', 'seeds (default 0,1,2)'),
     line('--fractions F,F,...', `training images kept per class (default ${d.fractions})`),
-    line('--methods finetune,...', `finetune or stochca:P (default ${ALL_METHODS})`),
+    line('--methods finetune,...', `finetune, linear-probe or stochca:P (default ${ALL_METHODS})`),
     line('--root DIR', 'where python3-sklearn and opencv-doc are extracted (repeatable; default /)'),
     line('--quick', `smoke test: 1 fraction, 1 seed, finetune and stochca:0.5, ${d.quick.steps} steps`),
   ].join('\n');

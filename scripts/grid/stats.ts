@@ -26,7 +26,7 @@ export function pairedCell(diffs: number[]): string {
 }
 
 export const methodLabel = (name: string) =>
-  name === 'finetune' ? 'fine-tuning' : `StochCA p = ${name.split(':')[1]}`;
+  name === 'finetune' ? 'fine-tuning' : name === 'linear-probe' ? 'linear probe' : `StochCA p = ${name.split(':')[1]}`;
 
 export function table(header: string[], rows: string[][]): string[] {
   return [

@@ -85,16 +85,16 @@ export function transferReport(x: TransferResults): string {
     ),
     '',
   ]);
-  // StochCA − fine-tuning on the same fraction and seed: the same validation images and training subset.
-  const stochca = x.methods.filter((m) => m !== 'finetune');
+  // Each other method − fine-tuning on the same fraction and seed: the same validation images and training subset.
+  const others = x.methods.filter((m) => m !== 'finetune');
   const paired = measures.flatMap(([title, get]) => [
     `### ${title}`,
     '',
     ...table(
-      ['training fraction', ...stochca.map((m) => `${methodLabel(m)} − fine-tuning`)],
+      ['training fraction', ...others.map((m) => `${methodLabel(m)} − fine-tuning`)],
       x.fractions.map((f) => [
         fractionLabel(f),
-        ...stochca.map((m) =>
+        ...others.map((m) =>
           pairedCell(
             of(f, m).flatMap((r) => {
               const base = runs.find((b) => b.method === 'finetune' && b.fraction === f && b.seed === r.seed);
