@@ -4,7 +4,8 @@
 The same run as the playground's engine (see README.md beside this file): the images of split.json, the
 starting weights of model.safetensors, the StochCA mask of every step, the order of the images, their crops
 and flips, the learning-rate schedule, AdamW and its parameter groups, the evaluations and the choice of the
-best-validation weights. Under torchrun it runs with DistributedDataParallel (NCCL on GPUs, Gloo on CPUs):
+best-validation weights; a linear probe (method 'linear-probe') trains the head alone, as the engine does,
+with the rest frozen. Under torchrun it runs with DistributedDataParallel (NCCL on GPUs, Gloo on CPUs):
 each process takes its share of the global batch, and every process draws the same mask.
 
     python3 train.py --data-root DATA [--out DIR] [--steps N] [--device cpu|cuda|cuda:K]
@@ -559,7 +560,8 @@ def train(args, d):
     tensors, metadata = read_safetensors(model_path)
     cfg = json.loads(metadata['stochca_config'])
     norm = json.loads(metadata['stochca_normalization'])
-    p = 0 if e['method'] == 'finetune' else e['p']
+    p = e['p'] if e['method'] == 'stochca' else 0
+    head_only = e['method'] == 'linear-probe'
     B, total = e['batch'], e['steps']
     last = total if args.steps is None else args.steps
     if not 1 <= last <= total:
@@ -574,6 +576,8 @@ def train(args, d):
     student = ViT(cfg)
     student.load_state_dict({k: torch.cat([tensors[n] for n in ns]) for k, ns in names.items()})
     student.to(d.device)
+    if head_only:  # the linear probe: the head alone trains, on the frozen rest
+        student.requires_grad_(False).head.requires_grad_(True)
     teacher = None
     if p > 0:
         teacher = ViT(cfg).to(d.device).requires_grad_(False)
@@ -581,7 +585,7 @@ def train(args, d):
     model = student
     if d.world > 1:
         model = nn.parallel.DistributedDataParallel(student, device_ids=[d.device.index] if d.device.type == 'cuda' else None)
-    params = list(student.named_parameters())
+    params = [(n, q) for n, q in student.named_parameters() if q.requires_grad]
     groups = ([{'params': [q for n, q in params if decayed(n, q)]}, {'params': [q for n, q in params if not decayed(n, q)], 'weight_decay': 0.0}]
               if e['wdExempt'] else [{'params': [q for _, q in params]}])
     optimizer = torch.optim.AdamW(groups, lr=e['lr'], betas=(0.9, 0.999), eps=1e-8, weight_decay=e['weightDecay'])
@@ -615,7 +619,7 @@ def train(args, d):
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if e['clip'] > 0:
-            nn.utils.clip_grad_norm_(student.parameters(), e['clip'])
+            nn.utils.clip_grad_norm_([q for _, q in params], e['clip'])
         for g in optimizer.param_groups:
             g['lr'] = lr
         optimizer.step()

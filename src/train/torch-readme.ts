@@ -81,7 +81,8 @@ metadata, so \`stochca eval --model run/model.safetensors --data DATA\` reads th
   every step (a function of the seed and the step: mulberry32, drawn once per step, the same on every
   process), the order of the images in every epoch, each image's crop and flip, the resampling of PNG, BMP
   and GIF images whose shorter side is at most ${cache} px (the engine's own bilinear), the normalisation, the learning rate
-  of every step (linear warm-up, then cosine), AdamW's parameter groups and clipping, the evaluation schedule
+  of every step (linear warm-up, then cosine), the parameters trained (the head alone for a linear probe, the
+  rest frozen), AdamW's parameter groups and clipping, the evaluation schedule
   and the choice of the best-validation weights.
 - Not bit for bit: float32 arithmetic in another order (PyTorch's kernels, and the all-reduce of several
   processes). Measured on a CPU: the losses of 60 steps within 2.3e-7 (relative) of the engine's, and one
