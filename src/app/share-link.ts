@@ -26,6 +26,7 @@ import {
   type ExperimentKey,
   type Property,
 } from '../train/settings.ts';
+import { errorMessage } from '../gpu/error-message.ts';
 
 const LINK_VERSION = '1';
 /** Points kept per curve in a link. */
@@ -254,7 +255,7 @@ function unpackResults(text: string): Checked<SharedResults> {
     const bytes = inflateAtMost(fromBase64url(text), MAX_RESULTS_BYTES);
     json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch (err) {
-    return { error: (err as Error).message };
+    return { error: errorMessage(err) };
   }
   return readResults(json);
 }

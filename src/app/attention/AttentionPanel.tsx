@@ -16,6 +16,7 @@ import { busy, runById } from '../store/selectors.ts';
 import { headMean, headRow, rollout } from './attention-views.ts';
 import { HeatMap } from './HeatMap.tsx';
 import { modelInput } from './image-input.ts';
+import { errorMessage } from '../../gpu/error-message.ts';
 
 /** Finished runs shown beside the pretrained model, the latest first. */
 const MAX_RUNS = 4;
@@ -150,7 +151,7 @@ export function AttentionPanel() {
       )
       .then(
         (maps) => current && setResult({ key, maps }),
-        (e: unknown) => current && setResult({ key, error: e instanceof Error ? e.message : String(e) }),
+        (e: unknown) => current && setResult({ key, error: errorMessage(e) }),
       );
     return () => {
       current = false;
@@ -182,7 +183,7 @@ export function AttentionPanel() {
     setDropError(undefined);
     modelInput(file, size).then(
       (pixels) => inspectDropped({ name: file.name, pixels, size }),
-      (e: unknown) => setDropError(e instanceof Error ? e.message : String(e)),
+      (e: unknown) => setDropError(errorMessage(e)),
     );
   };
   const heads = maps ? Math.max(...maps.map((m) => m.heads)) : anchor.info.config.heads;

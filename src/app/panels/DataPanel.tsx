@@ -9,6 +9,7 @@ import { loadDataUrl, loadDropped, loadPack, loadPicked, packIndex } from '../so
 import { useStore } from '../store.ts';
 import { DownloadStatus } from './DownloadStatus.tsx';
 import { DropZone } from './DropZone.tsx';
+import { errorMessage } from '../../gpu/error-message.ts';
 
 const SHOWN_LEFT_OUT = 50;
 
@@ -18,7 +19,7 @@ export function DataPanel() {
   const [packs, setPacks] = useState<PackInfo[]>([]);
   const [url, setUrl] = useState('');
   useEffect(() => {
-    packIndex().then(setPacks, (e: unknown) => notify(String(e instanceof Error ? e.message : e)));
+    packIndex().then(setPacks, (e: unknown) => notify(errorMessage(e)));
   }, [notify]);
 
   return (

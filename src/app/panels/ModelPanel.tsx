@@ -9,6 +9,7 @@ import { useStore } from '../store.ts';
 import { DownloadStatus } from './DownloadStatus.tsx';
 import { DropZone } from './DropZone.tsx';
 import { ZooList } from './ZooList.tsx';
+import { errorMessage } from '../../gpu/error-message.ts';
 
 const MiB = 2 ** 20;
 
@@ -60,7 +61,7 @@ export function ModelPanel({ limits }: { limits: DeviceLimits }) {
       memory = `${(plan.bytes.total / MiB).toFixed(1)} MiB of GPU memory for this run (batch ${experiment.batch}${teacher ? ', with the frozen teacher' : ''}${micro})`;
     } catch (e) {
       fits = false;
-      memory = e instanceof Error ? e.message : String(e);
+      memory = errorMessage(e);
     }
   }
 

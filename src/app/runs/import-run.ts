@@ -10,6 +10,7 @@ import { experimentFromJson } from '../../train/settings.ts';
 import { useStore } from '../store.ts';
 import { newRuns } from './new-runs.ts';
 import type { ExternalHost, RunRecord } from './run-record.ts';
+import { errorMessage } from '../../gpu/error-message.ts';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -154,6 +155,6 @@ export async function importRun(tree: Promise<FileTree>): Promise<void> {
     const run = await readRun(await tree);
     store.addRuns([run], false);
   } catch (e) {
-    store.notify(`Cannot import the run: ${e instanceof Error ? e.message : String(e)}.`);
+    store.notify(`Cannot import the run: ${errorMessage(e)}.`);
   }
 }

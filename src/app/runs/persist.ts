@@ -13,6 +13,7 @@ import { del, delMany, entries, get, set, setMany } from 'idb-keyval';
 import type { AppStore } from '../store.ts';
 import { inProgress, runById } from '../store/selectors.ts';
 import type { RunRecord } from './run-record.ts';
+import { errorMessage } from '../../gpu/error-message.ts';
 
 const PREFIX = 'stochca-run:';
 /** Where all runs were kept under one key before; read once and moved into records of their own. */
@@ -21,8 +22,6 @@ const SAVE_MS = 1000;
 
 /** The Web Lock a tab holds while it trains the run. */
 export const runLock = (id: string) => `stochca-train:${id}`;
-
-const why = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /** Locks held by any tab of this origin. */
 async function heldLocks(): Promise<Set<string>> {
@@ -79,7 +78,7 @@ export class KeptRuns {
       this.store
         .getState()
         .notify(
-          `The runs kept in this browser could not be read (${why(e)}); new runs will not be saved, so that nothing stored is overwritten. Reload to try again.`,
+          `The runs kept in this browser could not be read (${errorMessage(e)}); new runs will not be saved, so that nothing stored is overwritten. Reload to try again.`,
         );
     }
   }
@@ -133,7 +132,7 @@ export class KeptRuns {
       this.channel?.postMessage([...changed.map((r) => r.id), ...deleted]);
     } catch (e) {
       if (!this.failing)
-        this.store.getState().notify(`The runs could not be saved in this browser's storage (${why(e)}).`);
+        this.store.getState().notify(`The runs could not be saved in this browser's storage (${errorMessage(e)}).`);
       this.failing = true;
     }
   }

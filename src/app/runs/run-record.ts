@@ -4,6 +4,7 @@ import type { DataRef, ModelRef } from '../../train/settings.ts';
 import type { EvalPoint, Prediction, RunInfo, TestScores, TrainPoint } from '../../train/records.ts';
 import type { RunSettings } from '../../train/settings.ts';
 import type { ErrorKind } from '../../worker/protocol.ts';
+import { bestEvaluation } from '../../train/best.ts';
 
 /** 'shared': curves that came with a link, shown but not kept or resumable; 'elsewhere': training in
  *  another tab of this browser. */
@@ -71,7 +72,7 @@ export interface RunSummary {
 }
 
 export function summarize(r: Pick<RunRecord, 'train' | 'val'>): RunSummary {
-  const best = r.val.reduce<EvalPoint | undefined>((a, e) => (!a || e.accuracy > a.accuracy ? e : a), undefined);
+  const best = bestEvaluation(r.val);
   return {
     bestValAccuracy: best?.accuracy,
     bestStep: best?.step,

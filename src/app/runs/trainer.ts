@@ -14,6 +14,8 @@ import { activeRun, runById } from '../store/selectors.ts';
 import { newRuns, settingsOf } from './new-runs.ts';
 import { runLock } from './persist.ts';
 import type { RunRecord } from './run-record.ts';
+import { errorMessage } from '../../gpu/error-message.ts';
+import { bestEvaluation } from '../../train/best.ts';
 
 /** What a run trains on: the starting model's bytes and the dataset. */
 export interface RunInputs {
@@ -28,13 +30,6 @@ const FLUSH_MS = 500;
 
 const startWorker = (): TrainingWorker =>
   new Worker(new URL('../../worker/train-worker.ts', import.meta.url), { type: 'module' });
-
-/** The best validation evaluation up to `step`, as the driver tracks it (the first of equals). */
-function bestBefore(val: EvalPoint[], step: number): EvalPoint | undefined {
-  return val
-    .filter((p) => p.step <= step)
-    .reduce<EvalPoint | undefined>((a, e) => (!a || e.accuracy > a.accuracy ? e : a), undefined);
-}
 
 /** Holds `id`'s Web Lock until the returned function is called; undefined when another tab holds it. */
 function lockRun(id: string): Promise<(() => void) | undefined> {
@@ -267,7 +262,7 @@ export class Trainer {
   private startNext(resumeFrom?: RunRecord): void {
     this.starts = this.starts
       .then(() => this.start(resumeFrom))
-      .catch((e: unknown) => this.state.notify(`A run could not start: ${e instanceof Error ? e.message : String(e)}`));
+      .catch((e: unknown) => this.state.notify(`A run could not start: ${errorMessage(e)}`));
   }
 
   private async start(resumeFrom?: RunRecord): Promise<void> {
@@ -313,7 +308,7 @@ export class Trainer {
           ? undefined
           : {
               step: keep,
-              best: bestBefore(run.val, keep),
+              best: bestEvaluation(run.val, keep),
               seconds: run.train.find((p) => p.step === keep)?.seconds ?? 0,
             },
     });

@@ -8,6 +8,7 @@ import { summarize, type RunRecord } from '../runs/run-record.ts';
 import { useShallow } from 'zustand/react/shallow';
 import { useStore } from '../store.ts';
 import { ownRuns, selectedRun } from '../store/selectors.ts';
+import { errorMessage } from '../../gpu/error-message.ts';
 
 function resultsOf(runs: RunRecord[]): SharedResults | undefined {
   const done = runs.filter((r) => r.status !== 'shared' && r.train.length > 0);
@@ -70,14 +71,11 @@ export function SharePanel() {
       setLink(url);
       void navigator.clipboard?.writeText(url).catch(() => undefined);
     } catch (e) {
-      notify(`Cannot make a link: ${e instanceof Error ? e.message : String(e)}`);
+      notify(`Cannot make a link: ${errorMessage(e)}`);
     }
   };
   const model = (format: 'safetensors' | 'onnx') =>
-    selected &&
-    exportModel(selected, format, which).catch((e: unknown) =>
-      notify(`Export failed: ${e instanceof Error ? e.message : String(e)}`),
-    );
+    selected && exportModel(selected, format, which).catch((e: unknown) => notify(`Export failed: ${errorMessage(e)}`));
 
   return (
     <section aria-label="Export and share" className="panel" data-testid="share">
@@ -141,7 +139,7 @@ export function SharePanel() {
           onClick={() =>
             void import('./torch-bundle.ts')
               .then((m) => m.exportForTorch())
-              .catch((e: unknown) => notify(`Export failed: ${e instanceof Error ? e.message : String(e)}`))
+              .catch((e: unknown) => notify(`Export failed: ${errorMessage(e)}`))
           }
           data-testid="export-torch"
         >

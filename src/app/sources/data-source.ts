@@ -3,6 +3,7 @@
 // one thumbnail per class and keeps what was left out and why; the worker later opens the same
 // source with the same code (src/data/dataset-source.ts).
 import {
+  blobEntry,
   droppedEntries,
   treeFromEntries,
   treeFromFileList,
@@ -18,12 +19,11 @@ import { fetchZip } from '../../data/url-source.ts';
 import type { DataRef } from '../../train/settings.ts';
 import { PACK_INDEX, type PackInfo } from '../../train/builtins.ts';
 import { useStore, type ScannedData } from '../store.ts';
-import { filesHash, sha256 } from './content-hash.ts';
+import { datasetHash } from '../../data/content-hash.ts';
 import { idleSeconds } from './downloads.ts';
 import { guarded } from './guarded.ts';
 
 /** Datasets up to this size are hashed by content for share links; larger ones by their listing. */
-const HASH_CONTENT_BYTES = 256 * 2 ** 20;
 const THUMB = 48;
 
 let packs: Promise<PackInfo[]> | undefined;
@@ -94,22 +94,12 @@ export function loadPack(id: string): Promise<void> {
 }
 
 async function localRef(name: string, source: DatasetSource): Promise<DataRef> {
-  const files = source.kind === 'zip' ? [{ path: name, file: source.blob }] : source.files;
-  const size = files.reduce((n, f) => n + f.file.size, 0);
-  const hash =
-    size <= HASH_CONTENT_BYTES
-      ? source.kind === 'zip'
-        ? await sha256(await source.blob.arrayBuffer())
-        : await filesHash(files)
-      : await sha256(
-          new TextEncoder().encode(
-            files
-              .map((f) => `${f.path}\t${f.file.size}`)
-              .sort()
-              .join('\n'),
-          ),
-        );
-  return { kind: 'local', name, size, count: source.kind === 'zip' ? 1 : files.length, sha256: hash };
+  const hashed = await datasetHash(
+    source.kind === 'zip'
+      ? { kind: 'zip', file: blobEntry(name, source.blob) }
+      : { kind: 'folder', files: source.files.map((f) => blobEntry(f.path, f.file)) },
+  );
+  return { kind: 'local', name, ...hashed };
 }
 
 async function loadLocal(name: string, makeSource: () => Promise<DatasetSource>): Promise<void> {

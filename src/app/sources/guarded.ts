@@ -2,8 +2,7 @@
 // download signal (downloads.ts), says it is loading, and says how it ended only while no later load
 // of that panel has replaced it.
 import { beginLoad, replaced, type Panel } from './downloads.ts';
-
-const why = (e: unknown) => (e instanceof Error ? e.message : String(e));
+import { errorMessage } from '../../gpu/error-message.ts';
 
 /** Where a load shows: the store's actions of its panel. */
 export interface LoadTarget<T> {
@@ -25,6 +24,6 @@ export async function guarded<T>(
     const loaded = await load(signal);
     if (!replaced(panel, signal)) target.ready(loaded);
   } catch (e) {
-    if (!replaced(panel, signal)) target.failed(`${name}: ${why(e)}`);
+    if (!replaced(panel, signal)) target.failed(`${name}: ${errorMessage(e)}`);
   }
 }

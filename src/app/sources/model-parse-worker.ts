@@ -3,6 +3,7 @@
 // transferred, not copied; model-source.ts is the page's side.
 import type { CheckpointConfig, Normalization } from '../../checkpoint/checkpoint-config.ts';
 import { loadModelFile, saveModelFile } from '../../checkpoint/model-file.ts';
+import { errorMessage } from '../../gpu/error-message.ts';
 
 export interface ParseRequest {
   bytes: ArrayBuffer;
@@ -41,7 +42,7 @@ self.onmessage = ({ data: { bytes, hfConfig, normalization } }: MessageEvent<Par
       changes: model.changes,
     };
   } catch (e) {
-    reply = { ok: false, message: e instanceof Error ? e.message : String(e) };
+    reply = { ok: false, message: errorMessage(e) };
   }
   (self as unknown as Worker).postMessage(reply, reply.ok ? [reply.bytes] : []);
 };

@@ -11,15 +11,14 @@ import { zooEntry, type ZooEntry } from '../../checkpoint/zoo.ts';
 import { builtinModel } from '../../train/builtins.ts';
 import { useStore, type LoadedModel } from '../store.ts';
 import type { ModelRef } from '../../train/settings.ts';
-import { sha256 } from './content-hash.ts';
+import { sha256Hex } from '../../data/content-hash.ts';
 import { idleSeconds } from './downloads.ts';
 import { guarded } from './guarded.ts';
 import { hubAddress } from './hub-address.ts';
 import type { ParseReply, ParseRequest } from './model-parse-worker.ts';
 import { checkModelStart } from '../../checkpoint/safetensors-start.ts';
 import { readCachedZoo, writeCachedZoo } from './zoo-cache.ts';
-
-const why = (e: unknown) => (e instanceof Error ? e.message : String(e));
+import { errorMessage } from '../../gpu/error-message.ts';
 
 type Loaded = Omit<LoadedModel, 'sha256'>;
 
@@ -66,7 +65,7 @@ function loadModel(ref: ModelRef, name: string, load: (signal: AbortSignal) => P
     { loading: () => store.modelLoading(ref, name), ready: store.modelReady, failed: store.modelFailed },
     async (signal) => {
       const loaded = await load(signal);
-      return { ...loaded, sha256: loaded.bytes && (await sha256(loaded.bytes)) };
+      return { ...loaded, sha256: loaded.bytes && (await sha256Hex(new Uint8Array(loaded.bytes))) };
     },
   );
 }
@@ -120,7 +119,12 @@ export function loadModelFiles(files: File[]): Promise<void> {
   return loadModel({ kind: 'file', name: weights.name, size: weights.size, sha256: '' }, weights.name, async () => {
     await checkFileStart(weights);
     const bytes = await weights.arrayBuffer();
-    const ref: ModelRef = { kind: 'file', name: weights.name, size: weights.size, sha256: await sha256(bytes) };
+    const ref: ModelRef = {
+      kind: 'file',
+      name: weights.name,
+      size: weights.size,
+      sha256: await sha256Hex(new Uint8Array(bytes)),
+    };
     let hfConfig: unknown;
     if (config) {
       try {
@@ -150,7 +154,7 @@ export function loadZooModel(repo: string): Promise<void> {
   try {
     entry = zooEntry(repo);
   } catch (e) {
-    useStore.getState().setModel({ status: 'error', ref, name: repo, message: `${repo}: ${why(e)}` });
+    useStore.getState().setModel({ status: 'error', ref, name: repo, message: `${repo}: ${errorMessage(e)}` });
     return Promise.resolve();
   }
   return loadModel(ref, entry.name, async (signal) => {
@@ -173,7 +177,9 @@ export function loadZooModel(repo: string): Promise<void> {
     await writeCachedZoo(entry, config, weights).catch((e: unknown) => {
       useStore
         .getState()
-        .notify(`${repo} was not kept in this browser's storage (${why(e)}): it will be fetched again next time.`);
+        .notify(
+          `${repo} was not kept in this browser's storage (${errorMessage(e)}): it will be fetched again next time.`,
+        );
     });
     return loaded;
   });
