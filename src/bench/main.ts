@@ -64,7 +64,7 @@ gpu-report: the kernels and train suites for ${GPU_REPORT_MODELS.join(',')} on t
   --allow-software  without a hardware adapter, run on SwiftShader (in headless Chromium) with
                     ${SOFTWARE_REPORT_MODELS.join(',')} instead of stopping
   --model, --batch, --warmup, --steps  as for kernels and train
-STOCHCA_LAYOUT=gpu|cpu forces the kernel layout (default: the adapter's choice, see README)`;
+STOCHCA_LAYOUT=gpu|cpu forces the kernel layout (default: the adapter's choice, see docs/engine.md)`;
 
 interface Args extends ReportOptions {
   /** A suite's name, or gpu-report. */

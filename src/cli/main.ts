@@ -50,7 +50,7 @@ const USAGE = () => `usage:
                 [--batch 32] [--json] [--heads N] [--config config.json]
 
   --data may also be an http(s) URL of a zip, downloaded when the command runs.
-  --model hub:ORG/NAME takes a model of the zoo (README "The model zoo"), fetched from the Hub (STOCHCA_HUB,
+  --model hub:ORG/NAME takes a model of the zoo (docs/model-zoo.md), fetched from the Hub (STOCHCA_HUB,
   default https://huggingface.co) the first time and kept in $STOCHCA_CACHE/hub (else
   $XDG_CACHE_HOME/stochca/hub, else ~/.cache/stochca/hub) for later runs.
   train writes config.json, curves.json, curves.csv, model.safetensors and state.safetensors (the last

@@ -193,7 +193,7 @@ export function AttentionPanel() {
       <h2>Attention maps</h2>
       <p className="hint">
         Where the class token looks in block {b + 1}: each head, their mean, and the rollout through blocks 1–{b + 1}{' '}
-        (along the class token's path, see the README); brighter is more, each map scaled to its largest patch.
+        (along the class token's path, see docs/page.md); brighter is more, each map scaled to its largest patch.
       </p>
       <div className="row">
         <label>
