@@ -50,7 +50,7 @@ export interface KernelResult extends CaseInfo {
 /** One training step of a ViT (src/bench/train.ts), ours against TF.js's. */
 export interface TrainResult extends CaseInfo {
   model: string;
-  /** 'finetune' (p = 0) or 'stochca'. */
+  /** 'finetune' (p = 0), 'linear-probe' (p = 0, the head alone) or 'stochca'. */
   method: string;
   p: number;
   batch: number;
@@ -70,7 +70,7 @@ export interface TrainResult extends CaseInfo {
   tfjs_gflops: number;
   /** images_per_s / tfjs_images_per_s: above 1, our engine is faster. */
   ratio: number;
-  /** ms per step divided by the same model's p = 0 case (1 for p = 0; null when that case has not run). */
+  /** ms per step divided by the same model's fine-tuning case (1 for it; null when it has not run). */
   cost_vs_finetune: number | null;
   tfjs_cost_vs_finetune: number | null;
   /** plan.bytes.total of our engine's plan. */

@@ -3,7 +3,8 @@
 // tf.variableGrads, tf.train.adam with AdamW's decoupled weight decay applied by hand
 // before each update (p ← p − lr·wd·p, as torch.optim.AdamW and our adamw kernel do).
 // The frozen teacher runs without gradients up to the deepest cross-attending block and
-// hands those blocks' K/V to the student, as src/nn/stochca-step.ts does.
+// hands those blocks' K/V to the student, as src/nn/stochca-step.ts does. A linear probe takes
+// the gradients of the head's variables alone and updates only them.
 // tfjs-core alone registers no gradient functions: the host registers them first
 // (train-page.ts, node-suites.ts).
 // TF.js's declarations reference an older copy of @webgpu/types; see tfjs-device.ts.
@@ -42,6 +43,8 @@ export class TfVit {
   private readonly consts: Record<'scale' | 'half' | 'invSqrt2' | 'one' | 'eps' | 'decay', tf.Scalar>;
   private readonly d: VitDims;
   private optimizer: tf.AdamOptimizer | null = null;
+  /** The variables a step trains: all, or the head's. */
+  private trained: tf.Variable[] = [];
 
   /**
    * `student` and `teacher` hold the engine's parameter names and shapes; the student's become
@@ -81,8 +84,11 @@ export class TfVit {
     };
   }
 
-  /** Student weights back to `student`, optimizer state cleared (a fresh run). */
-  reset(student: HostWeights): void {
+  /** Student weights back to `student`, optimizer state cleared (a fresh run); `headOnly`: a linear probe. */
+  reset(student: HostWeights, headOnly = false): void {
+    this.trained = Object.entries(this.vars)
+      .filter(([name]) => !headOnly || name.startsWith('head.'))
+      .map(([, v]) => v);
     tf.tidy(() => {
       for (const [k, w] of Object.entries(student)) this.vars[k].assign(tf.tensor(w, this.vars[k].shape));
     });
@@ -96,7 +102,7 @@ export class TfVit {
     const optimizer = this.optimizer;
     if (!optimizer) throw new Error('TfVit.reset() must run before the first step');
     const kv = this.teacherKV(mask);
-    const varList = Object.values(this.vars);
+    const varList = this.trained;
     const { value, grads } = tf.variableGrads(() => this.loss(mask, kv), varList);
     tf.tidy(() => {
       for (const v of varList) v.assign(tf.mul(v, this.consts.decay));

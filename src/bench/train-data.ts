@@ -55,13 +55,15 @@ export function maskDraws(depth: number, steps: number, seed: number): number[][
  * Matmul and attention FLOPs of one training step with this mask: the student's forward
  * and backward (twice the forward for every matmul and attention), the patch embedding's
  * weight gradient (no gradient for the images), and the teacher's forward up to the
- * deepest cross-attending block. Elementwise work, LayerNorm and softmax are not counted.
+ * deepest cross-attending block; for a linear probe (`headOnly`), the forward and the head's
+ * weight gradient alone. Elementwise work, LayerNorm and softmax are not counted.
  */
-export function stepFlops(c: VitArch, batch: number, mask: readonly boolean[]): number {
+export function stepFlops(c: VitArch, batch: number, mask: readonly boolean[], headOnly = false): number {
   const { P, N, D, M, C, K } = vitDims(c);
   const block = batch * (2 * N * (4 * D * D + 2 * D * M) + 4 * N * N * D);
   const embed = batch * 2 * P * K * D;
   const head = batch * 2 * D * C;
+  if (headOnly) return c.depth * block + embed + 2 * head;
   const teacher = mask.lastIndexOf(true) + 1;
   return 3 * (c.depth * block + head) + 2 * embed + (teacher > 0 ? embed + teacher * block : 0);
 }

@@ -71,9 +71,11 @@ export function trainModel(name: string, o: TrainOverrides = {}): TrainModel {
 
 export const DEFAULT_TRAIN_MODELS = ['vit-ti-d2-16px', 'vit-s-d2-16px'];
 
-/** The three methods of every model: plain fine-tuning and StochCA at the paper's p and a high one. */
+/** The methods of every model: plain fine-tuning, the linear probe (the head alone), and StochCA at the
+ *  paper's p and a high one. Fine-tuning comes first: the others' cost is relative to it. */
 export const TRAIN_METHODS = [
   { method: 'finetune', p: 0 },
+  { method: 'linear-probe', p: 0 },
   { method: 'stochca', p: 0.1 },
   { method: 'stochca', p: 0.5 },
 ] as const;

@@ -23,9 +23,10 @@ export function trainTable(adapter: AdapterFields, cases: CaseInfo[]) {
   return caseTable(cases, COLUMNS, 5, [
     `adapter (vendor / architecture / description): ${adapterName(adapter)} (kernel layout: ${adapter.layout})`,
     'one step = teacher forward up to the deepest cross-attending block + student forward + backward + AdamW;',
+    "linear-probe: the forward, then the head's gradients and AdamW alone (TF.js: the head's variables alone);",
     'img/s: batch / wall-clock per step, each step run to completion, the engines alternating step by step (same masks);',
     'cross: cross-attending blocks summed over the timed steps;',
     'GFLOP/s: matmul and attention FLOPs only; ratio = img/s / tfjs img/s (above 1: the engine is faster than TensorFlow.js webgpu);',
-    "cost: time per step / the same model's p=0; planned: plan.bytes.total; loss Δ: relative difference of the first step's losses",
+    "cost: time per step / the same model's finetune; planned: plan.bytes.total; loss Δ: relative difference of the first step's losses",
   ]);
 }

@@ -1,7 +1,8 @@
 // The training-step benchmark: one StochCA training step (teacher forward per the
 // drawn mask, student forward, backward, AdamW) on our engine against the same step
 // written with TensorFlow.js (tfjs-vit.ts) on the same GPUDevice, for plain fine-tuning
-// (p = 0) and StochCA at p = 0.1 and 0.5. Both engines start every case from the same
+// (p = 0), the linear probe (forward, then the head's gradients and AdamW alone) and StochCA
+// at p = 0.1 and 0.5. Both engines start every case from the same
 // weights and batch and run the same mask sequence, alternating step by step; the first
 // step's losses must agree, which guards against comparing different work.
 // In a page (train-page.ts) or in Node (node-suites.ts). ?models=a,b picks TRAIN_MODELS
@@ -45,7 +46,7 @@ interface TrainCase extends CaseInfo {
   p: number;
 }
 
-/** What a model's three cases share: its inputs, its TF.js twin, and the p = 0 step times. */
+/** What a model's cases share: its inputs, its TF.js twin, and fine-tuning's step times. */
 interface ModelRun {
   name: string;
   spec: TrainModel;
@@ -115,10 +116,13 @@ interface Engine {
   free(): void;
 }
 
-/** Our engine: a fresh network per case (the plan depends on p). */
-function ours(gpu: Gpu, m: ModelRun, p: number): Engine & { plannedBytes: number } {
+/** Whether a case trains the head alone. */
+const headOnly = (c: TrainCase): boolean => c.method === 'linear-probe';
+
+/** Our engine: a fresh network per case (the plan depends on p and the method). */
+function ours(gpu: Gpu, m: ModelRun, c: TrainCase): Engine & { plannedBytes: number } {
   const { config, batch } = m.spec;
-  const plan = planVit(config, { batch, training: true, teacher: p > 0 });
+  const plan = planVit(config, { batch, training: true, teacher: c.p > 0, headOnly: headOnly(c) });
   checkPlanFits(plan, gpu.device.limits);
   const net = allocateVit(gpu, plan);
   gpu.write(net.weights.flat, flatParams(plan, m.student));
@@ -139,8 +143,8 @@ function ours(gpu: Gpu, m: ModelRun, p: number): Engine & { plannedBytes: number
 }
 
 /** TF.js: the model's variables reset to the starting weights, a fresh optimizer. */
-function theirs(backend: WebGPUBackend, m: ModelRun): Engine {
-  m.tfjs.reset(m.student);
+function theirs(backend: WebGPUBackend, m: ModelRun, c: TrainCase): Engine {
+  m.tfjs.reset(m.student, headOnly(c));
   let last: tf.Scalar | undefined;
   return {
     step: (mask) => {
@@ -186,8 +190,8 @@ async function measure(gpu: Gpu, backend: WebGPUBackend, m: ModelRun, c: TrainCa
   const timed = masks.slice(warmup);
   // The checked first step also compiles every pipeline: with p > 0 it mixes cross- and self-attending blocks.
   const check = Array.from({ length: config.depth }, (_, i) => c.p > 0 && i % 2 === 0);
-  const engine = ours(gpu, m, c.p);
-  const tfjs = theirs(backend, m);
+  const engine = ours(gpu, m, c);
+  const tfjs = theirs(backend, m, c);
   let run: Awaited<ReturnType<typeof runBoth>>;
   let kernelNs: Record<string, number> | null = null;
   try {
@@ -201,8 +205,8 @@ async function measure(gpu: Gpu, backend: WebGPUBackend, m: ModelRun, c: TrainCa
   const [ms, tfjsMs] = run.ms;
   const [loss, tfjsLoss] = run.firstLoss;
   const [finalLoss, tfjsFinalLoss] = run.finalLoss;
-  if (c.p === 0) m.finetune = { ms, tfjsMs };
-  const flops = timed.reduce((a, mask) => a + stepFlops(config, batch, mask), 0) / timed.length;
+  if (c.method === 'finetune') m.finetune = { ms, tfjsMs };
+  const flops = timed.reduce((a, mask) => a + stepFlops(config, batch, mask, headOnly(c)), 0) / timed.length;
   const warnings: string[] = [];
   const first = relDiff(loss, tfjsLoss);
   if (!(first <= LOSS_TOLERANCE)) {

@@ -52,8 +52,8 @@ describe('npm run bench -- gpu-report', () => {
     expect(lines.map((l) => l.section)).toEqual([
       'adapter',
       ...Array(5).fill('kernels'),
-      ...Array(3).fill('train'),
-      ...Array(3).fill('shares'),
+      ...Array(4).fill('train'),
+      ...Array(4).fill('shares'),
     ]);
 
     const [adapter] = section('adapter');
@@ -72,6 +72,7 @@ describe('npm run bench -- gpu-report', () => {
     const train = section('train');
     expect(train.map((t) => [t.method, t.p])).toEqual([
       ['finetune', 0],
+      ['linear-probe', 0],
       ['stochca', 0.1],
       ['stochca', 0.5],
     ]);
