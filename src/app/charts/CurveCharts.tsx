@@ -8,8 +8,15 @@ import type { RunRecord } from '../runs/run-record.ts';
 import { PALETTE } from '../runs/run-record.ts';
 import { useStore, type ChartView, type XAxis as Axis } from '../store.ts';
 import { downsample as thin } from '../share-link.ts';
+import { Choice } from '../Choice.tsx';
 import { MaskStrip } from './MaskStrip.tsx';
 import { smooth } from './smoothing.ts';
+
+const X_AXES = [
+  ['step', 'step'],
+  ['epoch', 'epoch'],
+  ['time', 'wall time (s)'],
+] as const satisfies readonly (readonly [Axis, string])[];
 
 const MAX_POINTS = 200;
 
@@ -206,18 +213,7 @@ export function CurveCharts() {
     <section aria-label="Curves" className="panel curves" data-testid="charts">
       <h2>Curves</h2>
       <div className="row">
-        <label>
-          x-axis{' '}
-          <select
-            value={view.x}
-            onChange={(e) => setView({ x: e.target.value as ChartView['x'] })}
-            data-testid="x-axis"
-          >
-            <option value="step">step</option>
-            <option value="epoch">epoch</option>
-            <option value="time">wall time (s)</option>
-          </select>
-        </label>
+        <Choice label="x-axis" value={view.x} options={X_AXES} onChange={(x) => setView({ x })} testId="x-axis" />
         <label>
           smoothing{' '}
           <input

@@ -3,6 +3,7 @@
 // An image opens its attention maps.
 import { useState } from 'react';
 import { visibleText } from '../../data/visible-text.ts';
+import { Choice } from '../Choice.tsx';
 import { PixelCanvas } from '../PixelCanvas.tsx';
 import { useShallow } from 'zustand/react/shallow';
 import { useStore } from '../store.ts';
@@ -10,6 +11,16 @@ import { selectedRun } from '../store/selectors.ts';
 import { galleryItems, type GalleryFilter } from './gallery.ts';
 
 const PAGE = 60;
+
+const OUTCOMES = [
+  ['all', 'all'],
+  ['right', 'right'],
+  ['wrong', 'wrong'],
+] as const;
+const ORDERS = [
+  ['confident', 'most confident first'],
+  ['unsure', 'least confident first'],
+] as const;
 
 const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
 
@@ -76,18 +87,13 @@ export function Gallery() {
         attention maps.
       </p>
       <div className="row">
-        <label>
-          show{' '}
-          <select
-            value={filter.outcome}
-            onChange={(e) => set({ outcome: e.target.value as GalleryFilter['outcome'] })}
-            data-testid="gallery-outcome"
-          >
-            <option value="all">all</option>
-            <option value="right">right</option>
-            <option value="wrong">wrong</option>
-          </select>
-        </label>
+        <Choice
+          label="show"
+          value={filter.outcome}
+          options={OUTCOMES}
+          onChange={(outcome) => set({ outcome })}
+          testId="gallery-outcome"
+        />
         <ClassSelect
           label="true class"
           classes={classes}
@@ -102,17 +108,13 @@ export function Gallery() {
           onChange={(predicted) => set({ predicted })}
           testId="gallery-predicted"
         />
-        <label>
-          order{' '}
-          <select
-            value={filter.order}
-            onChange={(e) => set({ order: e.target.value as GalleryFilter['order'] })}
-            data-testid="gallery-order"
-          >
-            <option value="confident">most confident first</option>
-            <option value="unsure">least confident first</option>
-          </select>
-        </label>
+        <Choice
+          label="order"
+          value={filter.order}
+          options={ORDERS}
+          onChange={(order) => set({ order })}
+          testId="gallery-order"
+        />
         <span role="status">
           <span data-testid="gallery-count">{items.length}</span> shown
         </span>

@@ -67,31 +67,28 @@ export function openFromHash(hash: string): void {
   else store.setData({ status: 'none', ref: e.data, name: '' });
 }
 
+/** A reference to a local model file or dataset, which a link names by its SHA-256. */
+const localRef = (r: ModelRef | DataRef) => (r.kind === 'file' || r.kind === 'local' ? r : undefined);
+
 /** Keeps experiment.model/data equal to what is loaded, warns when the first file loaded after a
  *  link is not the one the link named, and mirrors the experiment into the hash. */
 export function syncHash(): () => void {
   const opened = useStore.getState().experiment;
   // What the link asked for, until the first model (dataset) is loaded.
-  let wantModel: ModelRef | undefined = opened.model.kind === 'file' ? opened.model : undefined;
-  let wantData: DataRef | undefined = opened.data.kind === 'local' ? opened.data : undefined;
+  const wanted = { model: localRef(opened.model)?.sha256, data: localRef(opened.data)?.sha256 };
+  const what = { model: 'file', data: 'dataset' } as const;
   return useStore.subscribe((s, prev) => {
-    if (s.model.status === 'ready' && prev.model.status !== 'ready') {
-      if (wantModel?.kind === 'file' && s.model.ref.kind === 'file' && wantModel.sha256 !== s.model.ref.sha256) {
+    for (const key of ['model', 'data'] as const) {
+      if (s[key].status !== 'ready' || prev[key].status === 'ready') continue;
+      const { ref } = s[key];
+      const loaded = localRef(ref);
+      if (wanted[key] && loaded && wanted[key] !== loaded.sha256) {
         s.notify(
-          `'${s.model.ref.name}' is not the file the link was made with (its SHA-256 differs): results may differ.`,
+          `'${loaded.name}' is not the ${what[key]} the link was made with (its SHA-256 differs): results may differ.`,
         );
       }
-      wantModel = undefined;
-      s.adoptSources({ model: s.model.ref });
-    }
-    if (s.data.status === 'ready' && prev.data.status !== 'ready') {
-      if (wantData?.kind === 'local' && s.data.ref.kind === 'local' && wantData.sha256 !== s.data.ref.sha256) {
-        s.notify(
-          `'${s.data.ref.name}' is not the dataset the link was made with (its SHA-256 differs): results may differ.`,
-        );
-      }
-      wantData = undefined;
-      s.adoptSources({ data: s.data.ref });
+      wanted[key] = undefined;
+      s.adoptSources({ [key]: ref });
     }
     if (s.experiment !== prev.experiment && Object.keys(experimentErrors(s.experiment)).length === 0) {
       history.replaceState(null, '', experimentToHash(s.experiment));
