@@ -52,6 +52,24 @@ describe('the trainer', () => {
     expect(activeRun(store.getState())?.id).toBe(b.id);
   });
 
+  it('adds the linear probe as a third arm of a Compare when it is the method set, on the same seed', () => {
+    const { store, trainer } = loaded();
+    store.getState().setField('method', 'linear-probe');
+    store.getState().setField('seed', '7');
+    trainer.compare();
+    const runs = store.getState().runs;
+    expect(runs.map((r) => [r.settings.method, r.settings.seed])).toEqual([
+      ['stochca', 7],
+      ['finetune', 7],
+      ['linear-probe', 7],
+    ]);
+    expect(runs.map((r) => r.label)).toEqual([
+      'StochCA p=0.1 · seed 7',
+      'fine-tuning · seed 7',
+      'linear probe · seed 7',
+    ]);
+  });
+
   it("applies the worker's steps in batches, and a checkpoint at once", async () => {
     const { store, worker, trainer } = loaded();
     trainer.train();

@@ -4,6 +4,7 @@ import { useState } from 'react';
 import { describeConfig } from '../../checkpoint/checkpoint-config.ts';
 import { chooseMicroBatch, type DeviceLimits } from '../../nn/planner.ts';
 import { BUILTIN_MODELS } from '../../train/builtins.ts';
+import { effectiveP, headOnly } from '../../train/settings.ts';
 import { loadBuiltinModel, loadModelFiles, loadModelUrl } from '../sources/model-source.ts';
 import { useStore } from '../store.ts';
 import { DownloadStatus } from './DownloadStatus.tsx';
@@ -46,19 +47,21 @@ export function ModelPanel({ limits }: { limits: DeviceLimits }) {
           `The image size ${size} is not a multiple of this model's patch size ${patch}: use ${below || patch} or ${below + patch}.`,
         );
       }
-      const teacher = experiment.method === 'stochca' && experiment.p > 0;
+      const teacher = effectiveP(experiment) > 0;
+      const probe = headOnly(experiment);
       const { microBatch, plan } = chooseMicroBatch(
         config,
         experiment.batch,
         teacher,
         limits,
         budget === undefined ? undefined : budget * MiB,
+        probe,
       );
       const micro =
         microBatch < experiment.batch
           ? `; micro-batches of ${microBatch}, gradients summed over ${experiment.batch / microBatch}`
           : '';
-      memory = `${(plan.bytes.total / MiB).toFixed(1)} MiB of GPU memory for this run (batch ${experiment.batch}${teacher ? ', with the frozen teacher' : ''}${micro})`;
+      memory = `${(plan.bytes.total / MiB).toFixed(1)} MiB of GPU memory for this run (batch ${experiment.batch}${teacher ? ', with the frozen teacher' : probe ? ', the head alone trained' : ''}${micro})`;
     } catch (e) {
       fits = false;
       memory = errorMessage(e);

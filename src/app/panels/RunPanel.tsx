@@ -6,6 +6,7 @@ import { useStore } from '../store.ts';
 import { activeRun, cannotRun } from '../store/selectors.ts';
 
 const HINTS: Partial<Record<ExperimentKey, string>> = {
+  method: 'head only: the linear probe, the new head trained on the frozen pretrained model',
   p: 'probability that a block cross-attends to the frozen pretrained model',
   imageSize: '0 = the checkpoint’s own',
   fraction: 'share of each class’s training images kept',
@@ -13,6 +14,9 @@ const HINTS: Partial<Record<ExperimentKey, string>> = {
   clip: 'largest global gradient norm; 0 = no clipping',
   wdExempt: 'biases, LayerNorm, position embedding and class token (timm’s convention)',
 };
+
+/** The words a choice shows where its value is not plain enough. */
+const CHOICE_TEXT: Record<string, string> = { 'linear-probe': 'head only' };
 
 function Field({ prop }: { prop: AnyProperty }) {
   const key = prop.key;
@@ -26,7 +30,7 @@ function Field({ prop }: { prop: AnyProperty }) {
       <select id={id} value={value} onChange={(e) => setField(key, e.target.value)}>
         {prop.choices!.map((c) => (
           <option key={c} value={c}>
-            {c}
+            {CHOICE_TEXT[c] ?? c}
           </option>
         ))}
       </select>
@@ -70,6 +74,7 @@ export function RunPanel() {
   const trainer = useTrainer();
   const status = useStore((s) => activeRun(s)?.status);
   const blocked = useStore(cannotRun);
+  const probe = useStore((s) => s.experiment.method === 'linear-probe');
   const fields = PROPERTY_LIST.filter((p) => p.type !== 'model' && p.type !== 'data');
   return (
     <section aria-label="Run" className="panel" data-testid="run-panel">
@@ -85,7 +90,7 @@ export function RunPanel() {
           Train
         </button>
         <button type="button" disabled={!!blocked} onClick={() => trainer.compare()} data-testid="compare">
-          Compare StochCA vs fine-tuning
+          {probe ? 'Compare StochCA, fine-tuning and head only' : 'Compare StochCA vs fine-tuning'}
         </button>
         {status === 'running' && (
           <button type="button" onClick={() => trainer.pause()} data-testid="pause">

@@ -61,8 +61,13 @@ export const PALETTE = [
   '#bcbd22',
 ];
 
-export const runLabel = (s: RunSettings) =>
-  (s.method === 'finetune' ? 'fine-tuning' : `StochCA p=${s.p}`) + ` · seed ${s.seed}`;
+const METHOD_LABELS: Record<RunSettings['method'], (s: RunSettings) => string> = {
+  stochca: (s) => `StochCA p=${s.p}`,
+  finetune: () => 'fine-tuning',
+  'linear-probe': () => 'linear probe',
+};
+
+export const runLabel = (s: RunSettings) => `${METHOD_LABELS[s.method](s)} · seed ${s.seed}`;
 
 export interface RunSummary {
   bestValAccuracy?: number;

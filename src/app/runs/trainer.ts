@@ -73,12 +73,14 @@ export class Trainer {
     this.queue([settingsOf(this.state.experiment)]);
   }
 
-  /** StochCA and fine-tuning with the same seed, split and images (the split depends only on the seed). */
+  /** StochCA and fine-tuning with the same seed, split and images (the split depends only on the seed);
+   *  the linear probe too when the method set is the linear probe. */
   compare(): void {
     const s = settingsOf(this.state.experiment);
     this.queue([
       { ...s, method: 'stochca', p: s.method === 'stochca' && s.p > 0 ? s.p : 0.1 },
       { ...s, method: 'finetune' },
+      ...(s.method === 'linear-probe' ? [s] : []),
     ]);
   }
 
