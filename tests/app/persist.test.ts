@@ -6,9 +6,11 @@
 import 'fake-indexeddb/auto';
 import { clear, get, set } from 'idb-keyval';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { KeptRuns } from '../../src/app/runs/persist.ts';
+import { newRuns, settingsOf } from '../../src/app/runs/new-runs.ts';
+import { KeptRuns, runLock } from '../../src/app/runs/persist.ts';
 import type { RunRecord } from '../../src/app/runs/run-record.ts';
 import { createAppStore, type AppStore } from '../../src/app/store.ts';
+import { defaultExperiment } from '../../src/train/settings.ts';
 import { evalPoint, runRecord, trainPoint } from '../helpers/run-records.ts';
 
 const key = (id: string) => `stochca-run:${id}`;
@@ -50,6 +52,39 @@ describe('restoring', () => {
     store.getState().addRuns([runRecord()], false);
     await vi.waitFor(async () => expect(await storedRun(store.getState().runs[3].id)).toBeDefined());
     expect((await storedRun(running.id))?.status).toBe('running');
+  });
+  it('keeps queued runs queued, in the queue in the order they were made, behind the interrupted one', async () => {
+    const e = defaultExperiment();
+    const [first, second, third] = newRuns(
+      [],
+      e,
+      'ab'.repeat(32),
+      [1, 2, 3].map((seed) => ({ ...settingsOf(e), seed })),
+    );
+    await set(key(first.id), { ...first, status: 'running', checkpointStep: 10 });
+    // Written in the reverse order, as the keys (random ids) may sort.
+    await set(key(third.id), third);
+    await set(key(second.id), second);
+    const store = await tab();
+    expect(store.getState().runs.map((r) => [r.id, r.status])).toEqual([
+      [first.id, 'interrupted'],
+      [second.id, 'queued'],
+      [third.id, 'queued'],
+    ]);
+    expect(store.getState().queue).toEqual([second.id, third.id]);
+  });
+
+  it("shows a queued run whose lock another tab holds as that tab's, out of this tab's queue", async () => {
+    const queued = runRecord();
+    await set(key(queued.id), queued);
+    vi.stubGlobal('navigator', { locks: { query: () => Promise.resolve({ held: [{ name: runLock(queued.id) }] }) } });
+    try {
+      const store = await tab();
+      expect(store.getState().runs.map((r) => r.status)).toEqual(['elsewhere']);
+      expect(store.getState().queue).toEqual([]);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 });
 

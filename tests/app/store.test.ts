@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { createAppStore } from '../../src/app/store.ts';
 import { activeRun, busy, cannotRun, ownRuns, runById, selectedRun } from '../../src/app/store/selectors.ts';
+import { newRuns, settingsOf } from '../../src/app/runs/new-runs.ts';
 import { defaultExperiment } from '../../src/train/settings.ts';
 import { evalPoint, runRecord, trainPoint } from '../helpers/run-records.ts';
 
@@ -124,6 +125,41 @@ describe('the runs slice', () => {
     const other = runRecord({ status: 'elsewhere' });
     store.getState().putStored(other.id, other);
     expect(store.getState().runs.at(-1)).toBe(other);
+  });
+
+  it('restores queued runs into the queue, in their order, after the queue of this tab', () => {
+    const store = createAppStore();
+    const mine = runRecord();
+    store.getState().addRuns([mine], true);
+    const interrupted = runRecord({ status: 'interrupted', checkpointStep: 10 });
+    const second = runRecord({ createdAt: 2 });
+    const third = runRecord({ createdAt: 3 });
+    store.getState().restoreRuns([interrupted, second, third]);
+    expect(store.getState().runs.map((r) => r.status)).toEqual(['queued', 'interrupted', 'queued', 'queued']);
+    expect(store.getState().queue).toEqual([mine.id, second.id, third.id]);
+  });
+
+  it('does not queue the same runs twice while they wait or train, and queues other ones', () => {
+    const store = createAppStore();
+    const compare = (seed: number) => {
+      const e = { ...defaultExperiment(), seed };
+      const s = settingsOf(e);
+      return newRuns(store.getState().runs, e, 'ab'.repeat(32), [
+        { ...s, method: 'stochca' },
+        { ...s, method: 'finetune' },
+      ]);
+    };
+    expect(store.getState().queueRuns(compare(1))).toBe(true);
+    expect(store.getState().queueRuns(compare(1))).toBe(false);
+    expect(store.getState().runs).toHaveLength(2);
+    store.getState().patchRun(store.getState().dequeue()!, { status: 'running' });
+    expect(store.getState().queueRuns(compare(1))).toBe(false);
+    expect(store.getState().queueRuns(compare(2))).toBe(true);
+    expect(store.getState().queue).toHaveLength(3);
+    // Once the first comparison is done, the same one may run again.
+    store.getState().stopQueued();
+    store.getState().patchRun(store.getState().runs[0].id, { status: 'finished' });
+    expect(store.getState().queueRuns(compare(1))).toBe(true);
   });
 });
 

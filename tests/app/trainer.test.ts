@@ -1,12 +1,15 @@
 // The page's trainer (src/app/runs/trainer.ts) against a worker that records what it is sent and
 // answers as the training worker does: runs start one at a time on what they were queued with, the
 // worker's records reach the store in batches, a run's end starts the next, Stop stops the queue, a
-// resume on another dataset is refused in words, and a failed worker fails its run.
+// double Compare queues once, runs kept queued wait for the resumed run and for what they name, queued
+// runs hold their Web Locks, a resume on another dataset is refused in words, and a failed worker fails
+// its run.
 import { describe, expect, it, vi } from 'vitest';
 import type { DatasetSource } from '../../src/data/dataset-source.ts';
 import { Trainer } from '../../src/app/runs/trainer.ts';
 import { createAppStore } from '../../src/app/store.ts';
-import { activeRun } from '../../src/app/store/selectors.ts';
+import { runLock } from '../../src/app/runs/persist.ts';
+import { activeRun, runById } from '../../src/app/store/selectors.ts';
 import { evalPoint, FakeWorker, runInfo, runRecord, trainPoint } from '../helpers/run-records.ts';
 
 const source: DatasetSource = { kind: 'zip', name: 'd.zip', blob: new Blob([]) };
@@ -68,6 +71,84 @@ describe('the trainer', () => {
       'fine-tuning · seed 7',
       'linear probe · seed 7',
     ]);
+  });
+
+  it('queues one comparison for a double click on Compare', async () => {
+    const { store, worker, trainer } = loaded();
+    trainer.compare();
+    trainer.compare();
+    expect(store.getState().runs.map((r) => r.settings.method)).toEqual(['stochca', 'finetune']);
+    await vi.waitFor(() => expect(worker.starts()).toHaveLength(1));
+    trainer.compare();
+    expect(store.getState().runs).toHaveLength(2);
+  });
+
+  it('after a reload, runs kept queued wait for the resumed run, then start in order on what they name', async () => {
+    const { store, worker, trainer } = loaded();
+    const interrupted = runRecord({ status: 'interrupted', checkpointStep: 2, train: [trainPoint(1), trainPoint(2)] });
+    const second = runRecord({ createdAt: interrupted.createdAt + 1 }, [interrupted]);
+    const third = runRecord({ createdAt: interrupted.createdAt + 2, data: { kind: 'pack', id: 'fmnist' } }, [
+      interrupted,
+      second,
+    ]);
+    store.getState().restoreRuns([interrupted, second, third]);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(worker.sent).toEqual([]);
+
+    trainer.resumeFromCheckpoint(interrupted);
+    await vi.waitFor(() => expect(worker.starts()).toHaveLength(1));
+    expect(worker.starts()[0]).toMatchObject({ runId: interrupted.id, resume: { step: 2 } });
+    expect(store.getState().runs.map((r) => r.status)).toEqual(['running', 'queued', 'queued']);
+    worker.answer({ type: 'done', runId: interrupted.id, reason: 'finished' });
+    await vi.waitFor(() => expect(worker.starts()).toHaveLength(2));
+    expect(worker.starts()[1]).toMatchObject({ runId: second.id, data: source, resume: undefined });
+
+    // The third names a dataset not loaded: it waits, queued, and says what to load.
+    worker.answer({ type: 'done', runId: second.id, reason: 'finished' });
+    await vi.waitFor(() => expect(store.getState().notices).toHaveLength(1));
+    expect(store.getState().notices[0]).toMatch(/the built-in dataset 'fmnist': load that dataset first/);
+    expect(store.getState().runs.map((r) => r.status)).toEqual(['finished', 'finished', 'queued']);
+    expect(worker.starts()).toHaveLength(2);
+    store.getState().dataReady({ ...store.getState().data, ref: { kind: 'pack', id: 'fmnist' }, source });
+    trainer.train();
+    await vi.waitFor(() => expect(worker.starts()).toHaveLength(3));
+    expect(worker.starts()[2].runId).toBe(third.id);
+  });
+
+  it('holds the Web Lock of each run it queues, and leaves a kept queued run another tab holds to that tab', async () => {
+    // Web Locks of one origin, as the browser grants them with ifAvailable.
+    const held = new Set<string>();
+    const locks = {
+      request(name: string, _: unknown, f: (lock: object | null) => Promise<void> | undefined) {
+        if (held.has(name)) return Promise.resolve(f(null));
+        held.add(name);
+        return Promise.resolve(f({})).then(() => void held.delete(name));
+      },
+    };
+    vi.stubGlobal('navigator', { locks });
+    try {
+      const { store, worker, trainer } = loaded();
+      trainer.compare();
+      const [a, b] = store.getState().runs;
+      await vi.waitFor(() => expect(worker.starts()).toHaveLength(1));
+      expect([...held]).toEqual([runLock(a.id), runLock(b.id)]);
+      trainer.stop();
+      await vi.waitFor(() => expect([...held]).toEqual([runLock(a.id)]));
+      worker.answer({ type: 'done', runId: a.id, reason: 'stopped' });
+      await vi.waitFor(() => expect([...held]).toEqual([]));
+
+      const interrupted = runRecord({ status: 'interrupted', checkpointStep: 2 }, [a, b]);
+      const theirs = runRecord({}, [a, b, interrupted]);
+      held.add(runLock(theirs.id));
+      store.getState().restoreRuns([interrupted, theirs]);
+      trainer.resumeFromCheckpoint(interrupted);
+      await vi.waitFor(() => expect(worker.starts()).toHaveLength(2));
+      worker.answer({ type: 'done', runId: interrupted.id, reason: 'finished' });
+      await vi.waitFor(() => expect(runById(store.getState(), theirs.id)?.status).toBe('elsewhere'));
+      expect(worker.starts()).toHaveLength(2);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 
   it("applies the worker's steps in batches, and a checkpoint at once", async () => {

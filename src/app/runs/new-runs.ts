@@ -12,6 +12,7 @@ export function settingsOf(e: Experiment): RunSettings {
 /** Queued runs of `list`, coloured apart from the `existing` ones. */
 export function newRuns(existing: RunRecord[], e: Experiment, modelSha256: string, list: RunSettings[]): RunRecord[] {
   const used = new Set(existing.map((r) => r.colour));
+  const now = Date.now();
   return list.map((settings, i) => {
     const colour = [...PALETTE.keys()].find((c) => !used.has(c)) ?? (existing.length + i) % PALETTE.length;
     used.add(colour);
@@ -24,7 +25,8 @@ export function newRuns(existing: RunRecord[], e: Experiment, modelSha256: strin
       data: e.data,
       settings,
       status: 'queued',
-      createdAt: Date.now(),
+      // A millisecond apart, so that runs read back from storage (oldest first) queue in this order.
+      createdAt: now + i,
       train: [],
       val: [],
     };

@@ -1,9 +1,9 @@
 // Runs and their curves in IndexedDB (idb-keyval), one record per run, so that two tabs never
 // overwrite each other's runs: a tab writes only the runs it changed, and tells the other tabs which
-// (BroadcastChannel), who read those records again. A run training in a tab holds a Web Lock named
-// after it (trainer.ts); in another tab it shows as training there, and one whose tab went away as
-// interrupted, resumable from its checkpoint. When the stored runs cannot be read, nothing is written,
-// so nothing stored is overwritten.
+// (BroadcastChannel), who read those records again. A run queued or training in a tab holds a Web Lock
+// named after it (trainer.ts); in another tab it shows as that tab's, and one whose tab went away as
+// interrupted, resumable from its checkpoint, or, if it was queued, as queued, to run in the tab that
+// reads it. When the stored runs cannot be read, nothing is written, so nothing stored is overwritten.
 //
 // Nothing calls a save: KeptRuns follows the runs of the store and writes the records that changed.
 // A run in progress changes at every flush of its curves (trainer.ts), so a change of its curves alone
@@ -20,7 +20,7 @@ const PREFIX = 'stochca-run:';
 const LEGACY = 'stochca-runs-v1';
 const SAVE_MS = 1000;
 
-/** The Web Lock a tab holds while it trains the run. */
+/** The Web Lock a tab holds while the run waits in its queue or trains. */
 export const runLock = (id: string) => `stochca-train:${id}`;
 
 /** Locks held by any tab of this origin. */
@@ -29,11 +29,13 @@ async function heldLocks(): Promise<Set<string>> {
   return new Set((q?.held ?? []).map((l) => l.name ?? ''));
 }
 
-/** A stored record as this tab sees it: a run that was training is training in another tab (its lock
- *  is held) or was interrupted (its tab went away). */
+/** A stored record as this tab sees it: a run that was training or queued is another tab's (its lock is
+ *  held); else one that was training was interrupted (its tab went away), and a queued one stays queued,
+ *  to run here. */
 function asSeenHere(r: RunRecord, held: Set<string>): RunRecord {
   if (r.status !== 'running' && r.status !== 'paused' && r.status !== 'queued' && r.status !== 'elsewhere') return r;
-  return { ...r, status: held.has(runLock(r.id)) ? 'elsewhere' : 'interrupted' };
+  if (held.has(runLock(r.id))) return { ...r, status: 'elsewhere' };
+  return r.status === 'queued' ? r : { ...r, status: 'interrupted' };
 }
 
 /** Runs this tab writes: not a link's, nor one another tab trains. */

@@ -1,9 +1,10 @@
 // The page's side of the training worker: starts queued runs one after another, each on the model
 // and dataset it was queued with (or, resumed after a reload, on the ones loaded now when they are the
 // ones it names), and folds the worker's messages into the store, where the runs' status lives. While
-// a run trains, this tab holds its Web Lock, so no other tab resumes it too. Step records are gathered
-// and applied a few times a second, so the main thread renders, not the stream. One Trainer is made
-// when the page starts (main.tsx) and reaches the panels through TrainerContext.
+// a run waits in this tab's queue or trains, this tab holds its Web Lock, so no other tab queues or
+// resumes it too. Step records are gathered and applied a few times a second, so the main thread
+// renders, not the stream. One Trainer is made when the page starts (main.tsx) and reaches the panels
+// through TrainerContext.
 import type { DatasetSource } from '../../data/dataset-source.ts';
 import type { EvalPoint, TrainPoint } from '../../train/records.ts';
 import type { RunSettings } from '../../train/settings.ts';
@@ -45,8 +46,9 @@ function lockRun(id: string): Promise<(() => void) | undefined> {
 
 export class Trainer {
   private worker?: TrainingWorker;
-  /** The run whose Web Lock this tab holds, and the function that releases it. */
-  private locked?: { id: string; release(): void };
+  /** The Web Locks of runs this tab queues or trains, each the function that releases it (undefined:
+   *  another tab holds it). */
+  private readonly locks = new Map<string, Promise<(() => void) | undefined>>();
   /** The inputs of runs queued or trained in this tab. */
   private readonly inputs = new Map<string, RunInputs>();
   /** Curve points and changes of runs, applied to the store every FLUSH_MS. */
@@ -61,7 +63,12 @@ export class Trainer {
   constructor(
     private readonly store: AppStore,
     private readonly makeWorker: () => TrainingWorker = startWorker,
-  ) {}
+  ) {
+    // Every queued run, restored ones included, is this tab's from the moment it is queued.
+    store.subscribe((s, prev) => {
+      if (s.queue !== prev.queue) for (const id of s.queue) void this.lock(id);
+    });
+  }
 
   /** The store's state now (its actions never change). */
   private get state(): AppState {
@@ -98,7 +105,9 @@ export class Trainer {
   /** Stops the run in progress and every queued one. */
   stop(): void {
     this.send({ type: 'stop' });
+    const queued = this.state.queue;
     this.state.stopQueued();
+    for (const id of queued) this.unlock(id);
   }
 
   /** Continues a stopped, failed or interrupted run from its last checkpoint; the curves after it are dropped. */
@@ -132,13 +141,13 @@ export class Trainer {
   }
 
   /** Queues runs of the experiment on the model and dataset loaded now: they keep those, whatever the
-   *  panels load while they wait. */
+   *  panels load while they wait. The same runs still waiting are not queued again (a double click). */
   private queue(settings: RunSettings[]): void {
-    const { experiment, model, data, runs, addRuns } = this.state;
+    const { experiment, model, data, runs, queueRuns } = this.state;
     if (!model.bytes || !model.sha256 || !data.source) return;
     const created = newRuns(runs, experiment, model.sha256, settings);
+    if (!queueRuns(created)) return;
     for (const r of created) this.inputs.set(r.id, { model: model.bytes, data: data.source });
-    addRuns(created, true);
     this.startNext();
   }
 
@@ -183,10 +192,7 @@ export class Trainer {
   private finish(id: string, patch: Partial<RunRecord>): void {
     this.flush();
     this.state.patchRun(id, { ...patch, decode: undefined });
-    if (this.locked?.id === id) {
-      this.locked.release();
-      this.locked = undefined;
-    }
+    this.unlock(id);
     this.startNext();
   }
 
@@ -257,7 +263,8 @@ export class Trainer {
     const model = this.startingModel(run);
     if (model && data.status === 'ready' && data.source && sameData(data.ref, run.data))
       return { model, data: data.source };
-    return `${run.label} trains on ${describeModel(run.model)} and ${describeData(run.data)}: load ${model ? 'that dataset' : 'that model'} first, then resume it.`;
+    const then = run.status === 'queued' ? 'it starts before the next run started' : 'resume it';
+    return `${run.label} trains on ${describeModel(run.model)} and ${describeData(run.data)}: load ${model ? 'that dataset' : 'that model'} first, then ${then}.`;
   }
 
   /** Starts the next queued run (or `resumeFrom`) when no run is in progress, after any start before it. */
@@ -269,19 +276,21 @@ export class Trainer {
 
   private async start(resumeFrom?: RunRecord): Promise<void> {
     if (activeRun(this.state)) return;
-    const id = resumeFrom?.id ?? this.state.dequeue();
+    const id = resumeFrom?.id ?? this.state.queue[0];
     if (!id) return;
     const run = runById(this.state, id);
-    if (!run) return this.start();
-    const given = this.inputsOf(run);
-    const release = typeof given === 'string' ? undefined : await lockRun(id);
-    if (typeof given === 'string' || !release) {
-      const message = typeof given === 'string' ? given : `${run.label} is training in another tab of this browser.`;
-      if (resumeFrom) this.state.notify(message);
-      else this.state.patchRun(id, { status: 'failed', error: { kind: 'other', message } });
+    const given = run && this.inputsOf(run);
+    // Without its model and dataset a run does not start, and the runs queued after it wait too.
+    if (typeof given === 'string') return this.state.notify(given);
+    if (!resumeFrom) this.state.dequeue();
+    if (!run || !given) return this.start();
+    if (!(await this.lock(id))) {
+      this.unlock(id);
+      // Another tab queued or trains it (both restored it after a reload): it is that tab's.
+      if (resumeFrom) this.state.notify(`${run.label} is training in another tab of this browser.`);
+      else this.state.patchRun(id, { status: 'elsewhere' });
       return this.start();
     }
-    this.locked = { id, release };
     this.inputs.set(id, given);
     const keep = resumeFrom?.checkpointStep;
     this.state.patchRun(id, {
@@ -314,6 +323,17 @@ export class Trainer {
               seconds: run.train.find((p) => p.step === keep)?.seconds ?? 0,
             },
     });
+  }
+
+  /** Whether this tab holds `id`'s Web Lock, asked for once. */
+  private async lock(id: string): Promise<boolean> {
+    if (!this.locks.has(id)) this.locks.set(id, lockRun(id));
+    return !!(await this.locks.get(id));
+  }
+
+  private unlock(id: string): void {
+    void this.locks.get(id)?.then((release) => release?.());
+    this.locks.delete(id);
   }
 
   private budgetBytes(): number | undefined {

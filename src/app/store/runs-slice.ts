@@ -4,7 +4,9 @@
 import type { StateCreator } from 'zustand';
 import type { EvalPoint, TrainPoint } from '../../train/records.ts';
 import type { RunRecord } from '../runs/run-record.ts';
+import { sameData } from '../sources/refs.ts';
 import type { AppState } from '../store.ts';
+import { inProgress } from './selectors.ts';
 
 export interface RunsSlice {
   runs: RunRecord[];
@@ -14,7 +16,11 @@ export interface RunsSlice {
 
   /** New runs of this tab, selected, and queued for the worker when `queue` is set. */
   addRuns(runs: RunRecord[], queue: boolean): void;
-  /** Runs kept in this browser, after the ones already shown. */
+  /** New runs queued and selected, unless each is the same as a run still queued or in progress (a
+   *  second click of Train or Compare before the first one's runs are done); whether they were. */
+  queueRuns(runs: RunRecord[]): boolean;
+  /** Runs kept in this browser (oldest first), after the ones already shown; the queued ones wait in
+   *  the queue again, in their order, after this tab's. */
   restoreRuns(kept: RunRecord[]): void;
   /** The runs a link carries, before the others. */
   addShared(runs: RunRecord[]): void;
@@ -31,6 +37,12 @@ export interface RunsSlice {
   select(id?: string): void;
 }
 
+/** The same run: the same settings on the same model and dataset. */
+const sameRun = (a: RunRecord, b: RunRecord) =>
+  a.modelSha256 === b.modelSha256 &&
+  sameData(a.data, b.data) &&
+  JSON.stringify(a.settings) === JSON.stringify(b.settings);
+
 export const runsSlice: StateCreator<AppState, [], [], RunsSlice> = (set, get) => {
   const update = (id: string, f: (r: RunRecord) => RunRecord) =>
     set({ runs: get().runs.map((r) => (r.id === id ? f(r) : r)) });
@@ -44,7 +56,17 @@ export const runsSlice: StateCreator<AppState, [], [], RunsSlice> = (set, get) =
         queue: queue ? [...get().queue, ...runs.map((r) => r.id)] : get().queue,
         selected: runs[0]?.id ?? get().selected,
       }),
-    restoreRuns: (kept) => set({ runs: [...get().runs, ...kept] }),
+    queueRuns(runs) {
+      const waiting = get().runs.filter((r) => r.status === 'queued' || inProgress(r));
+      if (runs.every((r) => waiting.some((w) => sameRun(w, r)))) return false;
+      get().addRuns(runs, true);
+      return true;
+    },
+    restoreRuns: (kept) =>
+      set({
+        runs: [...get().runs, ...kept],
+        queue: [...get().queue, ...kept.filter((r) => r.status === 'queued').map((r) => r.id)],
+      }),
     addShared: (runs) => set({ runs: [...runs, ...get().runs] }),
     putStored(id, run) {
       const { runs } = get();
