@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { launchChromium } from '../src/node/chromium.ts';
 import { startPreviewServer } from '../src/node/dev-server.ts';
+import { builtinsReady } from '../src/node/playground-page.ts';
 
 const { values } = parseArgs({
   options: { out: { type: 'string', default: 'docs/screenshot.png' }, steps: { type: 'string' } },
@@ -14,14 +15,7 @@ const browser = await launchChromium();
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await page.goto(server.url);
-  await page
-    .getByTestId('model-name')
-    .filter({ hasText: /built in/ })
-    .waitFor({ timeout: 120_000 });
-  await page
-    .getByTestId('data-name')
-    .filter({ hasText: /^MNIST digits$/ })
-    .waitFor({ timeout: 120_000 });
+  await builtinsReady(page);
   if (values.steps) await page.locator('#field-steps').fill(values.steps);
   await page.getByTestId('compare').click();
   await page.waitForFunction(

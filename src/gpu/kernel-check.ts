@@ -129,10 +129,10 @@ export function kernelMismatch(kernel: AnyKernel, module: WgslModule, layout: Ke
 /** Every identifier the entry point's body and the functions it calls (transitively) name. */
 function namesUsed(module: WgslModule, entry: string): Set<string> {
   const names = new Set<string>();
-  const todo = [entry];
-  for (let fn = todo.pop(); fn !== undefined; fn = todo.pop()) {
+  const pending = [entry];
+  for (let fn = pending.pop(); fn !== undefined; fn = pending.pop()) {
     for (const id of module.functions.get(fn)!.body.match(IDENTIFIER) ?? []) {
-      if (module.functions.has(id) && !names.has(id)) todo.push(id);
+      if (module.functions.has(id) && !names.has(id)) pending.push(id);
       names.add(id);
     }
   }

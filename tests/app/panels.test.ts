@@ -15,8 +15,15 @@ import { RunsPanel } from '../../src/app/runs/RunsPanel.tsx';
 import { Trainer } from '../../src/app/runs/trainer.ts';
 import { TrainerContext } from '../../src/app/runs/trainer-context.ts';
 import { useStore } from '../../src/app/store.ts';
-import type { DatasetSource } from '../../src/data/dataset-source.ts';
-import { evalPoint, FakeWorker, predictionsOf, runInfo, runRecord, trainPoint } from '../helpers/run-records.ts';
+import {
+  evalPoint,
+  FakeWorker,
+  loadSources,
+  predictionsOf,
+  runInfo,
+  runRecord,
+  trainPoint,
+} from '../helpers/run-records.ts';
 
 let worker: FakeWorker;
 let trainer: Trainer;
@@ -34,30 +41,12 @@ afterEach(cleanup);
 const show = (panel: () => ReactNode) =>
   render(createElement(TrainerContext, { value: trainer }, createElement(panel)));
 
-const source: DatasetSource = { kind: 'zip', name: 'd.zip', blob: new Blob([]) };
-
-function loadSources() {
-  const s = useStore.getState();
-  s.modelReady({ ref: s.experiment.model, name: 'm', bytes: new ArrayBuffer(16), sha256: 'ab'.repeat(32) });
-  s.dataReady({
-    ref: s.experiment.data,
-    name: 'd',
-    source,
-    classes: ['a', 'b'],
-    perClass: [5, 5],
-    counts: { train: 10, val: 0, test: 0 },
-    leftOut: [],
-    problems: [],
-    thumbnails: [],
-  });
-}
-
 describe('RunPanel', () => {
   it('says what is missing, then trains, with Pause and Stop while the run is in progress', async () => {
     show(RunPanel);
     expect(screen.getByTestId<HTMLButtonElement>('train').disabled).toBe(true);
     screen.getByText('load a model first');
-    act(loadSources);
+    act(() => loadSources(useStore));
     expect(screen.getByTestId<HTMLButtonElement>('train').disabled).toBe(false);
     expect(screen.queryByTestId('stop')).toBeNull();
     fireEvent.click(screen.getByTestId('train'));

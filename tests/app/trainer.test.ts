@@ -5,31 +5,16 @@
 // runs hold their Web Locks, a resume on another dataset is refused in words, and a failed worker fails
 // its run.
 import { describe, expect, it, vi } from 'vitest';
-import type { DatasetSource } from '../../src/data/dataset-source.ts';
 import { Trainer } from '../../src/app/runs/trainer.ts';
 import { createAppStore } from '../../src/app/store.ts';
 import { runLock } from '../../src/app/runs/persist.ts';
 import { activeRun, runById } from '../../src/app/store/selectors.ts';
-import { evalPoint, FakeWorker, runInfo, runRecord, trainPoint } from '../helpers/run-records.ts';
-
-const source: DatasetSource = { kind: 'zip', name: 'd.zip', blob: new Blob([]) };
+import { evalPoint, FakeWorker, loadSources, runInfo, runRecord, source, trainPoint } from '../helpers/run-records.ts';
 
 /** A store with a model and a dataset loaded, its trainer and its worker. */
 function loaded() {
   const store = createAppStore();
-  const s = store.getState();
-  s.modelReady({ ref: s.experiment.model, name: 'm', bytes: new ArrayBuffer(16), sha256: 'ab'.repeat(32) });
-  s.dataReady({
-    ref: s.experiment.data,
-    name: 'd',
-    source,
-    classes: ['a', 'b'],
-    perClass: [5, 5],
-    counts: { train: 10, val: 0, test: 0 },
-    leftOut: [],
-    problems: [],
-    thumbnails: [],
-  });
+  loadSources(store);
   const worker = new FakeWorker();
   return { store, worker, trainer: new Trainer(store, () => worker) };
 }

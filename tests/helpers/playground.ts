@@ -1,7 +1,10 @@
 // Opening, reading and filling the playground page in the e2e tests.
 import type { Browser, Page } from 'playwright-core';
 import type { RunRecord } from '../../src/app/runs/run-record.ts';
+import { builtinsReady } from '../../src/node/playground-page.ts';
 import { openPage } from './browser.ts';
+
+export { builtinsReady };
 
 /** Types each value into the run panel's field of that key. */
 export async function setFields(page: Page, values: Record<string, string>): Promise<void> {
@@ -35,19 +38,6 @@ export async function openPlayground(
     await builtinsReady(page);
   }
   return page;
-}
-
-/** Waits for the built-in model and the MNIST pack, which a page without a link loads at its start. */
-export async function builtinsReady(page: Page): Promise<void> {
-  // Locators rather than expect.poll, so that this works in hooks too.
-  await page
-    .getByTestId('model-name')
-    .filter({ hasText: /built in/ })
-    .waitFor({ timeout: 120_000 });
-  await page
-    .getByTestId('data-name')
-    .filter({ hasText: /^MNIST digits$/ })
-    .waitFor({ timeout: 120_000 });
 }
 
 /** What a page of the playground keeps in its origin: its runs' records (IndexedDB, as JSON whose byte

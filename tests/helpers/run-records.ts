@@ -7,7 +7,29 @@ import { defaultExperiment } from '../../src/train/settings.ts';
 import { newRuns, settingsOf } from '../../src/app/runs/new-runs.ts';
 import type { RunRecord } from '../../src/app/runs/run-record.ts';
 import type { TrainingWorker } from '../../src/app/runs/trainer.ts';
+import type { AppStore } from '../../src/app/store.ts';
+import type { DatasetSource } from '../../src/data/dataset-source.ts';
 import type { FromWorker, ToWorker } from '../../src/worker/protocol.ts';
+
+/** The dataset the page's tests load: an empty zip (the tests' worker never reads it). */
+export const source: DatasetSource = { kind: 'zip', name: 'd.zip', blob: new Blob([]) };
+
+/** Marks a model and a two-class dataset (`source`) as loaded in `store`, as the panels do once they load them. */
+export function loadSources(store: Pick<AppStore, 'getState'>): void {
+  const s = store.getState();
+  s.modelReady({ ref: s.experiment.model, name: 'm', bytes: new ArrayBuffer(16), sha256: 'ab'.repeat(32) });
+  s.dataReady({
+    ref: s.experiment.data,
+    name: 'd',
+    source,
+    classes: ['a', 'b'],
+    perClass: [5, 5],
+    counts: { train: 10, val: 0, test: 0 },
+    leftOut: [],
+    problems: [],
+    thumbnails: [],
+  });
+}
 
 export const trainPoint = (step: number): TrainPoint => ({
   step,
