@@ -1,14 +1,9 @@
 // Summaries the experiment scripts print: mean ± std over seeds, paired differences, Markdown tables.
+import { mean, std } from '../../src/train/seed-stats.ts';
+
+export { mean, std };
 
 export const pct = (x: number) => (100 * x).toFixed(1);
-export const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-
-/** Sample standard deviation (n − 1); undefined for fewer than two values. */
-export function std(xs: number[]): number | undefined {
-  if (xs.length < 2) return undefined;
-  const m = mean(xs);
-  return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
-}
 
 /** 'mean ± std' in %, with the count when it is not `expected`; '–' for no values. */
 export function cell(xs: number[], expected: number): string {
