@@ -51,6 +51,8 @@ export interface Experiment {
   crop: (typeof CROPS)[number];
   flip: boolean;
   seed: number;
+  /** Compare's number of seeds: the page's Compare runs each method on seed, seed + 1, …; one run uses `seed` alone. */
+  seeds: number;
 }
 
 /** The settings of one run: the experiment without its model and dataset. */
@@ -409,6 +411,7 @@ export const PROPERTIES: { readonly [K in ExperimentKey]: Property<K> } = {
     min: 0,
     max: 2 ** 31 - 1,
   }),
+  seeds: range('integer', { key: 'seeds', hash: 'seeds', flag: 'seeds', label: 'seeds', default: 3, min: 1, max: 5 }),
 };
 
 export type AnyProperty = { [K in ExperimentKey]: Property<K> }[ExperimentKey];

@@ -1,7 +1,8 @@
 // @vitest-environment jsdom
 // The panels whose logic moved into the store and the trainer, rendered in jsdom on the page's store
 // with a Trainer whose worker the test plays (tests/helpers/run-records.ts): Train and the run controls follow the
-// store's active run; the runs table offers Resume only while no run is in progress and deletes a run;
+// store's active run; Compare's seeds field queues that many seeds, which the runs table sums up per method;
+// the runs table offers Resume only while no run is in progress and deletes a run;
 // a confusion-matrix cell filters the gallery; the attention panel asks the worker once per image and
 // models, not while runs are in progress, and shows the worker's error.
 import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
@@ -56,6 +57,36 @@ describe('RunPanel', () => {
     fireEvent.click(screen.getByTestId('resume'));
     fireEvent.click(screen.getByTestId('stop'));
     expect(worker.sent.map((m) => m.type)).toEqual(['start', 'resume', 'stop']);
+  });
+
+  it("Compare's seeds beside it: two seeds queue two pairs, which the runs table sums up per method", () => {
+    show(() => createElement('div', null, createElement(RunPanel), createElement(RunsPanel)));
+    act(() => loadSources(useStore));
+    fireEvent.change(screen.getByLabelText('seeds'), { target: { value: '2' } });
+    fireEvent.click(screen.getByTestId('compare'));
+    const runs = useStore.getState().runs;
+    expect(runs.map((r) => r.label)).toEqual([
+      'StochCA p=0.1 · seed 0',
+      'fine-tuning · seed 0',
+      'StochCA p=0.1 · seed 1',
+      'fine-tuning · seed 1',
+    ]);
+    const arms = () => screen.getAllByTestId('comparison-arm').map((row) => row.textContent);
+    expect(arms()).toEqual([
+      expect.stringMatching(/^ StochCA p=0.1 · seeds 0–10 of 2 seeds–/),
+      expect.stringMatching(/^ fine-tuning · seeds 0–10 of 2 seeds–/),
+    ]);
+    // Best validation 90 and 80 % (StochCA), 85 and 81 % (fine-tuning): differences 5 and −1.
+    const best = [0.9, 0.85, 0.8, 0.81];
+    act(() =>
+      runs.forEach((r, i) => useStore.getState().patchRun(r.id, { status: 'finished', val: [evalPoint(5, best[i])] })),
+    );
+    expect(screen.getAllByTestId('arm-best').map((c) => c.textContent)).toEqual(['85.0 ± 7.1 %', '83.0 ± 2.8 %']);
+    expect(screen.getAllByTestId('arm-seeds').map((c) => c.textContent)).toEqual(['2 seeds', '2 seeds']);
+    // Mean 2, std √18 = 4.243, half-width 12.706 · 4.243 / √2 = 38.12.
+    expect(screen.getByTestId('comparison-difference').textContent).toBe(
+      'StochCA − fine-tuning, paired by seed (95 % interval): best validation +2.0 points [−36.1, +40.1], 2 seeds, 1 above 0: no difference shown (the interval holds 0)',
+    );
   });
 });
 

@@ -21,7 +21,7 @@ import { measured } from '../helpers/measure.ts';
 const SHA = '0123456789abcdef'.repeat(4);
 const DEFAULT_HASH =
   '#v=1&model=builtin:vit-fmnist&data=pack:mnist&method=stochca&p=0.1&lr=0.001&batch=32&steps=150' +
-  '&warmup=15&wd=0.05&wdx=false&clip=0&size=0&frac=1&val=0.1&every=25&crop=random&flip=false&seed=0';
+  '&warmup=15&wd=0.05&wdx=false&clip=0&size=0&frac=1&val=0.1&every=25&crop=random&flip=false&seed=0&seeds=3';
 
 /** Results as the page would send them, the way Node's Buffer and fflate spell them (independent of
  *  the module's own base64url). */
@@ -89,6 +89,7 @@ describe('experimentFromHash round trips', () => {
     crop: 'random-resized',
     flip: true,
     seed: 2 ** 31 - 1,
+    seeds: 5,
   };
 
   it('every field, every model and data kind, unicode names', () => {
@@ -148,6 +149,8 @@ describe('bad values fall back to their default with a notice', () => {
     ['flip', 'flip', '1', 'false'],
     ['seed', 'seed', '0x10', '0'],
     ['seed', 'seed', '', '0'],
+    ['seeds', 'seeds', '0', '3'],
+    ['seeds', 'seeds', '6', '3'],
   ];
 
   for (const [hashName, key, bad, shown] of cases) {

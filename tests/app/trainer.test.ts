@@ -11,10 +11,11 @@ import { runLock } from '../../src/app/runs/persist.ts';
 import { activeRun, runById } from '../../src/app/store/selectors.ts';
 import { evalPoint, FakeWorker, loadSources, runInfo, runRecord, source, trainPoint } from '../helpers/run-records.ts';
 
-/** A store with a model and a dataset loaded, its trainer and its worker. */
-function loaded() {
+/** A store with a model and a dataset loaded, its trainer and its worker; Compare on one seed unless told. */
+function loaded(seeds = '1') {
   const store = createAppStore();
   loadSources(store);
+  store.getState().setField('seeds', seeds);
   const worker = new FakeWorker();
   return { store, worker, trainer: new Trainer(store, () => worker) };
 }
@@ -56,6 +57,38 @@ describe('the trainer', () => {
       'fine-tuning · seed 7',
       'linear probe · seed 7',
     ]);
+  });
+
+  it('queues a Compare over 3 seeds seed by seed, one run per method per seed, as one comparison', async () => {
+    const { store, worker, trainer } = loaded('3');
+    store.getState().setField('seed', '41');
+    trainer.compare();
+    const runs = store.getState().runs;
+    expect(runs.map((r) => [r.settings.method, r.settings.seed])).toEqual([
+      ['stochca', 41],
+      ['finetune', 41],
+      ['stochca', 42],
+      ['finetune', 42],
+      ['stochca', 43],
+      ['finetune', 43],
+    ]);
+    expect(store.getState().queue).toEqual(runs.map((r) => r.id));
+    const [id] = new Set(runs.map((r) => r.comparison));
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(runs.every((r) => r.comparison === id)).toBe(true);
+    // One colour per method, the same on every seed.
+    expect(runs.map((r) => r.colour)).toEqual([0, 1, 0, 1, 0, 1]);
+    // A double click adds nothing; the queue then runs in that order.
+    trainer.compare();
+    expect(store.getState().runs).toHaveLength(6);
+    for (const r of runs) {
+      await vi.waitFor(() => expect(worker.starts().at(-1)?.runId).toBe(r.id));
+      worker.answer({ type: 'done', runId: r.id, reason: 'finished' });
+    }
+    expect(store.getState().runs.map((r) => r.status)).toEqual(Array(6).fill('finished'));
+    // Another Compare is another comparison.
+    trainer.compare();
+    expect(new Set(store.getState().runs.map((r) => r.comparison)).size).toBe(2);
   });
 
   it('queues one comparison for a double click on Compare', async () => {

@@ -36,6 +36,7 @@ const EXPECTED_DEFAULTS: Experiment = {
   crop: 'random',
   flip: false,
   seed: 0,
+  seeds: 3,
 };
 
 describe('defaults', () => {
@@ -123,6 +124,7 @@ const RULES: [ExperimentKey, Record<string, unknown>, string[], string][] = [
     ['-1', '2147483648', '1.5'],
     'seed must be a whole number from 0 to 2147483647',
   ],
+  ['seeds', { '1': 1, '5': 5, '3.0': 3 }, ['0', '6', '2.5', '-1'], 'seeds must be a whole number from 1 to 5'],
   [
     'method',
     { stochca: 'stochca', finetune: 'finetune', 'linear-probe': 'linear-probe' },

@@ -3,13 +3,14 @@
 // page allows; under the loss, each run's StochCA masks (MaskStrip). The x-axis is the step, the
 // epoch or the wall time; the loss may be drawn on a log scale.
 import { memo, useDeferredValue, useEffect, useMemo, useState, type ReactNode } from 'react';
-import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { Area, CartesianGrid, ComposedChart, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { RunRecord } from '../runs/run-record.ts';
 import { PALETTE } from '../runs/run-record.ts';
 import { useStore, type ChartView, type XAxis as Axis } from '../store.ts';
 import { downsample as thin } from '../share-link.ts';
 import { Choice } from '../Choice.tsx';
 import { MaskStrip } from './MaskStrip.tsx';
+import { curveGroups, meanBand, type CurvePoint } from './seed-bands.ts';
 import { smooth } from './smoothing.ts';
 
 const X_AXES = [
@@ -23,7 +24,7 @@ const MAX_POINTS = 200;
 /** An axis number in 3 significant digits; small ones as 7.5e-4, which fits the axis where 0.00075 does not. */
 const tick = (v: number): string => (v !== 0 && Math.abs(v) < 0.01 ? v.toExponential(1) : String(+v.toPrecision(3)));
 
-type Row = { x: number } & Record<string, number>;
+type Row = { x: number } & Record<string, number | [number, number]>;
 
 /** x of a step: the step itself, epochs (images seen / training images) or seconds. */
 function xOf(run: RunRecord, x: Axis, step: number, seconds?: number): number {
@@ -37,21 +38,94 @@ interface Series {
   colour: string;
   faint?: boolean;
   dashed?: boolean;
-  points: { x: number; y: number }[];
+  /** A band of mean ± std over a comparison's seeds: each point's y is [low, high]. */
+  band?: boolean;
+  /** Its name in the tooltip. */
+  name: string;
+  points: { x: number; y: number | [number, number] }[];
 }
 
-/** `smoothing`: of the training lines (the learning rate is never smoothed). */
-function series(runs: RunRecord[], x: Axis, smoothing: number, metric: 'loss' | 'accuracy' | 'lr'): Series[] {
+const metricOf = (metric: 'loss' | 'accuracy' | 'lr', p: { loss: number; accuracy: number; lr?: number }) =>
+  metric === 'accuracy' ? 100 * p.accuracy : metric === 'lr' ? (p.lr ?? NaN) : p.loss;
+
+/** A run's training curve at full resolution, smoothed with `smoothing` (never the learning rate). */
+function trainCurve(run: RunRecord, x: Axis, smoothing: number, metric: 'loss' | 'accuracy' | 'lr'): CurvePoint[] {
+  const ys = smooth(
+    run.train.map((p) => metricOf(metric, p)),
+    metric === 'lr' ? 0 : smoothing,
+  );
+  return run.train.map((p, i) => ({ step: p.step, x: xOf(run, x, p.step, p.seconds), y: ys[i] }));
+}
+
+const valCurve = (run: RunRecord, x: Axis, metric: 'loss' | 'accuracy'): CurvePoint[] =>
+  run.val.map((p) => ({ step: p.step, x: xOf(run, x, p.step), y: metricOf(metric, p) }));
+
+/** The runs of one method of a comparison over several seeds: the mean line of each curve, in a band. */
+function seedSeries(
+  runs: RunRecord[],
+  x: Axis,
+  smoothing: number,
+  metric: 'loss' | 'accuracy' | 'lr',
+  colour: string,
+): Series[] {
+  const key = `${runs[0].id}:seeds`;
+  const both = (kind: 'train' | 'val', curves: CurvePoint[][], max: number): Series[] => {
+    const mean = thin(meanBand(curves), max);
+    const what = kind === 'train' ? 'training' : 'validation';
+    return [
+      {
+        key: `${key}:${kind}-band`,
+        colour,
+        band: true,
+        name: `${what}: mean ± std over the seeds`,
+        points: mean.map((p) => ({ x: p.x, y: [p.low, p.high] })),
+      },
+      {
+        key: `${key}:${kind}`,
+        colour,
+        dashed: kind === 'val',
+        name: `${what}: mean of ${runs.length} seeds`,
+        points: mean.map((p) => ({ x: p.x, y: p.y })),
+      },
+    ];
+  };
+  const train = runs.map((r) => trainCurve(r, x, smoothing, metric));
+  if (metric === 'lr') return both('train', train, MAX_POINTS).slice(1);
+  return [
+    ...both('train', train, MAX_POINTS),
+    ...both(
+      'val',
+      runs.map((r) => valCurve(r, x, metric)),
+      MAX_POINTS,
+    ),
+  ];
+}
+
+/** `smoothing`: of the training lines (the learning rate is never smoothed). `all`: every run, shown or
+ *  not, which tells a comparison's number of seeds. */
+function series(
+  runs: RunRecord[],
+  all: RunRecord[],
+  x: Axis,
+  smoothing: number,
+  metric: 'loss' | 'accuracy' | 'lr',
+): Series[] {
   const out: Series[] = [];
-  for (const run of runs) {
+  for (const group of curveGroups(runs, all)) {
+    const run = group[0];
     const colour = PALETTE[run.colour % PALETTE.length];
+    if (group.length > 1) {
+      out.push(...seedSeries(group, x, smoothing, metric, colour));
+      continue;
+    }
     const train = thin(run.train, MAX_POINTS * 4);
     const xs = train.map((p) => xOf(run, x, p.step, p.seconds));
-    const raw = train.map((p) => (metric === 'accuracy' ? 100 * p.accuracy : p[metric]));
+    const raw = train.map((p) => metricOf(metric, p));
     if (metric === 'lr') {
       out.push({
         key: `${run.id}:lr`,
         colour,
+        name: 'learning rate',
         points: thin(
           xs.map((px, i) => ({ x: px, y: raw[i] })),
           MAX_POINTS,
@@ -65,6 +139,7 @@ function series(runs: RunRecord[], x: Axis, smoothing: number, metric: 'loss' | 
         key: `${run.id}:raw`,
         colour,
         faint: true,
+        name: 'raw',
         points: thin(
           xs.map((px, i) => ({ x: px, y: raw[i] })),
           MAX_POINTS,
@@ -73,6 +148,7 @@ function series(runs: RunRecord[], x: Axis, smoothing: number, metric: 'loss' | 
     out.push({
       key: `${run.id}:train`,
       colour,
+      name: 'training',
       points: thin(
         xs.map((px, i) => ({ x: px, y: sm[i] })),
         MAX_POINTS,
@@ -82,7 +158,8 @@ function series(runs: RunRecord[], x: Axis, smoothing: number, metric: 'loss' | 
       key: `${run.id}:val`,
       colour,
       dashed: true,
-      points: run.val.map((p) => ({ x: xOf(run, x, p.step), y: metric === 'accuracy' ? 100 * p.accuracy : p.loss })),
+      name: 'validation',
+      points: valCurve(run, x, metric).map((p) => ({ x: p.x, y: p.y })),
     });
   }
   return out;
@@ -119,13 +196,19 @@ function rows(series: Series[], log: boolean): Row[] {
   const byX = new Map<number, Row>();
   for (const s of series) {
     for (const p of s.points) {
-      if (log && !(p.y > 0)) continue;
+      if (log && !((Array.isArray(p.y) ? p.y[0] : p.y) > 0)) continue;
       let row = byX.get(p.x);
       if (!row) byX.set(p.x, (row = { x: p.x } as Row));
       row[s.key] = p.y;
     }
   }
   return [...byX.values()].sort((a, b) => a.x - b.x);
+}
+
+/** A tooltip's value: a line's in 4 significant digits, a band's as its two ends. */
+function tooltipValue(v: unknown): string {
+  const p = (n: unknown) => (typeof n === 'number' ? n.toPrecision(4) : String(n));
+  return Array.isArray(v) ? `${p(v[0])} – ${p(v[1])}` : p(v);
 }
 
 const Chart = memo(function Chart({
@@ -144,7 +227,7 @@ const Chart = memo(function Chart({
     <figure className={wide ? 'chart wide' : 'chart'} data-testid={testId}>
       <figcaption>{title}</figcaption>
       <ResponsiveContainer width="100%" height={height}>
-        <LineChart margin={{ top: 5, right: 10, bottom: 5, left: 0 }} data={rows(data, log === true)}>
+        <ComposedChart margin={{ top: 5, right: 10, bottom: 5, left: 0 }} data={rows(data, log === true)}>
           <CartesianGrid stroke="#eee" />
           <XAxis dataKey="x" type="number" domain={['dataMin', 'dataMax']} tickFormatter={tick} />
           <YAxis
@@ -155,25 +238,37 @@ const Chart = memo(function Chart({
             tickFormatter={tick}
             width={55}
           />
-          <Tooltip
-            formatter={(v) => (typeof v === 'number' ? v.toPrecision(4) : String(v))}
-            labelFormatter={(v) => `x = ${v}`}
-          />
-          {data.map((s) => (
-            <Line
-              key={s.key}
-              dataKey={s.key}
-              name={s.key.endsWith(':val') ? 'validation' : s.key.endsWith(':raw') ? 'raw' : 'training'}
-              stroke={s.colour}
-              strokeOpacity={s.faint ? 0.25 : 1}
-              strokeDasharray={s.dashed ? '5 3' : undefined}
-              dot={s.dashed ? { r: 3 } : false}
-              connectNulls
-              isAnimationActive={false}
-              className={s.key.endsWith(':val') ? 'val-line' : undefined}
-            />
-          ))}
-        </LineChart>
+          <Tooltip formatter={(v) => tooltipValue(v)} labelFormatter={(v) => `x = ${v}`} />
+          {data.map((s) =>
+            s.band ? (
+              <Area
+                key={s.key}
+                dataKey={s.key}
+                name={s.name}
+                stroke="none"
+                fill={s.colour}
+                fillOpacity={0.15}
+                connectNulls
+                isAnimationActive={false}
+                activeDot={false}
+                className="seed-band"
+              />
+            ) : (
+              <Line
+                key={s.key}
+                dataKey={s.key}
+                name={s.name}
+                stroke={s.colour}
+                strokeOpacity={s.faint ? 0.25 : 1}
+                strokeDasharray={s.dashed ? '5 3' : undefined}
+                dot={s.dashed ? { r: 3 } : false}
+                connectNulls
+                isAnimationActive={false}
+                className={s.key.endsWith(':val') ? 'val-line' : undefined}
+              />
+            ),
+          )}
+        </ComposedChart>
       </ResponsiveContainer>
       {children}
     </figure>
@@ -186,9 +281,9 @@ const Chart = memo(function Chart({
 const Charts = memo(function Charts({ runs, view }: { runs: RunRecord[]; view: ChartView }) {
   const { hidden, x, smoothing, logLoss } = view;
   const visible = useMemo(() => runs.filter((r) => !hidden.includes(r.id) && r.train.length > 0), [runs, hidden]);
-  const loss = useMemo(() => series(visible, x, smoothing, 'loss'), [visible, x, smoothing]);
-  const accuracy = useMemo(() => series(visible, x, smoothing, 'accuracy'), [visible, x, smoothing]);
-  const lr = useMemo(() => series(visible, x, 0, 'lr'), [visible, x]);
+  const loss = useMemo(() => series(visible, runs, x, smoothing, 'loss'), [visible, runs, x, smoothing]);
+  const accuracy = useMemo(() => series(visible, runs, x, smoothing, 'accuracy'), [visible, runs, x, smoothing]);
+  const lr = useMemo(() => series(visible, runs, x, 0, 'lr'), [visible, runs, x]);
   const masks = useMemo(() => <MaskStrip runs={visible} />, [visible]);
   return (
     <div className="charts">
@@ -207,6 +302,7 @@ export function CurveCharts() {
   const view = useStore((s) => s.view);
   const setView = useStore((s) => s.setView);
   const showRun = useStore((s) => s.showRun);
+  const overSeeds = useMemo(() => curveGroups(runs).some((g) => g.length > 1), [runs]);
   const deferredRuns = useDeferredValue(runs);
   const deferredView = useDeferredValue(view);
   return (
@@ -231,6 +327,12 @@ export function CurveCharts() {
           log-scale loss
         </label>
         <span className="hint">solid: training (smoothed, raw line faint) · dashed with dots: validation</span>
+        {overSeeds && (
+          <span className="hint" data-testid="band-hint">
+            · a Compare over several seeds: each method&apos;s mean, in a band of mean ± std over the seeds that reached
+            the step
+          </span>
+        )}
       </div>
       <ul className="legend" data-testid="legend">
         {runs.map((r) => (

@@ -1,6 +1,6 @@
-// Train, Compare and the controls of the run in progress, then the run settings: one input per
-// experiment property, checked as it is typed, with the message beside the field.
-import { PROPERTY_LIST, type AnyProperty, type ExperimentKey } from '../../train/settings.ts';
+// Train, Compare with its number of seeds, and the controls of the run in progress, then the run settings:
+// one input per experiment property, checked as it is typed, with the message beside the field.
+import { PROPERTIES, PROPERTY_LIST, type AnyProperty, type ExperimentKey } from '../../train/settings.ts';
 import { useTrainer } from '../runs/trainer-context.ts';
 import { useStore } from '../store.ts';
 import { activeRun, cannotRun } from '../store/selectors.ts';
@@ -13,12 +13,14 @@ const HINTS: Partial<Record<ExperimentKey, string>> = {
   valFraction: 'drawn from the training images when there is no val/ folder',
   clip: 'largest global gradient norm; 0 = no clipping',
   wdExempt: 'biases, LayerNorm, position embedding and class token (timm’s convention)',
+  seeds: 'Compare runs each method on seed, seed + 1, … and sums them up in the runs table',
 };
 
 /** The words a choice shows where its value is not plain enough. */
 const CHOICE_TEXT: Record<string, string> = { 'linear-probe': 'head only' };
 
-function Field({ prop }: { prop: AnyProperty }) {
+/** `inline`: label, input and message on one line, beside the buttons (the seeds of Compare). */
+function Field({ prop, inline }: { prop: AnyProperty; inline?: boolean }) {
   const key = prop.key;
   const value = useStore((s) => s.drafts[key] ?? prop.format(s.experiment[key] as never));
   const error = useStore((s) => s.errors[key]);
@@ -49,6 +51,7 @@ function Field({ prop }: { prop: AnyProperty }) {
       <input
         id={id}
         inputMode="decimal"
+        size={inline ? 2 : undefined}
         value={value}
         aria-invalid={!!error}
         onChange={(e) => setField(key, e.target.value)}
@@ -56,7 +59,7 @@ function Field({ prop }: { prop: AnyProperty }) {
     );
   }
   return (
-    <div className="field">
+    <div className={inline ? 'field inline' : 'field'} title={inline ? HINTS[key] : undefined}>
       <label htmlFor={id}>{prop.label}</label>
       {input}
       {error ? (
@@ -64,7 +67,7 @@ function Field({ prop }: { prop: AnyProperty }) {
           {error}
         </span>
       ) : (
-        HINTS[key] && <small>{HINTS[key]}</small>
+        !inline && HINTS[key] && <small>{HINTS[key]}</small>
       )}
     </div>
   );
@@ -75,7 +78,7 @@ export function RunPanel() {
   const status = useStore((s) => activeRun(s)?.status);
   const blocked = useStore(cannotRun);
   const probe = useStore((s) => s.experiment.method === 'linear-probe');
-  const fields = PROPERTY_LIST.filter((p) => p.type !== 'model' && p.type !== 'data');
+  const fields = PROPERTY_LIST.filter((p) => p.type !== 'model' && p.type !== 'data' && p.key !== 'seeds');
   return (
     <section aria-label="Run" className="panel" data-testid="run-panel">
       <h2>Run</h2>
@@ -92,6 +95,7 @@ export function RunPanel() {
         <button type="button" disabled={!!blocked} onClick={() => trainer.compare()} data-testid="compare">
           {probe ? 'Compare StochCA, fine-tuning and head only' : 'Compare StochCA vs fine-tuning'}
         </button>
+        <Field prop={PROPERTIES.seeds} inline />
         {status === 'running' && (
           <button type="button" onClick={() => trainer.pause()} data-testid="pause">
             Pause

@@ -1,10 +1,11 @@
 // The runs: the progress bar of the one in progress (RunProgress, above the curves), and a table
 // comparing all of them (best validation accuracy and its step, final accuracy, test accuracy, time),
-// with their status and errors.
+// with their status and errors; under it, each Compare summed up over its seeds (Comparisons).
 import { useShallow } from 'zustand/react/shallow';
 import { deleteCheckpoint } from '../../train/opfs-store.ts';
 import { useStore } from '../store.ts';
 import { activeRun, inProgress, runById } from '../store/selectors.ts';
+import { Comparisons } from './Comparisons.tsx';
 import { ImportRun } from './ImportRun.tsx';
 import { advice, PALETTE, summarize, type RunRecord } from './run-record.ts';
 import { useTrainer } from './trainer-context.ts';
@@ -160,6 +161,7 @@ export function RunsPanel() {
           ))}
         </tbody>
       </table>
+      <Comparisons />
       <ImportRun />
     </section>
   );

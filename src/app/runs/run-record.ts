@@ -21,6 +21,8 @@ export interface RunRecord {
   modelSha256?: string;
   data: DataRef;
   settings: RunSettings;
+  /** The Compare the run is one of (its runs share it): the page sums its seeds up together. */
+  comparison?: string;
   status: RunStatus;
   createdAt: number;
   info?: RunInfo;
@@ -61,13 +63,16 @@ export const PALETTE = [
   '#bcbd22',
 ];
 
-const METHOD_LABELS: Record<RunSettings['method'], (s: RunSettings) => string> = {
+const METHOD_LABELS: Record<RunSettings['method'], (s: Pick<RunSettings, 'p'>) => string> = {
   stochca: (s) => `StochCA p=${s.p}`,
   finetune: () => 'fine-tuning',
   'linear-probe': () => 'linear probe',
 };
 
-export const runLabel = (s: RunSettings) => `${METHOD_LABELS[s.method](s)} · seed ${s.seed}`;
+/** The method of a run in words, without its seed: 'StochCA p=0.1', 'fine-tuning', 'linear probe'. */
+export const methodLabel = (s: Pick<RunSettings, 'method' | 'p'>) => METHOD_LABELS[s.method](s);
+
+export const runLabel = (s: RunSettings) => `${methodLabel(s)} · seed ${s.seed}`;
 
 export interface RunSummary {
   bestValAccuracy?: number;

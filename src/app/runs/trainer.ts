@@ -12,7 +12,7 @@ import type { AttentionMaps, AttentionModel, FromWorker, ToWorker } from '../../
 import { describeData, describeModel, sameData } from '../sources/refs.ts';
 import type { AppState, AppStore, ModelState } from '../store.ts';
 import { activeRun, runById } from '../store/selectors.ts';
-import { newRuns, settingsOf } from './new-runs.ts';
+import { compareSettings, newRuns, settingsOf } from './new-runs.ts';
 import { runLock } from './persist.ts';
 import type { RunRecord } from './run-record.ts';
 import { errorMessage } from '../../gpu/error-message.ts';
@@ -80,15 +80,10 @@ export class Trainer {
     this.queue([settingsOf(this.state.experiment)]);
   }
 
-  /** StochCA and fine-tuning with the same seed, split and images (the split depends only on the seed);
-   *  the linear probe too when the method set is the linear probe. */
+  /** StochCA and fine-tuning (and the linear probe when it is the method set) on each of the experiment's
+   *  seeds, as one comparison (compareSettings). */
   compare(): void {
-    const s = settingsOf(this.state.experiment);
-    this.queue([
-      { ...s, method: 'stochca', p: s.method === 'stochca' && s.p > 0 ? s.p : 0.1 },
-      { ...s, method: 'finetune' },
-      ...(s.method === 'linear-probe' ? [s] : []),
-    ]);
+    this.queue(compareSettings(this.state.experiment), crypto.randomUUID());
   }
 
   pause(): void {
@@ -142,10 +137,10 @@ export class Trainer {
 
   /** Queues runs of the experiment on the model and dataset loaded now: they keep those, whatever the
    *  panels load while they wait. The same runs still waiting are not queued again (a double click). */
-  private queue(settings: RunSettings[]): void {
+  private queue(settings: RunSettings[], comparison?: string): void {
     const { experiment, model, data, runs, queueRuns } = this.state;
     if (!model.bytes || !model.sha256 || !data.source) return;
-    const created = newRuns(runs, experiment, model.sha256, settings);
+    const created = newRuns(runs, experiment, model.sha256, settings, comparison);
     if (!queueRuns(created)) return;
     for (const r of created) this.inputs.set(r.id, { model: model.bytes, data: data.source });
     this.startNext();
