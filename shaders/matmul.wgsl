@@ -13,7 +13,8 @@
 // RB is 1, 2 or 4. GPUs: WG 16, RB 1. SwiftShader runs four invocations per SIMD group and
 // reads workgroup memory by per-lane gathers, so it wants few threads with many outputs
 // each (WG 4, RB 4: 32 reads per 256 multiply-adds instead of 8 per 16).
-// epilogue: 0 none; 1 + bias[n]; 2 + bias[n] then GELU, with U receiving the pre-activation.
+// epilogue: 0 none; 1 + bias[n]; 2 + bias[n] then GELU, with U receiving the pre-activation;
+// 3 as 2 with QuickGELU.
 // The transposes and the epilogue are uniforms, not override constants: one pipeline serves every
 // product of a model (forward, both backward products, with and without epilogue), because a
 // CPU implementation such as SwiftShader takes seconds to compile each pipeline of this kernel.
@@ -122,9 +123,9 @@ fn store_row(z: u32, r: u32, c: u32, v: vec4f) {
       let o = z * p.strideC + r * p.N + n;
       var x = v[j];
       if (p.epilogue >= 1u) { x += bias[n]; }
-      if (p.epilogue == 2u) {
+      if (p.epilogue >= 2u) {
         U[o] = x;
-        x = gelu(x);
+        x = select(gelu(x), quick_gelu(x), p.epilogue == 3u);
       }
       C[o] = x;
     }

@@ -1,8 +1,10 @@
-// Token bookkeeping around the encoder: the class token and the position embedding in
-// front of it, and taking the class token out after it. H is [B, N, D] with N = P + 1
-// tokens, token 0 the class token.
-//   embed_tokens:            H[b, 0] = cls + pos[0];  H[b, 1+i] = X[b, i] + pos[1+i]
-//   embed_tokens_backward:   dPos[n] = Σ_b dH[b, n];  dCls = dPos[0];  dX[b, i] = dH[b, 1+i]
+// Token bookkeeping around the encoder: the class token, register tokens and the position
+// embedding in front of it, and taking the class token out after it. H is [B, N, D] with
+// N = 1 + R + P tokens: token 0 the class token, then R registers, then the P patches. The
+// position embedding [1 + P, D] is the class token's and the patches' (registers have none).
+//   embed_tokens:            H[b, 0] = cls + pos[0];  H[b, 1+r] = reg[r];  H[b, 1+R+i] = X[b, i] + pos[1+i]
+//   embed_tokens_backward:   dCls = dPos[0] = Σ_b dH[b, 0];  dReg[r] = Σ_b dH[b, 1+r];
+//                            dPos[1+i] = Σ_b dH[b, 1+R+i];  dX[b, i] = dH[b, 1+R+i]
 //   gather_class_token:      Y[b] = H[b, 0]
 //   gather_class_token_backward: dH[b, 0] = dY[b], zero elsewhere
 // One thread per output element (the backward of embed_tokens: per (n, d), looping over
@@ -16,7 +18,15 @@ struct Params {
   D: u32,
 }
 
+struct EmbedParams {
+  B: u32,
+  N: u32,  // 1 + R + P
+  D: u32,
+  R: u32,
+}
+
 @group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(0) var<uniform> e: EmbedParams;
 
 override WG: u32;
 
@@ -24,23 +34,27 @@ override WG: u32;
 
 @group(0) @binding(1) var<storage, read> X: array<f32>;        // [B, P, D] (a dummy when P = 0)
 @group(0) @binding(2) var<storage, read> cls: array<f32>;      // [D]
-@group(0) @binding(3) var<storage, read> pos: array<f32>;      // [N, D]
+@group(0) @binding(3) var<storage, read> pos: array<f32>;      // [1 + P, D]
 @group(0) @binding(4) var<storage, read_write> H: array<f32>;  // [B, N, D]
+@group(0) @binding(5) var<storage, read> reg: array<f32>;      // [R, D] (a dummy when R = 0)
 
 @compute @workgroup_size(WG)
 fn embed_tokens(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let idx = flat_index(gid, nwg);
-  let ND = p.N * p.D;
-  if (idx >= p.B * ND) { return; }
+  let ND = e.N * e.D;
+  if (idx >= e.B * ND) { return; }
   let b = idx / ND;
   let r = idx % ND;  // n·D + d
+  let first = (1u + e.R) * e.D;  // the first patch's r
   var v: f32;
-  if (r < p.D) {
-    v = cls[r];
+  if (r < e.D) {
+    v = cls[r] + pos[r];
+  } else if (r < first) {
+    v = reg[r - e.D];
   } else {
-    v = X[b * (ND - p.D) + r - p.D];
+    v = X[b * (ND - first) + r - first] + pos[r - e.R * e.D];
   }
-  H[idx] = v + pos[r];
+  H[idx] = v;
 }
 
 // ---- embed_tokens_backward ------------------------------------------------------
@@ -48,21 +62,29 @@ fn embed_tokens(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgrou
 @group(0) @binding(1) var<storage, read> dH: array<f32>;          // [B, N, D]
 @group(0) @binding(2) var<storage, read_write> dX: array<f32>;    // [B, P, D] (a dummy when P = 0)
 @group(0) @binding(3) var<storage, read_write> dCls: array<f32>;  // [D]
-@group(0) @binding(4) var<storage, read_write> dPos: array<f32>;  // [N, D]
+@group(0) @binding(4) var<storage, read_write> dPos: array<f32>;  // [1 + P, D]
+@group(0) @binding(5) var<storage, read_write> dReg: array<f32>;  // [R, D] (a dummy when R = 0)
 
 @compute @workgroup_size(WG)
 fn embed_tokens_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let r = flat_index(gid, nwg);  // n·D + d
-  let ND = p.N * p.D;
+  let ND = e.N * e.D;
   if (r >= ND) { return; }
+  let first = (1u + e.R) * e.D;
   var s = 0.0;
-  for (var b = 0u; b < p.B; b++) {
+  for (var b = 0u; b < e.B; b++) {
     let g = dH[b * ND + r];
     s += g;
-    if (r >= p.D) { dX[b * (ND - p.D) + r - p.D] = g; }
+    if (r >= first) { dX[b * (ND - first) + r - first] = g; }
   }
-  dPos[r] = s;
-  if (r < p.D) { dCls[r] = s; }
+  if (r < e.D) {
+    dCls[r] = s;
+    dPos[r] = s;
+  } else if (r < first) {
+    dReg[r - e.D] = s;
+  } else {
+    dPos[r - e.R * e.D] = s;
+  }
 }
 
 // ---- gather_class_token ----------------------------------------------------------

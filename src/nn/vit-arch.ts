@@ -1,4 +1,8 @@
-// The architecture of a ViT the engine builds (torchvision's vit_b_16 family, docs/method.md "The backbone").
+// The architecture of a ViT the engine builds (torchvision's vit_b_16 family, docs/method.md "The backbone"),
+// with the optional features of CLIP's image encoder and DINOv2. Every optional field absent is the plain ViT.
+
+/** The MLP's activation: exact (erf) GELU, or CLIP's QuickGELU x·σ(1.702x). */
+export type Activation = 'gelu' | 'quick-gelu';
 
 export interface VitArch {
   imageSize: number;
@@ -9,12 +13,25 @@ export interface VitArch {
   mlpDim: number;
   numClasses: number;
   layerNormEps: number;
+  /** A LayerNorm of the tokens before the first block (CLIP's pre_layrnorm): `preNorm.weight`, `preNorm.bias` [D]. */
+  preNorm?: boolean;
+  /** Absent: 'gelu'. */
+  activation?: Activation;
+  /** Absent: true. false: the patch embedding has no `patch.bias` at all (CLIP). */
+  patchBias?: boolean;
+  /** LayerScale on both residual branches (DINOv2): x + γ ⊙ branch, with `blocks.{i}.ls1`, `blocks.{i}.ls2` [D]. */
+  layerScale?: boolean;
+  /** Register tokens (DINOv2 "with registers"): `registers` [R, D] between the class token and the patches,
+   *  with no position embedding of their own. Absent: 0. */
+  registers?: number;
 }
 
 export interface VitDims {
   /** Patches per image, (imageSize/patchSize)². */
   P: number;
-  /** Tokens per image, P + 1 (class token first). */
+  /** Register tokens per image. */
+  R: number;
+  /** Tokens per image, 1 + R + P: class token, registers, patches. */
   N: number;
   D: number;
   H: number;
@@ -27,9 +44,11 @@ export interface VitDims {
 
 export function vitDims(c: VitArch): VitDims {
   const grid = c.imageSize / c.patchSize;
+  const R = c.registers ?? 0;
   return {
     P: grid * grid,
-    N: grid * grid + 1,
+    R,
+    N: 1 + R + grid * grid,
     D: c.dim,
     H: c.heads,
     hd: c.dim / c.heads,
@@ -47,6 +66,17 @@ export function vitArchProblems(c: VitArch): string[] {
   }
   if (!(c.layerNormEps > 0 && Number.isFinite(c.layerNormEps))) {
     problems.push(`layerNormEps must be a positive number, got ${c.layerNormEps}`);
+  }
+  const flags = ['preNorm', 'patchBias', 'layerScale'] as const;
+  for (const key of flags) {
+    if (c[key] !== undefined && typeof c[key] !== 'boolean')
+      problems.push(`${key} must be true or false, got ${c[key]}`);
+  }
+  if (c.activation !== undefined && c.activation !== 'gelu' && c.activation !== 'quick-gelu') {
+    problems.push(`activation must be 'gelu' or 'quick-gelu', got ${c.activation}`);
+  }
+  if (c.registers !== undefined && !(Number.isSafeInteger(c.registers) && c.registers >= 0)) {
+    problems.push(`registers must be a whole number ≥ 0, got ${c.registers}`);
   }
   if (problems.length === 0) {
     if (c.dim % c.heads !== 0) problems.push(`dim ${c.dim} is not divisible by heads ${c.heads}`);

@@ -1,4 +1,4 @@
-// Elementwise ops: GELU forward against float64, its backward against finite differences,
+// Elementwise ops: GELU and QuickGELU forward against float64, their backward against finite differences,
 // the accuracy of the shader's erf, and add/addInto (whose backward is the identity).
 import { describe, expect, it } from 'vitest';
 import { expectClose, expectGradClose, finiteDiff } from '../helpers/compare.ts';
@@ -98,6 +98,53 @@ describe('gelu', () => {
       ).toBeLessThanOrEqual(1e-6);
     }
   });
+});
+
+describe('quick-gelu', () => {
+  for (const s of [
+    [7, 33],
+    [2, 197, 65],
+  ]) {
+    it(`forward [${s}]`, async () => {
+      const page = await harnessPage();
+      const x = asF32(normal(size(s), 11, 3));
+      const y = await page.evaluate(
+        async ({ x, s }) => {
+          const { gpu, ops, up, empty, down } = window.stochca!;
+          const y = empty(s);
+          ops.gelu(gpu, up(x, s), y, 'quick-gelu');
+          return down(y);
+        },
+        { x: [...x], s },
+      );
+      expectClose(y, geluRef(x, 'quick-gelu'), 1e-5, `quick-gelu [${s}]`);
+    });
+  }
+
+  for (const s of [[1], [3, 197, 5]]) {
+    it(`backward [${s}]`, async () => {
+      const page = await harnessPage();
+      const x = asF32(normal(size(s), 12, 2));
+      const dy = asF32(normal(size(s), 13));
+      const dx = await page.evaluate(
+        async ({ x, dy, s }) => {
+          const { gpu, ops, up, empty, down } = window.stochca!;
+          const dx = empty(s);
+          ops.geluBackward(gpu, up(x, s), up(dy, s), dx, 'quick-gelu');
+          return down(dx);
+        },
+        { x: [...x], dy: [...dy], s },
+      );
+      const idx = sampleIndices(x.length, 48, 14);
+      expectGradClose(
+        dx,
+        finiteDiff(([v]) => geluRef(v, 'quick-gelu'), [x], 0, dy, idx),
+        idx,
+        1e-4,
+        `quick-gelu [${s}] dx`,
+      );
+    });
+  }
 });
 
 describe('add', () => {

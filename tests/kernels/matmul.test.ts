@@ -4,8 +4,9 @@ import { expectClose, expectGradClose, finiteDiff } from '../helpers/compare.ts'
 import { harnessPage } from '../helpers/browser.ts';
 import { normal, sampleIndices } from '../helpers/random.ts';
 import { matmulRef, type MatmulRefDims } from '../reference/matmul.ts';
+import type { Activation } from '../../src/nn/vit-arch.ts';
 
-type Case = MatmulRefDims & { bias?: boolean; gelu?: boolean };
+type Case = MatmulRefDims & { bias?: boolean; gelu?: boolean; activation?: Activation };
 
 const forward: Case[] = [
   { batch: 1, M: 1, N: 1, K: 1 },
@@ -15,6 +16,7 @@ const forward: Case[] = [
   { batch: 2, M: 65, N: 130, K: 64, transA: true, transB: true },
   { batch: 2, M: 785, N: 48, K: 19, sharedB: true, transB: true, bias: true, gelu: true },
   { batch: 1, M: 100, N: 257, K: 129, bias: true, gelu: true },
+  { batch: 1, M: 70, N: 130, K: 33, transB: true, bias: true, gelu: true, activation: 'quick-gelu' },
   // Whole 64x64 tiles only (no edge), several per dimension.
   { batch: 2, M: 128, N: 192, K: 48, transA: true, bias: true },
 ];
@@ -30,7 +32,7 @@ const backward: Case[] = [
 function name(c: Case): string {
   return (
     `${c.batch}x[${c.M}x${c.K}]${c.transA ? 'ᵀ' : ''}·[${c.K}x${c.N}]${c.transB ? 'ᵀ' : ''}` +
-    `${c.sharedB ? ' shared' : ''}${c.bias ? ' +bias' : ''}${c.gelu ? ' →gelu' : ''}`
+    `${c.sharedB ? ' shared' : ''}${c.bias ? ' +bias' : ''}${c.gelu ? ` →${c.activation ?? 'gelu'}` : ''}`
   );
 }
 
@@ -62,12 +64,13 @@ describe('matmul forward', () => {
             transB: c.transB,
             bias: c.bias ? up(bias, [c.N]) : undefined,
             geluInput: U,
+            activation: c.activation,
           });
           return { c: await down(C), u: U ? await down(U) : [] };
         },
         { a: [...a], b: [...b], bias: [...bias], s: shapes(c), c },
       );
-      expectClose(out.c, matmulRef(a, b, c, c.bias ? bias : undefined, c.gelu), 1e-5, name(c));
+      expectClose(out.c, matmulRef(a, b, c, c.bias ? bias : undefined, c.gelu, c.activation), 1e-5, name(c));
       if (c.gelu) expectClose(out.u, matmulRef(a, b, c, bias), 1e-5, `${name(c)} pre-activation`);
     });
   }

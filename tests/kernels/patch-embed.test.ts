@@ -1,5 +1,5 @@
 // Patch embedding (im2col + matmul) against a direct float64 convolution; weight and
-// bias gradients against finite differences.
+// bias gradients against finite differences; a patch embedding without bias (CLIP's) at patch 14 (DINOv2's).
 import { describe, expect, it } from 'vitest';
 import { expectClose, expectGradClose, finiteDiff } from '../helpers/compare.ts';
 import { harnessPage } from '../helpers/browser.ts';
@@ -93,6 +93,33 @@ describe('patchEmbed backward', () => {
       });
     });
   }
+});
+
+describe('patchEmbed without bias, patch 14', () => {
+  const s: PatchEmbedDims = { B: 2, C: 3, H: 28, W: 42, D: 11, patch: 14 };
+  it(name(s), async () => {
+    const page = await harnessPage();
+    const { x, weight } = inputs(s, 12);
+    const t = shapes(s);
+    const dout = normal(
+      t.out.reduce((a, b) => a * b),
+      15,
+    );
+    const r = await page.evaluate(
+      async ({ x, weight, dout, t, patch }) => {
+        const { gpu, ops, up, empty, down } = window.stochca!;
+        const [patches, out, dweight] = [empty(t.patches), empty(t.out), empty(t.weight)];
+        ops.patchEmbed(gpu, up(x, t.x), up(weight, t.weight), undefined, patches, out, patch);
+        ops.patchEmbedBackward(gpu, patches, up(dout, t.out), dweight, undefined);
+        return { out: await down(out), dweight: await down(dweight) };
+      },
+      { x: [...x], weight: [...weight], dout: [...dout], t, patch: s.patch },
+    );
+    expectClose(r.out, patchEmbedRef(x, weight, undefined, s), 1e-5, name(s));
+    const idx = sampleIndices(weight.length, 48, 16);
+    const f = ([w]: Float64Array[]) => patchEmbedRef(x, w, undefined, s);
+    expectGradClose(r.dweight, finiteDiff(f, [weight], 0, dout, idx), idx, 1e-4, `${name(s)} dweight`);
+  });
 });
 
 describe('patchEmbed shape checks', () => {

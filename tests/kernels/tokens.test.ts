@@ -1,5 +1,5 @@
-// Class token + position embedding, and class-token gathering, against float64
-// references; their backward passes against finite differences.
+// Class token + position embedding (with and without register tokens), and class-token gathering,
+// against float64 references; their backward passes against finite differences.
 import { describe, expect, it } from 'vitest';
 import { expectClose, expectGradClose, finiteDiff } from '../helpers/compare.ts';
 import { harnessPage } from '../helpers/browser.ts';
@@ -84,6 +84,62 @@ describe('embedTokens backward', () => {
         if (inputs[k].length === 0) return expect(g[k]).toEqual([]);
         const idx = sampleIndices(inputs[k].length, 48, 10 + k);
         expectGradClose(g[k], finiteDiff(f, inputs, k, dh, idx), idx, 1e-4, `${name(c)} d${what}`);
+      });
+    });
+  }
+});
+
+// DINOv2's register tokens between the class token and the patches: N = 1 + R + P.
+const withRegisters: (Case & { R: number })[] = [
+  { B: 2, P: 0, D: 5, R: 4 },
+  { B: 3, P: 6, D: 13, R: 1 },
+  { B: 2, P: 256, D: 9, R: 4 },
+];
+
+describe('embedTokens with registers', () => {
+  for (const c of withRegisters) {
+    const label = `B=${c.B} R=${c.R} P=${c.P} D=${c.D}`;
+    it(`forward ${label}`, async () => {
+      const page = await harnessPage();
+      const { B, P, D, R } = c;
+      const [x, cls, pos, reg] = [normal(B * P * D, 21), normal(D, 22), normal((P + 1) * D, 23), normal(R * D, 24)];
+      const out = await page.evaluate(
+        async ({ x, cls, pos, reg, B, P, D, R }) => {
+          const { gpu, ops, up, empty, down } = window.stochca!;
+          const h = empty([B, 1 + R + P, D]);
+          ops.embedTokens(gpu, up(x, [B, P, D]), up(cls, [D]), up(pos, [P + 1, D]), h, up(reg, [R, D]));
+          return down(h);
+        },
+        { x: [...x], cls: [...cls], pos: [...pos], reg: [...reg], ...c },
+      );
+      expectClose(out, embedTokensRef(x, cls, pos, B, P, D, reg), 1e-5, label);
+    });
+
+    it(`backward ${label}`, async () => {
+      const page = await harnessPage();
+      const { B, P, D, R } = c;
+      const [x, cls, pos, reg] = [normal(B * P * D, 25), normal(D, 26), normal((P + 1) * D, 27), normal(R * D, 28)];
+      const dh = normal(B * (1 + R + P) * D, 29);
+      const g = await page.evaluate(
+        async ({ dh, B, P, D, R }) => {
+          const { gpu, ops, up, down } = window.stochca!;
+          const garbage = (shape: number[]) =>
+            up(
+              Array.from({ length: shape.reduce((a, b) => a * b) }, () => 1e3),
+              shape,
+            );
+          const grads = [garbage([B, P, D]), garbage([D]), garbage([P + 1, D]), garbage([R, D])];
+          ops.embedTokensBackward(gpu, up(dh, [B, 1 + R + P, D]), ...grads);
+          return Promise.all(grads.map(down));
+        },
+        { dh: [...dh], ...c },
+      );
+      const f = ([x, cls, pos, reg]: Float64Array[]) => embedTokensRef(x, cls, pos, B, P, D, reg);
+      const inputs = [x, cls, pos, reg];
+      ['x', 'cls', 'pos', 'registers'].forEach((what, k) => {
+        if (inputs[k].length === 0) return expect(g[k]).toEqual([]);
+        const idx = sampleIndices(inputs[k].length, 48, 30 + k);
+        expectGradClose(g[k], finiteDiff(f, inputs, k, dh, idx), idx, 1e-4, `${label} d${what}`);
       });
     });
   }

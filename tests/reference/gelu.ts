@@ -1,4 +1,6 @@
-// Float64 reference: erf and exact GELU, 0.5·x·(1 + erf(x/√2)), and its derivative.
+// Float64 reference: erf and exact GELU, 0.5·x·(1 + erf(x/√2)), and its derivative; QuickGELU x·σ(1.702x)
+// (CLIP's) and its derivative.
+import type { Activation } from '../../src/nn/vit-arch.ts';
 
 export function erf(x: number): number {
   // Chebyshev fit of erfc (Numerical Recipes, 3rd ed., Erf::erfccheb): ~1e-16 accurate.
@@ -30,4 +32,21 @@ export function gelu(x: number): number {
 /** d/dx GELU = Φ(x) + x·φ(x). */
 export function geluGrad(x: number): number {
   return 0.5 * (1 + erf(x / Math.SQRT2)) + (x * Math.exp(-0.5 * x * x)) / Math.sqrt(2 * Math.PI);
+}
+
+const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
+
+export function quickGelu(x: number): number {
+  return x * sigmoid(1.702 * x);
+}
+
+/** d/dx x·σ(ax) = σ(ax) + a·x·σ(ax)·(1 − σ(ax)). */
+export function quickGeluGrad(x: number): number {
+  const s = sigmoid(1.702 * x);
+  return s + 1.702 * x * s * (1 - s);
+}
+
+/** The activation a ViT's MLP applies, and its derivative. */
+export function activationRef(a: Activation = 'gelu'): { f: (x: number) => number; grad: (x: number) => number } {
+  return a === 'gelu' ? { f: gelu, grad: geluGrad } : { f: quickGelu, grad: quickGeluGrad };
 }

@@ -1,5 +1,6 @@
-// Float64 reference: C[b] = op(A[b])·op(B[b]) + bias, optionally through GELU.
-import { gelu } from './gelu.ts';
+// Float64 reference: C[b] = op(A[b])·op(B[b]) + bias, optionally through GELU (exact, or QuickGELU).
+import type { Activation } from '../../src/nn/vit-arch.ts';
+import { activationRef } from './gelu.ts';
 
 export interface MatmulRefDims {
   batch: number;
@@ -18,8 +19,10 @@ export function matmulRef(
   d: MatmulRefDims,
   bias?: Float64Array,
   withGelu = false,
+  activation?: Activation,
 ): Float64Array {
   const { batch, M, N, K } = d;
+  const act = activationRef(activation).f;
   const c = new Float64Array(batch * M * N);
   for (let bt = 0; bt < batch; bt++) {
     const ao = bt * M * K;
@@ -32,7 +35,7 @@ export function matmulRef(
           const bv = d.transB ? b[bo + n * K + k] : b[bo + k * N + n];
           s += av * bv;
         }
-        c[bt * M * N + m * N + n] = withGelu ? gelu(s) : s;
+        c[bt * M * N + m * N + n] = withGelu ? act(s) : s;
       }
     }
   }

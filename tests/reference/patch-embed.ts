@@ -1,4 +1,4 @@
-// Float64 reference: Conv2d(C, D, kernel = stride = p) with bias, computed directly,
+// Float64 reference: Conv2d(C, D, kernel = stride = p) with or without bias, computed directly,
 // tokens out[b, i, d] with patch i = gy·(W/p) + gx in row-major order of the patch grid.
 
 export interface PatchEmbedDims {
@@ -10,11 +10,11 @@ export interface PatchEmbedDims {
   patch: number;
 }
 
-/** x: [B, C, H, W]; weight: [D, C, p, p]; bias: [D]; returns [B, P, D]. */
+/** x: [B, C, H, W]; weight: [D, C, p, p]; bias: [D] or none; returns [B, P, D]. */
 export function patchEmbedRef(
   x: Float64Array,
   weight: Float64Array,
-  bias: Float64Array,
+  bias: Float64Array | undefined,
   s: PatchEmbedDims,
 ): Float64Array {
   const { B, C, H, W, D, patch: p } = s;
@@ -26,7 +26,7 @@ export function patchEmbedRef(
       for (let gx = 0; gx < gw; gx++) {
         const token = (b * gh + gy) * gw + gx;
         for (let d = 0; d < D; d++) {
-          let sum = bias[d];
+          let sum = bias ? bias[d] : 0;
           for (let c = 0; c < C; c++) {
             for (let ky = 0; ky < p; ky++) {
               for (let kx = 0; kx < p; kx++) {

@@ -1,7 +1,11 @@
-// Float64 reference: class token and position embedding in front of the encoder,
+// Float64 reference: class token, register tokens and position embedding in front of the encoder,
 // the class token taken out after it.
 
-/** x: [B, P, D]; cls: [D]; pos: [P+1, D]; returns h [B, P+1, D]. */
+/**
+ * x: [B, P, D]; cls: [D]; pos: [P+1, D]; registers: [R, D] (empty: none); returns h [B, 1+R+P, D]:
+ * the class token and the patches with their position embedding, then the registers inserted between them
+ * (DINOv2's order: the registers get none).
+ */
 export function embedTokensRef(
   x: Float64Array,
   cls: Float64Array,
@@ -9,16 +13,20 @@ export function embedTokensRef(
   B: number,
   P: number,
   D: number,
+  registers: Float64Array = new Float64Array(0),
 ): Float64Array {
-  const N = P + 1;
+  const R = registers.length / D;
+  const N = 1 + R + P;
   const h = new Float64Array(B * N * D);
   for (let b = 0; b < B; b++) {
-    for (let n = 0; n < N; n++) {
+    for (let n = 0; n <= P; n++) {
+      const at = n === 0 ? 0 : R + n; // the token's place once the registers are in
       for (let d = 0; d < D; d++) {
         const token = n === 0 ? cls[d] : x[(b * P + n - 1) * D + d];
-        h[(b * N + n) * D + d] = token + pos[n * D + d];
+        h[(b * N + at) * D + d] = token + pos[n * D + d];
       }
     }
+    h.set(registers, (b * N + 1) * D);
   }
   return h;
 }

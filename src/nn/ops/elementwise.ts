@@ -1,4 +1,4 @@
-// Elementwise ops (shaders/elementwise.wgsl): standalone exact GELU and its backward,
+// Elementwise ops (shaders/elementwise.wgsl): standalone GELU (exact, or QuickGELU) and its backward,
 // residual add and gradient accumulation. Every operand has the same shape, any size.
 //
 // The backward of out = a + b is the identity to both inputs: da = db = dout. Where a
@@ -6,6 +6,7 @@
 import type { Gpu } from '../../gpu/gpu.ts';
 import { Kernel } from '../../gpu/kernel.ts';
 import { byteSize, check, checkDType, checkShape, describe, numel, type Tensor } from '../../gpu/tensor.ts';
+import type { Activation } from '../vit-arch.ts';
 
 const elementwise = (entry: string) =>
   new Kernel({ shader: 'elementwise', entry, workgroupSize: 64, uniforms: { n: 'u32' } });
@@ -13,12 +14,14 @@ const elementwise = (entry: string) =>
 export const elementwiseKernels = {
   geluForward: elementwise('gelu_forward'),
   geluBackward: elementwise('gelu_backward'),
+  quickGeluForward: elementwise('quick_gelu_forward'),
+  quickGeluBackward: elementwise('quick_gelu_backward'),
   add: elementwise('add'),
   addInto: elementwise('add_into'),
 };
 
 /** Checks f32 operands of one shape, and that the written one shares no bytes with the others (WebGPU forbids it). */
-function checkOperands(op: string, written: [string, Tensor], read: [string, Tensor][]): void {
+export function checkOperands(op: string, written: [string, Tensor], read: [string, Tensor][]): void {
   const [wName, w] = written;
   checkDType(w, ['f32'], op, wName);
   for (const [name, t] of read) {
@@ -33,16 +36,17 @@ function run(gpu: Gpu, op: string, kernel: Kernel<{ n: 'u32' }>, tensors: Tensor
   gpu.dispatch({ op, kernel, uniforms: { n }, tensors, workgroups: kernel.flatGrid(gpu.layout, n) });
 }
 
-/** y = GELU(x) (exact, erf form). x, y: [...] (same shape). */
-export function gelu(gpu: Gpu, x: Tensor, y: Tensor): void {
-  const op = `gelu ${describe(x)}`;
+/** y = GELU(x): exact (erf form), or QuickGELU x·σ(1.702x). x, y: [...] (same shape). */
+export function gelu(gpu: Gpu, x: Tensor, y: Tensor, activation: Activation = 'gelu'): void {
+  const op = `${activation} ${describe(x)}`;
   checkOperands(op, ['y', y], [['x', x]]);
-  run(gpu, op, elementwiseKernels.geluForward, [x, y], numel(x.shape));
+  const kernel = activation === 'gelu' ? elementwiseKernels.geluForward : elementwiseKernels.quickGeluForward;
+  run(gpu, op, kernel, [x, y], numel(x.shape));
 }
 
-/** dx = dy · GELU'(x). x, dy, dx: [...] (same shape). */
-export function geluBackward(gpu: Gpu, x: Tensor, dy: Tensor, dx: Tensor): void {
-  const op = `geluBackward ${describe(x)}`;
+/** dx = dy · GELU'(x), of the exact GELU or QuickGELU. x, dy, dx: [...] (same shape). */
+export function geluBackward(gpu: Gpu, x: Tensor, dy: Tensor, dx: Tensor, activation: Activation = 'gelu'): void {
+  const op = `${activation}Backward ${describe(x)}`;
   checkOperands(
     op,
     ['dx', dx],
@@ -51,7 +55,8 @@ export function geluBackward(gpu: Gpu, x: Tensor, dy: Tensor, dx: Tensor): void 
       ['dy', dy],
     ],
   );
-  run(gpu, op, elementwiseKernels.geluBackward, [x, dy, dx], numel(x.shape));
+  const kernel = activation === 'gelu' ? elementwiseKernels.geluBackward : elementwiseKernels.quickGeluBackward;
+  run(gpu, op, kernel, [x, dy, dx], numel(x.shape));
 }
 
 /** out = a + b. a, b, out: [...] (same shape; out must not overlap a or b: use addInto). */

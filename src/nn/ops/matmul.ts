@@ -2,6 +2,7 @@
 import type { Gpu } from '../../gpu/gpu.ts';
 import { Kernel } from '../../gpu/kernel.ts';
 import { check, checkDType, describe, numel, view, type Tensor } from '../../gpu/tensor.ts';
+import type { Activation } from '../vit-arch.ts';
 import { colsum } from './colsum.ts';
 
 export interface MatmulOptions {
@@ -13,7 +14,11 @@ export interface MatmulOptions {
   bias?: Tensor;
   /** With a bias: C = GELU(U), where U (shape of C) receives op(A)·op(B) + bias. */
   geluInput?: Tensor;
+  /** Which GELU the geluInput epilogue applies (absent: the exact one). */
+  activation?: Activation;
 }
+
+const EPILOGUE = { none: 0, bias: 1, gelu: 2, 'quick-gelu': 3 } as const;
 
 export const matmulKernel = new Kernel({
   shader: 'matmul',
@@ -90,7 +95,7 @@ export function matmul(gpu: Gpu, a: Tensor, b: Tensor, c: Tensor, o: MatmulOptio
       strideC: d.M * d.N,
       transA: o.transA ? 1 : 0,
       transB: o.transB ? 1 : 0,
-      epilogue: o.geluInput ? 2 : o.bias ? 1 : 0,
+      epilogue: EPILOGUE[o.geluInput ? (o.activation ?? 'gelu') : o.bias ? 'bias' : 'none'],
     },
     tensors: [a, b, o.bias ?? gpu.dummy(0), c, o.geluInput ?? gpu.dummy(1)],
     workgroups: [Math.ceil(d.N / tile), Math.ceil(d.M / tile), d.batch],

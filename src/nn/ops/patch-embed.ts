@@ -1,5 +1,5 @@
-// Patch embedding (shaders/patch-embed.wgsl): Conv2d(C, D, kernel = stride = p) with bias,
-// as im2col followed by a matmul with the flattened conv weight.
+// Patch embedding (shaders/patch-embed.wgsl): Conv2d(C, D, kernel = stride = p), with a bias or
+// without (CLIP), as im2col followed by a matmul with the flattened conv weight.
 import type { Gpu } from '../../gpu/gpu.ts';
 import { Kernel } from '../../gpu/kernel.ts';
 import { check, checkDType, checkRank, checkShape, describe, view, type Tensor } from '../../gpu/tensor.ts';
@@ -14,10 +14,10 @@ export const im2colKernel = new Kernel({
 });
 
 /**
- * tokens = conv(x, weight, stride = patch) + bias, one token per patch in row-major (h, w) order.
+ * tokens = conv(x, weight, stride = patch) (+ bias), one token per patch in row-major (h, w) order.
  *   x:       [B, C, H, W]      images (H, W multiples of patch)
  *   weight:  [D, C, p, p]      torchvision conv_proj.weight
- *   bias:    [D]
+ *   bias:    [D]               undefined: none
  *   patches: [B·P, C·p·p]      receives the im2col rows, kept for the backward pass (P = H/p · W/p)
  *   out:     [B, P, D]
  */
@@ -25,7 +25,7 @@ export function patchEmbed(
   gpu: Gpu,
   x: Tensor,
   weight: Tensor,
-  bias: Tensor,
+  bias: Tensor | undefined,
   patches: Tensor,
   out: Tensor,
   patch: number,
@@ -33,7 +33,8 @@ export function patchEmbed(
   const op = `patchEmbed ${describe(x)} ${describe(weight)} p=${patch}`;
   checkRank(x, 4, op, 'x');
   checkRank(weight, 4, op, 'weight');
-  for (const [name, t] of Object.entries({ x, weight, bias, patches, out })) checkDType(t, ['f32'], op, name);
+  for (const [name, t] of Object.entries({ x, weight, patches, out, ...(bias && { bias }) }))
+    checkDType(t, ['f32'], op, name);
   const [B, C, H, W] = x.shape;
   const D = weight.shape[0];
   check(
@@ -42,7 +43,7 @@ export function patchEmbed(
     () => `image size ${H}x${W} must be a multiple of the patch size ${patch}`,
   );
   checkShape(weight, [D, C, patch, patch], op, 'weight');
-  checkShape(bias, [D], op, 'bias');
+  if (bias) checkShape(bias, [D], op, 'bias');
   const P = (H / patch) * (W / patch);
   const cols = C * patch * patch;
   checkShape(patches, [B * P, cols], op, 'patches');
@@ -63,9 +64,15 @@ export function patchEmbed(
  *   patches: [B·P, C·p·p]   as written by patchEmbed
  *   dout:    [B, P, D]
  *   dweight: [D, C, p, p]
- *   dbias:   [D]
+ *   dbias:   [D]            undefined: a patch embedding without bias
  */
-export function patchEmbedBackward(gpu: Gpu, patches: Tensor, dout: Tensor, dweight: Tensor, dbias: Tensor): void {
+export function patchEmbedBackward(
+  gpu: Gpu,
+  patches: Tensor,
+  dout: Tensor,
+  dweight: Tensor,
+  dbias: Tensor | undefined,
+): void {
   const op = `patchEmbedBackward ${describe(patches)} ${describe(dout)}`;
   checkRank(patches, 2, op, 'patches');
   checkRank(dout, 3, op, 'dout');
@@ -74,8 +81,9 @@ export function patchEmbedBackward(gpu: Gpu, patches: Tensor, dout: Tensor, dwei
   const [C, patch] = dweight.shape.slice(1);
   checkShape(dweight, [D, C, patch, patch], op, 'dweight');
   checkShape(patches, [B * P, C * patch * patch], op, 'patches');
-  checkShape(dbias, [D], op, 'dbias');
-  for (const [name, t] of Object.entries({ patches, dout, dweight, dbias })) checkDType(t, ['f32'], op, name);
+  if (dbias) checkShape(dbias, [D], op, 'dbias');
+  for (const [name, t] of Object.entries({ patches, dout, dweight, ...(dbias && { dbias }) }))
+    checkDType(t, ['f32'], op, name);
   const w2 = view(dweight, [D, C * patch * patch]);
   // matmulBackward reads B (the weight) only for the input gradient, which is not asked
   // for here, so the gradient's own view stands in for its shape.

@@ -1,66 +1,87 @@
-// The class token and position embedding (shaders/tokens.wgsl): prepended and added
-// before the encoder, the class token taken out after it. N = P + 1 tokens, token 0 the class token.
+// The class token, register tokens and position embedding (shaders/tokens.wgsl): prepended and added
+// before the encoder, the class token taken out after it. N = 1 + R + P tokens: the class token,
+// R registers (none in a plain ViT), the P patches.
 import type { Gpu } from '../../gpu/gpu.ts';
 import { Kernel } from '../../gpu/kernel.ts';
-import { checkDType, checkRank, checkShape, describe, type Tensor } from '../../gpu/tensor.ts';
+import { check, checkDType, checkRank, checkShape, describe, type Tensor } from '../../gpu/tensor.ts';
 
 const tokensKernel = (entry: string) =>
   new Kernel({ shader: 'tokens', entry, workgroupSize: 256, uniforms: { B: 'u32', N: 'u32', D: 'u32' } });
+const embedKernel = (entry: string) =>
+  new Kernel({ shader: 'tokens', entry, workgroupSize: 256, uniforms: { B: 'u32', N: 'u32', D: 'u32', R: 'u32' } });
 
 export const tokensKernels = {
-  embed: tokensKernel('embed_tokens'),
-  embedBackward: tokensKernel('embed_tokens_backward'),
+  embed: embedKernel('embed_tokens'),
+  embedBackward: embedKernel('embed_tokens_backward'),
   gatherClassToken: tokensKernel('gather_class_token'),
   gatherClassTokenBackward: tokensKernel('gather_class_token_backward'),
 };
 
 /**
- * h[b, 0] = cls + pos[0];  h[b, 1+i] = x[b, i] + pos[1+i].
- *   x:   [B, P, D]     patch tokens (P may be 0)
- *   cls: [D]           torchvision class_token [1, 1, D] flattened
- *   pos: [P+1, D]      encoder.pos_embedding [1, P+1, D] flattened
- *   h:   [B, P+1, D]
+ * h[b, 0] = cls + pos[0];  h[b, 1+r] = registers[r];  h[b, 1+R+i] = x[b, i] + pos[1+i].
+ *   x:         [B, P, D]       patch tokens (P may be 0)
+ *   cls:       [D]             torchvision class_token [1, 1, D] flattened
+ *   pos:       [1+P, D]        encoder.pos_embedding [1, 1+P, D] flattened
+ *   h:         [B, 1+R+P, D]
+ *   registers: [R, D]          DINOv2's register tokens (none: R = 0)
  */
-export function embedTokens(gpu: Gpu, x: Tensor, cls: Tensor, pos: Tensor, h: Tensor): void {
+export function embedTokens(gpu: Gpu, x: Tensor, cls: Tensor, pos: Tensor, h: Tensor, registers?: Tensor): void {
   const op = `embedTokens ${describe(x)}`;
   checkRank(x, 3, op, 'x');
   const [B, P, D] = x.shape;
+  const R = registers?.shape[0] ?? 0;
+  if (registers) checkShape(registers, [R, D], op, 'registers');
   checkShape(cls, [D], op, 'cls');
   checkShape(pos, [P + 1, D], op, 'pos');
-  checkShape(h, [B, P + 1, D], op, 'h');
-  for (const [name, t] of Object.entries({ x, cls, pos, h })) checkDType(t, ['f32'], op, name);
+  checkShape(h, [B, 1 + R + P, D], op, 'h');
+  for (const [name, t] of Object.entries({ x, cls, pos, h, ...(registers && { registers }) }))
+    checkDType(t, ['f32'], op, name);
   const kernel = tokensKernels.embed;
   gpu.dispatch({
     op,
     kernel,
-    uniforms: { B, N: P + 1, D },
-    // A buffer binding cannot be empty: with no patches gpu.dummy stands in for x.
-    tensors: [P > 0 ? x : gpu.dummy(0), cls, pos, h],
-    workgroups: kernel.flatGrid(gpu.layout, B * (P + 1) * D),
+    uniforms: { B, N: 1 + R + P, D, R },
+    // A buffer binding cannot be empty: with no patches (registers) gpu.dummy stands in for x (registers).
+    tensors: [P > 0 ? x : gpu.dummy(0), cls, pos, h, R > 0 ? registers! : gpu.dummy(1)],
+    workgroups: kernel.flatGrid(gpu.layout, B * (1 + R + P) * D),
   });
 }
 
 /**
- * Gradients of embedTokens: dx = dh[:, 1:], dcls = Σ_b dh[b, 0], dpos = Σ_b dh[b].
- *   dh:   [B, P+1, D]
- *   dx:   [B, P, D]
- *   dcls: [D]
- *   dpos: [P+1, D]
+ * Gradients of embedTokens: dx = dh[:, 1+R:], dcls = Σ_b dh[b, 0], dregisters = Σ_b dh[:, 1:1+R],
+ * dpos = Σ_b dh[b] over the class token and the patches.
+ *   dh:         [B, 1+R+P, D]
+ *   dx:         [B, P, D]
+ *   dcls:       [D]
+ *   dpos:       [1+P, D]
+ *   dregisters: [R, D]     (none: R = 0)
  */
-export function embedTokensBackward(gpu: Gpu, dh: Tensor, dx: Tensor, dcls: Tensor, dpos: Tensor): void {
+export function embedTokensBackward(
+  gpu: Gpu,
+  dh: Tensor,
+  dx: Tensor,
+  dcls: Tensor,
+  dpos: Tensor,
+  dregisters?: Tensor,
+): void {
   const op = `embedTokensBackward ${describe(dh)}`;
   checkRank(dh, 3, op, 'dh');
   const [B, N, D] = dh.shape;
-  checkShape(dx, [B, N - 1, D], op, 'dx');
+  const R = dregisters?.shape[0] ?? 0;
+  const P = N - 1 - R;
+  check(P >= 0, op, () => `dh has ${N} tokens, fewer than the class token and ${R} registers`);
+  if (dregisters) checkShape(dregisters, [R, D], op, 'dregisters');
+  checkShape(dx, [B, P, D], op, 'dx');
   checkShape(dcls, [D], op, 'dcls');
-  checkShape(dpos, [N, D], op, 'dpos');
-  for (const [name, t] of Object.entries({ dh, dx, dcls, dpos })) checkDType(t, ['f32'], op, name);
+  checkShape(dpos, [1 + P, D], op, 'dpos');
+  for (const [name, t] of Object.entries({ dh, dx, dcls, dpos, ...(dregisters && { dregisters }) }))
+    checkDType(t, ['f32'], op, name);
   const kernel = tokensKernels.embedBackward;
   gpu.dispatch({
     op,
     kernel,
-    uniforms: { B, N, D },
-    tensors: [dh, N > 1 ? dx : gpu.dummy(0), dcls, dpos],
+    uniforms: { B, N, D, R },
+    tensors: [dh, P > 0 ? dx : gpu.dummy(0), dcls, dpos, R > 0 ? dregisters! : gpu.dummy(1)],
     workgroups: kernel.flatGrid(gpu.layout, N * D),
   });
 }
