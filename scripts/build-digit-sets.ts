@@ -127,7 +127,11 @@ async function loadOpenCv(path: string): Promise<DigitSet> {
 }
 
 /** ImageFolder zip: [<split>/]<class>/<index>.png, split by split, class by class, each in source order. */
-async function zipDigits(set: DigitSet, splitOf: (d: Digit) => string = () => ''): Promise<Uint8Array> {
+async function zipDigits(
+  set: DigitSet,
+  splitOf: (d: Digit) => string = () => '',
+  className: (label: number) => string = String,
+): Promise<Uint8Array> {
   const zip = reproducibleZip();
   const named = set.digits
     .map((d) => ({ d, split: splitOf(d) }))
@@ -137,7 +141,7 @@ async function zipDigits(set: DigitSet, splitOf: (d: Digit) => string = () => ''
   // One entry at a time keeps the order fixed.
   for (const [k, { d, split }] of named.entries()) {
     await zip.add(
-      `${split && `${split}/`}${d.label}/${String(d.index).padStart(width, '0')}.png`,
+      `${split && `${split}/`}${className(d.label)}/${String(d.index).padStart(width, '0')}.png`,
       new Uint8ArrayReader(pngs[k]),
     );
   }
@@ -163,14 +167,19 @@ function drawPerClass(digits: Digit[], perClass: number, seed: number): Set<numb
 /** The seed and size of opencv-transfer.zip's test split: fixed, so every run scores the same 1,000 digits. */
 export const OPENCV_TRANSFER = { file: 'opencv-transfer.zip', testPerClass: 100, seed: 0 };
 
-/** Writes outDir/opencv-transfer.zip (see the header); returns its path. */
-export async function buildOpenCvTransfer(outDir: string, roots: string[] = ['/']): Promise<string> {
+/** Writes outDir/opencv-transfer.zip (see the header), or `file` with each class folder named by
+ *  `className` (other names than the digits model's give a run a new head); returns its path. */
+export async function buildOpenCvTransfer(
+  outDir: string,
+  roots: string[] = ['/'],
+  o: { file?: string; className?: (label: number) => string } = {},
+): Promise<string> {
   const [opencv] = locate(roots, [{ file: OPENCV_FILE, debPackage: 'opencv-doc' }]);
   const set = await loadOpenCv(opencv);
   const test = drawPerClass(set.digits, OPENCV_TRANSFER.testPerClass, OPENCV_TRANSFER.seed);
-  const bytes = await zipDigits(set, (d) => (test.has(d.index) ? 'test' : 'train'));
+  const bytes = await zipDigits(set, (d) => (test.has(d.index) ? 'test' : 'train'), o.className);
   await mkdir(outDir, { recursive: true });
-  const path = join(outDir, OPENCV_TRANSFER.file);
+  const path = join(outDir, o.file ?? OPENCV_TRANSFER.file);
   await writeFile(path, bytes);
   console.log(
     `${path}: ${set.digits.length - test.size} train + ${test.size} test images of 20×20, ${(bytes.length / 1024).toFixed(0)} KiB`,

@@ -17,7 +17,7 @@ export interface Method {
   args: string[];
 }
 
-function parseMethod(text: string): Method {
+export function parseMethod(text: string): Method {
   if (text === 'finetune' || text === 'linear-probe') return { name: text, p: 0, args: ['--method', text] };
   const m = /^stochca:(.+)$/.exec(text);
   const p = m ? Number(m[1]) : NaN;

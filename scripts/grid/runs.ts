@@ -31,7 +31,8 @@ function finished<S extends object, R extends Finished<S>>(out: string, id: stri
   return r;
 }
 
-/** Runs every planned run not finished before, in order, with a line of progress each; returns all results. */
+/** Runs every planned run not finished before, `parallel` at a time (default 1) in plan order, with a line of
+ *  progress each; returns all results in plan order. */
 export async function runAll<P, S extends object, R extends Finished<S>>(o: {
   plan: P[];
   out: string;
@@ -40,27 +41,34 @@ export async function runAll<P, S extends object, R extends Finished<S>>(o: {
   /** Runs one, with its folder made; the result is written to result.json by runAll. */
   run: (p: P, dir: string) => Promise<R>;
   line: (r: R) => string;
+  parallel?: number;
 }): Promise<R[]> {
-  const results: R[] = [];
+  const results: R[] = new Array(o.plan.length);
   const spent: number[] = [];
-  for (const [k, p] of o.plan.entries()) {
-    const id = o.id(p);
-    const tag = `[${k + 1}/${o.plan.length}] ${id}`;
-    const done = finished<S, R>(o.out, id, o.settings);
-    if (done) {
-      console.log(`${tag}: done before, skipped`);
-      results.push(done);
-      continue;
+  let next = 0;
+  const worker = async () => {
+    while (next < o.plan.length) {
+      const k = next++;
+      const p = o.plan[k];
+      const id = o.id(p);
+      const tag = `[${k + 1}/${o.plan.length}] ${id}`;
+      const done = finished<S, R>(o.out, id, o.settings);
+      if (done) {
+        console.log(`${tag}: done before, skipped`);
+        results[k] = done;
+        continue;
+      }
+      const started = performance.now();
+      const dir = runDir(o.out, id);
+      await mkdir(dir, { recursive: true });
+      const r = await o.run(p, dir);
+      await writeFile(join(dir, 'result.json'), `${JSON.stringify(r, null, 1)}\n`);
+      spent.push(seconds(started));
+      results[k] = r;
+      const left = Math.round((mean(spent) * (o.plan.length - k - 1)) / (o.parallel ?? 1) / 60);
+      console.log(`${tag}: ${spent.at(-1)} s: ${o.line(r)}; about ${left} min left`);
     }
-    const started = performance.now();
-    const dir = runDir(o.out, id);
-    await mkdir(dir, { recursive: true });
-    const r = await o.run(p, dir);
-    await writeFile(join(dir, 'result.json'), `${JSON.stringify(r, null, 1)}\n`);
-    spent.push(seconds(started));
-    results.push(r);
-    const left = Math.round((mean(spent) * (o.plan.length - k - 1)) / 60);
-    console.log(`${tag}: ${spent.at(-1)} s: ${o.line(r)}; about ${left} min left`);
-  }
+  };
+  await Promise.all(Array.from({ length: o.parallel ?? 1 }, worker));
   return results;
 }

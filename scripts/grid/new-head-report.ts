@@ -1,0 +1,209 @@
+// The new-head grid's results (results.json) and its tables (results.md), made from results.json alone so
+// that a test can check one against the other.
+import { pairedDifference, type PairedDifference } from '../../src/train/seed-stats.ts';
+import { cell, mean, methodLabel, pct, table } from './stats.ts';
+
+export interface NewHeadSettings {
+  steps: number;
+  batch: number;
+  /** Training images per class the target's pool holds; validation is drawn from it per seed. */
+  pool: number;
+  valFraction: number;
+  warmup: number;
+  evalEvery: number;
+  weightDecay: number;
+  crop: string;
+}
+
+export interface TargetInfo {
+  name: string;
+  domain: string;
+  model: string;
+  test: string;
+}
+
+/** One run, as results.json holds it. Accuracies are fractions (0..1). */
+export interface NewHeadRun {
+  id: string;
+  target: string;
+  images_per_class: number;
+  method: string;
+  p: number;
+  lr: number;
+  seed: number;
+  steps: number;
+  /** The starting model with the run's new head, before training (chance level). */
+  pretrained_target_accuracy: number;
+  /** With the best-validation checkpoint. */
+  target_test_accuracy: number;
+  final_target_test_accuracy: number;
+  /** By set name (uci); empty where the target has no unseen set. */
+  unseen_accuracy: Record<string, number>;
+  /** null where the new head has none of the source's classes (far). */
+  source_test_accuracy: number | null;
+  best_val_accuracy: number;
+  /** [step, validation accuracy] at every evaluation. */
+  val_curve: [number, number][];
+  converged: boolean;
+  engine: 'webgpu' | 'pytorch';
+  counts: { train: number; val: number; test: number };
+  settings: NewHeadSettings;
+  seconds: { train: number; eval: number };
+}
+
+export interface NewHeadResults {
+  settings: NewHeadSettings;
+  /** The convergence tolerance, as a fraction (0.01 = 1 point). */
+  flat: number;
+  targets: TargetInfo[];
+  counts: number[];
+  methods: string[];
+  seeds: number[];
+  lrs: number[];
+  lr_count: number;
+  /** target → method → the learning rate chosen and [lr, best validation accuracy] of each tried. */
+  lr_choice: Record<string, Record<string, { lr: number; tried: [number, number][] }>>;
+  argv: string[];
+  wallSeconds: number;
+  /** The grid's runs, and the cells also run in the engine (engine 'webgpu'). */
+  runs: NewHeadRun[];
+  /** The learning-rate choice's runs at the rates not chosen. */
+  lr_sweep: NewHeadRun[];
+}
+
+/** Converged: the last third's best validation accuracy at most `flat` above the best before it, and the
+ *  final validation within `flat` of the best. */
+export function converged(curve: [number, number][], flat: number): boolean {
+  const last = Math.ceil(curve.length / 3);
+  if (curve.length - last < 1) return false;
+  const best = (points: [number, number][]) => Math.max(...points.map(([, a]) => a));
+  // The tolerance absorbs float rounding of accuracies such as 0.7 − 0.69.
+  return (
+    best(curve.slice(-last)) - best(curve.slice(0, -last)) <= flat + 1e-9 &&
+    best(curve) - curve[curve.length - 1][1] <= flat + 1e-9
+  );
+}
+
+const signed = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)}`;
+
+/** 'mean [low, high] (k/n > 0)' in points; bold when the interval excludes 0. */
+export function differenceCell(d: PairedDifference): string {
+  if (d.n === 0) return '–';
+  const interval = d.low === undefined ? '' : ` [${signed(d.low)}, ${signed(d.high!)}]`;
+  const text = `${signed(d.mean)}${interval} (${d.above}/${d.n} > 0)`;
+  return d.differs ? `**${text}**` : text;
+}
+
+type Measure = [title: string, get: (r: NewHeadRun) => number | null];
+
+export function newHeadReport(x: NewHeadResults): string {
+  const grid = x.runs.filter((r) => r.engine === 'pytorch');
+  const n = x.seeds.length;
+  const of = (target: string, count: number, method: string) =>
+    grid.filter((r) => r.target === target && r.images_per_class === count && r.method === method);
+  const values = (rs: NewHeadRun[], get: Measure[1]) => rs.map(get).filter((v): v is number => v !== null);
+  const header = ['images per class', ...x.methods.map(methodLabel)];
+  const out: string[] = [];
+  for (const t of x.targets) {
+    const measures: Measure[] = [
+      [`target test accuracy (${t.test}, best-validation checkpoint)`, (r) => r.target_test_accuracy],
+      ['target test accuracy of the final checkpoint', (r) => r.final_target_test_accuracy],
+      ...Object.keys(grid.find((r) => r.target === t.name)?.unseen_accuracy ?? {}).map((set): Measure => [
+        `unseen: ${set.toUpperCase()} digits`,
+        (r) => r.unseen_accuracy[set],
+      ]),
+      ...(grid.some((r) => r.target === t.name && r.source_test_accuracy !== null)
+        ? [['source: MNIST test images (100 per class)', (r) => r.source_test_accuracy] as Measure]
+        : []),
+    ];
+    const before = values(
+      grid.filter((r) => r.target === t.name),
+      (r) => r.pretrained_target_accuracy,
+    );
+    out.push(
+      `## ${t.name}: ${t.domain}`,
+      '',
+      `Before training, the pretrained model with a new head scores ${pct(Math.min(...before))}–${pct(Math.max(...before))} % ` +
+        `on the target's test split (chance: ${pct(1 / 10)} %).`,
+      '',
+    );
+    for (const [title, get] of measures) {
+      out.push(
+        `${title}, % (mean ± std over ${n} seeds):`,
+        '',
+        ...table(
+          header,
+          x.counts.map((c) => [String(c), ...x.methods.map((m) => cell(values(of(t.name, c, m), get), n))]),
+        ),
+        '',
+      );
+    }
+    const others = x.methods.filter((m) => m !== 'finetune');
+    out.push(
+      `Paired difference to fine-tuning on the target's test split (points, mean [95 % interval] over the seeds ` +
+        `both have, and how many are above 0; **bold**: the interval excludes 0):`,
+      '',
+      ...table(
+        ['images per class', ...others.map((m) => `${methodLabel(m)} − fine-tuning`)],
+        x.counts.map((c) => [
+          String(c),
+          ...others.map((m) => {
+            const bySeed = (rs: NewHeadRun[]) => new Map(rs.map((r) => [r.seed, r.target_test_accuracy]));
+            return differenceCell(pairedDifference(bySeed(of(t.name, c, m)), bySeed(of(t.name, c, 'finetune'))));
+          }),
+        ]),
+      ),
+      '',
+    );
+  }
+  out.push(
+    `Learning rate chosen per target and method on validation (seed 0, ${x.lr_count} images per class; best validation ` +
+      `accuracy of each rate tried, %):`,
+    '',
+    ...table(
+      ['target', ...x.methods.map(methodLabel)],
+      x.targets.map((t) => [
+        t.name,
+        ...x.methods.map((m) => {
+          const c = x.lr_choice[t.name]?.[m];
+          return c ? c.tried.map(([lr, a]) => `${lr === c.lr ? `**${lr}**` : lr}: ${pct(a)}`).join(', ') : '–';
+        }),
+      ]),
+    ),
+    '',
+  );
+  const engine = x.runs.filter((r) => r.engine === 'webgpu');
+  if (engine.length) {
+    out.push(
+      'The same cells in the engine (WebGPU) and in the exported train.py (PyTorch), target test accuracy %:',
+      '',
+      ...table(
+        ['run', 'engine', 'PyTorch', 'engine best validation', 'PyTorch best validation'],
+        engine.map((e) => {
+          const twin = grid.find((r) => r.id === e.id.replace(/_webgpu$/, ''));
+          return [
+            `${e.target}, ${e.images_per_class} per class, ${methodLabel(e.method)}, seed ${e.seed}`,
+            pct(e.target_test_accuracy),
+            twin ? pct(twin.target_test_accuracy) : '–',
+            pct(e.best_val_accuracy),
+            twin ? pct(twin.best_val_accuracy) : '–',
+          ];
+        }),
+      ),
+      '',
+    );
+  }
+  const unconverged = grid.filter((r) => !r.converged);
+  out.push(
+    `Converged (the last third's best validation accuracy at most ${100 * x.flat} point above the best before it, ` +
+      `and the final within ${100 * x.flat} point of the best): ${grid.length - unconverged.length} of ${grid.length} runs` +
+      (unconverged.length ? `; not: ${unconverged.map((r) => r.id).join(', ')}` : '') +
+      '.',
+    '',
+    `${grid.length + engine.length + x.lr_sweep.length} runs (${x.lr_sweep.length} of them the learning-rate choice's), ` +
+      `${Math.round(x.wallSeconds / 60)} min of wall time for this invocation; training ${Math.round(mean(grid.map((r) => r.seconds.train)))} s ` +
+      `and scoring ${Math.round(mean(grid.map((r) => r.seconds.eval)))} s a run on average.`,
+    '',
+  );
+  return out.join('\n');
+}
