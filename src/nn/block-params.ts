@@ -14,6 +14,9 @@ export interface BlockParams {
   fc1B: Tensor;
   fc2W: Tensor;
   fc2B: Tensor;
+  /** LayerScale's γ of the attention and MLP branches [D] (undefined without LayerScale). */
+  ls1?: Tensor;
+  ls2?: Tensor;
 }
 
 export function blockParams(at: Record<string, Tensor>, i: number): BlockParams {
@@ -31,5 +34,7 @@ export function blockParams(at: Record<string, Tensor>, i: number): BlockParams 
     fc1B: p('fc1.bias'),
     fc2W: p('fc2.weight'),
     fc2B: p('fc2.bias'),
+    ls1: p('ls1'),
+    ls2: p('ls2'),
   };
 }

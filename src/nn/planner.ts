@@ -87,7 +87,8 @@ export function blockShapes(c: VitArch, B: number): BlockShapes {
   };
 }
 
-/** Shapes outside the blocks: embedding, head, loss (student forward). */
+/** Shapes outside the blocks: embedding, head, loss (student forward). With a pre-norm, `pre` is the first
+ *  block's input, the LayerNorm of h0, with its statistics. */
 export function stemShapes(c: VitArch, B: number) {
   const { P, N, D, C, K } = vitDims(c);
   return {
@@ -96,6 +97,7 @@ export function stemShapes(c: VitArch, B: number) {
     patches: [B * P, K],
     tokens: [B, P, D],
     h0: [B, N, D],
+    ...(c.preNorm ? { pre: [B, N, D], preMean: [B * N], preRstd: [B * N] } : {}),
     branch: [B, N, D],
     cls: [B, D],
     clsNorm: [B, D],

@@ -12,7 +12,7 @@ import { mix, seededRng } from './rng.ts';
 import { view } from '../gpu/tensor.ts';
 import { blockBackward, classifierBackward, embedBackward, headBackward } from './vit-backward.ts';
 import type { BlockActs, VitBuffers } from './vit-buffers.ts';
-import { blockForward, embedForward, headForward, lossForward } from './vit-forward.ts';
+import { blockForward, embedForward, headForward, lossForward, stemPreNorm } from './vit-forward.ts';
 
 /** Keeps the masks' generator apart from the data's, which hashes the same seed. */
 const MASK_STREAM = 0x6d61736b;
@@ -32,7 +32,9 @@ export function teacherForward(gpu: Gpu, net: VitBuffers, mask: readonly boolean
   if (!t) throw new Error('this network was planned without a teacher (StochCA with p > 0 needs one)');
   const c = net.plan.config;
   const s = net.stem;
-  embedForward(gpu, c, t.weights.at, s.images, s.patches, t.tokens, t.work.out);
+  // The blocks update t.work.out in place; a pre-norm reads h0 from t.work.h1 (free until block 0 writes it).
+  const pre = { y: t.work.out, mean: t.work.mean1, rstd: t.work.rstd1 };
+  embedForward(gpu, c, t.weights.at, s.images, s.patches, t.tokens, c.preNorm ? t.work.h1 : t.work.out, pre);
   for (let i = 0; i <= deepest; i++) {
     const acts: BlockActs = { ...t.work, qkv: t.qkv[i] };
     blockForward(gpu, c, blockParams(t.weights.at, i), t.work.out, acts, s.branch);
@@ -56,8 +58,7 @@ export function studentForward(
   const s = net.stem;
   const saved = net.blocks.length > 1;
   if (mask?.includes(true)) teacherForward(gpu, net, mask);
-  embedForward(gpu, c, net.weights.at, s.images, s.patches, s.tokens, s.h0);
-  let x = s.h0;
+  let x = embedForward(gpu, c, net.weights.at, s.images, s.patches, s.tokens, s.h0, stemPreNorm(s));
   for (let i = 0; i < c.depth; i++) {
     const acts = net.blocks[saved ? i : 0];
     blockForward(
@@ -101,11 +102,11 @@ export function computeGradients(gpu: Gpu, net: VitBuffers, mask: readonly boole
   else {
     headBackward(gpu, net.weights.at, grads.at, net.stem, lossGrads.dlogits, bwd);
     for (let i = c.depth - 1; i >= 0; i--) {
-      const x = i === 0 ? net.stem.h0 : net.blocks[i - 1].out;
+      const x = i > 0 ? net.blocks[i - 1].out : (stemPreNorm(net.stem)?.y ?? net.stem.h0);
       const kv = mask[i] ? net.teacher!.qkv[i] : undefined;
-      blockBackward(gpu, blockParams(net.weights.at, i), blockParams(grads.at, i), x, net.blocks[i], bwd, c.heads, kv);
+      blockBackward(gpu, c, blockParams(net.weights.at, i), blockParams(grads.at, i), x, net.blocks[i], bwd, kv);
     }
-    embedBackward(gpu, grads.at, net.stem, bwd);
+    embedBackward(gpu, net.weights.at, grads.at, net.stem, bwd);
   }
   if (part.of === 1) return;
   if (part.index === 0) gpu.copy(grads.flat.buffer, 0, net.gradSum!.buffer, 0, 4 * grads.flat.shape[0]);

@@ -5,13 +5,15 @@ import type { Gpu } from '../gpu/gpu.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import { attentionBackward } from './ops/attention.ts';
 import { addInto, geluBackward } from './ops/elementwise.ts';
+import { layerScaleBackward } from './ops/layer-scale.ts';
 import { layernormBackward } from './ops/layernorm.ts';
-import { matmulBackward } from './ops/matmul.ts';
+import { matmul, matmulBackward } from './ops/matmul.ts';
 import { patchEmbedBackward } from './ops/patch-embed.ts';
 import { embedTokensBackward, gatherClassTokenBackward } from './ops/tokens.ts';
 import type { BlockParams } from './block-params.ts';
 import type { BackwardActs, BlockActs, StemActs } from './vit-buffers.ts';
 import { rows } from './vit-forward.ts';
+import type { VitArch } from './vit-arch.ts';
 
 const T = { transB: true } as const;
 
@@ -59,41 +61,76 @@ export function headBackward(
 }
 
 /**
+ * The gradient at a residual branch's output y, given d.dh = ∂L/∂(x + γ ⊙ y): d.dh itself, or with LayerScale
+ * γ ⊙ d.dh in d.dx, dγ written. y = a·Wᵀ + bias, the branch's last Linear, is recomputed into d.dbranch for dγ
+ * rather than kept by the forward: a LayerScale model saves no more activations than a plain one.
+ */
+function branchGrad(
+  gpu: Gpu,
+  d: BackwardActs,
+  a: Tensor,
+  w: Tensor,
+  bias: Tensor,
+  gamma?: Tensor,
+  dgamma?: Tensor,
+): Tensor {
+  if (!gamma || !dgamma) return d.dh;
+  matmul(gpu, rows(a), w, rows(d.dbranch), { transB: true, bias });
+  layerScaleBackward(gpu, d.dh, gamma, d.dbranch, d.dx, dgamma);
+  return d.dx;
+}
+
+/**
  * Backward of blockForward: on entry d.dh = ∂L/∂out, on exit ∂L/∂x. `kv` is the teacher's
  * projection in a cross-attending block: no gradient flows into it, and the block's own k, v
  * (unused) get zero gradient.
  */
 export function blockBackward(
   gpu: Gpu,
+  c: VitArch,
   p: BlockParams,
   g: BlockParams,
   x: Tensor,
   acts: BlockActs,
   d: BackwardActs,
-  heads: number,
   kv?: Tensor,
 ): void {
-  // MLP branch: out = h1 + fc2(gelu(u)), u = fc1(ln2(h1))
-  matmulBackward(gpu, rows(acts.g), p.fc2W, rows(d.dh), { da: rows(d.dg), db: g.fc2W, dbias: g.fc2B }, T);
-  geluBackward(gpu, acts.u, d.dg, d.du);
+  // MLP branch: out = h1 + γ2 ⊙ fc2(gelu(u)), u = fc1(ln2(h1))
+  const dy2 = branchGrad(gpu, d, acts.g, p.fc2W, p.fc2B, p.ls2, g.ls2);
+  matmulBackward(gpu, rows(acts.g), p.fc2W, rows(dy2), { da: rows(d.dg), db: g.fc2W, dbias: g.fc2B }, T);
+  geluBackward(gpu, acts.u, d.dg, d.du, c.activation);
   matmulBackward(gpu, rows(acts.a2), p.fc1W, rows(d.du), { da: rows(d.dbranch), db: g.fc1W, dbias: g.fc1B }, T);
   layernormBackward(gpu, d.dbranch, acts.h1, p.ln2w, acts.mean2, acts.rstd2, d.dx, g.ln2w, g.ln2b);
   addInto(gpu, d.dh, d.dx); // dh = ∂L/∂h1
-  // Attention branch: h1 = x + proj(attn(qkv, kv)), qkv = Wqkv·ln1(x)
-  matmulBackward(gpu, rows(acts.o), p.projW, rows(d.dh), { da: rows(d.dbranch), db: g.projW, dbias: g.projB }, T);
+  // Attention branch: h1 = x + γ1 ⊙ proj(attn(qkv, kv)), qkv = Wqkv·ln1(x)
+  const dy1 = branchGrad(gpu, d, acts.o, p.projW, p.projB, p.ls1, g.ls1);
+  matmulBackward(gpu, rows(acts.o), p.projW, rows(dy1), { da: rows(d.dbranch), db: g.projW, dbias: g.projB }, T);
   if (kv) {
     gpu.zero(d.dqkv);
-    attentionBackward(gpu, acts.qkv, kv, acts.o, acts.lse, d.dbranch, d.dqkv, undefined, heads);
+    attentionBackward(gpu, acts.qkv, kv, acts.o, acts.lse, d.dbranch, d.dqkv, undefined, c.heads);
   } else {
-    attentionBackward(gpu, acts.qkv, acts.qkv, acts.o, acts.lse, d.dbranch, d.dqkv, d.dqkv, heads);
+    attentionBackward(gpu, acts.qkv, acts.qkv, acts.o, acts.lse, d.dbranch, d.dqkv, d.dqkv, c.heads);
   }
   matmulBackward(gpu, rows(acts.a), p.qkvW, rows(d.dqkv), { da: rows(d.dbranch), db: g.qkvW, dbias: g.qkvB }, T);
   layernormBackward(gpu, d.dbranch, x, p.ln1w, acts.mean1, acts.rstd1, d.dx, g.ln1w, g.ln1b);
   addInto(gpu, d.dh, d.dx); // dh = ∂L/∂x
 }
 
-/** From dh = ∂L/∂h0 to the gradients of the patch embedding, class token and position embedding. */
-export function embedBackward(gpu: Gpu, g: Record<string, Tensor>, s: StemActs, d: BackwardActs): void {
-  embedTokensBackward(gpu, d.dh, d.dtokens, g['cls'], g['pos']);
+/** From dh = ∂L/∂(the first block's input) to the gradients of the pre-norm, if any, and of the patch
+ *  embedding, class token, registers and position embedding. */
+export function embedBackward(
+  gpu: Gpu,
+  at: Record<string, Tensor>,
+  g: Record<string, Tensor>,
+  s: StemActs,
+  d: BackwardActs,
+): void {
+  let dh0 = d.dh; // ∂L/∂h0
+  if (s.pre && s.preMean && s.preRstd) {
+    const [w, dw, db] = [at['preNorm.weight'], g['preNorm.weight'], g['preNorm.bias']];
+    layernormBackward(gpu, d.dh, s.h0, w, s.preMean, s.preRstd, d.dx, dw, db);
+    dh0 = d.dx;
+  }
+  embedTokensBackward(gpu, dh0, d.dtokens, g['cls'], g['pos'], g['registers']);
   patchEmbedBackward(gpu, s.patches, d.dtokens, g['patch.weight'], g['patch.bias']);
 }

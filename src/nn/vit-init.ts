@@ -1,10 +1,13 @@
 // A ViT initialised from scratch as timm's VisionTransformer does it: every linear and the
 // patch projection ~ truncated normal(0, 0.02) with zero bias, LayerNorm weight 1 and bias 0,
-// class token and position embedding ~ truncated normal(0, 0.02), head zero-biased.
+// class token, registers and position embedding ~ truncated normal(0, 0.02), head zero-biased;
+// LayerScale's γ = 1e-5, DINOv2's init_values, so each block starts close to the identity.
 import type { HostTensor } from '../gpu/tensor.ts';
 import type { Rng } from './rng.ts';
 import { vitParamSpecs } from './vit-params.ts';
 import type { VitArch } from './vit-arch.ts';
+
+const LAYER_SCALE_INIT = 1e-5;
 
 /** Normal(0, std) cut at ±2 std (redrawn), from a uniform generator by Box–Muller. */
 function truncNormal(rng: Rng, std: number): () => number {
@@ -23,8 +26,17 @@ export function initVitWeights(config: VitArch, rng: Rng): Map<string, HostTenso
   for (const { name, shape } of vitParamSpecs(config)) {
     const size = shape.reduce((a, b) => a * b, 1);
     const leaf = name.split('.').pop();
-    const isNorm = /(^|\.)(ln1|ln2|norm)\./.test(name);
-    const fill = isNorm ? (leaf === 'weight' ? () => 1 : () => 0) : leaf === 'bias' ? () => 0 : normal;
+    const isNorm = /(^|\.)(ln1|ln2|norm|preNorm)\./.test(name);
+    const isScale = leaf === 'ls1' || leaf === 'ls2';
+    const fill = isNorm
+      ? leaf === 'weight'
+        ? () => 1
+        : () => 0
+      : isScale
+        ? () => LAYER_SCALE_INIT
+        : leaf === 'bias'
+          ? () => 0
+          : normal;
     weights.set(name, { shape, data: Float32Array.from({ length: size }, fill) });
   }
   return weights;

@@ -23,16 +23,30 @@ export function blockParamSpecs(c: VitArch, i: number): ParamSpec[] {
     { name: `${b}.fc1.bias`, shape: [M] },
     { name: `${b}.fc2.weight`, shape: [D, M] },
     { name: `${b}.fc2.bias`, shape: [D] },
+    ...(c.layerScale
+      ? [
+          { name: `${b}.ls1`, shape: [D] },
+          { name: `${b}.ls2`, shape: [D] },
+        ]
+      : []),
   ];
 }
 
 export function vitParamSpecs(c: VitArch): ParamSpec[] {
-  const { D, N, C } = vitDims(c);
+  const { D, P, R, C } = vitDims(c);
   return [
     { name: 'patch.weight', shape: [D, 3, c.patchSize, c.patchSize] },
-    { name: 'patch.bias', shape: [D] },
+    ...(c.patchBias === false ? [] : [{ name: 'patch.bias', shape: [D] }]),
     { name: 'cls', shape: [D] },
-    { name: 'pos', shape: [N, D] },
+    // The class token's and the patches' (registers have none).
+    { name: 'pos', shape: [1 + P, D] },
+    ...(R > 0 ? [{ name: 'registers', shape: [R, D] }] : []),
+    ...(c.preNorm
+      ? [
+          { name: 'preNorm.weight', shape: [D] },
+          { name: 'preNorm.bias', shape: [D] },
+        ]
+      : []),
     ...Array.from({ length: c.depth }, (_, i) => blockParamSpecs(c, i)).flat(),
     { name: 'norm.weight', shape: [D] },
     { name: 'norm.bias', shape: [D] },

@@ -1,5 +1,6 @@
 // The whole StochCA step's gradients on a tiny ViT against finite differences of a
-// float64 reference, with a mask that mixes self- and cross-attending blocks.
+// float64 reference, with a mask that mixes self- and cross-attending blocks: a plain ViT, and one with
+// every optional feature of CLIP and DINOv2 (pre-norm, QuickGELU, no patch bias, LayerScale, registers, patch 14).
 import { describe, expect, it } from 'vitest';
 import { expectClose, relError } from '../helpers/compare.ts';
 import { harnessPage } from '../helpers/browser.ts';
@@ -7,7 +8,7 @@ import { plainWeights, randomVitWeights } from '../helpers/model.ts';
 import { normal, rng, sampleIndices } from '../helpers/random.ts';
 import { vitLossRef, type VitRefConfig, type Weights } from '../reference/vit.ts';
 
-const config: VitRefConfig = {
+const plain: VitRefConfig = {
   imageSize: 8,
   patchSize: 4,
   dim: 16,
@@ -17,9 +18,25 @@ const config: VitRefConfig = {
   numClasses: 3,
   layerNormEps: 1e-6,
 };
+/** N = 1 + 4 registers + 4 patches. */
+const everyFeature: VitRefConfig = {
+  imageSize: 28,
+  patchSize: 14,
+  dim: 16,
+  depth: 2,
+  heads: 2,
+  mlpDim: 32,
+  numClasses: 3,
+  layerNormEps: 1e-6,
+  preNorm: true,
+  activation: 'quick-gelu',
+  patchBias: false,
+  layerScale: true,
+  registers: 4,
+};
 const B = 2;
 
-async function stepGradients(mask: boolean[]) {
+async function stepGradients(config: VitRefConfig, mask: boolean[]) {
   const page = await harnessPage();
   const student = randomVitWeights(config, 100);
   const teacher = randomVitWeights(config, 500);
@@ -47,13 +64,14 @@ async function stepGradients(mask: boolean[]) {
 }
 
 describe('StochCA step gradients', () => {
-  for (const mask of [
-    [true, false, true],
-    [false, false, false],
-  ]) {
-    const name = `mask ${mask.map(Number).join('')}${mask.includes(true) ? '' : ' (plain fine-tuning, no teacher)'}`;
+  for (const [config, mask, what] of [
+    [plain, [true, false, true], ''],
+    [plain, [false, false, false], ' (plain fine-tuning, no teacher)'],
+    [everyFeature, [false, true], ', every CLIP and DINOv2 feature'],
+  ] as const) {
+    const name = `mask ${mask.map(Number).join('')}${what}`;
     it(name, async () => {
-      const r = await stepGradients(mask);
+      const r = await stepGradients(config, [...mask]);
       const loss = (w: Weights) => vitLossRef(config, w, r.teacher, r.images, r.labels, mask);
       expectClose([r.loss], [loss(r.student)], 1e-5, 'loss');
       const gpu: number[] = [];

@@ -1,9 +1,11 @@
 // Float64 reference ViT with StochCA's cross-attention, composed from the per-op
 // references: the loss of a batch for given student and teacher weights and mask, and the class
-// token's attention in each block.
+// token's attention in each block. CLIP's and DINOv2's features (pre-norm, QuickGELU, no patch bias,
+// LayerScale, registers) where the config has them.
 import { attentionRef } from './attention.ts';
 import { crossEntropyRef } from './cross-entropy.ts';
-import { gelu } from './gelu.ts';
+import { activationRef } from './gelu.ts';
+import { layerScaleAddRef } from './layer-scale.ts';
 import { layernormRef } from './layernorm.ts';
 import { matmulRef } from './matmul.ts';
 import { patchEmbedRef } from './patch-embed.ts';
@@ -38,28 +40,33 @@ interface Dims {
 
 const dims = (c: VitRefConfig, B: number): Dims => ({
   B,
-  N: (c.imageSize / c.patchSize) ** 2 + 1,
+  N: 1 + (c.registers ?? 0) + (c.imageSize / c.patchSize) ** 2,
   D: c.dim,
   H: c.heads,
   M: c.mlpDim,
 });
 
 /** One block; returns its output, its qkv [B, N, 3D] and the class token's attention [B, H, N]. */
-function blockRef(w: Weights, i: number, x: Float64Array, d: Dims, eps: number, kv?: Float64Array) {
+function blockRef(w: Weights, i: number, x: Float64Array, d: Dims, c: VitRefConfig, kv?: Float64Array) {
   const p = (n: string) => w[`blocks.${i}.${n}`];
+  const eps = c.layerNormEps;
+  // x + branch, or x + γ ⊙ branch with LayerScale.
+  const residual = (x: Float64Array, y: Float64Array, gamma?: Float64Array) =>
+    c.layerScale ? layerScaleAddRef(x, gamma!, y) : addRef(x, y);
   const R = d.B * d.N;
   const a = layernormRef(x, p('ln1.weight'), p('ln1.bias'), d.D, eps).y;
   const qkv = linear(a, p('qkv.weight'), p('qkv.bias'), R, d.D, 3 * d.D);
   const { o, cls } = attentionRef(qkv, kv ?? qkv, { B: d.B, N: d.N, H: d.H, hd: d.D / d.H });
-  const h1 = addRef(x, linear(o, p('proj.weight'), p('proj.bias'), R, d.D, d.D));
+  const h1 = residual(x, linear(o, p('proj.weight'), p('proj.bias'), R, d.D, d.D), p('ls1'));
   const a2 = layernormRef(h1, p('ln2.weight'), p('ln2.bias'), d.D, eps).y;
-  const g = linear(a2, p('fc1.weight'), p('fc1.bias'), R, d.D, d.M).map(gelu);
-  return { out: addRef(h1, linear(g, p('fc2.weight'), p('fc2.bias'), R, d.M, d.D)), qkv, cls };
+  const g = linear(a2, p('fc1.weight'), p('fc1.bias'), R, d.D, d.M).map(activationRef(c.activation).f);
+  return { out: residual(h1, linear(g, p('fc2.weight'), p('fc2.bias'), R, d.M, d.D), p('ls2')), qkv, cls };
 }
 
+/** The first block's input: tokens (class token, registers, patches) and, with a pre-norm, its LayerNorm. */
 function embedRef(w: Weights, images: Float64Array, c: VitRefConfig, B: number): Float64Array {
   const P = (c.imageSize / c.patchSize) ** 2;
-  const tokens = patchEmbedRef(images, w['patch.weight'], w['patch.bias'], {
+  const tokens = patchEmbedRef(images, w['patch.weight'], c.patchBias === false ? undefined : w['patch.bias'], {
     B,
     C: 3,
     H: c.imageSize,
@@ -67,7 +74,8 @@ function embedRef(w: Weights, images: Float64Array, c: VitRefConfig, B: number):
     D: c.dim,
     patch: c.patchSize,
   });
-  return embedTokensRef(tokens, w['cls'], w['pos'], B, P, c.dim);
+  const h0 = embedTokensRef(tokens, w['cls'], w['pos'], B, P, c.dim, w['registers']);
+  return c.preNorm ? layernormRef(h0, w['preNorm.weight'], w['preNorm.bias'], c.dim, c.layerNormEps).y : h0;
 }
 
 /** Logits [B, C] of the student; block i attends to the teacher's K/V where mask[i] (none: self-attention). */
@@ -85,13 +93,13 @@ export function vitLogitsRef(
     if (!teacher) throw new Error('cross-attention needs a teacher');
     let t = embedRef(teacher, images, c, B);
     for (let i = 0; i <= mask.lastIndexOf(true); i++) {
-      const r = blockRef(teacher, i, t, d, c.layerNormEps);
+      const r = blockRef(teacher, i, t, d, c);
       teacherKv[i] = mask[i] ? r.qkv : undefined;
       t = r.out;
     }
   }
   let h = embedRef(student, images, c, B);
-  for (let i = 0; i < c.depth; i++) h = blockRef(student, i, h, d, c.layerNormEps, teacherKv[i]).out;
+  for (let i = 0; i < c.depth; i++) h = blockRef(student, i, h, d, c, teacherKv[i]).out;
   const cls = new Float64Array(B * c.dim);
   for (let b = 0; b < B; b++) cls.set(h.subarray(b * d.N * c.dim, b * d.N * c.dim + c.dim), b * c.dim);
   const normed = layernormRef(cls, student['norm.weight'], student['norm.bias'], c.dim, c.layerNormEps).y;
@@ -118,7 +126,7 @@ export function vitClassAttentionRef(c: VitRefConfig, w: Weights, images: Float6
   const out = new Float64Array(B * c.depth * map);
   let h = embedRef(w, images, c, B);
   for (let i = 0; i < c.depth; i++) {
-    const r = blockRef(w, i, h, d, c.layerNormEps);
+    const r = blockRef(w, i, h, d, c);
     for (let b = 0; b < B; b++) out.set(r.cls.subarray(b * map, (b + 1) * map), (b * c.depth + i) * map);
     h = r.out;
   }
