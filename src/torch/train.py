@@ -385,8 +385,11 @@ def checkpoint_names(naming, depth):
 
 # ---------------------------------------------------------------------------------------------------
 # The ViT (docs/method.md): patch embedding, class token and position embedding, pre-norm blocks with a
-# fused qkv, exact GELU, a final LayerNorm and the head on the class token. In StochCA, block i of the
-# student attends with its own queries to the teacher's keys and values where the step's mask says so.
+# fused qkv, exact GELU, a final LayerNorm and the head on the class token; where the model file's
+# stochca_config says, CLIP's and DINOv2's features: a patch embedding without bias, register tokens after
+# the class token (no position embedding of their own), a LayerNorm before the first block, LayerScale on
+# both residual branches and QuickGELU. In StochCA, block i of the student attends with its own queries to
+# the teacher's keys and values where the step's mask says so.
 
 def attend(q, k, v, heads):
     B, N, D = q.shape
@@ -395,37 +398,54 @@ def attend(q, k, v, heads):
     return (scores.softmax(-1) @ split(v)).transpose(1, 2).reshape(B, N, D)
 
 
+def quick_gelu(x):
+    return x * torch.sigmoid(1.702 * x)
+
+
 class Block(nn.Module):
-    def __init__(self, D, M, eps):
+    def __init__(self, D, M, eps, activation='gelu', layer_scale=False):
         super().__init__()
         self.ln1, self.qkv, self.proj = nn.LayerNorm(D, eps), nn.Linear(D, 3 * D), nn.Linear(D, D)
         self.ln2, self.fc1, self.fc2 = nn.LayerNorm(D, eps), nn.Linear(D, M), nn.Linear(M, D)
+        self.act = quick_gelu if activation == 'quick-gelu' else F.gelu
+        # LayerScale's γ per branch (DINOv2), the engine's blocks.{i}.ls1 and ls2.
+        self.ls1, self.ls2 = (nn.Parameter(torch.ones(D)), nn.Parameter(torch.ones(D))) if layer_scale else (None, None)
 
     def forward(self, x, heads, kv=None):
         """The block's output, and its own keys and values (a teacher's, for the student)."""
+        scale = lambda y, gamma: y if gamma is None else y * gamma  # noqa: E731
         q, k, v = self.qkv(self.ln1(x)).chunk(3, -1)
         own = (k, v)
         if kv is not None:
             k, v = kv
-        x = x + self.proj(attend(q, k, v, heads))
-        return x + self.fc2(F.gelu(self.fc1(self.ln2(x)))), own
+        x = x + scale(self.proj(attend(q, k, v, heads)), self.ls1)
+        return x + scale(self.fc2(self.act(self.fc1(self.ln2(x)))), self.ls2), own
 
 
 class ViT(nn.Module):
     def __init__(self, c):
         super().__init__()
-        D, P, N = c['dim'], c['patchSize'], (c['imageSize'] // c['patchSize']) ** 2 + 1
+        D, P, eps = c['dim'], c['patchSize'], c['layerNormEps']
+        R = c.get('registers', 0)
         self.heads = c['heads']
-        self.patch = nn.Conv2d(c.get('channels', 3), D, P, P)
+        self.patch = nn.Conv2d(c.get('channels', 3), D, P, P, bias=c.get('patchBias', True))
         self.cls = nn.Parameter(torch.zeros(1, 1, D))
-        self.pos = nn.Parameter(torch.zeros(1, N, D))
-        self.blocks = nn.ModuleList(Block(D, c['mlpDim'], c['layerNormEps']) for _ in range(c['depth']))
-        self.norm = nn.LayerNorm(D, c['layerNormEps'])
+        self.pos = nn.Parameter(torch.zeros(1, 1 + (c['imageSize'] // P) ** 2, D))  # the class token's and the patches'
+        self.registers = nn.Parameter(torch.zeros(1, R, D)) if R else None
+        self.pre_norm = nn.LayerNorm(D, eps) if c.get('preNorm') else None
+        self.blocks = nn.ModuleList(Block(D, c['mlpDim'], eps, c.get('activation', 'gelu'), c.get('layerScale', False))
+                                    for _ in range(c['depth']))
+        self.norm = nn.LayerNorm(D, eps)
         self.head = nn.Linear(D, c['numClasses'])
 
     def embed(self, x):
+        """The first block's input: class token, registers, patches (the position embedding added to the class
+        token and the patches before the registers go in), through the pre-norm where there is one."""
         tokens = self.patch(x).flatten(2).transpose(1, 2)
-        return torch.cat([self.cls.expand(len(x), -1, -1), tokens], 1) + self.pos
+        h = torch.cat([self.cls.expand(len(x), -1, -1), tokens], 1) + self.pos
+        if self.registers is not None:
+            h = torch.cat([h[:, :1], self.registers.expand(len(x), -1, -1), h[:, 1:]], 1)
+        return h if self.pre_norm is None else self.pre_norm(h)
 
     def forward(self, x, kv=None):
         """Logits; kv: {block: the teacher's (keys, values)} for the blocks that cross-attend."""

@@ -1,0 +1,110 @@
+// The exported script's ViT (src/torch/train.py) with every optional feature of CLIP and DINOv2 (pre-norm,
+// QuickGELU, no patch bias, LayerScale, 4 registers, patch 14) is the engine's: in float64, its StochCA loss
+// is the float64 reference's, and autograd's gradients of it are the engine's, parameter by parameter.
+// Skipped, saying so, where Debian's python3-torch is not installed.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { VitArch } from '../../src/nn/vit-arch.ts';
+import { removeTempDirs } from '../data/fixtures.ts';
+import { harnessPage } from '../helpers/browser.ts';
+import { relError } from '../helpers/compare.ts';
+import { plainWeights, randomVitWeights } from '../helpers/model.ts';
+import { normal } from '../helpers/random.ts';
+import { python, torchMissing } from '../helpers/torch.ts';
+import { vitLossRef } from '../reference/vit.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'stochca-torch-features-'));
+afterAll(removeTempDirs);
+
+const config: VitArch = {
+  imageSize: 28,
+  patchSize: 14,
+  dim: 16,
+  depth: 2,
+  heads: 2,
+  mlpDim: 32,
+  numClasses: 3,
+  layerNormEps: 1e-6,
+  preNorm: true,
+  activation: 'quick-gelu',
+  patchBias: false,
+  layerScale: true,
+  registers: 4,
+};
+const B = 2;
+const mask = [false, true];
+
+// The engine's parameter names → train.py's module: its attribute names, and the checkpoints' leading
+// 1-dims for the class token, position embedding and registers.
+const SCRIPT = String.raw`
+import importlib.util, json, sys
+import torch
+import torch.nn.functional as F
+spec = importlib.util.spec_from_file_location('train', sys.argv[1])
+train = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(train)
+with open(sys.argv[2]) as f:
+    d = json.load(f)
+c = d['config']
+RENAMED = {'preNorm.weight': 'pre_norm.weight', 'preNorm.bias': 'pre_norm.bias'}
+def model(weights):
+    m = train.ViT(c).double()
+    shapes = {k: v.shape for k, v in m.state_dict().items()}
+    as_module = lambda name, values: torch.tensor(values, dtype=torch.float64).reshape(shapes[RENAMED.get(name, name)])
+    m.load_state_dict({RENAMED.get(n, n): as_module(n, v) for n, v in weights.items()})
+    return m
+student, teacher = model(d['student']), model(d['teacher'])
+S = c['imageSize']
+x = torch.tensor(d['images'], dtype=torch.float64).reshape(-1, 3, S, S)
+loss = F.cross_entropy(student(x, teacher.keys_values(x, d['mask'])), torch.tensor(d['labels']))
+loss.backward()
+engine = {v: k for k, v in RENAMED.items()}
+grads = {engine.get(n, n): p.grad.flatten().tolist() for n, p in student.named_parameters()}
+print(json.dumps({'loss': loss.item(), 'grads': grads}))
+`;
+
+describe.skipIf(torchMissing !== '')(`train.py's ViT with every CLIP and DINOv2 feature${torchMissing}`, () => {
+  it('gives the float64 reference’s StochCA loss and the engine’s gradients', async () => {
+    const student = randomVitWeights(config, 60);
+    const teacher = randomVitWeights(config, 61);
+    const images = normal(B * 3 * config.imageSize ** 2, 62);
+    const labels = [2, 0];
+    const input = join(dir, 'input.json');
+    const w = { student: plainWeights(student), teacher: plainWeights(teacher) };
+    writeFileSync(input, JSON.stringify({ config, ...w, images: [...images], labels, mask }));
+    const script = join(dir, 'run.py');
+    writeFileSync(script, SCRIPT);
+    const torch = await python([script, resolve('src/torch/train.py'), input]);
+    expect(torch.code, torch.stderr).toBe(0);
+    const out = JSON.parse(torch.stdout) as { loss: number; grads: Record<string, number[]> };
+
+    const want = vitLossRef(config, student, teacher, images, labels, mask);
+    expect(Math.abs(out.loss - want) / want, `${out.loss} vs ${want}`).toBeLessThan(1e-12);
+
+    const page = await harnessPage();
+    const engine = await page.evaluate(
+      async ({ c, B, student, teacher, images, labels, mask }) => {
+        const { gpu, nn } = window.stochca!;
+        const net = nn.allocateVit(gpu, nn.planVit(c, { batch: B, training: true, teacher: true }));
+        for (const [name, data] of Object.entries(student)) gpu.write(net.weights.at[name], Float32Array.from(data));
+        for (const [name, data] of Object.entries(teacher))
+          gpu.write(net.teacher.weights.at[name], Float32Array.from(data));
+        gpu.write(net.stem.images, Float32Array.from(images));
+        gpu.write(net.stem.labels, Uint32Array.from(labels));
+        nn.computeGradients(gpu, net, mask);
+        const grads: Record<string, number[]> = {};
+        for (const name of Object.keys(student)) grads[name] = Array.from(await gpu.read(net.grads.at[name]));
+        return grads;
+      },
+      { c: config, B, ...w, images: [...images], labels, mask },
+    );
+    expect(Object.keys(out.grads).sort()).toEqual(Object.keys(engine).sort());
+    for (const [name, g] of Object.entries(engine)) {
+      const { err } = relError(g, out.grads[name]);
+      expect(err, `${name}: ${g.slice(0, 4)} vs ${out.grads[name].slice(0, 4)}`).toBeLessThan(1e-3);
+    }
+    console.log(`train.py's ViT with every feature: loss ${out.loss} (reference ${want})`);
+  }, 300_000);
+});
