@@ -13,7 +13,16 @@ import { removeTempDirs, tempDir } from '../data/fixtures.ts';
 import { keptState, openPlayground, setFields, statuses, type KeptState } from '../helpers/playground.ts';
 
 const SHOTS = 'test-results/screenshots';
-const RUN = { steps: '6', evalEvery: '3', warmup: '1', batch: '8', p: '0.5', seed: '11', valFraction: '0.02' };
+const RUN = {
+  steps: '6',
+  evalEvery: '3',
+  warmup: '1',
+  batch: '8',
+  p: '0.5',
+  seed: '11',
+  valFraction: '0.02',
+  seeds: '1',
+};
 /** The built-in model's blocks and heads. */
 const DEPTH = 4;
 const HEADS = 4;

@@ -67,7 +67,7 @@ let browser: Browser;
 let page: Page;
 let files: Files;
 let folder: string;
-const TRAIN = { steps: '9', evalEvery: '3', warmup: '1', batch: '8', seed: '7' };
+const TRAIN = { steps: '9', evalEvery: '3', warmup: '1', batch: '8', seed: '7', seeds: '1' };
 
 /** Picks the shapes folder in the dataset panel, and sets the run fields to TRAIN. */
 async function pickShapes(): Promise<void> {

@@ -75,7 +75,7 @@ describe('provenance', () => {
     const page = await openPage('/', { app: true });
     pages.push(page);
     await ready(page);
-    await setFields(page, { steps: '4', evalEvery: '4', warmup: '0', batch: '8', valFraction: '0.02' });
+    await setFields(page, { steps: '4', evalEvery: '4', warmup: '0', batch: '8', valFraction: '0.02', seeds: '1' });
     await page.getByTestId('compare').click();
     await page.getByTestId('progress').waitFor({ timeout: 60_000 });
     await page.getByTestId('data-panel').getByRole('button', { name: 'Fashion-MNIST', exact: true }).click();

@@ -16,6 +16,23 @@ export async function statuses(page: Page): Promise<string[]> {
   return (await page.getByTestId('run-status').allInnerTexts()).map((s) => s.split(/\s/)[0]);
 }
 
+/** The runs' statuses once `want` holds of them, polled twice a second; each poll's statuses go to `seen`. */
+export async function untilStatuses(
+  page: Page,
+  want: (s: string[]) => boolean,
+  timeout = 300_000,
+  seen?: (s: string[]) => void,
+): Promise<string[]> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const s = await statuses(page);
+    seen?.(s);
+    if (want(s)) return s;
+    if (Date.now() > deadline) throw new Error(`statuses stayed ${JSON.stringify(s)}`);
+    await page.waitForTimeout(500);
+  }
+}
+
 /** Long tasks of the main thread, recorded from before the page's scripts run (an init script of openPage). */
 export function watchLongTasks() {
   (window as unknown as { longTasks: number[] }).longTasks = [];

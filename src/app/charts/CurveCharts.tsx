@@ -84,13 +84,22 @@ function seedSeries(
         key: `${key}:${kind}`,
         colour,
         dashed: kind === 'val',
-        name: `${what}: mean of ${runs.length} seeds`,
+        name: `${what}: mean over the seeds`,
         points: mean.map((p) => ({ x: p.x, y: p.y })),
       },
     ];
   };
   const train = runs.map((r) => trainCurve(r, x, smoothing, metric));
-  if (metric === 'lr') return both('train', train, MAX_POINTS).slice(1);
+  // The seeds share their schedule: one line.
+  if (metric === 'lr')
+    return [
+      {
+        key: `${key}:lr`,
+        colour,
+        name: 'learning rate',
+        points: thin(meanBand(train), MAX_POINTS).map((p) => ({ x: p.x, y: p.y })),
+      },
+    ];
   return [
     ...both('train', train, MAX_POINTS),
     ...both(
