@@ -168,21 +168,23 @@ function drawPerClass(digits: Digit[], perClass: number, seed: number): Set<numb
 export const OPENCV_TRANSFER = { file: 'opencv-transfer.zip', testPerClass: 100, seed: 0 };
 
 /** Writes outDir/opencv-transfer.zip (see the header), or `file` with each class folder named by
- *  `className` (other names than the digits model's give a run a new head); returns its path. */
+ *  `className` (other names than the digits model's give a run a new head), or `only` one split; returns its path. */
 export async function buildOpenCvTransfer(
   outDir: string,
   roots: string[] = ['/'],
-  o: { file?: string; className?: (label: number) => string } = {},
+  o: { file?: string; className?: (label: number) => string; only?: 'train' | 'test' } = {},
 ): Promise<string> {
   const [opencv] = locate(roots, [{ file: OPENCV_FILE, debPackage: 'opencv-doc' }]);
-  const set = await loadOpenCv(opencv);
-  const test = drawPerClass(set.digits, OPENCV_TRANSFER.testPerClass, OPENCV_TRANSFER.seed);
-  const bytes = await zipDigits(set, (d) => (test.has(d.index) ? 'test' : 'train'), o.className);
+  const all = await loadOpenCv(opencv);
+  const test = drawPerClass(all.digits, OPENCV_TRANSFER.testPerClass, OPENCV_TRANSFER.seed);
+  const splitOf = (d: Digit) => (test.has(d.index) ? 'test' : 'train');
+  const set = o.only ? { ...all, digits: all.digits.filter((d) => splitOf(d) === o.only) } : all;
+  const bytes = await zipDigits(set, splitOf, o.className);
   await mkdir(outDir, { recursive: true });
   const path = join(outDir, o.file ?? OPENCV_TRANSFER.file);
   await writeFile(path, bytes);
   console.log(
-    `${path}: ${set.digits.length - test.size} train + ${test.size} test images of 20×20, ${(bytes.length / 1024).toFixed(0)} KiB`,
+    `${path}: ${set.digits.filter((d) => splitOf(d) === 'train').length} train + ${set.digits.filter((d) => splitOf(d) === 'test').length} test images of 20×20, ${(bytes.length / 1024).toFixed(0)} KiB`,
   );
   return path;
 }

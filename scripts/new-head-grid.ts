@@ -30,6 +30,7 @@ import { buildPack, PACKS } from './build-packs.ts';
 import { GridError, number, parseMethod, type Method } from './grid/options.ts';
 import { runAll } from './grid/runs.ts';
 import { seconds } from './grid/stochca.ts';
+import { newHeadFigure } from './grid/new-head-figure.ts';
 import { pct } from './grid/stats.ts';
 import {
   converged,
@@ -43,9 +44,13 @@ import {
 const SCORE = fileURLToPath(new URL('./grid/score.py', import.meta.url));
 const PYTHON = '/usr/bin/python3';
 
-interface Target extends TargetInfo {
-  /** The zip trained on: train/ (the pool) and test/. */
+interface Target extends Omit<TargetInfo, 'modelSha256' | 'test'> {
+  /** The zip trained on: train/, the pool. */
   data: string;
+  /** The target's test images. */
+  test: string;
+  /** What the test images are, in words. */
+  testText: string;
   /** Scored with the best-validation checkpoint, by name. */
   unseen: Record<string, string>;
   /** The source's test images, or undefined where the new head has none of the source's classes. */
@@ -61,9 +66,9 @@ const USAGE = `usage: npx tsx scripts/new-head-grid.ts [options]
   --lrs 3e-4,1e-3,3e-3    learning rates tried per method and target (default these)
   --lr-count N            images per class of the learning-rate choice (default 5)
   --steps N               steps of every run (default 200); warm-up a tenth, validation every tenth
-  --batch N               (default 32)
+  --batch N               (default 16, the paper's)
   --pool N                training images per class of the pool, validation drawn from it (default 400)
-  --val-fraction X        of each class of the pool, drawn per seed for validation (default 0.1)
+  --val-fraction X        of each class of the pool, drawn per seed for validation (default 0.05)
   --flat X                convergence tolerance in points (default 1)
   --engine T:N:M:S,...    also run these cells (target:count:method:seed) in the engine (default none)
   --root DIR              where opencv-doc and python3-sklearn are extracted (repeatable; default /)
@@ -140,9 +145,9 @@ function parseGrid(argv: string[]): Grid {
     roots: (v.root as string[] | undefined) ?? ['/'],
     settings: {
       steps,
-      batch: number('batch', str('batch', '32'), { int: true, min: 1 }),
+      batch: number('batch', str('batch', '16'), { int: true, min: 1 }),
       pool: number('pool', str('pool', '400'), { int: true, min: 2 }),
-      valFraction: number('val-fraction', str('val-fraction', '0.1'), { above: 0, max: 0.5 }),
+      valFraction: number('val-fraction', str('val-fraction', '0.05'), { above: 0, max: 0.5 }),
       warmup: Math.round(steps / 10),
       evalEvery: Math.round(steps / 10),
       weightDecay: 0.05,
@@ -157,16 +162,16 @@ function splitStochca(cell: string): string[] {
   return [t, c, `${m}:${p}`, s];
 }
 
-const TARGETS: Record<string, { model: string; domain: string; test: string }> = {
+const TARGETS: Record<string, { model: string; domain: string; testText: string }> = {
   near: {
     model: 'public/models/vit-mnist.safetensors',
     domain: 'OpenCV digits from the digits model',
-    test: 'the OpenCV test split (1,000)',
+    testText: 'the OpenCV test split (1,000)',
   },
   far: {
     model: 'public/models/vit-fmnist.safetensors',
     domain: 'MNIST from the Fashion-MNIST model',
-    test: "MNIST's test images (10,000)",
+    testText: "MNIST's test images (10,000)",
   },
 };
 
@@ -189,17 +194,35 @@ async function prepareTargets(grid: Grid): Promise<Record<string, Target>> {
   await mkdir(dir, { recursive: true });
   const uci = join(dir, 'uci-digits.zip');
   if (!existsSync(uci)) await buildDigitSets(dir, grid.roots);
-  const opencv = join(dir, 'opencv-new-head.zip');
-  if (!existsSync(opencv))
-    await buildOpenCvTransfer(dir, grid.roots, { file: 'opencv-new-head.zip', className: (d) => `opencv-${d}` });
-  const mnistTest = await packZip(join(dir, 'mnist-test-100.zip'), 'mnist', { train: 0, test: 100 });
-  const mnist = await packZip(join(dir, `mnist-${grid.settings.pool}.zip`), 'mnist', {
-    train: grid.settings.pool,
-    test: Infinity,
-  });
+  // The pool (train/ only: the exported script then scores no test split) and the test images apart,
+  // scored by score.py with every run's best and final checkpoints.
+  const opencv = (split: 'train' | 'test') => join(dir, `opencv-new-head-${split}.zip`);
+  for (const only of ['train', 'test'] as const) {
+    if (!existsSync(opencv(only)))
+      await buildOpenCvTransfer(dir, grid.roots, {
+        file: `opencv-new-head-${only}.zip`,
+        className: (d) => `opencv-${d}`,
+        only,
+      });
+  }
+  const mnist = (name: string, perClass: { train: number; test: number }) =>
+    packZip(join(dir, name), 'mnist', perClass);
   return {
-    near: { ...TARGETS.near, name: 'near', data: opencv, unseen: { uci }, source: mnistTest },
-    far: { ...TARGETS.far, name: 'far', data: mnist, unseen: {} },
+    near: {
+      ...TARGETS.near,
+      name: 'near',
+      data: opencv('train'),
+      test: opencv('test'),
+      unseen: { uci },
+      source: await mnist('mnist-test-100.zip', { train: 0, test: 100 }),
+    },
+    far: {
+      ...TARGETS.far,
+      name: 'far',
+      data: await mnist(`mnist-train-${grid.settings.pool}.zip`, { train: grid.settings.pool, test: 0 }),
+      test: await mnist('mnist-test.zip', { train: 0, test: Infinity }),
+      unseen: {},
+    },
   };
 }
 
@@ -264,9 +287,15 @@ function runFlags(s: NewHeadSettings, p: Plan): Record<string, string | boolean>
 }
 
 async function score(grid: Grid, bundle: string, pairs: [string, string][], log: string): Promise<number[]> {
-  const out = await run(PYTHON, [SCORE, '--bundle', bundle, ...pairs.map(([m, d]) => `${m}=${d}`)], log, {
-    OMP_NUM_THREADS: String(grid.threads),
-  });
+  const cache = join(grid.out, 'data');
+  const out = await run(
+    PYTHON,
+    [SCORE, '--bundle', bundle, '--cache', cache, ...pairs.map(([m, d]) => `${m}=${d}`)],
+    log,
+    {
+      OMP_NUM_THREADS: String(grid.threads),
+    },
+  );
   return JSON.parse(out.trim().split('\n').at(-1)!) as number[];
 }
 
@@ -294,34 +323,27 @@ async function runOne(grid: Grid, host: () => Promise<EngineHost>, p: Plan, dir:
   const flags = runFlags(s, p);
   // The bundle also when the engine trains: its model.safetensors is the starting model with the new head.
   await exportTorch({ ...flags, out: bundle });
-  let test: { best: number; final: number };
-  if (p.engine) {
-    const options = trainOptions({ ...flags, out });
-    const r = await trainCommand(await host(), options);
-    if (!r.test.atBest || !r.test.final) throw new GridError(`${dir}: the run ended without test scores`);
-    test = { best: r.test.atBest.accuracy, final: r.test.final.accuracy };
-  } else {
-    const stdout = await run(
+  if (p.engine) await trainCommand(await host(), trainOptions({ ...flags, out }));
+  else
+    await run(
       PYTHON,
       [join(bundle, 'train.py'), '--data-root', p.target.data, '--out', out, '--decode-threads', '1'],
       log,
-      { OMP_NUM_THREADS: String(grid.threads) },
+      {
+        OMP_NUM_THREADS: String(grid.threads),
+      },
     );
-    const r = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
-      test_accuracy_at_best_val: number;
-      final_test_accuracy: number;
-    };
-    test = { best: r.test_accuracy_at_best_val, final: r.final_test_accuracy };
-  }
   const trainSeconds = seconds(started);
   started = performance.now();
   const best = join(out, 'best.safetensors');
   const unseen = Object.entries(p.target.unseen);
-  const pretrained = await pretrainedAccuracy(grid, bundle, p.target.data, log);
-  const others = await score(
+  const pretrained = await pretrainedAccuracy(grid, bundle, p.target.test, log);
+  const [atBest, final, ...others] = await score(
     grid,
     bundle,
     [
+      [best, p.target.test],
+      [join(out, 'model.safetensors'), p.target.test],
       ...unseen.map(([, data]): [string, string] => [best, data]),
       ...(p.target.source ? [[best, p.target.source] as [string, string]] : []),
     ],
@@ -342,8 +364,8 @@ async function runOne(grid: Grid, host: () => Promise<EngineHost>, p: Plan, dir:
     seed: p.seed,
     steps: s.steps,
     pretrained_target_accuracy: pretrained,
-    target_test_accuracy: test.best,
-    final_target_test_accuracy: test.final,
+    target_test_accuracy: atBest,
+    final_target_test_accuracy: final,
     unseen_accuracy: Object.fromEntries(unseen.map(([name], k) => [name, others[k]])),
     source_test_accuracy: p.target.source ? others.at(-1)! : null,
     best_val_accuracy: Math.max(...valCurve.map(([, a]) => a)),
@@ -438,8 +460,14 @@ async function main(): Promise<void> {
       settings: grid.settings,
       flat: grid.flat,
       targets: grid.targets.map((t) => {
-        const { name, domain, model, test } = targets[t];
-        return { name, domain, model, test };
+        const { name, domain, model, testText: test } = targets[t];
+        return {
+          name,
+          domain,
+          model,
+          modelSha256: createHash('sha256').update(readFileSync(model)).digest('hex'),
+          test,
+        };
       }),
       counts: grid.counts,
       methods: grid.methods.map((m) => m.name),
@@ -455,6 +483,7 @@ async function main(): Promise<void> {
     const md = newHeadReport(results);
     await writeFile(join(grid.out, 'results.json'), `${JSON.stringify(results, null, 1)}\n`);
     await writeFile(join(grid.out, 'results.md'), md);
+    await writeFile(join(grid.out, 'figure.svg'), newHeadFigure(results));
     console.log(`\n${md}`);
     console.log(
       `written: ${relative('.', join(grid.out, 'results.json'))}, ${relative('.', join(grid.out, 'results.md'))}`,

@@ -19,6 +19,7 @@ export interface TargetInfo {
   name: string;
   domain: string;
   model: string;
+  modelSha256: string;
   test: string;
 }
 
