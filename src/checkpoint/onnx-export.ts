@@ -1,6 +1,7 @@
 // Exports a ViT as an ONNX model (IR 8, opset 17) computing exactly the engine's forward pass
-// (src/nn/vit-forward.ts, docs/method.md "The backbone"): input "pixels" [batch, 3, S, S] float32,
-// output "logits" [batch, C]. Runs in the browser and in Node alike: it returns bytes.
+// (src/nn/vit-forward.ts, docs/method.md "The backbone"), CLIP's and DINOv2's optional features included:
+// input "pixels" [batch, 3, S, S] float32, output "logits" [batch, C]. Runs in the browser and in Node
+// alike: it returns bytes.
 //
 // The residual stream is kept as the [B·N, D] matrix the engine multiplies, so every Linear layer
 // is one Gemm with transB = 1 on the weight as stored ([out, in], PyTorch's layout): the file holds
@@ -176,31 +177,43 @@ function block(g: Graph, c: VitArch, i: number, x: string): string {
   const o = g.op('MatMul', [probs, vh], `${p}/attn`); // [B, H, N, hd]
   const oTokens = g.op('Transpose', [o], `${p}/attn/tokens`, { perm: { ints: [0, 2, 1, 3] } }); // [B, N, H, hd]
   const oRows = g.op('Reshape', [oTokens, g.ints([-1, D])], `${p}/attn/rows`); // [B·N, D]
-  const h1 = g.op('Add', [x, linear(oRows, 'proj', `${p}/proj`)], `${p}/h1`);
+  // x + branch, or x + γ ⊙ branch with LayerScale (γ [D] broadcasts over the rows).
+  const residual = (x: string, branch: string, ls: string, out: string): string =>
+    g.op('Add', [x, c.layerScale ? g.op('Mul', [branch, `${p}.${ls}`], `${out}/scaled`) : branch], out);
+  const h1 = residual(x, linear(oRows, 'proj', `${p}/proj`), 'ls1', `${p}/h1`);
 
   const a2 = g.op('LayerNormalization', [h1, `${p}.ln2.weight`, `${p}.ln2.bias`], `${p}/ln2`, {
     axis: { i: -1 },
     epsilon: eps,
   });
   const u = linear(a2, 'fc1', `${p}/fc1`); // [B·N, M]
-  // Exact GELU, u·0.5·(1 + erf(u/√2)), as the engine computes it (no tanh approximation).
-  const erf = g.op('Erf', [g.op('Div', [u, g.scalar(Math.SQRT2)], `${p}/gelu/scaled`)], `${p}/gelu/erf`);
-  const gate = g.op('Add', [erf, g.scalar(1)], `${p}/gelu/gate`);
-  const gelu = g.op('Mul', [g.op('Mul', [u, g.scalar(0.5)], `${p}/gelu/half`), gate], `${p}/gelu`);
-  return g.op('Add', [h1, linear(gelu, 'fc2', `${p}/fc2`)], `${p}/out`);
+  return residual(h1, linear(activation(g, c, u, `${p}/gelu`), 'fc2', `${p}/fc2`), 'ls2', `${p}/out`);
+}
+
+/** The MLP's activation of u, as the engine computes it. */
+function activation(g: Graph, c: VitArch, u: string, out: string): string {
+  if (c.activation === 'quick-gelu') {
+    // QuickGELU, u·σ(1.702u).
+    return g.op('Mul', [u, g.op('Sigmoid', [g.op('Mul', [u, g.scalar(1.702)], `${out}/scaled`)], `${out}/gate`)], out);
+  }
+  // Exact GELU, u·0.5·(1 + erf(u/√2)) (no tanh approximation).
+  const erf = g.op('Erf', [g.op('Div', [u, g.scalar(Math.SQRT2)], `${out}/scaled`)], `${out}/erf`);
+  const gate = g.op('Add', [erf, g.scalar(1)], `${out}/gate`);
+  return g.op('Mul', [g.op('Mul', [u, g.scalar(0.5)], `${out}/half`), gate], out);
 }
 
 /** The ONNX graph of the ViT: pixels [batch, 3, S, S] → logits [batch, C]. */
 function vitGraph(c: VitArch, weights: Record<string, Float32Array>): Graph {
-  const { P, N, D } = vitDims(c);
+  const { P, R, N, D } = vitDims(c);
   const g = new Graph();
   for (const { name, shape } of vitParamSpecs(c)) {
-    // The class token and position embedding get the leading 1s that broadcast over the batch.
-    const dims = name === 'cls' ? [1, 1, D] : name === 'pos' ? [1, N, D] : shape;
+    // The class token, registers and position embedding get the leading 1 that broadcasts over the batch.
+    const dims = name === 'cls' ? [1, 1, D] : name === 'pos' || name === 'registers' ? [1, ...shape] : shape;
     g.weight(name, dims, weights[name]);
   }
   const p = c.patchSize;
-  const conv = g.op('Conv', ['pixels', 'patch.weight', 'patch.bias'], 'patch/conv', {
+  const convInputs = ['pixels', 'patch.weight', ...(c.patchBias === false ? [] : ['patch.bias'])];
+  const conv = g.op('Conv', convInputs, 'patch/conv', {
     kernel_shape: { ints: [p, p] },
     strides: { ints: [p, p] },
   }); // [B, D, S/p, S/p]
@@ -209,8 +222,22 @@ function vitGraph(c: VitArch, weights: Record<string, Float32Array>): Graph {
   const batch = g.op('Shape', [tokens], 'batch', { start: { i: 0 }, end: { i: 1 } }); // [1] = (B)
   const clsShape = g.op('Concat', [batch, g.ints([1, 1])], 'cls/shape', { axis: { i: 0 } }); // [3] = (B, 1, 1)
   const cls = g.op('Expand', ['cls', clsShape], 'cls/batch'); // [B, 1, D]
-  const h0 = g.op('Add', [g.op('Concat', [cls, tokens], 'embed/tokens', { axis: { i: 1 } }), 'pos'], 'embed'); // [B, N, D]
+  let h0 = g.op('Add', [g.op('Concat', [cls, tokens], 'embed/tokens', { axis: { i: 1 } }), 'pos'], 'embed'); // [B, 1 + P, D]
+  if (R > 0) {
+    // The registers go between the class token and the patches, after the position embedding.
+    const regs = g.op('Expand', ['registers', clsShape], 'registers/batch'); // [B, R, D]
+    const slice = (from: number, to: number, out: string) =>
+      g.op('Slice', [h0, g.ints([from]), g.ints([to]), g.ints([1])], out);
+    const parts = [slice(0, 1, 'embed/cls'), regs, slice(1, 1 + P, 'embed/patches')];
+    h0 = g.op('Concat', parts, 'embed/registers', { axis: { i: 1 } }); // [B, N, D]
+  }
   let x = g.op('Reshape', [h0, g.ints([-1, D])], 'embed/rows'); // [B·N, D]
+  if (c.preNorm) {
+    x = g.op('LayerNormalization', [x, 'preNorm.weight', 'preNorm.bias'], 'preNorm', {
+      axis: { i: -1 },
+      epsilon: { f: c.layerNormEps },
+    });
+  }
   for (let i = 0; i < c.depth; i++) x = block(g, c, i, x);
   // LayerNorm is per token: normalising all of them and taking token 0 is torchvision's order.
   const ln = g.op('LayerNormalization', [x, 'norm.weight', 'norm.bias'], 'norm', {

@@ -38,6 +38,18 @@ const wider: VitArch = {
   layerNormEps: 1e-6,
 };
 
+/** Every optional feature of CLIP and DINOv2: pre-norm, QuickGELU, no patch bias, LayerScale, 4 registers, patch 14. */
+const features: VitArch = {
+  ...small,
+  imageSize: 28,
+  patchSize: 14,
+  preNorm: true,
+  activation: 'quick-gelu',
+  patchBias: false,
+  layerScale: true,
+  registers: 4,
+};
+
 const randomWeights = (c: VitArch, seed: number): Weights =>
   Object.fromEntries(Object.entries(randomVitWeights(c, seed)).map(([k, v]) => [k, Float32Array.from(v)]));
 
@@ -60,6 +72,7 @@ describe('ONNX export against the engine', () => {
   const cases = [
     { name: '8px, patch 4, dim 16, depth 2, 2 heads', c: small, B: 2 },
     { name: '32px, patch 8, dim 64, depth 3, 4 heads', c: wider, B: 3 },
+    { name: '28px, patch 14, every CLIP and DINOv2 feature', c: features, B: 2 },
   ];
   for (const { name, c, B } of cases) {
     it(`${name}, batch ${B}`, async () => {
