@@ -1,5 +1,5 @@
-// Checkpoint tensors to the engine's canonical ones and back, in any of the three conventions (HF's
-// q, k and v stacked into one tensor and split again).
+// Checkpoint tensors to the engine's canonical ones and back, in any of the conventions (HF's q, k
+// and v stacked into one tensor and split again; timm's register models' class position moved).
 import { shapeStr, type HostTensor } from '../gpu/tensor.ts';
 import { CheckpointError, type StoredTensor } from './safetensors.ts';
 import {
@@ -9,6 +9,7 @@ import {
   isBareHf,
   layout,
   listNames,
+  POS_WITHOUT_CLASS_ROW,
   type Naming,
   type Slot,
   type TensorMap,
@@ -30,7 +31,7 @@ export function toCanonical(tensors: TensorMap, naming: Naming): Map<string, Hos
   const names = [...tensors.keys()];
   const slots = layout(naming, countBlocks(names, BLOCK_INDEX[naming]), isBareHf(naming, names));
   const known = new Set(slots.flatMap((s) => s.names));
-  const unexpected = names.filter((n) => !known.has(n) && !IGNORED[naming]?.test(n));
+  const unexpected = names.filter((n) => !known.has(n) && !IGNORED[naming]?.names.test(n));
   if (unexpected.length)
     throw new CheckpointError(`unexpected tensors in a ${naming} checkpoint: ${listNames(unexpected)}`);
 
@@ -48,6 +49,15 @@ export function toCanonical(tensors: TensorMap, naming: Naming): Map<string, Hos
         s.names.map((n) => asFloat(n, tensors.get(n)!)),
       ),
     );
+  }
+  if (POS_WITHOUT_CLASS_ROW(naming, out.has('registers'))) {
+    // [G², D] -> [1 + G², D]: the class token already holds its position.
+    const pos = out.get('pos');
+    if (pos) {
+      const data = new Float32Array(pos.data.length + pos.shape[1]);
+      data.set(pos.data, pos.shape[1]);
+      out.set('pos', { shape: [pos.shape[0] + 1, pos.shape[1]], data });
+    }
   }
   return out;
 }
@@ -76,9 +86,11 @@ function stack(s: Slot, parts: HostTensor[]): HostTensor {
 
 /**
  * Canonical tensors -> checkpoint tensors in one convention (HF: ViTForImageClassification
- * names, with "vit."), in checkpoint order. Data is shared with the input, not copied.
+ * names, with "vit."), in checkpoint order. Data is shared with the input, not copied, except for
+ * timm's register models, whose class token takes in its position row.
  */
-export function fromCanonical(canonical: ReadonlyMap<string, HostTensor>, naming: Naming): Map<string, HostTensor> {
+export function fromCanonical(given: ReadonlyMap<string, HostTensor>, naming: Naming): Map<string, HostTensor> {
+  const canonical = POS_WITHOUT_CLASS_ROW(naming, given.has('registers')) ? foldClassPosition(given) : given;
   const slots = layout(naming, countBlocks([...canonical.keys()], /^blocks\.(\d+)\./));
   const known = new Set(slots.map((s) => s.canonical));
   const unknown = [...canonical.keys()].filter((n) => !known.has(n));
@@ -101,5 +113,17 @@ export function fromCanonical(canonical: ReadonlyMap<string, HostTensor>, naming
       });
     });
   }
+  return out;
+}
+
+// cls + pos[0] as the class token, pos[1:] as the position embedding: [1 + G², D] -> [G², D].
+function foldClassPosition(canonical: ReadonlyMap<string, HostTensor>): Map<string, HostTensor> {
+  const out = new Map(canonical);
+  const cls = canonical.get('cls');
+  const pos = canonical.get('pos');
+  if (!cls || !pos) return out;
+  const D = cls.data.length;
+  out.set('cls', { shape: cls.shape, data: cls.data.map((v, d) => v + pos.data[d]) });
+  out.set('pos', { shape: [pos.shape[0] - 1, ...pos.shape.slice(1)], data: pos.data.subarray(D) });
   return out;
 }

@@ -10,7 +10,7 @@ import { checkVitArch } from '../nn/vit-arch.ts';
 import { fromCanonical, toCanonical } from './convert.ts';
 import { detectNaming, refuseDistilled, unusedTensors } from './detect.ts';
 import { configMetadata, inferConfig } from './infer-config.ts';
-import type { Naming } from './name-tables.ts';
+import { HEAD_NAME, type Naming } from './name-tables.ts';
 import { validateCheckpoint } from './validate.ts';
 import { resizePosEmbedding } from './resize.ts';
 import type { HostTensor } from '../gpu/tensor.ts';
@@ -96,6 +96,8 @@ function savedConfig(metadata: Record<string, string>): Partial<CheckpointConfig
   if ('layerNormEps' in c && !(typeof eps === 'number' && eps > 0 && Number.isFinite(eps))) {
     refuse(`${META_CONFIG}.layerNormEps`, 'a positive finite number', eps);
   }
+  if ('activation' in c && c.activation !== 'gelu' && c.activation !== 'quick-gelu')
+    refuse(`${META_CONFIG}.activation`, '"gelu" or "quick-gelu"', c.activation);
   return c as Partial<CheckpointConfig>;
 }
 
@@ -133,6 +135,7 @@ export function loadModelFile(bytes: Uint8Array | ArrayBuffer, options: LoadOpti
   const stored = inferConfig(tensors, naming, {
     heads: options.heads ?? hints?.heads ?? saved?.heads,
     layerNormEps: options.layerNormEps ?? hints?.layerNormEps ?? saved?.layerNormEps,
+    activation: hints?.activation ?? saved?.activation,
     numClasses: headInFile
       ? undefined
       : (options.numClasses ?? (options.headOptional ? (hints?.numClasses ?? saved?.numClasses ?? 1) : undefined)),
@@ -148,7 +151,7 @@ export function loadModelFile(bytes: Uint8Array | ArrayBuffer, options: LoadOpti
     config.imageSize = options.imageSize;
     checkConfig(config);
     const grid = config.imageSize / config.patchSize;
-    weights.set('pos', resizePosEmbedding(weights.get('pos')!, grid));
+    weights.set('pos', resizePosEmbedding(weights.get('pos')!, grid, { alignCorners: alignsCorners(naming, stored) }));
     changes.push(`position embedding resized from ${stored.imageSize} px to ${config.imageSize} px`);
   }
   const wantClasses = options.numClasses ?? stored.numClasses;
@@ -179,9 +182,19 @@ export function loadModelFile(bytes: Uint8Array | ArrayBuffer, options: LoadOpti
   };
 }
 
+/**
+ * How the position embedding is resized: torchvision's interpolate_embeddings (align_corners=True),
+ * which the plain ViTs of every convention have always been resized with here; CLIP and DINOv2 as
+ * their references do, timm's resample_abs_pos_embed and transformers' interpolate_pos_encoding
+ * (align_corners=False).
+ */
+function alignsCorners(naming: Naming, c: CheckpointConfig): boolean {
+  const family = naming === 'hf-clip' || naming === 'hf-dinov2' || c.preNorm || c.layerScale || (c.registers ?? 0) > 0;
+  return !family;
+}
+
 function hasHead(tensors: ReadonlyMap<string, unknown>, naming: Naming): boolean {
-  const head = { torchvision: 'heads.head.weight', timm: 'head.weight', hf: 'classifier.weight' }[naming];
-  return tensors.has(head);
+  return tensors.has(HEAD_NAME[naming]);
 }
 
 /** The safetensors bytes of a model, named as it was loaded, with metadata to reload it with no options. */

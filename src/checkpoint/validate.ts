@@ -41,7 +41,7 @@ export function validateCheckpoint(tensors: TensorMap, naming: Naming, config: C
     if (problem) problems.push(problem);
   }
   const ignored = IGNORED[naming];
-  const unexpected = [...tensors.keys()].filter((n) => !expected.has(n) && !ignored?.test(n));
+  const unexpected = [...tensors.keys()].filter((n) => !expected.has(n) && !ignored?.names.test(n));
   if (missing.length) problems.push(`missing: ${listNames(missing)}`);
   if (unexpected.length) problems.push(`unexpected: ${listNames(unexpected)}`);
   if (problems.length) {

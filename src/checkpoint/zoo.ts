@@ -2,7 +2,7 @@
 // file to fetch and what it holds. None of these files says how its inputs were normalised (timm's
 // config.json does, Google's and Facebook's keep it in a preprocessor file), so each entry says it:
 // timm's augreg and Google's ImageNet-21k weights were trained on inputs scaled to [-1, 1] (mean 0.5,
-// std 0.5), DeiT on ImageNet's mean and std. A file is fetched from
+// std 0.5), DeiT and DINOv2 on ImageNet's mean and std, OpenAI's CLIP on its own. A file is fetched from
 // `<hub>/<repo>/resolve/main/<file>`, the Hub's address for a file of a repository's main branch,
 // with the repository's config.json beside it.
 import { IMAGENET_MEAN, IMAGENET_STD } from '../nn/ops/normalize.ts';
@@ -18,8 +18,9 @@ export interface ZooEntry {
   name: string;
   /** Size of the weights file. */
   bytes: number;
-  /** Parameters in the file (the ViTModel's pooler included). */
+  /** Parameters in the file (the ViTModel's pooler, CLIP's text tower included). */
   parameters: number;
+  /** The checkpoint's own input size, its position embedding's grid times its patch (DINOv2: 518 px). */
   imageSize: number;
   normalization: Normalization;
   /** Classes of the file's head; 0 when it has none, and a new head is made for the task. */
@@ -27,6 +28,9 @@ export interface ZooEntry {
   /** Where the class names are, when the file or its config.json carries them. */
   classNames?: string;
   licence: string;
+  /** The file holds more than the image model (a whole CLIP: its text tower too): only the image
+   *  tower's tensors are fetched, by their byte ranges. */
+  imageTower?: boolean;
 }
 
 /** Where the zoo is fetched from unless the page's "Hub address" or STOCHCA_HUB names a mirror. */
@@ -39,6 +43,11 @@ export const ZOO_CONFIG_FILE = 'config.json';
 const HALF: Normalization = { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
 const IMAGENET: Normalization = { mean: IMAGENET_MEAN, std: IMAGENET_STD };
 const IN1K_NAMES = 'config.json id2label (ImageNet-1k)';
+/** OpenAI's CLIP preprocessing (its preprocessor_config.json; timm's OPENAI_CLIP_MEAN and _STD). */
+const OPENAI_CLIP: Normalization = {
+  mean: [0.48145466, 0.4578275, 0.40821073],
+  std: [0.26862954, 0.26130258, 0.27577711],
+};
 
 export const ZOO: readonly ZooEntry[] = [
   {
@@ -131,6 +140,117 @@ export const ZOO: readonly ZooEntry[] = [
     normalization: IMAGENET,
     classes: 1000,
     classNames: IN1K_NAMES,
+    licence: 'Apache-2.0',
+  },
+  {
+    repo: 'openai/clip-vit-base-patch16',
+    file: 'model.safetensors',
+    name: 'CLIP ViT-B/16 (OpenAI, image tower)',
+    bytes: 598_530_372,
+    parameters: 149_620_737,
+    imageSize: 224,
+    normalization: OPENAI_CLIP,
+    classes: 0,
+    licence: 'MIT',
+    imageTower: true,
+  },
+  {
+    repo: 'timm/vit_base_patch16_clip_224.openai',
+    file: 'model.safetensors',
+    name: 'CLIP ViT-B/16 (OpenAI, timm)',
+    bytes: 344_786_776,
+    parameters: 86_193_152,
+    imageSize: 224,
+    normalization: OPENAI_CLIP,
+    classes: 512,
+    licence: 'MIT',
+  },
+  {
+    repo: 'facebook/dinov2-small',
+    file: 'model.safetensors',
+    name: 'DINOv2 ViT-S/14 (Meta)',
+    bytes: 88_249_960,
+    parameters: 22_056_576,
+    imageSize: 518,
+    normalization: IMAGENET,
+    classes: 0,
+    licence: 'Apache-2.0',
+  },
+  {
+    repo: 'facebook/dinov2-base',
+    file: 'model.safetensors',
+    name: 'DINOv2 ViT-B/14 (Meta)',
+    bytes: 346_345_912,
+    parameters: 86_580_480,
+    imageSize: 518,
+    normalization: IMAGENET,
+    classes: 0,
+    licence: 'Apache-2.0',
+  },
+  {
+    repo: 'facebook/dinov2-with-registers-small',
+    file: 'model.safetensors',
+    name: 'DINOv2 ViT-S/14, 4 registers (Meta)',
+    bytes: 88_256_200,
+    parameters: 22_058_112,
+    imageSize: 518,
+    normalization: IMAGENET,
+    classes: 0,
+    licence: 'Apache-2.0',
+  },
+  {
+    repo: 'facebook/dinov2-with-registers-base',
+    file: 'model.safetensors',
+    name: 'DINOv2 ViT-B/14, 4 registers (Meta)',
+    bytes: 346_358_296,
+    parameters: 86_583_552,
+    imageSize: 518,
+    normalization: IMAGENET,
+    classes: 0,
+    licence: 'Apache-2.0',
+  },
+  {
+    repo: 'timm/vit_small_patch14_dinov2.lvd142m',
+    file: 'model.safetensors',
+    name: 'DINOv2 ViT-S/14 (timm)',
+    bytes: 88_240_512,
+    parameters: 22_056_192,
+    imageSize: 518,
+    normalization: IMAGENET,
+    classes: 0,
+    licence: 'Apache-2.0',
+  },
+  {
+    repo: 'timm/vit_base_patch14_dinov2.lvd142m',
+    file: 'model.safetensors',
+    name: 'DINOv2 ViT-B/14 (timm)',
+    bytes: 346_334_872,
+    parameters: 86_579_712,
+    imageSize: 518,
+    normalization: IMAGENET,
+    classes: 0,
+    licence: 'Apache-2.0',
+  },
+  {
+    repo: 'timm/vit_small_patch14_reg4_dinov2.lvd142m',
+    file: 'model.safetensors',
+    name: 'DINOv2 ViT-S/14, 4 registers (timm)',
+    bytes: 88_245_200,
+    parameters: 22_057_344,
+    imageSize: 518,
+    normalization: IMAGENET,
+    classes: 0,
+    licence: 'Apache-2.0',
+  },
+  {
+    repo: 'timm/vit_base_patch14_reg4_dinov2.lvd142m',
+    file: 'model.safetensors',
+    name: 'DINOv2 ViT-B/14, 4 registers (timm)',
+    bytes: 346_344_168,
+    parameters: 86_582_016,
+    imageSize: 518,
+    normalization: IMAGENET,
+    classes: 0,
     licence: 'Apache-2.0',
   },
 ];

@@ -90,11 +90,11 @@ describe('configFromHfJson', () => {
   it('refuses what the engine cannot run', () => {
     expectError(
       () => configFromHfJson({ ...json, hidden_act: 'gelu_new' }),
-      'config.json: hidden_act must be "gelu", got "gelu_new"',
+      'config.json: hidden_act must be "gelu" or "quick_gelu", got "gelu_new"',
     );
     expectError(
       () => configFromHfJson({ ...json, model_type: 'deit' }),
-      'config.json: model_type must be "vit", got "deit"',
+      'config.json: model_type must be one of "vit", "clip", "clip_vision_model", "dinov2", "dinov2_with_registers", got "deit"',
     );
     expectError(() => configFromHfJson({ ...json, qkv_bias: false }), 'config.json: qkv_bias must be true');
     expectError(

@@ -11,6 +11,29 @@ import type { HostTensor } from '../../src/gpu/tensor.ts';
 import { measured } from '../helpers/measure.ts';
 import { fixtureParameters, zooFixture, zooWeights } from '../helpers/zoo-files.ts';
 
+/** Which model family an entry is, by its repository's name. */
+const familyOf = (repo: string) => (/clip/.test(repo) ? 'clip' : /dinov2/.test(repo) ? 'dinov2' : 'vit');
+
+const POOLER =
+  "pooler.dense.bias, pooler.dense.weight left unused (a ViTModel's pooler: the classifier reads the class token)";
+const MASK_TOKEN = "embeddings.mask_token left unused (DINOv2's mask token, used only in its pretraining)";
+/** What each file holds that the model does not read, and the load's word on it. */
+const leftOut: Record<string, { pattern: RegExp; change: string } | undefined> = {
+  'google/vit-base-patch16-224-in21k': { pattern: /^pooler\./, change: POOLER },
+  'openai/clip-vit-base-patch16': {
+    pattern: /^(text_model\.|text_projection|visual_projection|logit_scale)/,
+    change:
+      'logit_scale, text_model.* (196 tensors), text_projection.weight, visual_projection.weight left unused ' +
+      "(CLIP's text tower, projections and index buffers: only the image tower is read)",
+  },
+  ...Object.fromEntries(
+    ['small', 'base', 'with-registers-small', 'with-registers-base'].map((s) => [
+      `facebook/dinov2-${s}`,
+      { pattern: /^embeddings\.mask_token$/, change: MASK_TOKEN },
+    ]),
+  ),
+};
+
 const count = (m: Map<string, HostTensor>) => [...m.values()].reduce((n, t) => n + t.data.length, 0);
 /** A task of 10 classes, for the file without a head. */
 const TASK = Array.from({ length: 10 }, (_, i) => `class ${i}`);
@@ -32,35 +55,53 @@ describe('the model zoo', () => {
       console.log(
         `${entry.repo}: ${(bytes.length / 2 ** 20).toFixed(1)} MiB loaded in ${ms.toFixed(0)} ms; changes: ${model.changes.join('; ') || 'none'}`,
       );
-      const dim = fixture.tensors[Object.keys(fixture.tensors).find((n) => /(^|\.)(cls_token)$/.test(n))!].shape[2];
-      expect(model.naming).toBe(entry.repo.startsWith('timm/') ? 'timm' : 'hf');
+      // The architecture as the fixture's tensors and config.json say it, read here without the loader.
+      const shape = (pattern: RegExp) =>
+        fixture.tensors[Object.keys(fixture.tensors).find((n) => pattern.test(n))!].shape;
+      const [dim, , patchSize] = shape(/(patch_embed\.proj|patch_embedding|patch_embeddings\.projection)\.weight$/);
+      const family = familyOf(entry.repo);
+      expect(model.naming).toBe(
+        entry.repo.startsWith('timm/') ? 'timm' : { vit: 'hf', clip: 'hf-clip', dinov2: 'hf-dinov2' }[family],
+      );
       expect(model.config).toMatchObject({
         imageSize: entry.imageSize,
-        patchSize: 16,
+        patchSize,
         dim,
         depth: 12,
         heads: dim / 64,
         mlpDim: 4 * dim,
         channels: 3,
+        layerNormEps: family === 'clip' ? 1e-5 : family === 'dinov2' || entry.repo.startsWith('timm/') ? 1e-6 : 1e-12,
       });
+      expect(model.config.preNorm).toBe(family === 'clip' || undefined);
+      expect(model.config.activation).toBe(family === 'clip' ? 'quick-gelu' : undefined);
+      expect(model.config.patchBias).toBe(family === 'clip' ? false : undefined);
+      expect(model.config.layerScale).toBe(family === 'dinov2' || undefined);
+      expect(model.config.registers).toBe(/reg4|registers/.test(entry.repo) ? 4 : undefined);
       expect(model.normalization).toEqual(entry.normalization);
       if (entry.classNames) {
         expect(model.classNames).toHaveLength(entry.classes);
         expect(model.classNames?.[0]).toBe('tench, Tinca tinca');
       } else expect(model.classNames).toBeUndefined();
 
+      const left = leftOut[entry.repo];
+      const unusedParameters = Object.entries(fixture.tensors)
+        .filter(([n]) => left?.pattern.test(n))
+        .reduce((sum, [, t]) => sum + t.shape.reduce((a, b) => a * b, 1), 0);
+      // timm's register models keep no class row in pos_embed; the engine's pos has one (zero).
+      const classRow = /^timm\/.*reg4/.test(entry.repo) ? dim : 0;
       if (entry.classes) {
         expect(model.config.numClasses).toBe(entry.classes);
-        expect(model.changes).toEqual([]);
-        expect(count(model.weights)).toBe(entry.parameters);
+        expect(model.changes).toEqual(left ? [left.change] : []);
+        expect(count(model.weights)).toBe(entry.parameters - unusedParameters);
       } else {
-        // A ViTModel: a pooler left unused and no head, which a run makes of its task's classes.
+        // No head, which a run makes of its task's classes; the tensors of another use left out.
         expect(model.changes).toEqual([
-          "pooler.dense.bias, pooler.dense.weight left unused (a ViTModel's pooler: the classifier reads the class token)",
+          ...(left ? [left.change] : []),
           'no classifier head in the file: a run makes one of its classes',
         ]);
         expect(model.weights.has('head.weight')).toBe(false);
-        expect(count(model.weights)).toBe(entry.parameters - (dim * dim + dim));
+        expect(count(model.weights)).toBe(entry.parameters - unusedParameters + classRow);
         const task = loadModelFile(bytes, {
           hfConfig: fixture.config,
           normalization: entry.normalization,
@@ -69,10 +110,11 @@ describe('the model zoo', () => {
         });
         expect(task.config.numClasses).toBe(10);
         expect(task.changes.at(-1)).toBe('new 10-class head');
-        expect(count(task.weights)).toBe(entry.parameters - (dim * dim + dim) + (dim * 10 + 10));
+        expect(count(task.weights)).toBe(entry.parameters - unusedParameters + classRow + (dim * 10 + 10));
         // Evaluation, inference and gradients need a head: they do not make one up.
+        const head = entry.repo.startsWith('timm/') ? 'head.weight' : 'classifier.weight';
         expect(() => loadModelFile(bytes, { hfConfig: fixture.config })).toThrow(
-          'cannot infer the ViT config: no classifier head (classifier.weight) and no numClasses given',
+          `cannot infer the ViT config: no classifier head (${head}) and no numClasses given`,
         );
       }
 
@@ -87,7 +129,7 @@ describe('the model zoo', () => {
   it("timm's config.json alone gives timm's normalisation", () => {
     for (const entry of ZOO.filter((e) => e.repo.startsWith('timm/'))) {
       const fixture = zooFixture(entry.repo);
-      const model = loadModelFile(zooWeights(fixture), { hfConfig: fixture.config });
+      const model = loadModelFile(zooWeights(fixture), { hfConfig: fixture.config, headOptional: true });
       expect(model.normalization, entry.repo).toEqual(entry.normalization);
     }
   });
