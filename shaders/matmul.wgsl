@@ -125,7 +125,7 @@ fn store_row(z: u32, r: u32, c: u32, v: vec4f) {
       if (p.epilogue >= 1u) { x += bias[n]; }
       if (p.epilogue >= 2u) {
         U[o] = x;
-        x = select(gelu(x), quick_gelu(x), p.epilogue == 3u);
+        if (p.epilogue == 3u) { x = quick_gelu(x); } else { x = gelu(x); }
       }
       C[o] = x;
     }
