@@ -58,6 +58,25 @@ export function vitDims(c: VitArch): VitDims {
   };
 }
 
+/** Whether two configurations build the same backbone (all but the head), the optional fields at their defaults. */
+export function sameBackbone(a: VitArch, b: VitArch): boolean {
+  const backbone = (c: VitArch) => [
+    c.imageSize,
+    c.patchSize,
+    c.dim,
+    c.depth,
+    c.heads,
+    c.mlpDim,
+    c.preNorm ?? false,
+    c.activation ?? 'gelu',
+    c.patchBias ?? true,
+    c.layerScale ?? false,
+    c.registers ?? 0,
+  ];
+  const [x, y] = [backbone(a), backbone(b)];
+  return x.every((v, i) => v === y[i]);
+}
+
 /** Everything wrong with a configuration, in words (empty when the engine can build it). */
 export function vitArchProblems(c: VitArch): string[] {
   const problems: string[] = [];

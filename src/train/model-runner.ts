@@ -9,7 +9,7 @@ import { numel, shapeStr, type HostTensor, type Tensor } from '../gpu/tensor.ts'
 import { classAttention } from '../nn/class-attention.ts';
 import { computeGradients } from '../nn/stochca-step.ts';
 import { allocateVit, type ParamSet, type VitBuffers } from '../nn/vit-buffers.ts';
-import { vitDims, type VitArch } from '../nn/vit-arch.ts';
+import { sameBackbone, vitDims, type VitArch } from '../nn/vit-arch.ts';
 
 /** Named tensors (copies) of a flat parameter-shaped buffer read back from the device. */
 export function splitParams(plan: VitPlan, flat: Float32Array): Map<string, HostTensor> {
@@ -115,10 +115,8 @@ export async function stepGradients(
   const crosses = mask.includes(true);
   if (crosses && !teacher) throw new RangeError('a mask with cross-attending blocks needs a teacher');
   if (teacher) {
-    const same = (['imageSize', 'patchSize', 'dim', 'depth', 'heads', 'mlpDim'] as const).every(
-      (k) => teacher.config[k] === c[k],
-    );
-    if (!same) throw new RangeError('the teacher and the student must have the same architecture (all but the head)');
+    if (!sameBackbone(teacher.config, c))
+      throw new RangeError('the teacher and the student must have the same architecture (all but the head)');
   }
   const net = netFor(gpu, student, { batch: B, training: true, teacher: crosses });
   if (crosses) writeWeights(gpu, net.teacher!.weights, teacher!.weights, (name) => name.startsWith('head.'));

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { planVit } from '../../src/nn/planner.ts';
 import { seededRng } from '../../src/nn/rng.ts';
-import type { VitArch } from '../../src/nn/vit-arch.ts';
+import { sameBackbone, vitArchProblems, type VitArch } from '../../src/nn/vit-arch.ts';
 import { initVitWeights } from '../../src/nn/vit-init.ts';
 import { vitParamSpecs } from '../../src/nn/vit-params.ts';
 import { expectClose } from '../helpers/compare.ts';
@@ -116,6 +116,21 @@ describe('a ViT with every CLIP and DINOv2 feature', () => {
 });
 
 describe('parameters and plan of the features', () => {
+  it('tells backbones apart by every feature, the absent fields at their defaults, and checks the fields', () => {
+    expect(sameBackbone(plain, { ...plain, patchBias: true, registers: 0, activation: 'gelu', numClasses: 7 })).toBe(
+      true,
+    );
+    for (const [k, v] of Object.entries(features)) expect(sameBackbone(plain, { ...plain, [k]: v }), k).toBe(false);
+    expect(sameBackbone(config, { ...config })).toBe(true);
+    expect(
+      vitArchProblems({ ...config, registers: -1, activation: 'relu' as 'gelu', layerScale: 1 as unknown as boolean }),
+    ).toEqual([
+      'layerScale must be true or false, got 1',
+      "activation must be 'gelu' or 'quick-gelu', got relu",
+      'registers must be a whole number ≥ 0, got -1',
+    ]);
+  });
+
   it('initialises γ = 1e-5, the pre-norm as the identity and the registers like the class token', () => {
     const w = initVitWeights(config, seededRng(3));
     expect([...w.get('blocks.1.ls2')!.data]).toEqual(Array(16).fill(Math.fround(1e-5)));
