@@ -65,7 +65,8 @@ const USAGE = `usage: npx tsx scripts/new-head-grid.ts [options]
   --seeds 0,1,2,3,4       seeds (default 0..4)
   --lrs 3e-4,1e-3,3e-3    learning rates tried per method and target (default these)
   --lr-count N            images per class of the learning-rate choice (default 5)
-  --steps N               steps of every run (default 200); warm-up a tenth, validation every tenth
+  --steps N               steps of every run (default 200); warm-up a tenth, validation every tenth; a run
+                          that has not converged is run again from the start with twice the steps, once
   --batch N               (default 16, the paper's)
   --pool N                training images per class of the pool, validation drawn from it (default 400)
   --val-fraction X        of each class of the pool, drawn per seed for validation (default 0.05)
@@ -260,10 +261,13 @@ interface Plan {
   lr: number;
   seed: number;
   engine: boolean;
+  /** The grid's steps, or twice them for a run again. */
+  steps: number;
 }
 
-const planId = (p: Plan) =>
-  `${p.target.name}_n${p.count}_${p.method.name.replace(':', '')}_lr${p.lr}_s${p.seed}${p.engine ? '_webgpu' : ''}`;
+const planId = (p: Plan, base: number) =>
+  `${p.target.name}_n${p.count}_${p.method.name.replace(':', '')}_lr${p.lr}_s${p.seed}` +
+  `${p.steps !== base ? `_t${p.steps}` : ''}${p.engine ? '_webgpu' : ''}`;
 
 /** The flags of `stochca train` / `export-torch` for one run. */
 function runFlags(s: NewHeadSettings, p: Plan): Record<string, string | boolean> {
@@ -274,9 +278,9 @@ function runFlags(s: NewHeadSettings, p: Plan): Record<string, string | boolean>
     ...(p.method.p > 0 && { p: String(p.method.p) }),
     lr: String(p.lr),
     wd: String(s.weightDecay),
-    steps: String(s.steps),
-    warmup: String(s.warmup),
-    'eval-every': String(s.evalEvery),
+    steps: String(p.steps),
+    warmup: String(Math.round(p.steps / 10)),
+    'eval-every': String(Math.round(p.steps / 10)),
     batch: String(s.batch),
     fraction: String(fractionFor(s, p.count)),
     'val-fraction': String(s.valFraction),
@@ -355,14 +359,14 @@ async function runOne(grid: Grid, host: () => Promise<EngineHost>, p: Plan, dir:
   const valCurve = curves.eval.filter((e) => e.split === 'val').map((e): [number, number] => [e.step, e.accuracy]);
   const { counts } = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
   return {
-    id: planId(p),
+    id: planId(p, s.steps),
     target: p.target.name,
     images_per_class: p.count,
     method: p.method.name,
     p: p.method.p,
     lr: p.lr,
     seed: p.seed,
-    steps: s.steps,
+    steps: p.steps,
     pretrained_target_accuracy: pretrained,
     target_test_accuracy: atBest,
     final_target_test_accuracy: final,
@@ -397,7 +401,7 @@ async function main(): Promise<void> {
       plan,
       out: grid.out,
       settings: grid.settings,
-      id: planId,
+      id: (p) => planId(p, grid.settings.steps),
       run: (p, dir) => runOne(grid, host, p, dir),
       parallel,
       line: (r) =>
@@ -411,7 +415,15 @@ async function main(): Promise<void> {
       const target = targets[name];
       const sweep = await go(
         grid.methods.flatMap((method) =>
-          grid.lrs.map((lr) => ({ target, count: grid.lrCount, method, lr, seed: 0, engine: false })),
+          grid.lrs.map((lr) => ({
+            target,
+            count: grid.lrCount,
+            method,
+            lr,
+            seed: 0,
+            engine: false,
+            steps: grid.settings.steps,
+          })),
         ),
       );
       lrChoice[name] = Object.fromEntries(
@@ -439,11 +451,16 @@ async function main(): Promise<void> {
             lr: lrChoice[name][method.name].lr,
             seed,
             engine: false,
+            steps: grid.settings.steps,
           })),
         ),
       ),
     );
-    const cells = await go(plan);
+    const first = await go(plan);
+    // Runs not converged, again from the start with twice the steps (their schedule stretched with them).
+    const again = await go(plan.filter((_, k) => !first[k].converged).map((p) => ({ ...p, steps: 2 * p.steps })));
+    const cells = first.map((r) => (r.converged ? r : again.find((a) => a.id === `${r.id}_t${2 * r.steps}`)!));
+    const replaced = first.filter((r) => !r.converged);
     // 3. A few cells in the engine (one engine, one run at a time), beside the same cells in PyTorch.
     const engineRuns = await go(
       grid.engine.map((c) => ({
@@ -453,6 +470,7 @@ async function main(): Promise<void> {
         lr: lrChoice[c.target][c.method.name].lr,
         seed: c.seed,
         engine: true,
+        steps: grid.settings.steps,
       })),
       1,
     );
@@ -479,6 +497,7 @@ async function main(): Promise<void> {
       wallSeconds: seconds(started),
       runs: [...cells, ...engineRuns],
       lr_sweep: runs,
+      replaced,
     };
     const md = newHeadReport(results);
     await writeFile(join(grid.out, 'results.json'), `${JSON.stringify(results, null, 1)}\n`);

@@ -70,6 +70,8 @@ export interface NewHeadResults {
   runs: NewHeadRun[];
   /** The learning-rate choice's runs at the rates not chosen. */
   lr_sweep: NewHeadRun[];
+  /** Runs not converged at the grid's steps, each replaced in `runs` by its run with twice the steps. */
+  replaced: NewHeadRun[];
 }
 
 /** Converged: the last third's best validation accuracy at most `flat` above the best before it, and the
@@ -93,6 +95,13 @@ export function differenceCell(d: PairedDifference): string {
   const interval = d.low === undefined ? '' : ` [${signed(d.low)}, ${signed(d.high!)}]`;
   const text = `${signed(d.mean)}${interval} (${d.above}/${d.n} > 0)`;
   return d.differs ? `**${text}**` : text;
+}
+
+/** 'far fine-tuning ×3, near StochCA p = 0.5 ×1': how often each text occurs, in order of first occurrence. */
+function countBy(texts: string[]): string {
+  const counts = new Map<string, number>();
+  for (const t of texts) counts.set(t, (counts.get(t) ?? 0) + 1);
+  return [...counts].map(([t, n]) => `${t} ×${n}`).join(', ');
 }
 
 type Measure = [title: string, get: (r: NewHeadRun) => number | null];
@@ -195,13 +204,22 @@ export function newHeadReport(x: NewHeadResults): string {
     );
   }
   const unconverged = grid.filter((r) => !r.converged);
+  const longer = grid.filter((r) => r.steps !== x.settings.steps);
+  out.push(
+    `${longer.length} of ${grid.length} runs had not converged at ${x.settings.steps} steps and were run again from the start ` +
+      `with ${2 * x.settings.steps}` +
+      (longer.length ? ` (${countBy(longer.map((r) => `${r.target} ${methodLabel(r.method)}`))})` : '') +
+      '; the tables hold the longer runs.',
+    '',
+  );
   out.push(
     `Converged (the last third's best validation accuracy at most ${100 * x.flat} point above the best before it, ` +
       `and the final within ${100 * x.flat} point of the best): ${grid.length - unconverged.length} of ${grid.length} runs` +
       (unconverged.length ? `; not: ${unconverged.map((r) => r.id).join(', ')}` : '') +
       '.',
     '',
-    `${grid.length + engine.length + x.lr_sweep.length} runs (${x.lr_sweep.length} of them the learning-rate choice's), ` +
+    `${grid.length + engine.length + x.lr_sweep.length + x.replaced.length} runs (${x.lr_sweep.length} of them the ` +
+      `learning-rate choice's, ${x.replaced.length} replaced by longer ones), ` +
       `${Math.round(x.wallSeconds / 60)} min of wall time for this invocation; training ${Math.round(mean(grid.map((r) => r.seconds.train)))} s ` +
       `and scoring ${Math.round(mean(grid.map((r) => r.seconds.eval)))} s a run on average.`,
     '',
