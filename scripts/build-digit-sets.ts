@@ -10,7 +10,10 @@
 //                      (scripts/transfer-grid.ts): test/<class>/<cell>.png holds 100 digits of each
 //                      class drawn with a fixed seed (buildOpenCvTransfer's), train/<class>/<cell>.png
 //                      the other 400.
-// Both are white digits on black like MNIST (digits.png is already: 75 % of its pixels are 0),
+//   opencv-digits.zip  with --pack DIR: the built-in demo pack (OPENCV_PACK), its entry written into
+//                      DIR/index.json: opencv-transfer's test split, and val/ and train/ drawn once from
+//                      the other 400 of each class, in class folders named by words (zero … nine).
+// All are white digits on black like MNIST (digits.png is already: 75 % of its pixels are 0),
 // stored at their own size as 8-bit grayscale PNGs; `stochca eval` resizes them to the model's
 // input. The digits fill their frame (UCI) or most of it, where MNIST's sit in a 20×20 box
 // centred in 28×28: part of the change of domain.
@@ -18,6 +21,7 @@
 // Reproducible bytes as in build-packs.ts (same PNG encoder and zip settings).
 //
 // Run with: npx tsx scripts/build-digit-sets.ts OUTDIR [--root DIR]...
+//       or: npx tsx scripts/build-digit-sets.ts --pack public/packs [--root DIR]...
 // The files are looked for under each --root (default /, where the installed packages put them):
 // `apt-get download python3-sklearn opencv-doc`, then `dpkg-deb -x <deb> DIR` for each, and --root DIR.
 import { existsSync } from 'node:fs';
@@ -29,8 +33,9 @@ import { gunzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import { Uint8ArrayReader } from '@zip.js/zip.js';
 import { seededRng } from '../src/nn/rng.ts';
-import { encodePng, reproducibleZip } from './build-packs.ts';
+import { encodePng, reproducibleZip, writeIndexEntry } from './build-packs.ts';
 import { errorMessage } from '../src/gpu/error-message.ts';
+import type { PackInfo } from '../src/train/builtins.ts';
 
 const UCI_FILE = 'usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz';
 const OPENCV_FILE = 'usr/share/doc/opencv-doc/examples/data/digits.png';
@@ -64,6 +69,11 @@ function locate(roots: string[], wanted: { file: string; debPackage: string }[])
     );
   }
   return found as string[];
+}
+
+/** Where OpenCV's digits.png is: the first root that holds it, or a DigitSetError saying how to get it. */
+export function findOpenCvDigits(roots: string[]): string {
+  return locate(roots, [{ file: OPENCV_FILE, debPackage: 'opencv-doc' }])[0];
 }
 
 /** scikit-learn's digits.csv.gz: rows of 64 values 0..16 (8×8, row-major) and the label. */
@@ -174,8 +184,7 @@ export async function buildOpenCvTransfer(
   roots: string[] = ['/'],
   o: { file?: string; className?: (label: number) => string; only?: 'train' | 'test' } = {},
 ): Promise<string> {
-  const [opencv] = locate(roots, [{ file: OPENCV_FILE, debPackage: 'opencv-doc' }]);
-  const all = await loadOpenCv(opencv);
+  const all = await loadOpenCv(findOpenCvDigits(roots));
   const test = drawPerClass(all.digits, OPENCV_TRANSFER.testPerClass, OPENCV_TRANSFER.seed);
   const splitOf = (d: Digit) => (test.has(d.index) ? 'test' : 'train');
   const set = o.only ? { ...all, digits: all.digits.filter((d) => splitOf(d) === o.only) } : all;
@@ -187,6 +196,61 @@ export async function buildOpenCvTransfer(
     `${path}: ${set.digits.filter((d) => splitOf(d) === 'train').length} train + ${set.digits.filter((d) => splitOf(d) === 'test').length} test images of 20×20, ${(bytes.length / 1024).toFixed(0)} KiB`,
   );
   return path;
+}
+
+/** The built-in demo pack: OPENCV_TRANSFER's test split (the 1,000 digits the new-head experiment scores),
+ *  and from the other 400 of each class `perClass.val` validation digits drawn with `seeds.val`, then
+ *  `perClass.train` training digits with `seeds.train` from what is left (so the training count leaves
+ *  validation as it is). Classes are named by words: other names than the digits model's '0'..'9', so a
+ *  run on the pack trains a new head, as for a person's own classes. */
+export const OPENCV_PACK = {
+  id: 'opencv-digits',
+  name: 'OpenCV digits',
+  file: 'opencv-digits.zip',
+  classes: ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'],
+  perClass: { train: 5, val: 20 },
+  seeds: { val: 1, train: 2 },
+  source: "OpenCV's samples/data/digits.png (Debian opencv-doc)",
+  license: 'Apache-2.0',
+};
+
+/** Writes outDir/opencv-digits.zip (OPENCV_PACK) and its entry in outDir/index.json; returns the entry. */
+export async function buildOpenCvPack(outDir: string, roots: string[] = ['/']): Promise<PackInfo> {
+  const P = OPENCV_PACK;
+  const all = await loadOpenCv(findOpenCvDigits(roots));
+  const test = drawPerClass(all.digits, OPENCV_TRANSFER.testPerClass, OPENCV_TRANSFER.seed);
+  const pool = all.digits.filter((d) => !test.has(d.index));
+  const val = drawPerClass(pool, P.perClass.val, P.seeds.val);
+  const train = drawPerClass(
+    pool.filter((d) => !val.has(d.index)),
+    P.perClass.train,
+    P.seeds.train,
+  );
+  const set = { ...all, digits: all.digits.filter((d) => [test, val, train].some((s) => s.has(d.index))) };
+  const splitOf = (d: Digit) => (test.has(d.index) ? 'test' : val.has(d.index) ? 'val' : 'train');
+  const bytes = await zipDigits(set, splitOf, (label) => P.classes[label]);
+  await mkdir(outDir, { recursive: true });
+  await writeFile(join(outDir, P.file), bytes);
+  const counts = { train: train.size, val: val.size, test: test.size };
+  const entry: PackInfo = {
+    id: P.id,
+    name: P.name,
+    file: P.file,
+    bytes: bytes.length,
+    classes: P.classes,
+    counts,
+    imageSize: all.size,
+    description:
+      `OpenCV's handwritten digits, classes zero to nine, 20×20 grayscale: ${P.perClass.train} training, ` +
+      `${P.perClass.val} validation and ${OPENCV_TRANSFER.testPerClass} test images per class.`,
+    source: P.source,
+    license: P.license,
+  };
+  await writeIndexEntry(outDir, entry);
+  console.log(
+    `${join(outDir, P.file)}: ${counts.train} train + ${counts.val} val + ${counts.test} test images of 20×20, ${(bytes.length / 1024).toFixed(0)} KiB; index.json: its entry written`,
+  );
+  return entry;
 }
 
 /** Writes outDir/uci-digits.zip and outDir/opencv-digits.zip; returns their paths. */
@@ -211,22 +275,30 @@ export async function buildDigitSets(outDir: string, roots: string[] = ['/']): P
   return written;
 }
 
-const USAGE = 'usage: npx tsx scripts/build-digit-sets.ts OUTDIR [--root DIR]...';
+const USAGE =
+  'usage: npx tsx scripts/build-digit-sets.ts OUTDIR [--root DIR]...\n' +
+  '       npx tsx scripts/build-digit-sets.ts --pack public/packs [--root DIR]...';
 
 async function main(): Promise<void> {
   let args;
   try {
-    args = parseArgs({ options: { root: { type: 'string', multiple: true } }, allowPositionals: true });
+    args = parseArgs({
+      options: { root: { type: 'string', multiple: true }, pack: { type: 'string' } },
+      allowPositionals: true,
+    });
   } catch (e) {
     console.error(`${errorMessage(e).split('\n')[0]}\n${USAGE}`);
     process.exit(2);
   }
-  if (args.positionals.length !== 1) {
+  const pack = args.values.pack;
+  if (args.positionals.length !== (pack === undefined ? 1 : 0)) {
     console.error(USAGE);
     process.exit(2);
   }
+  const roots = args.values.root ?? ['/'];
   try {
-    await buildDigitSets(args.positionals[0], args.values.root ?? ['/']);
+    if (pack === undefined) await buildDigitSets(args.positionals[0], roots);
+    else await buildOpenCvPack(pack, roots);
   } catch (e) {
     if (!(e instanceof DigitSetError)) throw e;
     console.error(e.message);

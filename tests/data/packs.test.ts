@@ -1,6 +1,7 @@
 // The IDX parser on small generated files, and the committed built-in packs
 // (public/packs/): layout, counts, index.json, and PNG pixels equal to the original
-// IDX images (MNIST always; Fashion-MNIST when Debian's package is installed).
+// images: MNIST's always; Fashion-MNIST's when Debian's package is installed; the OpenCV
+// digits' when opencv-doc's digits.png is installed or extracted under one of OPENCV_ROOTS.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,8 @@ import { gzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import { configure, Uint8ArrayReader, Uint8ArrayWriter, ZipReader, type FileEntry } from '@zip.js/zip.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildOpenCvTransfer, DigitSetError, findOpenCvDigits, OPENCV_PACK } from '../../scripts/build-digit-sets.ts';
+import type { PackInfo } from '../../src/train/builtins.ts';
 import {
   hasIdxSet,
   idxImage,
@@ -30,6 +33,10 @@ function idxBytes(magic: number, dims: number[], data: ArrayLike<number>): Uint8
   out.set(data, 4 + 4 * dims.length);
   return out;
 }
+
+// Where opencv-doc's digits.png is looked for: installed (apt-get install opencv-doc), or extracted with
+// `dpkg-deb -x opencv-doc_*.deb /tmp/debs/root` as scripts/build-digit-sets.ts's --root suggests.
+const OPENCV_ROOTS = ['/', '/tmp/debs/root'];
 
 const IMAGES = 0x00000803;
 const LABELS = 0x00000801;
@@ -108,51 +115,71 @@ describe('IDX parser', () => {
   });
 });
 
-interface PackInfo {
-  id: IdxSetId;
-  name: string;
-  file: string;
-  bytes: number;
-  classes: string[];
-  counts: { train: number; test: number };
-  imageSize: number;
-  description: string;
-  source: string;
-  license: string;
-}
+type Split = 'train' | 'val' | 'test';
+const SPLITS: Split[] = ['train', 'val', 'test'];
+const IDX_PACKS: readonly string[] = ['mnist', 'fashion-mnist'] satisfies IdxSetId[];
 
 const PACKS_DIR = new URL('../../public/packs/', import.meta.url);
 const index: PackInfo[] = JSON.parse(await readFile(new URL('index.json', PACKS_DIR), 'utf8'));
 
-// What public/packs/README.md and scripts/build-packs.ts document.
-const EXPECTED: Record<IdxSetId, { classes: string[]; perClass: { train: number; test: number }; license: string }> = {
+interface Expected {
+  classes: string[];
+  /** Images per class of each split the pack has. */
+  perClass: Partial<Record<Split, number>>;
+  imageSize: number;
+  license: string;
+}
+
+// What public/packs/README.md, scripts/build-packs.ts and scripts/build-digit-sets.ts document.
+const EXPECTED: Record<string, Expected> = {
   mnist: {
     classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
     perClass: { train: 300, test: 100 },
+    imageSize: 28,
     license: 'CC BY-SA 3.0',
   },
   'fashion-mnist': {
     classes: ['T-shirt_top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
     perClass: { train: 200, test: 100 },
+    imageSize: 28,
     license: 'MIT',
   },
+  'opencv-digits': {
+    classes: ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'],
+    perClass: { train: OPENCV_PACK.perClass.train, val: 20, test: 100 },
+    imageSize: 20,
+    license: 'Apache-2.0',
+  },
 };
-const ENTRY = /^(train|test)\/([^/]+)\/(\d{5})\.png$/;
+const ENTRY = /^(train|val|test)\/([^/]+)\/(\d+)\.png$/;
 const MAX_ZIP_BYTES = 2_000_000;
 
 describe('index.json', () => {
-  it('lists the MNIST and Fashion-MNIST packs', () => {
-    expect(index.map((p) => p.id)).toEqual(['mnist', 'fashion-mnist']);
+  it('lists the MNIST, Fashion-MNIST and OpenCV digits packs', () => {
+    expect(index.map((p) => p.id)).toEqual(['mnist', 'fashion-mnist', 'opencv-digits']);
   });
 });
 
+/** A PNG's pixels as one 8-bit channel. sharp writes raw pixels as sRGB unless told to keep the one gray channel. */
+const grayPixels = async (entry: FileEntry) =>
+  sharp(await entry.getData(new Uint8ArrayWriter()))
+    .toColourspace('b-w')
+    .raw()
+    .toBuffer();
+
 for (const pack of index) {
   const expected = EXPECTED[pack.id];
-  // Entries by split, then class, then index in the original IDX file.
-  const layout = { train: new Map<string, Map<number, FileEntry>>(), test: new Map<string, Map<number, FileEntry>>() };
+  const splits = SPLITS.filter((s) => expected.perClass[s] !== undefined);
+  // Entries by split, then class, then index in the original file.
+  const layout: Record<Split, Map<string, Map<number, FileEntry>>> = {
+    train: new Map(),
+    val: new Map(),
+    test: new Map(),
+  };
   const others: string[] = [];
   let zipBytes = 0;
-  const canCompare = pack.id === 'mnist' || (await hasIdxSet(pack.id));
+  const idx = IDX_PACKS.includes(pack.id) ? (pack.id as IdxSetId) : undefined;
+  const canCompareIdx = idx === 'mnist' || (idx !== undefined && (await hasIdxSet(idx)));
 
   describe(`${pack.file}`, () => {
     beforeAll(async () => {
@@ -166,7 +193,7 @@ for (const pack of index) {
           others.push(entry.filename);
           continue;
         }
-        const split = layout[m[1] as 'train' | 'test'];
+        const split = layout[m[1] as Split];
         if (!split.has(m[2])) split.set(m[2], new Map());
         split.get(m[2])!.set(Number(m[3]), entry);
       }
@@ -175,63 +202,127 @@ for (const pack of index) {
 
     it('index.json agrees with the zip', () => {
       expect(pack.classes).toEqual(expected.classes);
-      expect(pack.counts).toEqual({
-        train: expected.perClass.train * expected.classes.length,
-        test: expected.perClass.test * expected.classes.length,
-      });
-      expect(pack.imageSize).toBe(28);
+      expect(pack.counts).toEqual(
+        Object.fromEntries(splits.map((s) => [s, expected.perClass[s]! * expected.classes.length])),
+      );
+      expect(pack.imageSize).toBe(expected.imageSize);
       expect(pack.license).toBe(expected.license);
       expect(pack.bytes).toBe(zipBytes);
       expect(zipBytes).toBeLessThan(MAX_ZIP_BYTES);
-      for (const split of ['train', 'test'] as const) {
+      for (const split of splits) {
         const total = [...layout[split].values()].reduce((n, m) => n + m.size, 0);
         expect(total, split).toBe(pack.counts[split]);
       }
     });
 
-    it('holds train/ and test/ with one folder per class and the documented counts', () => {
+    it(`holds ${splits.map((s) => `${s}/`).join(', ')} with one folder per class and the documented counts`, () => {
       expect(others).toEqual([]);
-      for (const split of ['train', 'test'] as const) {
+      expect(SPLITS.filter((s) => layout[s].size > 0)).toEqual(splits);
+      for (const split of splits) {
         expect([...layout[split].keys()], split).toEqual(expected.classes);
         for (const [name, images] of layout[split])
           expect(images.size, `${split}/${name}`).toBe(expected.perClass[split]);
       }
     });
 
-    it('holds 28×28 one-channel PNGs', async () => {
-      for (const split of ['train', 'test'] as const) {
+    it(`holds ${expected.imageSize}×${expected.imageSize} one-channel PNGs`, async () => {
+      const size = expected.imageSize;
+      for (const split of splits) {
         for (const [name, images] of layout[split]) {
           const entry = [...images.values()][0];
           const png = await entry.getData(new Uint8ArrayWriter());
           const { format, width, height, channels, depth } = await sharp(png).metadata();
-          expect([format, width, height, channels, depth], `${split}/${name}`).toEqual(['png', 28, 28, 1, 'uchar']);
+          expect([format, width, height, channels, depth], `${split}/${name}`).toEqual(['png', size, size, 1, 'uchar']);
         }
       }
     });
 
-    const reason = canCompare ? '' : ` (skipped: ${idxSetMissing(pack.id)})`;
-    it.skipIf(!canCompare)(
-      `holds the first images of each class, pixel for pixel equal to the IDX files${reason}`,
-      async () => {
-        for (const split of ['train', 'test'] as const) {
-          const { images, labels } = await loadIdxSplit(pack.id, split);
-          for (const [c, name] of expected.classes.entries()) {
-            const firstOfClass = [...labels.keys()].filter((i) => labels[i] === c).slice(0, expected.perClass[split]);
-            const entries = layout[split].get(name)!;
-            expect(
-              [...entries.keys()].sort((a, b) => a - b),
-              `${split}/${name}`,
-            ).toEqual(firstOfClass);
-            // The first, a middle and the last image of each class.
-            for (const i of [firstOfClass[0], firstOfClass[firstOfClass.length >> 1], firstOfClass.at(-1)!]) {
-              const png = await entries.get(i)!.getData(new Uint8ArrayWriter());
-              // sharp writes raw pixels as sRGB unless told to keep the one gray channel.
-              const pixels = await sharp(png).toColourspace('b-w').raw().toBuffer();
-              expect(Buffer.from(idxImage(images, i)).equals(pixels), `${split}/${name}/${i}`).toBe(true);
+    if (idx !== undefined) {
+      const id = idx;
+      const reason = canCompareIdx ? '' : ` (skipped: ${idxSetMissing(id)})`;
+      it.skipIf(!canCompareIdx)(
+        `holds the first images of each class, pixel for pixel equal to the IDX files${reason}`,
+        async () => {
+          for (const split of ['train', 'test'] as const) {
+            const { images, labels } = await loadIdxSplit(id, split);
+            for (const [c, name] of expected.classes.entries()) {
+              const firstOfClass = [...labels.keys()].filter((i) => labels[i] === c).slice(0, expected.perClass[split]);
+              const entries = layout[split].get(name)!;
+              expect(
+                [...entries.keys()].sort((a, b) => a - b),
+                `${split}/${name}`,
+              ).toEqual(firstOfClass);
+              // The first, a middle and the last image of each class.
+              for (const i of [firstOfClass[0], firstOfClass[firstOfClass.length >> 1], firstOfClass.at(-1)!]) {
+                const pixels = await grayPixels(entries.get(i)!);
+                expect(Buffer.from(idxImage(images, i)).equals(pixels), `${split}/${name}/${i}`).toBe(true);
+              }
+            }
+          }
+        },
+      );
+    }
+
+    if (pack.id === OPENCV_PACK.id) {
+      // digits.png is a grid of 100 × 50 cells of 20×20; <index> = grid row × 100 + grid column, and
+      // digit d fills grid rows 5d..5d+4.
+      const cellsByClass = (split: Split) =>
+        expected.classes.map((name) => [...layout[split].get(name)!.keys()].sort((a, b) => a - b));
+
+      it("names each image by a cell of its class's rows, no cell in two splits", () => {
+        const seen = new Set<number>();
+        for (const split of splits) {
+          for (const [c, cells] of cellsByClass(split).entries()) {
+            for (const cell of cells) {
+              expect(Math.floor(cell / 500), `${split}/${expected.classes[c]}/${cell}`).toBe(c);
+              expect(seen.has(cell), `cell ${cell} in two splits`).toBe(false);
+              seen.add(cell);
             }
           }
         }
-      },
-    );
+      });
+
+      let opencv = '';
+      let reason = '';
+      try {
+        opencv = findOpenCvDigits(OPENCV_ROOTS);
+      } catch (e) {
+        if (!(e instanceof DigitSetError)) throw e;
+        reason = ` (skipped: ${e.message})`;
+      }
+      if (reason) console.log(`${pack.file}: pixel check${reason}`);
+
+      it.skipIf(!opencv)(`holds digits.png's cells, pixel for pixel${reason}`, async () => {
+        const { data, info } = await sharp(opencv).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+        expect([info.width, info.height, info.channels]).toEqual([2000, 1000, 1]);
+        for (const split of splits) {
+          for (const [name, images] of layout[split]) {
+            for (const [cell, entry] of images) {
+              const [row, col] = [Math.floor(cell / 100), cell % 100];
+              const want = Buffer.alloc(400);
+              for (let y = 0; y < 20; y++)
+                data.copy(want, y * 20, (row * 20 + y) * 2000 + col * 20, (row * 20 + y) * 2000 + col * 20 + 20);
+              expect(want.equals(await grayPixels(entry)), `${split}/${name}/${cell}`).toBe(true);
+            }
+          }
+        }
+      });
+
+      it.skipIf(!opencv)(
+        `tests on opencv-transfer's test split, the new-head experiment's 1,000 digits${reason}`,
+        async () => {
+          const dir = await mkdtemp(join(tmpdir(), 'opencv-transfer-'));
+          try {
+            const zip = await buildOpenCvTransfer(dir, OPENCV_ROOTS, { only: 'test' });
+            const reader = new ZipReader(new Uint8ArrayReader(await readFile(zip)));
+            const transfer = (await reader.getEntries()).map((e) => Number(ENTRY.exec(e.filename)![3]));
+            await reader.close();
+            expect(cellsByClass('test').flat()).toEqual(transfer.sort((a, b) => a - b));
+          } finally {
+            await rm(dir, { recursive: true, force: true });
+          }
+        },
+      );
+    }
   });
 }
