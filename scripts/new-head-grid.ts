@@ -339,24 +339,33 @@ async function runOne(grid: Grid, host: () => Promise<EngineHost>, p: Plan, dir:
     );
   const trainSeconds = seconds(started);
   started = performance.now();
-  const best = join(out, 'best.safetensors');
-  const unseen = Object.entries(p.target.unseen);
-  const pretrained = await pretrainedAccuracy(grid, bundle, p.target.test, log);
-  const [atBest, final, ...others] = await score(
-    grid,
-    bundle,
-    [
-      [best, p.target.test],
-      [join(out, 'model.safetensors'), p.target.test],
-      ...unseen.map(([, data]): [string, string] => [best, data]),
-      ...(p.target.source ? [[best, p.target.source] as [string, string]] : []),
-    ],
-    log,
-  );
   const curves = JSON.parse(readFileSync(join(out, 'curves.json'), 'utf8')) as {
     eval: { step: number; accuracy: number; split: string }[];
   };
   const valCurve = curves.eval.filter((e) => e.split === 'val').map((e): [number, number] => [e.step, e.accuracy]);
+  const isConverged = converged(valCurve, grid.flat);
+  const best = join(out, 'best.safetensors');
+  const unseen = Object.entries(p.target.unseen);
+  // A run that will be run again with twice the steps is not scored: only its validation decides.
+  const scored = isConverged || p.steps !== s.steps || p.engine;
+  // best.safetensors holds the first best validation's weights: when that is the last step, they are the final ones.
+  const bestIsLast =
+    valCurve.findIndex(([, a]) => a === Math.max(...valCurve.map(([, v]) => v))) === valCurve.length - 1;
+  const scores = scored
+    ? await score(
+        grid,
+        bundle,
+        [
+          [best, p.target.test],
+          ...(bestIsLast ? [] : [[join(out, 'model.safetensors'), p.target.test] as [string, string]]),
+          ...unseen.map(([, data]): [string, string] => [best, data]),
+          ...(p.target.source ? [[best, p.target.source] as [string, string]] : []),
+        ],
+        log,
+      )
+    : [];
+  const [atBest = null, final = atBest, ...others] = bestIsLast && scored ? [scores[0], ...scores] : scores;
+  const pretrained = await pretrainedAccuracy(grid, bundle, p.target.test, log);
   const { counts } = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
   return {
     id: planId(p, s.steps),
@@ -370,11 +379,11 @@ async function runOne(grid: Grid, host: () => Promise<EngineHost>, p: Plan, dir:
     pretrained_target_accuracy: pretrained,
     target_test_accuracy: atBest,
     final_target_test_accuracy: final,
-    unseen_accuracy: Object.fromEntries(unseen.map(([name], k) => [name, others[k]])),
-    source_test_accuracy: p.target.source ? others.at(-1)! : null,
+    unseen_accuracy: scored ? Object.fromEntries(unseen.map(([name], k) => [name, others[k]])) : {},
+    source_test_accuracy: scored && p.target.source ? others.at(-1)! : null,
     best_val_accuracy: Math.max(...valCurve.map(([, a]) => a)),
     val_curve: valCurve,
-    converged: converged(valCurve, grid.flat),
+    converged: isConverged,
     engine: p.engine ? 'webgpu' : 'pytorch',
     counts,
     settings: s,
@@ -405,7 +414,9 @@ async function main(): Promise<void> {
       run: (p, dir) => runOne(grid, host, p, dir),
       parallel,
       line: (r) =>
-        `test ${pct(r.target_test_accuracy)} % (final ${pct(r.final_target_test_accuracy)} %, before ${pct(r.pretrained_target_accuracy)} %), ` +
+        (r.target_test_accuracy === null
+          ? `not scored (runs again with ${2 * r.steps} steps), `
+          : `test ${pct(r.target_test_accuracy)} % (final ${pct(r.final_target_test_accuracy!)} %, before ${pct(r.pretrained_target_accuracy)} %), `) +
         `validation ${pct(r.best_val_accuracy)} %${r.converged ? '' : ', not converged'} (${r.seconds.train} s + ${r.seconds.eval} s)`,
     });
   try {

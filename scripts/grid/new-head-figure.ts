@@ -31,7 +31,7 @@ export function newHeadFigure(x: NewHeadResults): string {
       const points = x.counts.map((c) => {
         const a = runs
           .filter((r) => r.target === t.name && r.images_per_class === c && r.method === m)
-          .map((r) => r.target_test_accuracy);
+          .flatMap((r) => r.target_test_accuracy ?? []);
         const s = std(a);
         const half = s === undefined ? 0 : (t95(a.length) * s) / Math.sqrt(a.length);
         return { c, m: mean(a), lo: Math.max(0, mean(a) - half), hi: Math.min(1, mean(a) + half) };

@@ -35,9 +35,9 @@ export interface NewHeadRun {
   steps: number;
   /** The starting model with the run's new head, before training (chance level). */
   pretrained_target_accuracy: number;
-  /** With the best-validation checkpoint. */
-  target_test_accuracy: number;
-  final_target_test_accuracy: number;
+  /** With the best-validation checkpoint; null (as every score) for a run replaced by a longer one. */
+  target_test_accuracy: number | null;
+  final_target_test_accuracy: number | null;
   /** By set name (uci); empty where the target has no unseen set. */
   unseen_accuracy: Record<string, number>;
   /** null where the new head has none of the source's classes (far). */
@@ -158,7 +158,8 @@ export function newHeadReport(x: NewHeadResults): string {
         x.counts.map((c) => [
           String(c),
           ...others.map((m) => {
-            const bySeed = (rs: NewHeadRun[]) => new Map(rs.map((r) => [r.seed, r.target_test_accuracy]));
+            const bySeed = (rs: NewHeadRun[]) =>
+              new Map(rs.flatMap((r) => (r.target_test_accuracy === null ? [] : [[r.seed, r.target_test_accuracy]])));
             return differenceCell(pairedDifference(bySeed(of(t.name, c, m)), bySeed(of(t.name, c, 'finetune'))));
           }),
         ]),
@@ -193,8 +194,8 @@ export function newHeadReport(x: NewHeadResults): string {
           const twin = grid.find((r) => r.id === e.id.replace(/_webgpu$/, ''));
           return [
             `${e.target}, ${e.images_per_class} per class, ${methodLabel(e.method)}, seed ${e.seed}`,
-            pct(e.target_test_accuracy),
-            twin ? pct(twin.target_test_accuracy) : '–',
+            pct(e.target_test_accuracy!),
+            twin?.target_test_accuracy != null ? pct(twin.target_test_accuracy) : '–',
             pct(e.best_val_accuracy),
             twin ? pct(twin.best_val_accuracy) : '–',
           ];
