@@ -2,7 +2,8 @@
 // model in the page, a zoo model and its config.json in either): it gives up when the server stops
 // sending, refuses a file larger than its cap before and while reading, refuses an HTML or JSON answer
 // before buffering it, lets the caller check the first bytes as they arrive, reports progress, resumes
-// a body that broke off with a Range request when asked to, and stops when the caller cancels.
+// a body that broke off with a Range request when asked to, and stops when the caller cancels. It may
+// also fetch one byte range of a file (the tensors of a safetensors file that a model reads).
 // Works in the browser and in Node (global fetch, which follows redirects).
 import { errorMessage } from '../gpu/error-message.ts';
 
@@ -73,7 +74,15 @@ export interface DownloadOptions {
   resume?: boolean;
   /** The file wanted is JSON (a config.json): only an HTML answer is refused. */
   json?: boolean;
+  /** Only bytes [start, end) of the file, with Range requests (resumed as they break off); a server
+   *  that answers with the whole file is refused with RangesRefused. */
+  range?: { start: number; end: number };
+  /** The whole file's size, from a range's Content-Range. */
+  onFileSize?: (size: number) => void;
 }
+
+/** A server that answered a Range request with the whole file: the caller takes the whole file instead. */
+export class RangesRefused extends DownloadError {}
 
 /** The longest URL a model or dataset is fetched from, or a share link names. */
 export const MAX_URL_LENGTH = 2000;
@@ -213,10 +222,8 @@ export async function download(url: string, o: DownloadOptions): Promise<Blob> {
     arm();
     let response: Response;
     try {
-      response = await fetch(url, {
-        signal: controller.signal,
-        ...(from > 0 && { headers: { range: `bytes=${from}-` } }),
-      });
+      const bytes = o.range ? `bytes=${o.range.start + from}-${o.range.end - 1}` : from > 0 ? `bytes=${from}-` : '';
+      response = await fetch(url, { signal: controller.signal, ...(bytes && { headers: { range: bytes } }) });
     } catch (e) {
       throw controller.signal.aborted
         ? controller.signal.reason
@@ -225,6 +232,16 @@ export async function download(url: string, o: DownloadOptions): Promise<Blob> {
     if (!response.ok || !response.body) {
       const message = `cannot fetch ${url} (HTTP ${response.status} ${response.statusText})`;
       throw TRANSIENT_STATUS.has(response.status) ? new Transient(message) : new DownloadError(message);
+    }
+    if (o.range) {
+      const range = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(response.headers.get('content-range') ?? '');
+      if (response.status !== 206 || !range)
+        throw new RangesRefused(`${url} answered a Range request with the whole file (HTTP ${response.status})`);
+      if (Number(range[1]) !== o.range.start + from || Number(range[2]) !== o.range.end - 1)
+        throw new DownloadError(
+          `${url} answered bytes ${range[1]}-${range[2]} for ${o.range.start + from}-${o.range.end - 1}`,
+        );
+      o.onFileSize?.(Number(range[3]));
     }
     return response;
   };
@@ -245,17 +262,19 @@ export async function download(url: string, o: DownloadOptions): Promise<Blob> {
       // A compressed body's length is not the file's size, but the file is at least that large.
       if (length !== undefined && length > o.maxBytes) throw tooLarge(`${formatBytes(length)} by its Content-Length`);
       const encoded = (r.headers.get('content-encoding') ?? 'identity').toLowerCase() !== 'identity';
-      total = encoded ? undefined : length;
+      total = o.range ? o.range.end - o.range.start : encoded ? undefined : length;
       // Accept-Ranges is hidden from a page unless the server exposes it: only "none" rules a resume out.
       resumable = o.resume === true && total !== undefined && r.headers.get('accept-ranges')?.toLowerCase() !== 'none';
       parts.length = 0;
       received = 0;
-      want = SNIFF_BYTES;
+      // A range in the middle of a file is no file's start.
+      want = o.range ? 0 : SNIFF_BYTES;
       meter.report(0, total, true);
     };
     /** Whether a 206 answer continues the file where it broke off, by its Content-Range or, where that
      *  is hidden from a page, by its length. */
     const continues = (r: Response) => {
+      if (o.range) return true; // checked by request()
       const range = /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(r.headers.get('content-range') ?? '');
       if (range) return Number(range[1]) === received && (range[2] === '*' || Number(range[2]) === total);
       return Number(r.headers.get('content-length')) === total! - received;

@@ -3,12 +3,15 @@
 // shapes (tests/helpers/zoo-files.ts) and the repository's config.json.
 //   /<org>/<name>/resolve/main/config.json   the config, 200, as the Hub serves a small file
 //   /<org>/<name>/resolve/main/<weights>     302 to /cdn/<hash>, as the Hub sends large files to its CDN
-//   /cdn/<hash>                              the weights: Accept-Ranges: bytes, a Range gives 206
+//   /cdn/<hash>                              the weights: Accept-Ranges: bytes, a Range (bytes=a- or
+//                                            bytes=a-b) gives 206
 // Every answer carries CORS headers (and exposes Accept-Ranges and Content-Range) as the Hub's do, and
 // preflights are answered. `dropNext()` makes the next whole-file answer break off half way through,
 // the connection dropped; `ranges = false` makes it a server without ranges (no Accept-Ranges, a Range
 // answered with the whole file); `unavailable = n` answers the next n requests for weights with 503, as
-// a server restarting would; `bytesPerSecond` paces the weights so that a page can show their progress.
+// a server restarting would; `bytesPerSecond` paces the weights so that a page can show their progress;
+// `served` counts the weights' bytes sent. `startHubMirror({ repo: bytes })` serves those bytes as a
+// repository's weights in place of its fixture's.
 import { createHash } from 'node:crypto';
 import { createServer, type ServerResponse } from 'node:http';
 import { ZOO, ZOO_CONFIG_FILE } from '../../src/checkpoint/zoo.ts';
@@ -40,6 +43,8 @@ export interface HubMirror {
   dropNext(): void;
   /** When the last dropped answer was cut (performance.now()). */
   droppedAt?: number;
+  /** Bytes of weights sent, in every answer. */
+  served: number;
   /** The weights file served for `repo` (built on first use). */
   weights(repo: string): Uint8Array;
   close(): Promise<void>;
@@ -50,8 +55,8 @@ const CORS = {
   'access-control-expose-headers': 'Accept-Ranges, Content-Range, Content-Length, ETag',
 };
 
-export async function startHubMirror(): Promise<HubMirror> {
-  const built = new Map<string, Uint8Array>();
+export async function startHubMirror(files: Record<string, Uint8Array> = {}): Promise<HubMirror> {
+  const built = new Map<string, Uint8Array>(Object.entries(files));
   const weights = (repo: string) => {
     let bytes = built.get(repo);
     if (!bytes) built.set(repo, (bytes = zooWeights(zooFixture(repo))));
@@ -69,6 +74,7 @@ export async function startHubMirror(): Promise<HubMirror> {
       if (res.destroyed) return;
       const piece = body.subarray(at, Math.min(end, at + PIECE));
       at += piece.length;
+      mirror.served += piece.length;
       const more = at < end;
       res.write(piece, () => {
         if (more)
@@ -129,16 +135,17 @@ export async function startHubMirror(): Promise<HubMirror> {
       ...(mirror.ranges && { 'accept-ranges': 'bytes' }),
       etag: `"${cdn[1]}"`,
     };
-    const from = mirror.ranges ? /^bytes=(\d+)-$/.exec(range ?? '') : null;
-    if (from && Number(from[1]) < body.length) {
-      const start = Number(from[1]);
+    const asked = mirror.ranges ? /^bytes=(\d+)-(\d*)$/.exec(range ?? '') : null;
+    if (asked && Number(asked[1]) < body.length) {
+      const start = Number(asked[1]);
+      const end = Math.min(asked[2] ? Number(asked[2]) + 1 : body.length, body.length);
       answer(206);
       res.writeHead(206, {
         ...headers,
-        'content-length': body.length - start,
-        'content-range': `bytes ${start}-${body.length - 1}/${body.length}`,
+        'content-length': end - start,
+        'content-range': `bytes ${start}-${end - 1}/${body.length}`,
       });
-      send(res, body.subarray(start), undefined);
+      send(res, body.subarray(start, end), undefined);
       return;
     }
     answer(200);
@@ -155,6 +162,7 @@ export async function startHubMirror(): Promise<HubMirror> {
     requests: [],
     bytesPerSecond: Infinity,
     ranges: true,
+    served: 0,
     unavailable: 0,
     dropNext: () => void (drop = true),
     weights,
