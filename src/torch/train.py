@@ -333,54 +333,72 @@ def write_atomic(path, data):
     os.replace(path + '.partial', path)
 
 
-NAMINGS = ('torchvision', 'timm', 'hf')
+NAMINGS = ('torchvision', 'timm', 'hf', 'hf-clip', 'hf-dinov2')
 HF_QKV = tuple(f'attention.attention.{p}.%s' for p in ('query', 'key', 'value'))
+CLIP_QKV = tuple(f'self_attn.{p}_proj.%s' for p in 'qkv')
+# Module parameter → its checkpoint name in each convention (None: the convention has no such tensor).
 EMBEDDING = {
-    'patch.weight': ('conv_proj.weight', 'patch_embed.proj.weight', 'vit.embeddings.patch_embeddings.projection.weight'),
-    'patch.bias': ('conv_proj.bias', 'patch_embed.proj.bias', 'vit.embeddings.patch_embeddings.projection.bias'),
-    'cls': ('class_token', 'cls_token', 'vit.embeddings.cls_token'),
-    'pos': ('encoder.pos_embedding', 'pos_embed', 'vit.embeddings.position_embeddings'),
+    'patch.weight': ('conv_proj.weight', 'patch_embed.proj.weight', 'vit.embeddings.patch_embeddings.projection.weight',
+                     'vision_model.embeddings.patch_embedding.weight', 'embeddings.patch_embeddings.projection.weight'),
+    'patch.bias': ('conv_proj.bias', 'patch_embed.proj.bias', 'vit.embeddings.patch_embeddings.projection.bias',
+                   None, 'embeddings.patch_embeddings.projection.bias'),
+    'cls': ('class_token', 'cls_token', 'vit.embeddings.cls_token', 'vision_model.embeddings.class_embedding', 'embeddings.cls_token'),
+    'pos': ('encoder.pos_embedding', 'pos_embed', 'vit.embeddings.position_embeddings',
+            'vision_model.embeddings.position_embedding.weight', 'embeddings.position_embeddings'),
+    'registers': (None, 'reg_token', None, None, 'embeddings.register_tokens'),
+    'pre_norm.weight': (None, 'norm_pre.weight', None, 'vision_model.pre_layrnorm.weight', None),
+    'pre_norm.bias': (None, 'norm_pre.bias', None, 'vision_model.pre_layrnorm.bias', None),
 }
 BLOCK = {
-    'ln1.weight': ('ln_1.weight', 'norm1.weight', 'layernorm_before.weight'),
-    'ln1.bias': ('ln_1.bias', 'norm1.bias', 'layernorm_before.bias'),
-    'qkv.weight': ('self_attention.in_proj_weight', 'attn.qkv.weight', tuple(n % 'weight' for n in HF_QKV)),
-    'qkv.bias': ('self_attention.in_proj_bias', 'attn.qkv.bias', tuple(n % 'bias' for n in HF_QKV)),
-    'proj.weight': ('self_attention.out_proj.weight', 'attn.proj.weight', 'attention.output.dense.weight'),
-    'proj.bias': ('self_attention.out_proj.bias', 'attn.proj.bias', 'attention.output.dense.bias'),
-    'ln2.weight': ('ln_2.weight', 'norm2.weight', 'layernorm_after.weight'),
-    'ln2.bias': ('ln_2.bias', 'norm2.bias', 'layernorm_after.bias'),
-    'fc1.weight': ('mlp.0.weight', 'mlp.fc1.weight', 'intermediate.dense.weight'),
-    'fc1.bias': ('mlp.0.bias', 'mlp.fc1.bias', 'intermediate.dense.bias'),
-    'fc2.weight': ('mlp.3.weight', 'mlp.fc2.weight', 'output.dense.weight'),
-    'fc2.bias': ('mlp.3.bias', 'mlp.fc2.bias', 'output.dense.bias'),
+    'ln1.weight': ('ln_1.weight', 'norm1.weight', 'layernorm_before.weight', 'layer_norm1.weight', 'norm1.weight'),
+    'ln1.bias': ('ln_1.bias', 'norm1.bias', 'layernorm_before.bias', 'layer_norm1.bias', 'norm1.bias'),
+    'qkv.weight': ('self_attention.in_proj_weight', 'attn.qkv.weight', tuple(n % 'weight' for n in HF_QKV),
+                   tuple(n % 'weight' for n in CLIP_QKV), tuple(n % 'weight' for n in HF_QKV)),
+    'qkv.bias': ('self_attention.in_proj_bias', 'attn.qkv.bias', tuple(n % 'bias' for n in HF_QKV),
+                 tuple(n % 'bias' for n in CLIP_QKV), tuple(n % 'bias' for n in HF_QKV)),
+    'proj.weight': ('self_attention.out_proj.weight', 'attn.proj.weight', 'attention.output.dense.weight',
+                    'self_attn.out_proj.weight', 'attention.output.dense.weight'),
+    'proj.bias': ('self_attention.out_proj.bias', 'attn.proj.bias', 'attention.output.dense.bias',
+                  'self_attn.out_proj.bias', 'attention.output.dense.bias'),
+    'ln2.weight': ('ln_2.weight', 'norm2.weight', 'layernorm_after.weight', 'layer_norm2.weight', 'norm2.weight'),
+    'ln2.bias': ('ln_2.bias', 'norm2.bias', 'layernorm_after.bias', 'layer_norm2.bias', 'norm2.bias'),
+    'fc1.weight': ('mlp.0.weight', 'mlp.fc1.weight', 'intermediate.dense.weight', 'mlp.fc1.weight', 'mlp.fc1.weight'),
+    'fc1.bias': ('mlp.0.bias', 'mlp.fc1.bias', 'intermediate.dense.bias', 'mlp.fc1.bias', 'mlp.fc1.bias'),
+    'fc2.weight': ('mlp.3.weight', 'mlp.fc2.weight', 'output.dense.weight', 'mlp.fc2.weight', 'mlp.fc2.weight'),
+    'fc2.bias': ('mlp.3.bias', 'mlp.fc2.bias', 'output.dense.bias', 'mlp.fc2.bias', 'mlp.fc2.bias'),
+    'ls1': (None, 'ls1.gamma', None, None, 'layer_scale1.lambda1'),
+    'ls2': (None, 'ls2.gamma', None, None, 'layer_scale2.lambda1'),
 }
 FINAL = {
-    'norm.weight': ('encoder.ln.weight', 'norm.weight', 'vit.layernorm.weight'),
-    'norm.bias': ('encoder.ln.bias', 'norm.bias', 'vit.layernorm.bias'),
-    'head.weight': ('heads.head.weight', 'head.weight', 'classifier.weight'),
-    'head.bias': ('heads.head.bias', 'head.bias', 'classifier.bias'),
+    'norm.weight': ('encoder.ln.weight', 'norm.weight', 'vit.layernorm.weight', 'vision_model.post_layernorm.weight', 'layernorm.weight'),
+    'norm.bias': ('encoder.ln.bias', 'norm.bias', 'vit.layernorm.bias', 'vision_model.post_layernorm.bias', 'layernorm.bias'),
+    'head.weight': ('heads.head.weight', 'head.weight', 'classifier.weight', 'classifier.weight', 'classifier.weight'),
+    'head.bias': ('heads.head.bias', 'head.bias', 'classifier.bias', 'classifier.bias', 'classifier.bias'),
 }
-BLOCK_PREFIX = ('encoder.layers.encoder_layer_{}.', 'blocks.{}.', 'vit.encoder.layer.{}.')
+BLOCK_PREFIX = ('encoder.layers.encoder_layer_{}.', 'blocks.{}.', 'vit.encoder.layer.{}.', 'vision_model.encoder.layers.{}.', 'encoder.layer.{}.')
 
 
 def detect_naming(names):
-    first = {'conv_proj.weight': 'torchvision', 'patch_embed.proj.weight': 'timm', EMBEDDING['patch.weight'][2]: 'hf'}
+    first = {patch: naming for patch, naming in zip(EMBEDDING['patch.weight'], NAMINGS)}
     found = [first[n] for n in names if n in first]
     if len(found) != 1:
-        raise SystemExit('model.safetensors: not a torchvision, timm or Hugging Face ViT')
+        raise SystemExit('model.safetensors: not a torchvision, timm or Hugging Face ViT, CLIP or DINOv2')
     return found[0]
 
 
-def checkpoint_names(naming, depth):
-    """Module parameter name → the checkpoint names it is stored under (several: stacked along dim 0)."""
+def checkpoint_names(naming, depth, present):
+    """Module parameter → the checkpoint names it is stored under (several: stacked along dim 0), for the
+    tensors the file has: CLIP has no patch bias, only CLIP has a pre-norm, only DINOv2 LayerScale and registers."""
     k = NAMINGS.index(naming)
+    if naming == 'timm' and 'reg_token' in present:
+        raise SystemExit("model.safetensors: timm's register models keep the class position in cls_token, which this script "
+                         "does not unfold; give the run a DINOv2 with registers under HF's names (hub:facebook/dinov2-with-registers-*)")
     as_tuple = lambda n: n if isinstance(n, tuple) else (n,)  # noqa: E731
-    out = {c: as_tuple(n[k]) for c, n in EMBEDDING.items()}
+    rows = [(c, n[k]) for c, n in EMBEDDING.items()]
     for i in range(depth):
-        out.update({f'blocks.{i}.{c}': tuple(BLOCK_PREFIX[k].format(i) + x for x in as_tuple(n[k])) for c, n in BLOCK.items()})
-    out.update({c: as_tuple(n[k]) for c, n in FINAL.items()})
-    return out
+        rows += [(f'blocks.{i}.{c}', n[k] and tuple(BLOCK_PREFIX[k].format(i) + x for x in as_tuple(n[k]))) for c, n in BLOCK.items()]
+    rows += [(c, n[k]) for c, n in FINAL.items()]
+    return {c: as_tuple(n) for c, n in rows if n is not None and all(x in present for x in as_tuple(n))}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -592,9 +610,10 @@ def train(args, d):
 
     # The student and the teacher start from the same weights, under the file's names.
     naming = detect_naming(tensors)
-    names = checkpoint_names(naming, cfg['depth'])
+    names = checkpoint_names(naming, cfg['depth'], tensors)
     student = ViT(cfg)
-    student.load_state_dict({k: torch.cat([tensors[n] for n in ns]) for k, ns in names.items()})
+    own = student.state_dict()  # CLIP stores its class token as [D] and position embedding as [N, D]
+    student.load_state_dict({k: torch.cat([tensors[n] for n in ns]).reshape(own[k].shape) for k, ns in names.items()})
     student.to(d.device)
     if head_only:  # the linear probe: the head alone trains, on the frozen rest
         student.requires_grad_(False).head.requires_grad_(True)
@@ -703,7 +722,7 @@ def write_outputs(args, e, cfg, metadata, split, counts, curves, d, best_state, 
         return
     # The models under the names and with the metadata the starting file has, so the engine reads them as they are.
     save = lambda path, state: write_safetensors(path, {  # noqa: E731
-        n: part for k, ns in names.items() for n, part in zip(ns, state[k].chunk(len(ns)))}, metadata)
+        n: part.reshape(tensors[n].shape) for k, ns in names.items() for n, part in zip(ns, state[k].chunk(len(ns)))}, metadata)
     save(os.path.join(args.out, 'model.safetensors'), student.state_dict())
     if best_state is not None:
         save(os.path.join(args.out, 'best.safetensors'), best_state)
