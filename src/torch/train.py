@@ -721,8 +721,9 @@ def write_outputs(args, e, cfg, metadata, split, counts, curves, d, best_state, 
     if names is None:
         return
     # The models under the names and with the metadata the starting file has, so the engine reads them as they are.
+    shapes = {n: t.shape for n, t in read_safetensors(model_path)[0].items()}  # CLIP's [D] class token, [N, D] positions
     save = lambda path, state: write_safetensors(path, {  # noqa: E731
-        n: part.reshape(tensors[n].shape) for k, ns in names.items() for n, part in zip(ns, state[k].chunk(len(ns)))}, metadata)
+        n: part.reshape(shapes[n]) for k, ns in names.items() for n, part in zip(ns, state[k].chunk(len(ns)))}, metadata)
     save(os.path.join(args.out, 'model.safetensors'), student.state_dict())
     if best_state is not None:
         save(os.path.join(args.out, 'best.safetensors'), best_state)
