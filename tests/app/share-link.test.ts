@@ -20,8 +20,8 @@ import { measured } from '../helpers/measure.ts';
 
 const SHA = '0123456789abcdef'.repeat(4);
 const DEFAULT_HASH =
-  '#v=1&model=builtin:vit-fmnist&data=pack:mnist&method=stochca&p=0.1&lr=0.001&batch=32&steps=150' +
-  '&warmup=15&wd=0.05&wdx=false&clip=0&size=0&frac=1&val=0.1&every=25&crop=random&flip=false&seed=0&seeds=3';
+  '#v=1&model=builtin:vit-mnist&data=pack:opencv-digits&method=stochca&p=0.1&lr=0.001&batch=16&steps=200' +
+  '&warmup=20&wd=0.05&wdx=false&clip=0&size=0&frac=1&val=0.1&every=20&crop=random&flip=false&seed=0&seeds=3';
 
 /** Results as the page would send them, the way Node's Buffer and fflate spell them (independent of
  *  the module's own base64url). */
@@ -129,22 +129,22 @@ describe('experimentFromHash round trips', () => {
 describe('bad values fall back to their default with a notice', () => {
   /** [hash name, field, bad value as written in the link, its default as the notice writes it] */
   const cases: [string, keyof Experiment, string, string][] = [
-    ['model', 'model', 'url:javascript:alert(document.cookie)', 'builtin:vit-fmnist'],
-    ['model', 'model', 'builtin:%3Cscript%3Ealert(1)%3C%2Fscript%3E', 'builtin:vit-fmnist'],
-    ['data', 'data', 'url:data:text/html,%3Cscript%3E', 'pack:mnist'],
-    ['data', 'data', `local:x.zip:1:1:${'z'.repeat(64)}`, 'pack:mnist'],
+    ['model', 'model', 'url:javascript:alert(document.cookie)', 'builtin:vit-mnist'],
+    ['model', 'model', 'builtin:%3Cscript%3Ealert(1)%3C%2Fscript%3E', 'builtin:vit-mnist'],
+    ['data', 'data', 'url:data:text/html,%3Cscript%3E', 'pack:opencv-digits'],
+    ['data', 'data', `local:x.zip:1:1:${'z'.repeat(64)}`, 'pack:opencv-digits'],
     ['method', 'method', 'eval', 'stochca'],
     ['p', 'p', 'NaN', '0.1'],
     ['p', 'p', '1e999', '0.1'],
     ['lr', 'lr', '-0.001', '0.001'],
-    ['batch', 'batch', '99999999999999999999999', '32'],
-    ['steps', 'steps', '1.5', '150'],
-    ['warmup', 'warmup', '-3', '15'],
+    ['batch', 'batch', '99999999999999999999999', '16'],
+    ['steps', 'steps', '1.5', '200'],
+    ['warmup', 'warmup', '-3', '20'],
     ['wd', 'weightDecay', 'Infinity', '0.05'],
     ['size', 'imageSize', '4', '0'],
     ['frac', 'fraction', '0', '1'],
     ['val', 'valFraction', '0.95', '0.1'],
-    ['every', 'evalEvery', '0', '25'],
+    ['every', 'evalEvery', '0', '20'],
     ['crop', 'crop', 'constructor', 'random'],
     ['flip', 'flip', '1', 'false'],
     ['seed', 'seed', '0x10', '0'],
@@ -184,16 +184,16 @@ describe('bad values fall back to their default with a notice', () => {
 
   it('warmup or evaluation interval beyond steps: the default for those steps, with a notice', () => {
     const a = experimentFromHash('#v=1&steps=100&warmup=200&every=150');
-    expect(a.experiment).toStrictEqual({ ...defaultExperiment(), steps: 100, warmup: 10, evalEvery: 17 });
+    expect(a.experiment).toStrictEqual({ ...defaultExperiment(), steps: 100, warmup: 10, evalEvery: 10 });
     expect(a.notices).toStrictEqual([
       "The link's warmup=200 was not used: warmup must be at most steps (100). Using 10.",
-      "The link's every=150 was not used: evaluation interval must be at most steps (100). Using 17.",
+      "The link's every=150 was not used: evaluation interval must be at most steps (100). Using 10.",
     ]);
   });
 
   it('warmup and evaluation interval the link does not give follow its steps, as on the command line', () => {
     const b = experimentFromHash('#v=1&steps=10');
-    expect(b.experiment).toStrictEqual({ ...defaultExperiment(), steps: 10, warmup: 1, evalEvery: 2 });
+    expect(b.experiment).toStrictEqual({ ...defaultExperiment(), steps: 10, warmup: 1, evalEvery: 1 });
     expect(b.notices).toStrictEqual([]);
     const c = experimentFromHash('#v=1&steps=10&warmup=x');
     expect(c.experiment.warmup).toBe(1);

@@ -18,21 +18,21 @@ import {
 const SHA = '0123456789abcdef'.repeat(4);
 
 const EXPECTED_DEFAULTS: Experiment = {
-  model: { kind: 'builtin', id: 'vit-fmnist' },
-  data: { kind: 'pack', id: 'mnist' },
+  model: { kind: 'builtin', id: 'vit-mnist' },
+  data: { kind: 'pack', id: 'opencv-digits' },
   method: 'stochca',
   p: 0.1,
   lr: 1e-3,
-  batch: 32,
-  steps: 150,
-  warmup: 15,
+  batch: 16,
+  steps: 200,
+  warmup: 20,
   weightDecay: 0.05,
   wdExempt: false,
   clip: 0,
   imageSize: 0,
   fraction: 1,
   valFraction: 0.1,
-  evalEvery: 25,
+  evalEvery: 20,
   crop: 'random',
   flip: false,
   seed: 0,
@@ -40,7 +40,7 @@ const EXPECTED_DEFAULTS: Experiment = {
 };
 
 describe('defaults', () => {
-  it('are the settings for the built-in ViT and MNIST pack, and valid', () => {
+  it("are the demo's: the digits model on the OpenCV digits pack, and valid", () => {
     expect(defaultExperiment()).toStrictEqual(EXPECTED_DEFAULTS);
     expect(experimentErrors(defaultExperiment())).toStrictEqual({});
   });
@@ -360,7 +360,7 @@ describe('derived defaults and experiment files', () => {
   });
 
   it('warm-up and evaluation interval follow the steps when not given, and stay as given when they are', () => {
-    expect(completeExperiment({ steps: 1000 })).toMatchObject({ steps: 1000, warmup: 100, evalEvery: 167 });
+    expect(completeExperiment({ steps: 1000 })).toMatchObject({ steps: 1000, warmup: 100, evalEvery: 100 });
     expect(completeExperiment({ steps: 1 })).toMatchObject({ warmup: 0, evalEvery: 1 });
     expect(completeExperiment({ steps: 1000, warmup: 3, evalEvery: 7 })).toMatchObject({ warmup: 3, evalEvery: 7 });
     expect(experimentErrors(completeExperiment({ steps: 3 }))).toStrictEqual({});
