@@ -36,7 +36,9 @@ export async function cacheZooModel(repo: string): Promise<void> {
   }
   const hub = hubAddress();
   const tty = process.stderr.isTTY;
-  console.error(`${repo}: fetching ${formatBytes(entry.bytes)} from ${hub}`);
+  // A whole CLIP's image tower alone is fetched, by its byte ranges.
+  const what = entry.imageTower ? `the image tower of ${formatBytes(entry.bytes)}` : formatBytes(entry.bytes);
+  console.error(`${repo}: fetching ${what} from ${hub}`);
   const t0 = performance.now();
   let last: DownloadProgress | undefined;
   const onProgress = (p: DownloadProgress) => {
