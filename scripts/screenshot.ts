@@ -1,6 +1,7 @@
 // The README's screenshot: the playground as `npm start` serves it, at 1280×800, after Compare has trained
-// both runs with the page's defaults (or with the fields given, e.g. `--steps 60`), written to
-// docs/screenshot.png (or --out). Run with `npx tsx scripts/screenshot.ts`; it takes minutes on a CPU.
+// its runs (StochCA and fine-tuning on each of the seeds set beside it, 3 by default) with the page's
+// defaults (or with the fields given, e.g. `--steps 60`), written to docs/screenshot.png (or --out).
+// Run with `npx tsx scripts/screenshot.ts`; it takes minutes on a CPU.
 import { parseArgs } from 'node:util';
 import { launchChromium } from '../src/node/chromium.ts';
 import { startPreviewServer } from '../src/node/dev-server.ts';
@@ -17,12 +18,14 @@ try {
   await page.goto(server.url);
   await builtinsReady(page);
   if (values.steps) await page.locator('#field-steps').fill(values.steps);
+  // One run per method per seed: StochCA and fine-tuning.
+  const runs = 2 * Number(await page.locator('#field-seeds').inputValue());
   await page.getByTestId('compare').click();
   await page.waitForFunction(
-    () =>
+    (n) =>
       [...document.querySelectorAll('[data-testid=run-status]')].filter((e) => /^finished/.test(e.textContent ?? ''))
-        .length >= 2,
-    null,
+        .length >= n,
+    runs,
     { timeout: 3_600_000, polling: 1000 },
   );
   await page.screenshot({ path: values.out });

@@ -1,5 +1,5 @@
-// What the model sees, in the page as `npm start` serves it: a short Compare on the built-in model and
-// MNIST pack (trained once for the file; each test opens a fresh page that starts from what it kept),
+// What the model sees, in the page as `npm start` serves it: a short Compare on the default built-in model
+// and pack (trained once for the file; each test opens a fresh page that starts from what it kept),
 // then the mask strip (against drawMask for the run's seed), the predictions gallery
 // (against the confusion matrix), the attention maps (pretrained and both runs, real pixels) for a
 // gallery image and a dropped one, by mouse and keyboard; screenshots at 1280×800 and 1920×1080.

@@ -34,7 +34,7 @@ beforeAll(async () => {
   browser = await launchChromium();
 });
 
-// Each test on a fresh page of its own: short runs on the built-in MNIST pack, validated on 2 % of it (60 images).
+// Each test on a fresh page of its own: short runs on the default pack, validated on its own 200 images.
 beforeEach(async () => {
   page = await openPlayground({ browser });
   await setFields(page, { batch: '8', warmup: '1', valFraction: '0.02', seed: '3' });

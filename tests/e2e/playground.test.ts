@@ -100,17 +100,22 @@ afterAll(async () => {
 describe('the playground', () => {
   it('opens with the built-in model and dataset ready', async () => {
     await expect.poll(() => page.getByTestId('model-name').textContent(), { timeout: 60_000 }).toMatch(/built in/);
-    await expect.poll(() => page.getByTestId('data-name').textContent(), { timeout: 60_000 }).toBe('MNIST digits');
+    await expect.poll(() => page.getByTestId('data-name').textContent(), { timeout: 60_000 }).toBe('OpenCV digits');
+    // The pack's own val/ folder: its validation images are its own, none drawn from train/.
+    await expect(page.getByTestId('data-info').locator('p').first().textContent()).resolves.toBe(
+      'OpenCV digits: 10 classes, 50 training, 200 validation, 1000 test images',
+    );
     await expect(page.getByTestId('compare').isEnabled()).resolves.toBe(true);
     await page.screenshot({ path: `${SHOTS}/start.png`, fullPage: true });
   });
 
-  it('offers both built-in models: the digits generalist loads with its ten digit classes', async () => {
+  it('offers both built-in models: the digits model by default, the Fashion-MNIST one a click away', async () => {
     const name = () => page.getByTestId('model-name').textContent({ timeout: 60_000 });
-    await page.getByRole('button', { name: 'ViT pretrained on MNIST (built in)' }).click();
     await expect.poll(name, { timeout: 60_000 }).toBe('ViT pretrained on MNIST (built in)');
     await page.getByRole('button', { name: 'ViT pretrained on Fashion-MNIST (built in)' }).click();
     await expect.poll(name, { timeout: 60_000 }).toBe('ViT pretrained on Fashion-MNIST (built in)');
+    await page.getByRole('button', { name: 'ViT pretrained on MNIST (built in)' }).click();
+    await expect.poll(name, { timeout: 60_000 }).toBe('ViT pretrained on MNIST (built in)');
   });
 
   it('reads a zip dropped onto the page (CDP drag events with a real file)', async () => {
@@ -279,7 +284,7 @@ describe('the playground', () => {
       const notices = await bad.getByTestId('notices').textContent();
       expect(notices).toMatch(/steps/);
       expect(notices).toMatch(/learning rate|lr/);
-      await expect(bad.locator('#field-steps').inputValue()).resolves.toBe('150');
+      await expect(bad.locator('#field-steps').inputValue()).resolves.toBe('200');
       await expect(bad.locator('#field-lr').inputValue()).resolves.toBe('0.001');
       await expect(bad.getByTestId('run-row').count()).resolves.toBe(0);
       await bad.screenshot({ path: `${SHOTS}/malformed-link.png`, fullPage: true });

@@ -82,14 +82,26 @@ describe('provenance', () => {
     await expect.poll(() => page.getByTestId('data-name').textContent(), { timeout: 60_000 }).toBe('Fashion-MNIST');
     const done = await untilStatuses(page, (s) => s.length === 2 && s.every((x) => x !== 'queued' && x !== 'running'));
     expect(done).toEqual(['finished', 'finished']);
-    // Both runs saw MNIST's digits: the same counts, and the fine-tuned model knows digits, not clothes.
+    // Both runs saw the OpenCV digits: the same counts, and the fine-tuned model's new head knows their
+    // classes (in the layout's code-point order), not clothes.
     const images = await page.getByTestId('run-images').allTextContents();
     expect(images[1]).toBe(images[0]);
     await page.getByTestId('run-row').nth(1).click();
     const [d] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-safetensors').click()]);
     const path = join(mkdtempSync(join(tmpdir(), 'stochca-dl-')), d.suggestedFilename());
     await d.saveAs(path);
-    expect(loadModelFile(readFileSync(path)).classNames).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    expect(loadModelFile(readFileSync(path)).classNames).toEqual([
+      'eight',
+      'five',
+      'four',
+      'nine',
+      'one',
+      'seven',
+      'six',
+      'three',
+      'two',
+      'zero',
+    ]);
   });
 
   it('resumes after a reload only on the dataset the run names, and says which to load', async () => {
@@ -116,11 +128,11 @@ describe('provenance', () => {
     console.log(`resume on another dataset refused in ${refused} ms`);
     expect(refused).toBeLessThan(2000);
     await expect(page.getByTestId('notices').textContent()).resolves.toMatch(
-      /trains on the built-in model 'vit-fmnist' and the built-in dataset 'mnist': load that dataset first/,
+      /trains on the built-in model 'vit-mnist' and the built-in dataset 'opencv-digits': load that dataset first/,
     );
     expect(await statuses(page)).toEqual(['stopped']);
-    await page.getByTestId('data-panel').getByRole('button', { name: 'MNIST digits', exact: true }).click();
-    await expect.poll(() => page.getByTestId('data-name').textContent(), { timeout: 60_000 }).toBe('MNIST digits');
+    await page.getByTestId('data-panel').getByRole('button', { name: 'OpenCV digits', exact: true }).click();
+    await expect.poll(() => page.getByTestId('data-name').textContent(), { timeout: 60_000 }).toBe('OpenCV digits');
     await page.getByTestId('resume-checkpoint').click();
     await page.waitForFunction(
       () => Number(document.querySelector('[data-testid=progress-step]')?.textContent) >= 1,

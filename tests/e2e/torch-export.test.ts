@@ -25,7 +25,8 @@ async function downloaded(testId: string): Promise<Buffer> {
 describe.skipIf(torchMissing !== '')(`the page and PyTorch${torchMissing}`, () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    page = await openPage('/', { app: true });
+    // The Fashion-MNIST model on the MNIST pack, named by the link: the split and counts below are MNIST's.
+    page = await openPage('/#v=1&model=builtin:vit-fmnist&data=pack:mnist', { app: true });
   });
   afterAll(async () => {
     await page?.context().close();

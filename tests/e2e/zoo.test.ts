@@ -2,7 +2,7 @@
 // in the model panel to a loopback mirror of the Hub (tests/helpers/hub-mirror.ts): DeiT-Ti, the
 // smallest entry (5.7 M parameters, 21.8 MiB of random weights with the Hub file's names and shapes),
 // is fetched with its progress shown (each test on a fresh page, fetching it first when it needs it kept), loads again after a reload from the page's cache without a
-// request, trains a step on the built-in MNIST pack at its 224 px input, and, removed from the cache and
+// request, trains a step on the default built-in pack at its 224 px input, and, removed from the cache and
 // fetched again over a connection dropped half way, is resumed with a Range request.
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -109,7 +109,7 @@ describe('the model zoo in the playground', () => {
     console.log(`after a reload, ${entry.repo} loaded from the page's cache in ${s.toFixed(1)} s, with no request`);
   });
 
-  it('trains on it: the MNIST pack at its 224 px input, batch 2, until Stop', async () => {
+  it('trains on it: the default pack at its 224 px input, batch 2, until Stop', async () => {
     await fetchIntoCache();
     await page.locator('#field-method').selectOption('finetune');
     await setFields(page, { batch: '2', steps: '4', warmup: '0', evalEvery: '4', valFraction: '0' });
