@@ -58,7 +58,7 @@ const USAGE = () => `usage:
   (default stochca-run).
   Its settings, defaults and rules are the page's: --experiment reads the page's experiment.json, flags
   override it; without --model/--data the experiment's built-in model and pack are used. --warmup and
-  --eval-every default to a tenth and a sixth of --steps. Ctrl-C or --stop-after ends the run with a
+  --eval-every both default to a tenth of --steps. Ctrl-C or --stop-after ends the run with a
   checkpoint; --resume DIR continues it exactly (same masks, same images). --memory-budget caps the GPU
   memory planned: a batch that does not fit runs in micro-batches whose gradients are summed.
   eval uses the checkpoint's own input size and normalisation and prints accuracy, per-class accuracy and
