@@ -47,6 +47,7 @@ const mask = [false, true];
 // 1-dims for the class token, position embedding and registers.
 const SCRIPT = String.raw`
 import importlib.util, json, sys
+sys.dont_write_bytecode = True  # no __pycache__ beside the script in the repository
 import torch
 import torch.nn.functional as F
 spec = importlib.util.spec_from_file_location('train', sys.argv[1])
