@@ -1,7 +1,8 @@
 // Where the command line runs the engine. With a hardware GPU, Dawn in this Node process.
 // Without one, SwiftShader inside headless Chromium: Dawn for Node on SwiftShader crashes
 // when it polls for completion while a kernel runs (see docs/engine.md), Chromium's does not.
-// STOCHCA_HOST=node|chromium forces a choice.
+// STOCHCA_HOST=node|chromium forces a choice. STOCHCA_HOST_PAGE, the URL of a build of cli/host.html
+// already served (the test suite serves one for all its commands), spares Chromium's host a dev server.
 import { NoWebGPUError } from '../gpu/errors.ts';
 import { envLayout, requestNodeGpu } from '../gpu/device-node.ts';
 import { hostApi, type HostApi } from './engine-commands.ts';
@@ -40,12 +41,14 @@ export async function openEngineHost(): Promise<EngineHost> {
 }
 
 async function openChromiumHost(): Promise<EngineHost> {
-  const [{ startDevServer }, { launchChromium }] = await Promise.all([
-    import('../node/dev-server.ts'),
-    import('../node/chromium.ts'),
-  ]);
-  const server = await startDevServer({ logLevel: 'silent' });
-  const closers: (() => Promise<unknown>)[] = [() => server.close()];
+  const { launchChromium } = await import('../node/chromium.ts');
+  const built = process.env.STOCHCA_HOST_PAGE || undefined;
+  // Vite is loaded only when it serves the page.
+  const server = built
+    ? undefined
+    : await (await import('../node/dev-server.ts')).startDevServer({ logLevel: 'silent' });
+  const url = built ?? `${server!.url}/cli/host.html`;
+  const closers: (() => Promise<unknown>)[] = server ? [() => server.close()] : [];
   const close = async () => {
     for (const c of closers.reverse()) await c().catch(() => undefined);
   };
@@ -55,7 +58,7 @@ async function openChromiumHost(): Promise<EngineHost> {
     closers.push(() => browser.close());
     const page = await browser.newPage();
     const layout = envLayout(); // a page cannot read the environment: STOCHCA_LAYOUT goes in the URL
-    await page.goto(`${server.url}/cli/host.html${layout ? `?layout=${layout}` : ''}`);
+    await page.goto(`${url}${layout ? `?layout=${layout}` : ''}`);
     await page.waitForFunction(() => window.stochcaHost || window.stochcaHostError, null, { timeout: 120_000 });
     const error = await page.evaluate(() => window.stochcaHostError);
     if (error) throw new NoWebGPUError(`WebGPU did not start in Chromium: ${error}`);

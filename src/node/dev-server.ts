@@ -42,22 +42,23 @@ export async function startDevServer(
   }
 }
 
-/** A production build of the playground in a temporary folder, served by `vite preview`. The build
- *  runs in its own process with NODE_ENV=production, as `npm start` builds: Vite takes NODE_ENV from
- *  the environment, and under a test runner (NODE_ENV=test) it would bundle React's development build. */
-export async function startPreviewServer(): Promise<DevServer> {
+/** A production build of one of the project's pages in a temporary folder, served by `vite preview`:
+ *  the playground (index.html) as `npm start` builds it, or the command line's engine host
+ *  (cli/host.html, at /cli/host.html). The build runs in its own process with NODE_ENV=production:
+ *  Vite takes NODE_ENV from the environment, and under a test runner (NODE_ENV=test) it would bundle
+ *  React's development build. */
+export async function startPreviewServer(page = 'index.html'): Promise<DevServer> {
   const outDir = mkdtempSync(join(tmpdir(), 'stochca-build-'));
   const remove = () => rmSync(outDir, { recursive: true, force: true });
   try {
-    const vite = join(ROOT, 'node_modules/vite/bin/vite.js');
-    await promisify(execFile)(
-      process.execPath,
-      [vite, 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'error'],
-      {
-        cwd: ROOT,
-        env: { ...process.env, NODE_ENV: 'production' },
-      },
-    );
+    // `vite build` with the page as its input, which Vite's command line has no flag for.
+    const script = `const { build } = await import('vite');
+      const [outDir, input] = process.argv.slice(1);
+      await build({ logLevel: 'error', build: { outDir, emptyOutDir: true, rolldownOptions: { input } } });`;
+    await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, outDir, page], {
+      cwd: ROOT,
+      env: { ...process.env, NODE_ENV: 'production' },
+    });
     const server = await preview({
       root: ROOT,
       logLevel: 'error',

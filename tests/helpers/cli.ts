@@ -1,6 +1,9 @@
-// Runs the `stochca` command as a person would, returning its exit code and output.
+// Runs the `stochca` command as a person would, returning its exit code and output. Its Chromium host
+// loads the test run's build of the engine host page (global-setup.ts) unless `env` sets
+// STOCHCA_HOST_PAGE to '' (then it serves the page itself, as it does for a person).
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { promisify } from 'node:util';
+import { inject } from 'vitest';
 
 const run = promisify(execFile);
 /** The command line that runs `stochca` from the repository's root. */
@@ -18,7 +21,7 @@ export async function stochcaWithEnv(
   try {
     const { stdout, stderr } = await run('node', [...COMMAND, ...args], {
       timeout: 240_000,
-      env: { ...process.env, ...env },
+      env: commandEnv(env),
     });
     return { code: 0, stdout, stderr };
   } catch (e) {
@@ -29,5 +32,9 @@ export async function stochcaWithEnv(
 
 /** `stochca` started and left running, for a test that signals it or reads its output as it comes. */
 export function spawnStochca(...args: string[]): ChildProcessWithoutNullStreams {
-  return spawn('node', [...COMMAND, ...args]);
+  return spawn('node', [...COMMAND, ...args], { env: commandEnv({}) });
+}
+
+function commandEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  return { ...process.env, STOCHCA_HOST_PAGE: inject('hostPage'), ...env };
 }
