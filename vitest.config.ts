@@ -1,4 +1,5 @@
 import { configDefaults, defineConfig } from 'vitest/config';
+import SlowestFirst from './tests/slowest-first.ts';
 
 /** Run under both kernel layouts (src/gpu/layout.ts), whichever this machine's adapter would choose. */
 const LAYOUT_TESTS = ['tests/kernels/**/*.test.ts', 'tests/nn/**/*.test.ts'];
@@ -18,6 +19,7 @@ export default defineConfig({
     // Root only: it runs once for every project, and projects read what it provides.
     globalSetup: ['tests/global-setup.ts'],
     reporters: ['default', './tests/summary-reporter.ts'],
+    sequence: { sequencer: SlowestFirst },
     // Two files at a time, as many as the 2-core machines this runs on have cores: most of a browser or
     // command-line test's time is spent starting processes, compiling pipelines and waiting on them, which
     // another file's work fills. The kernel layouts come after, side by side (groupOrder 1), so no more
