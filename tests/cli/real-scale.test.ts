@@ -1,7 +1,8 @@
 // `stochca train` at real scale: ViT-Ti/16 at 224 px, as `stochca init` writes it, fine-tuned
 // with StochCA at p = 0.5 (so the teacher runs) on 256×256 JPEGs of real digits. The training
 // images are one per class and the batch holds both, so every step sees the same images without
-// augmentation and the loss falls from the first step; a step takes several seconds on SwiftShader.
+// augmentation and the loss falls at the second step; a step takes several seconds on SwiftShader, so
+// there are two.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,8 +10,6 @@ import { loadModelFile } from '../../src/checkpoint/model-file.ts';
 import { removeTempDirs, tempDir } from '../data/fixtures.ts';
 import { stochca } from '../helpers/cli.ts';
 import { initVitTi16, mnistPhotos } from '../helpers/real-scale.ts';
-
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 afterAll(() => removeTempDirs());
 
@@ -32,7 +31,7 @@ describe('stochca train at real scale', () => {
       '--batch',
       '2',
       '--steps',
-      '3',
+      '2',
       '--warmup',
       '0',
       '--lr',
@@ -44,7 +43,7 @@ describe('stochca train at real scale', () => {
       '--val-fraction',
       '0.5',
       '--eval-every',
-      '3',
+      '2',
       '--seed',
       '0',
       '--out',
@@ -58,11 +57,11 @@ describe('stochca train at real scale', () => {
       `ViT-Ti/16 224 px, batch 2: losses ${losses.map((l) => l.toFixed(4)).join(' ')}; ` +
         `seconds at each step ${curves.train.map((s: { seconds: number }) => s.seconds.toFixed(1)).join(' ')}`,
     );
-    expect(losses).toHaveLength(3);
-    expect(mean(losses.slice(-2)), losses.join(' ')).toBeLessThan(losses[0]);
+    expect(losses).toHaveLength(2);
+    expect(losses[1], losses.join(' ')).toBeLessThan(losses[0]);
     // The teacher ran: blocks cross-attended to it.
     expect(curves.train.some((s: { mask: string }) => /^[01]{12}$/.test(s.mask) && s.mask.includes('1'))).toBe(true);
-    expect(curves.eval.map((e: { step: number; count: number }) => [e.step, e.count])).toEqual([[3, 2]]);
+    expect(curves.eval.map((e: { step: number; count: number }) => [e.step, e.count])).toEqual([[2, 2]]);
     const saved = loadModelFile(readFileSync(join(out, 'model.safetensors')));
     expect(saved.config).toMatchObject({
       imageSize: 224,
