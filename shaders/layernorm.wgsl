@@ -7,7 +7,8 @@
 //   layernorm_backward_input: dx = rstd·(g − mean_D(g) − x̂·mean_D(g·x̂)),  g = dy·γ.
 //   layernorm_backward_params: per chunk of rows, partial dγ = Σ dy·x̂ and dβ = Σ dy
 //     [chunks, D]; one thread per column. Dispatch: (ceil(D/WG), chunks).
-//     The TS side sums the chunks with colsum (shaders/reduce.wgsl).
+//     The TS side sums the chunks with colsum (shaders/reduce.wgsl). With one chunk it writes dγ and dβ
+//     themselves, added to what they hold with ACCUMULATE (a gradient over micro-batches).
 
 //#include "index.wgsl"
 
@@ -31,6 +32,7 @@ struct ParamGradParams {
 // Threads per row (forward, backward_input): 64 on GPUs; 4 on SwiftShader, whose barriers cost
 // more than the strided loop saves. Threads per workgroup, one a column (backward_params).
 override WG: u32;
+override ACCUMULATE: bool = false; // backward_params
 
 // One line per binding; each entry point uses the names listed beside it.
 @group(0) @binding(0) var<uniform> fp: ForwardParams;                   // forward
@@ -126,6 +128,12 @@ fn layernorm_backward_params(@builtin(global_invocation_id) gid: vec3u, @builtin
     sg += g * (x[r * gp.D + c] - mean[r]) * rstd[r];
     sb += g;
   }
-  dgamma_part[wg.y * gp.D + c] = sg;
-  dbeta_part[wg.y * gp.D + c] = sb;
+  let o = wg.y * gp.D + c;
+  if (ACCUMULATE) {
+    dgamma_part[o] += sg;
+    dbeta_part[o] += sb;
+  } else {
+    dgamma_part[o] = sg;
+    dbeta_part[o] = sb;
+  }
 }

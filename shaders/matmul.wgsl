@@ -15,9 +15,11 @@
 // each (WG 4, RB 4: 32 reads per 256 multiply-adds instead of 8 per 16).
 // epilogue: 0 none; 1 + bias[n]; 2 + bias[n] then GELU, with U receiving the pre-activation;
 // 3 as 2 with QuickGELU.
-// The transposes and the epilogue are uniforms, not override constants: one pipeline serves every
-// product of a model (forward, both backward products, with and without epilogue), because a
-// CPU implementation such as SwiftShader takes seconds to compile each pipeline of this kernel.
+// accumulate: C += the result (a gradient summed over micro-batches) instead of C = the result.
+// The transposes, the epilogue and accumulate are uniforms, not override constants: one pipeline
+// serves every product of a model (forward, both backward products, with and without epilogue,
+// written or accumulated), because a CPU implementation such as SwiftShader takes seconds to
+// compile each pipeline of this kernel.
 // They change only index arithmetic and the stores, not the inner loop.
 // Dispatch: (ceil(N/TILE), ceil(M/TILE), batch).
 // The backward pass is the same kernel with other transposes (see src/nn/ops/matmul.ts).
@@ -34,6 +36,7 @@ struct Params {
   transA: u32,
   transB: u32,
   epilogue: u32,
+  accumulate: u32,
 }
 
 override WG: u32;
@@ -127,6 +130,7 @@ fn store_row(z: u32, r: u32, c: u32, v: vec4f) {
         U[o] = x;
         if (p.epilogue == 3u) { x = quick_gelu(x); } else { x = gelu(x); }
       }
+      if (p.accumulate != 0u) { x = C[o] + x; }
       C[o] = x;
     }
   }

@@ -2,6 +2,7 @@
 // any gradient of a broadcast parameter.
 // Two passes when R is large: pass 1 writes partial sums [chunks, N] (one chunk
 // = ROWS_PER_CHUNK rows), pass 2 sums the partials with a single chunk.
+// ACCUMULATE: Y += the sums (a gradient over micro-batches) instead of Y = the sums (the last pass only).
 // Workgroup (WG, LANES): x is the column, y one of LANES lanes striding over the rows.
 // Dispatch: (ceil(N/WG), chunks).
 
@@ -16,6 +17,7 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> Y: array<f32>;
 
 override WG: u32; // columns per workgroup
+override ACCUMULATE: bool = false;
 const LANES = 4u;
 
 var<workgroup> lanes: array<f32, LANES * WG>;
@@ -33,6 +35,8 @@ fn colsum(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wg: 
   lanes[lid.y * WG + lid.x] = s;
   workgroupBarrier();
   if (lid.y == 0u && c < p.N) {
-    Y[wg.y * p.N + c] = lanes[lid.x] + lanes[WG + lid.x] + lanes[2u * WG + lid.x] + lanes[3u * WG + lid.x];
+    let o = wg.y * p.N + c;
+    let y = lanes[lid.x] + lanes[WG + lid.x] + lanes[2u * WG + lid.x] + lanes[3u * WG + lid.x];
+    if (ACCUMULATE) { Y[o] += y; } else { Y[o] = y; }
   }
 }

@@ -5,6 +5,7 @@
 //   embed_tokens:            H[b, 0] = cls + pos[0];  H[b, 1+r] = reg[r];  H[b, 1+R+i] = X[b, i] + pos[1+i]
 //   embed_tokens_backward:   dCls = dPos[0] = Σ_b dH[b, 0];  dReg[r] = Σ_b dH[b, 1+r];
 //                            dPos[1+i] = Σ_b dH[b, 1+R+i];  dX[b, i] = dH[b, 1+R+i]
+//                            (ACCUMULATE: dCls, dPos and dReg += the sums, gradients over micro-batches)
 //   gather_class_token:      Y[b] = H[b, 0]
 //   gather_class_token_backward: dH[b, 0] = dY[b], zero elsewhere
 // One thread per output element (the backward of embed_tokens: per (n, d), looping over
@@ -29,6 +30,7 @@ struct EmbedParams {
 @group(0) @binding(0) var<uniform> e: EmbedParams;
 
 override WG: u32;
+override ACCUMULATE: bool = false; // embed_tokens_backward
 
 // ---- embed_tokens -------------------------------------------------------------
 
@@ -78,12 +80,18 @@ fn embed_tokens_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num
     if (r >= first) { dX[b * (ND - first) + r - first] = g; }
   }
   if (r < e.D) {
-    dCls[r] = s;
-    dPos[r] = s;
+    if (ACCUMULATE) {
+      dCls[r] += s;
+      dPos[r] += s;
+    } else {
+      dCls[r] = s;
+      dPos[r] = s;
+    }
   } else if (r < first) {
-    dReg[r - e.D] = s;
+    if (ACCUMULATE) { dReg[r - e.D] += s; } else { dReg[r - e.D] = s; }
   } else {
-    dPos[r - e.R * e.D] = s;
+    let i = r - e.R * e.D;
+    if (ACCUMULATE) { dPos[i] += s; } else { dPos[i] = s; }
   }
 }
 

@@ -31,8 +31,6 @@ export interface StepOptions {
   training: boolean;
   /** Plan the frozen teacher (StochCA with p > 0). */
   teacher: boolean;
-  /** `batch` is one micro-batch of a larger one: plan the sum of the micro-batches' gradients. */
-  accumulate?: boolean;
   /** Train the classifier head alone on the frozen rest (the linear probe): no teacher, no backward
    *  through the final LayerNorm, the blocks or the embedding. */
   headOnly?: boolean;
@@ -174,7 +172,7 @@ export function planVit(config: VitArch, options: StepOptions): VitPlan {
     : 0;
   const bytes = {
     params: paramBytes,
-    grads: options.training ? (options.accumulate ? 2 : 1) * trainedBytes : 0,
+    grads: options.training ? trainedBytes : 0,
     optimizer: options.training ? 2 * trainedBytes : 0,
     activations: stem + (savesBlocks(options) ? config.depth : 1) * blockBytes,
     backward: bytesOf(gradShapes(config, options)),
@@ -235,8 +233,9 @@ export function checkPlanFits(plan: VitPlan, limits: DeviceLimits, memoryBudget 
 
 /**
  * The micro-batch a training step of `batch` images runs at: the largest divisor of `batch` whose plan
- * fits the device's buffers and `memoryBudget` (bytes), with a gradient sum when it is smaller than
- * `batch`. Throws checkPlanFits's message when not even one image fits.
+ * fits the device's buffers and `memoryBudget` (bytes). The micro-batches add their gradients into the
+ * one gradient buffer, so a plan of `m` images costs the same whether `m` is the batch or a part of it.
+ * Throws checkPlanFits's message when not even one image fits.
  */
 export function chooseMicroBatch(
   config: VitArch,
@@ -246,8 +245,7 @@ export function chooseMicroBatch(
   memoryBudget = Infinity,
   headOnly = false,
 ): { microBatch: number; plan: VitPlan } {
-  const planFor = (m: number) =>
-    planVit(config, { batch: m, training: true, teacher, accumulate: m < batch, headOnly });
+  const planFor = (m: number) => planVit(config, { batch: m, training: true, teacher, headOnly });
   const cap = Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
   for (let m = batch; m >= 1; m--) {
     if (batch % m !== 0) continue;

@@ -7,7 +7,6 @@
 import type { Gpu } from '../gpu/gpu.ts';
 import { blockParams } from './block-params.ts';
 import { adamw, gradNorm } from './ops/adamw.ts';
-import { addInto } from './ops/elementwise.ts';
 import { mix, seededRng } from './rng.ts';
 import { view } from '../gpu/tensor.ts';
 import { blockBackward, classifierBackward, embedBackward, headBackward } from './vit-backward.ts';
@@ -88,29 +87,27 @@ const WHOLE: MicroBatch = { index: 0, of: 1 };
 /**
  * Gradients of the mean loss with respect to every trained student parameter (net.grads: all of them,
  * or the head's alone for a linear probe, whose backward ends there), given the mask.
- * With micro-batches (`part.of` > 1, planned with `accumulate`), each one's gradients are of the whole
- * batch's mean loss and are summed into net.gradSum, which then holds the batch's gradient: the batch
- * the optimizer sees is the experiment's, whatever fits the GPU's memory at once.
+ * With micro-batches (`part.of` > 1), each one's gradients are of the whole batch's mean loss: the first
+ * writes net.grads and the others add to it, which then holds the batch's gradient. The batch the
+ * optimizer sees is the experiment's, whatever fits the GPU's memory at once, at no memory beyond it.
  */
 export function computeGradients(gpu: Gpu, net: VitBuffers, mask: readonly boolean[], part: MicroBatch = WHOLE): void {
   const { grads, lossGrads, bwd } = net;
   if (!grads || !lossGrads) throw new Error('this network was planned for inference only');
-  if (part.of > 1 && !net.gradSum) throw new Error('this network was planned without micro-batches (accumulate)');
   const c = net.plan.config;
+  const accumulate = part.index > 0;
   studentForward(gpu, net, mask, part);
-  if (!bwd) classifierBackward(gpu, net.weights.at, grads.at, net.stem, lossGrads.dlogits);
+  if (!bwd) classifierBackward(gpu, net.weights.at, grads.at, net.stem, lossGrads.dlogits, accumulate);
   else {
-    headBackward(gpu, net.weights.at, grads.at, net.stem, lossGrads.dlogits, bwd);
+    headBackward(gpu, net.weights.at, grads.at, net.stem, lossGrads.dlogits, bwd, accumulate);
     for (let i = c.depth - 1; i >= 0; i--) {
       const x = i > 0 ? net.blocks[i - 1].out : (stemPreNorm(net.stem)?.y ?? net.stem.h0);
+      const [p, g] = [blockParams(net.weights.at, i), blockParams(grads.at, i)];
       const kv = mask[i] ? net.teacher!.qkv[i] : undefined;
-      blockBackward(gpu, c, blockParams(net.weights.at, i), blockParams(grads.at, i), x, net.blocks[i], bwd, kv);
+      blockBackward(gpu, c, p, g, x, net.blocks[i], bwd, accumulate, kv);
     }
-    embedBackward(gpu, net.weights.at, grads.at, net.stem, bwd);
+    embedBackward(gpu, net.weights.at, grads.at, net.stem, bwd, accumulate);
   }
-  if (part.of === 1) return;
-  if (part.index === 0) gpu.copy(grads.flat.buffer, 0, net.gradSum!.buffer, 0, 4 * grads.flat.shape[0]);
-  else addInto(gpu, net.gradSum!, grads.flat);
 }
 
 export interface OptimizerSettings {
@@ -132,8 +129,7 @@ export interface OptimizerSettings {
 export function optimizerStep(gpu: Gpu, net: VitBuffers, o: OptimizerSettings): void {
   const { grads, m, v, lossGrads } = net;
   if (!grads || !m || !v || !lossGrads) throw new Error('this network was planned for inference only');
-  // The step's gradient: the micro-batches' sum when there are several.
-  const g = net.gradSum ?? grads.flat;
+  const g = grads.flat; // the whole batch's gradient, over all its micro-batches
   if (o.maxNorm !== undefined) gradNorm(gpu, g, lossGrads.gradNorm);
   const { trainOffset } = net.plan;
   // The trained parameters' range of the flat weights, which the gradients and moments match element for element.

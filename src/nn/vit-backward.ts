@@ -1,6 +1,7 @@
 // ViT backward pass, the mirror of vit-forward.ts. `dh` [B, N, D] is the running
 // gradient of the residual stream, updated in place from the head down to the embedding.
-// Parameter gradients are written (not accumulated): each parameter is used once per step.
+// Each parameter is used once per pass, so its gradient is written; `accumulate` adds it to what the
+// gradient buffer holds instead, the sum over a step's micro-batches after the first.
 import type { Gpu } from '../gpu/gpu.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import { attentionBackward } from './ops/attention.ts';
@@ -24,6 +25,7 @@ export function classifierBackward(
   g: Record<string, Tensor>,
   s: StemActs,
   dlogits: Tensor,
+  accumulate: boolean,
   dclsNorm?: Tensor,
 ): void {
   matmulBackward(
@@ -31,7 +33,7 @@ export function classifierBackward(
     s.clsNorm,
     at['head.weight'],
     dlogits,
-    { da: dclsNorm, db: g['head.weight'], dbias: g['head.bias'] },
+    { da: dclsNorm, db: g['head.weight'], dbias: g['head.bias'], accumulate },
     T,
   );
 }
@@ -44,8 +46,9 @@ export function headBackward(
   s: StemActs,
   dlogits: Tensor,
   d: BackwardActs,
+  accumulate: boolean,
 ): void {
-  classifierBackward(gpu, at, g, s, dlogits, d.dclsNorm);
+  classifierBackward(gpu, at, g, s, dlogits, accumulate, d.dclsNorm);
   layernormBackward(
     gpu,
     d.dclsNorm,
@@ -56,6 +59,7 @@ export function headBackward(
     d.dcls,
     g['norm.weight'],
     g['norm.bias'],
+    accumulate,
   );
   gatherClassTokenBackward(gpu, d.dcls, d.dh);
 }
@@ -68,6 +72,7 @@ export function headBackward(
 function branchGrad(
   gpu: Gpu,
   d: BackwardActs,
+  accumulate: boolean,
   a: Tensor,
   w: Tensor,
   bias: Tensor,
@@ -76,7 +81,7 @@ function branchGrad(
 ): Tensor {
   if (!gamma || !dgamma) return d.dh;
   matmul(gpu, rows(a), w, rows(d.dbranch), { transB: true, bias });
-  layerScaleBackward(gpu, d.dh, gamma, d.dbranch, d.dx, dgamma);
+  layerScaleBackward(gpu, d.dh, gamma, d.dbranch, d.dx, dgamma, accumulate);
   return d.dx;
 }
 
@@ -93,26 +98,28 @@ export function blockBackward(
   x: Tensor,
   acts: BlockActs,
   d: BackwardActs,
+  accumulate: boolean,
   kv?: Tensor,
 ): void {
+  const grads = (da: Tensor, db: Tensor, dbias: Tensor) => ({ da: rows(da), db, dbias, accumulate });
   // MLP branch: out = h1 + γ2 ⊙ fc2(gelu(u)), u = fc1(ln2(h1))
-  const dy2 = branchGrad(gpu, d, acts.g, p.fc2W, p.fc2B, p.ls2, g.ls2);
-  matmulBackward(gpu, rows(acts.g), p.fc2W, rows(dy2), { da: rows(d.dg), db: g.fc2W, dbias: g.fc2B }, T);
+  const dy2 = branchGrad(gpu, d, accumulate, acts.g, p.fc2W, p.fc2B, p.ls2, g.ls2);
+  matmulBackward(gpu, rows(acts.g), p.fc2W, rows(dy2), grads(d.dg, g.fc2W, g.fc2B), T);
   geluBackward(gpu, acts.u, d.dg, d.du, c.activation);
-  matmulBackward(gpu, rows(acts.a2), p.fc1W, rows(d.du), { da: rows(d.dbranch), db: g.fc1W, dbias: g.fc1B }, T);
-  layernormBackward(gpu, d.dbranch, acts.h1, p.ln2w, acts.mean2, acts.rstd2, d.dx, g.ln2w, g.ln2b);
+  matmulBackward(gpu, rows(acts.a2), p.fc1W, rows(d.du), grads(d.dbranch, g.fc1W, g.fc1B), T);
+  layernormBackward(gpu, d.dbranch, acts.h1, p.ln2w, acts.mean2, acts.rstd2, d.dx, g.ln2w, g.ln2b, accumulate);
   addInto(gpu, d.dh, d.dx); // dh = ∂L/∂h1
   // Attention branch: h1 = x + γ1 ⊙ proj(attn(qkv, kv)), qkv = Wqkv·ln1(x)
-  const dy1 = branchGrad(gpu, d, acts.o, p.projW, p.projB, p.ls1, g.ls1);
-  matmulBackward(gpu, rows(acts.o), p.projW, rows(dy1), { da: rows(d.dbranch), db: g.projW, dbias: g.projB }, T);
+  const dy1 = branchGrad(gpu, d, accumulate, acts.o, p.projW, p.projB, p.ls1, g.ls1);
+  matmulBackward(gpu, rows(acts.o), p.projW, rows(dy1), grads(d.dbranch, g.projW, g.projB), T);
   if (kv) {
     gpu.zero(d.dqkv);
     attentionBackward(gpu, acts.qkv, kv, acts.o, acts.lse, d.dbranch, d.dqkv, undefined, c.heads);
   } else {
     attentionBackward(gpu, acts.qkv, acts.qkv, acts.o, acts.lse, d.dbranch, d.dqkv, d.dqkv, c.heads);
   }
-  matmulBackward(gpu, rows(acts.a), p.qkvW, rows(d.dqkv), { da: rows(d.dbranch), db: g.qkvW, dbias: g.qkvB }, T);
-  layernormBackward(gpu, d.dbranch, x, p.ln1w, acts.mean1, acts.rstd1, d.dx, g.ln1w, g.ln1b);
+  matmulBackward(gpu, rows(acts.a), p.qkvW, rows(d.dqkv), grads(d.dbranch, g.qkvW, g.qkvB), T);
+  layernormBackward(gpu, d.dbranch, x, p.ln1w, acts.mean1, acts.rstd1, d.dx, g.ln1w, g.ln1b, accumulate);
   addInto(gpu, d.dh, d.dx); // dh = ∂L/∂x
 }
 
@@ -124,13 +131,14 @@ export function embedBackward(
   g: Record<string, Tensor>,
   s: StemActs,
   d: BackwardActs,
+  accumulate: boolean,
 ): void {
   let dh0 = d.dh; // ∂L/∂h0
   if (s.pre && s.preMean && s.preRstd) {
     const [w, dw, db] = [at['preNorm.weight'], g['preNorm.weight'], g['preNorm.bias']];
-    layernormBackward(gpu, d.dh, s.h0, w, s.preMean, s.preRstd, d.dx, dw, db);
+    layernormBackward(gpu, d.dh, s.h0, w, s.preMean, s.preRstd, d.dx, dw, db, accumulate);
     dh0 = d.dx;
   }
-  embedTokensBackward(gpu, dh0, d.dtokens, g['cls'], g['pos'], g['registers']);
-  patchEmbedBackward(gpu, s.patches, d.dtokens, g['patch.weight'], g['patch.bias']);
+  embedTokensBackward(gpu, dh0, d.dtokens, g['cls'], g['pos'], g['registers'], accumulate);
+  patchEmbedBackward(gpu, s.patches, d.dtokens, g['patch.weight'], g['patch.bias'], accumulate);
 }

@@ -35,10 +35,9 @@ export interface TeacherBuffers {
 export interface VitBuffers {
   plan: VitPlan;
   weights: ParamSet;
-  /** The trained parameters' gradients [paramElems − trainOffset], a view per trained parameter. */
+  /** The trained parameters' gradients [paramElems − trainOffset], a view per trained parameter; with
+   *  micro-batches, their sum over a step's micro-batches (stochca-step.ts computeGradients). */
   grads?: ParamSet;
-  /** The sum of the micro-batches' gradients, shaped as grads.flat, when a step has several. */
-  gradSum?: Tensor;
   m?: Tensor;
   v?: Tensor;
   stem: StemActs;
@@ -88,7 +87,6 @@ export function allocateVit(gpu: Gpu, plan: VitPlan): VitBuffers {
     const grads = paramSet(gpu, plan, 'grads', plan.trainOffset);
     const n = grads.flat.shape;
     buffers.grads = grads;
-    if (o.accumulate) buffers.gradSum = gpu.tensor(n, 'f32', 'grads.sum');
     buffers.m = gpu.tensor(n, 'f32', 'adam.m');
     buffers.v = gpu.tensor(n, 'f32', 'adam.v');
     buffers.lossGrads = tensors(gpu, lossGradShapes(c, B), 'grad.');

@@ -288,8 +288,7 @@ describe('stochca train', () => {
     const data = await makeFolder(files);
     const two = { ...config, numClasses: 2 };
     // Just above what micro-batches of 2 plan, far below a whole batch of 8.
-    const budget =
-      planVit(two, { batch: 2, training: true, teacher: true, accumulate: true }).bytes.total / 2 ** 20 + 0.01;
+    const budget = planVit(two, { batch: 2, training: true, teacher: true }).bytes.total / 2 ** 20 + 0.01;
     const common = [
       '--model',
       checkpoint(),

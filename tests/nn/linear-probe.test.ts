@@ -42,7 +42,7 @@ describe('the linear probe plan', () => {
         `fine-tuning ${(finetune.bytes.total / 2 ** 20).toFixed(1)} MiB`,
     );
     expect(probe.bytes.total).toBeLessThan(finetune.bytes.total / 4);
-    // Micro-batches sum the head's gradients only.
+    // Micro-batches add into the head's one gradient buffer.
     const micro = chooseMicroBatch(
       vitS,
       32,
@@ -52,7 +52,7 @@ describe('the linear probe plan', () => {
       true,
     );
     expect(micro.microBatch).toBe(16);
-    expect(micro.plan.bytes.grads).toBe(2 * 4 * headElems(vitS));
+    expect(micro.plan.bytes.grads).toBe(4 * headElems(vitS));
     expect(() => planVit(vitS, { batch: 1, training: true, teacher: true, headOnly: true })).toThrow(/no teacher/);
   });
 
@@ -98,15 +98,15 @@ describe('a linear probe step', () => {
         nn.optimizerStep(gpu, probe, { ...settings, step: 1 });
         const after: Record<string, number[]> = {};
         for (const name of Object.keys(weights)) after[name] = Array.from(await gpu.read(probe.weights.at[name]));
-        // The same batch in two micro-batches of 4: the head's gradients summed.
-        const micro = open({ batch: B / 2, headOnly: true, accumulate: true });
+        // The same batch in two micro-batches of 4: the head's gradients summed in its gradient buffer.
+        const micro = open({ batch: B / 2, headOnly: true });
         const per = 3 * 64;
         for (let j = 0; j < 2; j++) {
           gpu.write(micro.stem.images, Float32Array.from(images.slice((j * B * per) / 2, ((j + 1) * B * per) / 2)));
           gpu.write(micro.stem.labels, Uint32Array.from(labels.slice((j * B) / 2, ((j + 1) * B) / 2)));
           nn.computeGradients(gpu, micro, mask, { index: j, of: 2 });
         }
-        const sum = Array.from(await gpu.read(micro.gradSum));
+        const sum = Array.from(await gpu.read(micro.grads.flat));
         return {
           clsNorm: Array.from(clsNorm),
           loss: loss[0],

@@ -1,6 +1,6 @@
 // The planner's byte counts and limits, the learning-rate schedule, head init (no GPU).
 import { describe, expect, it } from 'vitest';
-import { checkPlanFits, chooseMicroBatch, planVit } from '../../src/nn/planner.ts';
+import { checkPlanFits, chooseMicroBatch, largestBuffer, planVit } from '../../src/nn/planner.ts';
 import { learningRate } from '../../src/nn/schedule.ts';
 import { linearInit } from '../../src/nn/init.ts';
 import { seededRng } from '../../src/nn/rng.ts';
@@ -84,52 +84,90 @@ describe('classifier head init', () => {
   });
 });
 
-describe('plans of the real ViTs at 224 px under a memory budget', () => {
-  it('prints the bytes and micro-batch of ViT-Ti/S/B/16 StochCA at batch 32 (224 px) and 16 (448 px) under 2 and 4 GiB', () => {
-    const vit = (dim: number, heads: number, imageSize: number): VitArch => ({
+describe('plans of the real ViTs under a memory budget', () => {
+  // A desktop adapter's buffer limits (the engine raises them to the adapter's maximum).
+  const limits = { maxBufferSize: 2 ** 31, maxStorageBufferBindingSize: 2 ** 31 };
+  const vit = (name: string, arch: Partial<VitArch> & Pick<VitArch, 'dim' | 'heads'>) => ({
+    name,
+    at: (imageSize: number): VitArch => ({
       imageSize,
       patchSize: 16,
-      dim,
       depth: 12,
-      heads,
-      mlpDim: 4 * dim,
+      mlpDim: 4 * arch.dim,
       numClasses: 200,
       layerNormEps: 1e-6,
-    });
-    // A desktop adapter's buffer limits (the engine raises them to the adapter's maximum).
-    const limits = { maxBufferSize: 2 ** 31, maxStorageBufferBindingSize: 2 ** 31 };
+      ...arch,
+    }),
+  });
+  const models = [
+    vit('ViT-Ti/16', { dim: 192, heads: 3 }),
+    vit('ViT-S/16', { dim: 384, heads: 6 }),
+    vit('ViT-B/16', { dim: 768, heads: 12 }),
+    // DINOv2's ViT-S/14 and ViT-B/14 with registers and LayerScale.
+    vit('DINOv2 ViT-S/14', { patchSize: 14, dim: 384, heads: 6, registers: 4, layerScale: true }),
+    vit('DINOv2 ViT-B/14', { patchSize: 14, dim: 768, heads: 12, registers: 4, layerScale: true }),
+  ];
+  const GiBs = (b: number) => `${(b / GiB).toFixed(2)} GiB`;
+
+  /** The largest micro-batch that fit `budget` when the micro-batches' gradients were summed into a second
+   *  parameter-sized buffer: the plan's bytes and its gradient bytes once more, below the whole batch. */
+  function twoBuffers(c: VitArch, batch: number, budget: number): { microBatch: number; total: number } | undefined {
+    for (let m = batch; m >= 1; m--) {
+      if (batch % m !== 0) continue;
+      const plan = planVit(c, { batch: m, training: true, teacher: true });
+      const total = plan.bytes.total + (m < batch ? plan.bytes.grads : 0);
+      if (largestBuffer(plan) <= limits.maxBufferSize && total <= budget) return { microBatch: m, total };
+    }
+    return undefined;
+  }
+
+  /** The largest micro-batch that fits `budget` now that they add into the one gradient buffer. */
+  function oneBuffer(c: VitArch, batch: number, budget: number): { microBatch: number; total: number } | undefined {
+    try {
+      const { microBatch, plan } = chooseMicroBatch(c, batch, true, limits, budget);
+      expect(plan.bytes.total).toBeLessThanOrEqual(budget);
+      expect(batch % microBatch).toBe(0);
+      return { microBatch, total: plan.bytes.total };
+    } catch (e) {
+      expect(String(e)).toMatch(/does not fit/);
+      return undefined;
+    }
+  }
+
+  it('prints the micro-batch of ViT-Ti/S/B/16 and DINOv2 ViT-S/B/14 StochCA under 2 and 4 GiB, with one gradient buffer and with two', () => {
     const rows: string[] = [];
-    for (const [name, dim, heads] of [
-      ['ViT-Ti/16', 192, 3],
-      ['ViT-S/16', 384, 6],
-      ['ViT-B/16', 768, 12],
-    ] as const) {
+    for (const { name, at } of models) {
       for (const [size, batch] of [
         [224, 32],
         [448, 16],
       ] as const) {
-        const whole = planVit(vit(dim, heads, size), { batch, training: true, teacher: true });
+        const c = at(size);
+        const whole = planVit(c, { batch, training: true, teacher: true });
         const under = [2, 4].map((g) => {
-          try {
-            const u = chooseMicroBatch(vit(dim, heads, size), batch, true, limits, g * 2 ** 30);
-            expect(u.plan.bytes.total).toBeLessThanOrEqual(g * 2 ** 30);
-            expect(batch % u.microBatch).toBe(0);
-            return `${g} GiB: micro-batch ${u.microBatch} (${(u.plan.bytes.total / 2 ** 30).toFixed(2)} GiB)`;
-          } catch (e) {
-            expect(String(e)).toMatch(/does not fit/);
-            return `${g} GiB: does not fit even one image`;
-          }
+          const [before, after] = [twoBuffers(c, batch, g * GiB), oneBuffer(c, batch, g * GiB)];
+          const show = (r?: { microBatch: number; total: number }) =>
+            r ? `${r.microBatch} (${GiBs(r.total)})` : 'does not fit';
+          // One buffer fewer never fits a smaller micro-batch.
+          expect(after?.microBatch ?? 0).toBeGreaterThanOrEqual(before?.microBatch ?? 0);
+          return `${g} GiB: ${show(before)} -> ${show(after)}`;
         });
-        rows.push(
-          `${name} ${size} px batch ${batch}: ${(whole.bytes.total / 2 ** 30).toFixed(2)} GiB at once; ${under.join('; ')}`,
-        );
+        rows.push(`${name} ${size} px batch ${batch}: ${GiBs(whole.bytes.total)} at once; ${under.join('; ')}`);
       }
     }
-    console.log(rows.join('\n'));
-    // ViT-B/16 StochCA at batch 32 does not fit 4 GiB at once, and does in micro-batches; under 2 GiB its
-    // weights, gradients (and their sum), AdamW's moments and the teacher alone are too many.
-    const b = vit(768, 12, 224);
-    expect(planVit(b, { batch: 32, training: true, teacher: true }).bytes.total).toBeGreaterThan(4 * 2 ** 30);
-    expect(chooseMicroBatch(b, 32, true, limits, 4 * 2 ** 30).microBatch).toBe(8);
+    console.log(`micro-batch (bytes), two gradient buffers -> one\n${rows.join('\n')}`);
+  });
+
+  it('fits ViT-B/16 StochCA at batch 32, 224 px, under 2 GiB in micro-batches, which the gradient sum did not', () => {
+    const b = models[2].at(224);
+    expect(planVit(b, { batch: 32, training: true, teacher: true }).bytes.total).toBeGreaterThan(4 * GiB);
+    expect(twoBuffers(b, 32, 2 * GiB)).toBeUndefined();
+    const under2 = chooseMicroBatch(b, 32, true, limits, 2 * GiB);
+    expect(under2.plan.bytes.total).toBeLessThanOrEqual(2 * GiB);
+    // Weights, gradients, AdamW's two moments and the teacher: five parameter-sized buffers, not six.
+    const { params, grads, optimizer } = under2.plan.bytes;
+    expect(grads + optimizer).toBe(3 * params);
+    expect(chooseMicroBatch(b, 32, true, limits, 4 * GiB).microBatch).toBeGreaterThan(
+      twoBuffers(b, 32, 4 * GiB)!.microBatch,
+    );
   });
 });

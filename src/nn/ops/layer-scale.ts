@@ -48,9 +48,18 @@ export function layerScaleAdd(gpu: Gpu, x: Tensor, gamma: Tensor, y: Tensor, out
 
 /**
  * Backward of layerScaleAdd given dout: dy = γ ⊙ dout and dγ = Σ_rows dout ⊙ y (the gradient of x is dout).
- * y is overwritten with dout ⊙ y on the way. dout, y, dy: [..., D]; gamma, dgamma: [D].
+ * y is overwritten with dout ⊙ y on the way. dout, y, dy: [..., D]; gamma, dgamma: [D]. With `accumulate`
+ * dγ is added to what dgamma holds (the parameter's gradient over micro-batches).
  */
-export function layerScaleBackward(gpu: Gpu, dout: Tensor, gamma: Tensor, y: Tensor, dy: Tensor, dgamma: Tensor): void {
+export function layerScaleBackward(
+  gpu: Gpu,
+  dout: Tensor,
+  gamma: Tensor,
+  y: Tensor,
+  dy: Tensor,
+  dgamma: Tensor,
+  accumulate = false,
+): void {
   const op = `layerScaleBackward ${describe(dout)}`;
   checkOperands(
     op,
@@ -72,5 +81,5 @@ export function layerScaleBackward(gpu: Gpu, dout: Tensor, gamma: Tensor, y: Ten
     tensors: [dout, gamma, y, dy],
     workgroups: kernel.flatGrid(gpu.layout, n),
   });
-  colsum(gpu, y, dgamma);
+  colsum(gpu, y, dgamma, accumulate);
 }

@@ -24,11 +24,12 @@ export const layernormKernels = {
     workgroupSize: (l) => l.layernormRowThreads,
     uniforms: { R: 'u32', D: 'u32' },
   }),
-  /** One thread per column and chunk of rows. */
+  /** One thread per column and chunk of rows; ACCUMULATE adds to dγ and dβ (one chunk). */
   backwardParams: new Kernel({
     shader: 'layernorm',
     entry: 'layernorm_backward_params',
     workgroupSize: 64,
+    variants: ['ACCUMULATE'],
     uniforms: { R: 'u32', D: 'u32', rowsPerChunk: 'u32' },
   }),
 };
@@ -89,8 +90,8 @@ export function layernorm(
 
 /**
  * Backward of layernorm, given dy. dy, x, dx: [..., D]; gamma, dgamma, dbeta: [D];
- * mean, rstd: [rows] from the forward. dγ = Σ_rows dy·x̂ and dβ = Σ_rows dy are overwritten,
- * not accumulated.
+ * mean, rstd: [rows] from the forward. dγ = Σ_rows dy·x̂ and dβ = Σ_rows dy are written, or with
+ * `accumulate` added to what dgamma and dbeta hold (the parameters' gradients over micro-batches).
  */
 export function layernormBackward(
   gpu: Gpu,
@@ -102,6 +103,7 @@ export function layernormBackward(
   dx: Tensor,
   dgamma: Tensor,
   dbeta: Tensor,
+  accumulate = false,
 ): void {
   const op = `layernormBackward ${describe(x)}`;
   const { R, D } = rowsAndWidth(
@@ -139,11 +141,12 @@ export function layernormBackward(
     op,
     kernel: params,
     uniforms: { R, D, rowsPerChunk },
+    constants: { ACCUMULATE: chunks === 1 && accumulate ? 1 : 0 },
     tensors: [x, mean, rstd, dy, pg, pb],
     workgroups: [Math.ceil(D / params.workgroupSize(gpu.layout)), chunks],
   });
   if (chunks > 1) {
-    colsum(gpu, pg, dgamma);
-    colsum(gpu, pb, dbeta);
+    colsum(gpu, pg, dgamma, accumulate);
+    colsum(gpu, pb, dbeta, accumulate);
   }
 }

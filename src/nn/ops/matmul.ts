@@ -16,6 +16,8 @@ export interface MatmulOptions {
   geluInput?: Tensor;
   /** Which GELU the geluInput epilogue applies (absent: the exact one). */
   activation?: Activation;
+  /** C += the result instead of C = the result (a gradient summed over micro-batches). */
+  accumulate?: boolean;
 }
 
 const EPILOGUE = { none: 0, bias: 1, gelu: 2, 'quick-gelu': 3 } as const;
@@ -35,6 +37,7 @@ export const matmulKernel = new Kernel({
     transA: 'u32',
     transB: 'u32',
     epilogue: 'u32',
+    accumulate: 'u32',
   },
 });
 
@@ -96,6 +99,7 @@ export function matmul(gpu: Gpu, a: Tensor, b: Tensor, c: Tensor, o: MatmulOptio
       transA: o.transA ? 1 : 0,
       transB: o.transB ? 1 : 0,
       epilogue: EPILOGUE[o.geluInput ? (o.activation ?? 'gelu') : o.bias ? 'bias' : 'none'],
+      accumulate: o.accumulate ? 1 : 0,
     },
     tensors: [a, b, o.bias ?? gpu.dummy(0), c, o.geluInput ?? gpu.dummy(1)],
     workgroups: [Math.ceil(d.N / tile), Math.ceil(d.M / tile), d.batch],
@@ -109,6 +113,8 @@ export interface MatmulGrads {
   db?: Tensor;
   /** Gradient of the bias [N]. */
   dbias?: Tensor;
+  /** Add db and dbias to what they hold (the parameters' gradients over micro-batches); da is written. */
+  accumulate?: boolean;
 }
 
 /**
@@ -139,8 +145,9 @@ export function matmulBackward(
       dcc = view(dc, [dc.shape[0] * dc.shape[1], dc.shape[2]]);
     }
     // !transB: dB = op(A)ᵀ·dC;   transB: dB = (op(A)ᵀ·dC)ᵀ = dCᵀ·op(A)
-    if (!transB) matmul(gpu, aa, dcc, g.db, { transA: !transA });
-    else matmul(gpu, dcc, aa, g.db, { transA: true, transB: transA });
+    const accumulate = g.accumulate;
+    if (!transB) matmul(gpu, aa, dcc, g.db, { transA: !transA, accumulate });
+    else matmul(gpu, dcc, aa, g.db, { transA: true, transB: transA, accumulate });
   }
-  if (g.dbias) colsum(gpu, dc, g.dbias);
+  if (g.dbias) colsum(gpu, dc, g.dbias, g.accumulate);
 }

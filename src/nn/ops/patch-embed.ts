@@ -60,7 +60,8 @@ export function patchEmbed(
 }
 
 /**
- * Weight and bias gradients of patchEmbed from the saved patches (the images need none).
+ * Weight and bias gradients of patchEmbed from the saved patches (the images need none), written or with
+ * `accumulate` added to what dweight and dbias hold (the parameters' gradients over micro-batches).
  *   patches: [B·P, C·p·p]   as written by patchEmbed
  *   dout:    [B, P, D]
  *   dweight: [D, C, p, p]
@@ -72,6 +73,7 @@ export function patchEmbedBackward(
   dout: Tensor,
   dweight: Tensor,
   dbias: Tensor | undefined,
+  accumulate = false,
 ): void {
   const op = `patchEmbedBackward ${describe(patches)} ${describe(dout)}`;
   checkRank(patches, 2, op, 'patches');
@@ -87,5 +89,5 @@ export function patchEmbedBackward(
   const w2 = view(dweight, [D, C * patch * patch]);
   // matmulBackward reads B (the weight) only for the input gradient, which is not asked
   // for here, so the gradient's own view stands in for its shape.
-  matmulBackward(gpu, patches, w2, view(dout, [B * P, D]), { db: w2, dbias }, { transB: true });
+  matmulBackward(gpu, patches, w2, view(dout, [B * P, D]), { db: w2, dbias, accumulate }, { transB: true });
 }

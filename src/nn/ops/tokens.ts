@@ -7,12 +7,18 @@ import { check, checkDType, checkRank, checkShape, describe, type Tensor } from 
 
 const tokensKernel = (entry: string) =>
   new Kernel({ shader: 'tokens', entry, workgroupSize: 256, uniforms: { B: 'u32', N: 'u32', D: 'u32' } });
-const embedKernel = (entry: string) =>
-  new Kernel({ shader: 'tokens', entry, workgroupSize: 256, uniforms: { B: 'u32', N: 'u32', D: 'u32', R: 'u32' } });
+const embedUniforms = { B: 'u32', N: 'u32', D: 'u32', R: 'u32' } as const;
 
 export const tokensKernels = {
-  embed: embedKernel('embed_tokens'),
-  embedBackward: embedKernel('embed_tokens_backward'),
+  embed: new Kernel({ shader: 'tokens', entry: 'embed_tokens', workgroupSize: 256, uniforms: embedUniforms }),
+  /** ACCUMULATE adds to the parameters' gradients (dcls, dpos, dregisters); dx is written. */
+  embedBackward: new Kernel({
+    shader: 'tokens',
+    entry: 'embed_tokens_backward',
+    workgroupSize: 256,
+    variants: ['ACCUMULATE'],
+    uniforms: embedUniforms,
+  }),
   gatherClassToken: tokensKernel('gather_class_token'),
   gatherClassTokenBackward: tokensKernel('gather_class_token_backward'),
 };
@@ -49,7 +55,8 @@ export function embedTokens(gpu: Gpu, x: Tensor, cls: Tensor, pos: Tensor, h: Te
 
 /**
  * Gradients of embedTokens: dx = dh[:, 1+R:], dcls = Σ_b dh[b, 0], dregisters = Σ_b dh[:, 1:1+R],
- * dpos = Σ_b dh[b] over the class token and the patches.
+ * dpos = Σ_b dh[b] over the class token and the patches. With `accumulate` the parameters' gradients
+ * (dcls, dpos, dregisters) are added to what they hold, as over micro-batches; dx is written.
  *   dh:         [B, 1+R+P, D]
  *   dx:         [B, P, D]
  *   dcls:       [D]
@@ -63,6 +70,7 @@ export function embedTokensBackward(
   dcls: Tensor,
   dpos: Tensor,
   dregisters?: Tensor,
+  accumulate = false,
 ): void {
   const op = `embedTokensBackward ${describe(dh)}`;
   checkRank(dh, 3, op, 'dh');
@@ -81,6 +89,7 @@ export function embedTokensBackward(
     op,
     kernel,
     uniforms: { B, N, D, R },
+    constants: { ACCUMULATE: accumulate ? 1 : 0 },
     tensors: [dh, P > 0 ? dx : gpu.dummy(0), dcls, dpos, R > 0 ? dregisters! : gpu.dummy(1)],
     workgroups: kernel.flatGrid(gpu.layout, N * D),
   });
