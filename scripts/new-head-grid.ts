@@ -481,7 +481,15 @@ async function main(): Promise<void> {
         lr: lrChoice[c.target][c.method.name].lr,
         seed: c.seed,
         engine: true,
-        steps: grid.settings.steps,
+        // The steps of the PyTorch run it stands beside (twice the grid's where that one was run again).
+        steps:
+          cells.find(
+            (r) =>
+              r.target === c.target &&
+              r.images_per_class === c.count &&
+              r.method === c.method.name &&
+              r.seed === c.seed,
+          )?.steps ?? grid.settings.steps,
       })),
       1,
     );

@@ -191,9 +191,15 @@ export function newHeadReport(x: NewHeadResults): string {
       ...table(
         ['run', 'engine', 'PyTorch', 'engine best validation', 'PyTorch best validation'],
         engine.map((e) => {
-          const twin = grid.find((r) => r.id === e.id.replace(/_webgpu$/, ''));
+          const twin = grid.find(
+            (r) =>
+              r.target === e.target &&
+              r.images_per_class === e.images_per_class &&
+              r.method === e.method &&
+              r.seed === e.seed,
+          );
           return [
-            `${e.target}, ${e.images_per_class} per class, ${methodLabel(e.method)}, seed ${e.seed}`,
+            `${e.target}, ${e.images_per_class} per class, ${methodLabel(e.method)}, seed ${e.seed}, ${e.steps} steps`,
             pct(e.target_test_accuracy!),
             twin?.target_test_accuracy != null ? pct(twin.target_test_accuracy) : '–',
             pct(e.best_val_accuracy),
