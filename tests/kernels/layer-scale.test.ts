@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { expectClose, expectGradClose, finiteDiff } from '../helpers/compare.ts';
 import { harnessPage } from '../helpers/browser.ts';
 import { normal, sampleIndices } from '../helpers/random.ts';
-import { layerScaleAddRef } from '../reference/layer-scale.ts';
+import { layerScaleAddRef, layerScaleGammaGradRef } from '../reference/layer-scale.ts';
 
 // [rows, D]: rows past colsum's one-chunk limit (256) too.
 const shapes = [
@@ -59,6 +59,39 @@ describe('layerScaleAdd', () => {
       expectGradClose(dy, finiteDiff(f, inputs, 2, dout, idx), idx, 1e-4, `[${s}] dy`);
       const gIdx = sampleIndices(D, 16, 9);
       expectGradClose(dgamma, finiteDiff(f, inputs, 1, dout, gIdx), gIdx, 1e-4, `[${s}] dgamma`);
+    });
+  }
+
+  // dγ over micro-batches: it holds a previous micro-batch's and gains this one's; dy is written.
+  for (const s of [shapes[1], shapes[3]]) {
+    it(`backward accumulating [${s}]`, async () => {
+      const page = await harnessPage();
+      const D = s[s.length - 1];
+      const [gamma, y, dout, before] = [normal(D, 61), normal(size(s), 62), normal(size(s), 63), normal(D, 64, 4)];
+      const [dy, dgamma] = await page.evaluate(
+        async ({ gamma, y, dout, before, s }) => {
+          const { gpu, ops, up, down } = window.stochca!;
+          const D = s[s.length - 1];
+          const dy = up(new Array(s.reduce((a, b) => a * b)).fill(1e3), s);
+          const dgamma = up(before, [D]);
+          ops.layerScaleBackward(gpu, up(dout, s), up(gamma, [D]), up(y, s), dy, dgamma, true);
+          return [await down(dy), await down(dgamma)];
+        },
+        { gamma: [...gamma], y: [...y], dout: [...dout], before: [...before], s },
+      );
+      const want = layerScaleGammaGradRef(dout, y, D);
+      expectClose(
+        dgamma,
+        before.map((v, i) => v + want[i]),
+        1e-5,
+        `[${s}] dgamma`,
+      );
+      expectClose(
+        dy,
+        dout.map((g, i) => gamma[i % D] * g),
+        1e-6,
+        `[${s}] dy`,
+      );
     });
   }
 

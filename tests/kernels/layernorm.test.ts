@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { expectClose, expectGradClose, finiteDiff } from '../helpers/compare.ts';
 import { harnessPage } from '../helpers/browser.ts';
 import { normal, sampleIndices } from '../helpers/random.ts';
-import { layernormRef } from '../reference/layernorm.ts';
+import { layernormParamGradsRef, layernormRef } from '../reference/layernorm.ts';
 
 interface Case {
   shape: number[];
@@ -94,6 +94,57 @@ describe('layernorm backward', () => {
         const idx = sampleIndices(all[k].length, 48, 20 + k);
         expectGradClose(g[k], finiteDiff(f, all, k, dy, idx), idx, 1e-4, `${name(c)} d${what}`);
       });
+    });
+  }
+});
+
+// dγ and dβ over micro-batches: they hold a previous micro-batch's and gain this one's; dx is written.
+describe('layernorm backward accumulating', () => {
+  for (const c of [backward[1], backward[3]]) {
+    it(name(c), async () => {
+      const page = await harnessPage();
+      const { D, rows, x, gamma, beta } = inputs(c, 31);
+      const dy = normal(x.length, 34).map(Math.fround);
+      const [dgBefore, dbBefore] = [normal(D, 35, 4), normal(D, 36, 4)];
+      const g = await page.evaluate(
+        async ({ x, gamma, beta, dy, dgBefore, dbBefore, shape, D, rows, eps }) => {
+          const { gpu, ops, up, empty, down } = window.stochca!;
+          const [tx, tg] = [up(x, shape), up(gamma, [D])];
+          const [y, mean, rstd] = [empty(shape), empty([rows]), empty([rows])];
+          const [dx, dgamma, dbeta] = [empty(shape), up(dgBefore, [D]), up(dbBefore, [D])];
+          ops.layernorm(gpu, tx, tg, up(beta, [D]), y, mean, rstd, eps);
+          ops.layernormBackward(gpu, up(dy, shape), tx, tg, mean, rstd, dx, dgamma, dbeta, true);
+          return [await down(dx), await down(dgamma), await down(dbeta)];
+        },
+        {
+          x: [...x],
+          gamma: [...gamma],
+          beta: [...beta],
+          dy: [...dy],
+          dgBefore: [...dgBefore],
+          dbBefore: [...dbBefore],
+          shape: c.shape,
+          D,
+          rows,
+          eps: c.eps,
+        },
+      );
+      const want = layernormParamGradsRef(x, dy, D, c.eps);
+      expectClose(
+        g[1],
+        dgBefore.map((v, i) => v + want.dgamma[i]),
+        1e-5,
+        `${name(c)} dgamma`,
+      );
+      expectClose(
+        g[2],
+        dbBefore.map((v, i) => v + want.dbeta[i]),
+        1e-5,
+        `${name(c)} dbeta`,
+      );
+      const f = ([xs]: Float64Array[]) => layernormRef(xs, gamma, beta, D, c.eps).y;
+      const idx = sampleIndices(x.length, 48, 37);
+      expectGradClose(g[0], finiteDiff(f, [x], 0, dy, idx), idx, 1e-4, `${name(c)} dx`);
     });
   }
 });

@@ -1,9 +1,10 @@
-// matmul forward against a float64 reference; backward against finite differences.
+// matmul forward against a float64 reference; backward against finite differences; both accumulating
+// (C += the product, as a gradient over micro-batches) against the float64 value before plus the product.
 import { describe, expect, it } from 'vitest';
 import { expectClose, expectGradClose, finiteDiff } from '../helpers/compare.ts';
 import { harnessPage } from '../helpers/browser.ts';
 import { normal, sampleIndices } from '../helpers/random.ts';
-import { matmulRef, type MatmulRefDims } from '../reference/matmul.ts';
+import { matmulGradsRef, matmulRef, type MatmulRefDims } from '../reference/matmul.ts';
 import type { Activation } from '../../src/nn/vit-arch.ts';
 
 type Case = MatmulRefDims & { bias?: boolean; gelu?: boolean; activation?: Activation };
@@ -108,6 +109,61 @@ describe('matmul backward', () => {
         const idx = sampleIndices(inputs[k].length, 48, 10 + k);
         expectGradClose(g[k], finiteDiff(f, inputs, k, dc, idx), idx, 1e-4, `${name(c)} d${what}`);
       });
+    });
+  }
+});
+
+// A gradient summed over micro-batches: C, db and dbias hold a previous micro-batch's and gain this one's.
+const accumulating: Case[] = [
+  { batch: 2, M: 65, N: 130, K: 64, transA: true, transB: true },
+  { batch: 1, M: 33, N: 70, K: 65, transB: true, bias: true },
+  { batch: 3, M: 197, N: 24, K: 16, transB: true, sharedB: true, bias: true }, // 591 rows: colsum in two passes
+];
+
+const add = (x: Float64Array, y: Float64Array): Float64Array => x.map((v, i) => v + y[i]);
+
+describe('matmul accumulating', () => {
+  for (const c of accumulating) {
+    it(`C += ${name(c)}`, async () => {
+      const page = await harnessPage();
+      const a = normal(c.batch * c.M * c.K, 21);
+      const b = normal((c.sharedB ? 1 : c.batch) * c.K * c.N, 22);
+      const bias = normal(c.N, 23);
+      const before = normal(c.batch * c.M * c.N, 24, 4);
+      const out = await page.evaluate(
+        async ({ a, b, bias, before, s, c }) => {
+          const { gpu, ops, up, down } = window.stochca!;
+          const C = up(before, s.c);
+          const o = { transA: c.transA, transB: c.transB, bias: c.bias ? up(bias, [c.N]) : undefined };
+          ops.matmul(gpu, up(a, s.a), up(b, s.b), C, { ...o, accumulate: true });
+          return down(C);
+        },
+        { a: [...a], b: [...b], bias: [...bias], before: [...before], s: shapes(c), c },
+      );
+      expectClose(out, add(before, matmulRef(a, b, c, c.bias ? bias : undefined)), 1e-5, name(c));
+    });
+
+    it(`backward ${name(c)}: db, dbias added to, da written`, async () => {
+      const page = await harnessPage();
+      const a = normal(c.batch * c.M * c.K, 25);
+      const b = normal((c.sharedB ? 1 : c.batch) * c.K * c.N, 26);
+      const dc = normal(c.batch * c.M * c.N, 27);
+      const [dbBefore, dbiasBefore] = [normal(b.length, 28, 4), normal(c.N, 29, 4)];
+      const g = await page.evaluate(
+        async ({ a, b, dc, dbBefore, dbiasBefore, s, c }) => {
+          const { gpu, ops, up, down } = window.stochca!;
+          const da = up(new Array(a.length).fill(1e3), s.a);
+          const [db, dbias] = [up(dbBefore, s.b), up(dbiasBefore, [c.N])];
+          const grads = { da, db, dbias, accumulate: true };
+          ops.matmulBackward(gpu, up(a, s.a), up(b, s.b), up(dc, s.c), grads, { transA: c.transA, transB: c.transB });
+          return [await down(da), await down(db), await down(dbias)];
+        },
+        { a: [...a], b: [...b], dc: [...dc], dbBefore: [...dbBefore], dbiasBefore: [...dbiasBefore], s: shapes(c), c },
+      );
+      const want = matmulGradsRef(a, b, dc, c);
+      expectClose(g[0], want.da, 1e-5, `${name(c)} dA`);
+      expectClose(g[1], add(dbBefore, want.db), 1e-5, `${name(c)} dB`);
+      expectClose(g[2], add(dbiasBefore, want.dbias), 1e-5, `${name(c)} dbias`);
     });
   }
 });

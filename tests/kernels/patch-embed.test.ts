@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { expectClose, expectGradClose, finiteDiff } from '../helpers/compare.ts';
 import { harnessPage } from '../helpers/browser.ts';
 import { normal, sampleIndices } from '../helpers/random.ts';
-import { patchEmbedRef, type PatchEmbedDims } from '../reference/patch-embed.ts';
+import { patchEmbedParamGradsRef, patchEmbedRef, type PatchEmbedDims } from '../reference/patch-embed.ts';
 
 const forward: PatchEmbedDims[] = [
   { B: 1, C: 3, H: 8, W: 8, D: 5, patch: 4 },
@@ -120,6 +120,61 @@ describe('patchEmbed without bias, patch 14', () => {
     const f = ([w]: Float64Array[]) => patchEmbedRef(x, w, undefined, s);
     expectGradClose(r.dweight, finiteDiff(f, [weight], 0, dout, idx), idx, 1e-4, `${name(s)} dweight`);
   });
+});
+
+// The weight's and bias's gradients over micro-batches: they hold a previous micro-batch's and gain this one's.
+describe('patchEmbed backward accumulating', () => {
+  for (const [s, withBias] of [
+    [backward[1], true],
+    [{ B: 2, C: 3, H: 28, W: 42, D: 11, patch: 14 }, false],
+  ] as const) {
+    it(`${name(s)}${withBias ? '' : ' without bias'}`, async () => {
+      const page = await harnessPage();
+      const { x, weight, bias } = inputs(s, 51);
+      const t = shapes(s);
+      const dout = normal(
+        t.out.reduce((a, b) => a * b),
+        54,
+      );
+      const [dwBefore, dbBefore] = [normal(weight.length, 55, 4), normal(s.D, 56, 4)];
+      const g = await page.evaluate(
+        async ({ x, weight, bias, dout, dwBefore, dbBefore, t, patch, withBias }) => {
+          const { gpu, ops, up, empty, down } = window.stochca!;
+          const patches = empty(t.patches);
+          const b = withBias ? up(bias, [t.weight[0]]) : undefined;
+          ops.patchEmbed(gpu, up(x, t.x), up(weight, t.weight), b, patches, empty(t.out), patch);
+          const [dweight, dbias] = [up(dwBefore, t.weight), up(dbBefore, [t.weight[0]])];
+          ops.patchEmbedBackward(gpu, patches, up(dout, t.out), dweight, withBias ? dbias : undefined, true);
+          return [await down(dweight), await down(dbias)];
+        },
+        {
+          x: [...x],
+          weight: [...weight],
+          bias: [...bias],
+          dout: [...dout],
+          dwBefore: [...dwBefore],
+          dbBefore: [...dbBefore],
+          t,
+          patch: s.patch,
+          withBias,
+        },
+      );
+      const want = patchEmbedParamGradsRef(x, dout, s);
+      expectClose(
+        g[0],
+        dwBefore.map((v, i) => v + want.dweight[i]),
+        1e-5,
+        `${name(s)} dweight`,
+      );
+      if (withBias)
+        expectClose(
+          g[1],
+          dbBefore.map((v, i) => v + want.dbias[i]),
+          1e-5,
+          `${name(s)} dbias`,
+        );
+    });
+  }
 });
 
 describe('patchEmbed shape checks', () => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { expectClose, expectGradClose, finiteDiff } from '../helpers/compare.ts';
 import { harnessPage } from '../helpers/browser.ts';
 import { normal, sampleIndices } from '../helpers/random.ts';
-import { embedTokensRef, gatherClassTokenRef } from '../reference/tokens.ts';
+import { embedTokensParamGradsRef, embedTokensRef, gatherClassTokenRef } from '../reference/tokens.ts';
 
 interface Case {
   B: number;
@@ -141,6 +141,40 @@ describe('embedTokens with registers', () => {
         const idx = sampleIndices(inputs[k].length, 48, 30 + k);
         expectGradClose(g[k], finiteDiff(f, inputs, k, dh, idx), idx, 1e-4, `${label} d${what}`);
       });
+    });
+  }
+});
+
+// The class token's, position embedding's and registers' gradients over micro-batches: they hold a previous
+// micro-batch's and gain this one's; dx is written.
+describe('embedTokens backward accumulating', () => {
+  for (const c of [{ ...backward[2], R: 0 }, withRegisters[2]]) {
+    const label = `B=${c.B} R=${c.R} P=${c.P} D=${c.D}`;
+    it(label, async () => {
+      const page = await harnessPage();
+      const { B, P, D, R } = c;
+      const dh = normal(B * (1 + R + P) * D, 41);
+      const before = { dcls: normal(D, 42, 4), dpos: normal((P + 1) * D, 43, 4), dregisters: normal(R * D, 44, 4) };
+      const g = await page.evaluate(
+        async ({ dh, dcls, dpos, dregisters, B, P, D, R }) => {
+          const { gpu, ops, up, down } = window.stochca!;
+          const dx = up(new Array(B * P * D).fill(1e3), [B, P, D]);
+          const grads = [up(dcls, [D]), up(dpos, [P + 1, D]), ...(R > 0 ? [up(dregisters, [R, D])] : [])];
+          ops.embedTokensBackward(gpu, up(dh, [B, 1 + R + P, D]), dx, grads[0], grads[1], grads[2], true);
+          return Promise.all([dx, ...grads].map(down));
+        },
+        { dh: [...dh], dcls: [...before.dcls], dpos: [...before.dpos], dregisters: [...before.dregisters], ...c },
+      );
+      const want = embedTokensParamGradsRef(dh, B, P, D, R);
+      const plus = (x: Float64Array, y: Float64Array) => x.map((v, i) => v + y[i]);
+      expectClose(g[1], plus(before.dcls, want.dcls), 1e-5, `${label} dcls`);
+      expectClose(g[2], plus(before.dpos, want.dpos), 1e-5, `${label} dpos`);
+      if (R > 0) expectClose(g[3], plus(before.dregisters, want.dregisters), 1e-5, `${label} dregisters`);
+      const dx = Array.from({ length: B * P * D }, (_, i) => {
+        const [b, r] = [Math.floor(i / (P * D)), i % (P * D)];
+        return dh[(b * (1 + R + P) + 1 + R) * D + r];
+      });
+      expect(g[0]).toEqual(dx.map(Math.fround));
     });
   }
 });

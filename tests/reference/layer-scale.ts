@@ -5,3 +5,10 @@ export function layerScaleAddRef(x: Float64Array, gamma: Float64Array, y: Float6
   const D = gamma.length;
   return x.map((v, i) => v + gamma[i % D] * y[i]);
 }
+
+/** dγ of layerScaleAdd given dout: Σ_rows dout ⊙ y. dout, y: [R, D]; returns [D]. */
+export function layerScaleGammaGradRef(dout: Float64Array, y: Float64Array, D: number): Float64Array {
+  const dgamma = new Float64Array(D);
+  dout.forEach((g, i) => (dgamma[i % D] += g * y[i]));
+  return dgamma;
+}

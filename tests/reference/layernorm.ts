@@ -31,3 +31,20 @@ export function layernormRef(
   }
   return { y, mean, rstd };
 }
+
+/** The parameters' gradients given dy [R, D]: dγ = Σ_rows dy·x̂, dβ = Σ_rows dy (γ and β do not enter). */
+export function layernormParamGradsRef(
+  x: Float64Array,
+  dy: Float64Array,
+  D: number,
+  eps: number,
+): { dgamma: Float64Array; dbeta: Float64Array } {
+  const { mean, rstd } = layernormRef(x, new Float64Array(D), new Float64Array(D), D, eps);
+  const [dgamma, dbeta] = [new Float64Array(D), new Float64Array(D)];
+  dy.forEach((g, i) => {
+    const r = Math.floor(i / D);
+    dgamma[i % D] += g * (x[i] - mean[r]) * rstd[r];
+    dbeta[i % D] += g;
+  });
+  return { dgamma, dbeta };
+}

@@ -42,3 +42,33 @@ export function patchEmbedRef(
   }
   return out;
 }
+
+/** The parameters' gradients of patchEmbedRef given dout [B, P, D]: dweight [D, C, p, p] = Σ dout·x over
+ *  each patch, dbias [D] = Σ dout. */
+export function patchEmbedParamGradsRef(
+  x: Float64Array,
+  dout: Float64Array,
+  s: PatchEmbedDims,
+): { dweight: Float64Array; dbias: Float64Array } {
+  const { B, C, H, W, D, patch: p } = s;
+  const [gh, gw] = [H / p, W / p];
+  const [dweight, dbias] = [new Float64Array(D * C * p * p), new Float64Array(D)];
+  for (let b = 0; b < B; b++) {
+    for (let gy = 0; gy < gh; gy++) {
+      for (let gx = 0; gx < gw; gx++) {
+        for (let d = 0; d < D; d++) {
+          const g = dout[((b * gh + gy) * gw + gx) * D + d];
+          dbias[d] += g;
+          for (let c = 0; c < C; c++) {
+            for (let ky = 0; ky < p; ky++) {
+              for (let kx = 0; kx < p; kx++) {
+                dweight[((d * C + c) * p + ky) * p + kx] += g * x[((b * C + c) * H + gy * p + ky) * W + gx * p + kx];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return { dweight, dbias };
+}

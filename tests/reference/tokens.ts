@@ -39,3 +39,29 @@ export function gatherClassTokenRef(h: Float64Array, B: number, N: number, D: nu
   }
   return y;
 }
+
+/**
+ * The parameters' gradients of embedTokensRef given dh [B, 1+R+P, D]: dcls [D] = Σ_b dh[b, 0];
+ * dpos [1+P, D] = Σ_b dh[b] at the class token and the patches; dregisters [R, D] = Σ_b dh[b, 1:1+R].
+ */
+export function embedTokensParamGradsRef(
+  dh: Float64Array,
+  B: number,
+  P: number,
+  D: number,
+  R = 0,
+): { dcls: Float64Array; dpos: Float64Array; dregisters: Float64Array } {
+  const N = 1 + R + P;
+  const [dcls, dpos, dregisters] = [new Float64Array(D), new Float64Array((1 + P) * D), new Float64Array(R * D)];
+  for (let b = 0; b < B; b++) {
+    for (let n = 0; n < N; n++) {
+      for (let d = 0; d < D; d++) {
+        const g = dh[(b * N + n) * D + d];
+        if (n === 0) dcls[d] += g;
+        if (n >= 1 && n <= R) dregisters[(n - 1) * D + d] += g;
+        else dpos[(n === 0 ? 0 : n - R) * D + d] += g;
+      }
+    }
+  }
+  return { dcls, dpos, dregisters };
+}
