@@ -38,8 +38,8 @@ export async function attentionMaps(gpu: Gpu, pixels: Uint8Array, models: Attent
     const session = new EvalSession(gpu, model, 1, normalizationOf(model));
     // The session reads pixels as one u32 per RGBA pixel; the copy aligns them to 4 bytes.
     const { maps, logits } = await session.attention(new Uint32Array(pixels.slice().buffer), 1);
-    const { N, H } = vitDims(c);
-    out.push({ depth: c.depth, heads: H, tokens: N, maps, logits });
+    const { N, H, R } = vitDims(c);
+    out.push({ depth: c.depth, heads: H, tokens: N, registers: R, maps, logits });
   }
   return out;
 }

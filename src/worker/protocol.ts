@@ -48,8 +48,9 @@ export type AttentionModel =
 export interface AttentionMaps {
   depth: number;
   heads: number;
-  /** 1 + patches: the class token first. */
+  /** 1 + registers + patches: the class token first, then the register tokens (DINOv2's), then the patches. */
   tokens: number;
+  registers: number;
   /** The class token's attention probabilities [depth, heads, tokens]. */
   maps: Float32Array;
   /** [classes] of the model's head. */

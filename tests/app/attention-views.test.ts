@@ -2,13 +2,13 @@
 // along the class token's path against the exact rollout of full matrices whose patch rows are the
 // identity (where the two must agree), and its heat map.
 import { describe, expect, it } from 'vitest';
-import { headMean, headRow, patchGrid, rollout } from '../../src/app/attention/attention-views.ts';
+import { headMean, headRow, patchGrid, registerShare, rollout } from '../../src/app/attention/attention-views.ts';
 import { heatPixels, rampColour } from '../../src/app/attention/heat-map.ts';
 import type { AttentionMaps } from '../../src/worker/protocol.ts';
 import { seededRng } from '../../src/nn/rng.ts';
 
 /** Random class-token rows (each a softmax) of depth × heads over `tokens`. */
-function randomMaps(depth: number, heads: number, tokens: number, seed = 1): AttentionMaps {
+function randomMaps(depth: number, heads: number, tokens: number, seed = 1, registers = 0): AttentionMaps {
   const rng = seededRng(seed);
   const maps = new Float32Array(depth * heads * tokens);
   for (let r = 0; r < depth * heads; r++) {
@@ -16,7 +16,7 @@ function randomMaps(depth: number, heads: number, tokens: number, seed = 1): Att
     const sum = e.reduce((a, b) => a + b, 0);
     e.forEach((v, j) => (maps[r * tokens + j] = v / sum));
   }
-  return { depth, heads, tokens, maps, logits: new Float32Array(3) };
+  return { depth, heads, tokens, registers, maps, logits: new Float32Array(3) };
 }
 
 /** Exact rollout's class row: Π (½·A_l + ½·I) with A_l's class row the head mean and its patch rows e_j. */
@@ -59,6 +59,20 @@ describe('attention views', () => {
     expect(grid).toBe(4);
     expect(Array.from(values)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
     expect(() => patchGrid(new Float32Array(6))).toThrow(/square/);
+  });
+
+  it("draws a model with registers from its patches and gives the registers' share beside them", () => {
+    // DINOv2 with 4 registers on a 4 × 4 grid: class token, registers 1–4, patches 5–20.
+    const reg = randomMaps(2, 3, 21, 2, 4);
+    const row = headMean(reg, 1);
+    expect(() => patchGrid(row)).toThrow(/20 patches do not make a square grid/);
+    const { values, grid } = patchGrid(row, 4);
+    expect(grid).toBe(4);
+    expect(Array.from(values)).toEqual(Array.from(row.subarray(5)));
+    const share = registerShare(row, 4);
+    expect(share).toBeCloseTo(row[1] + row[2] + row[3] + row[4], 7);
+    expect(row[0] + share + values.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 6);
+    expect(registerShare(row, 0)).toBe(0);
   });
 
   it('colours each patch by its value over the image', () => {

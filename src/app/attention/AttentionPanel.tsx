@@ -194,6 +194,8 @@ export function AttentionPanel() {
       <p className="hint">
         Where the class token looks in block {b + 1}: each head, their mean, and the rollout through blocks 1–{b + 1}{' '}
         (along the class token's path, see docs/page.md); brighter is more, each map scaled to its largest patch.
+        {maps?.some((m) => m.registers > 0) &&
+          " A model with register tokens gives them part of the class token's attention, on no patch: their share is under its maps."}
       </p>
       <div className="row">
         <label>
@@ -260,6 +262,7 @@ export function AttentionPanel() {
                     image={image.pixels}
                     size={image.size}
                     row={views[i].mean}
+                    registers={maps[i].registers}
                     label={`${row.title}, block ${b + 1}, mean of heads`}
                   />
                 </td>
@@ -268,6 +271,7 @@ export function AttentionPanel() {
                     image={image.pixels}
                     size={image.size}
                     row={views[i].rolled}
+                    registers={maps[i].registers}
                     label={`${row.title}, rollout to block ${b + 1}`}
                   />
                 </td>
@@ -277,6 +281,7 @@ export function AttentionPanel() {
                       image={image.pixels}
                       size={image.size}
                       row={r}
+                      registers={maps[i].registers}
                       label={`${row.title}, block ${b + 1}, head ${h + 1}`}
                     />
                   </td>

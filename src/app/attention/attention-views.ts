@@ -1,6 +1,6 @@
 // What the attention panel draws from one model's class-token attention [depth, heads, tokens]
-// (token 0 the class token, then the patches row by row): one head's row, the head mean, and a
-// rollout along the class token's path.
+// (token 0 the class token, then R register tokens (DINOv2 with registers; none in most models), then
+// the patches row by row): one head's row, the head mean, and a rollout along the class token's path.
 //
 // Attention rollout (Abnar & Zuidema 2020) multiplies, block after block, the head-mean attention
 // matrices with the identity added (Â = ½·A + ½·I). The engine gives only the class token's row of
@@ -9,7 +9,7 @@
 //   r₀ = e_cls,  r_l = Â_l[cls, cls]·r_{l−1} + Â_l[cls, patches]
 // (each block the class token keeps Â_l[cls, cls] of what it had gathered and gathers the rest from
 // the patches). It sums to 1 like the exact rollout's row, and equals it when patches attend only to
-// themselves; where they mix, the exact rollout spreads further.
+// themselves; where they mix, the exact rollout spreads further. Registers are rolled out as patches are.
 import type { AttentionMaps } from '../../worker/protocol.ts';
 
 /** One head's attention row in `block`: [tokens]. */
@@ -38,10 +38,16 @@ export function rollout(a: AttentionMaps): Float32Array[] {
   return out;
 }
 
-/** The patches' values of a row (the class token's dropped): [grid, grid] row by row, and the grid side. */
-export function patchGrid(row: Float32Array): { values: Float32Array; grid: number } {
-  const values = row.subarray(1);
+/** The patches' values of a row (the class token's and the `registers` dropped): [grid, grid] row by row,
+ *  and the grid side. */
+export function patchGrid(row: Float32Array, registers = 0): { values: Float32Array; grid: number } {
+  const values = row.subarray(1 + registers);
   const grid = Math.round(Math.sqrt(values.length));
   if (grid * grid !== values.length) throw new RangeError(`${values.length} patches do not make a square grid`);
   return { values, grid };
+}
+
+/** What the register tokens hold of a row (tokens 1 … R): the class token's attention on no patch. */
+export function registerShare(row: Float32Array, registers: number): number {
+  return row.subarray(1, 1 + registers).reduce((a, b) => a + b, 0);
 }
