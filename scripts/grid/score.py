@@ -61,8 +61,9 @@ def main():
         cfg = json.loads(metadata['stochca_config'])
         norm = json.loads(metadata['stochca_normalization'])
         model = T.ViT(cfg)
-        names = T.checkpoint_names(T.detect_naming(tensors), cfg['depth'])
-        model.load_state_dict({k: torch.cat([tensors[n] for n in ns]) for k, ns in names.items()})
+        names = T.checkpoint_names(T.detect_naming(tensors), cfg['depth'], tensors)
+        own = model.state_dict()
+        model.load_state_dict({k: torch.cat([tensors[n] for n in ns]).reshape(own[k].shape) for k, ns in names.items()})
         model.eval()
         samples, classes = samples_of(data)
         if len(classes) != cfg['numClasses']:
