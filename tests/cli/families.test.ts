@@ -316,6 +316,14 @@ def dinov2_timm(w, x, H, kv):
 
 MODELS = {'hf-clip': clip, 'hf-dinov2': dinov2_hf, 'timm-dinov2': dinov2_timm}
 
+class Reads(dict):  # the weights, noting which the model reads
+    def __init__(self, tensors):
+        super().__init__(tensors)
+        self.read = set()
+    def __getitem__(self, name):
+        self.read.add(name)
+        return dict.__getitem__(self, name)
+
 with open(sys.argv[1]) as f:
     job = json.load(f)
 np.save(job['labels'], np.array(job['labelValues'], dtype=np.int64))
@@ -329,7 +337,7 @@ for fam in job['families']:
     with torch.no_grad():
         logits, maps, teacher_kv = forward(w, x, H, None)
     mask = [ch == '1' for ch in job['mask']]
-    student = {n: t.clone().requires_grad_(True) for n, t in w.items()}
+    student = Reads({n: t.clone().requires_grad_(True) for n, t in w.items()})
     s_logits, _, _ = forward(student, x, H, [teacher_kv[i] if m else None for i, m in enumerate(mask)])
     loss = F.cross_entropy(s_logits, torch.tensor(job['labelValues']))
     loss.backward()
@@ -337,7 +345,9 @@ for fam in job['families']:
         'logits': logits.flatten().tolist(),
         'maps': torch.stack(maps, 1).flatten().tolist(),  # [B, depth, H, N]
         'loss': loss.item(),
-        'grads': {n: (t.grad.flatten().tolist() if t.grad is not None else None) for n, t in student.items()},
+        # Zero where the graph has no path (the masked block's own k and v); None for what is never read.
+        'grads': {n: (torch.zeros_like(t) if t.grad is None else t.grad).flatten().tolist() if n in student.read else None
+                  for n, t in student.items()},
     }
 print(json.dumps(out))
 `;
