@@ -89,8 +89,12 @@ function stack(s: Slot, parts: HostTensor[]): HostTensor {
  * names, with "vit."), in checkpoint order. Data is shared with the input, not copied, except for
  * timm's register models, whose class token takes in its position row.
  */
-export function fromCanonical(given: ReadonlyMap<string, HostTensor>, naming: Naming): Map<string, HostTensor> {
-  const canonical = POS_WITHOUT_CLASS_ROW(naming, given.has('registers')) ? foldClassPosition(given) : given;
+export function fromCanonical(
+  given: ReadonlyMap<string, HostTensor>,
+  naming: Naming,
+  kind: 'weights' | 'gradients' = 'weights',
+): Map<string, HostTensor> {
+  const canonical = POS_WITHOUT_CLASS_ROW(naming, given.has('registers')) ? foldClassPosition(given, kind) : given;
   const slots = layout(naming, countBlocks([...canonical.keys()], /^blocks\.(\d+)\./));
   const known = new Set(slots.map((s) => s.canonical));
   const unknown = [...canonical.keys()].filter((n) => !known.has(n));
@@ -116,14 +120,18 @@ export function fromCanonical(given: ReadonlyMap<string, HostTensor>, naming: Na
   return out;
 }
 
-// cls + pos[0] as the class token, pos[1:] as the position embedding: [1 + G², D] -> [G², D].
-function foldClassPosition(canonical: ReadonlyMap<string, HostTensor>): Map<string, HostTensor> {
+// cls + pos[0] as the class token, pos[1:] as the position embedding: [1 + G², D] -> [G², D]. Gradients: the
+// class token's is cls's (the loss sees cls + pos[0], so d/dcls = d/dpos[0], counted once), pos[0]'s dropped.
+function foldClassPosition(
+  canonical: ReadonlyMap<string, HostTensor>,
+  kind: 'weights' | 'gradients',
+): Map<string, HostTensor> {
   const out = new Map(canonical);
   const cls = canonical.get('cls');
   const pos = canonical.get('pos');
   if (!cls || !pos) return out;
   const D = cls.data.length;
-  out.set('cls', { shape: cls.shape, data: cls.data.map((v, d) => v + pos.data[d]) });
+  if (kind === 'weights') out.set('cls', { shape: cls.shape, data: cls.data.map((v, d) => v + pos.data[d]) });
   out.set('pos', { shape: [pos.shape[0] - 1, ...pos.shape.slice(1)], data: pos.data.subarray(D) });
   return out;
 }

@@ -99,7 +99,7 @@ export async function gradCommand(gpu: Gpu, a: GradArgs): Promise<GradResult> {
     v < 0 ? 0xffffffff : v,
   );
   const r = await stepGradients(gpu, student, teacher, x.data, x.shape, labels, mask);
-  const file = writeSafetensors(fromCanonical(r.grads, student.naming), {
+  const file = writeSafetensors(fromCanonical(r.grads, student.naming, 'gradients'), {
     metadata: { loss: String(r.loss), correct: String(r.correct), ca_mask: a.mask },
   });
   return { loss: r.loss, correct: r.correct, file };
