@@ -69,6 +69,8 @@ function seedSeries(
   colour: string,
 ): Series[] {
   const key = `${runs[0].id}:seeds`;
+  // A band is drawn within what the metric can be: mean ± std of accuracies near 100 % would pass it.
+  const [floor, ceiling] = metric === 'accuracy' ? [0, 100] : [0, Infinity];
   const both = (kind: 'train' | 'val', curves: CurvePoint[][], max: number): Series[] => {
     const mean = thin(meanBand(curves), max);
     const what = kind === 'train' ? 'training' : 'validation';
@@ -78,7 +80,7 @@ function seedSeries(
         colour,
         band: true,
         name: `${what}: mean ± std over the seeds`,
-        points: mean.map((p) => ({ x: p.x, y: [p.low, p.high] })),
+        points: mean.map((p) => ({ x: p.x, y: [Math.max(floor, p.low), Math.min(ceiling, p.high)] })),
       },
       {
         key: `${key}:${kind}`,
