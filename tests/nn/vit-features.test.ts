@@ -12,20 +12,11 @@ import { expectClose } from '../helpers/compare.ts';
 import { harnessPage } from '../helpers/browser.ts';
 import { engineLogits, plainWeights, randomVitWeights } from '../helpers/model.ts';
 import { normal } from '../helpers/random.ts';
-import { vitClassAttentionRef, vitLogitsRef } from '../reference/vit.ts';
+import { EVERY_FEATURE, EVERY_FEATURE_PLAIN, FEATURES, vitClassAttentionRef, vitLogitsRef } from '../reference/vit.ts';
 
-const plain: VitArch = {
-  imageSize: 28,
-  patchSize: 14,
-  dim: 16,
-  depth: 2,
-  heads: 2,
-  mlpDim: 32,
-  numClasses: 3,
-  layerNormEps: 1e-6,
-};
-const features = { preNorm: true, activation: 'quick-gelu', patchBias: false, layerScale: true, registers: 4 } as const;
-const config: VitArch = { ...plain, ...features };
+const plain = EVERY_FEATURE_PLAIN;
+const features = FEATURES;
+const config = EVERY_FEATURE;
 
 describe('a ViT with every CLIP and DINOv2 feature', () => {
   it('evaluates and maps the class token’s attention over the class token, registers and patches as the reference does', async () => {

@@ -6,7 +6,7 @@ import { expectClose, relError } from '../helpers/compare.ts';
 import { harnessPage } from '../helpers/browser.ts';
 import { plainWeights, randomVitWeights } from '../helpers/model.ts';
 import { normal, rng, sampleIndices } from '../helpers/random.ts';
-import { vitLossRef, type VitRefConfig, type Weights } from '../reference/vit.ts';
+import { EVERY_FEATURE, vitLossRef, type VitRefConfig, type Weights } from '../reference/vit.ts';
 
 const plain: VitRefConfig = {
   imageSize: 8,
@@ -18,22 +18,7 @@ const plain: VitRefConfig = {
   numClasses: 3,
   layerNormEps: 1e-6,
 };
-/** N = 1 + 4 registers + 4 patches. */
-const everyFeature: VitRefConfig = {
-  imageSize: 28,
-  patchSize: 14,
-  dim: 16,
-  depth: 2,
-  heads: 2,
-  mlpDim: 32,
-  numClasses: 3,
-  layerNormEps: 1e-6,
-  preNorm: true,
-  activation: 'quick-gelu',
-  patchBias: false,
-  layerScale: true,
-  registers: 4,
-};
+const everyFeature = EVERY_FEATURE;
 const B = 2;
 
 async function stepGradients(config: VitRefConfig, mask: boolean[]) {

@@ -14,6 +14,27 @@ import type { VitArch } from '../../src/nn/vit-arch.ts';
 
 export type VitRefConfig = VitArch;
 
+/** The smallest ViT with every CLIP and DINOv2 feature (N = 1 + 4 registers + 4 patches): the tests of the
+ *  features in the engine, the reference and the exported script share it. */
+export const EVERY_FEATURE_PLAIN: VitArch = {
+  imageSize: 28,
+  patchSize: 14,
+  dim: 16,
+  depth: 2,
+  heads: 2,
+  mlpDim: 32,
+  numClasses: 3,
+  layerNormEps: 1e-6,
+};
+export const FEATURES = {
+  preNorm: true,
+  activation: 'quick-gelu',
+  patchBias: false,
+  layerScale: true,
+  registers: 4,
+} as const;
+export const EVERY_FEATURE: VitArch = { ...EVERY_FEATURE_PLAIN, ...FEATURES };
+
 export type Weights = Record<string, Float64Array>;
 
 /** y [R, out] = x [R, in] · Wᵀ + b, W: [out, in]. */

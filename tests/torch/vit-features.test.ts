@@ -20,26 +20,12 @@ import { relError } from '../helpers/compare.ts';
 import { plainWeights, randomVitWeights } from '../helpers/model.ts';
 import { normal } from '../helpers/random.ts';
 import { maxRelative, python, readCurvesCsv, torchMissing } from '../helpers/torch.ts';
-import { vitLossRef } from '../reference/vit.ts';
+import { EVERY_FEATURE, vitLossRef } from '../reference/vit.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'stochca-torch-features-'));
 afterAll(removeTempDirs);
 
-const config: VitArch = {
-  imageSize: 28,
-  patchSize: 14,
-  dim: 16,
-  depth: 2,
-  heads: 2,
-  mlpDim: 32,
-  numClasses: 3,
-  layerNormEps: 1e-6,
-  preNorm: true,
-  activation: 'quick-gelu',
-  patchBias: false,
-  layerScale: true,
-  registers: 4,
-};
+const config = EVERY_FEATURE;
 const B = 2;
 const mask = [false, true];
 

@@ -69,7 +69,6 @@ export function layerScaleBackward(
       ['y', y],
     ],
   );
-  checkOperands(op, ['y', y], [['dout', dout]]);
   const D = channels(op, dout, gamma);
   checkShape(dgamma, [D], op, 'dgamma');
   const n = numel(dout.shape);
