@@ -13,15 +13,11 @@ import { parseSafetensors, writeSafetensors } from '../../src/checkpoint/safeten
 import { configFromHfJson } from '../../src/checkpoint/checkpoint-config.ts';
 import type { HostTensor } from '../../src/gpu/tensor.ts';
 import { normal } from '../helpers/random.ts';
+import { block, hfClipLayer, hfDinov2Layer, timmLayer, type Names } from '../helpers/vit-family-names.ts';
 
 // D = 8, M = 12, patch 4, image 8 (a 2 x 2 grid), depth 2, 2 registers.
 const D = 8;
 const M = 12;
-type Names = [string, number[]][];
-
-function block(prefix: string, names: Record<string, number[]>): Names {
-  return Object.entries(names).map(([n, s]) => [prefix + n, s]);
-}
 
 // transformers' CLIPModel: CLIPVisionTransformer under vision_model., beside a text tower.
 function hfClip(text = true): Names {
@@ -33,25 +29,7 @@ function hfClip(text = true): Names {
     [`${v}pre_layrnorm.weight`, [D]],
     [`${v}pre_layrnorm.bias`, [D]],
   ];
-  const layer = (p: string, d: number, m: number) =>
-    block(p, {
-      'self_attn.q_proj.weight': [d, d],
-      'self_attn.q_proj.bias': [d],
-      'self_attn.k_proj.weight': [d, d],
-      'self_attn.k_proj.bias': [d],
-      'self_attn.v_proj.weight': [d, d],
-      'self_attn.v_proj.bias': [d],
-      'self_attn.out_proj.weight': [d, d],
-      'self_attn.out_proj.bias': [d],
-      'layer_norm1.weight': [d],
-      'layer_norm1.bias': [d],
-      'mlp.fc1.weight': [m, d],
-      'mlp.fc1.bias': [m],
-      'mlp.fc2.weight': [d, m],
-      'mlp.fc2.bias': [d],
-      'layer_norm2.weight': [d],
-      'layer_norm2.bias': [d],
-    });
+  const layer = (p: string, d: number, m: number) => block(p, hfClipLayer(d, m));
   for (const i of [0, 1]) names.push(...layer(`${v}encoder.layers.${i}.`, D, M));
   names.push([`${v}post_layernorm.weight`, [D]], [`${v}post_layernorm.bias`, [D]]);
   if (text) {
@@ -79,29 +57,7 @@ function hfDinov2(registers = 2): Names {
     ['embeddings.patch_embeddings.projection.weight', [D, 3, 4, 4]],
     ['embeddings.patch_embeddings.projection.bias', [D]],
   ];
-  for (const i of [0, 1])
-    names.push(
-      ...block(`encoder.layer.${i}.`, {
-        'norm1.weight': [D],
-        'norm1.bias': [D],
-        'attention.attention.query.weight': [D, D],
-        'attention.attention.query.bias': [D],
-        'attention.attention.key.weight': [D, D],
-        'attention.attention.key.bias': [D],
-        'attention.attention.value.weight': [D, D],
-        'attention.attention.value.bias': [D],
-        'attention.output.dense.weight': [D, D],
-        'attention.output.dense.bias': [D],
-        'layer_scale1.lambda1': [D],
-        'norm2.weight': [D],
-        'norm2.bias': [D],
-        'mlp.fc1.weight': [M, D],
-        'mlp.fc1.bias': [M],
-        'mlp.fc2.weight': [D, M],
-        'mlp.fc2.bias': [D],
-        'layer_scale2.lambda1': [D],
-      }),
-    );
+  for (const i of [0, 1]) names.push(...block(`encoder.layer.${i}.`, hfDinov2Layer(D, M)));
   names.push(['layernorm.weight', [D]], ['layernorm.bias', [D]]);
   return names;
 }
@@ -123,24 +79,7 @@ function timm(kind: 'clip' | 'dinov2' | 'dinov2-reg'): Names {
         ] as Names)
       : ([['patch_embed.proj.bias', [D]]] as Names)),
   ];
-  for (const i of [0, 1])
-    names.push(
-      ...block(`blocks.${i}.`, {
-        'norm1.weight': [D],
-        'norm1.bias': [D],
-        'attn.qkv.weight': [3 * D, D],
-        'attn.qkv.bias': [3 * D],
-        'attn.proj.weight': [D, D],
-        'attn.proj.bias': [D],
-        'norm2.weight': [D],
-        'norm2.bias': [D],
-        'mlp.fc1.weight': [M, D],
-        'mlp.fc1.bias': [M],
-        'mlp.fc2.weight': [D, M],
-        'mlp.fc2.bias': [D],
-        ...(clip ? {} : { 'ls1.gamma': [D], 'ls2.gamma': [D] }),
-      }),
-    );
+  for (const i of [0, 1]) names.push(...block(`blocks.${i}.`, timmLayer(D, M, !clip)));
   names.push(['norm.weight', [D]], ['norm.bias', [D]]);
   if (clip) names.push(['head.weight', [3, D]], ['head.bias', [3]]);
   return names;

@@ -15,6 +15,7 @@ import type { HostTensor } from '../../src/gpu/tensor.ts';
 import { readNpy, writeNpy } from '../../src/cli/npy.ts';
 import { stochcaWithEnv } from '../helpers/cli.ts';
 import { expectClose } from '../helpers/compare.ts';
+import { block, hfClipLayer, hfDinov2Layer, timmLayer, type Names } from '../helpers/vit-family-names.ts';
 import { normal } from '../helpers/random.ts';
 import { python, torchMissing } from '../helpers/torch.ts';
 
@@ -28,9 +29,6 @@ const B = 2;
 const LABELS = [2, 0];
 const MASK = '10';
 
-type Names = [string, number[]][];
-const block = (prefix: string, names: Record<string, number[]>): Names =>
-  Object.entries(names).map(([n, s]) => [prefix + n, s]);
 const blocks = (prefix: (i: number) => string, names: Record<string, number[]>): Names =>
   [0, 1].flatMap((i) => block(prefix(i), names));
 
@@ -43,24 +41,7 @@ function hfClip(): Names {
     [`${v}embeddings.position_embedding.weight`, [5, D]],
     [`${v}pre_layrnorm.weight`, [D]],
     [`${v}pre_layrnorm.bias`, [D]],
-    ...blocks((i) => `${v}encoder.layers.${i}.`, {
-      'self_attn.k_proj.weight': [D, D],
-      'self_attn.k_proj.bias': [D],
-      'self_attn.v_proj.weight': [D, D],
-      'self_attn.v_proj.bias': [D],
-      'self_attn.q_proj.weight': [D, D],
-      'self_attn.q_proj.bias': [D],
-      'self_attn.out_proj.weight': [D, D],
-      'self_attn.out_proj.bias': [D],
-      'layer_norm1.weight': [D],
-      'layer_norm1.bias': [D],
-      'mlp.fc1.weight': [M, D],
-      'mlp.fc1.bias': [M],
-      'mlp.fc2.weight': [D, M],
-      'mlp.fc2.bias': [D],
-      'layer_norm2.weight': [D],
-      'layer_norm2.bias': [D],
-    }),
+    ...blocks((i) => `${v}encoder.layers.${i}.`, hfClipLayer(D, M)),
     [`${v}post_layernorm.weight`, [D]],
     [`${v}post_layernorm.bias`, [D]],
     ['classifier.weight', [C, D]],
@@ -77,26 +58,7 @@ function hfDinov2(): Names {
     ['embeddings.position_embeddings', [1, 5, D]],
     ['embeddings.patch_embeddings.projection.weight', [D, 3, 14, 14]],
     ['embeddings.patch_embeddings.projection.bias', [D]],
-    ...blocks((i) => `encoder.layer.${i}.`, {
-      'norm1.weight': [D],
-      'norm1.bias': [D],
-      'attention.attention.query.weight': [D, D],
-      'attention.attention.query.bias': [D],
-      'attention.attention.key.weight': [D, D],
-      'attention.attention.key.bias': [D],
-      'attention.attention.value.weight': [D, D],
-      'attention.attention.value.bias': [D],
-      'attention.output.dense.weight': [D, D],
-      'attention.output.dense.bias': [D],
-      'layer_scale1.lambda1': [D],
-      'norm2.weight': [D],
-      'norm2.bias': [D],
-      'mlp.fc1.weight': [M, D],
-      'mlp.fc1.bias': [M],
-      'mlp.fc2.weight': [D, M],
-      'mlp.fc2.bias': [D],
-      'layer_scale2.lambda1': [D],
-    }),
+    ...blocks((i) => `encoder.layer.${i}.`, hfDinov2Layer(D, M)),
     ['layernorm.weight', [D]],
     ['layernorm.bias', [D]],
     ['classifier.weight', [C, D]],
@@ -113,22 +75,7 @@ function timmDinov2(): Names {
     ['pos_embed', [1, 4, D]],
     ['patch_embed.proj.weight', [D, 3, 14, 14]],
     ['patch_embed.proj.bias', [D]],
-    ...blocks((i) => `blocks.${i}.`, {
-      'norm1.weight': [D],
-      'norm1.bias': [D],
-      'attn.qkv.weight': [3 * D, D],
-      'attn.qkv.bias': [3 * D],
-      'attn.proj.weight': [D, D],
-      'attn.proj.bias': [D],
-      'ls1.gamma': [D],
-      'norm2.weight': [D],
-      'norm2.bias': [D],
-      'mlp.fc1.weight': [M, D],
-      'mlp.fc1.bias': [M],
-      'mlp.fc2.weight': [D, M],
-      'mlp.fc2.bias': [D],
-      'ls2.gamma': [D],
-    }),
+    ...blocks((i) => `blocks.${i}.`, timmLayer(D, M, true)),
     ['norm.weight', [D]],
     ['norm.bias', [D]],
     ['head.weight', [C, D]],
