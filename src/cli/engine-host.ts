@@ -7,6 +7,7 @@ import { NoWebGPUError } from '../gpu/errors.ts';
 import { envLayout, requestNodeGpu } from '../gpu/device-node.ts';
 import { hostApi, type HostApi } from './engine-commands.ts';
 import { errorMessage } from '../gpu/error-message.ts';
+import { receiveLarge, sendLarge, type PageParking } from './host-transfer.ts';
 
 export interface EngineHost {
   /** Where the engine runs: Dawn in this process, or a headless Chromium page. */
@@ -63,18 +64,24 @@ async function openChromiumHost(): Promise<EngineHost> {
     const error = await page.evaluate(() => window.stochcaHostError);
     if (error) throw new NoWebGPUError(`WebGPU did not start in Chromium: ${error}`);
     const adapter = await page.evaluate(() => window.stochcaHost!.adapter);
+    const parking: PageParking = {
+      alloc: (n) => page.evaluate((n) => window.stochcaHost!.parking.alloc(n), n),
+      write: (id, at, piece) =>
+        page.evaluate(([id, at, piece]) => window.stochcaHost!.parking.write(id, at, piece), [id, at, piece] as const),
+      read: (id, at) => page.evaluate(([id, at]) => window.stochcaHost!.parking.read(id, at), [id, at] as const),
+      free: (id) => page.evaluate((id) => window.stochcaHost!.parking.free(id), id),
+    };
     return {
       kind: 'chromium',
       adapter,
       // Errors thrown in the page arrive as "page.evaluate: Error: <message>"; keep the message.
-      call: <K extends keyof HostApi>(name: K, ...args: Parameters<HostApi[K]>) =>
-        page
-          .evaluate(
-            ([n, a]) =>
-              (window.stochcaHost!.api[n as keyof HostApi] as (...x: unknown[]) => unknown)(...(a as unknown[])),
-            [name, args] as const,
-          )
-          .catch(unwrap) as Promise<HostResult<K>>,
+      call: async <K extends keyof HostApi>(name: K, ...args: Parameters<HostApi[K]>): Promise<HostResult<K>> => {
+        const sent = await sendLarge(args, parking).catch(unwrap);
+        const result = await page
+          .evaluate(([n, a]) => window.stochcaHost!.call(n, a as unknown[]), [name, sent] as const)
+          .catch(unwrap);
+        return receiveLarge<HostResult<K>>(result, parking).catch(unwrap);
+      },
       close,
     };
   } catch (e) {
