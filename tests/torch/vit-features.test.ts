@@ -1,7 +1,8 @@
 // The exported script's ViT (src/torch/train.py) with every optional feature of CLIP and DINOv2 (pre-norm,
 // QuickGELU, no patch bias, LayerScale, 4 registers, patch 14) is the engine's: in float64, its StochCA loss
 // is the float64 reference's, and autograd's gradients of it are the engine's, parameter by parameter; and
-// such models exported for PyTorch (the activation in the file's stochca_config) train as `stochca train` does.
+// such models exported for PyTorch (the activation in the file's stochca_config) train as `stochca train` does,
+// the one with registers also under torchrun with 2 processes.
 // Skipped, saying so, where Debian's python3-torch is not installed.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +20,7 @@ import { harnessPage } from '../helpers/browser.ts';
 import { relError } from '../helpers/compare.ts';
 import { plainWeights, randomVitWeights } from '../helpers/model.ts';
 import { normal } from '../helpers/random.ts';
-import { maxRelative, python, readCurvesCsv, torchMissing } from '../helpers/torch.ts';
+import { maxRelative, python, readCurvesCsv, torchMissing, torchrun } from '../helpers/torch.ts';
 import { EVERY_FEATURE, vitLossRef } from '../reference/vit.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'stochca-torch-features-'));
@@ -104,11 +105,12 @@ describe.skipIf(torchMissing !== '')(`train.py's ViT with every CLIP and DINOv2 
 
   // One file cannot hold every feature under one naming the script reads (timm's register models keep the
   // class position in cls_token): timm's names for CLIP's features and LayerScale, HF's DINOv2 for registers.
-  const exports: [string, Naming, Partial<VitArch>][] = [
-    ['pre-norm, QuickGELU, no patch bias, LayerScale (timm names)', 'timm', { registers: 0 }],
-    ["4 registers, LayerScale (HF's DINOv2 names)", 'hf-dinov2', { preNorm: false, patchBias: true }],
+  // The registers' export also under torchrun with 2 processes (Gloo), each taking half the batch.
+  const exports: [string, Naming, Partial<VitArch>, { processes: number }][] = [
+    ['pre-norm, QuickGELU, no patch bias, LayerScale (timm names)', 'timm', { registers: 0 }, { processes: 1 }],
+    ["4 registers, LayerScale (HF's DINOv2 names)", 'hf-dinov2', { preNorm: false, patchBias: true }, { processes: 2 }],
   ];
-  for (const [what, naming, change] of exports) {
+  for (const [what, naming, change, { processes }] of exports) {
     it(`exported with ${what}, trains as the engine does: the first-step loss to 1e-4, the same masks`, async () => {
       const c: VitArch = { ...config, dim: 32, mlpDim: 64, numClasses: 10, ...change };
       const w = randomVitWeights(c, 63);
@@ -127,26 +129,32 @@ describe.skipIf(torchMissing !== '')(`train.py's ViT with every CLIP and DINOv2 
       const exported = await stochca('export-torch', ...settings, '--out', bundle);
       expect(exported.code, exported.stderr).toBe(0);
       const out = (who: string) => join(dir, `${who}-${naming}`);
-      const [engine, torch] = await Promise.all([
+      const script = [join(bundle, 'train.py'), '--data-root', data, '--out'];
+      const [engine, ...torch] = await Promise.all([
         stochca('train', ...settings, '--out', out('engine')),
-        python([join(bundle, 'train.py'), '--data-root', data, '--out', out('torch')]),
+        python([...script, out('torch-1')]),
+        ...(processes > 1 ? [torchrun(processes, [...script, out(`torch-${processes}`)])] : []),
       ]);
       expect(engine.code, engine.stderr).toBe(0);
-      expect(torch.code, torch.stderr).toBe(0);
       const train = (who: string) => readCurvesCsv(join(out(who), 'curves.csv')).filter((r) => r.split === 'train');
-      const [a, b] = [train('torch'), train('engine')];
-      expect(a.map((r) => r.mask)).toEqual(b.map((r) => r.mask));
-      const first = maxRelative([a[0].loss], [b[0].loss]);
-      const all = maxRelative(
-        a.map((r) => r.loss),
-        b.map((r) => r.loss),
-      );
-      console.log(
-        `${what}, PyTorch against the engine: first-step loss ${a[0].loss} vs ${b[0].loss} ` +
-          `(relative ${first.toExponential(1)}), ${a.length} steps at most ${all.toExponential(1)}`,
-      );
-      expect(first).toBeLessThan(1e-4);
-      expect(all).toBeLessThan(1e-3);
+      const b = train('engine');
+      for (const [i, ran] of torch.entries()) {
+        expect(ran.code, ran.stderr).toBe(0);
+        const who = `torch-${i === 0 ? 1 : processes}`;
+        const a = train(who);
+        expect(a.map((r) => r.mask)).toEqual(b.map((r) => r.mask));
+        const first = maxRelative([a[0].loss], [b[0].loss]);
+        const all = maxRelative(
+          a.map((r) => r.loss),
+          b.map((r) => r.loss),
+        );
+        console.log(
+          `${what}, PyTorch (${who}) against the engine: first-step loss ${a[0].loss} vs ${b[0].loss} ` +
+            `(relative ${first.toExponential(1)}), ${a.length} steps at most ${all.toExponential(1)}`,
+        );
+        expect(first).toBeLessThan(1e-4);
+        expect(all).toBeLessThan(1e-3);
+      }
     }, 300_000);
   }
 });
