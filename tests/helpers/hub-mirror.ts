@@ -11,11 +11,12 @@
 // answered with the whole file); `unavailable = n` answers the next n requests for weights with 503, as
 // a server restarting would; `bytesPerSecond` paces the weights so that a page can show their progress;
 // `served` counts the weights' bytes sent. `startHubMirror({ repo: bytes })` serves those bytes as a
-// repository's weights in place of its fixture's.
+// repository's weights in place of its fixture's; `startHubMirror({}, { repo: fixture })` serves that
+// fixture's config and random weights (e.g. zoo-files.ts `shallower`).
 import { createHash } from 'node:crypto';
 import { createServer, type ServerResponse } from 'node:http';
 import { ZOO, ZOO_CONFIG_FILE } from '../../src/checkpoint/zoo.ts';
-import { zooFixture, zooWeights } from './zoo-files.ts';
+import { zooFixture, zooWeights, type ZooFixture } from './zoo-files.ts';
 
 /** Pieces the paced answers are written in. */
 const PIECE = 64 * 1024;
@@ -55,11 +56,15 @@ const CORS = {
   'access-control-expose-headers': 'Accept-Ranges, Content-Range, Content-Length, ETag',
 };
 
-export async function startHubMirror(files: Record<string, Uint8Array> = {}): Promise<HubMirror> {
+export async function startHubMirror(
+  files: Record<string, Uint8Array> = {},
+  fixtures: Record<string, ZooFixture> = {},
+): Promise<HubMirror> {
   const built = new Map<string, Uint8Array>(Object.entries(files));
+  const fixtureOf = (repo: string) => fixtures[repo] ?? zooFixture(repo);
   const weights = (repo: string) => {
     let bytes = built.get(repo);
-    if (!bytes) built.set(repo, (bytes = zooWeights(zooFixture(repo))));
+    if (!bytes) built.set(repo, (bytes = zooWeights(fixtureOf(repo))));
     return bytes;
   };
   const hashOf = (repo: string) => createHash('sha256').update(repo).digest('hex');
@@ -103,7 +108,7 @@ export async function startHubMirror(files: Record<string, Uint8Array> = {}): Pr
     const resolve = /^\/([^/]+\/[^/]+)\/resolve\/main\/(.+)$/.exec(path);
     const entry = resolve && ZOO.find((e) => e.repo === resolve[1]);
     if (entry && resolve[2] === ZOO_CONFIG_FILE) {
-      const config = Buffer.from(JSON.stringify(zooFixture(entry.repo).config, null, 2));
+      const config = Buffer.from(JSON.stringify(fixtureOf(entry.repo).config, null, 2));
       answer(200);
       res
         .writeHead(200, { ...CORS, 'content-type': 'text/plain; charset=utf-8', 'content-length': config.length })

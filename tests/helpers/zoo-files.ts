@@ -48,3 +48,15 @@ export function zooWeights(f: ZooFixture, seed = 1): Uint8Array {
   }
   return writeSafetensors(tensors, f.metadata ? { metadata: f.metadata } : {});
 }
+
+/** `f` cut to its first `depth` blocks (HF's `encoder.layer.{i}.` or `encoder.layers.{i}.`, timm's
+ *  `blocks.{i}.`), its config.json saying so where it counts layers: the real names and shapes, at a depth
+ *  whose steps at the model's full input size take seconds on SwiftShader. */
+export function shallower(f: ZooFixture, depth: number): ZooFixture {
+  const block = /(?:^|\.)(?:encoder\.layers?|blocks)\.(\d+)\./;
+  const tensors = Object.fromEntries(
+    Object.entries(f.tensors).filter(([name]) => Number(block.exec(name)?.[1] ?? -1) < depth),
+  );
+  const config = f.config as Record<string, unknown>;
+  return { ...f, tensors, config: 'num_hidden_layers' in config ? { ...config, num_hidden_layers: depth } : config };
+}
