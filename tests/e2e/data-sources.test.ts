@@ -1,7 +1,7 @@
 // Dataset sources and decoding in headless Chromium: a generated folder tree picked with a folder
 // picker, its zip dropped through CDP drag events, the folder walk of a drop on a synthetic entry tree
 // (a folder dropped through CDP arrives empty in headless Chromium), and the decoding workers on
-// every format, on bad files and on 50,000 images streamed through the batcher with the page's
+// every format, on bad files and on 20,000 images streamed through the batcher with the page's
 // memory measured.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -553,14 +553,14 @@ interface StreamRun {
 }
 
 describe('memory', () => {
-  it('stays bounded while 50,000 small images stream through the decoding workers and the batcher', async () => {
+  it('stays bounded while 20,000 small images stream through the decoding workers and the batcher', async () => {
     // One 12 × 12 BMP per class, one colour each; every sample reads a copy with its index written
-    // into its corner pixel, so the 50,000 files differ and each is read and decoded on its own.
+    // into its corner pixel, so the 20,000 files differ and each is read and decoded on its own.
     const CLASSES = 10;
-    const COUNT = 50_000;
+    const COUNT = 20_000;
     const S = 16;
     const C = 18; // round(S · 8/7), the batcher's default
-    const CACHE_BYTES = 256 * 1024; // 202 cache images of 18 × 18, of the 50,000
+    const CACHE_BYTES = 256 * 1024; // 202 cache images of 18 × 18, of the 20,000
     const colours = Array.from({ length: CLASSES }, (_, c): [number, number, number] => [
       (c * 25) % 256,
       250 - c * 20,
@@ -664,7 +664,7 @@ describe('memory', () => {
       return { live, page, workers: inWorkers, rss: rss ? Number(rss[1]) * 1024 : NaN, images: (await state()).images };
     };
 
-    // The start includes the 50,000 samples listed, as a dataset's listing is held while it trains.
+    // The start includes the 20,000 samples listed, as a dataset's listing is held while it trains.
     await prepare(COUNT);
     const start = await measure();
     await go();
@@ -696,9 +696,9 @@ describe('memory', () => {
     expect(result.images).toBeGreaterThanOrEqual(COUNT);
     expect([result.wrong, result.skipped]).toEqual([0, 0]);
     expect(result.stats!.cachedBytes).toBeLessThanOrEqual(CACHE_BYTES);
-    // 6 MiB over 50,000 images: a leak of 126 bytes per image (a quarter of one 486-byte file, a
-    // tenth of one 18 × 18 cache image) would pass it; keeping every image would take
-    // 50,000 × (18² + 16²) × 4 bytes = 111 MiB of pixels alone.
+    // 6 MiB over 20,000 images: a leak of 315 bytes per image (two thirds of one 486-byte file, a
+    // quarter of one 18 × 18 cache image) would pass it; keeping every image would take
+    // 20,000 × (18² + 16²) × 4 bytes = 44 MiB of pixels alone.
     expect(peak('page') - start.page).toBeLessThan(6 * 2 ** 20);
     expect(peak('workers') - start.workers).toBeLessThan(6 * 2 ** 20);
     // The process also holds what the collector has not yet reclaimed, and its allocators' caches.
