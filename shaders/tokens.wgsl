@@ -5,7 +5,8 @@
 //   embed_tokens:            H[b, 0] = cls + pos[0];  H[b, 1+r] = reg[r];  H[b, 1+R+i] = X[b, i] + pos[1+i]
 //   embed_tokens_backward:   dCls = dPos[0] = Σ_b dH[b, 0];  dReg[r] = Σ_b dH[b, 1+r];
 //                            dPos[1+i] = Σ_b dH[b, 1+R+i];  dX[b, i] = dH[b, 1+R+i]
-//                            (ACCUMULATE: dCls, dPos and dReg += the sums, gradients over micro-batches)
+//                            (ACCUMULATE: dCls, dPos and dReg += the sums, gradients over micro-batches;
+//                            CLASS_POS false: dPos[0] = 0, the class token's position is not trained)
 //   gather_class_token:      Y[b] = H[b, 0]
 //   gather_class_token_backward: dH[b, 0] = dY[b], zero elsewhere
 // One thread per output element (the backward of embed_tokens: per (n, d), looping over
@@ -31,6 +32,7 @@ struct EmbedParams {
 
 override WG: u32;
 override ACCUMULATE: bool = false; // embed_tokens_backward
+override CLASS_POS: bool = true;    // embed_tokens_backward: false leaves dPos[0] zero
 
 // ---- embed_tokens -------------------------------------------------------------
 
@@ -80,12 +82,13 @@ fn embed_tokens_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num
     if (r >= first) { dX[b * (ND - first) + r - first] = g; }
   }
   if (r < e.D) {
+    let ds = select(0.0, s, CLASS_POS);
     if (ACCUMULATE) {
       dCls[r] += s;
-      dPos[r] += s;
+      dPos[r] += ds;
     } else {
       dCls[r] = s;
-      dPos[r] = s;
+      dPos[r] = ds;
     }
   } else if (r < first) {
     if (ACCUMULATE) { dReg[r - e.D] += s; } else { dReg[r - e.D] = s; }

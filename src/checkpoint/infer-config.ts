@@ -110,6 +110,7 @@ export function inferConfig(tensors: TensorMap, naming: Naming, options: InferOp
     ...(!has('patch.bias') && { patchBias: false }),
     ...(has('blocks.0.ls1') && { layerScale: true }),
     ...(registers > 0 && { registers }),
+    ...(classRow === 0 && { classPosition: false }),
   });
 }
 

@@ -106,7 +106,7 @@ export function computeGradients(gpu: Gpu, net: VitBuffers, mask: readonly boole
       const kv = mask[i] ? net.teacher!.qkv[i] : undefined;
       blockBackward(gpu, c, p, g, x, net.blocks[i], bwd, accumulate, kv);
     }
-    embedBackward(gpu, net.weights.at, grads.at, net.stem, bwd, accumulate);
+    embedBackward(gpu, c, net.weights.at, grads.at, net.stem, bwd, accumulate);
   }
 }
 

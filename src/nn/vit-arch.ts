@@ -24,6 +24,10 @@ export interface VitArch {
   /** Register tokens (DINOv2 "with registers"): `registers` [R, D] between the class token and the patches,
    *  with no position embedding of their own. Absent: 0. */
   registers?: number;
+  /** Absent: true. false: the class token has no position of its own (timm's no_embed_class, which its
+   *  register models are built with): `pos` row 0 stays zero and gets no gradient, the class token alone
+   *  is trained, as in timm. */
+  classPosition?: boolean;
 }
 
 export interface VitDims {
@@ -72,6 +76,7 @@ export function sameBackbone(a: VitArch, b: VitArch): boolean {
     c.patchBias ?? true,
     c.layerScale ?? false,
     c.registers ?? 0,
+    c.classPosition ?? true,
   ];
   const [x, y] = [backbone(a), backbone(b)];
   return x.every((v, i) => v === y[i]);
@@ -86,7 +91,7 @@ export function vitArchProblems(c: VitArch): string[] {
   if (!(c.layerNormEps > 0 && Number.isFinite(c.layerNormEps))) {
     problems.push(`layerNormEps must be a positive number, got ${c.layerNormEps}`);
   }
-  const flags = ['preNorm', 'patchBias', 'layerScale'] as const;
+  const flags = ['preNorm', 'patchBias', 'layerScale', 'classPosition'] as const;
   for (const key of flags) {
     if (c[key] !== undefined && typeof c[key] !== 'boolean')
       problems.push(`${key} must be true or false, got ${c[key]}`);

@@ -127,6 +127,7 @@ export function blockBackward(
  *  embedding, class token, registers and position embedding. */
 export function embedBackward(
   gpu: Gpu,
+  c: VitArch,
   at: Record<string, Tensor>,
   g: Record<string, Tensor>,
   s: StemActs,
@@ -139,6 +140,7 @@ export function embedBackward(
     layernormBackward(gpu, d.dh, s.h0, w, s.preMean, s.preRstd, d.dx, dw, db, accumulate);
     dh0 = d.dx;
   }
-  embedTokensBackward(gpu, dh0, d.dtokens, g['cls'], g['pos'], g['registers'], accumulate);
+  const classPosition = c.classPosition ?? true;
+  embedTokensBackward(gpu, dh0, d.dtokens, g['cls'], g['pos'], g['registers'], accumulate, classPosition);
   patchEmbedBackward(gpu, s.patches, d.dtokens, g['patch.weight'], g['patch.bias'], accumulate);
 }

@@ -179,6 +179,47 @@ describe('embedTokens backward accumulating', () => {
   }
 });
 
+// timm's register models (VitArch.classPosition false): the class token's position row gets no gradient,
+// written or accumulated; the other gradients are the plain backward's.
+describe('embedTokens backward without a class position', () => {
+  for (const accumulate of [false, true]) {
+    const c = withRegisters[2];
+    const label = `B=${c.B} R=${c.R} P=${c.P} D=${c.D}${accumulate ? ', accumulating' : ''}`;
+    it(label, async () => {
+      const page = await harnessPage();
+      const { B, P, D, R } = c;
+      const dh = normal(B * (1 + R + P) * D, 51);
+      const before = { dcls: normal(D, 52, 4), dpos: normal((P + 1) * D, 53, 4), dregisters: normal(R * D, 54, 4) };
+      const g = await page.evaluate(
+        async ({ dh, dcls, dpos, dregisters, B, P, D, R, accumulate }) => {
+          const { gpu, ops, up, down } = window.stochca!;
+          const dx = up(new Array(B * P * D).fill(1e3), [B, P, D]);
+          const grads = [up(dcls, [D]), up(dpos, [P + 1, D]), up(dregisters, [R, D])] as const;
+          ops.embedTokensBackward(gpu, up(dh, [B, 1 + R + P, D]), dx, ...grads, accumulate, false);
+          return Promise.all(grads.map(down));
+        },
+        {
+          dh: [...dh],
+          dcls: [...before.dcls],
+          dpos: [...before.dpos],
+          dregisters: [...before.dregisters],
+          ...c,
+          accumulate,
+        },
+      );
+      const want = embedTokensParamGradsRef(dh, B, P, D, R);
+      want.dpos.fill(0, 0, D);
+      const held = (x: Float64Array, y: Float64Array) => (accumulate ? x.map((v, i) => v + y[i]) : y);
+      expectClose(g[0], held(before.dcls, want.dcls), 1e-5, `${label} dcls`);
+      expectClose(g[1], held(before.dpos, want.dpos), 1e-5, `${label} dpos`);
+      expectClose(g[2], held(before.dregisters, want.dregisters), 1e-5, `${label} dregisters`);
+      expect(g[1].slice(0, D)).toEqual(
+        accumulate ? [...before.dpos.slice(0, D)].map(Math.fround) : new Array(D).fill(0),
+      );
+    });
+  }
+});
+
 describe('gatherClassToken forward', () => {
   for (const c of forward) {
     it(name(c), async () => {

@@ -135,6 +135,49 @@ describe('weight-decay groups', () => {
   });
 });
 
+describe('the class position', () => {
+  it("of timm's register models (classPosition false) gets no gradient and stays zero: the class token alone is trained", async () => {
+    const page = await harnessPage();
+    const c: VitArch = { ...config, registers: 2 };
+    const weights = plainWeights(randomVitWeights(c, 7));
+    weights['pos'].fill(0, 0, c.dim); // as loaded: the class token holds its position
+    const images = [...normal(2 * 3 * 64, 8)];
+    const r = await page.evaluate(
+      async ({ c, weights, images }) => {
+        const { gpu, nn } = window.stochca!;
+        const out: Record<string, { dcls: number[]; dpos0: number[]; pos0: number[] }> = {};
+        for (const classPosition of [true, false]) {
+          const arch = { ...c, classPosition };
+          const net = nn.allocateVit(gpu, nn.planVit(arch, { batch: 2, training: true, teacher: false }));
+          for (const [name, data] of Object.entries(weights)) gpu.write(net.weights.at[name], Float32Array.from(data));
+          gpu.write(net.stem.images, Float32Array.from(images));
+          gpu.write(net.stem.labels, Uint32Array.from([0, 2]));
+          nn.computeGradients(gpu, net, new Array(c.depth).fill(false));
+          const [dcls, dpos] = await gpu.readAll([net.grads!.at['cls'], net.grads!.at['pos']]);
+          const settings = { lr: 0.1, weightDecay: 0.5, wdExempt: false, beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+          nn.optimizerStep(gpu, net, { ...settings, step: 1 });
+          const pos = await gpu.read(net.weights.at['pos']);
+          out[String(classPosition)] = {
+            dcls: Array.from(dcls),
+            dpos0: Array.from(dpos.subarray(0, c.dim)),
+            pos0: Array.from(pos.subarray(0, c.dim)),
+          };
+        }
+        return out;
+      },
+      { c, weights, images },
+    );
+    // With a class position, pos[0] gets the class token's gradient and AdamW moves it as far as the class
+    // token: the sum cls + pos[0] the blocks see moves twice as fast as timm's cls_token.
+    expect(r.true.dpos0).toEqual(r.true.dcls);
+    expect(r.true.pos0.every((x) => Math.abs(x) > 0.05)).toBe(true);
+    expect(r.false.dcls).toEqual(r.true.dcls);
+    expect(r.false.dcls.some((x) => x !== 0)).toBe(true);
+    expect(r.false.dpos0).toEqual(new Array(c.dim).fill(0));
+    expect(r.false.pos0).toEqual(new Array(c.dim).fill(0));
+  });
+});
+
 describe('gradient accumulation', () => {
   it('4 micro-batches of 8 give the gradients and loss of one batch of 32, StochCA with a mixed mask', async () => {
     const page = await harnessPage();

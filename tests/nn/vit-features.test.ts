@@ -116,7 +116,9 @@ describe('parameters and plan of the features', () => {
     expect(sameBackbone(plain, { ...plain, patchBias: true, registers: 0, activation: 'gelu', numClasses: 7 })).toBe(
       true,
     );
-    for (const [k, v] of Object.entries(features)) expect(sameBackbone(plain, { ...plain, [k]: v }), k).toBe(false);
+    for (const [k, v] of Object.entries({ ...features, classPosition: false }))
+      expect(sameBackbone(plain, { ...plain, [k]: v }), k).toBe(false);
+    expect(sameBackbone(plain, { ...plain, classPosition: true })).toBe(true);
     expect(sameBackbone(config, { ...config })).toBe(true);
     expect(
       vitArchProblems({ ...config, registers: -1, activation: 'relu' as 'gelu', layerScale: 1 as unknown as boolean }),

@@ -11,12 +11,13 @@ const embedUniforms = { B: 'u32', N: 'u32', D: 'u32', R: 'u32' } as const;
 
 export const tokensKernels = {
   embed: new Kernel({ shader: 'tokens', entry: 'embed_tokens', workgroupSize: 256, uniforms: embedUniforms }),
-  /** ACCUMULATE adds to the parameters' gradients (dcls, dpos, dregisters); dx is written. */
+  /** ACCUMULATE adds to the parameters' gradients (dcls, dpos, dregisters); dx is written. CLASS_POS
+   *  false leaves dpos[0] zero. */
   embedBackward: new Kernel({
     shader: 'tokens',
     entry: 'embed_tokens_backward',
     workgroupSize: 256,
-    variants: ['ACCUMULATE'],
+    variants: ['ACCUMULATE', 'CLASS_POS'],
     uniforms: embedUniforms,
   }),
   gatherClassToken: tokensKernel('gather_class_token'),
@@ -56,7 +57,8 @@ export function embedTokens(gpu: Gpu, x: Tensor, cls: Tensor, pos: Tensor, h: Te
 /**
  * Gradients of embedTokens: dx = dh[:, 1+R:], dcls = Σ_b dh[b, 0], dregisters = Σ_b dh[:, 1:1+R],
  * dpos = Σ_b dh[b] over the class token and the patches. With `accumulate` the parameters' gradients
- * (dcls, dpos, dregisters) are added to what they hold, as over micro-batches; dx is written.
+ * (dcls, dpos, dregisters) are added to what they hold, as over micro-batches; dx is written. Without
+ * `classPosition` (VitArch.classPosition false) dpos[0] is zero: pos[0] stays as it is.
  *   dh:         [B, 1+R+P, D]
  *   dx:         [B, P, D]
  *   dcls:       [D]
@@ -71,6 +73,7 @@ export function embedTokensBackward(
   dpos: Tensor,
   dregisters?: Tensor,
   accumulate = false,
+  classPosition = true,
 ): void {
   const op = `embedTokensBackward ${describe(dh)}`;
   checkRank(dh, 3, op, 'dh');
@@ -89,7 +92,7 @@ export function embedTokensBackward(
     op,
     kernel,
     uniforms: { B, N, D, R },
-    constants: { ACCUMULATE: accumulate ? 1 : 0 },
+    constants: { ACCUMULATE: accumulate ? 1 : 0, CLASS_POS: classPosition ? 1 : 0 },
     tensors: [dh, P > 0 ? dx : gpu.dummy(0), dcls, dpos, R > 0 ? dregisters! : gpu.dummy(1)],
     workgroups: kernel.flatGrid(gpu.layout, N * D),
   });
