@@ -12,7 +12,7 @@ import { detectNaming, refuseDistilled, unusedTensors } from './detect.ts';
 import { configMetadata, inferConfig } from './infer-config.ts';
 import { HEAD_NAME, type Naming } from './name-tables.ts';
 import { validateCheckpoint } from './validate.ts';
-import { resizePosEmbedding } from './resize.ts';
+import { resizePosEmbedding, type ResizeOptions } from './resize.ts';
 import type { HostTensor } from '../gpu/tensor.ts';
 import { CheckpointError, isObject, parseSafetensors, writeSafetensors } from './safetensors.ts';
 import { checkConfig, configHints, type CheckpointConfig, type Normalization } from './checkpoint-config.ts';
@@ -151,7 +151,7 @@ export function loadModelFile(bytes: Uint8Array | ArrayBuffer, options: LoadOpti
     config.imageSize = options.imageSize;
     checkConfig(config);
     const grid = config.imageSize / config.patchSize;
-    weights.set('pos', resizePosEmbedding(weights.get('pos')!, grid, { alignCorners: alignsCorners(naming, stored) }));
+    weights.set('pos', resizePosEmbedding(weights.get('pos')!, grid, resizeOptions(naming, stored)));
     changes.push(`position embedding resized from ${stored.imageSize} px to ${config.imageSize} px`);
   }
   const wantClasses = options.numClasses ?? stored.numClasses;
@@ -185,12 +185,12 @@ export function loadModelFile(bytes: Uint8Array | ArrayBuffer, options: LoadOpti
 /**
  * How the position embedding is resized: torchvision's interpolate_embeddings (align_corners=True),
  * which the plain ViTs of every convention have always been resized with here; CLIP and DINOv2 as
- * their references do, timm's resample_abs_pos_embed and transformers' interpolate_pos_encoding
- * (align_corners=False).
+ * their references do (align_corners=False): timm's resample_abs_pos_embed and transformers' DINOv2
+ * antialiased, transformers' CLIP not.
  */
-function alignsCorners(naming: Naming, c: CheckpointConfig): boolean {
+function resizeOptions(naming: Naming, c: CheckpointConfig): ResizeOptions {
   const family = naming === 'hf-clip' || naming === 'hf-dinov2' || c.preNorm || c.layerScale || (c.registers ?? 0) > 0;
-  return !family;
+  return family ? { alignCorners: false, antialias: naming !== 'hf-clip' } : { alignCorners: true };
 }
 
 function hasHead(tensors: ReadonlyMap<string, unknown>, naming: Naming): boolean {

@@ -1,8 +1,7 @@
 // CLIP's image tower and DINOv2 (with and without registers) in HF's and timm's names, written by hand
 // from transformers' and timm's modules at a tiny size: detection, the architecture features from the
 // tensors and config.json, the canonical tensors and back bit for bit, what is left unused, and the
-// position embedding resized as the families' references do (bicubic, align_corners=False), against a
-// bicubic computed here from its definition.
+// position embedding resized as transformers' DINOv2 does (bicubic, antialiased, align_corners=False).
 import { describe, expect, it } from 'vitest';
 import { fromCanonical, toCanonical } from '../../src/checkpoint/convert.ts';
 import { detectNaming, unusedTensors } from '../../src/checkpoint/detect.ts';
@@ -11,6 +10,7 @@ import { loadModelFile, saveModelFile } from '../../src/checkpoint/model-file.ts
 import { canonicalShapes, checkpointShapes, type Naming } from '../../src/checkpoint/name-tables.ts';
 import { parseSafetensors, writeSafetensors } from '../../src/checkpoint/safetensors.ts';
 import { configFromHfJson } from '../../src/checkpoint/checkpoint-config.ts';
+import { resizePosEmbedding, type ResizeOptions } from '../../src/checkpoint/resize.ts';
 import type { HostTensor } from '../../src/gpu/tensor.ts';
 import { normal } from '../helpers/random.ts';
 import { block, hfClipLayer, hfDinov2Layer, timmLayer, type Names } from '../helpers/vit-family-names.ts';
@@ -277,39 +277,8 @@ describe('CLIP and DINOv2 names', () => {
   });
 });
 
-// PyTorch's bicubic (Keys, a = -0.75) at align_corners=False, from its definition: the source point of
-// output i is (i + 0.5) · in / out - 0.5, and each input sample at integer j (clamped to the border)
-// weighs K(source - j) along each axis.
-function keys(s: number): number {
-  const a = -0.75;
-  const x = Math.abs(s);
-  if (x <= 1) return (a + 2) * x ** 3 - (a + 3) * x ** 2 + 1;
-  if (x < 2) return a * x ** 3 - 5 * a * x ** 2 + 8 * a * x - 4 * a;
-  return 0;
-}
-
-function bicubicReference(grid: Float64Array[], G: number, out: number): Float64Array[] {
-  const at = (o: number) => ((o + 0.5) * G) / out - 0.5;
-  const clamp = (j: number) => Math.min(Math.max(j, 0), G - 1);
-  const result: Float64Array[] = [];
-  for (let oy = 0; oy < out; oy++)
-    for (let ox = 0; ox < out; ox++) {
-      const y = at(oy);
-      const x = at(ox);
-      const v = new Float64Array(grid[0].length);
-      for (let j = Math.floor(y) - 1; j <= Math.floor(y) + 2; j++)
-        for (let i = Math.floor(x) - 1; i <= Math.floor(x) + 2; i++) {
-          const w = keys(y - j) * keys(x - i);
-          const src = grid[clamp(j) * G + clamp(i)];
-          for (let d = 0; d < v.length; d++) v[d] += w * src[d];
-        }
-      result.push(v);
-    }
-  return result;
-}
-
 describe("DINOv2's 518 px grid at 224 px", () => {
-  it('resizes 37 x 37 to 16 x 16 bicubically with align_corners=False, the class row kept aside', () => {
+  it("resizes 37 x 37 to 16 x 16 as transformers' DINOv2 does (bicubic, antialiased), the class row kept aside", () => {
     const names = hfDinov2().map(([n, s]): [string, number[]] =>
       n === 'embeddings.position_embeddings'
         ? [n, [1, 1 + 37 * 37, D]]
@@ -328,25 +297,14 @@ describe("DINOv2's 518 px grid at 224 px", () => {
 
     const stored = original.get('embeddings.position_embeddings')!.data;
     expect(bits(pos.data.subarray(0, D))).toEqual(bits(stored.subarray(0, D)));
-    const grid = Array.from({ length: 37 * 37 }, (_, k) =>
-      Float64Array.from(stored.subarray((1 + k) * D, (2 + k) * D)),
-    );
-    const want = bicubicReference(grid, 37, 16);
-    let worst = 0;
-    want.forEach((v, k) => v.forEach((x, d) => (worst = Math.max(worst, Math.abs(pos.data[(1 + k) * D + d] - x)))));
-    expect(worst).toBeLessThan(1e-5);
+    // Each mode of resizePosEmbedding is PyTorch's interpolate (tests/torch/resize.test.ts).
+    const as = (options: ResizeOptions) => resizePosEmbedding({ shape: [1 + 37 * 37, D], data: stored }, 16, options);
+    expect(bits(pos.data)).toEqual(bits(as({ alignCorners: false, antialias: true }).data));
+    expect(bits(pos.data)).not.toEqual(bits(as({ alignCorners: false }).data));
 
     // Saved and reloaded, the resized model keeps its registers, LayerScale and names.
     const again = loadModelFile(saveModelFile(model));
     expect(again.naming).toBe('hf-dinov2');
     expect(again.config).toEqual(model.config);
-  });
-
-  it('the reference interpolates: the same grid comes back, a constant stays constant', () => {
-    const grid = Array.from({ length: 37 * 37 }, (_, k) => Float64Array.of(Math.sin(k), 2.5));
-    bicubicReference(grid, 37, 37).forEach((v, k) =>
-      expect([...v]).toEqual([...grid[k]].map((x) => expect.closeTo(x, 12))),
-    );
-    for (const v of bicubicReference(grid, 37, 16)) expect(v[1]).toBeCloseTo(2.5, 12);
   });
 });
