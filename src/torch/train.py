@@ -390,9 +390,6 @@ def checkpoint_names(naming, depth, present):
     """Module parameter → the checkpoint names it is stored under (several: stacked along dim 0), for the
     tensors the file has: CLIP has no patch bias, only CLIP has a pre-norm, only DINOv2 LayerScale and registers."""
     k = NAMINGS.index(naming)
-    if naming == 'timm' and 'reg_token' in present:
-        raise SystemExit("model.safetensors: timm's register models keep the class position in cls_token, which this script "
-                         "does not unfold; give the run a DINOv2 with registers under HF's names (hub:facebook/dinov2-with-registers-*)")
     as_tuple = lambda n: n if isinstance(n, tuple) else (n,)  # noqa: E731
     rows = [(c, n[k]) for c, n in EMBEDDING.items()]
     for i in range(depth):
@@ -448,7 +445,10 @@ class ViT(nn.Module):
         self.heads = c['heads']
         self.patch = nn.Conv2d(c.get('channels', 3), D, P, P, bias=c.get('patchBias', True))
         self.cls = nn.Parameter(torch.zeros(1, 1, D))
-        self.pos = nn.Parameter(torch.zeros(1, 1 + (c['imageSize'] // P) ** 2, D))  # the class token's and the patches'
+        # The class token's position and the patches'; timm's register models (classPosition false, timm's
+        # no_embed_class) have the patches' alone, the class token holding its own.
+        self.class_position = c.get('classPosition', True)
+        self.pos = nn.Parameter(torch.zeros(1, int(self.class_position) + (c['imageSize'] // P) ** 2, D))
         self.registers = nn.Parameter(torch.zeros(1, R, D)) if R else None
         self.pre_norm = nn.LayerNorm(D, eps) if c.get('preNorm') else None
         self.blocks = nn.ModuleList(Block(D, c['mlpDim'], eps, c.get('activation', 'gelu'), c.get('layerScale', False))
@@ -460,7 +460,8 @@ class ViT(nn.Module):
         """The first block's input: class token, registers, patches (the position embedding added to the class
         token and the patches before the registers go in), through the pre-norm where there is one."""
         tokens = self.patch(x).flatten(2).transpose(1, 2)
-        h = torch.cat([self.cls.expand(len(x), -1, -1), tokens], 1) + self.pos
+        cls = self.cls.expand(len(x), -1, -1)
+        h = torch.cat([cls, tokens], 1) + self.pos if self.class_position else torch.cat([cls, tokens + self.pos], 1)
         if self.registers is not None:
             h = torch.cat([h[:, :1], self.registers.expand(len(x), -1, -1), h[:, 1:]], 1)
         return h if self.pre_norm is None else self.pre_norm(h)

@@ -103,14 +103,20 @@ describe.skipIf(torchMissing !== '')(`train.py's ViT with every CLIP and DINOv2 
     console.log(`train.py's ViT with every feature: loss ${out.loss} (reference ${want})`);
   }, 300_000);
 
-  // One file cannot hold every feature under one naming the script reads (timm's register models keep the
-  // class position in cls_token): timm's names for CLIP's features and LayerScale, HF's DINOv2 for registers.
-  // The registers' export also under torchrun with 2 processes (Gloo), each taking half the batch.
+  // timm's names for CLIP's features and LayerScale; DINOv2's registers under HF's names, and under timm's,
+  // whose register models keep the class position in cls_token (classPosition false: not trained apart).
+  // The HF registers' export also under torchrun with 2 processes (Gloo), each taking half the batch.
   const exports: [string, Naming, Partial<VitArch>, { processes: number }][] = [
     ['pre-norm, QuickGELU, no patch bias, LayerScale (timm names)', 'timm', { registers: 0 }, { processes: 1 }],
     ["4 registers, LayerScale (HF's DINOv2 names)", 'hf-dinov2', { preNorm: false, patchBias: true }, { processes: 2 }],
+    [
+      '4 registers, LayerScale, the class position in the class token (timm names)',
+      'timm',
+      { preNorm: false, patchBias: true, classPosition: false },
+      { processes: 1 },
+    ],
   ];
-  for (const [what, naming, change, { processes }] of exports) {
+  for (const [i, [what, naming, change, { processes }]] of exports.entries()) {
     it(`exported with ${what}, trains as the engine does: the first-step loss to 1e-4, the same masks`, async () => {
       const c: VitArch = { ...config, dim: 32, mlpDim: 64, numClasses: 10, ...change };
       const w = randomVitWeights(c, 63);
@@ -118,17 +124,17 @@ describe.skipIf(torchMissing !== '')(`train.py's ViT with every CLIP and DINOv2 
         vitParamSpecs(c).map((s) => [s.name, { shape: s.shape, data: Float32Array.from(w[s.name]) }]),
       );
       // The names tell every feature but the activation, which the saved config says.
-      const model = join(dir, `${naming}.safetensors`);
+      const model = join(dir, `${naming}-${i}.safetensors`);
       const metadata = { stochca_config: JSON.stringify(c) };
       writeFileSync(model, writeSafetensors(fromCanonical(canonical, naming), { metadata }));
       const data = join(dir, 'mnist.zip');
       writeFileSync(data, new Uint8Array(await (await mnistSubset(12, 4)).arrayBuffer()));
       const run = ['--model', model, '--data', data, '--heads', '2', '--p', '0.5', '--steps', '4', '--batch', '8'];
       const settings = [...run, '--lr', '3e-3', '--warmup', '1', '--seed', '3', '--crop', 'none', '--no-flip'];
-      const bundle = join(dir, `bundle-${naming}`);
+      const bundle = join(dir, `bundle-${naming}-${i}`);
       const exported = await stochca('export-torch', ...settings, '--out', bundle);
       expect(exported.code, exported.stderr).toBe(0);
-      const out = (who: string) => join(dir, `${who}-${naming}`);
+      const out = (who: string) => join(dir, `${who}-${naming}-${i}`);
       const script = [join(bundle, 'train.py'), '--data-root', data, '--out'];
       const [engine, ...torch] = await Promise.all([
         stochca('train', ...settings, '--out', out('engine')),
@@ -138,9 +144,9 @@ describe.skipIf(torchMissing !== '')(`train.py's ViT with every CLIP and DINOv2 
       expect(engine.code, engine.stderr).toBe(0);
       const train = (who: string) => readCurvesCsv(join(out(who), 'curves.csv')).filter((r) => r.split === 'train');
       const b = train('engine');
-      for (const [i, ran] of torch.entries()) {
+      for (const [k, ran] of torch.entries()) {
         expect(ran.code, ran.stderr).toBe(0);
-        const who = `torch-${i === 0 ? 1 : processes}`;
+        const who = `torch-${k === 0 ? 1 : processes}`;
         const a = train(who);
         expect(a.map((r) => r.mask)).toEqual(b.map((r) => r.mask));
         const first = maxRelative([a[0].loss], [b[0].loss]);
