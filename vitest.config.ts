@@ -42,7 +42,8 @@ export default defineConfig({
           name: `layout-${layout}`,
           include: LAYOUT_TESTS,
           env: { STOCHCA_LAYOUT: layout },
-          maxWorkers: 1,
+          // A group's projects share one pool of the group's maxWorkers: 2 runs a file of each layout at once.
+          maxWorkers: 2,
           sequence: { groupOrder: 1 },
         },
       })),
