@@ -5,18 +5,24 @@
 import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
-/** The slowest files of a full run on 2 cores, slowest first (100 to 170 s each, then 45 to 90 s). */
+/** The slowest files of a full run on 2 cores, slowest first (100 to 180 s each, then 35 to 90 s). */
 const SLOWEST = [
-  'tests/e2e/runs-kept.test.ts',
   'tests/cli/train.test.ts',
+  'tests/e2e/runs-kept.test.ts',
+  'tests/e2e/compare-seeds.test.ts',
+  'tests/e2e/compare-queue.test.ts',
+  'tests/cli/families.test.ts',
+  'tests/e2e/hub-dinov2.test.ts',
+  'tests/e2e/same-run.test.ts',
   'tests/cli/real-scale.test.ts',
   'tests/e2e/insight.test.ts',
-  'tests/e2e/data-sources.test.ts',
-  'tests/e2e/same-run.test.ts',
-  'tests/e2e/compare-queue.test.ts',
-  'tests/e2e/zoo.test.ts',
   'tests/cli/zoo.test.ts',
+  'tests/e2e/zoo.test.ts',
+  'tests/e2e/data-sources.test.ts',
+  'tests/cli/stderr.test.ts',
+  'tests/cli/linear-probe.test.ts',
   'tests/torch/same-run.test.ts',
+  'tests/torch/vit-features.test.ts',
 ];
 
 export default class SlowestFirst extends BaseSequencer {
