@@ -12,7 +12,7 @@ import { loadModelFile } from '../../src/checkpoint/model-file.ts';
 import { launchChromium } from '../../src/node/chromium.ts';
 import { makeFolder, makeZip, removeTempDirs, tempDir, type Files } from '../data/fixtures.ts';
 import { lowerGpuProcessPriority, openPage } from '../helpers/browser.ts';
-import { keptRuns, openPlayground, setFields, statuses, watchLongTasks } from '../helpers/playground.ts';
+import { keptRuns, openPlayground, setFields, statuses, untilStored, watchLongTasks } from '../helpers/playground.ts';
 import { evalPoint, runRecord, trainPoint } from '../helpers/run-records.ts';
 
 const SHOTS = 'test-results/screenshots';
@@ -198,6 +198,7 @@ describe('the playground', () => {
     await pickShapes();
     await page.getByTestId('train').click();
     await waitForRuns(page, 1);
+    await untilStored(page, ['finished']);
     await page.reload();
     await page.getByTestId('runs').waitFor({ timeout: 60_000 });
     expect(await statuses(page)).toEqual(['finished']);

@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadModelFile } from '../../src/checkpoint/model-file.ts';
 import { openPage } from '../helpers/browser.ts';
-import { setFields, statuses } from '../helpers/playground.ts';
+import { setFields, statuses, untilStored } from '../helpers/playground.ts';
 
 const SHOTS = 'test-results/screenshots';
 const pages: Page[] = [];
@@ -66,6 +66,7 @@ describe('runs across tabs', () => {
     // Each tab sees the other's run end, without a reload.
     await untilStatuses(a, (s) => s.length === 2 && s.every((x) => x === 'finished'));
     await untilStatuses(b, (s) => s.length === 2 && s.every((x) => x === 'finished'));
+    await untilStored(a, ['finished', 'finished']);
     for (const p of [a, b]) {
       await p.reload();
       await p.getByTestId('runs').waitFor({ timeout: 60_000 });
@@ -109,6 +110,7 @@ describe('provenance', () => {
     );
     await page.getByTestId('stop').click();
     await untilStatuses(page, (s) => s[0] === 'stopped');
+    await untilStored(page, ['stopped']);
     await page.reload();
     await ready(page);
     await page.getByTestId('data-panel').getByRole('button', { name: 'Fashion-MNIST', exact: true }).click();

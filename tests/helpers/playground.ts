@@ -1,5 +1,6 @@
 // Opening, reading and filling the playground page in the e2e tests.
 import type { Browser, Page } from 'playwright-core';
+import { expect } from 'vitest';
 import type { RunRecord } from '../../src/app/runs/run-record.ts';
 import { builtinsReady } from '../../src/node/playground-page.ts';
 import { openPage } from './browser.ts';
@@ -31,6 +32,28 @@ export async function untilStatuses(
     if (Date.now() > deadline) throw new Error(`statuses stayed ${JSON.stringify(s)}`);
     await page.waitForTimeout(500);
   }
+}
+
+/** The runs' statuses as this origin's IndexedDB holds them (idb-keyval's store, src/app/runs/persist.ts),
+ *  oldest first: what a reload will read. */
+export function storedStatuses(page: Page): Promise<string[]> {
+  return page.evaluate(async () => {
+    const request = <T>(r: IDBRequest<T>) =>
+      new Promise<T>(
+        (resolve, reject) => ((r.onsuccess = () => resolve(r.result)), (r.onerror = () => reject(r.error))),
+      );
+    const db = await request(indexedDB.open('keyval-store'));
+    const values = (await request(db.transaction('keyval').objectStore('keyval').getAll())) as Partial<RunRecord>[];
+    db.close();
+    const runs = values.filter((r) => typeof r?.status === 'string' && Array.isArray(r.train));
+    return runs.sort((x, y) => x.createdAt! - y.createdAt!).map((r) => r.status!);
+  });
+}
+
+/** Until storage holds `want`: a run's end reaches the page's table a moment before its record is
+ *  written (at the end of that task), and a reload in between reads the run as it was before. */
+export async function untilStored(page: Page, want: string[]): Promise<void> {
+  await expect.poll(() => storedStatuses(page), { timeout: 30_000, interval: 100 }).toEqual(want);
 }
 
 /** Long tasks of the main thread, recorded from before the page's scripts run (an init script of openPage). */
