@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { zooEntry } from '../../src/checkpoint/zoo.ts';
 import { stochcaWithEnv } from '../helpers/cli.ts';
 import { startHubMirror, type HubMirror } from '../helpers/hub-mirror.ts';
-import { openPlayground, setFields, statuses } from '../helpers/playground.ts';
+import { downloaded, openPlayground, setFields, statuses } from '../helpers/playground.ts';
 import { shallower, zooFixture } from '../helpers/zoo-files.ts';
 
 const entry = zooEntry('facebook/dinov2-with-registers-small');
@@ -71,10 +71,7 @@ async function inThePage(p: Page): Promise<{ train: Step[]; settings: unknown }>
     { timeout: 120_000, polling: 200 },
   );
   await expect(statuses(p)).resolves.toEqual(['stopped']);
-  const [d] = await Promise.all([p.waitForEvent('download'), p.getByTestId('export-json').click()]);
-  const path = join(dir, 'page-curves.json');
-  await d.saveAs(path);
-  const [run] = JSON.parse(readFileSync(path, 'utf8'));
+  const [run] = JSON.parse((await downloaded(p, 'export-json')).toString('utf8'));
   return run;
 }
 

@@ -12,7 +12,15 @@ import { loadModelFile } from '../../src/checkpoint/model-file.ts';
 import { launchChromium } from '../../src/node/chromium.ts';
 import { makeFolder, makeZip, removeTempDirs, tempDir, type Files } from '../data/fixtures.ts';
 import { lowerGpuProcessPriority, openPage } from '../helpers/browser.ts';
-import { keptRuns, openPlayground, setFields, statuses, untilStored, watchLongTasks } from '../helpers/playground.ts';
+import {
+  downloaded,
+  keptRuns,
+  openPlayground,
+  setFields,
+  statuses,
+  untilStored,
+  watchLongTasks,
+} from '../helpers/playground.ts';
 import { evalPoint, runRecord, trainPoint } from '../helpers/run-records.ts';
 
 const SHOTS = 'test-results/screenshots';
@@ -53,14 +61,6 @@ async function waitForRuns(page: Page, finished: number) {
     finished,
     { timeout: 400_000, polling: 500 },
   );
-}
-
-/** The file a click downloads, saved locally (the browser runs in another process). */
-async function downloaded(page: Page, testId: string): Promise<Buffer> {
-  const [d] = await Promise.all([page.waitForEvent('download'), page.getByTestId(testId).click()]);
-  const path = join(mkdtempSync(join(tmpdir(), 'stochca-dl-')), d.suggestedFilename());
-  await d.saveAs(path);
-  return readFileSync(path);
 }
 
 let browser: Browser;

@@ -2,14 +2,11 @@
 // each other's training run; a queued run keeps the dataset it was queued with when the panel loads
 // another; a resume after a reload refuses a model or dataset other than the run's; a full storage
 // quota costs a run its checkpoints, not the run.
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadModelFile } from '../../src/checkpoint/model-file.ts';
 import { openPage } from '../helpers/browser.ts';
-import { setFields, statuses, untilStored } from '../helpers/playground.ts';
+import { downloaded, setFields, statuses, untilStatuses, untilStored } from '../helpers/playground.ts';
 
 const SHOTS = 'test-results/screenshots';
 const pages: Page[] = [];
@@ -31,16 +28,6 @@ async function ready(page: Page): Promise<void> {
     null,
     { timeout: 60_000 },
   );
-}
-
-async function untilStatuses(page: Page, want: (s: string[]) => boolean, timeout = 300_000): Promise<string[]> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const s = await statuses(page);
-    if (want(s)) return s;
-    if (Date.now() > deadline) throw new Error(`statuses stayed ${JSON.stringify(s)}`);
-    await page.waitForTimeout(500);
-  }
 }
 
 describe('runs across tabs', () => {
@@ -91,10 +78,18 @@ describe('provenance', () => {
     const images = await page.getByTestId('run-images').allTextContents();
     expect(images[1]).toBe(images[0]);
     await page.getByTestId('run-row').nth(1).click();
-    const [d] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-safetensors').click()]);
-    const path = join(mkdtempSync(join(tmpdir(), 'stochca-dl-')), d.suggestedFilename());
-    await d.saveAs(path);
-    expect(loadModelFile(readFileSync(path)).classNames).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    expect(loadModelFile(await downloaded(page, 'export-safetensors')).classNames).toEqual([
+      '0',
+      '1',
+      '2',
+      '3',
+      '4',
+      '5',
+      '6',
+      '7',
+      '8',
+      '9',
+    ]);
   });
 
   it('resumes after a reload only on the dataset the run names, and says which to load', async () => {

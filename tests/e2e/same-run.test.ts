@@ -10,20 +10,13 @@ import { completeExperiment } from '../../src/train/settings.ts';
 import { mnistSubset } from '../data/fixtures.ts';
 import { openPage } from '../helpers/browser.ts';
 import { stochca } from '../helpers/cli.ts';
-import { statuses } from '../helpers/playground.ts';
+import { downloaded, statuses } from '../helpers/playground.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'stochca-same-run-'));
 const pages: Page[] = [];
 afterAll(async () => {
   for (const p of pages) await p.context().close();
 });
-
-async function downloaded(page: Page, testId: string): Promise<Buffer> {
-  const [d] = await Promise.all([page.waitForEvent('download'), page.getByTestId(testId).click()]);
-  const path = join(dir, d.suggestedFilename());
-  await d.saveAs(path);
-  return readFileSync(path);
-}
 
 describe("the page's worker", () => {
   it('resumes a stopped run bit for bit: 3 steps, stop, resume from the checkpoint, 3 steps give the losses of 6 straight', async () => {

@@ -8,19 +8,12 @@ import { unzipSync } from 'fflate';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPage } from '../helpers/browser.ts';
-import { setFields, statuses } from '../helpers/playground.ts';
+import { downloaded, setFields, statuses } from '../helpers/playground.ts';
 import { python, torchMissing } from '../helpers/torch.ts';
 
 const SHOTS = 'test-results/screenshots';
 const dir = mkdtempSync(join(tmpdir(), 'stochca-torch-e2e-'));
 let page: Page;
-
-async function downloaded(testId: string): Promise<Buffer> {
-  const [d] = await Promise.all([page.waitForEvent('download'), page.getByTestId(testId).click()]);
-  const path = join(dir, d.suggestedFilename());
-  await d.saveAs(path);
-  return readFileSync(path);
-}
 
 describe.skipIf(torchMissing !== '')(`the page and PyTorch${torchMissing}`, () => {
   beforeAll(async () => {
@@ -49,7 +42,7 @@ describe.skipIf(torchMissing !== '')(`the page and PyTorch${torchMissing}`, () =
       seed: '5',
     });
 
-    const zip = unzipSync(new Uint8Array(await downloaded('export-torch')));
+    const zip = unzipSync(new Uint8Array(await downloaded(page, 'export-torch')));
     expect(Object.keys(zip).sort()).toEqual(
       ['README.md', 'experiment.json', 'model.safetensors', 'split.json', 'train.py'].map((n) => `stochca-torch/${n}`),
     );
@@ -109,6 +102,8 @@ describe.skipIf(torchMissing !== '')(`the page and PyTorch${torchMissing}`, () =
     await page.screenshot({ path: `${SHOTS}/imported-run.png`, fullPage: true });
 
     await row.click();
-    expect((await downloaded('export-safetensors')).equals(readFileSync(join(out, 'model.safetensors')))).toBe(true);
+    expect((await downloaded(page, 'export-safetensors')).equals(readFileSync(join(out, 'model.safetensors')))).toBe(
+      true,
+    );
   }, 300_000);
 });

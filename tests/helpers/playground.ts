@@ -1,4 +1,7 @@
 // Opening, reading and filling the playground page in the e2e tests.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import type { RunRecord } from '../../src/app/runs/run-record.ts';
@@ -32,6 +35,14 @@ export async function untilStatuses(
     if (Date.now() > deadline) throw new Error(`statuses stayed ${JSON.stringify(s)}`);
     await page.waitForTimeout(500);
   }
+}
+
+/** The file a click on `testId` downloads, saved locally (the browser runs in another process). */
+export async function downloaded(page: Page, testId: string): Promise<Buffer> {
+  const [d] = await Promise.all([page.waitForEvent('download'), page.getByTestId(testId).click()]);
+  const path = join(mkdtempSync(join(tmpdir(), 'stochca-dl-')), d.suggestedFilename());
+  await d.saveAs(path);
+  return readFileSync(path);
 }
 
 /** The runs' statuses as this origin's IndexedDB holds them (idb-keyval's store, src/app/runs/persist.ts),
