@@ -1,6 +1,6 @@
 // Large typed arrays between the command line and its Chromium host page. One page.evaluate argument or
 // result of tens of MiB (a ViT-S checkpoint, its AdamW moments) makes the renderer crash, so an array
-// over PIECE bytes crosses as a placeholder, its bytes moved in pieces of PIECE each way and kept in the
+// over PIECE bytes crosses as a ticket, its bytes moved in pieces of PIECE each way and kept in the
 // page's `ParkedBytes` until the call that uses them (or Node, once it has read them) takes them.
 
 /** Bytes per page.evaluate: 8 MiB crosses in well under a second. */
@@ -11,30 +11,31 @@ type Kind = keyof typeof KINDS;
 type Large = InstanceType<(typeof KINDS)[Kind]>;
 
 /** What crosses in place of a large array: its bytes wait in the page under `parked`. */
-export interface Placeholder {
+export interface Ticket {
   parked: number;
   kind: Kind;
   byteLength: number;
 }
 
-const isPlaceholder = (v: unknown): v is Placeholder =>
-  typeof v === 'object' && v !== null && typeof (v as Placeholder).parked === 'number' && 'kind' in v;
-
 const kindOf = (v: unknown): Kind | undefined => (Object.keys(KINDS) as Kind[]).find((k) => v instanceof KINDS[k]);
 
-/** `value` (plain objects, arrays, typed arrays, scalars) with what `f` makes of each large typed array
- *  or placeholder; everything else is kept as it is. */
-export async function mapLarge(
+const isLarge = (v: unknown): v is Large => kindOf(v) !== undefined && (v as Large).byteLength > PIECE;
+
+const isTicket = (v: unknown): v is Ticket =>
+  typeof v === 'object' && v !== null && typeof (v as Ticket).parked === 'number' && 'kind' in v;
+
+/** `value` (plain objects, arrays, typed arrays, scalars) with `f` of each part that `is` picks; everything
+ *  else is kept as it is. */
+async function mapWhere<T>(
   value: unknown,
-  f: (v: { array: Large; kind: Kind } | { placeholder: Placeholder }) => Promise<unknown>,
+  is: (v: unknown) => v is T,
+  f: (v: T) => Promise<unknown>,
 ): Promise<unknown> {
-  const kind = kindOf(value);
-  if (kind) return (value as Large).byteLength > PIECE ? f({ array: value as Large, kind }) : value;
-  if (isPlaceholder(value)) return f({ placeholder: value });
-  if (Array.isArray(value)) return Promise.all(value.map((v) => mapLarge(v, f)));
+  if (is(value)) return f(value);
+  if (Array.isArray(value)) return Promise.all(value.map((v) => mapWhere(v, is, f)));
   if (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = await mapLarge(v, f);
+    for (const [k, v] of Object.entries(value)) out[k] = await mapWhere(v, is, f);
     return out;
   }
   return value;
@@ -62,21 +63,19 @@ export class ParkedBytes {
   free(id: number): void {
     this.parked.delete(id);
   }
-  /** The arguments as sent: each placeholder becomes its array (and leaves the parking). */
+  /** The arguments as sent: each ticket becomes its array (and leaves the parking). */
   async unpark<T>(value: T): Promise<T> {
-    return (await mapLarge(value, async (v) => {
-      if (!('placeholder' in v)) return v.array;
-      const bytes = this.bytes(v.placeholder.parked);
-      this.free(v.placeholder.parked);
-      return arrayOf(v.placeholder.kind, bytes);
+    return (await mapWhere(value, isTicket, async (t) => {
+      const bytes = this.bytes(t.parked);
+      this.free(t.parked);
+      return arrayOf(t.kind, bytes);
     })) as T;
   }
-  /** A result to return: each large array parked, a placeholder in its place. */
+  /** A result to return: each large array parked, a ticket in its place. */
   async park(value: unknown): Promise<unknown> {
-    return mapLarge(value, async (v) => {
-      if ('placeholder' in v) return v.placeholder;
-      const parked = this.keep(bytesOf(v.array).slice());
-      return { parked, kind: v.kind, byteLength: v.array.byteLength } satisfies Placeholder;
+    return mapWhere(value, isLarge, async (a) => {
+      const parked = this.keep(bytesOf(a).slice());
+      return { parked, kind: kindOf(a)!, byteLength: a.byteLength } satisfies Ticket;
     });
   }
   private keep(bytes: Uint8Array<ArrayBuffer>): number {
@@ -98,22 +97,19 @@ export interface PageParking {
   free(id: number): Promise<void>;
 }
 
-/** Arguments for the page: each large array parked there in pieces, a placeholder in its place. */
+/** Arguments for the page: each large array parked there in pieces, a ticket in its place. */
 export function sendLarge<T>(value: T, page: PageParking): Promise<unknown> {
-  return mapLarge(value, async (v) => {
-    if ('placeholder' in v) return v.placeholder;
-    const bytes = bytesOf(v.array);
+  return mapWhere(value, isLarge, async (a) => {
+    const bytes = bytesOf(a);
     const id = await page.alloc(bytes.byteLength);
     for (let at = 0; at < bytes.byteLength; at += PIECE) await page.write(id, at, bytes.slice(at, at + PIECE));
-    return { parked: id, kind: v.kind, byteLength: bytes.byteLength } satisfies Placeholder;
+    return { parked: id, kind: kindOf(a)!, byteLength: bytes.byteLength } satisfies Ticket;
   });
 }
 
-/** A result from the page: each placeholder read back in pieces (and freed there). */
+/** A result from the page: each ticket's bytes read back in pieces (and freed there). */
 export async function receiveLarge<T>(value: unknown, page: PageParking): Promise<T> {
-  return (await mapLarge(value, async (v) => {
-    if (!('placeholder' in v)) return v.array;
-    const { parked, kind, byteLength } = v.placeholder;
+  return (await mapWhere(value, isTicket, async ({ parked, kind, byteLength }) => {
     const bytes = new Uint8Array(byteLength);
     for (let at = 0; at < byteLength; at += PIECE) bytes.set(await page.read(parked, at), at);
     await page.free(parked);
