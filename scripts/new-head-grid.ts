@@ -65,11 +65,12 @@ const USAGE = `usage: npx tsx scripts/new-head-grid.ts [options]
   --seeds 0,1,2,3,4       seeds (default 0..4)
   --lrs 3e-4,1e-3,3e-3    learning rates tried per method and target (default these)
   --lr-count N            images per class of the learning-rate choice (default 5)
-  --steps N               steps of every run (default 200); warm-up a tenth, validation every tenth; a run
-                          that has not converged is run again from the start with twice the steps, once
+  --steps T:N,T:N         steps of each target's runs (default near:200,far:800; one number: every target);
+                          warm-up a tenth, validation every tenth; a run that has not converged is run again
+                          from the start with twice the steps, once
   --batch N               (default 16, the paper's)
   --pool N                training images per class of the pool, validation drawn from it (default 400)
-  --val-fraction X        of each class of the pool, drawn per seed for validation (default 0.05)
+  --val-fraction X        of each class of the pool, drawn per seed for validation (default 0.1)
   --flat X                convergence tolerance in points (default 1)
   --engine T:N:M:S,...    also run these cells (target:count:method:seed) in the engine (default none)
   --root DIR              where opencv-doc and python3-sklearn are extracted (repeatable; default /)
@@ -128,7 +129,7 @@ function parseGrid(argv: string[]): Grid {
         seed: number('engine', seed, { int: true, min: 0 }),
       };
     });
-  const steps = number('steps', str('steps', '200'), { int: true, min: 10 });
+  const steps = targetSteps(str('steps', 'near:200,far:800'), targets);
   return {
     out: str('out', 'experiments/new-head'),
     targets,
@@ -148,13 +149,24 @@ function parseGrid(argv: string[]): Grid {
       steps,
       batch: number('batch', str('batch', '16'), { int: true, min: 1 }),
       pool: number('pool', str('pool', '400'), { int: true, min: 2 }),
-      valFraction: number('val-fraction', str('val-fraction', '0.05'), { above: 0, max: 0.5 }),
-      warmup: Math.round(steps / 10),
-      evalEvery: Math.round(steps / 10),
+      valFraction: number('val-fraction', str('val-fraction', '0.1'), { above: 0, max: 0.5 }),
       weightDecay: 0.05,
       crop: 'random',
     },
   };
+}
+
+/** '200' (every target) or 'near:200,far:800' → the steps of each target. */
+function targetSteps(text: string, targets: string[]): Record<string, number> {
+  const given = text.includes(':')
+    ? Object.fromEntries(text.split(',').map((pair) => pair.split(':')))
+    : Object.fromEntries(targets.map((t) => [t, text]));
+  return Object.fromEntries(
+    targets.map((t) => {
+      if (given[t] === undefined) throw new GridError(`--steps: no steps for target '${t}'`);
+      return [t, number('steps', given[t], { int: true, min: 10 })];
+    }),
+  );
 }
 
 /** 'near:5:stochca:0.1:0' splits as target, count, 'stochca:0.1', seed. */
@@ -261,13 +273,13 @@ interface Plan {
   lr: number;
   seed: number;
   engine: boolean;
-  /** The grid's steps, or twice them for a run again. */
+  /** The target's steps, or twice them for a run again. */
   steps: number;
 }
 
-const planId = (p: Plan, base: number) =>
+const planId = (p: Plan, base: Record<string, number>) =>
   `${p.target.name}_n${p.count}_${p.method.name.replace(':', '')}_lr${p.lr}_s${p.seed}` +
-  `${p.steps !== base ? `_t${p.steps}` : ''}${p.engine ? '_webgpu' : ''}`;
+  `${p.steps !== base[p.target.name] ? `_t${p.steps}` : ''}${p.engine ? '_webgpu' : ''}`;
 
 /** The flags of `stochca train` / `export-torch` for one run. */
 function runFlags(s: NewHeadSettings, p: Plan): Record<string, string | boolean> {
@@ -303,8 +315,8 @@ async function score(grid: Grid, bundle: string, pairs: [string, string][], log:
   return JSON.parse(out.trim().split('\n').at(-1)!) as number[];
 }
 
-/** The starting model's (its new head seeded by the run's seed) accuracy on the target's test split, kept
- *  by the model file's hash: the runs of one seed and target start from the same file. */
+/** The starting model's (with its new head of zeros) accuracy on the target's test split, kept by the model
+ *  file's hash: every run of a target starts from the same file. */
 async function pretrainedAccuracy(grid: Grid, bundle: string, data: string, log: string): Promise<number> {
   const model = join(bundle, 'model.safetensors');
   const kept = join(
@@ -347,7 +359,7 @@ async function runOne(grid: Grid, host: () => Promise<EngineHost>, p: Plan, dir:
   const best = join(out, 'best.safetensors');
   const unseen = Object.entries(p.target.unseen);
   // A run that will be run again with twice the steps is not scored: only its validation decides.
-  const scored = isConverged || p.steps !== s.steps || p.engine;
+  const scored = isConverged || p.steps !== s.steps[p.target.name] || p.engine;
   // best.safetensors holds the first best validation's weights: when that is the last step, they are the final ones.
   const bestIsLast =
     valCurve.findIndex(([, a]) => a === Math.max(...valCurve.map(([, v]) => v))) === valCurve.length - 1;
@@ -433,7 +445,7 @@ async function main(): Promise<void> {
             lr,
             seed: 0,
             engine: false,
-            steps: grid.settings.steps,
+            steps: grid.settings.steps[name],
           })),
         ),
       );
@@ -462,7 +474,7 @@ async function main(): Promise<void> {
             lr: lrChoice[name][method.name].lr,
             seed,
             engine: false,
-            steps: grid.settings.steps,
+            steps: grid.settings.steps[name],
           })),
         ),
       ),
@@ -489,7 +501,7 @@ async function main(): Promise<void> {
               r.images_per_class === c.count &&
               r.method === c.method.name &&
               r.seed === c.seed,
-          )?.steps ?? grid.settings.steps,
+          )?.steps ?? grid.settings.steps[c.target],
       })),
       1,
     );

@@ -4,13 +4,13 @@ import { pairedDifference, type PairedDifference } from '../../src/train/seed-st
 import { cell, mean, methodLabel, pct, table } from './stats.ts';
 
 export interface NewHeadSettings {
-  steps: number;
+  /** Target → the steps of its runs (a run not converged is run again with twice them); warm-up and
+   *  the interval between validations are a tenth of a run's steps. */
+  steps: Record<string, number>;
   batch: number;
   /** Training images per class the target's pool holds; validation is drawn from it per seed. */
   pool: number;
   valFraction: number;
-  warmup: number;
-  evalEvery: number;
   weightDecay: number;
   crop: string;
 }
@@ -70,7 +70,7 @@ export interface NewHeadResults {
   runs: NewHeadRun[];
   /** The learning-rate choice's runs at the rates not chosen. */
   lr_sweep: NewHeadRun[];
-  /** Runs not converged at the grid's steps, each replaced in `runs` by its run with twice the steps. */
+  /** Runs not converged at their target's steps, each replaced in `runs` by its run with twice the steps. */
   replaced: NewHeadRun[];
 }
 
@@ -211,10 +211,11 @@ export function newHeadReport(x: NewHeadResults): string {
     );
   }
   const unconverged = grid.filter((r) => !r.converged);
-  const longer = grid.filter((r) => r.steps !== x.settings.steps);
+  const longer = grid.filter((r) => r.steps !== x.settings.steps[r.target]);
+  const base = Object.entries(x.settings.steps).map(([t, s]) => `${s} (${t})`);
   out.push(
-    `${longer.length} of ${grid.length} runs had not converged at ${x.settings.steps} steps and were run again from the start ` +
-      `with ${2 * x.settings.steps}` +
+    `${longer.length} of ${grid.length} runs had not converged at their target's steps, ${base.join(', ')}, and were ` +
+      `run again from the start with twice them` +
       (longer.length ? ` (${countBy(longer.map((r) => `${r.target} ${methodLabel(r.method)}`))})` : '') +
       '; the tables hold the longer runs.',
     '',

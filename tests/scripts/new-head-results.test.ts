@@ -30,9 +30,9 @@ describe('the new-head grid', () => {
 
   it('gives every run a new head and the fields a reader needs', () => {
     for (const r of results.runs) {
-      // A new head: the digits model's own head scores 99.4 % on the near target; a random one is near chance
-      // (how near is a finding, in results.md).
-      expect(r.pretrained_target_accuracy).toBeLessThan(0.25);
+      // A new head of zeros: the digits model's own head scores 99.4 % on the near target; this one is at
+      // chance (every class scores the same, the first wins: the share of class 0 in the test split).
+      expect(r.pretrained_target_accuracy).toBeLessThanOrEqual(0.2);
       expect(r.p).toBe(r.method.startsWith('stochca:') ? Number(r.method.split(':')[1]) : 0);
       expect(r.lr).toBe(results.lr_choice[r.target][r.method].lr);
       expect(r.settings).toEqual(results.settings);
@@ -57,12 +57,12 @@ describe('the new-head grid', () => {
     }
   });
 
-  it("ran again with twice the steps exactly the runs not converged at the grid's steps", () => {
+  it("ran again with twice the steps exactly the runs not converged at their target's steps", () => {
     const base = results.settings.steps;
-    for (const r of grid) expect([base, 2 * base]).toContain(r.steps);
+    for (const r of grid) expect([base[r.target], 2 * base[r.target]]).toContain(r.steps);
     expect(
       grid
-        .filter((r) => r.steps === 2 * base)
+        .filter((r) => r.steps === 2 * base[r.target])
         .map((r) => r.id.replace(/_t\d+$/, ''))
         .sort(),
     ).toEqual(results.replaced.map((r) => r.id).sort());
