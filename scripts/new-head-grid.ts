@@ -315,8 +315,8 @@ async function score(grid: Grid, bundle: string, pairs: [string, string][], log:
   return JSON.parse(out.trim().split('\n').at(-1)!) as number[];
 }
 
-/** The starting model's (with its new head of zeros) accuracy on the target's test split, kept by the model
- *  file's hash: every run of a target starts from the same file. */
+/** The starting model's (its new head seeded by the run's seed) accuracy on the target's test split, kept
+ *  by the model file's hash: the runs of one seed and target start from the same file. */
 async function pretrainedAccuracy(grid: Grid, bundle: string, data: string, log: string): Promise<number> {
   const model = join(bundle, 'model.safetensors');
   const kept = join(

@@ -3,7 +3,9 @@
 // position embedding resized for another image size, a head for another number of classes
 // made anew. Saving keeps the naming the file was loaded with and adds the metadata
 // (config, class names, normalisation) that lets the file reload with no options.
+import { linearInit } from '../nn/init.ts';
 import type { Rgb } from '../nn/ops/normalize.ts';
+import { seededRng } from '../nn/rng.ts';
 import { checkVitArch } from '../nn/vit-arch.ts';
 import { fromCanonical, toCanonical } from './convert.ts';
 import { detectNaming, refuseDistilled, unusedTensors } from './detect.ts';
@@ -46,6 +48,8 @@ export interface LoadOptions {
   /** The new task's class names: the head is replaced too when the checkpoint names other classes
    *  (MNIST digits after Fashion-MNIST articles: same count, another task). */
   classNames?: string[];
+  /** Seed of the new head's initialisation. */
+  seed?: number;
 }
 
 const META_CONFIG = 'stochca_config';
@@ -161,11 +165,9 @@ export function loadModelFile(bytes: Uint8Array | ArrayBuffer, options: LoadOpti
   else if (!weights.has('head.weight') || wantClasses !== stored.numClasses || otherTask) {
     config.numClasses = wantClasses;
     checkVitArch(config);
-    // Zeros, as torchvision's ViT makes its head: every class scores the same, so the starting model is at
-    // chance whatever its features (a random head can map a few feature clusters onto their classes), and
-    // the backbone gets no gradient until the head has learnt something to send back.
-    weights.set('head.weight', { shape: [wantClasses, config.dim], data: new Float32Array(wantClasses * config.dim) });
-    weights.set('head.bias', { shape: [wantClasses], data: new Float32Array(wantClasses) });
+    const head = linearInit(config.dim, wantClasses, seededRng(options.seed ?? 0));
+    weights.set('head.weight', { shape: [wantClasses, config.dim], data: head.weight });
+    weights.set('head.bias', { shape: [wantClasses], data: head.bias });
     changes.push(`new ${wantClasses}-class head`);
   }
   const classNames = otherTask ? options.classNames : (storedNames ?? hints?.labels);

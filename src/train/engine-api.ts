@@ -59,13 +59,14 @@ export function loadOptions(a: ModelArgs): LoadOptions {
 export const normalizationOf = (m: ModelFile) => m.normalization ?? { mean: IMAGENET_MEAN, std: IMAGENET_STD };
 
 /** The one loading of a run's starting model: the task's classes (a new head when they differ), the
- *  input size (the position embedding resized). */
+ *  input size (the position embedding resized), the head seeded by the run's seed. */
 export function loadStartingModel(a: TrainStartArgs): ModelFile {
   const model = loadModelFile(a.model, {
     ...loadOptions(a),
     numClasses: a.classNames.length,
     classNames: a.classNames,
     imageSize: a.imageSize || undefined,
+    seed: a.settings.seed,
   });
   return { ...model, classNames: a.classNames, normalization: normalizationOf(model) };
 }

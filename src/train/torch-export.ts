@@ -1,7 +1,7 @@
 // An experiment exported for PyTorch: the files `stochca export-torch` writes into a folder and the
 // page's "Export for PyTorch" puts in a zip. The split is the run driver's own (run.ts `runSplit`) and
-// the model the one the engine would start from (engine-api.ts `loadStartingModel`: a new head of zeros
-// for other classes, the position embedding resized), so the script (src/torch/train.py) trains
+// the model the one the engine would start from (engine-api.ts `loadStartingModel`: the new head seeded
+// with the run's seed, the position embedding resized), so the script (src/torch/train.py) trains
 // the same images from the same weights; it reimplements the rest (masks, order, views, schedule).
 import { saveModelFile } from '../checkpoint/model-file.ts';
 import type { FileTree } from '../data/entries.ts';

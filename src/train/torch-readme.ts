@@ -49,7 +49,7 @@ ${c.numClasses} classes; ${counts.train} training, ${counts.val} validation and 
 | --- | --- |
 | \`experiment.json\` | every setting, as the page and \`stochca train --experiment\` read them |
 | \`split.json\` | the training, validation and test images the seed and fraction chose (paths below the dataset's root, class index), classes in order |
-| \`model.safetensors\` | the starting weights as the engine loads them (a new head of zeros for other classes, position embedding resized), with the engine's metadata |
+| \`model.safetensors\` | the starting weights as the engine loads them (new head initialised with the seed, position embedding resized), with the engine's metadata |
 | \`train.py\` | the run on PyTorch alone (Python 3.9+, torch 1.13+, Pillow); \`python3 train.py --help\` |
 
 The data is ${dataInWords(e.data)}: give its folder or zip as \`--data-root\`.

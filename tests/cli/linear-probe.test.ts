@@ -35,7 +35,7 @@ describe('stochca train --method linear-probe', () => {
     expect(run.settings.method).toBe('linear-probe');
     expect(run.changes.join()).toMatch(/new 10-class head/);
 
-    // The model the engine started from: the file's weights with a new head of zeros.
+    // The model the engine started from: the file's weights with the head drawn from the run's seed.
     const start = loadStartingModel({
       model: readFileSync(MODEL),
       classNames: run.classes,
@@ -49,7 +49,7 @@ describe('stochca train --method linear-probe', () => {
       return a.length !== t.data.length || a.some((x, i) => !Object.is(x, t.data[i]));
     });
     expect(changed.map(([name]) => name).sort()).toEqual(['head.bias', 'head.weight']);
-    // Every value of the head moved from zero (Adam's first step moves each by about the learning rate).
+    // Every value of the head moved (the weight decays, the bias does not with --wd-exempt, both follow Adam).
     expect(changed.every(([name, t]) => trained.weights.get(name)!.data.every((x, i) => x !== t.data[i]))).toBe(true);
 
     // The optimizer state holds the head's moments alone (padded to the planner's 64-element alignment).

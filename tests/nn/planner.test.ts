@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { checkPlanFits, chooseMicroBatch, largestBuffer, planVit } from '../../src/nn/planner.ts';
 import { learningRate } from '../../src/nn/schedule.ts';
+import { linearInit } from '../../src/nn/init.ts';
+import { seededRng } from '../../src/nn/rng.ts';
 import type { VitArch } from '../../src/nn/vit-arch.ts';
 
 const vitS: VitArch = {
@@ -66,6 +68,19 @@ describe('learning-rate schedule', () => {
     expect(learningRate(1000, 1000, 1e-3, 100)).toBeGreaterThan(0);
     expect(learningRate(1, 1, 1e-3, 0)).toBeCloseTo(1e-3, 12);
     expect(learningRate(10, 1000, 1e-3, 0)).toBeLessThan(1e-3);
+  });
+});
+
+describe('classifier head init', () => {
+  it('draws weight and bias from U(-1/sqrt(in), 1/sqrt(in)), reproducibly', () => {
+    const a = linearInit(64, 10, seededRng(1));
+    const b = linearInit(64, 10, seededRng(1));
+    expect(a.weight).toEqual(b.weight);
+    expect(a.weight.length).toBe(640);
+    expect(a.bias.length).toBe(10);
+    const all = [...a.weight, ...a.bias];
+    expect(Math.max(...all.map(Math.abs))).toBeLessThanOrEqual(1 / 8);
+    expect(Math.max(...all.map(Math.abs))).toBeGreaterThan(0.9 / 8);
   });
 });
 

@@ -30,9 +30,9 @@ describe('the new-head grid', () => {
 
   it('gives every run a new head and the fields a reader needs', () => {
     for (const r of results.runs) {
-      // A new head of zeros: the digits model's own head scores 99.4 % on the near target; this one is at
-      // chance (every class scores the same, the first wins: the share of class 0 in the test split).
-      expect(r.pretrained_target_accuracy).toBeLessThanOrEqual(0.2);
+      // A new head: the digits model's own head scores 99.4 % on the near target; a random one is near chance
+      // (how near is a finding, in results.md).
+      expect(r.pretrained_target_accuracy).toBeLessThan(0.25);
       expect(r.p).toBe(r.method.startsWith('stochca:') ? Number(r.method.split(':')[1]) : 0);
       expect(r.lr).toBe(results.lr_choice[r.target][r.method].lr);
       expect(r.settings).toEqual(results.settings);
