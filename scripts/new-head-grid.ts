@@ -66,8 +66,9 @@ const USAGE = `usage: npx tsx scripts/new-head-grid.ts [options]
   --lrs 3e-4,1e-3,3e-3    learning rates tried per method and target (default these)
   --lr-count N            images per class of the learning-rate choice (default 5)
   --steps T:N,T:N         steps of each target's runs (default near:200,far:800; one number: every target);
-                          warm-up a tenth, validation every tenth; a run that has not converged is run again
-                          from the start with twice the steps, once
+                          warm-up a tenth, validation every tenth
+  --again N               a run that has not converged is run again from the start with twice the steps, up
+                          to N times (default 1); a grid resumed with a larger N runs only the longer runs
   --batch N               (default 16, the paper's)
   --pool N                training images per class of the pool, validation drawn from it (default 400)
   --val-fraction X        of each class of the pool, drawn per seed for validation (default 0.1)
@@ -85,6 +86,7 @@ interface Grid {
   seeds: number[];
   lrs: number[];
   lrCount: number;
+  again: number;
   threads: number;
   parallel: number;
   flat: number;
@@ -96,7 +98,7 @@ interface Grid {
 function parseGrid(argv: string[]): Grid {
   const o = Object.fromEntries(
     ['out', 'targets', 'counts', 'methods', 'seeds', 'lrs', 'lr-count', 'steps', 'batch', 'pool', 'val-fraction']
-      .concat(['flat', 'engine', 'threads', 'parallel'])
+      .concat(['again', 'flat', 'engine', 'threads', 'parallel'])
       .map((k) => [k, { type: 'string' as const }]),
   );
   const { values: v } = parseArgs({
@@ -140,6 +142,7 @@ function parseGrid(argv: string[]): Grid {
       .split(',')
       .map((t) => number('lrs', t, { above: 0 })),
     lrCount: number('lr-count', str('lr-count', '5'), { int: true, min: 1 }),
+    again: number('again', str('again', '1'), { int: true, min: 0 }),
     threads: number('threads', str('threads', '1'), { int: true, min: 1 }),
     parallel: number('parallel', str('parallel', '1'), { int: true, min: 1 }),
     flat: number('flat', str('flat', '1'), { min: 0 }) / 100,
@@ -273,7 +276,7 @@ interface Plan {
   lr: number;
   seed: number;
   engine: boolean;
-  /** The target's steps, or twice them for a run again. */
+  /** The target's steps, or 2^k times them for a run again for the k-th time. */
   steps: number;
 }
 
@@ -332,6 +335,7 @@ async function pretrainedAccuracy(grid: Grid, bundle: string, data: string, log:
 
 async function runOne(grid: Grid, host: () => Promise<EngineHost>, p: Plan, dir: string): Promise<NewHeadRun> {
   const s = grid.settings;
+  const longest = s.steps[p.target.name] * 2 ** grid.again;
   const log = join(dir, 'run.log');
   const bundle = join(dir, 'bundle');
   const out = join(dir, 'run');
@@ -359,7 +363,7 @@ async function runOne(grid: Grid, host: () => Promise<EngineHost>, p: Plan, dir:
   const best = join(out, 'best.safetensors');
   const unseen = Object.entries(p.target.unseen);
   // A run that will be run again with twice the steps is not scored: only its validation decides.
-  const scored = isConverged || p.steps !== s.steps[p.target.name] || p.engine;
+  const scored = isConverged || p.steps >= longest || p.engine;
   // best.safetensors holds the first best validation's weights: when that is the last step, they are the final ones.
   const bestIsLast =
     valCurve.findIndex(([, a]) => a === Math.max(...valCurve.map(([, v]) => v))) === valCurve.length - 1;
@@ -412,7 +416,6 @@ async function main(): Promise<void> {
     console.error(`${errorMessage(e).split('\n')[0]}\n${USAGE.split('\n')[0]} (--help for the options)`);
     process.exit(2);
   }
-  const started = performance.now();
   const targets = await prepareTargets(grid);
   let engine: EngineHost | undefined;
   const host = async () => (engine ??= await openEngineHost());
@@ -479,11 +482,19 @@ async function main(): Promise<void> {
         ),
       ),
     );
-    const first = await go(plan);
-    // Runs not converged, again from the start with twice the steps (their schedule stretched with them).
-    const again = await go(plan.filter((_, k) => !first[k].converged).map((p) => ({ ...p, steps: 2 * p.steps })));
-    const cells = first.map((r) => (r.converged ? r : again.find((a) => a.id === `${r.id}_t${2 * r.steps}`)!));
-    const replaced = first.filter((r) => !r.converged);
+    const cells = await go(plan);
+    // Runs not converged, again from the start with twice the steps (their schedule stretched with them),
+    // each time the longer run taking the shorter one's place.
+    const replaced: NewHeadRun[] = [];
+    for (let k = 0; k < grid.again; k++) {
+      const redo = cells.flatMap((r, i) => (r.converged ? [] : [i]));
+      for (const i of redo) plan[i] = { ...plan[i], steps: 2 * plan[i].steps };
+      const longer = await go(redo.map((i) => plan[i]));
+      redo.forEach((i, j) => {
+        replaced.push(cells[i]);
+        cells[i] = longer[j];
+      });
+    }
     // 3. A few cells in the engine (one engine, one run at a time), beside the same cells in PyTorch.
     const engineRuns = await go(
       grid.engine.map((c) => ({
@@ -493,7 +504,7 @@ async function main(): Promise<void> {
         lr: lrChoice[c.target][c.method.name].lr,
         seed: c.seed,
         engine: true,
-        // The steps of the PyTorch run it stands beside (twice the grid's where that one was run again).
+        // The steps of the PyTorch run it stands beside (longer than the target's where that one was run again).
         steps:
           cells.find(
             (r) =>
@@ -524,8 +535,8 @@ async function main(): Promise<void> {
       lrs: grid.lrs,
       lr_count: grid.lrCount,
       lr_choice: lrChoice,
+      again: grid.again,
       argv,
-      wallSeconds: seconds(started),
       runs: [...cells, ...engineRuns],
       lr_sweep: runs,
       replaced,

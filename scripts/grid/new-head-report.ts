@@ -4,8 +4,8 @@ import { pairedDifference, type PairedDifference } from '../../src/train/seed-st
 import { cell, mean, methodLabel, pct, table } from './stats.ts';
 
 export interface NewHeadSettings {
-  /** Target → the steps of its runs (a run not converged is run again with twice them); warm-up and
-   *  the interval between validations are a tenth of a run's steps. */
+  /** Target → the steps of its runs (a run not converged is run again with twice them, `again` times at
+   *  most); warm-up and the interval between validations are a tenth of a run's steps. */
   steps: Record<string, number>;
   batch: number;
   /** Training images per class the target's pool holds; validation is drawn from it per seed. */
@@ -64,13 +64,14 @@ export interface NewHeadResults {
   lr_count: number;
   /** target → method → the learning rate chosen and [lr, best validation accuracy] of each tried. */
   lr_choice: Record<string, Record<string, { lr: number; tried: [number, number][] }>>;
+  /** How many times at most a run not converged was run again, each time with twice the steps. */
+  again: number;
   argv: string[];
-  wallSeconds: number;
   /** The grid's runs, and the cells also run in the engine (engine 'webgpu'). */
   runs: NewHeadRun[];
   /** The learning-rate choice's runs at the rates not chosen. */
   lr_sweep: NewHeadRun[];
-  /** Runs not converged at their target's steps, each replaced in `runs` by its run with twice the steps. */
+  /** Runs not converged, each replaced (in `runs`, or here by a longer one) by its run with twice the steps. */
   replaced: NewHeadRun[];
 }
 
@@ -102,6 +103,12 @@ function countBy(texts: string[]): string {
   const counts = new Map<string, number>();
   for (const t of texts) counts.set(t, (counts.get(t) ?? 0) + 1);
   return [...counts].map(([t, n]) => `${t} ×${n}`).join(', ');
+}
+
+/** '3 h 05 min': the runs' own training and scoring seconds, summed. */
+function hours(runs: NewHeadRun[]): string {
+  const minutes = Math.round(runs.reduce((a, r) => a + r.seconds.train + r.seconds.eval, 0) / 60);
+  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`;
 }
 
 type Measure = [title: string, get: (r: NewHeadRun) => number | null];
@@ -211,13 +218,21 @@ export function newHeadReport(x: NewHeadResults): string {
     );
   }
   const unconverged = grid.filter((r) => !r.converged);
-  const longer = grid.filter((r) => r.steps !== x.settings.steps[r.target]);
   const base = Object.entries(x.settings.steps).map(([t, s]) => `${s} (${t})`);
+  const lengths = [...new Set(grid.map((r) => r.steps / x.settings.steps[r.target]))].sort((a, b) => a - b);
   out.push(
-    `${longer.length} of ${grid.length} runs had not converged at their target's steps, ${base.join(', ')}, and were ` +
-      `run again from the start with twice them` +
-      (longer.length ? ` (${countBy(longer.map((r) => `${r.target} ${methodLabel(r.method)}`))})` : '') +
-      '; the tables hold the longer runs.',
+    `Steps: ${base.join(', ')}; a run not converged was run again from the start with twice the steps, ` +
+      `${x.again === 1 ? 'once' : `up to ${x.again} times`}. Runs in the tables by length: ` +
+      lengths
+        .map((f) => {
+          const rs = grid.filter((r) => r.steps === f * x.settings.steps[r.target]);
+          return (
+            `${f === 1 ? "the target's steps" : `${f}×`} ${rs.length}` +
+            (f > 1 ? ` (${countBy(rs.map((r) => `${r.target} ${methodLabel(r.method)}`))})` : '')
+          );
+        })
+        .join('; ') +
+      '.',
     '',
   );
   out.push(
@@ -228,7 +243,7 @@ export function newHeadReport(x: NewHeadResults): string {
     '',
     `${grid.length + engine.length + x.lr_sweep.length + x.replaced.length} runs (${x.lr_sweep.length} of them the ` +
       `learning-rate choice's, ${x.replaced.length} replaced by longer ones), ` +
-      `${Math.round(x.wallSeconds / 60)} min of wall time for this invocation; training ${Math.round(mean(grid.map((r) => r.seconds.train)))} s ` +
+      `${hours([...grid, ...engine, ...x.lr_sweep, ...x.replaced])} of training and scoring in all; training ${Math.round(mean(grid.map((r) => r.seconds.train)))} s ` +
       `and scoring ${Math.round(mean(grid.map((r) => r.seconds.eval)))} s a run on average.`,
     '',
   );

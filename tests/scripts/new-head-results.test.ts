@@ -57,15 +57,17 @@ describe('the new-head grid', () => {
     }
   });
 
-  it("ran again with twice the steps exactly the runs not converged at their target's steps", () => {
-    const base = results.settings.steps;
-    for (const r of grid) expect([base[r.target], 2 * base[r.target]]).toContain(r.steps);
-    expect(
-      grid
-        .filter((r) => r.steps === 2 * base[r.target])
-        .map((r) => r.id.replace(/_t\d+$/, ''))
-        .sort(),
-    ).toEqual(results.replaced.map((r) => r.id).sort());
+  it('ran again with twice the steps exactly the runs not converged, up to `again` times', () => {
+    // A run of 2^k times its target's steps replaced its k shorter runs, each not converged.
+    const expected: string[] = [];
+    for (const r of grid) {
+      const k = Math.log2(r.steps / results.settings.steps[r.target]);
+      expect(Number.isInteger(k) && k >= 0 && k <= results.again, r.id).toBe(true);
+      const first = r.id.replace(/_t\d+$/, '');
+      for (let j = 0; j < k; j++)
+        expected.push(j === 0 ? first : `${first}_t${2 ** j * results.settings.steps[r.target]}`);
+    }
+    expect(results.replaced.map((r) => r.id).sort()).toEqual(expected.sort());
     for (const r of results.replaced) expect(r.converged).toBe(false);
   });
 
