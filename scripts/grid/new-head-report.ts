@@ -1,7 +1,11 @@
 // The new-head grid's results (results.json) and its tables (results.md), made from results.json alone so
 // that a test can check one against the other.
 import { pairedDifference, type PairedDifference } from '../../src/train/seed-stats.ts';
-import { cell, mean, methodLabel, pct, table } from './stats.ts';
+import { cell, mean, methodLabel, pct, plateauedAtBest, table } from './stats.ts';
+
+/** Converged, in the new-head grid: plateaued, and the final validation within the tolerance of the best
+ *  (stats.ts). */
+export const converged = plateauedAtBest;
 
 export interface NewHeadSettings {
   /** Target → the steps of its runs (a run not converged is run again with twice them, `again` times at
@@ -73,19 +77,6 @@ export interface NewHeadResults {
   lr_sweep: NewHeadRun[];
   /** Runs not converged, each replaced (in `runs`, or here by a longer one) by its run with twice the steps. */
   replaced: NewHeadRun[];
-}
-
-/** Converged: the last third's best validation accuracy at most `flat` above the best before it, and the
- *  final validation within `flat` of the best. */
-export function converged(curve: [number, number][], flat: number): boolean {
-  const last = Math.ceil(curve.length / 3);
-  if (curve.length - last < 1) return false;
-  const best = (points: [number, number][]) => Math.max(...points.map(([, a]) => a));
-  // The tolerance absorbs float rounding of accuracies such as 0.7 − 0.69.
-  return (
-    best(curve.slice(-last)) - best(curve.slice(0, -last)) <= flat + 1e-9 &&
-    best(curve) - curve[curve.length - 1][1] <= flat + 1e-9
-  );
 }
 
 const signed = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)}`;

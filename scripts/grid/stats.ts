@@ -5,6 +5,25 @@ export { mean, std };
 
 export const pct = (x: number) => (100 * x).toFixed(1);
 
+type Curve = [step: number, accuracy: number][];
+const best = (points: Curve) => Math.max(...points.map(([, a]) => a));
+// The tolerances absorb float rounding of accuracies such as 0.7 − 0.69.
+const within = (gap: number, flat: number) => gap <= flat + 1e-9;
+
+/** The best validation accuracy of the last third of the evaluations is at most `flat` above the best
+ *  before them (training longer no longer helps). */
+export function plateaued(curve: Curve, flat: number): boolean {
+  const last = Math.ceil(curve.length / 3);
+  if (curve.length - last < 1) return false;
+  return within(best(curve.slice(-last)) - best(curve.slice(0, -last)), flat);
+}
+
+/** Plateaued, and the final validation accuracy within `flat` of the best (the run did not slip away
+ *  from its best either). */
+export function plateauedAtBest(curve: Curve, flat: number): boolean {
+  return plateaued(curve, flat) && within(best(curve) - curve[curve.length - 1][1], flat);
+}
+
 /** 'mean ± std' in %, with the count when it is not `expected`; '–' for no values. */
 export function cell(xs: number[], expected: number): string {
   if (xs.length === 0) return '–';

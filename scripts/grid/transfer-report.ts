@@ -1,7 +1,10 @@
 // The transfer grid's results (results.json) and its tables (results.md), made from results.json
 // alone so that a test can check one against the other.
 import type { RunSettingsOfGrid } from './options.ts';
-import { cell, mean, methodLabel, pairedCell, pct, table } from './stats.ts';
+import { cell, mean, methodLabel, pairedCell, pct, plateaued, table } from './stats.ts';
+
+/** Converged, in the head-kept grid: the validation curve plateaued (stats.ts). */
+export const converged = plateaued;
 
 export interface TransferSettings extends RunSettingsOfGrid {
   sourcePerClass: number;
@@ -45,16 +48,6 @@ export interface TransferResults {
   argv: string[];
   wallSeconds: number;
   runs: TransferRun[];
-}
-
-/** Converged: the best validation accuracy of the last third of the evaluations is at most `flat`
- *  above the best before them (training longer no longer helps). */
-export function converged(curve: [number, number][], flat: number): boolean {
-  const last = Math.ceil(curve.length / 3);
-  if (curve.length - last < 1) return false;
-  const best = (points: [number, number][]) => Math.max(...points.map(([, a]) => a));
-  // The tolerance absorbs float rounding of accuracies such as 0.7 − 0.69.
-  return best(curve.slice(-last)) - best(curve.slice(0, -last)) <= flat + 1e-9;
 }
 
 type Measure = [title: string, get: (r: TransferRun) => number];
