@@ -104,6 +104,50 @@ function hours(runs: NewHeadRun[]): string {
 
 type Measure = [title: string, get: (r: NewHeadRun) => number | null];
 
+/** Each run replaced, beside the run of twice its steps that replaced it: [shorter, longer]. */
+function doublings(x: NewHeadResults): [NewHeadRun, NewHeadRun][] {
+  const byId = new Map([...x.runs, ...x.replaced].filter((r) => r.engine === 'pytorch').map((r) => [r.id, r]));
+  return x.replaced.flatMap((r) => {
+    const longer = byId.get(`${r.id.replace(/_t\d+$/, '')}_t${2 * r.steps}`);
+    return longer ? [[r, longer] as [NewHeadRun, NewHeadRun]] : [];
+  });
+}
+
+/** What twice the steps changed in the runs run again, by target, method and length: the validation
+ *  accuracy of the final and of the best evaluation, in points (one evaluation is noisy: 400 images). */
+function doublingTable(x: NewHeadResults): string[] {
+  const order = (r: NewHeadRun) => [
+    x.targets.findIndex((t) => t.name === r.target),
+    x.methods.indexOf(r.method),
+    r.steps,
+  ];
+  const sorted = doublings(x).sort(([a], [b]) => {
+    const [oa, ob] = [order(a), order(b)];
+    return oa[0] - ob[0] || oa[1] - ob[1] || oa[2] - ob[2];
+  });
+  const groups = new Map<string, [NewHeadRun, NewHeadRun][]>();
+  for (const pair of sorted) {
+    const [a, b] = pair;
+    const key = `${a.target}, ${methodLabel(a.method)}, ${a.steps} → ${b.steps}`;
+    groups.set(key, [...(groups.get(key) ?? []), pair]);
+  }
+  const change = (pairs: [NewHeadRun, NewHeadRun][], get: (r: NewHeadRun) => number) =>
+    differenceCell(
+      pairedDifference(new Map(pairs.map(([, b], i) => [i, get(b)])), new Map(pairs.map(([a], i) => [i, get(a)]))),
+    );
+  const final = (r: NewHeadRun) => r.val_curve[r.val_curve.length - 1][1];
+  return table(
+    ['runs run again (target, method, steps)', 'runs', 'final validation', 'best validation', 'converged after'],
+    [...groups].map(([key, pairs]) => [
+      key,
+      String(pairs.length),
+      change(pairs, final),
+      change(pairs, (r) => r.best_val_accuracy),
+      String(pairs.filter(([, b]) => b.converged).length),
+    ]),
+  );
+}
+
 export function newHeadReport(x: NewHeadResults): string {
   const grid = x.runs.filter((r) => r.engine === 'pytorch');
   const n = x.seeds.length;
@@ -226,6 +270,13 @@ export function newHeadReport(x: NewHeadResults): string {
       '.',
     '',
   );
+  if (x.replaced.length)
+    out.push(
+      'What twice the steps changed in the runs run again (points, mean [95 % interval], and how many rose):',
+      '',
+      ...doublingTable(x),
+      '',
+    );
   out.push(
     `Converged (the last third's best validation accuracy at most ${100 * x.flat} point above the best before it, ` +
       `and the final within ${100 * x.flat} point of the best): ${grid.length - unconverged.length} of ${grid.length} runs` +
