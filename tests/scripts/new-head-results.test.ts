@@ -12,6 +12,9 @@ import { converged, newHeadReport, type NewHeadResults } from '../../scripts/gri
 const DIR = 'experiments/new-head';
 const results = JSON.parse(readFileSync(`${DIR}/results.json`, 'utf8')) as NewHeadResults;
 const grid = results.runs.filter((r) => r.engine === 'pytorch');
+/** 'StochCA p = 0.5' for 'stochca:0.5', as results.md names the methods. */
+const methodLabelOf = (m: string) =>
+  m === 'finetune' ? 'fine-tuning' : m === 'linear-probe' ? 'linear probe' : `StochCA p = ${m.split(':')[1]}`;
 
 describe('the new-head grid', () => {
   it('covers the protocol: targets, counts, seeds and methods, one run of each', () => {
@@ -69,6 +72,31 @@ describe('the new-head grid', () => {
     }
     expect(results.replaced.map((r) => r.id).sort()).toEqual(expected.sort());
     for (const r of results.replaced) expect(r.converged).toBe(false);
+  });
+
+  it("says in results.md what each doubling of the steps changed, as the runs' curves give it", () => {
+    // Each row, recomputed here from the runs: how many, the mean change of the final validation, how
+    // many of the longer runs converged.
+    const rows = readFileSync(`${DIR}/results.md`, 'utf8')
+      .split('\n')
+      .filter((line) => line.includes(' → '));
+    const everyRun = [...results.runs, ...results.replaced].filter((r) => r.engine === 'pytorch');
+    const last = (curve: [number, number][]) => curve[curve.length - 1][1];
+    let pairs = 0;
+    for (const row of rows) {
+      const [label, runs, finalChange, , convergedAfter] = row.slice(2, -2).split(' | ');
+      const [, target, method, from, to] = /^(\w+), (.+), (\d+) → (\d+)$/.exec(label)!;
+      const shorter = results.replaced.filter(
+        (r) => r.target === target && r.steps === Number(from) && methodLabelOf(r.method) === method,
+      );
+      const longer = shorter.map((r) => everyRun.find((l) => l.id === `${r.id.replace(/_t\d+$/, '')}_t${to}`)!);
+      expect(Number(runs), label).toBe(shorter.length);
+      const change = longer.reduce((a, l, i) => a + last(l.val_curve) - last(shorter[i].val_curve), 0) / shorter.length;
+      expect(Number(/^\**([+−][\d.]+)/.exec(finalChange)![1].replace('−', '-')), label).toBeCloseTo(100 * change, 1);
+      expect(Number(convergedAfter), label).toBe(longer.filter((l) => l.converged).length);
+      pairs += shorter.length;
+    }
+    expect(pairs).toBe(results.replaced.length);
   });
 
   it('ran a cell of every target in the engine too', () => {
