@@ -2,9 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { cell, pairedCell, plateaued, plateauedAtBest, std } from '../../scripts/grid/stats.ts';
 
-describe('plateaued', () => {
-  const curve = (...accuracies: number[]): [number, number][] => accuracies.map((a, i) => [10 * (i + 1), a]);
+/** A validation curve, an evaluation every 10 steps. */
+const curve = (...accuracies: number[]): [number, number][] => accuracies.map((a, i) => [10 * (i + 1), a]);
 
+describe('plateaued', () => {
   it('holds when the last third adds at most the tolerance to the best before it', () => {
     expect(plateaued(curve(0.5, 0.8, 0.9, 0.9, 0.905, 0.9), 0.01)).toBe(true);
     // A fall counts as flat: training longer does not help.
@@ -26,8 +27,6 @@ describe('plateaued', () => {
 });
 
 describe('plateauedAtBest', () => {
-  const curve = (...accuracies: number[]): [number, number][] => accuracies.map((a, i) => [10 * (i + 1), a]);
-
   it('also needs the final accuracy within the tolerance of the best', () => {
     expect(plateauedAtBest(curve(0.5, 0.8, 0.9, 0.9, 0.905, 0.9), 0.01)).toBe(true);
     // Plateaued, but the run slipped from its best: a fall is no longer flat.

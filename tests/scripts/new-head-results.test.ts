@@ -8,13 +8,11 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { newHeadFigure } from '../../scripts/grid/new-head-figure.ts';
 import { converged, newHeadReport, type NewHeadResults } from '../../scripts/grid/new-head-report.ts';
+import { methodLabel } from '../../scripts/grid/stats.ts';
 
 const DIR = 'experiments/new-head';
 const results = JSON.parse(readFileSync(`${DIR}/results.json`, 'utf8')) as NewHeadResults;
 const grid = results.runs.filter((r) => r.engine === 'pytorch');
-/** 'StochCA p = 0.5' for 'stochca:0.5', as results.md names the methods. */
-const methodLabelOf = (m: string) =>
-  m === 'finetune' ? 'fine-tuning' : m === 'linear-probe' ? 'linear probe' : `StochCA p = ${m.split(':')[1]}`;
 
 describe('the new-head grid', () => {
   it('covers the protocol: targets, counts, seeds and methods, one run of each', () => {
@@ -87,7 +85,7 @@ describe('the new-head grid', () => {
       const [label, runs, finalChange, , convergedAfter] = row.slice(2, -2).split(' | ');
       const [, target, method, from, to] = /^(\w+), (.+), (\d+) → (\d+)$/.exec(label)!;
       const shorter = results.replaced.filter(
-        (r) => r.target === target && r.steps === Number(from) && methodLabelOf(r.method) === method,
+        (r) => r.target === target && r.steps === Number(from) && methodLabel(r.method) === method,
       );
       const longer = shorter.map((r) => everyRun.find((l) => l.id === `${r.id.replace(/_t\d+$/, '')}_t${to}`)!);
       expect(Number(runs), label).toBe(shorter.length);
