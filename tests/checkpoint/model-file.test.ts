@@ -7,8 +7,7 @@ import type { Naming } from '../../src/checkpoint/name-tables.ts';
 import { writeSafetensors } from '../../src/checkpoint/safetensors.ts';
 import type { HostTensor } from '../../src/gpu/tensor.ts';
 import type { VitArch } from '../../src/nn/vit-arch.ts';
-import { vitParamSpecs } from '../../src/nn/vit-params.ts';
-import { engineLogits, randomVitWeights } from '../helpers/model.ts';
+import { canonicalTensors, engineLogits, randomVitWeights } from '../helpers/model.ts';
 import { normal } from '../helpers/random.ts';
 
 const config: VitArch = {
@@ -24,10 +23,7 @@ const config: VitArch = {
 
 /** A file as a library would write it: `naming`'s tensor names, no metadata of ours. */
 function foreignFile(naming: Naming, seed: number): { bytes: Uint8Array; canonical: Map<string, HostTensor> } {
-  const w = randomVitWeights(config, seed);
-  const canonical = new Map(
-    vitParamSpecs(config).map((s) => [s.name, { shape: s.shape, data: Float32Array.from(w[s.name]) }]),
-  );
+  const canonical = canonicalTensors(config, randomVitWeights(config, seed));
   return { bytes: writeSafetensors(fromCanonical(canonical, naming)), canonical };
 }
 

@@ -19,8 +19,7 @@ import {
 } from '../../src/checkpoint/safetensors.ts';
 import type { CheckpointConfig } from '../../src/checkpoint/checkpoint-config.ts';
 import type { HostTensor } from '../../src/gpu/tensor.ts';
-import { vitParamSpecs } from '../../src/nn/vit-params.ts';
-import { randomVitWeights } from '../helpers/model.ts';
+import { canonicalTensors, randomVitWeights } from '../helpers/model.ts';
 
 // The promise: a bad file is refused in this time and memory, whatever it claims.
 const MAX_MS = 2000;
@@ -78,8 +77,7 @@ const config: CheckpointConfig = {
 };
 
 function canonicalWeights(): Map<string, HostTensor> {
-  const w = randomVitWeights(config, 1);
-  return new Map(vitParamSpecs(config).map((s) => [s.name, { shape: s.shape, data: Float32Array.from(w[s.name]) }]));
+  return canonicalTensors(config, randomVitWeights(config, 1));
 }
 
 /** A timm file of the tiny model with its metadata, then `metadata` over it. */

@@ -12,9 +12,8 @@ import type { CheckpointConfig } from '../../src/checkpoint/checkpoint-config.ts
 import { initCommand } from '../../src/cli/init-command.ts';
 import { writeNpy } from '../../src/cli/npy.ts';
 import type { HostTensor } from '../../src/gpu/tensor.ts';
-import { vitParamSpecs } from '../../src/nn/vit-params.ts';
 import { makeFolder, png } from '../data/fixtures.ts';
-import { randomVitWeights } from '../helpers/model.ts';
+import { canonicalTensors, randomVitWeights } from '../helpers/model.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'stochca-errors-'));
 const config: CheckpointConfig = {
@@ -30,11 +29,7 @@ const config: CheckpointConfig = {
 };
 
 function torchvisionTensors(): Map<string, HostTensor> {
-  const w = randomVitWeights(config, 4);
-  return fromCanonical(
-    new Map(vitParamSpecs(config).map((s) => [s.name, { shape: s.shape, data: Float32Array.from(w[s.name]) }])),
-    'torchvision',
-  );
+  return fromCanonical(canonicalTensors(config, randomVitWeights(config, 4)), 'torchvision');
 }
 
 function infer(model: Uint8Array, name: string) {

@@ -7,12 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { stochca, stochcaWithEnv } from '../helpers/cli.ts';
 import { fromCanonical, toCanonical } from '../../src/checkpoint/convert.ts';
 import { parseSafetensors, writeSafetensors } from '../../src/checkpoint/safetensors.ts';
-import type { HostTensor } from '../../src/gpu/tensor.ts';
 import { readNpy, writeNpy } from '../../src/cli/npy.ts';
 import type { VitArch } from '../../src/nn/vit-arch.ts';
-import { vitParamSpecs } from '../../src/nn/vit-params.ts';
 import { expectClose } from '../helpers/compare.ts';
-import { randomVitWeights, type Weights64 } from '../helpers/model.ts';
+import { canonicalTensors, randomVitWeights, type Weights64 } from '../helpers/model.ts';
 import { normal } from '../helpers/random.ts';
 import { vitLogitsRef, vitLossRef } from '../reference/vit.ts';
 
@@ -31,11 +29,8 @@ const B = 3;
 
 /** A torchvision-named safetensors file of `w` (as a torchvision user would have it). */
 function modelFile(name: string, w: Weights64): string {
-  const canonical = new Map<string, HostTensor>(
-    vitParamSpecs(config).map((s) => [s.name, { shape: s.shape, data: Float32Array.from(w[s.name]) }]),
-  );
   const path = join(dir, name);
-  writeFileSync(path, writeSafetensors(fromCanonical(canonical, 'torchvision')));
+  writeFileSync(path, writeSafetensors(fromCanonical(canonicalTensors(config, w), 'torchvision')));
   return path;
 }
 

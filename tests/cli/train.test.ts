@@ -8,14 +8,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stochca } from '../helpers/cli.ts';
 import { loadModelFile } from '../../src/checkpoint/model-file.ts';
-import { fromCanonical } from '../../src/checkpoint/convert.ts';
-import { writeSafetensors } from '../../src/checkpoint/safetensors.ts';
-import type { HostTensor } from '../../src/gpu/tensor.ts';
 import type { VitArch } from '../../src/nn/vit-arch.ts';
 import { planVit } from '../../src/nn/planner.ts';
-import { vitParamSpecs } from '../../src/nn/vit-params.ts';
 import { makeFolder, mnistSubset, png, type Files } from '../data/fixtures.ts';
-import { randomVitWeights } from '../helpers/model.ts';
+import { randomCheckpoint } from '../helpers/model.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'stochca-train-'));
 const config: VitArch = {
@@ -30,12 +26,8 @@ const config: VitArch = {
 };
 
 function checkpoint(): string {
-  const w = randomVitWeights(config, 3);
-  const m = new Map<string, HostTensor>(
-    vitParamSpecs(config).map((s) => [s.name, { shape: s.shape, data: Float32Array.from(w[s.name]) }]),
-  );
   const path = join(dir, 'pretrained.safetensors');
-  writeFileSync(path, writeSafetensors(fromCanonical(m, 'timm')));
+  writeFileSync(path, randomCheckpoint(config, 3, 'timm'));
   return path;
 }
 

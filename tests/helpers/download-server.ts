@@ -14,9 +14,7 @@ import { createServer } from 'node:http';
 import type { ServerResponse } from 'node:http';
 import type { CheckpointConfig } from '../../src/checkpoint/checkpoint-config.ts';
 import { saveModelFile } from '../../src/checkpoint/model-file.ts';
-import type { HostTensor } from '../../src/gpu/tensor.ts';
-import { vitParamSpecs } from '../../src/nn/vit-params.ts';
-import { randomVitWeights } from './model.ts';
+import { canonicalTensors, randomVitWeights } from './model.ts';
 
 export const SLOW_PIECES = 16;
 export const SLOW_MS = 2000;
@@ -47,11 +45,7 @@ export function tinyModel(): Uint8Array {
     layerNormEps: 1e-6,
     channels: 3,
   };
-  const w = randomVitWeights(config, 3);
-  const weights = new Map<string, HostTensor>(
-    vitParamSpecs(config).map((s) => [s.name, { shape: s.shape, data: Float32Array.from(w[s.name]) }]),
-  );
-  return saveModelFile({ config, naming: 'timm', weights });
+  return saveModelFile({ config, naming: 'timm', weights: canonicalTensors(config, randomVitWeights(config, 3)) });
 }
 
 export async function startDownloadServer(): Promise<DownloadServer> {

@@ -1,5 +1,9 @@
 // Tiny ViTs for tests: random weights shaped like a trained model's, and the engine's
 // logits for them in Chromium.
+import { fromCanonical } from '../../src/checkpoint/convert.ts';
+import type { Naming } from '../../src/checkpoint/name-tables.ts';
+import { writeSafetensors } from '../../src/checkpoint/safetensors.ts';
+import type { HostTensor } from '../../src/gpu/tensor.ts';
 import type { VitArch } from '../../src/nn/vit-arch.ts';
 import { vitParamSpecs } from '../../src/nn/vit-params.ts';
 import { harnessPage } from './browser.ts';
@@ -17,6 +21,16 @@ export function randomVitWeights(c: VitArch, seed: number): Weights64 {
       : normal(n, seed + k, 0.3);
   });
   return w;
+}
+
+/** `w` as the engine's canonical float32 tensors, what checkpoint files are written from. */
+export function canonicalTensors(c: VitArch, w: Weights64): Map<string, HostTensor> {
+  return new Map(vitParamSpecs(c).map((s) => [s.name, { shape: s.shape, data: Float32Array.from(w[s.name]) }]));
+}
+
+/** A random ViT (randomVitWeights) as a library would save it: `naming`'s tensor names, no metadata of ours. */
+export function randomCheckpoint(c: VitArch, seed: number, naming: Naming): Uint8Array {
+  return writeSafetensors(fromCanonical(canonicalTensors(c, randomVitWeights(c, seed)), naming));
 }
 
 /** Plain arrays, for page.evaluate. */

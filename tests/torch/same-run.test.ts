@@ -9,19 +9,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fromCanonical } from '../../src/checkpoint/convert.ts';
 import type { Naming } from '../../src/checkpoint/name-tables.ts';
-import { parseSafetensors, writeSafetensors } from '../../src/checkpoint/safetensors.ts';
+import { parseSafetensors } from '../../src/checkpoint/safetensors.ts';
 import { Batcher } from '../../src/data/batcher.ts';
 import { nodeDecoder } from '../../src/data/decode-node.ts';
 import { folderTree } from '../../src/data/folder-source.ts';
-import type { HostTensor } from '../../src/gpu/tensor.ts';
 import { drawMask } from '../../src/nn/stochca-step.ts';
 import type { VitArch } from '../../src/nn/vit-arch.ts';
-import { vitParamSpecs } from '../../src/nn/vit-params.ts';
 import { makeFolder, mnistSubset, png, removeTempDirs, type Files } from '../data/fixtures.ts';
 import { stochca } from '../helpers/cli.ts';
-import { randomVitWeights } from '../helpers/model.ts';
+import { randomCheckpoint } from '../helpers/model.ts';
 import { maxRelative, python, readCurvesCsv, torchMissing, torchrun, type CurveRow } from '../helpers/torch.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'stochca-torch-'));
@@ -59,12 +56,8 @@ afterAll(removeTempDirs);
 
 /** The same random tiny ViT under one naming. */
 function checkpoint(naming: Naming): string {
-  const w = randomVitWeights(config, 3);
-  const m = new Map<string, HostTensor>(
-    vitParamSpecs(config).map((s) => [s.name, { shape: s.shape, data: Float32Array.from(w[s.name]) }]),
-  );
   const path = join(dir, `${naming}.safetensors`);
-  writeFileSync(path, writeSafetensors(fromCanonical(m, naming)));
+  writeFileSync(path, randomCheckpoint(config, 3, naming));
   return path;
 }
 
