@@ -43,6 +43,18 @@ def views(T, data, samples, S, cache):
     return pixels
 
 
+def load(T, path):
+    """The model file as train.py's ViT in evaluation mode, with its config and normalisation."""
+    tensors, metadata = T.read_safetensors(path)
+    cfg = json.loads(metadata['stochca_config'])
+    norm = json.loads(metadata['stochca_normalization'])
+    model = T.ViT(cfg)
+    names = T.checkpoint_names(T.detect_naming(tensors), cfg['depth'], tensors)
+    own = model.state_dict()
+    model.load_state_dict({k: torch.cat([tensors[n] for n in ns]).reshape(own[k].shape) for k, ns in names.items()})
+    return model.eval(), cfg, norm
+
+
 def main():
     a = argparse.ArgumentParser()
     a.add_argument('--bundle', required=True)
@@ -57,14 +69,7 @@ def main():
     out = []
     for pair in args.pairs:
         model_path, data = pair.split('=', 1)
-        tensors, metadata = T.read_safetensors(model_path)
-        cfg = json.loads(metadata['stochca_config'])
-        norm = json.loads(metadata['stochca_normalization'])
-        model = T.ViT(cfg)
-        names = T.checkpoint_names(T.detect_naming(tensors), cfg['depth'], tensors)
-        own = model.state_dict()
-        model.load_state_dict({k: torch.cat([tensors[n] for n in ns]).reshape(own[k].shape) for k, ns in names.items()})
-        model.eval()
+        model, cfg, norm = load(T, model_path)
         samples, classes = samples_of(data)
         if len(classes) != cfg['numClasses']:
             raise SystemExit(f"{data}: {len(classes)} classes, the model has {cfg['numClasses']}")

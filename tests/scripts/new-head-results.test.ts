@@ -2,7 +2,8 @@
 // targets, three or more image counts, five or more seeds, the linear probe, fine-tuning and two or more
 // StochCA probabilities, a new head in every run, learning rates chosen on validation, runs not converged
 // run again with twice the steps), results.md and figure.svg are what results.json gives, and the record
-// beside them quotes results.md's tables. How many runs converged is a finding, stated in results.md.
+// beside them quotes results.md's tables; the heads of a thousand seeds (head-draws-*.json) begin with the
+// runs' own starting scores. How many runs converged is a finding, stated in results.md.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -44,6 +45,19 @@ describe('the new-head grid', () => {
       // Model selection on validation only.
       expect(Math.max(...r.val_curve.map(([, a]) => a))).toBe(r.best_val_accuracy);
       expect(r.converged).toBe(converged(r.val_curve, results.flat));
+    }
+  });
+
+  it("measured the heads of many seeds with the grid's own draws: the first seeds' are the runs' starting scores", () => {
+    for (const t of results.targets) {
+      const draws = JSON.parse(readFileSync(`${DIR}/head-draws-${t.name}.json`, 'utf8')) as {
+        above_20: number;
+        accuracies: number[];
+      };
+      expect(draws.accuracies.length).toBeGreaterThanOrEqual(1000);
+      expect(draws.above_20).toBe(draws.accuracies.filter((a) => a > 0.2).length);
+      for (const r of results.runs.filter((x) => x.target === t.name))
+        expect(r.pretrained_target_accuracy, r.id).toBe(draws.accuracies[r.seed]);
     }
   });
 
