@@ -49,8 +49,7 @@ def main():
     labels = torch.tensor([y for _, y in samples])
     model.head = torch.nn.Identity()
     # [n, dim]: the class token after the final norm, what the head sees.
-    features = torch.cat([model(T.normalize(pixels[at:at + 256], 'cpu', norm['mean'], norm['std']))
-                          for at in range(0, len(samples), 256)])
+    features = score.outputs(T, model, pixels, norm)
     accuracies = []
     for seed in range(args.seeds):
         w, b = head_of(T, seed, cfg['dim'], cfg['numClasses'])

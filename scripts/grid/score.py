@@ -55,6 +55,12 @@ def load(T, path):
     return model.eval(), cfg, norm
 
 
+def outputs(T, model, pixels, norm):
+    """[n, ...]: the model on every view of `pixels` ([n, S, S, 3] uint8), normalised, 256 at a time."""
+    return torch.cat([model(T.normalize(pixels[at:at + 256], 'cpu', norm['mean'], norm['std']))
+                      for at in range(0, len(pixels), 256)])
+
+
 def main():
     a = argparse.ArgumentParser()
     a.add_argument('--bundle', required=True)
@@ -79,10 +85,7 @@ def main():
             decoded[key] = views(T, data, samples, S, args.cache)
         pixels = decoded[key]
         labels = torch.tensor([y for _, y in samples])
-        correct = 0
-        for at in range(0, len(samples), 256):
-            logits = model(T.normalize(pixels[at:at + 256], 'cpu', norm['mean'], norm['std']))
-            correct += (logits.argmax(1) == labels[at:at + 256]).sum().item()
+        correct = (outputs(T, model, pixels, norm).argmax(1) == labels).sum().item()
         out.append(correct / len(samples))
     print(json.dumps(out))
 
