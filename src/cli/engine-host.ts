@@ -21,6 +21,10 @@ export interface EngineHost {
 
 type HostResult<K extends keyof HostApi> = Awaited<ReturnType<HostApi[K]>>;
 
+const SOFTWARE_IN_NODE =
+  'STOCHCA_HOST=node found no GPU, only SwiftShader, on which Dawn for Node crashes while kernels run: ' +
+  'unset STOCHCA_HOST (or set it to chromium) to run the engine in headless Chromium.';
+
 export async function openEngineHost(): Promise<EngineHost> {
   const choice = process.env.STOCHCA_HOST;
   if (choice !== 'chromium') {
@@ -30,8 +34,11 @@ export async function openEngineHost(): Promise<EngineHost> {
       return {
         kind: 'node',
         adapter: `${gpu.adapter.vendor} ${gpu.adapter.description || gpu.adapter.architecture}`.trim(),
-        call: async <K extends keyof HostApi>(name: K, ...args: Parameters<HostApi[K]>): Promise<HostResult<K>> =>
-          (await (api[name] as (...a: unknown[]) => unknown)(...args)) as HostResult<K>,
+        call: async <K extends keyof HostApi>(name: K, ...args: Parameters<HostApi[K]>): Promise<HostResult<K>> => {
+          // Only STOCHCA_HOST=node gets here with a software adapter; its kernels would abort the process.
+          if (gpu.adapter.fallback && name !== 'info') throw new NoWebGPUError(SOFTWARE_IN_NODE);
+          return (await (api[name] as (...a: unknown[]) => unknown)(...args)) as HostResult<K>;
+        },
         close: async () => gpu.destroy(),
       };
     } catch (e) {

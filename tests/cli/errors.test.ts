@@ -5,7 +5,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { stochca } from '../helpers/cli.ts';
+import { stochca, stochcaWithEnv } from '../helpers/cli.ts';
+import type { InfoReport } from '../../src/cli/info-command.ts';
 import { fromCanonical } from '../../src/checkpoint/convert.ts';
 import { writeSafetensors } from '../../src/checkpoint/safetensors.ts';
 import type { CheckpointConfig } from '../../src/checkpoint/checkpoint-config.ts';
@@ -106,6 +107,23 @@ describe('stochca errors keep their details', () => {
       expect(r.code).toBe(1);
       expect(r.stderr.trimEnd()).toBe(message);
     }
+  });
+
+  it('STOCHCA_HOST=node without a GPU refuses in one line rather than letting Dawn abort the process', async ({
+    skip,
+  }) => {
+    const info = await stochcaWithEnv({ STOCHCA_HOST: 'node' }, 'info', '--json');
+    if (!(JSON.parse(info.stdout) as InfoReport).fallback) return skip('Dawn for Node has a hardware adapter here');
+    const model = writeSafetensors(torchvisionTensors());
+    writeFileSync(join(dir, 'node.safetensors'), model);
+    writeFileSync(join(dir, 'x.npy'), writeNpy(new Float32Array(3 * 8 * 8), [1, 3, 8, 8]));
+    const args = ['--model', join(dir, 'node.safetensors'), '--input', join(dir, 'x.npy'), '--heads', '2'];
+    const r = await stochcaWithEnv({ STOCHCA_HOST: 'node' }, 'infer', ...args, '--out', join(dir, 'l.npy'));
+    expect(r.code).toBe(1);
+    expect(r.stderr.trimEnd().split('\n')).toEqual([
+      'stochca: STOCHCA_HOST=node found no GPU, only SwiftShader, on which Dawn for Node crashes while kernels run: ' +
+        'unset STOCHCA_HOST (or set it to chromium) to run the engine in headless Chromium.',
+    ]);
   });
 
   it('a usage error keeps its hint', async () => {
