@@ -14,30 +14,18 @@ function stats(data: Float32Array): { mean: number; std: number; maxAbs: number 
   return { mean, std, maxAbs: data.reduce((m, v) => Math.max(m, Math.abs(v)), 0) };
 }
 
+/** `stochca init` of a small ViT (28 px, patch 7, width 32, 2 blocks, 5 classes) into `out`. */
+const init = (out: string, seed: number) =>
+  stochca(
+    'init',
+    ...['--out', out, '--image-size', '28', '--patch', '7', '--dim', '32', '--depth', '2', '--heads', '2'],
+    ...['--mlp', '64', '--classes', '5', '--seed', String(seed)],
+  );
+
 describe('stochca init', () => {
   it('writes a checkpoint that reloads with no options, initialised as timm does', async () => {
     const out = join(dir, 'init.safetensors');
-    const r = await stochca(
-      'init',
-      '--out',
-      out,
-      '--image-size',
-      '28',
-      '--patch',
-      '7',
-      '--dim',
-      '32',
-      '--depth',
-      '2',
-      '--heads',
-      '2',
-      '--mlp',
-      '64',
-      '--classes',
-      '5',
-      '--seed',
-      '3',
-    );
+    const r = await init(out, 3);
     expect(r.code).toBe(0);
     const model = loadModelFile(readFileSync(out));
     expect(model.config).toMatchObject({
@@ -62,28 +50,11 @@ describe('stochca init', () => {
     expect([...model.weights.get('blocks.0.qkv.bias')!.data].every((v) => v === 0)).toBe(true);
     // The same seed gives the same file; another seed another.
     const again = join(dir, 'again.safetensors');
-    await stochca(
-      'init',
-      '--out',
-      again,
-      '--image-size',
-      '28',
-      '--patch',
-      '7',
-      '--dim',
-      '32',
-      '--depth',
-      '2',
-      '--heads',
-      '2',
-      '--mlp',
-      '64',
-      '--classes',
-      '5',
-      '--seed',
-      '3',
-    );
+    await init(again, 3);
     expect(readFileSync(again).equals(readFileSync(out))).toBe(true);
+    const other = join(dir, 'other.safetensors');
+    await init(other, 4);
+    expect(readFileSync(other).equals(readFileSync(out))).toBe(false);
   });
 
   it('refuses a configuration that is not a ViT in one line', async () => {
