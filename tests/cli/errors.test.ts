@@ -33,10 +33,12 @@ function torchvisionTensors(): Map<string, HostTensor> {
   return fromCanonical(canonicalTensors(config, randomVitWeights(config, 4)), 'torchvision');
 }
 
-function infer(model: Uint8Array, name: string) {
+/** `stochca infer` of the checkpoint bytes `model`, written as `name`, on one zero image; `env` over this process's. */
+function infer(model: Uint8Array, name: string, env: Record<string, string> = {}) {
   writeFileSync(join(dir, name), model);
   writeFileSync(join(dir, 'x.npy'), writeNpy(new Float32Array(3 * 8 * 8), [1, 3, 8, 8]));
-  return stochca(
+  return stochcaWithEnv(
+    env,
     'infer',
     '--model',
     join(dir, name),
@@ -114,11 +116,7 @@ describe('stochca errors keep their details', () => {
   }) => {
     const info = await stochcaWithEnv({ STOCHCA_HOST: 'node' }, 'info', '--json');
     if (!(JSON.parse(info.stdout) as InfoReport).fallback) return skip('Dawn for Node has a hardware adapter here');
-    const model = writeSafetensors(torchvisionTensors());
-    writeFileSync(join(dir, 'node.safetensors'), model);
-    writeFileSync(join(dir, 'x.npy'), writeNpy(new Float32Array(3 * 8 * 8), [1, 3, 8, 8]));
-    const args = ['--model', join(dir, 'node.safetensors'), '--input', join(dir, 'x.npy'), '--heads', '2'];
-    const r = await stochcaWithEnv({ STOCHCA_HOST: 'node' }, 'infer', ...args, '--out', join(dir, 'l.npy'));
+    const r = await infer(writeSafetensors(torchvisionTensors()), 'node.safetensors', { STOCHCA_HOST: 'node' });
     expect(r.code).toBe(1);
     expect(r.stderr.trimEnd().split('\n')).toEqual([
       'stochca: STOCHCA_HOST=node found no GPU, only SwiftShader, on which Dawn for Node crashes while kernels run: ' +
