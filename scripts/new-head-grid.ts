@@ -9,7 +9,8 @@
 // scripts/grid/score.py for the scores train.py does not give.
 //
 // OUT/data/ holds the data (built when missing), OUT/runs/<id>/ each run, its result.json written last
-// (finished runs are skipped: an interrupted grid resumes), OUT/results.json every run, OUT/results.md.
+// (finished runs are skipped: an interrupted grid resumes; the repository keeps result.json, so a clone
+// resumes it too), OUT/results.json every run, OUT/results.md.
 //
 // Run with: npx tsx scripts/new-head-grid.ts [options]   (--help lists them)
 import { spawn } from 'node:child_process';

@@ -30,6 +30,11 @@ describe('the new-head grid', () => {
     expect(grid.map((r) => `${r.target} ${r.images_per_class} ${r.method} ${r.seed}`).sort()).toEqual(expected.sort());
   });
 
+  it('keeps every run of results.json as its runs/<id>/result.json, from which a clone resumes the grid', () => {
+    for (const r of [...results.runs, ...results.lr_sweep, ...results.replaced])
+      expect(JSON.parse(readFileSync(`${DIR}/runs/${r.id}/result.json`, 'utf8')), r.id).toEqual(r);
+  });
+
   it('gives every run a new head and the fields a reader needs', () => {
     for (const r of results.runs) {
       // A new head: the digits model's own head scores 99.4 % on the near target; a random one is near chance
