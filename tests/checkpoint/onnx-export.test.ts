@@ -6,7 +6,7 @@ import { exportOnnx } from '../../src/checkpoint/onnx-export.ts';
 import { CheckpointError } from '../../src/checkpoint/safetensors.ts';
 import type { VitArch } from '../../src/nn/vit-arch.ts';
 import { harnessPage } from '../helpers/browser.ts';
-import { engineLogits, randomVitWeights } from '../helpers/model.ts';
+import { engineLogits, randomVitWeights, TINY_VIT } from '../helpers/model.ts';
 import { expectClose, relError } from '../helpers/compare.ts';
 import { normal } from '../helpers/random.ts';
 
@@ -17,16 +17,7 @@ ort.env.wasm.numThreads = 1;
 
 type Weights = Record<string, Float32Array>;
 
-const small: VitArch = {
-  imageSize: 8,
-  patchSize: 4,
-  dim: 16,
-  depth: 2,
-  heads: 2,
-  mlpDim: 32,
-  numClasses: 3,
-  layerNormEps: 1e-6,
-};
+const small = TINY_VIT;
 const wider: VitArch = {
   imageSize: 32,
   patchSize: 8,

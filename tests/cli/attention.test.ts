@@ -13,7 +13,7 @@ import { readNpy, writeNpy } from '../../src/cli/npy.ts';
 import type { VitArch } from '../../src/nn/vit-arch.ts';
 import { vitParamSpecs } from '../../src/nn/vit-params.ts';
 import { expectClose } from '../helpers/compare.ts';
-import { randomVitWeights } from '../helpers/model.ts';
+import { randomVitWeights, TINY_VIT } from '../helpers/model.ts';
 import { normal } from '../helpers/random.ts';
 import { vitClassAttentionRef } from '../reference/vit.ts';
 
@@ -59,16 +59,7 @@ async function run(c: VitArch, naming: Naming, layout: 'cpu' | 'gpu', seed: numb
 }
 
 describe('stochca attention', () => {
-  const tiny: VitArch = {
-    imageSize: 8,
-    patchSize: 4,
-    dim: 16,
-    depth: 2,
-    heads: 2,
-    mlpDim: 32,
-    numClasses: 3,
-    layerNormEps: 1e-6,
-  };
+  const tiny = TINY_VIT;
   // Each case starts a headless Chromium (seconds): torchvision names here, timm names below; the
   // kernel itself runs under both layouts in tests/kernels/attention.test.ts.
   it("writes the class token's attention of a tiny torchvision checkpoint, matching the float64 reference", async () => {

@@ -14,20 +14,10 @@ import { initCommand } from '../../src/cli/init-command.ts';
 import { writeNpy } from '../../src/cli/npy.ts';
 import type { HostTensor } from '../../src/gpu/tensor.ts';
 import { makeFolder, png } from '../data/fixtures.ts';
-import { canonicalTensors, randomVitWeights } from '../helpers/model.ts';
+import { canonicalTensors, randomVitWeights, TINY_VIT } from '../helpers/model.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'stochca-errors-'));
-const config: CheckpointConfig = {
-  imageSize: 8,
-  patchSize: 4,
-  channels: 3,
-  dim: 16,
-  depth: 2,
-  heads: 2,
-  mlpDim: 32,
-  numClasses: 3,
-  layerNormEps: 1e-6,
-};
+const config: CheckpointConfig = { ...TINY_VIT, channels: 3 };
 
 function torchvisionTensors(): Map<string, HostTensor> {
   return fromCanonical(canonicalTensors(config, randomVitWeights(config, 4)), 'torchvision');

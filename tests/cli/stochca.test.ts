@@ -8,23 +8,13 @@ import { stochca, stochcaWithEnv } from '../helpers/cli.ts';
 import { fromCanonical, toCanonical } from '../../src/checkpoint/convert.ts';
 import { parseSafetensors, writeSafetensors } from '../../src/checkpoint/safetensors.ts';
 import { readNpy, writeNpy } from '../../src/cli/npy.ts';
-import type { VitArch } from '../../src/nn/vit-arch.ts';
 import { expectClose } from '../helpers/compare.ts';
-import { canonicalTensors, randomVitWeights, type Weights64 } from '../helpers/model.ts';
+import { canonicalTensors, randomVitWeights, TINY_VIT, type Weights64 } from '../helpers/model.ts';
 import { normal } from '../helpers/random.ts';
 import { vitLogitsRef, vitLossRef } from '../reference/vit.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'stochca-cli-'));
-const config: VitArch = {
-  imageSize: 8,
-  patchSize: 4,
-  dim: 16,
-  depth: 2,
-  heads: 2,
-  mlpDim: 32,
-  numClasses: 3,
-  layerNormEps: 1e-6,
-};
+const config = TINY_VIT;
 const B = 3;
 
 /** A torchvision-named safetensors file of `w` (as a torchvision user would have it). */

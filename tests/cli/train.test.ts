@@ -8,22 +8,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stochca } from '../helpers/cli.ts';
 import { loadModelFile } from '../../src/checkpoint/model-file.ts';
-import type { VitArch } from '../../src/nn/vit-arch.ts';
 import { planVit } from '../../src/nn/planner.ts';
 import { makeFolder, mnistSubset, png, type Files } from '../data/fixtures.ts';
-import { randomCheckpoint } from '../helpers/model.ts';
+import { MNIST_SIZED_VIT, randomCheckpoint } from '../helpers/model.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'stochca-train-'));
-const config: VitArch = {
-  imageSize: 28,
-  patchSize: 7,
-  dim: 32,
-  depth: 2,
-  heads: 2,
-  mlpDim: 64,
-  numClasses: 10,
-  layerNormEps: 1e-6,
-};
+const config = MNIST_SIZED_VIT;
 
 function checkpoint(): string {
   const path = join(dir, 'pretrained.safetensors');
@@ -41,6 +31,35 @@ const smallMnist = () =>
     writeFileSync(path, new Uint8Array(await (await mnistSubset(100, 20)).arrayBuffer()));
     return path;
   })());
+
+/** `stochca train` fine-tuning the checkpoint on the small MNIST zip (batch 32, 5 % of its training images
+ *  for validation) with `flags`, into `out`. */
+const fineTuneMnist = async (out: string, ...flags: string[]) =>
+  stochca(
+    'train',
+    '--model',
+    checkpoint(),
+    '--data',
+    await smallMnist(),
+    '--method',
+    'finetune',
+    '--batch',
+    '32',
+    '--val-fraction',
+    '0.05',
+    '--heads',
+    '2',
+    '--out',
+    out,
+    ...flags,
+  );
+
+/** What `stochca eval` gives `model` on the small MNIST zip's test split. */
+async function mnistTestAccuracy(model: string): Promise<number> {
+  const e = await stochca('eval', '--model', model, '--data', await smallMnist(), '--split', 'test', '--json');
+  expect(e.code, e.stderr).toBe(0);
+  return JSON.parse(e.stdout).accuracy;
+}
 
 describe('stochca train', () => {
   it('learns an easy two-class folder with StochCA and writes curves, config and loadable final and best checkpoints', async () => {
@@ -142,19 +161,10 @@ describe('stochca train', () => {
 
   it('fine-tunes on real MNIST digits (a zip with train/test) and scores its test split once per set of weights', async () => {
     const out = join(dir, 'run-mnist');
-    const mnist = await smallMnist();
-    const r = await stochca(
-      'train',
-      '--model',
-      checkpoint(),
-      '--data',
-      mnist,
-      '--method',
-      'finetune',
+    const r = await fineTuneMnist(
+      out,
       '--steps',
       '40',
-      '--batch',
-      '32',
       '--lr',
       '5e-3',
       '--wd',
@@ -163,12 +173,6 @@ describe('stochca train', () => {
       '4',
       '--eval-every',
       '20',
-      '--val-fraction',
-      '0.05',
-      '--heads',
-      '2',
-      '--out',
-      out,
     );
     expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
@@ -184,50 +188,14 @@ describe('stochca train', () => {
     expect(tests.map((e: { step: number }) => e.step)).toEqual(bestIsFinal ? [40] : [summary.best_val_step, 40]);
     expect(tests.every((e: { count: number }) => e.count === 200)).toBe(true);
     expect(summary.test_accuracy_at_best_val).toBe(tests[0].accuracy);
-    const e = await stochca(
-      'eval',
-      '--model',
-      join(out, 'model.safetensors'),
-      '--data',
-      mnist,
-      '--split',
-      'test',
-      '--json',
-    );
-    expect(e.code, e.stderr).toBe(0);
-    expect(JSON.parse(e.stdout).accuracy).toBe(summary.final_test_accuracy);
+    expect(await mnistTestAccuracy(join(out, 'model.safetensors'))).toBe(summary.final_test_accuracy);
   });
 
   it('scores the test split on the best-validation weights too when they are not the final ones', async () => {
     // Learning rate 1e-12 moves no float32 weight: every validation ties, so the best stays the first
     // (step 1) and the run ends at step 3.
     const out = join(dir, 'run-mnist-best');
-    const mnist = await smallMnist();
-    const r = await stochca(
-      'train',
-      '--model',
-      checkpoint(),
-      '--data',
-      mnist,
-      '--method',
-      'finetune',
-      '--steps',
-      '3',
-      '--batch',
-      '32',
-      '--lr',
-      '1e-12',
-      '--warmup',
-      '0',
-      '--eval-every',
-      '1',
-      '--val-fraction',
-      '0.05',
-      '--heads',
-      '2',
-      '--out',
-      out,
-    );
+    const r = await fineTuneMnist(out, '--steps', '3', '--lr', '1e-12', '--warmup', '0', '--eval-every', '1');
     expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
     expect(summary.best_val_step).toBe(1);
@@ -235,18 +203,7 @@ describe('stochca train', () => {
     expect(
       curves.eval.filter((e: { split: string }) => e.split === 'test').map((e: { step: number }) => e.step),
     ).toEqual([1, 3]);
-    const e = await stochca(
-      'eval',
-      '--model',
-      join(out, 'best.safetensors'),
-      '--data',
-      mnist,
-      '--split',
-      'test',
-      '--json',
-    );
-    expect(e.code, e.stderr).toBe(0);
-    expect(JSON.parse(e.stdout).accuracy).toBe(summary.test_accuracy_at_best_val);
+    expect(await mnistTestAccuracy(join(out, 'best.safetensors'))).toBe(summary.test_accuracy_at_best_val);
     expect(summary.final_test_accuracy).toBe(summary.test_accuracy_at_best_val);
   });
 

@@ -14,7 +14,7 @@ import { createServer } from 'node:http';
 import type { ServerResponse } from 'node:http';
 import type { CheckpointConfig } from '../../src/checkpoint/checkpoint-config.ts';
 import { saveModelFile } from '../../src/checkpoint/model-file.ts';
-import { canonicalTensors, randomVitWeights } from './model.ts';
+import { canonicalTensors, MNIST_SIZED_VIT, randomVitWeights } from './model.ts';
 
 export const SLOW_PIECES = 16;
 export const SLOW_MS = 2000;
@@ -34,17 +34,7 @@ export interface DownloadServer {
 
 /** A tiny timm-named ViT (10 classes, 28 px) with random weights and its config in the metadata, as a .safetensors file. */
 export function tinyModel(): Uint8Array {
-  const config: CheckpointConfig = {
-    imageSize: 28,
-    patchSize: 7,
-    dim: 32,
-    depth: 2,
-    heads: 2,
-    mlpDim: 64,
-    numClasses: 10,
-    layerNormEps: 1e-6,
-    channels: 3,
-  };
+  const config: CheckpointConfig = { ...MNIST_SIZED_VIT, channels: 3 };
   return saveModelFile({ config, naming: 'timm', weights: canonicalTensors(config, randomVitWeights(config, 3)) });
 }
 

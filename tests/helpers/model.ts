@@ -11,6 +11,30 @@ import { normal } from './random.ts';
 
 export type Weights64 = Record<string, Float64Array>;
 
+/** The command-line tests' ViT: 8-px images in 4-px patches (a 2×2 grid, 5 tokens), D 16, 3 classes. */
+export const TINY_VIT: VitArch = {
+  imageSize: 8,
+  patchSize: 4,
+  dim: 16,
+  depth: 2,
+  heads: 2,
+  mlpDim: 32,
+  numClasses: 3,
+  layerNormEps: 1e-6,
+};
+
+/** A tiny ViT at MNIST's size, for runs on real digits: 28-px images in 7-px patches (17 tokens), D 32, 10 classes. */
+export const MNIST_SIZED_VIT: VitArch = {
+  imageSize: 28,
+  patchSize: 7,
+  dim: 32,
+  depth: 2,
+  heads: 2,
+  mlpDim: 64,
+  numClasses: 10,
+  layerNormEps: 1e-6,
+};
+
 /** LayerNorm weights near 1, everything else ~N(0, 0.3²); one seed per tensor from `seed`. */
 export function randomVitWeights(c: VitArch, seed: number): Weights64 {
   const w: Weights64 = {};

@@ -15,23 +15,13 @@ import { Batcher } from '../../src/data/batcher.ts';
 import { nodeDecoder } from '../../src/data/decode-node.ts';
 import { folderTree } from '../../src/data/folder-source.ts';
 import { drawMask } from '../../src/nn/stochca-step.ts';
-import type { VitArch } from '../../src/nn/vit-arch.ts';
 import { makeFolder, mnistSubset, png, removeTempDirs, type Files } from '../data/fixtures.ts';
 import { stochca } from '../helpers/cli.ts';
-import { randomCheckpoint } from '../helpers/model.ts';
+import { MNIST_SIZED_VIT, randomCheckpoint } from '../helpers/model.ts';
 import { maxRelative, python, readCurvesCsv, torchMissing, torchrun, type CurveRow } from '../helpers/torch.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'stochca-torch-'));
-const config: VitArch = {
-  imageSize: 28,
-  patchSize: 7,
-  dim: 32,
-  depth: 2,
-  heads: 2,
-  mlpDim: 64,
-  numClasses: 10,
-  layerNormEps: 1e-6,
-};
+const config = MNIST_SIZED_VIT;
 const SETTINGS = [
   '--p',
   '0.5',
