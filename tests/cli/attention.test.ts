@@ -59,26 +59,16 @@ async function run(c: VitArch, naming: Naming, layout: 'cpu' | 'gpu', seed: numb
 }
 
 describe('stochca attention', () => {
-  const tiny = TINY_VIT;
   // Each case starts a headless Chromium (seconds): torchvision names here, timm names below; the
   // kernel itself runs under both layouts in tests/kernels/attention.test.ts.
   it("writes the class token's attention of a tiny torchvision checkpoint, matching the float64 reference", async () => {
-    const { shape, got, want } = await run(tiny, 'torchvision', 'cpu', 10);
+    const { shape, got, want } = await run(TINY_VIT, 'torchvision', 'cpu', 10);
     expect(shape).toEqual([B, 2, 2, 5]);
     expectClose(got, want, 1e-4, 'torchvision maps');
   });
 
-  // ViT/16 at 224 px (197 tokens), narrow and shallow so that SwiftShader runs it in seconds.
-  const wide: VitArch = {
-    imageSize: 224,
-    patchSize: 16,
-    dim: 16,
-    depth: 2,
-    heads: 2,
-    mlpDim: 32,
-    numClasses: 3,
-    layerNormEps: 1e-6,
-  };
+  // ViT/16 at 224 px (197 tokens): the tiny ViT's width and depth, so that SwiftShader runs it in seconds.
+  const wide: VitArch = { ...TINY_VIT, imageSize: 224, patchSize: 16 };
   it('gives 197 tokens per map for a ViT/16 at 224 px with timm names, each summing to 1', async () => {
     const { shape, got, want } = await run(wide, 'timm', 'gpu', 20);
     expect(shape).toEqual([B, 2, 2, 197]);
