@@ -10,7 +10,7 @@ export const PYTHON = '/usr/bin/python3';
 export const torchMissing: string =
   spawnSync(PYTHON, ['-c', 'import torch, PIL'], { stdio: 'ignore' }).status === 0
     ? ''
-    : ' (skipped: PyTorch is missing: sudo apt-get install python3-torch python3-torchvision)';
+    : ' (skipped: PyTorch is missing: sudo apt-get install python3-torch python3-torchvision libopenblas0-openmp)';
 
 const run = promisify(execFile);
 
