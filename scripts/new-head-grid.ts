@@ -25,6 +25,7 @@ import { exportTorch } from '../src/cli/export-torch.ts';
 import { trainOptions } from '../src/cli/train-args.ts';
 import { trainCommand } from '../src/cli/train-command.ts';
 import { errorMessage } from '../src/gpu/error-message.ts';
+import { PROPERTIES } from '../src/train/settings.ts';
 import { hasIdxSet, idxSetMissing, type IdxSetId } from '../src/data/idx.ts';
 import { buildDigitSets, buildOpenCvTransfer, DigitSetError } from './build-digit-sets.ts';
 import { buildPack, PACKS } from './build-packs.ts';
@@ -133,6 +134,12 @@ function parseGrid(argv: string[]): Grid {
       };
     });
   const steps = targetSteps(str('steps', 'near:200,far:800'), targets);
+  const again = number('again', str('again', '1'), { int: true, min: 0 });
+  for (const [t, n] of Object.entries(steps))
+    if (n * 2 ** again > PROPERTIES.steps.max)
+      throw new GridError(
+        `--again ${again}: ${t}'s longest runs would take ${n * 2 ** again} steps, over the ${PROPERTIES.steps.max} a run may have`,
+      );
   return {
     out: str('out', 'experiments/new-head'),
     targets,
@@ -143,7 +150,7 @@ function parseGrid(argv: string[]): Grid {
       .split(',')
       .map((t) => number('lrs', t, { above: 0 })),
     lrCount: number('lr-count', str('lr-count', '5'), { int: true, min: 1 }),
-    again: number('again', str('again', '1'), { int: true, min: 0 }),
+    again,
     threads: number('threads', str('threads', '1'), { int: true, min: 1 }),
     parallel: number('parallel', str('parallel', '1'), { int: true, min: 1 }),
     flat: number('flat', str('flat', '1'), { min: 0 }) / 100,
