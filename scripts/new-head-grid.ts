@@ -70,7 +70,8 @@ const USAGE = `usage: npx tsx scripts/new-head-grid.ts [options]
   --steps T:N,T:N         steps of each target's runs (default near:200,far:800; one number: every target);
                           warm-up a tenth, validation every tenth
   --again N               a run that has not converged is run again from the start with twice the steps, up
-                          to N times (default 1); a grid resumed with a larger N runs only the longer runs
+                          to N times (default 1; the longest within the ${PROPERTIES.steps.max} steps a run may
+                          have); a grid resumed with a larger N runs only the longer runs
   --batch N               (default 16, the paper's)
   --pool N                training images per class of the pool, validation drawn from it (default 400)
   --val-fraction X        of each class of the pool, drawn per seed for validation (default 0.1)
