@@ -45,6 +45,8 @@ import {
 
 const SCORE = fileURLToPath(new URL('./grid/score.py', import.meta.url));
 const PYTHON = '/usr/bin/python3';
+/** The steps a run may have (the settings schema's), which the longest runs run again must fit. */
+const MAX_STEPS = PROPERTIES.steps.max ?? Infinity;
 
 interface Target extends Omit<TargetInfo, 'modelSha256' | 'test'> {
   /** The zip trained on: train/, the pool. */
@@ -70,7 +72,7 @@ const USAGE = `usage: npx tsx scripts/new-head-grid.ts [options]
   --steps T:N,T:N         steps of each target's runs (default near:200,far:800; one number: every target);
                           warm-up a tenth, validation every tenth
   --again N               a run that has not converged is run again from the start with twice the steps, up
-                          to N times (default 1; the longest within the ${PROPERTIES.steps.max} steps a run may
+                          to N times (default 1; the longest within the ${MAX_STEPS} steps a run may
                           have); a grid resumed with a larger N runs only the longer runs
   --batch N               (default 16, the paper's)
   --pool N                training images per class of the pool, validation drawn from it (default 400)
@@ -137,9 +139,9 @@ function parseGrid(argv: string[]): Grid {
   const steps = targetSteps(str('steps', 'near:200,far:800'), targets);
   const again = number('again', str('again', '1'), { int: true, min: 0 });
   for (const [t, n] of Object.entries(steps))
-    if (n * 2 ** again > PROPERTIES.steps.max)
+    if (n * 2 ** again > MAX_STEPS)
       throw new GridError(
-        `--again ${again}: ${t}'s longest runs would take ${n * 2 ** again} steps, over the ${PROPERTIES.steps.max} a run may have`,
+        `--again ${again}: ${t}'s longest runs would take ${n * 2 ** again} steps, over the ${MAX_STEPS} a run may have`,
       );
   return {
     out: str('out', 'experiments/new-head'),
