@@ -138,11 +138,13 @@ function parseGrid(argv: string[]): Grid {
     });
   const steps = targetSteps(str('steps', 'near:200,far:800'), targets);
   const again = number('again', str('again', '1'), { int: true, min: 0 });
-  for (const [t, n] of Object.entries(steps))
-    if (n * 2 ** again > MAX_STEPS)
+  for (const [t, n] of Object.entries(steps)) {
+    const longest = n * 2 ** again;
+    if (longest > MAX_STEPS)
       throw new GridError(
-        `--again ${again}: ${t}'s longest runs would take ${n * 2 ** again} steps, over the ${MAX_STEPS} a run may have`,
+        `--again ${again}: ${t}'s longest runs would take ${longest} steps, over the ${MAX_STEPS} a run may have`,
       );
+  }
   return {
     out: str('out', 'experiments/new-head'),
     targets,
